@@ -1,0 +1,25 @@
+"""One exception family: the CLI turns any of these into a one-line message."""
+
+
+class LandcleanError(Exception):
+    """Base of every error a user can cause (bad input, bad arguments, wrong workspace)."""
+
+
+class WorkspaceError(LandcleanError):
+    """The workspace file is missing, locked, of another version, or not a workspace."""
+
+
+class GenerateError(LandcleanError):
+    """The synthetic-province generator got impossible settings."""
+
+
+class ImportError_(LandcleanError):
+    """A source file cannot be read; nothing of it was written."""
+
+
+class PipelineError(LandcleanError):
+    """A pipeline stage cannot run (e.g. a required earlier stage is missing)."""
+
+
+class ReportError(LandcleanError):
+    """A report cannot be written."""

@@ -1,0 +1,1 @@
+"""Vietnamese domain knowledge as pure functions and data files."""

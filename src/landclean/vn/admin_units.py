@@ -1,0 +1,165 @@
+"""Real administrative units of the new Đắk Lắk and the 2025 old→new conversion.
+
+Sources (both PyPI packages, read as data):
+- ``vietnam-provinces``: the official 2-level units and codes after 1 Jul 2025;
+- ``vietnamadminunits``: the old 3-level units (with coordinates and extents) and the
+  conversion of old communes to new ones, including split communes and their default.
+Their dirt is cleaned here (double spaces, typographic apostrophes), and where the two
+packages disagree on a code, the official ``vietnam-provinces`` code wins.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from vietnam_provinces import Ward
+
+from landclean.vn.text import clean_label, compact_key
+
+PROVINCE_CODE = "66"
+PROVINCE_NAME = "Đắk Lắk"
+PROVINCE_KEY = "tinhdaklak"
+# Old provinces merged into the new Đắk Lắk, and the campaign's region names.
+OLD_PROVINCES = {"66": "west", "54": "east"}
+
+
+@dataclass(frozen=True)
+class NewUnit:
+    code: str
+    name: str
+    name_raw: str
+    unit_type: str
+    lat: float
+    lon: float
+    area_km2: float
+
+
+@dataclass(frozen=True)
+class OldUnit:
+    code: str
+    name: str
+    unit_type: str
+    district_code: str
+    district_name: str
+    old_province_code: str
+    region: str
+    lat: float
+    lon: float
+    bbox: tuple[float, float, float, float] | None  # min_lat, min_lon, max_lat, max_lon
+
+
+@dataclass(frozen=True)
+class CrosswalkRow:
+    old_code: str
+    new_code: str
+    is_default: bool
+    is_split: bool
+
+
+def _vau_data() -> Path:
+    return Path(str(resources.files("vietnamadminunits"))) / "data"
+
+
+def _connect_dataset() -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{_vau_data() / 'dataset.db'}?mode=ro", uri=True)
+
+
+@cache
+def legacy_province_codes() -> tuple[str, ...]:
+    """The 63 pre-2025 province codes (2 digits)."""
+    with _connect_dataset() as con:
+        rows = con.execute("SELECT DISTINCT provinceCode FROM admin_units_legacy").fetchall()
+    return tuple(sorted(r[0] for r in rows))
+
+
+def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if not text or "–" not in text:
+        return None
+    low, high = (part.strip() for part in text.split("–"))
+    lat1, lon1 = (float(v) for v in low.split(","))
+    lat2, lon2 = (float(v) for v in high.split(","))
+    return min(lat1, lat2), min(lon1, lon2), max(lat1, lat2), max(lon1, lon2)
+
+
+@cache
+def new_units() -> tuple[NewUnit, ...]:
+    """The 102 communes and wards of the new Đắk Lắk, official codes and cleaned names."""
+    with _connect_dataset() as con:
+        geo = {
+            row[0]: row[1:]
+            for row in con.execute(
+                "SELECT wardKey, wardLat, wardLon, wardAreaKm2 FROM admin_units "
+                "WHERE provinceCode = ?",
+                (PROVINCE_CODE,),
+            )
+        }
+    units = []
+    for ward in Ward.iter_by_province(int(PROVINCE_CODE)):  # type: ignore[arg-type]
+        name = clean_label(ward.name)
+        lat, lon, area = geo[compact_key(name)]
+        unit_type = name.split(" ")[0]
+        units.append(NewUnit(str(ward.code.value), name, ward.name, unit_type, lat, lon, area))
+    return tuple(sorted(units, key=lambda u: u.code))
+
+
+@cache
+def _old_rows() -> dict[str, OldUnit]:
+    sql = (
+        "SELECT provinceKey || '_' || districtKey || '_' || wardKey, wardCode, ward, wardType,"
+        " districtCode, district, provinceCode, wardLat, wardLon, wardBounds"
+        " FROM admin_units_legacy WHERE provinceCode IN (?, ?)"
+    )
+    with _connect_dataset() as con:
+        rows = con.execute(sql, tuple(OLD_PROVINCES)).fetchall()
+    return {
+        key: OldUnit(
+            code=code,
+            name=clean_label(ward),
+            unit_type=clean_label(wtype),
+            district_code=dcode,
+            district_name=clean_label(district),
+            old_province_code=pcode,
+            region=OLD_PROVINCES[pcode],
+            lat=lat,
+            lon=lon,
+            bbox=_parse_bbox(bounds),
+        )
+        for key, code, ward, wtype, dcode, district, pcode, lat, lon, bounds in rows
+    }
+
+
+@cache
+def old_units() -> tuple[OldUnit, ...]:
+    """The 286 old communes of old Đắk Lắk (west) and old Phú Yên (east)."""
+    return tuple(sorted(_old_rows().values(), key=lambda u: u.code))
+
+
+@cache
+def crosswalk() -> tuple[CrosswalkRow, ...]:
+    """Old commune → new commune, many-to-many; split communes flag their default."""
+    doc = json.loads((_vau_data() / "converter_2025.json").read_text("utf-8"))
+    whole = doc["DICT_PROVINCE_WARD_NO_DIVIDED"][PROVINCE_KEY]
+    divided = doc["DICT_PROVINCE_WARD_DIVIDED"][PROVINCE_KEY]
+    new_by_key = {compact_key(u.name): u.code for u in new_units()}
+    old = _old_rows()
+    rows: set[CrosswalkRow] = set()
+    for new_key, old_keys in whole.items():
+        for old_key in old_keys:
+            if old_key not in divided:
+                rows.add(CrosswalkRow(old[old_key].code, new_by_key[new_key], True, False))
+    for old_key, targets in divided.items():
+        for target in targets:
+            rows.add(
+                CrosswalkRow(
+                    old[old_key].code,
+                    new_by_key[target["newWardKey"]],
+                    bool(target["isDefaultNewWard"]),
+                    True,
+                )
+            )
+    return tuple(sorted(rows, key=lambda r: (r.old_code, r.new_code)))

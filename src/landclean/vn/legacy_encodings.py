@@ -1,0 +1,139 @@
+"""Legacy Vietnamese 8-bit encodings: TCVN3 (ABC) and VNI Windows, from mapping tables.
+
+Python has a cp1258 codec but none for TCVN3 or VNI, which old land systems still
+export.  Both are built here from data: TCVN3 from ``data/tcvn3.json`` (one byte per
+letter), VNI from its composition rules (a base letter followed by a diacritic glyph).
+Text that was stored in one of these encodings and then read as Windows-1252 shows up
+as mojibake ("B¶o Th¾ng" for "Bảo Thắng", "chaøo" for "chào"); ``decode_mojibake`` undoes it.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from functools import cache
+from importlib import resources
+
+# ---------------------------------------------------------------- TCVN3
+
+
+@cache
+def _tcvn3_tables() -> tuple[dict[str, int], dict[int, str]]:
+    doc = json.loads(resources.files("landclean.vn").joinpath("data/tcvn3.json").read_text("utf-8"))
+    decode = {int(code, 16): char for code, char in doc["bytes"].items()}
+    encode = {char: code for code, char in decode.items()}
+    return encode, decode
+
+
+def encode_tcvn3(text: str, *, abc: bool = False) -> bytes:
+    """Encode NFC text to TCVN3 bytes; raises ValueError naming the first unmappable char.
+
+    ``abc=True`` writes as the ABC fonts did: they have no upper-case toned letters, so
+    those are written with the lower-case code (the font made them look upper-case).
+    """
+    encode, _ = _tcvn3_tables()
+    out = bytearray()
+    for pos, ch in enumerate(unicodedata.normalize("NFC", text)):
+        if abc and ch in encode and encode[ch] < 0xA0 and ch.lower() in encode:
+            out.append(encode[ch.lower()])
+        elif ch in encode:
+            out.append(encode[ch])
+        elif ord(ch) < 0x80:
+            out.append(ord(ch))
+        else:
+            raise ValueError(f"character {ch!r} at position {pos} has no TCVN3 code")
+    return bytes(out)
+
+
+def decode_tcvn3(data: bytes) -> str:
+    """Decode TCVN3 bytes to NFC text (bytes without a letter pass through as Latin-1)."""
+    _, decode = _tcvn3_tables()
+    return "".join(decode.get(b, chr(b)) for b in data)
+
+
+# ---------------------------------------------------------------- VNI Windows
+
+# VNI writes a letter as base + (vowel mark and/or tone) glyphs, in the cp1252 range.
+_VNI_TONE = {"\u0301": "ù", "\u0300": "ø", "\u0309": "û", "\u0303": "õ", "\u0323": "ï"}
+_VNI_CIRC_TONE = {"": "â", "\u0301": "á", "\u0300": "à", "\u0309": "å", "\u0303": "ã", "\u0323": "ä"}
+_VNI_BREVE_TONE = {"": "ê", "\u0301": "é", "\u0300": "è", "\u0309": "ú", "\u0303": "ü", "\u0323": "ë"}
+_VNI_I = {"\u0301": "í", "\u0300": "ì", "\u0309": "æ", "\u0303": "ó", "\u0323": "ò"}
+_VNI_SINGLE = {"ơ": "ô", "ư": "ö", "đ": "ñ", "ỵ": "î"}
+
+
+def _vni_lower(ch: str) -> str:
+    """VNI glyph sequence of one lower-case Vietnamese letter."""
+    if ch in _VNI_SINGLE:
+        return _VNI_SINGLE[ch]
+    parts = unicodedata.normalize("NFD", ch)
+    base, marks = parts[0], parts[1:]
+    tone = next((m for m in marks if m in _VNI_TONE), "")
+    shape = next((m for m in marks if m in ("\u0302", "\u0306", "\u031b")), "")
+    if base == "i" and tone:
+        return _VNI_I[tone]
+    if shape == "\u0302":  # circumflex: â ê ô
+        return base + _VNI_CIRC_TONE[tone]
+    if shape == "\u0306":  # breve: ă
+        return base + _VNI_BREVE_TONE[tone]
+    if shape == "\u031b":  # horn: ơ ư
+        return _VNI_SINGLE[unicodedata.normalize("NFC", base + shape)] + _VNI_TONE.get(tone, "")
+    return base + _VNI_TONE.get(tone, "")
+
+
+@cache
+def _vni_tables() -> tuple[dict[str, str], dict[str, str]]:
+    letters = "áàảãạăắằẳẵặâấầẩẫậéèẻẽẹêếềểễệíìỉĩịóòỏõọôốồổỗộơớờởỡợúùủũụưứừửữựýỳỷỹỵđ"
+    encode: dict[str, str] = {}
+    for lower in letters:
+        glyphs = _vni_lower(lower)
+        encode[lower] = glyphs
+        encode[lower.upper()] = glyphs.upper()
+    decode = {glyphs: char for char, glyphs in encode.items()}
+    return encode, decode
+
+
+def vni_glyphs(text: str) -> str:
+    """The VNI glyph string of ``text`` (what a VNI file shows when read as cp1252)."""
+    encode, _ = _vni_tables()
+    return "".join(encode.get(ch, ch) for ch in unicodedata.normalize("NFC", text))
+
+
+def encode_vni(text: str) -> bytes:
+    """Encode NFC text to VNI Windows bytes."""
+    return vni_glyphs(text).encode("cp1252")
+
+
+def decode_vni_glyphs(glyphs: str) -> str:
+    """Turn a VNI glyph string back into NFC text (longest match first)."""
+    _, decode = _vni_tables()
+    out: list[str] = []
+    i = 0
+    while i < len(glyphs):
+        for width in (2, 1):
+            piece = glyphs[i : i + width]
+            if len(piece) == width and piece in decode:
+                out.append(decode[piece])
+                i += width
+                break
+        else:
+            out.append(glyphs[i])
+            i += 1
+    return "".join(out)
+
+
+def decode_vni(data: bytes) -> str:
+    """Decode VNI Windows bytes to NFC text."""
+    return decode_vni_glyphs(data.decode("cp1252", errors="replace"))
+
+
+# ---------------------------------------------------------------- mojibake
+
+
+def tcvn3_mojibake(text: str) -> str:
+    """What TCVN3 text looks like when a system reads it as Windows-1252 (``B¶o Th¾ng``)."""
+    return encode_tcvn3(text, abc=True).decode("cp1252", errors="replace")
+
+
+def vni_mojibake(text: str) -> str:
+    """What VNI text looks like when read as Windows-1252 (``chaøo``)."""
+    return vni_glyphs(text)

@@ -1,0 +1,87 @@
+"""Vietnamese text: NFC, tone-placement keys, accent stripping with Đ, name casing."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền sắc ngã hỏi nặng
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
+
+# Old ("oà, oá, uỷ") vs new ("òa, óa, ủy") tone placement: the two spellings of the same
+# syllable.  Pairs are (old, new) on the bare vowel cluster + tone.
+_OLD_TO_NEW_CLUSTERS = ("oa", "oe", "uy")
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC form (what every stored name must be)."""
+    return unicodedata.normalize("NFC", text)
+
+
+def clean_spaces(text: str) -> str:
+    """Collapse runs of white space and trim: 'Phường  Tân An ' -> 'Phường Tân An'."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def clean_label(text: str) -> str:
+    """An administrative or person label as stored: NFC, single spaces, straight apostrophes."""
+    return clean_spaces(nfc(text).translate(_APOSTROPHES))
+
+
+def strip_tones(text: str) -> str:
+    """Remove the five tone marks but keep vowel shapes (â, ơ, ư) and Đ."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return nfc("".join(ch for ch in decomposed if ch not in _TONES))
+
+
+def ascii_key(text: str) -> str:
+    """Accent-free lower-case key with Đ→D: 'Đắk Lắk' -> 'dak lak'."""
+    text = nfc(text).replace("Đ", "D").replace("đ", "d")
+    decomposed = unicodedata.normalize("NFD", text)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return clean_spaces(bare.translate(_APOSTROPHES).lower())
+
+
+def compact_key(text: str) -> str:
+    """Key used by vietnamadminunits: accent-free, lower-case, letters and digits only."""
+    return re.sub(r"[^a-z0-9]", "", ascii_key(text))
+
+
+def tone_key(text: str) -> str:
+    """A key that is equal for old and new tone placement (Hoà = Hòa, Thuỷ = Thủy).
+
+    Each syllable is reduced to its tone-less letters plus the tone it carries,
+    wherever the mark sits.
+    """
+    out = []
+    for syllable in clean_spaces(nfc(text)).lower().split(" "):
+        decomposed = unicodedata.normalize("NFD", syllable)
+        tones = [ch for ch in decomposed if ch in _TONES]
+        bare = nfc("".join(ch for ch in decomposed if ch not in _TONES))
+        out.append(bare + ("".join(tones)))
+    return " ".join(out)
+
+
+def to_old_tone_placement(text: str) -> str:
+    """Move tones to the old position in oa/oe/uy syllables: 'Hòa' -> 'Hoà', 'Thủy' -> 'Thuỷ'."""
+
+    def fix(match: re.Match[str]) -> str:
+        cluster = unicodedata.normalize("NFD", match.group(0))
+        tones = [ch for ch in cluster if ch in _TONES]
+        if not tones:
+            return match.group(0)
+        letters = [ch for ch in cluster if ch not in _TONES]
+        return nfc(letters[0] + letters[1] + tones[0] + "".join(letters[2:]))
+
+    pattern = re.compile(r"(?i)(?:[oòóỏõọ][aàáảãạeèéẻẽẹ]|[uùúủũụ][yỳýỷỹỵ])(?![a-zđ])")
+    return pattern.sub(fix, nfc(text))
+
+
+def title_case(text: str) -> str:
+    """Vietnamese title case, keeping Ê Đê prefixes: "h'hen niê" -> "H'Hen Niê"."""
+    words = []
+    for word in clean_label(text).split(" "):
+        parts = word.split("'")
+        words.append("'".join(p[:1].upper() + p[1:].lower() for p in parts))
+    return " ".join(words)

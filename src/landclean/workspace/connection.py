@@ -1,0 +1,144 @@
+"""Open and create workspaces: a DuckDB file with a versioned schema."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from landclean.errors import WorkspaceError
+from landclean.workspace.admin import load_admin_units
+from landclean.workspace.spatial import load_spatial
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = ("001_init",)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _migration_sql(name: str) -> str:
+    return resources.files("landclean.workspace").joinpath(f"migrations/{name}.sql").read_text()
+
+
+@dataclass
+class Workspace:
+    """An open workspace.  Use ``transaction()`` for any change: all or nothing."""
+
+    path: Path
+    con: duckdb.DuckDBPyConnection
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def scalar(self, sql: str, params: list[object] | None = None) -> object:
+        row = self.con.execute(sql, params or []).fetchone()
+        return None if row is None else row[0]
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise WorkspaceError(f"cannot open workspace {path}: {str(exc).splitlines()[0]}") from exc
+    except duckdb.Error as exc:
+        raise WorkspaceError(f"{path} is not a DuckDB workspace: {exc}") from exc
+    load_spatial(con)
+    return con
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The workspace's schema version, or None when the file is not a landclean workspace."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migration'"
+    ).fetchone()
+    if not exists or exists[0] == 0:
+        return None
+    row = con.execute("SELECT max(version) FROM schema_migration").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, current: int) -> None:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migration ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL,"
+            " applied_by VARCHAR NOT NULL)"
+        )
+        for version, name in enumerate(MIGRATIONS, start=1):
+            if version <= current:
+                continue
+            log.info("applying migration %s", name)
+            con.execute(_migration_sql(name))
+            con.execute(
+                "INSERT INTO schema_migration VALUES (?, ?, now()::TIMESTAMP, ?)",
+                [version, name, getpass.getuser()],
+            )
+        if current == 0:
+            load_admin_units(con)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def create_workspace(path: Path) -> Workspace:
+    """Create a new workspace file with the current schema and the administrative units."""
+    if path.exists():
+        raise WorkspaceError(f"{path} already exists; choose a new file or delete it first")
+    if not path.parent.exists():
+        raise WorkspaceError(f"folder {path.parent} does not exist")
+    con = _connect(path)
+    try:
+        _migrate(con, 0)
+    except BaseException:
+        con.close()
+        path.unlink(missing_ok=True)
+        Path(str(path) + ".wal").unlink(missing_ok=True)
+        raise
+    return Workspace(path, con)
+
+
+def open_workspace(path: Path, read_only: bool = False) -> Workspace:
+    """Open an existing workspace; older schemas are migrated, newer ones refused."""
+    if not path.exists():
+        raise WorkspaceError(f"workspace {path} does not exist; create it with 'landclean init'")
+    con = _connect(path, read_only=read_only)
+    version = schema_version(con)
+    if version is None:
+        con.close()
+        raise WorkspaceError(f"{path} is a DuckDB file but not a landclean workspace")
+    if version > SCHEMA_VERSION:
+        con.close()
+        raise WorkspaceError(
+            f"workspace {path} has schema version {version}, newer than this landclean "
+            f"(version {SCHEMA_VERSION}); upgrade landclean"
+        )
+    if version < SCHEMA_VERSION:
+        if read_only:
+            con.close()
+            raise WorkspaceError(f"workspace {path} needs migration; open it read-write once")
+        _migrate(con, version)
+    return Workspace(path, con)
