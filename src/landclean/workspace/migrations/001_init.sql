@@ -41,24 +41,75 @@ CREATE TABLE import_batch (
     imported_at TIMESTAMP NOT NULL,
     imported_by VARCHAR NOT NULL
 );
-CREATE TABLE raw_map_feature (            -- map layer features, attributes verbatim
+CREATE TABLE raw_map_feature (            -- map layer features, attributes as read
     batch_id INTEGER NOT NULL, source_file VARCHAR NOT NULL, source_layer VARCHAR,
-    row_no BIGINT NOT NULL,
-    attributes JSON NOT NULL,
+    row_no BIGINT NOT NULL,                -- feature number in the layer (1-based)
+    parcel_code VARCHAR, commune_code VARCHAR, sheet VARCHAR, parcel VARCHAR,
+    scale VARCHAR, area VARCHAR, land_use VARCHAR,
     geom_wkb BLOB
 );
-CREATE TABLE raw_field_form (             -- spreadsheet rows, every cell as the text it had
+CREATE TABLE raw_field_form (             -- 49-column field form, every cell as its text
     batch_id INTEGER NOT NULL, source_file VARCHAR NOT NULL, source_sheet VARCHAR,
-    row_no BIGINT NOT NULL,
-    cells JSON NOT NULL                   -- {column header: raw text}
+    row_no BIGINT NOT NULL,                -- spreadsheet row number as the user sees it
+    stt              VARCHAR,
+    commune_code     VARCHAR,
+    commune_name     VARCHAR,
+    cert_serial      VARCHAR,
+    cert_issue_date  VARCHAR,
+    cert_book_no     VARCHAR,
+    cert_issuer      VARCHAR,
+    cert_digital     VARCHAR,
+    owner_code       VARCHAR,
+    owner_type       VARCHAR,
+    owner_name       VARCHAR,
+    owner_birth      VARCHAR,
+    owner_sex        VARCHAR,
+    owner_id         VARCHAR,
+    owner_address    VARCHAR,
+    owner_share      VARCHAR,
+    spouse_code      VARCHAR,
+    spouse_name      VARCHAR,
+    spouse_birth     VARCHAR,
+    spouse_sex       VARCHAR,
+    spouse_id        VARCHAR,
+    spouse_share     VARCHAR,
+    user_name        VARCHAR,
+    user_id          VARCHAR,
+    user_address     VARCHAR,
+    change_reason    VARCHAR,
+    parcel_code      VARCHAR,
+    cert_sheet       VARCHAR,
+    cert_parcel      VARCHAR,
+    map_sheet        VARCHAR,
+    map_parcel       VARCHAR,
+    map_scale        VARCHAR,
+    parcel_address   VARCHAR,
+    village          VARCHAR,
+    legal_area       VARCHAR,
+    lu1_code         VARCHAR,
+    lu1_area         VARCHAR,
+    lu1_origin       VARCHAR,
+    lu1_term         VARCHAR,
+    lu2_code         VARCHAR,
+    lu2_area         VARCHAR,
+    lu2_origin       VARCHAR,
+    lu2_term         VARCHAR,
+    lu3_code         VARCHAR,
+    lu3_area         VARCHAR,
+    asset_type       VARCHAR,
+    asset_area       VARCHAR,
+    asset_floors     VARCHAR,
+    vbdlis           VARCHAR
 );
-CREATE TABLE raw_registry (
+CREATE TABLE raw_registry (               -- population registry extract, as read
     batch_id INTEGER NOT NULL, source_file VARCHAR NOT NULL, row_no BIGINT NOT NULL,
-    cells JSON NOT NULL
+    so_dinh_danh VARCHAR, so_cmnd VARCHAR, ho_ten VARCHAR, ngay_sinh VARCHAR,
+    gioi_tinh VARCHAR, noi_thuong_tru VARCHAR
 );
-CREATE TABLE raw_commune_status (
+CREATE TABLE raw_commune_status (         -- campaign progress sheet, as read
     batch_id INTEGER NOT NULL, source_file VARCHAR NOT NULL, row_no BIGINT NOT NULL,
-    cells JSON NOT NULL
+    unit_code VARCHAR, name VARCHAR, has_land_db VARCHAR, vbdlis_synced VARCHAR,
+    committee_date VARCHAR
 );
 CREATE TABLE quarantine (
     batch_id INTEGER NOT NULL, source_file VARCHAR NOT NULL, source_sheet VARCHAR,

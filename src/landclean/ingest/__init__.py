@@ -1,0 +1,1 @@
+"""Readers and column-mapping profiles for the layouts provinces hold."""

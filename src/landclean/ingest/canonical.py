@@ -1,0 +1,218 @@
+"""Build the canonical tables from the raw tables (set-based SQL, rebuilt as a whole).
+
+Raw rows stay untouched.  Where a record came in several imports, the latest batch wins.
+Values are parsed here (numbers, dates, codes); cleaning the text (names, encodings)
+is the standardize stage's job.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+CANONICAL_TABLES = ("parcel", "parcel_land_use", "party", "land_right", "certificate",
+                    "certificate_parcel", "asset", "map_sheet", "registry_person",
+                    "commune_status")
+
+# Parse helpers as SQL macros (no user values are pasted into SQL).
+MACROS = """
+CREATE OR REPLACE TEMP MACRO lc_int(x) AS TRY_CAST(TRY_CAST(trim(x) AS DOUBLE) AS INTEGER);
+CREATE OR REPLACE TEMP MACRO lc_num(x) AS TRY_CAST(
+    CASE WHEN x LIKE '%,%' THEN replace(replace(trim(x), '.', ''), ',', '.') ELSE trim(x) END
+    AS DOUBLE);
+CREATE OR REPLACE TEMP MACRO lc_text(x) AS NULLIF(trim(x), '');
+CREATE OR REPLACE TEMP MACRO lc_date(x) AS COALESCE(
+    try_strptime(trim(x), '%d/%m/%Y'), try_strptime(trim(x), '%Y-%m-%d'),
+    try_strptime(trim(x), '%d-%m-%Y'))::DATE;
+CREATE OR REPLACE TEMP MACRO lc_year(x) AS CASE
+    WHEN regexp_full_match(trim(x), '[0-9]{4}') THEN CAST(trim(x) AS INTEGER)
+    ELSE year(lc_date(x)) END;
+CREATE OR REPLACE TEMP MACRO lc_digits(x) AS NULLIF(regexp_replace(x, '[^0-9]', '', 'g'), '');
+CREATE OR REPLACE TEMP MACRO lc_scale(x) AS lc_int(regexp_extract(x, '([0-9]+)\\s*$', 1));
+"""
+
+LATEST_FORM = """
+CREATE OR REPLACE TEMP TABLE form AS
+SELECT * FROM raw_field_form
+WHERE lc_text(parcel_code) IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY trim(parcel_code) ORDER BY batch_id DESC, row_no) = 1;
+CREATE OR REPLACE TEMP TABLE feature AS
+SELECT * FROM raw_map_feature
+WHERE geom_wkb IS NOT NULL AND lc_text(parcel_code) IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY trim(parcel_code) ORDER BY batch_id DESC, row_no) = 1;
+"""
+
+PARCEL = """
+INSERT INTO parcel
+WITH base AS (
+    SELECT
+        trim(COALESCE(f.parcel_code, m.parcel_code)) AS parcel_id,
+        trim(COALESCE(f.commune_code, m.commune_code)) AS old_unit_code,
+        lc_int(f.map_sheet) AS sheet_no,
+        COALESCE(lc_int(f.map_parcel), lc_int(m.parcel)) AS parcel_no,
+        COALESCE(lc_scale(f.map_scale), lc_int(m.scale)) AS scale,
+        lc_int(f.cert_sheet) AS cert_sheet_no, lc_int(f.cert_parcel) AS cert_parcel_no,
+        lc_num(f.legal_area) AS legal_area,
+        ST_GeomFromWKB(m.geom_wkb) AS geom,
+        lc_text(f.parcel_address) AS address, lc_text(f.village) AS village,
+        CASE WHEN f.vbdlis IS NULL THEN NULL
+             ELSE lower(strip_accents(f.vbdlis)) NOT LIKE 'chua%' END AS vbdlis_synced,
+        COALESCE(f.batch_id, m.batch_id) AS source_batch,
+        COALESCE(f.source_file, m.source_file) AS source_file,
+        COALESCE(f.source_sheet, m.source_layer) AS source_sheet,
+        COALESCE(f.row_no, m.row_no) AS source_row
+    FROM form f FULL OUTER JOIN feature m ON trim(f.parcel_code) = trim(m.parcel_code)
+),
+candidates AS (   -- new communes an old commune went to (those with a land database)
+    SELECT x.old_code, x.new_code, x.is_default,
+           ST_Transform(ST_Point(u.lat, u.lon), 'EPSG:4326', 'EPSG:9218') AS centre
+    FROM admin_crosswalk x JOIN admin_unit u ON u.code = x.new_code
+    LEFT JOIN commune_status_src s ON s.unit_code = x.new_code
+    WHERE COALESCE(s.has_land_db, true)
+),
+located AS (
+    SELECT b.parcel_id, c.new_code
+    FROM base b JOIN candidates c ON c.old_code = b.old_unit_code
+    QUALIFY row_number() OVER (
+        PARTITION BY b.parcel_id
+        ORDER BY CASE WHEN b.geom IS NULL THEN (NOT c.is_default)::INT::DOUBLE
+                      ELSE ST_Distance(ST_Centroid(b.geom), c.centre) END, c.new_code) = 1
+)
+SELECT b.parcel_id, l.new_code, b.old_unit_code, b.sheet_no, b.parcel_no, b.scale,
+       b.cert_sheet_no, b.cert_parcel_no, b.legal_area, b.geom, b.address, b.village,
+       b.vbdlis_synced, NULL AS uid, b.source_batch, b.source_file, b.source_sheet, b.source_row
+FROM base b LEFT JOIN located l USING (parcel_id);
+"""
+
+LAND_USE = """
+INSERT INTO parcel_land_use
+SELECT trim(parcel_code), seq, code_raw, upper(trim(code_raw)), area, origin, term FROM (
+    SELECT parcel_code, 1 AS seq, lc_text(lu1_code) AS code_raw, lc_num(lu1_area) AS area,
+           lc_text(lu1_origin) AS origin, lc_text(lu1_term) AS term FROM form
+    UNION ALL
+    SELECT parcel_code, 2, lc_text(lu2_code), lc_num(lu2_area), lc_text(lu2_origin),
+           lc_text(lu2_term) FROM form
+    UNION ALL
+    SELECT parcel_code, 3, lc_text(lu3_code), lc_num(lu3_area), NULL, NULL FROM form
+) WHERE code_raw IS NOT NULL;
+"""
+
+PARTY = """
+CREATE OR REPLACE TEMP TABLE party_rows AS
+SELECT batch_id, source_file, source_sheet, row_no, parcel_code, owner_type AS kind,
+       'owner' AS block, owner_code AS code, owner_name AS name, owner_birth AS birth,
+       owner_sex AS sex, owner_id AS id_raw, owner_address AS address, owner_share AS share
+FROM form WHERE lc_text(owner_code) IS NOT NULL
+UNION ALL
+SELECT batch_id, source_file, source_sheet, row_no, parcel_code, owner_type, 'spouse',
+       spouse_code, spouse_name, spouse_birth, spouse_sex, spouse_id, owner_address, spouse_share
+FROM form WHERE lc_text(spouse_code) IS NOT NULL;
+
+INSERT INTO party
+SELECT trim(code),
+       CASE WHEN lower(strip_accents(kind)) LIKE 'ho gia dinh%' AND block = 'owner'
+                THEN 'household'
+            WHEN lower(strip_accents(kind)) LIKE 'to chuc%' THEN 'organization'
+            ELSE 'individual' END,
+       lc_text(name), name,
+       lc_date(birth), lc_year(birth),
+       CASE WHEN lc_date(birth) IS NOT NULL THEN 'day'
+            WHEN lc_year(birth) IS NOT NULL THEN 'year' ELSE 'none' END,
+       birth,
+       CASE lower(strip_accents(trim(sex))) WHEN 'nam' THEN 'M' WHEN 'nu' THEN 'F' END,
+       lc_digits(id_raw), id_raw,
+       CASE length(lc_digits(id_raw)) WHEN 12 THEN 'CCCD' WHEN 9 THEN 'CMND'
+            ELSE CASE WHEN lc_digits(id_raw) IS NULL THEN 'none' ELSE 'other' END END,
+       lc_text(address), batch_id, source_file, source_sheet, row_no
+FROM party_rows
+QUALIFY row_number() OVER (PARTITION BY trim(code) ORDER BY batch_id DESC, row_no) = 1;
+
+INSERT INTO land_right
+SELECT trim(parcel_code), trim(code),
+       CASE WHEN block = 'spouse' OR lower(strip_accents(kind)) LIKE 'vo chong%' THEN 'co-owner'
+            WHEN lower(strip_accents(kind)) LIKE 'ho gia dinh%' THEN 'household'
+            WHEN lower(strip_accents(kind)) LIKE 'to chuc%' THEN 'organization'
+            ELSE 'owner' END,
+       lc_num(share), NULL
+FROM party_rows
+QUALIFY row_number() OVER (PARTITION BY trim(parcel_code), trim(code) ORDER BY batch_id DESC) = 1;
+"""
+
+CERTIFICATE = """
+CREATE OR REPLACE TEMP TABLE cert_rows AS
+SELECT 'GCN-' || substr(md5(COALESCE(cert_serial, '') || '|' || COALESCE(cert_book_no, '') || '|'
+                        || COALESCE(cert_issue_date, '')), 1, 16) AS certificate_id, *
+FROM form WHERE lc_text(cert_serial) IS NOT NULL OR lc_text(cert_book_no) IS NOT NULL;
+
+INSERT INTO certificate
+SELECT certificate_id,
+       upper(regexp_replace(trim(cert_serial), '\\s+', ' ', 'g')),
+       cert_serial,
+       CASE WHEN regexp_full_match(upper(trim(cert_serial)), '[A-Z]{2} ?[0-9]{8}') THEN '2024'
+            WHEN regexp_full_match(upper(trim(cert_serial)), '[A-Z]{2} ?[0-9]{6}') THEN 'pre2024'
+            ELSE 'unknown' END,
+       lc_text(cert_book_no), lc_date(cert_issue_date), lc_text(cert_issuer),
+       CASE WHEN lower(strip_accents(cert_digital)) LIKE 'chua%' THEN 'paper_only'
+            ELSE 'digital' END,
+       batch_id, source_file, source_sheet, row_no
+FROM cert_rows
+QUALIFY row_number() OVER (PARTITION BY certificate_id ORDER BY batch_id DESC, row_no) = 1;
+
+INSERT INTO certificate_parcel
+SELECT DISTINCT certificate_id, trim(parcel_code) FROM cert_rows;
+
+UPDATE land_right SET certificate_id = c.certificate_id
+FROM certificate_parcel c WHERE c.parcel_id = land_right.parcel_id;
+"""
+
+ASSET = """
+INSERT INTO asset
+SELECT 'TS-' || trim(parcel_code), trim(parcel_code), lc_text(asset_type), lc_num(asset_area),
+       lc_int(asset_floors)
+FROM form WHERE lc_text(asset_type) IS NOT NULL;
+"""
+
+MAP_SHEET = """
+INSERT INTO map_sheet
+SELECT DISTINCT old_unit_code, sheet_no, scale, NULL, NULL FROM parcel
+WHERE sheet_no IS NOT NULL AND scale IS NOT NULL;
+"""
+
+REGISTRY = """
+INSERT INTO registry_person
+SELECT lc_digits(so_dinh_danh), lc_digits(so_cmnd), trim(ho_ten), lc_date(ngay_sinh),
+       CASE lower(strip_accents(trim(gioi_tinh))) WHEN 'nam' THEN 'M' WHEN 'nu' THEN 'F' END,
+       lc_text(noi_thuong_tru), batch_id, row_no
+FROM raw_registry WHERE lc_text(ho_ten) IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY COALESCE(lc_digits(so_dinh_danh), ho_ten || row_no)
+                           ORDER BY batch_id DESC, row_no) = 1;
+"""
+
+COMMUNE_STATUS_SRC = """
+CREATE OR REPLACE TEMP TABLE commune_status_src AS
+SELECT trim(unit_code) AS unit_code,
+       lower(trim(has_land_db)) IN ('true', '1', 'có', 'co', 'x') AS has_land_db,
+       lower(trim(vbdlis_synced)) IN ('true', '1', 'có', 'co', 'x') AS vbdlis_synced,
+       lc_date(committee_date) AS committee_date
+FROM raw_commune_status WHERE regexp_full_match(trim(unit_code), '[0-9]{5}')
+QUALIFY row_number() OVER (PARTITION BY trim(unit_code) ORDER BY batch_id DESC, row_no) = 1;
+"""
+
+
+def build_canonical(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rebuild every canonical table from the raw tables; returns row counts.
+
+    Runs inside the caller's transaction.
+    """
+    con.execute(MACROS)
+    for table in CANONICAL_TABLES:
+        con.execute(f"DELETE FROM {table}")
+    con.execute(COMMUNE_STATUS_SRC)
+    con.execute("INSERT INTO commune_status SELECT * FROM commune_status_src")
+    con.execute(LATEST_FORM)
+    for sql in (PARCEL, LAND_USE, PARTY, CERTIFICATE, ASSET, MAP_SHEET, REGISTRY):
+        con.execute(sql)
+    counts = {}
+    for table in CANONICAL_TABLES:
+        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        counts[table] = int(row[0]) if row else 0
+    return counts

@@ -1,0 +1,60 @@
+"""Settings of the synthetic-province generator, including the injected defect rates."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+# Share of records that get each defect.  Each rate applies to the record type named.
+DEFAULT_DEFECT_RATES: dict[str, float] = {
+    # identity (party)
+    "id_wrong_digit": 0.010,
+    "id_swapped_digits": 0.006,
+    "id_old_cmnd": 0.010,
+    "id_missing": 0.010,
+    "id_birth_mismatch": 0.005,
+    # names (party)
+    "name_nfd": 0.010,
+    "name_tone_placement": 0.010,
+    "name_tcvn3_mojibake": 0.005,
+    "name_vni_mojibake": 0.005,
+    "name_middle_missing": 0.006,
+    "name_middle_misspelled": 0.004,
+    "name_ede_reversed": 0.030,  # share of highland-named parties
+    # birth dates (party)
+    "birth_day_month_swapped": 0.006,
+    "birth_year_only": 0.050,
+    # registry (person)
+    "registry_absent": 0.008,
+    # parcels
+    "parcel_duplicate_number": 0.003,
+    "parcel_missing_sheet": 0.003,
+    "parcel_invalid_land_use": 0.004,
+    "parcel_area_mismatch": 0.006,
+    "parcel_self_intersection": 0.002,
+    "parcel_overlap": 0.002,
+    "parcel_missing_geometry": 0.002,
+    # certificates and rights
+    "certificate_no_digital_data": 0.040,
+    "certificate_malformed_serial": 0.004,
+    "right_shares_not_one": 0.004,
+    "parcel_no_owner": 0.003,
+}
+
+
+class GeneratorConfig(BaseModel):
+    """What to generate.  The same config and seed give byte-identical output."""
+
+    parcels: int = Field(20_000, ge=500, le=10_000_000)
+    seed: int = Field(42, ge=0)
+    defect_scale: float = Field(1.0, ge=0.0, le=20.0)
+    defect_rates: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_DEFECT_RATES))
+    # Share of registry people who own no land (added on top of the land users).
+    registry_extra_share: float = Field(0.10, ge=0.0, le=2.0)
+    # Communes in special campaign situations (new-commune names, as in the press).
+    not_synced_district: str = "Huyện Cư Kuin"
+    no_land_db_commune: str = "Xã Đồng Xuân"
+    # The old district whose field forms are exported as a TCVN3-encoded CSV.
+    tcvn3_district: str = "Huyện Krông Bông"
+
+    def rate(self, defect: str) -> float:
+        return min(1.0, self.defect_rates.get(defect, 0.0) * self.defect_scale)

@@ -1,0 +1,186 @@
+"""Generate the synthetic province: sources as the field has them, plus truth/."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import shapely
+
+from landclean.errors import GenerateError
+from landclean.synth import defects as dfx
+from landclean.synth.config import GeneratorConfig
+from landclean.synth.geometry import SHEET_GRID, parcel_quads, quads_to_polygons
+from landclean.synth.land import INVALID_CODES, LEGACY_SPELLING, main_land_use
+from landclean.synth.layout import allocate, commune_weights, plan_sheets
+from landclean.synth.build_parts import (
+    _assets,
+    _certificates,
+    _commune_status,
+    _expected_group,
+    _holders,
+    _land_use_entries,
+    _new_commune_by_location,
+    _parties,
+    _persons,
+    _registry,
+    _rights,
+    _villages,
+)
+from landclean.synth.province import Province
+from landclean.synth.writers import write_outputs
+from landclean.vn import admin_units as au
+
+log = logging.getLogger(__name__)
+
+
+
+def generate(config: GeneratorConfig, out: Path) -> dict[str, int]:
+    """Generate the province into ``out`` (must be empty or absent); return counts."""
+    if out.exists() and any(out.iterdir()):
+        raise GenerateError(f"output folder {out} is not empty; choose a new folder")
+    unknown = set(config.defect_rates) - set(dfx_names())
+    if unknown:
+        raise GenerateError(f"unknown defect types: {', '.join(sorted(unknown))}")
+    province = build(config)
+    write_outputs(province, config, out)
+    return province.stats
+
+
+def dfx_names() -> list[str]:
+    from landclean.synth.config import DEFAULT_DEFECT_RATES
+
+    return list(DEFAULT_DEFECT_RATES)
+
+
+def build(config: GeneratorConfig) -> Province:
+    rng = np.random.default_rng(config.seed)
+    olds = list(au.old_units())
+    news = {u.code: u for u in au.new_units()}
+    cross = au.crosswalk()
+    no_db = next((c for c, u in news.items() if u.name == config.no_land_db_commune), None)
+    if no_db is None:
+        raise GenerateError(f"no new commune named {config.no_land_db_commune!r}")
+    default_new = {r.old_code: r.new_code for r in cross if r.is_default}
+    candidates: dict[str, list[str]] = {}
+    for r in cross:
+        if r.new_code != no_db:
+            candidates.setdefault(r.old_code, []).append(r.new_code)
+    active = np.array([default_new[u.code] != no_db for u in olds])
+    counts = allocate(config.parcels, commune_weights(olds, active))
+    layout = plan_sheets(rng, olds, counts)
+    sheets = layout.sheets
+    p_sheet = layout.sheet_of_parcel
+    n = len(p_sheet)
+    commune = sheets.commune[p_sheet]
+    old_code = np.array([u.code for u in olds])[commune]
+    region = np.array([u.region for u in olds])[commune]
+    urban = np.array([u.unit_type in ("Phường", "Thị trấn") for u in olds])[commune]
+    scale = sheets.scale[p_sheet]
+    sheet_no = sheets.sheet_no[p_sheet]
+    parcel_no = layout.parcel_no.copy()
+    parcel_id = np.char.add(np.char.add("T", old_code), np.char.zfill(np.arange(n).astype(str), 7))
+
+    corners = parcel_quads(sheets, p_sheet, layout.cell_of_parcel, config.seed)
+    true_area = shapely.area(quads_to_polygons(corners))
+    centre = corners.mean(axis=1)
+    new_code = _new_commune_by_location(olds, commune, centre, candidates)
+
+    defects: list[tuple[str, str, str, str]] = []  # record_type, record_id, defect, detail
+
+    def label(kind: str, ids: npt.NDArray[np.str_], name: str, detail: str = "") -> None:
+        defects.extend((kind, str(i), name, detail) for i in ids)
+
+    # ---- parcel geometry defects (one per parcel at most)
+    grid = np.array([SHEET_GRID[int(s)][1] for s in scale])
+    cell_idx = layout.cell_of_parcel
+    ci, cj = cell_idx % grid, cell_idx // grid
+    inner = (ci < grid - 1) & (cj < grid - 1) & (cell_idx + grid + 1 < sheets.n_parcels[p_sheet])
+    geo_defect = dfx.pick_family(rng, config, n, ["parcel_self_intersection", "parcel_overlap",
+                                                 "parcel_missing_geometry"])
+    geo_defect[(geo_defect == "parcel_overlap") & ~inner] = None
+    bow = geo_defect == "parcel_self_intersection"
+    corners[bow] = corners[bow][:, [0, 2, 1, 3]]
+    push = geo_defect == "parcel_overlap"
+    cell_size = np.array([SHEET_GRID[int(s)][0] / SHEET_GRID[int(s)][1] for s in scale])
+    corners[push, 2, :] += (0.45 * cell_size[push])[:, None]
+    has_geom = geo_defect != "parcel_missing_geometry"
+    for name in ("parcel_self_intersection", "parcel_overlap", "parcel_missing_geometry"):
+        label("parcel", parcel_id[geo_defect == name], name)
+    geometry = quads_to_polygons(corners)
+
+    # ---- numbers, areas, land use
+    dup = dfx.pick(rng, config, n, "parcel_duplicate_number") & (parcel_no > 1)
+    dup[1:] &= ~dup[:-1]  # the twin (previous parcel in the sheet) keeps its number
+    dup_idx = np.flatnonzero(dup)
+    parcel_no[dup_idx] = parcel_no[dup_idx] - 1
+    label("parcel", parcel_id[dup_idx], "parcel_duplicate_number")
+    for i in dup_idx:
+        defects.append(("parcel", str(parcel_id[i - 1]), "parcel_duplicate_number", "twin"))
+    missing_sheet = dfx.pick(rng, config, n, "parcel_missing_sheet")
+    label("parcel", parcel_id[missing_sheet], "parcel_missing_sheet")
+
+    legal_area = np.round(true_area * (1 + rng.normal(0, 0.003, n)), 1)
+    mismatch = dfx.pick(rng, config, n, "parcel_area_mismatch") & has_geom
+    legal_area[mismatch] = np.round(
+        legal_area[mismatch] * (1 + rng.choice([-0.4, -0.25, 0.3, 0.6], mismatch.sum())), 1)
+    label("parcel", parcel_id[mismatch], "parcel_area_mismatch")
+
+    lu_main = main_land_use(rng, region, scale, urban)
+    legacy_commune = rng.random(len(olds)) < 0.10
+    lu_code = lu_main.astype(object)
+    legacy = legacy_commune[commune] & np.isin(lu_main, list(LEGACY_SPELLING))
+    lu_code[legacy] = [LEGACY_SPELLING[c] for c in lu_main[legacy]]
+    bad_lu = dfx.pick(rng, config, n, "parcel_invalid_land_use")
+    lu_code[bad_lu] = INVALID_CODES[rng.integers(len(INVALID_CODES), size=int(bad_lu.sum()))]
+    label("parcel", parcel_id[bad_lu], "parcel_invalid_land_use")
+    land_use = _land_use_entries(rng, parcel_id, lu_main, lu_code, legal_area, region)
+
+    # ---- holders and people
+    holder_of_parcel, holder_kind, holder_commune = _holders(rng, commune, counts)
+    holder_region = np.array([u.region for u in olds])[holder_commune]
+    people, person_holder, person_role = _persons(rng, holder_kind, holder_region)
+    # ---- rights, ownerless parcels
+    no_owner = dfx.pick(rng, config, n, "parcel_no_owner")
+    label("parcel", parcel_id[no_owner], "parcel_no_owner")
+    owned_holders = np.unique(holder_of_parcel[~no_owner])
+    district = np.array([u.district_name for u in olds])[commune]
+    tcvn3_holder = np.zeros(len(holder_kind), dtype=bool)
+    tcvn3_holder[holder_of_parcel[district == config.tcvn3_district]] = True
+    parties = _parties(rng, config, people, person_holder, person_role, holder_kind,
+                       owned_holders, olds, holder_commune, tcvn3_holder, label)
+    rights = _rights(rng, config, parcel_id, holder_of_parcel, no_owner, parties, label)
+    certificates = _certificates(rng, config, parcel_id, holder_of_parcel, no_owner, commune,
+                                 holder_kind, olds, label)
+    assets = _assets(rng, parcel_id, lu_main, legal_area)
+    registry = _registry(rng, config, people, parties, olds, label)
+    communes = _commune_status(rng, config, news, olds, no_db)
+    synced_commune = dict(zip(communes["unit_code"].to_pylist(),
+                              communes["vbdlis_synced"].to_pylist(), strict=True))
+    vbdlis = np.array([synced_commune[c] for c in new_code]) & (rng.random(n) > 0.02)
+
+    defects_tbl = pa.table({
+        "record_type": [d[0] for d in defects], "record_id": [d[1] for d in defects],
+        "defect": [d[2] for d in defects], "detail": [d[3] for d in defects]})
+    parcels = pa.table({
+        "parcel_id": parcel_id, "old_unit_code": old_code, "unit_code": new_code,
+        "region": region, "scale": scale, "sheet_no": sheet_no, "parcel_no": parcel_no,
+        "true_parcel_no": layout.parcel_no, "sheet_missing": missing_sheet,
+        "legal_area": legal_area, "true_area": np.round(true_area, 2), "has_geometry": has_geom,
+        "land_use_main": lu_main, "land_use_recorded": lu_code.astype(str), "legacy_code": legacy,
+        "vbdlis_synced": vbdlis, "holder_id": holder_of_parcel, "no_owner": no_owner,
+        "village": _villages(rng, region),
+    })
+    parcels = parcels.append_column("expected_group", pa.array(
+        _expected_group(parcels, defects_tbl, rights, certificates, parties)))
+    stats = {"parcels": n, "parties": parties.num_rows, "persons": people.num_rows,
+             "registry": registry.num_rows, "certificates": certificates.num_rows,
+             "defects": defects_tbl.num_rows}
+    return Province(parcels, land_use, people, parties, rights, certificates, assets, registry,
+                    communes, defects_tbl, geometry, stats)
+
+
+__all__ = ["Province", "build", "generate"]

@@ -1,0 +1,187 @@
+"""Write the generated province the way the field has it, plus truth/ (Parquet)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pyogrio
+import shapely
+import xlsxwriter
+
+from landclean.ingest.profiles import load_profile
+from landclean.synth.config import GeneratorConfig
+from landclean.synth.geometry import CRS
+from landclean.synth.province import Province
+from landclean.vn import admin_units as au
+from landclean.vn.legacy_encodings import encode_tcvn3
+from landclean.vn.text import compact_key
+
+FIXED_TIME = dt.datetime(2025, 9, 18, 8, 0, 0)
+
+FORM_SQL = """
+WITH owners AS (
+    SELECT r.parcel_id, r.share, p.*,
+           row_number() OVER (PARTITION BY r.parcel_id ORDER BY p.role = 'wife', p.party_id) AS k
+    FROM rights r JOIN parties p USING (party_id)
+),
+lu AS (
+    SELECT parcel_id,
+           max(CASE WHEN seq = 1 THEN code_recorded END) AS lu1_code,
+           max(CASE WHEN seq = 1 THEN area END) AS lu1_area,
+           max(CASE WHEN seq = 1 THEN origin END) AS lu1_origin,
+           max(CASE WHEN seq = 1 THEN term END) AS lu1_term,
+           max(CASE WHEN seq = 2 THEN code_recorded END) AS lu2_code,
+           max(CASE WHEN seq = 2 THEN area END) AS lu2_area,
+           max(CASE WHEN seq = 2 THEN origin END) AS lu2_origin,
+           max(CASE WHEN seq = 2 THEN term END) AS lu2_term
+    FROM land_use GROUP BY parcel_id
+)
+SELECT
+    row_number() OVER (PARTITION BY o.district_code ORDER BY pa.parcel_id) AS stt,
+    pa.old_unit_code AS commune_code, o.name AS commune_name,
+    c.serial_recorded AS cert_serial, strftime(c.issue_date, '%d/%m/%Y') AS cert_issue_date,
+    c.book_entry_no AS cert_book_no, c.issuer AS cert_issuer, c.digital_status AS cert_digital,
+    w.party_id AS owner_code,
+    CASE w.party_type WHEN 'household' THEN 'Hộ gia đình' WHEN 'organization' THEN 'Tổ chức'
+         ELSE CASE WHEN s.party_id IS NOT NULL THEN 'Vợ chồng' ELSE 'Cá nhân' END END AS owner_type,
+    w.name AS owner_name, w.birth AS owner_birth, w.sex AS owner_sex, w.id_number AS owner_id,
+    w.address AS owner_address, w.share AS owner_share,
+    s.party_id AS spouse_code, s.name AS spouse_name, s.birth AS spouse_birth, s.sex AS spouse_sex,
+    s.id_number AS spouse_id, s.share AS spouse_share,
+    w.name AS user_name, w.id_number AS user_id,
+    CASE WHEN w.party_id IS NULL THEN NULL ELSE w.address || ', tỉnh Đắk Lắk' END AS user_address,
+    NULL AS change_reason,
+    pa.parcel_id AS parcel_code,
+    CASE WHEN c.certificate_id IS NULL THEN NULL ELSE pa.sheet_no END AS cert_sheet,
+    CASE WHEN c.certificate_id IS NULL THEN NULL ELSE pa.parcel_no END AS cert_parcel,
+    CASE WHEN pa.sheet_missing THEN NULL ELSE pa.sheet_no END AS map_sheet,
+    pa.parcel_no AS map_parcel, '1/' || pa.scale AS map_scale,
+    pa.village || ', ' || o.name AS parcel_address, pa.village,
+    pa.legal_area,
+    lu.lu1_code, lu.lu1_area, lu.lu1_origin, lu.lu1_term,
+    lu.lu2_code, lu.lu2_area, lu.lu2_origin, lu.lu2_term,
+    NULL AS lu3_code, NULL AS lu3_area,
+    a.asset_type, a.floor_area AS asset_area, a.floors AS asset_floors,
+    CASE WHEN pa.vbdlis_synced THEN 'Đã đồng bộ' ELSE 'Chưa đồng bộ' END AS vbdlis,
+    o.district_name
+FROM parcels pa
+JOIN olds o ON o.code = pa.old_unit_code
+LEFT JOIN owners w ON w.parcel_id = pa.parcel_id AND w.k = 1
+LEFT JOIN owners s ON s.parcel_id = pa.parcel_id AND s.k = 2
+LEFT JOIN certificates c ON c.parcel_id = pa.parcel_id
+LEFT JOIN lu ON lu.parcel_id = pa.parcel_id
+LEFT JOIN assets a ON a.parcel_id = pa.parcel_id
+ORDER BY o.district_code, pa.parcel_id
+"""
+
+
+def _slug(name: str) -> str:
+    return compact_key(name)
+
+
+def write_outputs(province: Province, config: GeneratorConfig, out: Path) -> None:
+    """Every source file and truth/ under ``out``, plus manifest.json."""
+    for sub in ("map", "attributes", "registry", "campaign", "truth"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    olds = pa.table({
+        "code": [u.code for u in au.old_units()], "name": [u.name for u in au.old_units()],
+        "district_code": [u.district_code for u in au.old_units()],
+        "district_name": [u.district_name for u in au.old_units()],
+    })
+    _write_maps(province, olds, out / "map")
+    _write_forms(province, olds, out / "attributes", config.tcvn3_district)
+    _write_registry(province, out / "registry")
+    pacsv.write_csv(province.communes, out / "campaign" / "communes.csv")
+    for name in ("parcels", "land_use", "persons", "parties", "rights", "certificates", "assets",
+                 "defects", "communes"):
+        pq.write_table(getattr(province, name), out / "truth" / f"{name}.parquet")
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    manifest = {
+        "generator": "landclean synth", "config": config.model_dump(), "counts": province.stats,
+        "files": {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+                  for p in files},
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
+
+
+def _write_maps(province: Province, olds: pa.Table, folder: Path) -> None:
+    """One GeoPackage per old district, layer ``thua_dat`` (parcels with a geometry)."""
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2025-09-18T08:00:00Z"})
+    p = province.parcels
+    district_of = dict(zip(olds["code"].to_pylist(), olds["district_name"].to_pylist(),
+                           strict=True))
+    district = np.array([district_of[c] for c in p["old_unit_code"].to_pylist()])
+    has = p["has_geometry"].to_numpy(zero_copy_only=False)
+    area = np.round(shapely.area(province.geometry), 1)
+    for name in sorted(set(district)):
+        mask = (district == name) & has
+        if not mask.any():
+            continue
+        sel = pa.array(mask)
+        table = pa.table({
+            "MaThua": p["parcel_id"].filter(sel), "MaXa": p["old_unit_code"].filter(sel),
+            "SoTo": p["sheet_no"].filter(sel), "SoThua": p["parcel_no"].filter(sel),
+            "TyLe": p["scale"].filter(sel), "DienTich": pa.array(area[mask]),
+            "KyHieuMDSD": p["land_use_recorded"].filter(sel),
+            "geometry": pa.array(shapely.to_wkb(province.geometry[mask]), pa.binary()),
+        })
+        pyogrio.write_arrow(table, folder / f"{_slug(name)}.gpkg", layer="thua_dat",
+                            driver="GPKG", geometry_name="geometry", geometry_type="Polygon",
+                            crs=CRS)
+
+
+def _form_rows(province: Province, olds: pa.Table) -> pa.Table:
+    con = duckdb.connect()
+    for name in ("parcels", "rights", "parties", "certificates", "land_use", "assets"):
+        con.register(name, getattr(province, name))
+    con.register("olds", olds)
+    return con.execute(FORM_SQL).fetch_arrow_table()
+
+
+def _write_forms(province: Province, olds: pa.Table, folder: Path, tcvn3_district: str) -> None:
+    """The 49-column field form per old district (.xlsx); one district as TCVN3 CSV."""
+    profile = load_profile("field_form")
+    rows = _form_rows(province, olds)
+    district = rows["district_name"].to_numpy(zero_copy_only=False)
+    for name in sorted(set(district)):
+        part = rows.filter(pa.array(district == name)).select(list(profile.fields))
+        if name == tcvn3_district:
+            _write_tcvn3_csv(part, profile.headers, folder / f"{_slug(name)}_tcvn3.csv")
+        else:
+            _write_xlsx(part, profile.headers, profile.title, profile.sheet,
+                        folder / f"{_slug(name)}.xlsx")
+
+
+def _write_xlsx(table: pa.Table, headers: tuple[str, ...], title: str, sheet: str,
+                path: Path) -> None:
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
+    wb.set_properties({"created": FIXED_TIME, "author": "landclean synth"})
+    ws = wb.add_worksheet(sheet)
+    bold = wb.add_format({"bold": True, "text_wrap": True})
+    ws.write_row(0, 0, [title], bold)
+    ws.write_row(1, 0, headers, bold)
+    columns = [table[c].to_pylist() for c in table.column_names]
+    for r, row in enumerate(zip(*columns, strict=True), start=2):
+        ws.write_row(r, 0, ["" if v is None else v for v in row])
+    wb.close()
+
+
+def _write_tcvn3_csv(table: pa.Table, headers: tuple[str, ...], path: Path) -> None:
+    """A CSV in TCVN3, as old district offices exported it (text encoded with our table)."""
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(table.rename_columns(list(headers)), sink)
+    text = sink.getvalue().to_pybytes().decode("utf-8")
+    path.write_bytes(encode_tcvn3(text))
+
+
+def _write_registry(province: Province, folder: Path) -> None:
+    pacsv.write_csv(province.registry, folder / "population.csv")
+    pq.write_table(province.registry, folder / "population.parquet")
