@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import duckdb
 
-CANONICAL_TABLES = ("parcel", "parcel_land_use", "party", "land_right", "certificate",
-                    "certificate_parcel", "asset", "map_sheet", "registry_person",
-                    "commune_status")
+CANONICAL_TABLES = (
+    "parcel",
+    "parcel_land_use",
+    "party",
+    "land_right",
+    "certificate",
+    "certificate_parcel",
+    "asset",
+    "map_sheet",
+    "registry_person",
+    "commune_status",
+)
 
 # Parse helpers as SQL macros (no user values are pasted into SQL).
 MACROS = """

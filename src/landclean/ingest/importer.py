@@ -74,8 +74,11 @@ def discover(sources: list[Path]) -> list[Path]:
             continue
         for p in sorted(src.rglob("*")):
             rel = p.relative_to(src).parts
-            if p.is_file() and not (set(rel[:-1]) & IGNORED_DIRS) and \
-                    p.suffix.lower() in MAP_SUFFIXES | TABLE_SUFFIXES:
+            if (
+                p.is_file()
+                and not (set(rel[:-1]) & IGNORED_DIRS)
+                and p.suffix.lower() in MAP_SUFFIXES | TABLE_SUFFIXES
+            ):
                 found.append(p)
     if not found:
         raise ImportError_(f"no importable files in {', '.join(map(str, sources))}")
@@ -92,8 +95,10 @@ def _read(path: Path) -> list[SourceTable]:
         return [read_csv(path)]
     if suffix == ".parquet":
         return [read_parquet(path)]
-    raise ImportError_(f"{path}: unsupported file type {suffix!r} (expected "
-                       f"{', '.join(sorted(MAP_SUFFIXES | TABLE_SUFFIXES))})")
+    raise ImportError_(
+        f"{path}: unsupported file type {suffix!r} (expected "
+        f"{', '.join(sorted(MAP_SUFFIXES | TABLE_SUFFIXES))})"
+    )
 
 
 def detect_profile(source: SourceTable, forced: str | None = None) -> Profile:
@@ -102,14 +107,17 @@ def detect_profile(source: SourceTable, forced: str | None = None) -> Profile:
         return load_profile(forced)
     if source.geometry is not None:
         return load_profile("map_layer")
-    scored = sorted(((p.coverage(source.headers), p.name) for p in all_profiles()
-                     if p.name != "map_layer"), reverse=True)
+    scored = sorted(
+        ((p.coverage(source.headers), p.name) for p in all_profiles() if p.name != "map_layer"),
+        reverse=True,
+    )
     score, name = scored[0]
     if score < MIN_COVERAGE:
         sheet = f", sheet {source.sheet}" if source.sheet else ""
         raise ImportError_(
             f"{source.path}{sheet}: headers match no known layout (best: {name}, "
-            f"{score:.0%} of its columns); headers found: {', '.join(source.headers[:8])}")
+            f"{score:.0%} of its columns); headers found: {', '.join(source.headers[:8])}"
+        )
     return load_profile(name)
 
 
@@ -140,9 +148,14 @@ def _raw_arrow(source: SourceTable, profile: Profile, batch_id: int) -> pa.Table
     return pa.table(cols)
 
 
-def import_sources(ws: Workspace, sources: list[Path], profile: str | None = None,
-                   dry_run: bool = False, actor: str | None = None,
-                   progress: Callable[[str], None] | None = None) -> ImportReport:
+def import_sources(
+    ws: Workspace,
+    sources: list[Path],
+    profile: str | None = None,
+    dry_run: bool = False,
+    actor: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ImportReport:
     """Import files and folders; rebuild canonical tables; all or nothing."""
     files = discover(sources)
     report = ImportReport(dry_run=dry_run)
@@ -163,11 +176,13 @@ def import_sources(ws: Workspace, sources: list[Path], profile: str | None = Non
     return report
 
 
-def _import_file(con: duckdb.DuckDBPyConnection, path: Path, forced: str | None,
-                 actor: str) -> list[FileResult]:
+def _import_file(
+    con: duckdb.DuckDBPyConnection, path: Path, forced: str | None, actor: str
+) -> list[FileResult]:
     digest = _sha256(path)
-    seen = con.execute("SELECT layout FROM import_batch WHERE sha256 = ? LIMIT 1",
-                       [digest]).fetchone()
+    seen = con.execute(
+        "SELECT layout FROM import_batch WHERE sha256 = ? LIMIT 1", [digest]
+    ).fetchone()
     if seen:
         log.info("%s: already imported (same content), skipped", path)
         return [FileResult(str(path), str(seen[0]), 0, 0, skipped=True)]
@@ -176,8 +191,9 @@ def _import_file(con: duckdb.DuckDBPyConnection, path: Path, forced: str | None,
         prof = detect_profile(source, forced)
         missing = [f for f in prof.fields if f not in prof.match(source.headers).values()]
         if prof.coverage(source.headers) < MIN_COVERAGE:
-            raise ImportError_(f"{path}: columns missing for layout {prof.name}: "
-                               f"{', '.join(missing[:8])}")
+            raise ImportError_(
+                f"{path}: columns missing for layout {prof.name}: {', '.join(missing[:8])}"
+            )
         row = con.execute("SELECT nextval('batch_seq')").fetchone()
         batch_id = int(row[0]) if row else 0
         raw = _raw_arrow(source, prof, batch_id)
@@ -187,23 +203,41 @@ def _import_file(con: duckdb.DuckDBPyConnection, path: Path, forced: str | None,
         quarantined = _quarantine(con, prof, batch_id, str(path))
         con.execute(
             "INSERT INTO import_batch VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
-            [batch_id, str(path) + (f"#{source.sheet}" if source.sheet else ""), prof.name,
-             digest, raw.num_rows, quarantined, actor])
-        results.append(FileResult(str(path), prof.name, raw.num_rows, quarantined,
-                                  encoding=source.encoding))
+            [
+                batch_id,
+                str(path) + (f"#{source.sheet}" if source.sheet else ""),
+                prof.name,
+                digest,
+                raw.num_rows,
+                quarantined,
+                actor,
+            ],
+        )
+        results.append(
+            FileResult(str(path), prof.name, raw.num_rows, quarantined, encoding=source.encoding)
+        )
     return results
 
 
 # Rows that cannot be used at all: they stay in the raw table (nothing is lost) and are
 # listed in quarantine with the reason; canonical tables skip them.
 QUARANTINE_RULES: dict[str, tuple[str, str, str]] = {
-    "field_form": ("parcel_code", "parcel_code IS NULL OR trim(parcel_code) = ''",
-                   "row has no parcel code (Mã thửa); expected the land-system parcel id"),
+    "field_form": (
+        "parcel_code",
+        "parcel_code IS NULL OR trim(parcel_code) = ''",
+        "row has no parcel code (Mã thửa); expected the land-system parcel id",
+    ),
     "map_layer": ("geom_wkb", "geom_wkb IS NULL", "feature has no geometry"),
-    "registry": ("ho_ten", "ho_ten IS NULL OR trim(ho_ten) = ''",
-                 "person has no name; expected the full name"),
-    "commune_status": ("unit_code", "unit_code IS NULL OR NOT regexp_full_match(unit_code, "
-                                    "'[0-9]{5}')", "expected a 5-digit commune code"),
+    "registry": (
+        "ho_ten",
+        "ho_ten IS NULL OR trim(ho_ten) = ''",
+        "person has no name; expected the full name",
+    ),
+    "commune_status": (
+        "unit_code",
+        "unit_code IS NULL OR NOT regexp_full_match(unit_code, '[0-9]{5}')",
+        "expected a 5-digit commune code",
+    ),
 }
 
 
@@ -215,6 +249,7 @@ def _quarantine(con: duckdb.DuckDBPyConnection, prof: Profile, batch_id: int, pa
     con.execute(
         f"INSERT INTO quarantine SELECT batch_id, source_file, {sheet}, row_no, ?, {value}, ? "
         f"FROM {table} WHERE batch_id = ? AND ({condition})",
-        [prof.header_of(column) if column in prof.fields else column, reason, batch_id])
+        [prof.header_of(column) if column in prof.fields else column, reason, batch_id],
+    )
     row = con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id]).fetchone()
     return int(row[0]) if row else 0

@@ -31,7 +31,7 @@ class Profile:
 
     def match(self, headers: list[str]) -> dict[str, str]:
         """Map source headers to fields (only those that match)."""
-        found = {}
+        found: dict[str, str] = {}
         for h in headers:
             field = self.aliases.get(compact_key(str(h)))
             if field and field not in found.values():
@@ -52,9 +52,13 @@ def load_profile(name: str) -> Profile:
         for h in [col["header"], col["field"], *col.get("aliases", [])]:
             aliases.setdefault(compact_key(h), col["field"])
     return Profile(
-        name=doc["name"], title=doc["title"], header_row=int(doc["header_row"]),
-        sheet=doc["sheet"], fields=tuple(c["field"] for c in doc["columns"]),
-        headers=tuple(c["header"] for c in doc["columns"]), aliases=aliases,
+        name=doc["name"],
+        title=doc["title"],
+        header_row=int(doc["header_row"]),
+        sheet=doc["sheet"],
+        fields=tuple(c["field"] for c in doc["columns"]),
+        headers=tuple(c["header"] for c in doc["columns"]),
+        aliases=aliases,
     )
 
 

@@ -43,8 +43,11 @@ def _as_text(table: pa.Table) -> pa.Table:
         if pa.types.is_floating(col.type):
             # Whole numbers typed by Excel as floats come back as "12", not "12.0".
             as_int = pc.equal(col, pc.floor(col))
-            text = pc.if_else(as_int, pc.cast(pc.cast(col, pa.int64(), safe=False), pa.string()),
-                              pc.cast(col, pa.string()))
+            text = pc.if_else(
+                as_int,
+                pc.cast(pc.cast(col, pa.int64(), safe=False), pa.string()),
+                pc.cast(col, pa.string()),
+            )
             cols.append(text)
         else:
             cols.append(pc.cast(col, pa.string()))
@@ -68,8 +71,11 @@ def read_map(path: Path) -> list[SourceTable]:
         geom_name = meta["geometry_name"] or "wkb_geometry"
         geometry = table[geom_name].combine_chunks() if geom_name in table.column_names else None
         attrs = table.drop_columns([geom_name]) if geometry is not None else table
-        out.append(SourceTable(path, layer, attrs.column_names,
-                               _with_rows(_as_text(attrs), 1), geometry=geometry))
+        out.append(
+            SourceTable(
+                path, layer, attrs.column_names, _with_rows(_as_text(attrs), 1), geometry=geometry
+            )
+        )
     return out
 
 
@@ -85,13 +91,17 @@ def read_xlsx(path: Path, profile_for: dict[str, Profile]) -> list[SourceTable]:
         data = reader.load_sheet(sheet, header_row=header_row, dtypes="string")
         table = data.to_arrow()
         table = table.rename_columns([str(c) for c in table.column_names])
-        out.append(SourceTable(path, sheet, table.column_names,
-                               _with_rows(_as_text(table), header_row + 2)))
+        out.append(
+            SourceTable(
+                path, sheet, table.column_names, _with_rows(_as_text(table), header_row + 2)
+            )
+        )
     return out
 
 
-def _find_header_row(reader: fastexcel.ExcelReader, sheet: str,
-                     profile_for: dict[str, Profile]) -> int:
+def _find_header_row(
+    reader: fastexcel.ExcelReader, sheet: str, profile_for: dict[str, Profile]
+) -> int:
     """0-based index of the first row (of the first 10) whose cells match a profile."""
     probe = reader.load_sheet(sheet, header_row=None, n_rows=10, dtypes="string").to_arrow()
     best, best_score = 0, 0.0
@@ -112,8 +122,9 @@ def read_csv(path: Path) -> SourceTable:
         table = pacsv.read_csv(
             io.BytesIO(text.encode("utf-8")),
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
-            convert_options=pacsv.ConvertOptions(column_types={
-                h: pa.string() for h in _split_header(first, delimiter)}),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in _split_header(first, delimiter)}
+            ),
         )
     except pa.ArrowInvalid as exc:
         raise ImportError_(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from exc
@@ -121,10 +132,16 @@ def read_csv(path: Path) -> SourceTable:
 
 
 def _split_header(line: str, delimiter: str) -> list[str]:
-    row = next(iter(pacsv.read_csv(io.BytesIO(line.encode() + b"\n"),
-                                   read_options=pacsv.ReadOptions(autogenerate_column_names=True),
-                                   parse_options=pacsv.ParseOptions(delimiter=delimiter))
-                    .to_pylist()), {})
+    row = next(
+        iter(
+            pacsv.read_csv(
+                io.BytesIO(line.encode() + b"\n"),
+                read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            ).to_pylist()
+        ),
+        {},
+    )
     return [str(v) for v in row.values()]
 
 

@@ -27,14 +27,18 @@ FORM_2024_FROM = np.datetime64("2024-08-01")
 MERGER_DATE = np.datetime64("2025-07-01")
 
 
-def _new_commune_by_location(olds: list[au.OldUnit], commune: npt.NDArray[np.int64],
-                             centre: npt.NDArray[np.float64],
-                             candidates: dict[str, list[str]]) -> npt.NDArray[np.str_]:
+def _new_commune_by_location(
+    olds: list[au.OldUnit],
+    commune: npt.NDArray[np.int64],
+    centre: npt.NDArray[np.float64],
+    candidates: dict[str, list[str]],
+) -> npt.NDArray[np.str_]:
     """New commune of each parcel: the only candidate, or (split communes) the nearest
     candidate centre, i.e. the Voronoi cell of the new communes' reference points."""
     news = {u.code: u for u in au.new_units()}
-    nx, ny = to_projected(np.array([u.lat for u in news.values()]),
-                          np.array([u.lon for u in news.values()]))
+    nx, ny = to_projected(
+        np.array([u.lat for u in news.values()]), np.array([u.lon for u in news.values()])
+    )
     pos = {c: (x, y) for c, x, y in zip(news, nx, ny, strict=True)}
     out = np.empty(len(commune), dtype="<U5")
     for ci, unit in enumerate(olds):
@@ -51,31 +55,44 @@ def _new_commune_by_location(olds: list[au.OldUnit], commune: npt.NDArray[np.int
     return out
 
 
-def _land_use_entries(rng: np.random.Generator, parcel_id: npt.NDArray[np.str_],
-                      main: npt.NDArray[np.str_], recorded: npt.NDArray[np.object_],
-                      area: npt.NDArray[np.float64], region: npt.NDArray[np.str_]) -> pa.Table:
+def _land_use_entries(
+    rng: np.random.Generator,
+    parcel_id: npt.NDArray[np.str_],
+    main: npt.NDArray[np.str_],
+    recorded: npt.NDArray[np.object_],
+    area: npt.NDArray[np.float64],
+    region: npt.NDArray[np.str_],
+) -> pa.Table:
     """One or two land-use entries per parcel: residential parcels often ONT/ODT + garden."""
     residential = np.isin(main, ["ONT", "ODT"]) & (area > 300)
     res_area = np.round(np.minimum(area * 0.5, rng.uniform(100, 400, len(area))), 1)
     garden = np.where(region == "west", "CLN", "HNK")
     first_area = np.where(residential, res_area, area)
     idx2 = np.flatnonzero(residential)
-    return pa.table({
-        "parcel_id": np.concatenate([parcel_id, parcel_id[idx2]]),
-        "seq": np.concatenate([np.ones(len(parcel_id), int), np.full(len(idx2), 2)]),
-        "code_true": np.concatenate([main, garden[idx2]]),
-        "code_recorded": np.concatenate([recorded.astype(str), garden[idx2]]),
-        "area": np.concatenate([first_area, np.round(area[idx2] - res_area[idx2], 1)]),
-        "origin": np.where(np.concatenate([main, garden[idx2]]) == "RSX",
-                           "Nhà nước giao đất", "Công nhận QSDĐ như giao đất có thu tiền"),
-        "term": np.where(np.isin(np.concatenate([main, garden[idx2]]), ["ONT", "ODT"]),
-                         "Lâu dài", "Đến 01/07/2064"),
-    })
+    return pa.table(
+        {
+            "parcel_id": np.concatenate([parcel_id, parcel_id[idx2]]),
+            "seq": np.concatenate([np.ones(len(parcel_id), int), np.full(len(idx2), 2)]),
+            "code_true": np.concatenate([main, garden[idx2]]),
+            "code_recorded": np.concatenate([recorded.astype(str), garden[idx2]]),
+            "area": np.concatenate([first_area, np.round(area[idx2] - res_area[idx2], 1)]),
+            "origin": np.where(
+                np.concatenate([main, garden[idx2]]) == "RSX",
+                "Nhà nước giao đất",
+                "Công nhận QSDĐ như giao đất có thu tiền",
+            ),
+            "term": np.where(
+                np.isin(np.concatenate([main, garden[idx2]]), ["ONT", "ODT"]),
+                "Lâu dài",
+                "Đến 01/07/2064",
+            ),
+        }
+    )
 
 
-def _holders(rng: np.random.Generator, commune: npt.NDArray[np.int64],
-             counts: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.str_],
-                                                     npt.NDArray[np.int64]]:
+def _holders(
+    rng: np.random.Generator, commune: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.str_], npt.NDArray[np.int64]]:
     """Right holders per old commune; each parcel gets one (a few live elsewhere)."""
     per_commune = np.maximum(1, np.round(counts / PARCELS_PER_HOLDER)).astype(np.int64)
     per_commune[counts == 0] = 0
@@ -89,33 +106,51 @@ def _holders(rng: np.random.Generator, commune: npt.NDArray[np.int64],
     return holder, kind, holder_commune
 
 
-def _persons(rng: np.random.Generator, kind: npt.NDArray[np.str_],
-             region: npt.NDArray[np.str_]) -> tuple[pa.Table, npt.NDArray[np.int64],
-                                                    npt.NDArray[np.str_]]:
+def _persons(
+    rng: np.random.Generator, kind: npt.NDArray[np.str_], region: npt.NDArray[np.str_]
+) -> tuple[pa.Table, npt.NDArray[np.int64], npt.NDArray[np.str_]]:
     """The true people behind the holders: one per individual/household, two per couple."""
     n_people = np.where(kind == "couple", 2, np.where(kind == "organization", 0, 1))
     holder = np.repeat(np.arange(len(kind)), n_people)
     first = np.ones(len(holder), dtype=bool)
     first[1:] = holder[1:] != holder[:-1]
     role = np.where(kind[holder] == "couple", np.where(first, "husband", "wife"), "self")
-    female = np.where(role == "husband", False,
-                      np.where(role == "wife", True, rng.random(len(holder)) < 0.35))
+    female = np.where(
+        role == "husband", False, np.where(role == "wife", True, rng.random(len(holder)) < 0.35)
+    )
     p = make_people(rng, region[holder], female)
-    table = pa.table({
-        "person_id": np.char.add("P", np.char.zfill(np.arange(len(holder)).astype(str), 8)),
-        "full_name": p.full_name, "surname": p.surname, "middle": p.middle, "given": p.given,
-        "highland": p.highland, "female": p.female, "birth_date": p.birth,
-        "birth_province": p.birth_province, "cccd": p.cccd,
-        "cmnd": pa.array(p.cmnd, pa.string()), "region": region[holder],
-    })
+    table = pa.table(
+        {
+            "person_id": np.char.add("P", np.char.zfill(np.arange(len(holder)).astype(str), 8)),
+            "full_name": p.full_name,
+            "surname": p.surname,
+            "middle": p.middle,
+            "given": p.given,
+            "highland": p.highland,
+            "female": p.female,
+            "birth_date": p.birth,
+            "birth_province": p.birth_province,
+            "cccd": p.cccd,
+            "cmnd": pa.array(p.cmnd, pa.string()),
+            "region": region[holder],
+        }
+    )
     return table, holder, role
 
 
-def _parties(rng: np.random.Generator, config: GeneratorConfig, people: pa.Table,
-             person_holder: npt.NDArray[np.int64], person_role: npt.NDArray[np.str_],
-             holder_kind: npt.NDArray[np.str_], owned: npt.NDArray[np.int64],
-             olds: list[au.OldUnit], holder_commune: npt.NDArray[np.int64],
-             tcvn3_holder: npt.NDArray[np.bool_], label: Label) -> pa.Table:
+def _parties(
+    rng: np.random.Generator,
+    config: GeneratorConfig,
+    people: pa.Table,
+    person_holder: npt.NDArray[np.int64],
+    person_role: npt.NDArray[np.str_],
+    holder_kind: npt.NDArray[np.str_],
+    owned: npt.NDArray[np.int64],
+    olds: list[au.OldUnit],
+    holder_commune: npt.NDArray[np.int64],
+    tcvn3_holder: npt.NDArray[np.bool_],
+    label: Label,
+) -> pa.Table:
     """Land-system party records (with recorded values and defects) for holders with land."""
     is_owned = np.zeros(len(holder_kind), dtype=bool)
     is_owned[owned] = True
@@ -123,20 +158,43 @@ def _parties(rng: np.random.Generator, config: GeneratorConfig, people: pa.Table
     idx = np.flatnonzero(keep)
     n = len(idx)
     cols = {c: people[c].to_numpy(zero_copy_only=False)[idx] for c in people.column_names}
-    name_d = dfx.pick_family(rng, config, n, [
-        "name_nfd", "name_tone_placement", "name_tcvn3_mojibake", "name_vni_mojibake",
-        "name_middle_missing", "name_middle_misspelled"])
+    name_d = dfx.pick_family(
+        rng,
+        config,
+        n,
+        [
+            "name_nfd",
+            "name_tone_placement",
+            "name_tcvn3_mojibake",
+            "name_vni_mojibake",
+            "name_middle_missing",
+            "name_middle_misspelled",
+        ],
+    )
     # Names written in TCVN3 by their district cannot also carry mojibake or NFD forms.
     mojibake = np.isin(name_d, ["name_tcvn3_mojibake", "name_vni_mojibake", "name_nfd"])
     name_d[mojibake & tcvn3_holder[person_holder[idx]]] = None
     ede = (rng.random(n) < config.rate("name_ede_reversed")) & cols["highland"]
     name_d[ede] = "name_ede_reversed"
-    id_d = dfx.pick_family(rng, config, n, ["id_wrong_digit", "id_swapped_digits", "id_old_cmnd",
-                                           "id_missing", "id_birth_mismatch"])
+    id_d = dfx.pick_family(
+        rng,
+        config,
+        n,
+        ["id_wrong_digit", "id_swapped_digits", "id_old_cmnd", "id_missing", "id_birth_mismatch"],
+    )
     birth_d = dfx.pick_family(rng, config, n, ["birth_day_month_swapped", "birth_year_only"])
     rec = apply_party_defects(
-        rng, cols["full_name"], (cols["surname"], cols["middle"], cols["given"]),
-        cols["highland"], cols["cccd"], cols["cmnd"], cols["birth_date"], name_d, id_d, birth_d)
+        rng,
+        cols["full_name"],
+        (cols["surname"], cols["middle"], cols["given"]),
+        cols["highland"],
+        cols["cccd"],
+        cols["cmnd"],
+        cols["birth_date"],
+        name_d,
+        id_d,
+        birth_d,
+    )
     holder = person_holder[idx]
     kind = holder_kind[holder]
     party_type = np.where(kind == "household", "household", "individual")
@@ -148,34 +206,57 @@ def _parties(rng: np.random.Generator, config: GeneratorConfig, people: pa.Table
         applied = np.array(rec[f"defect_{key}"], dtype=object)
         for name in {a for a in applied if a}:
             label("party", party_id[applied == name], str(name))
-    persons = pa.table({
-        "party_id": party_id, "person_id": cols["person_id"], "holder_id": holder,
-        "party_type": party_type, "role": person_role[idx],
-        "name": rec["name"], "id_number": rec["id"], "birth": rec["birth"],
-        "sex": np.where(cols["female"], "Nữ", "Nam"), "address": address,
-    })
+    persons = pa.table(
+        {
+            "party_id": party_id,
+            "person_id": cols["person_id"],
+            "holder_id": holder,
+            "party_type": party_type,
+            "role": person_role[idx],
+            "name": rec["name"],
+            "id_number": rec["id"],
+            "birth": rec["birth"],
+            "sex": np.where(cols["female"], "Nữ", "Nam"),
+            "address": address,
+        }
+    )
     orgs = np.flatnonzero(is_owned & (holder_kind == "organization"))
     templates = names_data()["organizations"]
     org_names = [
         templates[int(rng.integers(len(templates)))].format(
             place=olds[holder_commune[h]].name.split(" ", 1)[-1],
-            commune=olds[holder_commune[h]].name)
+            commune=olds[holder_commune[h]].name,
+        )
         for h in orgs
     ]
-    org_tbl = pa.table({
-        "party_id": np.char.add("CSD", np.char.zfill((n + np.arange(len(orgs))).astype(str), 8)),
-        "person_id": pa.nulls(len(orgs), pa.string()), "holder_id": orgs,
-        "party_type": np.full(len(orgs), "organization"), "role": np.full(len(orgs), "org"),
-        "name": org_names, "id_number": np.full(len(orgs), ""), "birth": np.full(len(orgs), ""),
-        "sex": np.full(len(orgs), ""),
-        "address": [olds[holder_commune[h]].name for h in orgs],
-    })
+    org_tbl = pa.table(
+        {
+            "party_id": np.char.add(
+                "CSD", np.char.zfill((n + np.arange(len(orgs))).astype(str), 8)
+            ),
+            "person_id": pa.nulls(len(orgs), pa.string()),
+            "holder_id": orgs,
+            "party_type": np.full(len(orgs), "organization"),
+            "role": np.full(len(orgs), "org"),
+            "name": org_names,
+            "id_number": np.full(len(orgs), ""),
+            "birth": np.full(len(orgs), ""),
+            "sex": np.full(len(orgs), ""),
+            "address": [olds[holder_commune[h]].name for h in orgs],
+        }
+    )
     return pa.concat_tables([persons, org_tbl.cast(persons.schema)])
 
 
-def _rights(rng: np.random.Generator, config: GeneratorConfig, parcel_id: npt.NDArray[np.str_],
-            holder_of_parcel: npt.NDArray[np.int64], no_owner: npt.NDArray[np.bool_],
-            parties: pa.Table, label: Label) -> pa.Table:
+def _rights(
+    rng: np.random.Generator,
+    config: GeneratorConfig,
+    parcel_id: npt.NDArray[np.str_],
+    holder_of_parcel: npt.NDArray[np.int64],
+    no_owner: npt.NDArray[np.bool_],
+    parties: pa.Table,
+    label: Label,
+) -> pa.Table:
     """One right per (parcel, party): shares 1, or 0.5/0.5 for couples."""
     p_holder = parties["holder_id"].to_numpy()
     p_id = parties["party_id"].to_numpy(zero_copy_only=False)
@@ -197,21 +278,35 @@ def _rights(rng: np.random.Generator, config: GeneratorConfig, parcel_id: npt.ND
     role = p_role[party_pos]
     role = np.where(role == "husband", "co-owner", np.where(role == "wife", "co-owner", role))
     role = np.where(role == "self", "owner", np.where(role == "org", "organization", role))
-    return pa.table({"parcel_id": parcel_id[rows_parcel], "party_id": p_id[party_pos],
-                     "role": role, "share": np.round(share, 4)})
+    return pa.table(
+        {
+            "parcel_id": parcel_id[rows_parcel],
+            "party_id": p_id[party_pos],
+            "role": role,
+            "share": np.round(share, 4),
+        }
+    )
 
 
-def _certificates(rng: np.random.Generator, config: GeneratorConfig,
-                  parcel_id: npt.NDArray[np.str_], holder: npt.NDArray[np.int64],
-                  no_owner: npt.NDArray[np.bool_], commune: npt.NDArray[np.int64],
-                  holder_kind: npt.NDArray[np.str_], olds: list[au.OldUnit],
-                  label: Label) -> pa.Table:
+def _certificates(
+    rng: np.random.Generator,
+    config: GeneratorConfig,
+    parcel_id: npt.NDArray[np.str_],
+    holder: npt.NDArray[np.int64],
+    no_owner: npt.NDArray[np.bool_],
+    commune: npt.NDArray[np.int64],
+    holder_kind: npt.NDArray[np.str_],
+    olds: list[au.OldUnit],
+    label: Label,
+) -> pa.Table:
     """Certificates: most owned parcels have one; some cover several parcels of one holder."""
     certified = (~no_owner) & (rng.random(len(parcel_id)) < 0.88)
     idx = np.flatnonzero(certified)
     order = idx[np.lexsort((commune[idx], holder[idx]))]
     same = np.zeros(len(order), dtype=bool)
-    same[1:] = (holder[order][1:] == holder[order][:-1]) & (commune[order][1:] == commune[order][:-1])
+    same[1:] = (holder[order][1:] == holder[order][:-1]) & (
+        commune[order][1:] == commune[order][:-1]
+    )
     merge = same & (rng.random(len(order)) < 0.35)
     group = np.cumsum(~merge) - 1
     n_cert = int(group[-1]) + 1 if len(group) else 0
@@ -230,43 +325,62 @@ def _certificates(rng: np.random.Generator, config: GeneratorConfig,
     no_digital = dfx.pick(rng, config, n_cert, "certificate_no_digital_data")
     label("certificate", cert_id[no_digital], "certificate_no_digital_data")
     kind = holder_kind[holder[lead]]
-    prefix = np.where(kind == "organization", "CT", np.where(issued < np.datetime64("2009-12-10"),
-                                                             "CH", "CS"))
-    book = np.char.add(np.char.add(prefix, " "), np.char.zfill(
-        rng.integers(1, 99999, n_cert).astype(str), 5))
+    prefix = np.where(
+        kind == "organization", "CT", np.where(issued < np.datetime64("2009-12-10"), "CH", "CS")
+    )
+    book = np.char.add(
+        np.char.add(prefix, " "), np.char.zfill(rng.integers(1, 99999, n_cert).astype(str), 5)
+    )
     district = np.array([olds[c].district_name for c in commune[lead]])
-    old_prov = np.array(["Phú Yên" if olds[c].region == "east" else "Đắk Lắk"
-                         for c in commune[lead]])
-    issuer = np.where(issued >= MERGER_DATE, "Sở Nông nghiệp và Môi trường tỉnh Đắk Lắk",
-                      np.where(kind == "organization",
-                               np.char.add("Sở Tài nguyên và Môi trường tỉnh ", old_prov),
-                               np.char.add("UBND ", district)))
-    certs = pa.table({
-        "certificate_id": cert_id, "serial": serial, "serial_recorded": serial_rec.astype(str),
-        "form_version": np.where(new_form, "2024", "pre2024"), "book_entry_no": book,
-        "issue_date": issued, "issuer": issuer,
-        "digital_status": np.where(no_digital, "Chưa có dữ liệu số", "Đã số hóa"),
-    })
+    old_prov = np.array(
+        ["Phú Yên" if olds[c].region == "east" else "Đắk Lắk" for c in commune[lead]]
+    )
+    issuer = np.where(
+        issued >= MERGER_DATE,
+        "Sở Nông nghiệp và Môi trường tỉnh Đắk Lắk",
+        np.where(
+            kind == "organization",
+            np.char.add("Sở Tài nguyên và Môi trường tỉnh ", old_prov),
+            np.char.add("UBND ", district),
+        ),
+    )
+    certs = pa.table(
+        {
+            "certificate_id": cert_id,
+            "serial": serial,
+            "serial_recorded": serial_rec.astype(str),
+            "form_version": np.where(new_form, "2024", "pre2024"),
+            "book_entry_no": book,
+            "issue_date": issued,
+            "issuer": issuer,
+            "digital_status": np.where(no_digital, "Chưa có dữ liệu số", "Đã số hóa"),
+        }
+    )
     links = pa.table({"certificate_id": cert_id[group], "parcel_id": parcel_id[order]})
     return certs.join(links, "certificate_id").sort_by("certificate_id")
 
 
-def _unique_serials(rng: np.random.Generator, new_form: npt.NDArray[np.bool_]) -> npt.NDArray[
-    np.str_
-]:
+def _unique_serials(
+    rng: np.random.Generator, new_form: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.str_]:
     n = len(new_form)
     letters_old = np.array(SERIAL_LETTERS_OLD)[rng.integers(len(SERIAL_LETTERS_OLD), size=n)]
     letters_new = np.array(SERIAL_LETTERS_2024)[rng.integers(len(SERIAL_LETTERS_2024), size=n)]
     digits_old = np.char.zfill(rng.integers(0, 10**6, n).astype(str), 6)
     digits_new = np.char.zfill(rng.integers(0, 10**8, n).astype(str), 8)
-    serial = np.where(new_form, np.char.add(np.char.add(letters_new, " "), digits_new),
-                      np.char.add(np.char.add(letters_old, " "), digits_old))
+    serial = np.where(
+        new_form,
+        np.char.add(np.char.add(letters_new, " "), digits_new),
+        np.char.add(np.char.add(letters_old, " "), digits_old),
+    )
     _, first = np.unique(serial, return_index=True)
     dup = np.ones(n, dtype=bool)
     dup[first] = False
     if dup.any():  # rare: redraw only the duplicates
-        serial[dup] = np.char.add(np.char.add(letters_new[dup], " "), np.char.zfill(
-            (rng.permutation(10**6)[: dup.sum()] + 90_000_000).astype(str), 8))
+        serial[dup] = np.char.add(
+            np.char.add(letters_new[dup], " "),
+            np.char.zfill((rng.permutation(10**6)[: dup.sum()] + 90_000_000).astype(str), 8),
+        )
     return serial
 
 
@@ -282,65 +396,106 @@ def _malform(rng: np.random.Generator, serial: str) -> str:
     return f"{letters}{letters[-1]} {digits}0"  # letters and digits doubled
 
 
-def _assets(rng: np.random.Generator, parcel_id: npt.NDArray[np.str_],
-            main: npt.NDArray[np.str_], area: npt.NDArray[np.float64]) -> pa.Table:
+def _assets(
+    rng: np.random.Generator,
+    parcel_id: npt.NDArray[np.str_],
+    main: npt.NDArray[np.str_],
+    area: npt.NDArray[np.float64],
+) -> pa.Table:
     """Houses on most residential parcels."""
     has = np.isin(main, ["ONT", "ODT"]) & (rng.random(len(main)) < 0.6)
     idx = np.flatnonzero(has)
     floor = np.round(np.minimum(area[idx] * 0.6, rng.uniform(40, 250, len(idx))), 1)
-    return pa.table({
-        "asset_id": np.char.add("TS", np.char.zfill(np.arange(len(idx)).astype(str), 8)),
-        "parcel_id": parcel_id[idx], "asset_type": np.full(len(idx), "Nhà ở riêng lẻ"),
-        "floor_area": floor, "floors": rng.choice([1, 1, 1, 2, 2, 3, 4], len(idx)),
-    })
+    return pa.table(
+        {
+            "asset_id": np.char.add("TS", np.char.zfill(np.arange(len(idx)).astype(str), 8)),
+            "parcel_id": parcel_id[idx],
+            "asset_type": np.full(len(idx), "Nhà ở riêng lẻ"),
+            "floor_area": floor,
+            "floors": rng.choice([1, 1, 1, 2, 2, 3, 4], len(idx)),
+        }
+    )
 
 
-def _registry(rng: np.random.Generator, config: GeneratorConfig, people: pa.Table,
-              parties: pa.Table, olds: list[au.OldUnit], label: Label) -> pa.Table:
+def _registry(
+    rng: np.random.Generator,
+    config: GeneratorConfig,
+    people: pa.Table,
+    parties: pa.Table,
+    olds: list[au.OldUnit],
+    label: Label,
+) -> pa.Table:
     """The population registry: true people (some absent) plus people without land."""
     n = people.num_rows
     absent = dfx.pick(rng, config, n, "registry_absent")
     land_users = set(parties["person_id"].drop_null().to_pylist())
     is_user = np.array([pid in land_users for pid in people["person_id"].to_pylist()])
     absent &= is_user
-    for pid in people["person_id"].to_numpy(zero_copy_only=False)[absent]:
-        label("person", np.array([pid]), "registry_absent")
-    n_extra = int(round(is_user.sum() * config.registry_extra_share))
+    label("person", people["person_id"].to_numpy(zero_copy_only=False)[absent], "registry_absent")
+    n_extra = int(np.round(is_user.sum() * config.registry_extra_share))
     extra_region = np.where(rng.random(n_extra) < 0.55, "west", "east")
     extra = make_people(rng, extra_region, rng.random(n_extra) < 0.5)
     keep = ~absent
     birth = np.concatenate([people["birth_date"].to_numpy()[keep], extra.birth])
     day = np.datetime_as_string(birth, unit="D")
-    birth_text = np.char.add(np.char.add(np.char.add(
-        np.char.add(pc.utf8_slice_codeunits(pa.array(day), 8, 10).to_numpy(zero_copy_only=False)
-                    .astype(str), "/"),
-        pc.utf8_slice_codeunits(pa.array(day), 5, 7).to_numpy(zero_copy_only=False).astype(str)),
-        "/"), pc.utf8_slice_codeunits(pa.array(day), 0, 4).to_numpy(zero_copy_only=False)
-        .astype(str))
+    birth_text = np.char.add(
+        np.char.add(
+            np.char.add(
+                np.char.add(
+                    pc.utf8_slice_codeunits(pa.array(day), 8, 10)
+                    .to_numpy(zero_copy_only=False)
+                    .astype(str),
+                    "/",
+                ),
+                pc.utf8_slice_codeunits(pa.array(day), 5, 7)
+                .to_numpy(zero_copy_only=False)
+                .astype(str),
+            ),
+            "/",
+        ),
+        pc.utf8_slice_codeunits(pa.array(day), 0, 4).to_numpy(zero_copy_only=False).astype(str),
+    )
     female = np.concatenate([people["female"].to_numpy(zero_copy_only=False)[keep], extra.female])
     region = np.concatenate([people["region"].to_numpy(zero_copy_only=False)[keep], extra_region])
     province = np.where(region == "west", "Đắk Lắk", "Đắk Lắk (Phú Yên cũ)")
-    table = pa.table({
-        "so_dinh_danh": np.concatenate([people["cccd"].to_numpy(zero_copy_only=False)[keep],
-                                        extra.cccd]),
-        "so_cmnd": pa.concat_arrays([people["cmnd"].filter(pa.array(keep)).combine_chunks(),
-                                     pa.array(extra.cmnd, pa.string())]),
-        "ho_ten": pa.concat_arrays([people["full_name"].filter(pa.array(keep)).combine_chunks(),
-                                    extra.full_name]),
-        "ngay_sinh": birth_text, "gioi_tinh": np.where(female, "Nữ", "Nam"),
-        "noi_thuong_tru": province,
-    })
+    table = pa.table(
+        {
+            "so_dinh_danh": np.concatenate(
+                [people["cccd"].to_numpy(zero_copy_only=False)[keep], extra.cccd]
+            ),
+            "so_cmnd": pa.concat_arrays(
+                [
+                    people["cmnd"].filter(pa.array(keep)).combine_chunks(),
+                    pa.array(extra.cmnd, pa.string()),
+                ]
+            ),
+            "ho_ten": pa.concat_arrays(
+                [people["full_name"].filter(pa.array(keep)).combine_chunks(), extra.full_name]
+            ),
+            "ngay_sinh": birth_text,
+            "gioi_tinh": np.where(female, "Nữ", "Nam"),
+            "noi_thuong_tru": province,
+        }
+    )
     shuffle = rng.permutation(table.num_rows)
     return table.take(pa.array(shuffle))
 
 
-def _commune_status(rng: np.random.Generator, config: GeneratorConfig,
-                    news: dict[str, au.NewUnit], olds: list[au.OldUnit], no_db: str) -> pa.Table:
+def _commune_status(
+    rng: np.random.Generator,
+    config: GeneratorConfig,
+    news: dict[str, au.NewUnit],
+    olds: list[au.OldUnit],
+    no_db: str,
+) -> pa.Table:
     """Campaign situation per new commune: land DB, VBDLIS sync, committee date."""
     cross = au.crosswalk()
     district_of_old = {u.code: u.district_name for u in olds}
-    not_synced = {r.new_code for r in cross
-                  if district_of_old[r.old_code] == config.not_synced_district and r.is_default}
+    not_synced = {
+        r.new_code
+        for r in cross
+        if district_of_old[r.old_code] == config.not_synced_district and r.is_default
+    }
     codes = sorted(news)
     synced = np.array([c not in not_synced and c != no_db for c in codes])
     synced &= rng.random(len(codes)) < 0.62
@@ -351,11 +506,15 @@ def _commune_status(rng: np.random.Generator, config: GeneratorConfig,
     committee = (start + offsets).astype("datetime64[D]").astype(object)
     missing = rng.random(len(codes)) < 0.12
     committee[missing] = None
-    return pa.table({
-        "unit_code": codes, "name": [news[c].name for c in codes],
-        "has_land_db": [c != no_db for c in codes], "vbdlis_synced": synced,
-        "committee_date": pa.array(committee, pa.date32()),
-    })
+    return pa.table(
+        {
+            "unit_code": codes,
+            "name": [news[c].name for c in codes],
+            "has_land_db": [c != no_db for c in codes],
+            "vbdlis_synced": synced,
+            "committee_date": pa.array(committee, pa.date32()),
+        }
+    )
 
 
 def _villages(rng: np.random.Generator, region: npt.NDArray[np.str_]) -> npt.NDArray[np.str_]:
@@ -366,12 +525,16 @@ def _villages(rng: np.random.Generator, region: npt.NDArray[np.str_]) -> npt.NDA
 
 
 GROUP3_DEFECTS = {"parcel_missing_geometry"}
-NO_GROUP_IMPACT = {"name_nfd", "name_tone_placement", "name_tcvn3_mojibake",
-                   "name_vni_mojibake"}
+NO_GROUP_IMPACT = {"name_nfd", "name_tone_placement", "name_tcvn3_mojibake", "name_vni_mojibake"}
 
 
-def _expected_group(parcels: pa.Table, defects: pa.Table, rights: pa.Table,
-                    certificates: pa.Table, parties: pa.Table) -> npt.NDArray[np.int64]:
+def _expected_group(
+    parcels: pa.Table,
+    defects: pa.Table,
+    rights: pa.Table,
+    certificates: pa.Table,
+    parties: pa.Table,
+) -> npt.NDArray[np.int64]:
     """Truth group: 3 if the parcel must be rebuilt (no geometry); 2 if it or its
     certificate, rights or users carry a defect that needs a person; else 1."""
     pid = parcels["parcel_id"].to_numpy(zero_copy_only=False)
@@ -384,14 +547,19 @@ def _expected_group(parcels: pa.Table, defects: pa.Table, rights: pa.Table,
     bad_certs = set(rid[(rtype == "certificate") & relevant])
     bad_parties = set(rid[(rtype == "party") & relevant])
     bad_persons = set(rid[(rtype == "person") & relevant])
-    for c, p in zip(certificates["certificate_id"].to_pylist(),
-                    certificates["parcel_id"].to_pylist(), strict=True):
+    for c, p in zip(
+        certificates["certificate_id"].to_pylist(),
+        certificates["parcel_id"].to_pylist(),
+        strict=True,
+    ):
         if c in bad_certs:
             bad_parcels.add(p)
-    party_person = dict(zip(parties["party_id"].to_pylist(), parties["person_id"].to_pylist(),
-                            strict=True))
-    for p, party in zip(rights["parcel_id"].to_pylist(), rights["party_id"].to_pylist(),
-                        strict=True):
+    party_person = dict(
+        zip(parties["party_id"].to_pylist(), parties["person_id"].to_pylist(), strict=True)
+    )
+    for p, party in zip(
+        rights["parcel_id"].to_pylist(), rights["party_id"].to_pylist(), strict=True
+    ):
         if party in bad_parties or party_person.get(party) in bad_persons:
             bad_parcels.add(p)
     return np.array([3 if p in g3 else 2 if p in bad_parcels else 1 for p in pid])

@@ -8,8 +8,9 @@ import numpy.typing as npt
 from landclean.synth.config import GeneratorConfig
 
 
-def pick_family(rng: np.random.Generator, config: GeneratorConfig, n: int,
-                defects: list[str]) -> npt.NDArray[np.object_]:
+def pick_family(
+    rng: np.random.Generator, config: GeneratorConfig, n: int, defects: list[str]
+) -> npt.NDArray[np.object_]:
     """For n records, the one defect of this family each gets (None for most)."""
     rates = np.array([config.rate(d) for d in defects])
     if rates.sum() > 1:
@@ -21,8 +22,8 @@ def pick_family(rng: np.random.Generator, config: GeneratorConfig, n: int,
     return labels[idx]
 
 
-def pick(rng: np.random.Generator, config: GeneratorConfig, n: int, defect: str) -> npt.NDArray[
-    np.bool_
-]:
+def pick(
+    rng: np.random.Generator, config: GeneratorConfig, n: int, defect: str
+) -> npt.NDArray[np.bool_]:
     """Which of n records get this single defect."""
     return rng.random(n) < config.rate(defect)

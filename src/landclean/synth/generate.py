@@ -12,10 +12,6 @@ import shapely
 
 from landclean.errors import GenerateError
 from landclean.synth import defects as dfx
-from landclean.synth.config import GeneratorConfig
-from landclean.synth.geometry import SHEET_GRID, parcel_quads, quads_to_polygons
-from landclean.synth.land import INVALID_CODES, LEGACY_SPELLING, main_land_use
-from landclean.synth.layout import allocate, commune_weights, plan_sheets
 from landclean.synth.build_parts import (
     _assets,
     _certificates,
@@ -30,12 +26,15 @@ from landclean.synth.build_parts import (
     _rights,
     _villages,
 )
+from landclean.synth.config import GeneratorConfig
+from landclean.synth.geometry import SHEET_GRID, parcel_quads, quads_to_polygons
+from landclean.synth.land import INVALID_CODES, LEGACY_SPELLING, main_land_use
+from landclean.synth.layout import allocate, commune_weights, plan_sheets
 from landclean.synth.province import Province
 from landclean.synth.writers import write_outputs
 from landclean.vn import admin_units as au
 
 log = logging.getLogger(__name__)
-
 
 
 def generate(config: GeneratorConfig, out: Path) -> dict[str, int]:
@@ -99,14 +98,15 @@ def build(config: GeneratorConfig) -> Province:
     cell_idx = layout.cell_of_parcel
     ci, cj = cell_idx % grid, cell_idx // grid
     inner = (ci < grid - 1) & (cj < grid - 1) & (cell_idx + grid + 1 < sheets.n_parcels[p_sheet])
-    geo_defect = dfx.pick_family(rng, config, n, ["parcel_self_intersection", "parcel_overlap",
-                                                 "parcel_missing_geometry"])
+    geo_defect = dfx.pick_family(
+        rng, config, n, ["parcel_self_intersection", "parcel_overlap", "parcel_missing_geometry"]
+    )
     geo_defect[(geo_defect == "parcel_overlap") & ~inner] = None
     bow = geo_defect == "parcel_self_intersection"
     corners[bow] = corners[bow][:, [0, 2, 1, 3]]
     push = geo_defect == "parcel_overlap"
     cell_size = np.array([SHEET_GRID[int(s)][0] / SHEET_GRID[int(s)][1] for s in scale])
-    corners[push, 2, :] += (0.45 * cell_size[push])[:, None]
+    corners[push] += (0.2 * cell_size[push])[:, None, None]  # shifted: overlaps neighbours
     has_geom = geo_defect != "parcel_missing_geometry"
     for name in ("parcel_self_intersection", "parcel_overlap", "parcel_missing_geometry"):
         label("parcel", parcel_id[geo_defect == name], name)
@@ -126,7 +126,8 @@ def build(config: GeneratorConfig) -> Province:
     legal_area = np.round(true_area * (1 + rng.normal(0, 0.003, n)), 1)
     mismatch = dfx.pick(rng, config, n, "parcel_area_mismatch") & has_geom
     legal_area[mismatch] = np.round(
-        legal_area[mismatch] * (1 + rng.choice([-0.4, -0.25, 0.3, 0.6], mismatch.sum())), 1)
+        legal_area[mismatch] * (1 + rng.choice([-0.4, -0.25, 0.3, 0.6], mismatch.sum())), 1
+    )
     label("parcel", parcel_id[mismatch], "parcel_area_mismatch")
 
     lu_main = main_land_use(rng, region, scale, urban)
@@ -150,37 +151,88 @@ def build(config: GeneratorConfig) -> Province:
     district = np.array([u.district_name for u in olds])[commune]
     tcvn3_holder = np.zeros(len(holder_kind), dtype=bool)
     tcvn3_holder[holder_of_parcel[district == config.tcvn3_district]] = True
-    parties = _parties(rng, config, people, person_holder, person_role, holder_kind,
-                       owned_holders, olds, holder_commune, tcvn3_holder, label)
+    parties = _parties(
+        rng,
+        config,
+        people,
+        person_holder,
+        person_role,
+        holder_kind,
+        owned_holders,
+        olds,
+        holder_commune,
+        tcvn3_holder,
+        label,
+    )
     rights = _rights(rng, config, parcel_id, holder_of_parcel, no_owner, parties, label)
-    certificates = _certificates(rng, config, parcel_id, holder_of_parcel, no_owner, commune,
-                                 holder_kind, olds, label)
+    certificates = _certificates(
+        rng, config, parcel_id, holder_of_parcel, no_owner, commune, holder_kind, olds, label
+    )
     assets = _assets(rng, parcel_id, lu_main, legal_area)
     registry = _registry(rng, config, people, parties, olds, label)
     communes = _commune_status(rng, config, news, olds, no_db)
-    synced_commune = dict(zip(communes["unit_code"].to_pylist(),
-                              communes["vbdlis_synced"].to_pylist(), strict=True))
+    synced_commune = dict(
+        zip(communes["unit_code"].to_pylist(), communes["vbdlis_synced"].to_pylist(), strict=True)
+    )
     vbdlis = np.array([synced_commune[c] for c in new_code]) & (rng.random(n) > 0.02)
 
-    defects_tbl = pa.table({
-        "record_type": [d[0] for d in defects], "record_id": [d[1] for d in defects],
-        "defect": [d[2] for d in defects], "detail": [d[3] for d in defects]})
-    parcels = pa.table({
-        "parcel_id": parcel_id, "old_unit_code": old_code, "unit_code": new_code,
-        "region": region, "scale": scale, "sheet_no": sheet_no, "parcel_no": parcel_no,
-        "true_parcel_no": layout.parcel_no, "sheet_missing": missing_sheet,
-        "legal_area": legal_area, "true_area": np.round(true_area, 2), "has_geometry": has_geom,
-        "land_use_main": lu_main, "land_use_recorded": lu_code.astype(str), "legacy_code": legacy,
-        "vbdlis_synced": vbdlis, "holder_id": holder_of_parcel, "no_owner": no_owner,
-        "village": _villages(rng, region),
-    })
-    parcels = parcels.append_column("expected_group", pa.array(
-        _expected_group(parcels, defects_tbl, rights, certificates, parties)))
-    stats = {"parcels": n, "parties": parties.num_rows, "persons": people.num_rows,
-             "registry": registry.num_rows, "certificates": certificates.num_rows,
-             "defects": defects_tbl.num_rows}
-    return Province(parcels, land_use, people, parties, rights, certificates, assets, registry,
-                    communes, defects_tbl, geometry, stats)
+    defects_tbl = pa.table(
+        {
+            "record_type": [d[0] for d in defects],
+            "record_id": [d[1] for d in defects],
+            "defect": [d[2] for d in defects],
+            "detail": [d[3] for d in defects],
+        }
+    )
+    parcels = pa.table(
+        {
+            "parcel_id": parcel_id,
+            "old_unit_code": old_code,
+            "unit_code": new_code,
+            "region": region,
+            "scale": scale,
+            "sheet_no": sheet_no,
+            "parcel_no": parcel_no,
+            "true_parcel_no": layout.parcel_no,
+            "sheet_missing": missing_sheet,
+            "legal_area": legal_area,
+            "true_area": np.round(true_area, 2),
+            "has_geometry": has_geom,
+            "land_use_main": lu_main,
+            "land_use_recorded": lu_code.astype(str),
+            "legacy_code": legacy,
+            "vbdlis_synced": vbdlis,
+            "holder_id": holder_of_parcel,
+            "no_owner": no_owner,
+            "village": _villages(rng, region),
+        }
+    )
+    parcels = parcels.append_column(
+        "expected_group",
+        pa.array(_expected_group(parcels, defects_tbl, rights, certificates, parties)),
+    )
+    stats = {
+        "parcels": n,
+        "parties": parties.num_rows,
+        "persons": people.num_rows,
+        "registry": registry.num_rows,
+        "certificates": certificates.num_rows,
+        "defects": defects_tbl.num_rows,
+    }
+    return Province(
+        parcels,
+        land_use,
+        people,
+        parties,
+        rights,
+        certificates,
+        assets,
+        registry,
+        communes,
+        defects_tbl,
+        geometry,
+        stats,
+    )
 
 
 __all__ = ["Province", "build", "generate"]

@@ -38,31 +38,38 @@ class SheetPlan:
     n_parcels: npt.NDArray[np.int64]
 
 
-def to_projected(lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64]) -> tuple[
-    npt.NDArray[np.float64], npt.NDArray[np.float64]
-]:
+def to_projected(
+    lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """WGS84 lat/lon -> EPSG:9218 easting/northing."""
     tr = Transformer.from_crs("EPSG:4326", CRS, always_xy=True)
     x, y = tr.transform(lon, lat)
     return np.asarray(x), np.asarray(y)
 
 
-def _hash_uniform(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64], c: npt.NDArray[np.int64],
-                  seed: int) -> npt.NDArray[np.float64]:
+def _hash_uniform(
+    a: npt.NDArray[np.int64], b: npt.NDArray[np.int64], c: npt.NDArray[np.int64], seed: int
+) -> npt.NDArray[np.float64]:
     """Deterministic uniform [0, 1) noise from integer keys (splitmix64)."""
     with np.errstate(over="ignore"):
-        z = (a.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-             ^ b.astype(np.uint64) * np.uint64(0xBF58476D1CE4E5B9)
-             ^ c.astype(np.uint64) * np.uint64(0x94D049BB133111EB)
-             ^ np.uint64(seed))
+        z = (
+            a.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+            ^ b.astype(np.uint64) * np.uint64(0xBF58476D1CE4E5B9)
+            ^ c.astype(np.uint64) * np.uint64(0x94D049BB133111EB)
+            ^ np.uint64(seed)
+        )
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         z = z ^ (z >> np.uint64(31))
     return (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
-def parcel_quads(plan: SheetPlan, sheet_of_parcel: npt.NDArray[np.int64],
-                 cell_of_parcel: npt.NDArray[np.int64], seed: int) -> npt.NDArray[np.float64]:
+def parcel_quads(
+    plan: SheetPlan,
+    sheet_of_parcel: npt.NDArray[np.int64],
+    cell_of_parcel: npt.NDArray[np.int64],
+    seed: int,
+) -> npt.NDArray[np.float64]:
     """Corner coordinates (n, 4, 2) of each parcel, counter-clockwise from lower-left."""
     scale = plan.scale[sheet_of_parcel]
     side = np.array([SHEET_GRID[int(s)][0] for s in plan.scale])[sheet_of_parcel]
@@ -88,10 +95,13 @@ def quads_to_polygons(corners: npt.NDArray[np.float64]) -> npt.NDArray[np.object
     return shapely.polygons(ring)
 
 
-def place_footprints(cx: npt.NDArray[np.float64], cy: npt.NDArray[np.float64],
-                     width: npt.NDArray[np.float64], height: npt.NDArray[np.float64],
-                     order: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.float64],
-                                                           npt.NDArray[np.float64]]:
+def place_footprints(
+    cx: npt.NDArray[np.float64],
+    cy: npt.NDArray[np.float64],
+    width: npt.NDArray[np.float64],
+    height: npt.NDArray[np.float64],
+    order: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Lower-left corners for commune footprints near their real centres, never overlapping.
 
     Communes are placed in ``order``; a footprint that would overlap one already placed
@@ -108,8 +118,10 @@ def place_footprints(cx: npt.NDArray[np.float64], cy: npt.NDArray[np.float64],
             r = step * np.sqrt(k)
             x = float(cx[i]) - w / 2 + r * np.cos(k * golden)
             y = float(cy[i]) - h / 2 + r * np.sin(k * golden)
-            if all(x + w + 20 < a or b + 20 < x or y + h + 20 < c or d + 20 < y
-                   for a, c, b, d in placed):
+            if all(
+                x + w + 20 < a or b + 20 < x or y + h + 20 < c or d + 20 < y
+                for a, c, b, d in placed
+            ):
                 break
         placed.append((x, y, x + w, y + h))
         x0[i], y0[i] = x, y

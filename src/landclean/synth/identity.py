@@ -11,14 +11,26 @@ from landclean.vn.legacy_encodings import tcvn3_mojibake, vni_mojibake
 from landclean.vn.text import to_old_tone_placement
 
 MIDDLE_MISSPELLINGS = {
-    "Văn": "Vân", "Thị": "Thi", "Đức": "Đưc", "Minh": "Mình", "Quang": "Quan", "Hữu": "Hưu",
-    "Công": "Côn", "Xuân": "Xuan", "Thanh": "Thang", "Ngọc": "Ngoc", "Thu": "Thư", "Kim": "Kym",
-    "Mỹ": "My", "Hồng": "Hông",
+    "Văn": "Vân",
+    "Thị": "Thi",
+    "Đức": "Đưc",
+    "Minh": "Mình",
+    "Quang": "Quan",
+    "Hữu": "Hưu",
+    "Công": "Côn",
+    "Xuân": "Xuan",
+    "Thanh": "Thang",
+    "Ngọc": "Ngoc",
+    "Thu": "Thư",
+    "Kim": "Kym",
+    "Mỹ": "My",
+    "Hồng": "Hông",
 }
 
 
-def recorded_name(name: str, surname: str, middle: str, given: str, highland: bool,
-                  defect: str | None) -> tuple[str, str | None]:
+def recorded_name(
+    name: str, surname: str, middle: str, given: str, highland: bool, defect: str | None
+) -> tuple[str, str | None]:
     """The name as the land system holds it, and the defect actually applied (or None)."""
     out = name
     if defect == "name_nfd":
@@ -38,8 +50,9 @@ def recorded_name(name: str, surname: str, middle: str, given: str, highland: bo
     return out, (defect if out != name else None)
 
 
-def recorded_id(rng: np.random.Generator, cccd: str, cmnd: str | None,
-                defect: str | None) -> tuple[str, str | None]:
+def recorded_id(
+    rng: np.random.Generator, cccd: str, cmnd: str | None, defect: str | None
+) -> tuple[str, str | None]:
     """The ID number as recorded, and the defect actually applied."""
     digits = list(cccd)
     if defect == "id_wrong_digit":
@@ -85,12 +98,18 @@ def recorded_birth(birth: np.datetime64, defect: str | None) -> tuple[str, str |
     return f"{d}/{m}/{y}", None
 
 
-def apply_party_defects(rng: np.random.Generator, names: npt.NDArray[np.object_],
-                        parts: tuple[npt.NDArray[np.object_], ...], highland: npt.NDArray[np.bool_],
-                        cccd: npt.NDArray[np.object_], cmnd: npt.NDArray[np.object_],
-                        birth: npt.NDArray[np.datetime64],
-                        name_defect: npt.NDArray[np.object_], id_defect: npt.NDArray[np.object_],
-                        birth_defect: npt.NDArray[np.object_]) -> dict[str, list[object]]:
+def apply_party_defects(
+    rng: np.random.Generator,
+    names: npt.NDArray[np.object_],
+    parts: tuple[npt.NDArray[np.object_], ...],
+    highland: npt.NDArray[np.bool_],
+    cccd: npt.NDArray[np.object_],
+    cmnd: npt.NDArray[np.object_],
+    birth: npt.NDArray[np.datetime64],
+    name_defect: npt.NDArray[np.object_],
+    id_defect: npt.NDArray[np.object_],
+    birth_defect: npt.NDArray[np.object_],
+) -> dict[str, list[object]]:
     """Recorded name, ID and birth text per party (a Python loop only over party rows
     that are not organisations; defects are rare and cheap, the rest is copied)."""
     surname, middle, given = parts
@@ -101,7 +120,8 @@ def apply_party_defects(rng: np.random.Generator, names: npt.NDArray[np.object_]
     applied: dict[str, list[object]] = {"name": [None] * n, "id": [None] * n, "birth": [None] * n}
     for i in np.flatnonzero(name_defect != None):  # noqa: E711
         rec_name[i], applied["name"][i] = recorded_name(
-            names[i], surname[i], middle[i], given[i], bool(highland[i]), name_defect[i])
+            names[i], surname[i], middle[i], given[i], bool(highland[i]), name_defect[i]
+        )
     for i in np.flatnonzero(id_defect != None):  # noqa: E711
         rec_id[i], applied["id"][i] = recorded_id(rng, cccd[i], cmnd[i], id_defect[i])
     noise = rng.random(n) < 0.04
@@ -110,11 +130,19 @@ def apply_party_defects(rng: np.random.Generator, names: npt.NDArray[np.object_]
     y = birth.astype("datetime64[Y]").astype(int) + 1970
     m = birth.astype("datetime64[M]").astype(int) % 12 + 1
     d = (birth - birth.astype("datetime64[M]")).astype(int) + 1
-    default = np.char.add(np.char.add(np.char.add(np.char.zfill(d.astype(str), 2), "/"),
-                                      np.char.add(np.char.zfill(m.astype(str), 2), "/")),
-                          y.astype(str))
+    default = np.char.add(
+        np.char.add(
+            np.char.add(np.char.zfill(d.astype(str), 2), "/"),
+            np.char.add(np.char.zfill(m.astype(str), 2), "/"),
+        ),
+        y.astype(str),
+    )
     rec_birth = list(default)
     for i in np.flatnonzero(birth_defect != None):  # noqa: E711
         rec_birth[i], applied["birth"][i] = recorded_birth(birth[i], birth_defect[i])
-    return {"name": rec_name, "id": rec_id, "birth": rec_birth, **{
-        f"defect_{k}": v for k, v in applied.items()}}
+    return {
+        "name": rec_name,
+        "id": rec_id,
+        "birth": rec_birth,
+        **{f"defect_{k}": v for k, v in applied.items()},
+    }

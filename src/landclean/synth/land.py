@@ -22,8 +22,12 @@ LEGACY_SPELLING = {"HNK": "BHK", "LUK": "LUN", "TIN": "TTN"}
 INVALID_CODES = np.array(["CLN1", "ODT.", "XYZ", "LNC", "ONTT", "RSN", "DTC", "0NT"])
 
 
-def main_land_use(rng: np.random.Generator, region: npt.NDArray[np.str_],
-                  scale: npt.NDArray[np.int64], urban: npt.NDArray[np.bool_]) -> npt.NDArray[np.str_]:
+def main_land_use(
+    rng: np.random.Generator,
+    region: npt.NDArray[np.str_],
+    scale: npt.NDArray[np.int64],
+    urban: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.str_]:
     """The main land-use code of each parcel."""
     out = np.empty(len(region), dtype="<U4")
     for (reg, sc), mix in LAND_USE_MIX.items():

@@ -14,8 +14,12 @@ from landclean.vn.admin_units import OldUnit
 SERIES_OPTIONS: dict[str, list[list[tuple[int, float]]]] = {
     "Phường": [[(500, 0.8), (2000, 0.2)], [(500, 1.0)], [(500, 0.6), (1000, 0.4)]],
     "Thị trấn": [[(1000, 0.7), (5000, 0.3)], [(500, 0.5), (2000, 0.5)]],
-    "Xã": [[(1000, 0.3), (5000, 0.7)], [(2000, 1.0)], [(2000, 0.8), (10000, 0.2)],
-           [(1000, 0.4), (2000, 0.6)]],
+    "Xã": [
+        [(1000, 0.3), (5000, 0.7)],
+        [(2000, 1.0)],
+        [(2000, 0.8), (10000, 0.2)],
+        [(1000, 0.4), (2000, 0.6)],
+    ],
 }
 URBAN_DENSITY = {"Phường": 3.0, "Thị trấn": 2.0, "Xã": 1.0}
 
@@ -52,8 +56,9 @@ class Layout:
     parcel_no: npt.NDArray[np.int64]
 
 
-def plan_sheets(rng: np.random.Generator, olds: list[OldUnit],
-                counts: npt.NDArray[np.int64]) -> Layout:
+def plan_sheets(
+    rng: np.random.Generator, olds: list[OldUnit], counts: npt.NDArray[np.int64]
+) -> Layout:
     """Sheets per old commune and series, placed around the commune's real centre."""
     rows: list[tuple[int, int, int, float, float, int]] = []  # commune, scale, no, dx, dy, n
     width = np.zeros(len(olds))

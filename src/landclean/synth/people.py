@@ -15,8 +15,20 @@ import pyarrow.compute as pc
 
 # Birth provinces of land users living in the two regions (3-digit CCCD codes, shares).
 BIRTH_PROVINCES = {
-    "west": {"066": 0.72, "067": 0.03, "064": 0.03, "040": 0.04, "038": 0.03, "042": 0.03,
-             "034": 0.03, "036": 0.02, "052": 0.02, "049": 0.02, "051": 0.02, "001": 0.01},
+    "west": {
+        "066": 0.72,
+        "067": 0.03,
+        "064": 0.03,
+        "040": 0.04,
+        "038": 0.03,
+        "042": 0.03,
+        "034": 0.03,
+        "036": 0.02,
+        "052": 0.02,
+        "049": 0.02,
+        "051": 0.02,
+        "001": 0.01,
+    },
     "east": {"054": 0.86, "052": 0.04, "056": 0.03, "066": 0.03, "049": 0.02, "051": 0.02},
 }
 HIGHLAND_SHARE = {"west": 0.22, "east": 0.03}
@@ -56,8 +68,9 @@ class People:
     cmnd: npt.NDArray[np.object_]  # None where the person never had a 9-digit card
 
 
-def make_names(rng: np.random.Generator, female: npt.NDArray[np.bool_],
-               highland: npt.NDArray[np.bool_]) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+def make_names(
+    rng: np.random.Generator, female: npt.NDArray[np.bool_], highland: npt.NDArray[np.bool_]
+) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
     """Full name, surname/clan, middle and given names."""
     d = names_data()
     n = len(female)
@@ -74,8 +87,11 @@ def make_names(rng: np.random.Generator, female: npt.NDArray[np.bool_],
     kinh_middle = pc.if_else(fem, mid_f, mid_m)
     kinh_given = pc.if_else(fem, giv_f, giv_m)
     # Highland names: "Y Bih Niê" for men, "H'Hen Ksor" for women.
-    hl_given = pc.if_else(fem, pc.binary_join_element_wise("H'", hg_f, ""),
-                          pc.binary_join_element_wise("Y ", hg_m, ""))
+    hl_given = pc.if_else(
+        fem,
+        pc.binary_join_element_wise("H'", hg_f, ""),
+        pc.binary_join_element_wise("Y ", hg_m, ""),
+    )
     surname = pc.if_else(hl, clan, kinh_sur)
     middle = pc.if_else(hl, pa.scalar(""), kinh_middle)
     given = pc.if_else(hl, hl_given, kinh_given)
@@ -85,8 +101,9 @@ def make_names(rng: np.random.Generator, female: npt.NDArray[np.bool_],
     return full, surname, middle, given
 
 
-def make_people(rng: np.random.Generator, regions: npt.NDArray[np.str_],
-                female: npt.NDArray[np.bool_]) -> People:
+def make_people(
+    rng: np.random.Generator, regions: npt.NDArray[np.str_], female: npt.NDArray[np.bool_]
+) -> People:
     """People living in ``regions`` (one entry per person)."""
     n = len(regions)
     west = regions == "west"
@@ -94,7 +111,9 @@ def make_people(rng: np.random.Generator, regions: npt.NDArray[np.str_],
     full, surname, middle, given = make_names(rng, female, highland)
     year = rng.integers(1935, 2004, size=n)
     day_of_year = rng.integers(0, 365, size=n)
-    birth = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]") + day_of_year
+    birth: npt.NDArray[np.datetime64] = (year - 1970).astype("datetime64[Y]").astype(
+        "datetime64[D]"
+    ) + day_of_year
     province = np.empty(n, dtype="<U3")
     for region, table in BIRTH_PROVINCES.items():
         mask = regions == region
@@ -108,11 +127,16 @@ def make_people(rng: np.random.Generator, regions: npt.NDArray[np.str_],
     return People(full, surname, middle, given, highland, female, birth, province, cccd, cmnd)
 
 
-def _unique_cccd(rng: np.random.Generator, province: npt.NDArray[np.str_],
-                 year: npt.NDArray[np.int64], female: npt.NDArray[np.bool_]) -> npt.NDArray[np.str_]:
+def _unique_cccd(
+    rng: np.random.Generator,
+    province: npt.NDArray[np.str_],
+    year: npt.NDArray[np.int64],
+    female: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.str_]:
     century_sex = ((year // 100) - 19) * 2 + female.astype(int)
-    prefix = np.char.add(np.char.add(province, century_sex.astype(str)),
-                         np.char.zfill((year % 100).astype(str), 2))
+    prefix = np.char.add(
+        np.char.add(province, century_sex.astype(str)), np.char.zfill((year % 100).astype(str), 2)
+    )
     serial = rng.integers(0, 1_000_000, size=len(year))
     ids = np.char.add(prefix, np.char.zfill(serial.astype(str), 6))
     while True:
@@ -125,10 +149,14 @@ def _unique_cccd(rng: np.random.Generator, province: npt.NDArray[np.str_],
         ids[dup] = np.char.add(prefix[dup], np.char.zfill(serial.astype(str), 6))
 
 
-def _unique_digits(rng: np.random.Generator, n: int, width: int,
-                   prefixes: tuple[str, ...]) -> npt.NDArray[np.str_]:
+def _unique_digits(
+    rng: np.random.Generator, n: int, width: int, prefixes: tuple[str, ...]
+) -> npt.NDArray[np.str_]:
     rest = width - len(prefixes[0])
-    pool = rng.choice(10**rest, size=n, replace=False) if n < 10**rest // 4 else \
-        rng.permutation(10**rest)[:n]
+    pool = (
+        rng.choice(10**rest, size=n, replace=False)
+        if n < 10**rest // 4
+        else rng.permutation(10**rest)[:n]
+    )
     pre = np.array(prefixes)[rng.integers(len(prefixes), size=n)]
     return np.char.add(pre, np.char.zfill(pool.astype(str), rest))

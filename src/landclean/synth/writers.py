@@ -91,23 +91,38 @@ def write_outputs(province: Province, config: GeneratorConfig, out: Path) -> Non
     """Every source file and truth/ under ``out``, plus manifest.json."""
     for sub in ("map", "attributes", "registry", "campaign", "truth"):
         (out / sub).mkdir(parents=True, exist_ok=True)
-    olds = pa.table({
-        "code": [u.code for u in au.old_units()], "name": [u.name for u in au.old_units()],
-        "district_code": [u.district_code for u in au.old_units()],
-        "district_name": [u.district_name for u in au.old_units()],
-    })
+    olds = pa.table(
+        {
+            "code": [u.code for u in au.old_units()],
+            "name": [u.name for u in au.old_units()],
+            "district_code": [u.district_code for u in au.old_units()],
+            "district_name": [u.district_name for u in au.old_units()],
+        }
+    )
     _write_maps(province, olds, out / "map")
     _write_forms(province, olds, out / "attributes", config.tcvn3_district)
     _write_registry(province, out / "registry")
     pacsv.write_csv(province.communes, out / "campaign" / "communes.csv")
-    for name in ("parcels", "land_use", "persons", "parties", "rights", "certificates", "assets",
-                 "defects", "communes"):
+    for name in (
+        "parcels",
+        "land_use",
+        "persons",
+        "parties",
+        "rights",
+        "certificates",
+        "assets",
+        "defects",
+        "communes",
+    ):
         pq.write_table(getattr(province, name), out / "truth" / f"{name}.parquet")
     files = sorted(p for p in out.rglob("*") if p.is_file())
     manifest = {
-        "generator": "landclean synth", "config": config.model_dump(), "counts": province.stats,
-        "files": {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
-                  for p in files},
+        "generator": "landclean synth",
+        "config": config.model_dump(),
+        "counts": province.stats,
+        "files": {
+            str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files
+        },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
 
@@ -116,8 +131,9 @@ def _write_maps(province: Province, olds: pa.Table, folder: Path) -> None:
     """One GeoPackage per old district, layer ``thua_dat`` (parcels with a geometry)."""
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2025-09-18T08:00:00Z"})
     p = province.parcels
-    district_of = dict(zip(olds["code"].to_pylist(), olds["district_name"].to_pylist(),
-                           strict=True))
+    district_of = dict(
+        zip(olds["code"].to_pylist(), olds["district_name"].to_pylist(), strict=True)
+    )
     district = np.array([district_of[c] for c in p["old_unit_code"].to_pylist()])
     has = p["has_geometry"].to_numpy(zero_copy_only=False)
     area = np.round(shapely.area(province.geometry), 1)
@@ -126,16 +142,27 @@ def _write_maps(province: Province, olds: pa.Table, folder: Path) -> None:
         if not mask.any():
             continue
         sel = pa.array(mask)
-        table = pa.table({
-            "MaThua": p["parcel_id"].filter(sel), "MaXa": p["old_unit_code"].filter(sel),
-            "SoTo": p["sheet_no"].filter(sel), "SoThua": p["parcel_no"].filter(sel),
-            "TyLe": p["scale"].filter(sel), "DienTich": pa.array(area[mask]),
-            "KyHieuMDSD": p["land_use_recorded"].filter(sel),
-            "geometry": pa.array(shapely.to_wkb(province.geometry[mask]), pa.binary()),
-        })
-        pyogrio.write_arrow(table, folder / f"{_slug(name)}.gpkg", layer="thua_dat",
-                            driver="GPKG", geometry_name="geometry", geometry_type="Polygon",
-                            crs=CRS)
+        table = pa.table(
+            {
+                "MaThua": p["parcel_id"].filter(sel),
+                "MaXa": p["old_unit_code"].filter(sel),
+                "SoTo": p["sheet_no"].filter(sel),
+                "SoThua": p["parcel_no"].filter(sel),
+                "TyLe": p["scale"].filter(sel),
+                "DienTich": pa.array(area[mask]),
+                "KyHieuMDSD": p["land_use_recorded"].filter(sel),
+                "geometry": pa.array(shapely.to_wkb(province.geometry[mask]), pa.binary()),
+            }
+        )
+        pyogrio.write_arrow(
+            table,
+            folder / f"{_slug(name)}.gpkg",
+            layer="thua_dat",
+            driver="GPKG",
+            geometry_name="geometry",
+            geometry_type="Polygon",
+            crs=CRS,
+        )
 
 
 def _form_rows(province: Province, olds: pa.Table) -> pa.Table:
@@ -156,12 +183,14 @@ def _write_forms(province: Province, olds: pa.Table, folder: Path, tcvn3_distric
         if name == tcvn3_district:
             _write_tcvn3_csv(part, profile.headers, folder / f"{_slug(name)}_tcvn3.csv")
         else:
-            _write_xlsx(part, profile.headers, profile.title, profile.sheet,
-                        folder / f"{_slug(name)}.xlsx")
+            _write_xlsx(
+                part, profile.headers, profile.title, profile.sheet, folder / f"{_slug(name)}.xlsx"
+            )
 
 
-def _write_xlsx(table: pa.Table, headers: tuple[str, ...], title: str, sheet: str,
-                path: Path) -> None:
+def _write_xlsx(
+    table: pa.Table, headers: tuple[str, ...], title: str, sheet: str, path: Path
+) -> None:
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
     wb.set_properties({"created": FIXED_TIME, "author": "landclean synth"})
     ws = wb.add_worksheet(sheet)

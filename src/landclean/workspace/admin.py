@@ -16,16 +16,34 @@ def load_admin_units(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany(
         "INSERT INTO admin_unit VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            [u.code, u.name, u.name_raw, u.unit_type, region_of_new[u.code], u.lat, u.lon,
-             u.area_km2]
+            [
+                u.code,
+                u.name,
+                u.name_raw,
+                u.unit_type,
+                region_of_new[u.code],
+                u.lat,
+                u.lon,
+                u.area_km2,
+            ]
             for u in au.new_units()
         ],
     )
     con.executemany(
         "INSERT INTO admin_unit_old VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            [u.code, u.name, u.unit_type, u.district_code, u.district_name,
-             u.old_province_code, u.region, u.lat, u.lon, *(u.bbox or (None,) * 4)]
+            [
+                u.code,
+                u.name,
+                u.unit_type,
+                u.district_code,
+                u.district_name,
+                u.old_province_code,
+                u.region,
+                u.lat,
+                u.lon,
+                *(u.bbox or (None,) * 4),
+            ]
             for u in olds
         ],
     )

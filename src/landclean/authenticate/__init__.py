@@ -1,0 +1,1 @@
+"""Authenticate land users against the population registry."""

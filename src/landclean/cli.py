@@ -1,0 +1,293 @@
+"""Command line: a thin layer over the package.  Errors become one line and exit code 1."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from landclean import __version__
+from landclean.errors import LandcleanError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="landclean: clean and enrich a provincial land database (Đắk Lắk by default).",
+)
+console = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+WsArg = Annotated[Path, typer.Argument(help="Workspace file (DuckDB), e.g. dak_lak.duckdb")]
+
+
+def friendly(func: F) -> F:
+    """Turn every user-caused error into one line on stderr and exit code 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LandcleanError as exc:
+            err.print(f"[bold red]landclean: error:[/] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+        except duckdb.Error as exc:
+            err.print(
+                f"[bold red]landclean: database error:[/] {str(exc).splitlines()[0]}",
+                highlight=False,
+            )
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            err.print(
+                f"[bold red]landclean: error:[/] {exc.strerror}: {exc.filename}", highlight=False
+            )
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"landclean {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+@friendly
+def init(workspace: WsArg) -> None:
+    """Create a new workspace with the real administrative units of Đắk Lắk."""
+    from landclean.workspace import create_workspace
+
+    with create_workspace(workspace) as ws:
+        units = ws.scalar("SELECT count(*) FROM admin_unit")
+        olds = ws.scalar("SELECT count(*) FROM admin_unit_old")
+    console.print(f"Created workspace {workspace}: {units} communes/wards, {olds} old communes.")
+
+
+@app.command()
+@friendly
+def status(workspace: WsArg) -> None:
+    """Print what the workspace holds."""
+    from landclean.status import workspace_status
+    from landclean.workspace import open_workspace
+
+    with open_workspace(workspace, read_only=True) as ws:
+        st = workspace_status(ws)
+    table = Table(title=f"{st.path} (schema v{st.schema_version})")
+    table.add_column("table")
+    table.add_column("holds")
+    table.add_column("rows", justify="right")
+    for name, (label, n) in st.counts.items():
+        table.add_row(name, label, f"{n:,}")
+    console.print(table)
+    console.print(f"Last pipeline run: {st.last_run or 'none yet'}")
+
+
+@app.command("generate")
+@friendly
+def generate_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write (must be new or empty).")],
+    parcels: Annotated[int, typer.Option(help="Number of parcels.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 42,
+    defect_scale: Annotated[float, typer.Option(help="Multiply every defect rate.")] = 1.0,
+) -> None:
+    """Generate a synthetic Đắk Lắk: map, spreadsheet and registry files, plus truth/."""
+    from pydantic import ValidationError
+
+    from landclean.synth.config import GeneratorConfig
+    from landclean.synth.generate import generate
+
+    try:
+        config = GeneratorConfig(parcels=parcels, seed=seed, defect_scale=defect_scale)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise LandcleanError(f"--{first['loc'][0]}: {first['msg']}") from None
+    with _spinner("generating"):
+        stats = generate(config, out)
+    console.print(f"Wrote {out}: " + ", ".join(f"{k} {v:,}" for k, v in stats.items()))
+
+
+@app.command("import")
+@friendly
+def import_cmd(
+    workspace: WsArg,
+    sources: Annotated[list[Path], typer.Argument(help="Files or folders to import.")],
+    profile: Annotated[str | None, typer.Option(help="Force a layout profile.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report, write nothing.")] = False,
+) -> None:
+    """Import source files (map layers, field forms, registry) into the workspace."""
+    from landclean.ingest.importer import import_sources
+    from landclean.workspace import open_workspace
+
+    with open_workspace(workspace) as ws, _spinner("importing") as tick:
+        report = import_sources(ws, sources, profile=profile, dry_run=dry_run, progress=tick)
+    for f in report.files:
+        note = "already imported, skipped" if f.skipped else f"{f.rows:,} rows"
+        if f.quarantined:
+            note += f", {f.quarantined:,} quarantined"
+        console.print(f"  {f.path} [{f.layout}] {note}")
+    verb = "Would import" if dry_run else "Imported"
+    console.print(f"{verb} {report.rows:,} rows from {len(report.files)} file(s)/sheet(s).")
+    if report.canonical:
+        console.print("Canonical: " + ", ".join(f"{k} {v:,}" for k, v in report.canonical.items()))
+
+
+@app.command()
+@friendly
+def run(
+    workspace: WsArg,
+    registry: Annotated[Path | None, typer.Option(help="Population registry file.")] = None,
+    stages: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated stages (validate,authenticate,classify); all by default."
+        ),
+    ] = None,
+) -> None:
+    """Run the pipeline: validate, authenticate, classify."""
+    from landclean.pipeline import run_pipeline
+    from landclean.workspace import open_workspace
+
+    chosen = [s.strip() for s in stages.split(",")] if stages else None
+    with open_workspace(workspace) as ws, _spinner("running") as tick:
+        rep = run_pipeline(ws, registry=registry, stages=chosen, progress=tick)
+    console.print(f"Run {rep.run_id}: stages {', '.join(rep.stages)}")
+    if rep.validation:
+        found = sum(r.found for r in rep.validation.results)
+        console.print(f"  validate: {len(rep.validation.results)} rules, {found:,} findings")
+        for r in rep.validation.failed:
+            console.print(f"  [yellow]rule {r.rule_id} failed: {r.error}[/]")
+    if rep.authentication:
+        console.print(
+            "  authenticate: "
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(rep.authentication.items()))
+        )
+    if rep.groups:
+        console.print(
+            "  classify: " + ", ".join(f"group {g}: {n:,}" for g, n in sorted(rep.groups.items()))
+        )
+
+
+@app.command()
+@friendly
+def report(
+    workspace: WsArg,
+    out: Annotated[Path, typer.Option("--out", help="Folder for summary.json, report.html/xlsx.")],
+    lang: Annotated[str, typer.Option(help="vi (default) or en.")] = "vi",
+) -> None:
+    """Write summary.json, report.html and report.xlsx."""
+    from landclean.report.writer import write_reports
+    from landclean.workspace import open_workspace
+
+    with open_workspace(workspace, read_only=True) as ws:
+        write_reports(ws, out, lang)
+    console.print(f"Wrote {out}/summary.json, report.html, report.xlsx")
+
+
+@app.command()
+@friendly
+def rules() -> None:
+    """List the validation rules."""
+    from landclean.rules.catalogue import CATALOGUE
+
+    table = Table()
+    for col in ("id", "target", "severity", "group", "title (vi)", "title (en)"):
+        table.add_column(col)
+    for r in CATALOGUE:
+        table.add_row(r.rule_id, r.target, r.severity, str(r.group_impact), r.title_vi, r.title_en)
+    console.print(table)
+
+
+@app.command()
+@friendly
+def demo(
+    parcels: Annotated[int, typer.Option(help="Parcels in the synthetic province.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    workdir: Annotated[Path, typer.Option(help="Folder for sources, workspace and report.")] = Path(
+        "demo-out"
+    ),
+) -> None:
+    """Generate a synthetic Đắk Lắk, import it, run the pipeline and write the report."""
+    from landclean.demo import run_demo
+    from landclean.report.labels import fmt_pct
+
+    if parcels < 500:
+        raise LandcleanError("--parcels must be at least 500")
+    with _spinner("demo") as tick:
+        result = run_demo(workdir, parcels, seed, step=tick)
+    s = result.summary
+    p, a = s["parcels"], s["authentication"]
+    console.print(
+        f"[bold]Synthetic Đắk Lắk, {p['total']:,} parcels[/] ({sum(result.seconds.values()):.1f} s)"
+    )
+    for region, label in (("west", "West (old Đắk Lắk)"), ("east", "East (old Phú Yên)")):
+        rp = s["regions"][region]["parcels"]
+        console.print(
+            f"  {label}: {rp['group1']:,}/{rp['total']:,} parcels usable (group 1, "
+            f"{fmt_pct(rp['group1'], rp['total'], 'en')})"
+        )
+    console.print(f"  Groups: 1 = {p['group1']:,}, 2 = {p['group2']:,}, 3 = {p['group3']:,}")
+    console.print(f"  Findings open: {s['findings']['open']:,}")
+    console.print(
+        f"  Land users: {a['users']:,}; matched {a['matched']:,}, review "
+        f"{a['review']:,}, unmatched {a['unmatched']:,}"
+    )
+    console.print(f"  Workspace: {result.workspace}")
+    console.print(f"  Report: {result.report_dir}/report.html, report.xlsx, summary.json")
+
+
+class _spinner:
+    """A rich progress display on a TTY; silent otherwise.  Yields a tick(label) callback."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        )
+
+    def __enter__(self) -> Callable[[str], None]:
+        self.progress.start()
+        task = self.progress.add_task(self.what)
+
+        def tick(label: str) -> None:
+            self.progress.update(task, description=f"{self.what}: {label}")
+
+        return tick
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+def main() -> None:
+    """Entry point of the ``landclean`` script."""
+    sys.exit(app())

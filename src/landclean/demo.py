@@ -1,0 +1,72 @@
+"""``landclean demo``: generate a synthetic Đắk Lắk, run the whole pipeline, report."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from landclean.errors import LandcleanError
+from landclean.ingest.importer import import_sources
+from landclean.pipeline import run_pipeline
+from landclean.report.writer import write_reports
+from landclean.synth.config import GeneratorConfig
+from landclean.synth.generate import generate
+from landclean.workspace import create_workspace
+
+MARKER = ".landclean-demo"
+
+
+@dataclass
+class DemoResult:
+    workdir: Path
+    workspace: Path
+    report_dir: Path
+    summary: dict[str, Any]
+    seconds: dict[str, float]
+
+
+def prepare_workdir(workdir: Path) -> None:
+    """A demo folder is ours to reset; any other non-empty folder is refused."""
+    if workdir.exists() and any(workdir.iterdir()):
+        if not (workdir / MARKER).exists():
+            raise LandcleanError(
+                f"{workdir} is not empty and was not made by 'landclean demo'; "
+                "choose another --workdir"
+            )
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / MARKER).write_text("made by landclean demo; safe to delete\n")
+
+
+def run_demo(workdir: Path, parcels: int, seed: int, step: Any = None) -> DemoResult:
+    """Run every step; ``step(name)`` is called before each (for a progress display)."""
+    prepare_workdir(workdir)
+    seconds: dict[str, float] = {}
+    source, ws_path, report_dir = (
+        workdir / "source",
+        workdir / "workspace.duckdb",
+        workdir / "report",
+    )
+
+    def timed(name: str) -> float:
+        if step:
+            step(name)
+        return time.perf_counter()
+
+    t = timed("generate")
+    generate(GeneratorConfig(parcels=parcels, seed=seed), source)
+    seconds["generate"] = time.perf_counter() - t
+    t = timed("import")
+    with create_workspace(ws_path) as ws:
+        import_sources(ws, [source], actor="landclean-demo")
+        seconds["import"] = time.perf_counter() - t
+        t = timed("run")
+        run_pipeline(ws)
+        seconds["run"] = time.perf_counter() - t
+        t = timed("report")
+        summary = write_reports(ws, report_dir)
+        seconds["report"] = time.perf_counter() - t
+    return DemoResult(workdir, ws_path, report_dir, summary, seconds)

@@ -1,0 +1,95 @@
+"""Run the pipeline stages on a workspace: validate → authenticate → classify.
+
+Rules are evaluated first (each isolated, into temp tables); then every result is
+written in one transaction, so a failing stage leaves the workspace as it was.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from landclean.authenticate.exact import authenticate_exact
+from landclean.errors import PipelineError
+from landclean.ingest.importer import import_sources
+from landclean.rules.classify import classify
+from landclean.rules.runner import ValidationReport, evaluate_rules, record_findings
+from landclean.settings import Settings, get_settings
+from landclean.workspace import Workspace
+
+STAGES = ("validate", "authenticate", "classify")
+
+
+@dataclass
+class RunReport:
+    run_id: int
+    stages: list[str]
+    validation: ValidationReport | None = None
+    authentication: dict[str, int] = field(default_factory=dict)
+    groups: dict[int, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _count(ws: Workspace, table: str) -> int:
+    value = ws.scalar(f"SELECT count(*) FROM {table}")
+    return int(value) if isinstance(value, int) else 0
+
+
+def run_pipeline(
+    ws: Workspace,
+    registry: Path | None = None,
+    stages: list[str] | None = None,
+    settings: Settings | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RunReport:
+    """Run the requested stages (all by default) and record the run."""
+    settings = settings or get_settings()
+    chosen = list(stages or STAGES)
+    unknown = [s for s in chosen if s not in STAGES]
+    if unknown:
+        raise PipelineError(
+            f"unknown stage(s) {', '.join(unknown)}; expected some of: {', '.join(STAGES)}"
+        )
+    if registry is not None:
+        import_sources(ws, [registry], profile="registry")
+    if _count(ws, "parcel") == 0:
+        raise PipelineError("the workspace holds no parcels; run 'landclean import' first")
+    if "authenticate" in chosen and _count(ws, "registry_person") == 0:
+        raise PipelineError("no population registry in the workspace; pass --registry FILE")
+    actor = settings.actor or getpass.getuser()
+    row = ws.con.execute("SELECT nextval('run_seq')").fetchone()
+    run_id = int(row[0]) if row else 1
+    report = RunReport(run_id, chosen)
+    started = time.perf_counter()
+    if "validate" in chosen:
+        if progress:
+            progress("validate")
+        report.validation = evaluate_rules(ws.con, settings)
+        report.seconds["validate"] = time.perf_counter() - started
+    with ws.transaction() as con:
+        con.execute(
+            "INSERT INTO pipeline_run VALUES (?, now()::TIMESTAMP, NULL, ?, ?, ?)",
+            [run_id, actor, ",".join(chosen), json.dumps(settings.model_dump(), default=str)],
+        )
+        if report.validation is not None:
+            record_findings(con, report.validation, run_id)
+        if "authenticate" in chosen:
+            if progress:
+                progress("authenticate")
+            t = time.perf_counter()
+            report.authentication = authenticate_exact(con, run_id)
+            report.seconds["authenticate"] = time.perf_counter() - t
+        if "classify" in chosen:
+            if progress:
+                progress("classify")
+            t = time.perf_counter()
+            report.groups = classify(con, run_id)
+            report.seconds["classify"] = time.perf_counter() - t
+        con.execute(
+            "UPDATE pipeline_run SET finished_at = now()::TIMESTAMP WHERE run_id = ?", [run_id]
+        )
+    return report

@@ -1,0 +1,1 @@
+"""Reports: summary.json (a contract), report.html and report.xlsx."""

@@ -1,0 +1,99 @@
+"""A self-contained HTML report (Vietnamese by default)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+from typing import Any
+
+from landclean.report.labels import LABELS, REASONS, fmt_int, fmt_pct
+from landclean.rules.catalogue import CATALOGUE
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
+table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #ccc;padding:.3rem .6rem}
+th{background:#f0f4f8;text-align:left}td.n{text-align:right}
+.headline{font-size:1.3rem;font-weight:600;margin:.5rem 0}.low{background:#fde8e8}
+"""
+
+
+def _table(
+    headers: list[str],
+    rows: list[list[str]],
+    numeric_from: int = 1,
+    row_class: list[str] | None = None,
+) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = []
+    for i, row in enumerate(rows):
+        cls = f' class="{row_class[i]}"' if row_class and row_class[i] else ""
+        cells = "".join(
+            f'<td class="n">{escape(v)}</td>' if j >= numeric_from else f"<td>{escape(v)}</td>"
+            for j, v in enumerate(row)
+        )
+        body.append(f"<tr{cls}>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def render_html(summary: dict[str, Any], lang: str = "vi") -> str:
+    """The report page for a summary.json document."""
+    t = LABELS[lang]
+    parts = [
+        f"<h1>{escape(t['title'])}: {escape(t['province'])} "
+        f"{escape(summary['province']['name'])}</h1>",
+        f"<p>{escape(t['generated'])}: {dt.date.today().strftime('%d/%m/%Y')}</p>",
+    ]
+    p = summary["parcels"]
+    if "group1" in p:
+        for region in ("west", "east"):
+            rp = summary["regions"][region].get("parcels", {})
+            if rp.get("total"):
+                line = t["headline"].format(
+                    done=fmt_int(rp["group1"], lang),
+                    total=fmt_int(rp["total"], lang),
+                    pct=fmt_pct(rp["group1"], rp["total"], lang),
+                )
+                parts.append(f'<p class="headline">{escape(t[region])}: {escape(line)}</p>')
+    keys = [k for k in ("total", "group1", "group2", "group3", "with_uid") if k in p]
+    parts.append(f"<h2>{escape(t['parcels'])}</h2>")
+    parts.append(_table([t[k] for k in keys], [[fmt_int(p[k], lang) for k in keys]], 0))
+    if "findings" in summary:
+        titles = {r.rule_id: (r.title_vi if lang == "vi" else r.title_en) for r in CATALOGUE}
+        rows = [
+            [f"{rid} – {titles.get(rid, rid)}", fmt_int(n, lang)]
+            for rid, n in summary["findings"]["by_rule"].items()
+        ]
+        parts.append(
+            f"<h2>{escape(t['findings'])}: {fmt_int(summary['findings']['open'], lang)}</h2>"
+        )
+        parts.append(_table([t["rule"], t["count"]], rows))
+    if "authentication" in summary:
+        a = summary["authentication"]
+        akeys = ["users", "matched", "review", "unmatched", "parcels_matched", "parcels_unmatched"]
+        parts.append(f"<h2>{escape(t['authentication'])}</h2>")
+        parts.append(_table([t[k] for k in akeys], [[fmt_int(a[k], lang) for k in akeys]], 0))
+        reasons = [
+            [REASONS[lang].get(r, r), fmt_int(n, lang)] for r, n in a.get("by_reason", {}).items()
+        ]
+        parts.append(_table([t["reason"], t["count"]], reasons))
+    parts.append(f"<h2>{escape(t['communes'])}</h2>")
+    headers = [t["code"], t["name"], t["region"], *[t[k] for k in keys]]
+    if "group1" in p:
+        headers.append(t["clean_share"])
+    rows, classes = [], []
+    for c in summary["communes"]:
+        cp = c["parcels"]
+        row = [c["code"], c["name"], t[c["region"]], *[fmt_int(cp.get(k, 0), lang) for k in keys]]
+        share = ""
+        if "group1" in cp:
+            share = fmt_pct(cp["group1"], cp["total"], lang)
+            row.append(share)
+        rows.append(row)
+        low = "group1" in cp and cp["total"] and cp["group1"] / cp["total"] < 0.7
+        classes.append("low" if low or not cp["total"] else "")
+    parts.append(_table(headers, rows, 3, classes))
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>{escape(t['title'])}</title><style>{CSS}</style></head>"
+        f"<body>{''.join(parts)}</body></html>"
+    )

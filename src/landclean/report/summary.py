@@ -1,0 +1,117 @@
+"""Compute summary.json: counters per commune, rolled up to regions and the province.
+
+Keys follow DESIGN.md; a stage not yet run leaves its block out (never zeros).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from landclean.vn.admin_units import PROVINCE_CODE, PROVINCE_NAME
+
+PER_COMMUNE_SQL = """
+WITH pg AS (SELECT parcel_id, grp FROM parcel_group),
+parcel_auth AS (
+    SELECT r.parcel_id, bool_and(a.status = 'matched') AS all_matched
+    FROM land_right r JOIN auth_result a USING (party_id) GROUP BY r.parcel_id
+),
+user_commune AS (   -- a land user counts in the commune of their first parcel
+    SELECT r.party_id, min(p.unit_code) AS unit_code
+    FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id
+)
+SELECT u.code, u.name, u.region,
+    (SELECT count(*) FROM parcel p WHERE p.unit_code = u.code) AS total,
+    (SELECT count(*) FROM parcel p JOIN pg USING (parcel_id)
+      WHERE p.unit_code = u.code AND grp = 1) AS group1,
+    (SELECT count(*) FROM parcel p JOIN pg USING (parcel_id)
+      WHERE p.unit_code = u.code AND grp = 2) AS group2,
+    (SELECT count(*) FROM parcel p JOIN pg USING (parcel_id)
+      WHERE p.unit_code = u.code AND grp = 3) AS group3,
+    (SELECT count(*) FROM parcel p WHERE p.unit_code = u.code AND p.uid IS NOT NULL) AS with_uid,
+    (SELECT count(*) FROM finding f JOIN parcel p USING (parcel_id)
+      WHERE f.state = 'open' AND p.unit_code = u.code) AS findings_open,
+    (SELECT count(*) FROM auth_result a JOIN user_commune c USING (party_id)
+      WHERE c.unit_code = u.code) AS users,
+    (SELECT count(*) FROM auth_result a JOIN user_commune c USING (party_id)
+      WHERE c.unit_code = u.code AND a.status = 'matched') AS matched,
+    (SELECT count(*) FROM auth_result a JOIN user_commune c USING (party_id)
+      WHERE c.unit_code = u.code AND a.status = 'review') AS review,
+    (SELECT count(*) FROM auth_result a JOIN user_commune c USING (party_id)
+      WHERE c.unit_code = u.code AND a.status = 'unmatched') AS unmatched,
+    (SELECT count(*) FROM parcel p JOIN parcel_auth pa USING (parcel_id)
+      WHERE p.unit_code = u.code AND pa.all_matched) AS parcels_matched,
+    (SELECT count(*) FROM parcel p JOIN parcel_auth pa USING (parcel_id)
+      WHERE p.unit_code = u.code AND NOT pa.all_matched) AS parcels_unmatched
+FROM admin_unit u ORDER BY u.code
+"""
+
+PARCEL_KEYS = ("total", "group1", "group2", "group3", "with_uid")
+AUTH_KEYS = ("users", "matched", "review", "unmatched", "parcels_matched", "parcels_unmatched")
+
+
+def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    row = con.execute(f"SELECT count(*) > 0 FROM {table}").fetchone()
+    return bool(row and row[0])
+
+
+def _blocks(
+    row: dict[str, Any], classified: bool, authenticated: bool, validated: bool
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"parcels": {k: int(row[k]) for k in ("total", "with_uid")}}
+    if classified:
+        out["parcels"].update({k: int(row[k]) for k in ("group1", "group2", "group3")})
+    if validated:
+        out["findings"] = {"open": int(row["findings_open"])}
+    if authenticated:
+        out["authentication"] = {k: int(row[k]) for k in AUTH_KEYS}
+    return out
+
+
+def _add(total: dict[str, Any], part: dict[str, Any]) -> None:
+    for block, values in part.items():
+        dest = total.setdefault(block, {})
+        for k, v in values.items():
+            if isinstance(v, int):
+                dest[k] = dest.get(k, 0) + v
+
+
+def compute_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The summary.json document for the workspace as it is now."""
+    classified = _has_rows(con, "parcel_group")
+    authenticated = _has_rows(con, "auth_result")
+    validated = _has_rows(con, "pipeline_run")
+    cur = con.execute(PER_COMMUNE_SQL)
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    communes = []
+    regions: dict[str, dict[str, Any]] = {"west": {}, "east": {}}
+    province: dict[str, Any] = {}
+    for row in rows:
+        blocks = _blocks(row, classified, authenticated, validated)
+        communes.append(
+            {"code": row["code"], "name": row["name"], "region": row["region"], **blocks}
+        )
+        _add(regions[row["region"]], blocks)
+        _add(province, blocks)
+    summary: dict[str, Any] = {"province": {"code": PROVINCE_CODE, "name": PROVINCE_NAME}}
+    summary.update(province)
+    if validated:
+        by_rule = con.execute(
+            "SELECT rule_id, count(*) FROM finding WHERE state = 'open' "
+            "GROUP BY rule_id ORDER BY rule_id"
+        ).fetchall()
+        summary["findings"] = {
+            "open": sum(n for _, n in by_rule),
+            "by_rule": {r: int(n) for r, n in by_rule},
+        }
+    if authenticated:
+        by_reason = con.execute(
+            "SELECT reason, count(*) FROM auth_result WHERE reason IS NOT NULL "
+            "GROUP BY reason ORDER BY reason"
+        ).fetchall()
+        summary["authentication"]["by_reason"] = {r: int(n) for r, n in by_reason}
+    summary["regions"] = regions
+    summary["communes"] = communes
+    return summary

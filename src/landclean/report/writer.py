@@ -1,0 +1,80 @@
+"""Write summary.json, report.html and report.xlsx into a folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from landclean.errors import ReportError
+from landclean.report.html import render_html
+from landclean.report.labels import LABELS
+from landclean.report.summary import compute_summary
+from landclean.workspace import Workspace
+
+
+def write_reports(ws: Workspace, out: Path, lang: str = "vi") -> dict[str, Any]:
+    """Compute the summary and write the three report files; returns the summary."""
+    if lang not in LABELS:
+        raise ReportError(f"unknown language {lang!r}; expected one of {', '.join(LABELS)}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"cannot create report folder {out}: {exc.strerror}") from exc
+    summary = compute_summary(ws.con)
+    (out / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    (out / "report.html").write_text(render_html(summary, lang), encoding="utf-8")
+    _write_xlsx(summary, out / "report.xlsx", lang)
+    return summary
+
+
+def _write_xlsx(summary: dict[str, Any], path: Path, lang: str) -> None:
+    t = LABELS[lang]
+    wb = xlsxwriter.Workbook(str(path))
+    bold = wb.add_format({"bold": True, "bg_color": "#F0F4F8", "border": 1, "text_wrap": True})
+    pct = wb.add_format({"num_format": "0.00%"})
+    ws = wb.add_worksheet(t["communes"][:31])
+    keys = [
+        k for k in ("total", "group1", "group2", "group3", "with_uid") if k in summary["parcels"]
+    ]
+    akeys = [
+        k
+        for k in ("users", "matched", "review", "unmatched")
+        if k in summary.get("authentication", {})
+    ]
+    headers = [t["code"], t["name"], t["region"], *[t[k] for k in keys], *[t[k] for k in akeys]]
+    ws.write_row(0, 0, headers, bold)
+    row = 1
+    for c in summary["communes"]:
+        values = [
+            c["code"],
+            c["name"],
+            t[c["region"]],
+            *[c["parcels"].get(k, 0) for k in keys],
+            *[c.get("authentication", {}).get(k, 0) for k in akeys],
+        ]
+        ws.write_row(row, 0, values)
+        if "group1" in c["parcels"] and c["parcels"]["total"]:
+            ws.write_number(row, len(headers), c["parcels"]["group1"] / c["parcels"]["total"], pct)
+        row += 1
+    total = [
+        "",
+        t["province"] + " " + summary["province"]["name"],
+        "",
+        *[summary["parcels"].get(k, 0) for k in keys],
+        *[summary.get("authentication", {}).get(k, 0) for k in akeys],
+    ]
+    ws.write_row(row, 0, total, bold)
+    if "group1" in summary["parcels"]:
+        ws.write(0, len(headers), t["clean_share"], bold)
+    ws.set_column(1, 1, 28)
+    if "findings" in summary:
+        fs = wb.add_worksheet(t["findings"][:31])
+        fs.write_row(0, 0, [t["rule"], t["count"]], bold)
+        for i, (rid, n) in enumerate(summary["findings"]["by_rule"].items(), start=1):
+            fs.write_row(i, 0, [rid, n])
+    wb.close()

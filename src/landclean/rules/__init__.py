@@ -1,0 +1,1 @@
+"""The rule catalogue, its runner, and the classification of parcels into groups."""

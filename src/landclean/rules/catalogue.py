@@ -1,0 +1,187 @@
+"""Validation rules as data: id, titles in Vietnamese and English, target, severity, SQL.
+
+Each rule's SQL selects the offending records as (record_id, parcel_id, details) where
+``details`` is a JSON-able struct.  Rules are registered in ``CATALOGUE`` below, the one
+place the runner and the docs read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    rule_id: str
+    title_vi: str
+    title_en: str
+    message_vi: str
+    message_en: str
+    target: str  # parcel, party, certificate, right
+    severity: str  # error, warning, info
+    group_impact: int  # the parcel group an open finding implies (2 or 3)
+    sql: str
+
+
+CATALOGUE: tuple[Rule, ...] = (
+    Rule(
+        "PARCEL_MISSING_SHEET",
+        "Thửa đất thiếu số tờ bản đồ",
+        "Parcel without map sheet number",
+        "Bổ sung số tờ bản đồ hiện trạng cho thửa đất.",
+        "Fill in the current map sheet number of the parcel.",
+        "parcel",
+        "error",
+        2,
+        "SELECT parcel_id AS record_id, parcel_id, {'parcel_no': parcel_no} AS details "
+        "FROM parcel WHERE sheet_no IS NULL",
+    ),
+    Rule(
+        "PARCEL_MISSING_GEOMETRY",
+        "Thửa đất không có hình thể",
+        "Parcel without geometry",
+        "Thửa đất có trong hồ sơ nhưng không có trên bản đồ: cần đo đạc, xây dựng lại.",
+        "The parcel is in the records but not on the map: survey and rebuild it.",
+        "parcel",
+        "error",
+        3,
+        "SELECT parcel_id, parcel_id, {'sheet_no': sheet_no, 'parcel_no': parcel_no} "
+        "FROM parcel WHERE geom IS NULL",
+    ),
+    Rule(
+        "PARCEL_INVALID_GEOMETRY",
+        "Hình thể thửa đất không hợp lệ",
+        "Invalid parcel geometry",
+        "Ranh thửa tự cắt hoặc sai cấu trúc: kiểm tra và sửa ranh thửa.",
+        "The boundary self-intersects or is malformed: check and fix it.",
+        "parcel",
+        "error",
+        2,
+        "SELECT parcel_id, parcel_id, {'vertices': ST_NPoints(geom)} "
+        "FROM parcel WHERE geom IS NOT NULL AND NOT ST_IsValid(geom)",
+    ),
+    Rule(
+        "PARCEL_NO_OWNER",
+        "Thửa đất chưa có chủ sử dụng",
+        "Parcel without a land user",
+        "Bổ sung thông tin người sử dụng đất.",
+        "Record who uses the parcel.",
+        "parcel",
+        "error",
+        2,
+        "SELECT p.parcel_id, p.parcel_id, {'sheet_no': p.sheet_no, 'parcel_no': p.parcel_no} "
+        "FROM parcel p WHERE NOT EXISTS (SELECT 1 FROM land_right r "
+        "WHERE r.parcel_id = p.parcel_id)",
+    ),
+    Rule(
+        "PARCEL_DUPLICATE_NUMBER",
+        "Trùng số thửa trong tờ bản đồ",
+        "Duplicate parcel number in a map sheet",
+        "Hai thửa cùng số trong cùng tờ bản đồ và tỷ lệ: kiểm tra, đánh lại số thửa.",
+        "Two parcels share a number in one sheet and scale: check and renumber.",
+        "parcel",
+        "error",
+        2,
+        "SELECT parcel_id, parcel_id, {'old_unit_code': old_unit_code, 'sheet_no': sheet_no, "
+        "'scale': scale, 'parcel_no': parcel_no} FROM parcel "
+        "WHERE sheet_no IS NOT NULL AND parcel_no IS NOT NULL "
+        "QUALIFY count(*) OVER (PARTITION BY old_unit_code, sheet_no, scale, parcel_no) > 1",
+    ),
+    Rule(
+        "LAND_USE_INVALID_CODE",
+        "Mã loại đất không hợp lệ",
+        "Invalid land-use code",
+        "Mã loại đất không có trong bảng mã (TT 08/2024 và mã cũ): sửa lại.",
+        "The land-use code is in neither the current nor the legacy table: correct it.",
+        "parcel",
+        "error",
+        2,
+        "SELECT parcel_id, parcel_id, {'code': code_raw, 'seq': seq} FROM parcel_land_use "
+        "WHERE code NOT IN (SELECT code FROM land_use_code) "
+        "QUALIFY row_number() OVER (PARTITION BY parcel_id ORDER BY seq) = 1",
+    ),
+    Rule(
+        "AREA_MISMATCH",
+        "Diện tích pháp lý lệch diện tích hình thể",
+        "Legal area differs from geometry area",
+        "Diện tích pháp lý khác diện tích đo trên bản đồ vượt sai số cho phép theo tỷ lệ.",
+        "The legal area differs from the map area by more than the scale's tolerance.",
+        "parcel",
+        "warning",
+        2,
+        "SELECT p.parcel_id, p.parcel_id, {'legal_area': p.legal_area, "
+        "'geometry_area': round(ST_Area(p.geom), 1), 'tolerance': t.tolerance} "
+        "FROM parcel p JOIN area_tolerance t ON t.scale = p.scale "
+        "WHERE p.geom IS NOT NULL AND ST_IsValid(p.geom) AND p.legal_area > 0 "
+        "AND abs(p.legal_area - ST_Area(p.geom)) > t.tolerance * p.legal_area",
+    ),
+    Rule(
+        "RIGHT_SHARES_NOT_ONE",
+        "Tổng tỷ lệ quyền khác 1",
+        "Rights shares do not sum to 1",
+        "Tổng tỷ lệ quyền sử dụng của các đồng sử dụng phải bằng 1.",
+        "The shares of all co-users of a parcel must add up to 1.",
+        "parcel",
+        "error",
+        2,
+        "SELECT parcel_id, parcel_id, {'total_share': round(sum(share), 4)} FROM land_right "
+        "GROUP BY parcel_id HAVING abs(sum(share) - 1) > 0.0001",
+    ),
+    Rule(
+        "CERT_SERIAL_FORMAT",
+        "Số phát hành GCN sai định dạng",
+        "Certificate serial in the wrong format",
+        "Số phát hành phải gồm 2 chữ cái và 6 chữ số (mẫu cũ) hoặc 8 chữ số (mẫu 2024).",
+        "A serial is 2 letters and 6 digits (old forms) or 8 digits (2024 form).",
+        "certificate",
+        "error",
+        2,
+        "SELECT c.certificate_id, cp.parcel_id, {'serial': c.serial_raw} FROM certificate c "
+        "JOIN certificate_parcel cp USING (certificate_id) "
+        "WHERE c.serial IS NOT NULL AND c.form_version = 'unknown'",
+    ),
+    Rule(
+        "CERT_NO_DIGITAL_DATA",
+        "GCN đã cấp nhưng chưa có dữ liệu số",
+        "Certificate issued but without digital data",
+        "Thu thập bản GCN, quét và nhập dữ liệu vào cơ sở dữ liệu.",
+        "Collect the certificate, scan it and enter its data.",
+        "certificate",
+        "warning",
+        2,
+        "SELECT c.certificate_id, cp.parcel_id, {'serial': c.serial} FROM certificate c "
+        "JOIN certificate_parcel cp USING (certificate_id) WHERE c.digital_status = 'paper_only'",
+    ),
+    Rule(
+        "PARTY_MISSING_ID",
+        "Cá nhân thiếu số định danh",
+        "Individual without an ID number",
+        "Bổ sung số CCCD (12 số) của người sử dụng đất.",
+        "Record the land user's 12-digit citizen ID.",
+        "party",
+        "error",
+        2,
+        "SELECT p.party_id, r.parcel_id, {'name': p.full_name} FROM party p "
+        "JOIN land_right r USING (party_id) "
+        "WHERE p.party_type IN ('individual', 'household') AND p.id_number IS NULL",
+    ),
+    Rule(
+        "PARCEL_NOT_SYNCED",
+        "Thửa đất chưa đồng bộ VBDLIS",
+        "Parcel not synchronized with VBDLIS",
+        "Thửa đất chưa được tích hợp vào hệ thống VBDLIS.",
+        "The parcel is not yet integrated into VBDLIS.",
+        "parcel",
+        "info",
+        1,
+        "SELECT parcel_id, parcel_id, {'unit_code': unit_code} FROM parcel "
+        "WHERE vbdlis_synced = false",
+    ),
+)
+
+
+def rule_by_id(rule_id: str) -> Rule:
+    for rule in CATALOGUE:
+        if rule.rule_id == rule_id:
+            return rule
+    raise KeyError(rule_id)

@@ -1,0 +1,127 @@
+"""Run the rule catalogue: each rule isolated, findings kept with their history."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import duckdb
+
+from landclean.rules.catalogue import CATALOGUE, Rule
+from landclean.settings import Settings
+from landclean.vn.land_use import land_use_codes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RuleResult:
+    rule_id: str
+    found: int
+    error: str | None = None
+
+
+@dataclass
+class ValidationReport:
+    results: list[RuleResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[RuleResult]:
+        return [r for r in self.results if r.error]
+
+
+def _reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    con.execute("CREATE OR REPLACE TEMP TABLE land_use_code (code VARCHAR, status VARCHAR)")
+    con.executemany(
+        "INSERT INTO land_use_code VALUES (?, ?)",
+        [[c.code, c.status] for c in land_use_codes().values()],
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE area_tolerance (scale INTEGER, tolerance DOUBLE)")
+    con.executemany(
+        "INSERT INTO area_tolerance VALUES (?, ?)",
+        [[k, v] for k, v in settings.area_tolerance.items()],
+    )
+
+
+def _hits_table(index: int) -> str:
+    return f"rule_hits_{index}"
+
+
+def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, index: int) -> int:
+    """Evaluate one rule into a temp table (its own statement: a failure stays local)."""
+    hits = _hits_table(index)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {hits} AS "
+        f"SELECT DISTINCT ON (record_id) * FROM ({rule.sql}) AS h(record_id, parcel_id, details)"
+    )
+    row = con.execute(f"SELECT count(*) FROM {hits}").fetchone()
+    return int(row[0]) if row else 0
+
+
+_LINEAGE = {
+    "parcel": ("parcel", "parcel_id"),
+    "party": ("party", "party_id"),
+    "certificate": ("certificate", "certificate_id"),
+}
+
+
+def _record_findings(con: duckdb.DuckDBPyConnection, rule: Rule, index: int, run_id: int) -> None:
+    table, key = _LINEAGE.get(rule.target, ("parcel", "parcel_id"))
+    hits = _hits_table(index)
+    con.execute(
+        f"""
+        INSERT INTO finding
+        SELECT ?, ?, h.record_id, h.parcel_id, ?, to_json(h.details), 'open', ?, ?,
+               s.source_file, s.source_sheet, s.source_row
+        FROM {hits} h LEFT JOIN {table} s ON s.{key} = h.record_id
+        ON CONFLICT (rule_id, record_type, record_id) DO UPDATE SET
+            state = CASE WHEN finding.state = 'exception' THEN 'exception' ELSE 'open' END,
+            details = excluded.details, parcel_id = excluded.parcel_id,
+            last_seen_run = excluded.last_seen_run
+        """,
+        [rule.rule_id, rule.target, rule.severity, run_id, run_id],
+    )
+    # Findings of this rule not seen in this run are fixed (kept, never deleted).
+    con.execute(
+        "UPDATE finding SET state = 'fixed' WHERE rule_id = ? AND state = 'open' "
+        f"AND record_id NOT IN (SELECT record_id FROM {hits})",
+        [rule.rule_id],
+    )
+
+
+def evaluate_rules(
+    con: duckdb.DuckDBPyConnection, settings: Settings, rules: tuple[Rule, ...] = CATALOGUE
+) -> ValidationReport:
+    """Evaluate every rule outside any transaction; a rule that fails is reported and the
+    others still run (DuckDB aborts a whole transaction on error, so each rule is its own
+    statement here, writing only temp tables)."""
+    _reference_tables(con, settings)
+    report = ValidationReport()
+    for index, rule in enumerate(rules):
+        try:
+            report.results.append(RuleResult(rule.rule_id, _run_rule(con, rule, index)))
+        except duckdb.Error as exc:
+            log.warning("rule %s failed: %s", rule.rule_id, exc)
+            report.results.append(RuleResult(rule.rule_id, 0, str(exc).splitlines()[0]))
+    return report
+
+
+def record_findings(
+    con: duckdb.DuckDBPyConnection,
+    report: ValidationReport,
+    run_id: int,
+    rules: tuple[Rule, ...] = CATALOGUE,
+) -> None:
+    """Write the findings of the rules that ran (call inside a transaction)."""
+    failed = {r.rule_id for r in report.failed}
+    for index, rule in enumerate(rules):
+        if rule.rule_id not in failed:
+            _record_findings(con, rule, index, run_id)
+
+
+def findings_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    rows = con.execute(
+        "SELECT rule_id, count(*) FROM finding WHERE state = 'open' "
+        "GROUP BY rule_id ORDER BY rule_id"
+    ).fetchall()
+    return {"open": sum(n for _, n in rows), "by_rule": {r: n for r, n in rows}}

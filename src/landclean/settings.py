@@ -1,0 +1,29 @@
+"""One typed settings object (environment prefix ``LANDCLEAN_``), created on demand."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Settings a province may tune.  Override with LANDCLEAN_<NAME> environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="LANDCLEAN_")
+
+    # Permitted relative gap between legal area and geometry area, per map scale.  No
+    # official figure was found (DOMAIN.md); these are the project's defaults.
+    area_tolerance: dict[int, float] = Field(
+        default_factory=lambda: {500: 0.05, 1000: 0.05, 2000: 0.07, 5000: 0.10, 10000: 0.10}
+    )
+    # Steering-committee deadline of the campaign (Plan 60 of Đắk Lắk).
+    committee_deadline: str = "2025-10-03"
+    actor: str | None = None  # who runs the pipeline (defaults to the OS user)
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests may call ``get_settings.cache_clear()``."""
+    return Settings()
