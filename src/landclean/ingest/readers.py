@@ -6,6 +6,7 @@ row number a person sees in the original (spreadsheet row, CSV line, feature num
 
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,17 +133,7 @@ def read_csv(path: Path) -> SourceTable:
 
 
 def _split_header(line: str, delimiter: str) -> list[str]:
-    row = next(
-        iter(
-            pacsv.read_csv(
-                io.BytesIO(line.encode() + b"\n"),
-                read_options=pacsv.ReadOptions(autogenerate_column_names=True),
-                parse_options=pacsv.ParseOptions(delimiter=delimiter),
-            ).to_pylist()
-        ),
-        {},
-    )
-    return [str(v) for v in row.values()]
+    return next(csv.reader([line.rstrip("\r")], delimiter=delimiter))
 
 
 def read_parquet(path: Path) -> SourceTable:

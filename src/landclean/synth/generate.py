@@ -70,7 +70,15 @@ def build(config: GeneratorConfig) -> Province:
             candidates.setdefault(r.old_code, []).append(r.new_code)
     active = np.array([default_new[u.code] != no_db for u in olds])
     counts = allocate(config.parcels, commune_weights(olds, active))
-    layout = plan_sheets(rng, olds, counts)
+    split_centres = {
+        code: (
+            float(np.mean([news[c].lat for c in cands])),
+            float(np.mean([news[c].lon for c in cands])),
+        )
+        for code, cands in candidates.items()
+        if len(cands) > 1
+    }
+    layout = plan_sheets(rng, olds, counts, split_centres)
     sheets = layout.sheets
     p_sheet = layout.sheet_of_parcel
     n = len(p_sheet)

@@ -57,9 +57,16 @@ class Layout:
 
 
 def plan_sheets(
-    rng: np.random.Generator, olds: list[OldUnit], counts: npt.NDArray[np.int64]
+    rng: np.random.Generator,
+    olds: list[OldUnit],
+    counts: npt.NDArray[np.int64],
+    centres: dict[str, tuple[float, float]] | None = None,
 ) -> Layout:
-    """Sheets per old commune and series, placed around the commune's real centre."""
+    """Sheets per old commune and series, placed around the commune's centre.
+
+    ``centres`` overrides the (lat, lon) centre of some communes: a split commune is
+    centred between its new communes, so that location really divides it.
+    """
     rows: list[tuple[int, int, int, float, float, int]] = []  # commune, scale, no, dx, dy, n
     width = np.zeros(len(olds))
     height = np.zeros(len(olds))
@@ -84,7 +91,10 @@ def plan_sheets(
             width[ci] = max(width[ci], cols * side)
             band_y += -(-n_sheets // cols) * side
         height[ci] = band_y
-    cx, cy = to_projected(np.array([u.lat for u in olds]), np.array([u.lon for u in olds]))
+    centres = centres or {}
+    lat = np.array([centres.get(u.code, (u.lat, u.lon))[0] for u in olds])
+    lon = np.array([centres.get(u.code, (u.lat, u.lon))[1] for u in olds])
+    cx, cy = to_projected(lat, lon)
     order = np.argsort(-(width * height), kind="stable")
     order = order[(width * height)[order] > 0]
     fx, fy = place_footprints(cx, cy, width, height, order)

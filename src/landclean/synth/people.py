@@ -111,9 +111,8 @@ def make_people(
     full, surname, middle, given = make_names(rng, female, highland)
     year = rng.integers(1935, 2004, size=n)
     day_of_year = rng.integers(0, 365, size=n)
-    birth: npt.NDArray[np.datetime64] = (year - 1970).astype("datetime64[Y]").astype(
-        "datetime64[D]"
-    ) + day_of_year
+    first_day = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
+    birth = np.asarray(first_day + day_of_year, dtype="datetime64[D]")
     province = np.empty(n, dtype="<U3")
     for region, table in BIRTH_PROVINCES.items():
         mask = regions == region

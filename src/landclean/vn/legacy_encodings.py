@@ -151,3 +151,27 @@ def tcvn3_mojibake(text: str) -> str:
 def vni_mojibake(text: str) -> str:
     """What VNI text looks like when read as Windows-1252 (``chaøo``)."""
     return vni_glyphs(text)
+
+
+# ---------------------------------------------------------------- CP1258
+
+_TONE_MARKS = set("\u0300\u0301\u0303\u0309\u0323")
+
+
+def encode_cp1258(text: str) -> bytes:
+    """Encode to Windows-1258: vowel shapes precomposed (â, ơ, ư …), tones as combining marks.
+
+    Python's cp1258 codec maps bytes one to one and leaves this composition to the caller.
+    """
+    out = []
+    for ch in unicodedata.normalize("NFC", text):
+        parts = unicodedata.normalize("NFD", ch)
+        tones = [m for m in parts if m in _TONE_MARKS]
+        base = unicodedata.normalize("NFC", "".join(m for m in parts if m not in _TONE_MARKS))
+        out.append(base + "".join(tones))
+    return "".join(out).encode("cp1258")
+
+
+def decode_cp1258(data: bytes) -> str:
+    """Decode Windows-1258 bytes to NFC text."""
+    return unicodedata.normalize("NFC", data.decode("cp1258"))

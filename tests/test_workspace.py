@@ -1,0 +1,63 @@
+from pathlib import Path
+
+import duckdb
+import pytest
+from pyproj import Transformer
+
+from landclean.errors import WorkspaceError
+from landclean.workspace import create_workspace, open_workspace
+from landclean.workspace.connection import SCHEMA_VERSION
+
+
+def test_init_creates_schema_and_admin_units(tmp_path: Path) -> None:
+    path = tmp_path / "ws.duckdb"
+    with create_workspace(path) as ws:
+        assert ws.scalar("SELECT max(version) FROM schema_migration") == SCHEMA_VERSION
+        assert ws.scalar("SELECT count(*) FROM admin_unit") == 102
+        assert ws.scalar("SELECT count(*) FROM admin_unit_old") == 286
+        assert ws.scalar("SELECT count(*) FROM admin_unit WHERE name LIKE '%  %'") == 0
+        # the spatial extension is loaded (offline) and PROJ knows EPSG:9218
+        x = ws.scalar("SELECT ST_X(ST_Transform(ST_Point(12.7, 108.5), 'EPSG:4326', 'EPSG:9218'))")
+        # on the central meridian, easting is 500 km less the datum shift from WGS84,
+        # as pyproj (an independent PROJ binding) computes it
+        expected, _ = Transformer.from_crs("EPSG:4326", "EPSG:9218", always_xy=True).transform(
+            108.5, 12.7
+        )
+        assert isinstance(x, float) and abs(x - expected) < 1
+        assert abs(x - 500_000) < 300
+
+
+def test_init_refuses_existing_file(tmp_path: Path) -> None:
+    path = tmp_path / "ws.duckdb"
+    create_workspace(path).close()
+    with pytest.raises(WorkspaceError, match="already exists"):
+        create_workspace(path)
+
+
+def test_open_refuses_other_files(tmp_path: Path) -> None:
+    with pytest.raises(WorkspaceError, match="does not exist"):
+        open_workspace(tmp_path / "missing.duckdb")
+    other = tmp_path / "other.duckdb"
+    duckdb.connect(str(other)).close()
+    with pytest.raises(WorkspaceError, match="not a landclean workspace"):
+        open_workspace(other)
+    text = tmp_path / "notes.duckdb"
+    text.write_text("hello")
+    with pytest.raises(WorkspaceError):
+        open_workspace(text)
+
+
+def test_open_refuses_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "ws.duckdb"
+    with create_workspace(path) as ws:
+        ws.con.execute("INSERT INTO schema_migration VALUES (99, 'future', now()::TIMESTAMP, 'x')")
+    with pytest.raises(WorkspaceError, match="newer"):
+        open_workspace(path)
+
+
+def test_transaction_rolls_back(tmp_path: Path) -> None:
+    with create_workspace(tmp_path / "ws.duckdb") as ws:
+        with pytest.raises(RuntimeError), ws.transaction() as con:
+            con.execute("DELETE FROM admin_unit")
+            raise RuntimeError("boom")
+        assert ws.scalar("SELECT count(*) FROM admin_unit") == 102
