@@ -15,6 +15,9 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+# typer (pinned) vendors click; its usage errors are caught to print them on one line.
+from typer._click.exceptions import UsageError
+
 from landclean import __version__
 from landclean.errors import LandcleanError
 
@@ -38,7 +41,7 @@ def friendly(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except LandcleanError as exc:
-            err.print(f"[bold red]landclean: error:[/] {exc}", highlight=False)
+            err.print(f"[bold red]landclean: error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except duckdb.Error as exc:
             err.print(
@@ -289,5 +292,18 @@ class _spinner:
 
 
 def main() -> None:
-    """Entry point of the ``landclean`` script."""
-    sys.exit(app())
+    """Entry point of the ``landclean`` script: usage errors are one line too (exit 2)."""
+    try:
+        code = app(standalone_mode=False)
+    except UsageError as exc:
+        message = exc.format_message()
+        if message:  # empty when the help was shown for a bare command
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            err.print(
+                f"[bold red]landclean: error:[/] {message}{hint}", highlight=False, soft_wrap=True
+            )
+        sys.exit(2)
+    except typer.Abort:
+        err.print("landclean: interrupted")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

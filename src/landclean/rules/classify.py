@@ -14,11 +14,20 @@ from landclean.rules.catalogue import CATALOGUE
 CLASSIFY_SQL = """
 INSERT INTO parcel_group
 WITH impact AS (SELECT * FROM rule_impact),
-from_findings AS (
-    SELECT f.parcel_id, max(i.grp) AS grp
-    FROM finding f JOIN impact i USING (rule_id)
-    WHERE f.state = 'open' AND f.parcel_id IS NOT NULL GROUP BY f.parcel_id
+open_findings AS (
+    SELECT f.record_type, f.record_id, f.parcel_id, i.grp
+    FROM finding f JOIN impact i USING (rule_id) WHERE f.state = 'open'
 ),
+finding_parcels AS (   -- a certificate's or a party's finding concerns all their parcels
+    SELECT parcel_id, grp FROM open_findings WHERE record_type = 'parcel'
+    UNION ALL
+    SELECT cp.parcel_id, o.grp FROM open_findings o
+    JOIN certificate_parcel cp ON o.record_type = 'certificate' AND cp.certificate_id = o.record_id
+    UNION ALL
+    SELECT r.parcel_id, o.grp FROM open_findings o
+    JOIN land_right r ON o.record_type = 'party' AND r.party_id = o.record_id
+),
+from_findings AS (SELECT parcel_id, max(grp) AS grp FROM finding_parcels GROUP BY parcel_id),
 from_auth AS (
     SELECT DISTINCT r.parcel_id, 2 AS grp
     FROM land_right r JOIN auth_result a USING (party_id)

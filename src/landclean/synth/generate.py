@@ -129,10 +129,12 @@ def build(config: GeneratorConfig) -> Province:
     for i in dup_idx:
         defects.append(("parcel", str(parcel_id[i - 1]), "parcel_duplicate_number", "twin"))
     missing_sheet = dfx.pick(rng, config, n, "parcel_missing_sheet")
+    missing_sheet[dup_idx] = False  # a duplicate must stay visible as one
+    missing_sheet[dup_idx - 1] = False
     label("parcel", parcel_id[missing_sheet], "parcel_missing_sheet")
 
     legal_area = np.round(true_area * (1 + rng.normal(0, 0.003, n)), 1)
-    mismatch = dfx.pick(rng, config, n, "parcel_area_mismatch") & has_geom
+    mismatch = dfx.pick(rng, config, n, "parcel_area_mismatch") & (geo_defect == None)  # noqa: E711
     legal_area[mismatch] = np.round(
         legal_area[mismatch] * (1 + rng.choice([-0.4, -0.25, 0.3, 0.6], mismatch.sum())), 1
     )

@@ -1,0 +1,5 @@
+"""``python -m landclean`` runs the command line."""
+
+from landclean.cli import main
+
+main()

@@ -1,0 +1,92 @@
+"""The command line as a user meets it: help, errors without tracebacks, the demo."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+COMMANDS = ["init", "status", "generate", "import", "run", "report", "rules", "demo"]
+
+
+def landclean(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "landclean", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str) -> None:
+    result = landclean(command, "--help")
+    assert result.returncode == 0
+    assert "Usage" in result.stdout
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line, got: {lines}"
+    return result.stderr
+
+
+def test_errors_are_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.duckdb"
+    assert "does not exist" in _one_line_error(landclean("status", str(missing)))
+    assert "does not exist" in _one_line_error(landclean("run", str(missing)))
+    ws = tmp_path / "ws.duckdb"
+    assert landclean("init", str(ws)).returncode == 0
+    assert "already exists" in _one_line_error(landclean("init", str(ws)))
+    assert "no such file" in _one_line_error(landclean("import", str(ws), str(tmp_path / "x")))
+    assert "no parcels" in _one_line_error(landclean("run", str(ws)))
+    assert "parcels" in _one_line_error(
+        landclean("generate", "--out", str(tmp_path / "g"), "--parcels", "5")
+    )
+    _one_line_error(landclean("generate", "--parcels", "abc", "--out", str(tmp_path / "g")))
+    bogus = tmp_path / "bogus.duckdb"
+    bogus.write_text("not a database")
+    _one_line_error(landclean("status", str(bogus)))
+
+
+def test_wrong_version_workspace(tmp_path: Path) -> None:
+    import duckdb
+
+    ws = tmp_path / "ws.duckdb"
+    assert landclean("init", str(ws)).returncode == 0
+    with duckdb.connect(str(ws)) as con:
+        con.execute("INSERT INTO schema_migration VALUES (42, 'future', now()::TIMESTAMP, 'x')")
+    assert "newer" in _one_line_error(landclean("status", str(ws)))
+
+
+def test_failed_import_leaves_workspace_unchanged(tmp_path: Path) -> None:
+    ws = tmp_path / "ws.duckdb"
+    assert landclean("init", str(ws)).returncode == 0
+    before = landclean("status", str(ws)).stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\x00\x01garbage\xff\xfe")
+    _one_line_error(landclean("import", str(ws), str(bad)))
+    assert landclean("status", str(ws)).stdout == before
+
+
+def test_demo_end_to_end(tmp_path: Path) -> None:
+    workdir = tmp_path / "demo"
+    result = landclean("demo", "--parcels", "1500", "--seed", "5", "--workdir", str(workdir))
+    assert result.returncode == 0, result.stderr
+    assert "1,500 parcels" in result.stdout
+    summary = json.loads((workdir / "report" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["parcels"]["total"] == 1500
+    assert (workdir / "report" / "report.html").exists()
+    # the demo folder is ours: running again replaces it
+    again = landclean("demo", "--parcels", "1500", "--seed", "5", "--workdir", str(workdir))
+    assert again.returncode == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine")
+    assert "not empty" in _one_line_error(landclean("demo", "--workdir", str(other)))

@@ -1,0 +1,119 @@
+"""summary.json, report.html and report.xlsx: keys, consistency and rendering."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from landclean.report.labels import fmt_int, fmt_pct
+from landclean.report.writer import write_reports
+from landclean.workspace import Workspace
+from tests.conftest import Province, q
+
+
+@pytest.fixture(scope="module")
+def reports(built_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from landclean.workspace import open_workspace
+
+    out = tmp_path_factory.mktemp("report")
+    with open_workspace(built_workspace, read_only=True) as ws:
+        write_reports(ws, out)
+    return out
+
+
+def test_summary_contract(reports: Path, ws: Workspace, province: Province) -> None:
+    s = json.loads((reports / "summary.json").read_text(encoding="utf-8"))
+    assert s["province"] == {"code": "66", "name": "Đắk Lắk"}
+    assert set(s["parcels"]) == {"total", "group1", "group2", "group3", "with_uid"}
+    assert {"open", "by_rule"} <= set(s["findings"])
+    assert {
+        "users",
+        "matched",
+        "review",
+        "unmatched",
+        "by_reason",
+        "parcels_matched",
+        "parcels_unmatched",
+    } <= set(s["authentication"])
+    assert "renumbering" not in s  # that stage does not exist yet: block absent, not zeros
+    assert len(s["communes"]) == 102
+    # independent counts straight from truth and the workspace
+    assert s["parcels"]["total"] == province.config.parcels
+    p = s["parcels"]
+    assert p["group1"] + p["group2"] + p["group3"] == p["total"]
+    assert s["findings"]["open"] == sum(s["findings"]["by_rule"].values())
+    assert (
+        s["findings"]["open"]
+        == q(ws.con, "SELECT count(*) FROM finding WHERE state = 'open'")[0][0]
+    )
+    a = s["authentication"]
+    assert a["matched"] + a["review"] + a["unmatched"] == a["users"]
+    assert sum(a["by_reason"].values()) == a["review"] + a["unmatched"]
+
+
+def test_regions_and_communes_add_up(reports: Path, province: Province) -> None:
+    s = json.loads((reports / "summary.json").read_text(encoding="utf-8"))
+    for key in ("total", "group1", "group2", "group3"):
+        assert sum(c["parcels"][key] for c in s["communes"]) == s["parcels"][key]
+        assert (
+            s["regions"]["west"]["parcels"][key] + s["regions"]["east"]["parcels"][key]
+            == s["parcels"][key]
+        )
+    import duckdb
+
+    truth = dict(
+        duckdb.sql(
+            f"SELECT region, count(*) FROM '{province.truth('parcels')}' GROUP BY 1"
+        ).fetchall()
+    )
+    assert s["regions"]["west"]["parcels"]["total"] == truth["west"]
+    assert s["regions"]["east"]["parcels"]["total"] == truth["east"]
+    for c in s["communes"]:
+        assert "  " not in c["name"]
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.tables = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tables += tag == "table"
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_html_parses_and_shows_the_numbers(reports: Path) -> None:
+    s = json.loads((reports / "summary.json").read_text(encoding="utf-8"))
+    parser = _Collector()
+    parser.feed((reports / "report.html").read_text(encoding="utf-8"))
+    text = " ".join(parser.text)
+    assert parser.tables >= 4
+    assert "Báo cáo làm sạch cơ sở dữ liệu đất đai" in text
+    assert fmt_int(s["parcels"]["total"], "vi") in text
+    west = s["regions"]["west"]["parcels"]
+    assert f"{fmt_int(west['group1'], 'vi')}/{fmt_int(west['total'], 'vi')}" in text
+    assert fmt_pct(west["group1"], west["total"], "vi") in text
+
+
+def test_xlsx_opens_and_totals_match(reports: Path) -> None:
+    s = json.loads((reports / "summary.json").read_text(encoding="utf-8"))
+    book = openpyxl.load_workbook(reports / "report.xlsx")
+    sheet = book.worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "Mã"
+    assert len(rows) == 1 + 102 + 1
+    assert rows[-1][3] == s["parcels"]["total"]
+
+
+def test_number_formats() -> None:
+    assert fmt_int(445708, "vi") == "445.708"
+    assert fmt_int(445708, "en") == "445,708"
+    assert fmt_pct(445708, 484862, "en") == "91.92 %"
+    assert fmt_pct(445708, 484862, "vi") == "91,92 %"
