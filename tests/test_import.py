@@ -107,7 +107,7 @@ def test_bad_file_writes_nothing(fresh_ws: Workspace, province: Province, tmp_pa
     bad = tmp_path / "broken.xlsx"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
     good = next((province.root / "map").glob("*.gpkg"))
-    with pytest.raises(ImportError_, match="broken.xlsx"):
+    with pytest.raises(ImportError_, match=r"broken\.xlsx"):
         import_sources(fresh_ws, [good, bad])
     assert q(fresh_ws.con, "SELECT count(*) FROM raw_map_feature") == [(0,)]
     assert q(fresh_ws.con, "SELECT count(*) FROM import_batch") == [(0,)]

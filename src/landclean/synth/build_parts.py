@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -428,8 +429,8 @@ def _registry(
     """The population registry: true people (some absent) plus people without land."""
     n = people.num_rows
     absent = dfx.pick(rng, config, n, "registry_absent")
-    land_users = set(parties["person_id"].drop_null().to_pylist())
-    is_user = np.array([pid in land_users for pid in people["person_id"].to_pylist()])
+    is_user = np.isin(people["person_id"].to_numpy(zero_copy_only=False),
+                      parties["person_id"].drop_null().to_numpy(zero_copy_only=False))
     absent &= is_user
     label("person", people["person_id"].to_numpy(zero_copy_only=False)[absent], "registry_absent")
     n_extra = int(np.round(is_user.sum() * config.registry_extra_share))
@@ -537,29 +538,31 @@ def _expected_group(
 ) -> npt.NDArray[np.int64]:
     """Truth group: 3 if the parcel must be rebuilt (no geometry); 2 if it or its
     certificate, rights or users carry a defect that needs a person; else 1."""
-    pid = parcels["parcel_id"].to_numpy(zero_copy_only=False)
-    rtype = defects["record_type"].to_numpy(zero_copy_only=False)
-    rid = defects["record_id"].to_numpy(zero_copy_only=False)
-    name = defects["defect"].to_numpy(zero_copy_only=False)
-    relevant = ~np.isin(name, list(NO_GROUP_IMPACT))
-    g3 = set(rid[(rtype == "parcel") & np.isin(name, list(GROUP3_DEFECTS))])
-    bad_parcels = set(rid[(rtype == "parcel") & relevant])
-    bad_certs = set(rid[(rtype == "certificate") & relevant])
-    bad_parties = set(rid[(rtype == "party") & relevant])
-    bad_persons = set(rid[(rtype == "person") & relevant])
-    for c, p in zip(
-        certificates["certificate_id"].to_pylist(),
-        certificates["parcel_id"].to_pylist(),
-        strict=True,
-    ):
-        if c in bad_certs:
-            bad_parcels.add(p)
-    party_person = dict(
-        zip(parties["party_id"].to_pylist(), parties["person_id"].to_pylist(), strict=True)
-    )
-    for p, party in zip(
-        rights["parcel_id"].to_pylist(), rights["party_id"].to_pylist(), strict=True
-    ):
-        if party in bad_parties or party_person.get(party) in bad_persons:
-            bad_parcels.add(p)
-    return np.array([3 if p in g3 else 2 if p in bad_parcels else 1 for p in pid])
+    con = duckdb.connect()
+    indexed = parcels.select(["parcel_id"]).append_column(
+        "i", pa.array(np.arange(parcels.num_rows)))
+    for name, table in (("parcels", indexed), ("defects", defects),
+                        ("rights", rights), ("certificates", certificates),
+                        ("parties", parties.select(["party_id", "person_id"]))):
+        con.register(name, table)
+    g3 = list(GROUP3_DEFECTS)
+    quiet = list(NO_GROUP_IMPACT)
+    sql = """
+    WITH d AS (SELECT * FROM defects WHERE NOT list_contains($quiet, defect)),
+    bad AS (
+        SELECT record_id AS parcel_id FROM d WHERE record_type = 'parcel'
+        UNION SELECT c.parcel_id FROM certificates c JOIN d
+            ON d.record_type = 'certificate' AND d.record_id = c.certificate_id
+        UNION SELECT r.parcel_id FROM rights r JOIN d
+            ON d.record_type = 'party' AND d.record_id = r.party_id
+        UNION SELECT r.parcel_id FROM rights r JOIN parties p USING (party_id) JOIN d
+            ON d.record_type = 'person' AND d.record_id = p.person_id
+    ),
+    rebuild AS (SELECT record_id AS parcel_id FROM defects
+                WHERE record_type = 'parcel' AND list_contains($g3, defect))
+    SELECT CASE WHEN parcel_id IN (SELECT parcel_id FROM rebuild) THEN 3
+                WHEN parcel_id IN (SELECT parcel_id FROM bad) THEN 2 ELSE 1 END AS grp
+    FROM parcels ORDER BY i
+    """
+    result = con.execute(sql, {"quiet": quiet, "g3": g3}).fetchnumpy()["grp"]
+    return np.asarray(result, dtype=np.int64)

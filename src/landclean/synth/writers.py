@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -14,17 +13,16 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pyogrio
 import shapely
-import xlsxwriter
 
 from landclean.ingest.profiles import load_profile
 from landclean.synth.config import GeneratorConfig
 from landclean.synth.geometry import CRS
 from landclean.synth.province import Province
+from landclean.synth.xlsx import write_xlsx
 from landclean.vn import admin_units as au
 from landclean.vn.legacy_encodings import encode_tcvn3
 from landclean.vn.text import compact_key
 
-FIXED_TIME = dt.datetime(2025, 9, 18, 8, 0, 0)
 
 FORM_SQL = """
 WITH owners AS (
@@ -191,16 +189,7 @@ def _write_forms(province: Province, olds: pa.Table, folder: Path, tcvn3_distric
 def _write_xlsx(
     table: pa.Table, headers: tuple[str, ...], title: str, sheet: str, path: Path
 ) -> None:
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
-    wb.set_properties({"created": FIXED_TIME, "author": "landclean synth"})
-    ws = wb.add_worksheet(sheet)
-    bold = wb.add_format({"bold": True, "text_wrap": True})
-    ws.write_row(0, 0, [title], bold)
-    ws.write_row(1, 0, headers, bold)
-    columns = [table[c].to_pylist() for c in table.column_names]
-    for r, row in enumerate(zip(*columns, strict=True), start=2):
-        ws.write_row(r, 0, ["" if v is None else v for v in row])
-    wb.close()
+    write_xlsx(table, path, sheet, list(headers), title)
 
 
 def _write_tcvn3_csv(table: pa.Table, headers: tuple[str, ...], path: Path) -> None:
