@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -290,7 +293,24 @@ def test_expected_groups(con: duckdb.DuckDBPyConnection) -> None:
 def test_same_seed_same_bytes(tmp_path: Path) -> None:
     config = GeneratorConfig(parcels=800, seed=3)
     generate(config, tmp_path / "a")
-    generate(config, tmp_path / "b")
+    # a second process: string hashing differs between processes, output must not
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "landclean",
+            "generate",
+            "--parcels",
+            "800",
+            "--seed",
+            "3",
+            "--out",
+            str(tmp_path / "b"),
+        ],
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "123"},
+        capture_output=True,
+    )
     a = (tmp_path / "a" / "manifest.json").read_text()
     b = (tmp_path / "b" / "manifest.json").read_text()
     assert a == b

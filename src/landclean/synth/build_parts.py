@@ -205,7 +205,7 @@ def _parties(
     party_id = np.char.add("CSD", np.char.zfill(np.arange(n).astype(str), 8))
     for key in ("name", "id", "birth"):
         applied = np.array(rec[f"defect_{key}"], dtype=object)
-        for name in {a for a in applied if a}:
+        for name in sorted({a for a in applied if a}):
             label("party", party_id[applied == name], str(name))
     persons = pa.table(
         {
@@ -429,8 +429,8 @@ def _registry(
     """The population registry: true people (some absent) plus people without land."""
     n = people.num_rows
     absent = dfx.pick(rng, config, n, "registry_absent")
-    is_user = np.isin(people["person_id"].to_numpy(zero_copy_only=False),
-                      parties["person_id"].drop_null().to_numpy(zero_copy_only=False))
+    in_parties = pc.is_in(people["person_id"], value_set=parties["person_id"].drop_null())
+    is_user = in_parties.to_numpy(zero_copy_only=False)
     absent &= is_user
     label("person", people["person_id"].to_numpy(zero_copy_only=False)[absent], "registry_absent")
     n_extra = int(np.round(is_user.sum() * config.registry_extra_share))
@@ -540,10 +540,15 @@ def _expected_group(
     certificate, rights or users carry a defect that needs a person; else 1."""
     con = duckdb.connect()
     indexed = parcels.select(["parcel_id"]).append_column(
-        "i", pa.array(np.arange(parcels.num_rows)))
-    for name, table in (("parcels", indexed), ("defects", defects),
-                        ("rights", rights), ("certificates", certificates),
-                        ("parties", parties.select(["party_id", "person_id"]))):
+        "i", pa.array(np.arange(parcels.num_rows))
+    )
+    for name, table in (
+        ("parcels", indexed),
+        ("defects", defects),
+        ("rights", rights),
+        ("certificates", certificates),
+        ("parties", parties.select(["party_id", "person_id"])),
+    ):
         con.register(name, table)
     g3 = list(GROUP3_DEFECTS)
     quiet = list(NO_GROUP_IMPACT)

@@ -23,7 +23,6 @@ from landclean.vn import admin_units as au
 from landclean.vn.legacy_encodings import encode_tcvn3
 from landclean.vn.text import compact_key
 
-
 FORM_SQL = """
 WITH owners AS (
     SELECT r.parcel_id, r.share, p.*,

@@ -17,27 +17,31 @@ import pyarrow.compute as pc
 FIXED_ZIP_TIME = (2025, 9, 18, 8, 0, 0)
 CHUNK_ROWS = 50_000
 
+XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+SHEET_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_NS = "http://schemas.openxmlformats.org/package/2006"
+
 CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    f'{XML_HEAD}<Types xmlns="{PKG_NS}/content-types">'
+    '<Default Extension="rels" '
+    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
     '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-    '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+    f'<Override PartName="/xl/workbook.xml" ContentType="{SHEET_MIME}.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" '
+    f'ContentType="{SHEET_MIME}.worksheet+xml"/>'
+    f'<Override PartName="/xl/styles.xml" ContentType="{SHEET_MIME}.styles+xml"/>'
     "</Types>"
 )
 ROOT_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+    f'{XML_HEAD}<Relationships xmlns="{PKG_NS}/relationships">'
+    f'<Relationship Id="rId1" Type="{REL_NS}/officeDocument" Target="xl/workbook.xml"/>'
     "</Relationships>"
 )
 WORKBOOK_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
-    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+    f'{XML_HEAD}<Relationships xmlns="{PKG_NS}/relationships">'
+    f'<Relationship Id="rId1" Type="{REL_NS}/worksheet" Target="worksheets/sheet1.xml"/>'
+    f'<Relationship Id="rId2" Type="{REL_NS}/styles" Target="styles.xml"/>'
     "</Relationships>"
 )
 STYLES = (
@@ -86,46 +90,55 @@ def _cells(col: pa.Array, letter: str, rows: pa.Array) -> pa.Array:
     text = pc.cast(col, pa.string())
     for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         text = pc.replace_substring(text, old, new)
-    return pc.binary_join_element_wise('<c r="', ref, '" t="inlineStr"><is><t xml:space='
-                                       '"preserve">', text, "</t></is></c>", "")
+    return pc.binary_join_element_wise(
+        '<c r="', ref, '" t="inlineStr"><is><t xml:space="preserve">', text, "</t></is></c>", ""
+    )
 
 
 def _header_row(number: int, values: list[str]) -> str:
     cells = "".join(
         f'<c r="{column_letter(i)}{number}" s="1" t="inlineStr"><is><t>{_escape(v)}</t></is></c>'
-        for i, v in enumerate(values))
+        for i, v in enumerate(values)
+    )
     return f'<row r="{number}">{cells}</row>'
 
 
-def write_xlsx(table: pa.Table, path: Path, sheet: str, headers: list[str],
-               title: str | None = None) -> None:
+def write_xlsx(
+    table: pa.Table, path: Path, sheet: str, headers: list[str], title: str | None = None
+) -> None:
     """Write ``table`` under a bold header row (and an optional title row above it)."""
     first = 3 if title else 2
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        for name, text in (("[Content_Types].xml", CONTENT_TYPES), ("_rels/.rels", ROOT_RELS),
-                           ("xl/workbook.xml", _workbook(sheet)),
-                           ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS),
-                           ("xl/styles.xml", STYLES)):
+        for name, text in (
+            ("[Content_Types].xml", CONTENT_TYPES),
+            ("_rels/.rels", ROOT_RELS),
+            ("xl/workbook.xml", _workbook(sheet)),
+            ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS),
+            ("xl/styles.xml", STYLES),
+        ):
             zf.writestr(zipfile.ZipInfo(name, FIXED_ZIP_TIME), text)
         info = zipfile.ZipInfo("xl/worksheets/sheet1.xml", FIXED_ZIP_TIME)
         info.compress_type = zipfile.ZIP_DEFLATED
         with zf.open(info, "w") as out:
-            out.write(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                      b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
-                      b'main"><sheetData>')
+            out.write(
+                b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+                b'main"><sheetData>'
+            )
             if title:
                 out.write(_header_row(1, [title]).encode())
             out.write(_header_row(first - 1, headers).encode())
             for start in range(0, table.num_rows, CHUNK_ROWS):
                 chunk = table.slice(start, CHUNK_ROWS)
-                numbers = pa.array(range(first + start, first + start + chunk.num_rows),
-                                   pa.int64())
+                numbers = pa.array(range(first + start, first + start + chunk.num_rows), pa.int64())
                 row_refs = pc.cast(numbers, pa.string())
-                cells = [_cells(chunk.column(i).combine_chunks(), column_letter(i), row_refs)
-                         for i in range(chunk.num_columns)]
-                body = pc.binary_join_element_wise(*cells, "", null_handling="replace",
-                                                   null_replacement="")
-                rows = pc.binary_join_element_wise('<row r="', row_refs, '">', body, "</row>",
-                                                   "")
+                cells = [
+                    _cells(chunk.column(i).combine_chunks(), column_letter(i), row_refs)
+                    for i in range(chunk.num_columns)
+                ]
+                body = pc.binary_join_element_wise(
+                    *cells, "", null_handling="replace", null_replacement=""
+                )
+                rows = pc.binary_join_element_wise('<row r="', row_refs, '">', body, "</row>", "")
                 out.write("".join(rows.to_pylist()).encode("utf-8"))
             out.write(b"</sheetData></worksheet>")
