@@ -23,7 +23,10 @@ def test_old_units_and_regions() -> None:
     assert len(olds) == 286
     assert {u.old_province_code for u in olds} == {"54", "66"}
     assert {u.region for u in olds if u.old_province_code == "66"} == {"west"}
-    assert len({u.district_name for u in olds}) == 24
+    districts = {u.district_name for u in olds}
+    assert len(districts) == 24
+    assert "Thị xã Buôn Hồ" in districts  # the source spells it "Thị Xã"
+    assert all("  " not in u.name for u in olds)
 
 
 def test_crosswalk_covers_everything_with_one_default_each() -> None:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from landclean.authenticate.exact import authenticate_exact
 from landclean.errors import PipelineError
@@ -39,6 +40,20 @@ def _count(ws: Workspace, table: str) -> int:
     return int(value) if isinstance(value, int) else 0
 
 
+T = TypeVar("T")
+
+
+def _timed(
+    report: RunReport, stage: str, progress: Callable[[str], None] | None, work: Callable[[], T]
+) -> T:
+    if progress:
+        progress(stage)
+    started = time.perf_counter()
+    result = work()
+    report.seconds[stage] = time.perf_counter() - started
+    return result
+
+
 def run_pipeline(
     ws: Workspace,
     registry: Path | None = None,
@@ -64,12 +79,10 @@ def run_pipeline(
     row = ws.con.execute("SELECT nextval('run_seq')").fetchone()
     run_id = int(row[0]) if row else 1
     report = RunReport(run_id, chosen)
-    started = time.perf_counter()
     if "validate" in chosen:
-        if progress:
-            progress("validate")
-        report.validation = evaluate_rules(ws.con, settings)
-        report.seconds["validate"] = time.perf_counter() - started
+        report.validation = _timed(
+            report, "validate", progress, lambda: evaluate_rules(ws.con, settings)
+        )
     with ws.transaction() as con:
         con.execute(
             "INSERT INTO pipeline_run VALUES (?, now()::TIMESTAMP, NULL, ?, ?, ?)",
@@ -78,17 +91,11 @@ def run_pipeline(
         if report.validation is not None:
             record_findings(con, report.validation, run_id)
         if "authenticate" in chosen:
-            if progress:
-                progress("authenticate")
-            t = time.perf_counter()
-            report.authentication = authenticate_exact(con, run_id)
-            report.seconds["authenticate"] = time.perf_counter() - t
+            report.authentication = _timed(
+                report, "authenticate", progress, lambda: authenticate_exact(con, run_id)
+            )
         if "classify" in chosen:
-            if progress:
-                progress("classify")
-            t = time.perf_counter()
-            report.groups = classify(con, run_id)
-            report.seconds["classify"] = time.perf_counter() - t
+            report.groups = _timed(report, "classify", progress, lambda: classify(con, run_id))
         con.execute(
             "UPDATE pipeline_run SET finished_at = now()::TIMESTAMP WHERE run_id = ?", [run_id]
         )

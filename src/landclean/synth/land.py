@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from landclean.synth.sampling import sample
+
 # (region, scale) -> {code: share}; "RES" is replaced by ONT (rural) or ODT (urban).
 LAND_USE_MIX: dict[tuple[str, int], dict[str, float]] = {
     ("west", 500): {"RES": 0.85, "TMD": 0.05, "CLN": 0.07, "DGD": 0.03},
@@ -34,9 +36,7 @@ def main_land_use(
         mask = (region == reg) & (scale == sc)
         if not mask.any():
             continue
-        codes = list(mix)
-        p = np.array([mix[c] for c in codes])
-        out[mask] = np.array(codes)[rng.choice(len(codes), size=int(mask.sum()), p=p / p.sum())]
+        out[mask] = sample(rng, mix, int(mask.sum()))
     res = out == "RES"
     out[res & urban] = "ODT"
     out[res & ~urban] = "ONT"

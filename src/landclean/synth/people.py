@@ -13,6 +13,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from landclean.synth.sampling import sample
+
 # Birth provinces of land users living in the two regions (3-digit CCCD codes, shares).
 BIRTH_PROVINCES = {
     "west": {
@@ -42,10 +44,7 @@ def names_data() -> dict[str, Any]:
 
 
 def _weighted(rng: np.random.Generator, table: dict[str, float], n: int) -> pa.Array:
-    keys = list(table)
-    p = np.array([table[k] for k in keys], dtype=float)
-    idx = rng.choice(len(keys), size=n, p=p / p.sum())
-    return pa.array(np.array(keys, dtype=object)[idx], pa.string())
+    return pa.array(sample(rng, table, n), pa.string())
 
 
 def _uniform(rng: np.random.Generator, values: list[str], n: int) -> pa.Array:
@@ -116,9 +115,7 @@ def make_people(
     province = np.empty(n, dtype="<U3")
     for region, table in BIRTH_PROVINCES.items():
         mask = regions == region
-        codes = list(table)
-        p = np.array([table[c] for c in codes])
-        province[mask] = np.array(codes)[rng.choice(len(codes), size=mask.sum(), p=p / p.sum())]
+        province[mask] = sample(rng, table, int(mask.sum()))
     cccd = _unique_cccd(rng, province, year, female)
     has_cmnd = rng.random(n) < 0.35
     cmnd = np.full(n, None, dtype=object)

@@ -28,6 +28,19 @@ PROVINCE_KEY = "tinhdaklak"
 OLD_PROVINCES = {"66": "west", "54": "east"}
 
 
+UNIT_TYPES = ("Thành phố", "Thị trấn", "Thị xã", "Đặc khu", "Huyện", "Quận", "Phường", "Tỉnh", "Xã")
+
+
+def clean_unit_name(name: str) -> str:
+    """A unit name as stored: clean label, and the unit type spelled one way
+    ("Thị Xã Buôn Hồ" -> "Thị xã Buôn Hồ")."""
+    label = clean_label(name)
+    for unit_type in UNIT_TYPES:
+        if label.lower() == unit_type.lower() or label.lower().startswith(unit_type.lower() + " "):
+            return unit_type + label[len(unit_type) :]
+    return label
+
+
 @dataclass(frozen=True)
 class NewUnit:
     code: str
@@ -100,7 +113,7 @@ def new_units() -> tuple[NewUnit, ...]:
         }
     units = []
     for ward in Ward.iter_by_province(int(PROVINCE_CODE)):  # type: ignore[arg-type]
-        name = clean_label(ward.name)
+        name = clean_unit_name(ward.name)
         lat, lon, area = geo[compact_key(name)]
         unit_type = name.split(" ")[0]
         units.append(NewUnit(str(ward.code.value), name, ward.name, unit_type, lat, lon, area))
@@ -119,10 +132,10 @@ def _old_rows() -> dict[str, OldUnit]:
     return {
         key: OldUnit(
             code=code,
-            name=clean_label(ward),
-            unit_type=clean_label(wtype),
+            name=clean_unit_name(ward),
+            unit_type=clean_unit_name(wtype),
             district_code=dcode,
-            district_name=clean_label(district),
+            district_name=clean_unit_name(district),
             old_province_code=pcode,
             region=OLD_PROVINCES[pcode],
             lat=lat,
