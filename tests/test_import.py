@@ -66,7 +66,7 @@ def test_lineage_points_at_the_spreadsheet_row(ws: Workspace) -> None:
     row = q(
         ws.con,
         """SELECT p.source_file, p.source_sheet, p.source_row, f.parcel_code
-                       FROM parcel p JOIN raw_field_form f
+                       FROM parcel p JOIN raw_parcel_record f
                          ON f.source_file = p.source_file AND f.row_no = p.source_row
                        WHERE p.source_file LIKE '%.xlsx' LIMIT 1""",
     )
@@ -81,7 +81,7 @@ def test_lineage_points_at_the_spreadsheet_row(ws: Workspace) -> None:
 def test_tcvn3_csv_is_decoded(ws: Workspace) -> None:
     rows = q(
         ws.con,
-        "SELECT owner_name FROM raw_field_form WHERE source_file LIKE '%tcvn3.csv' "
+        "SELECT owner_name FROM raw_parcel_record WHERE source_file LIKE '%tcvn3.csv' "
         "AND owner_name IS NOT NULL LIMIT 200",
     )
     assert rows
@@ -132,7 +132,7 @@ def test_rows_without_parcel_code_are_quarantined(fresh_ws: Workspace, tmp_path:
     report = import_sources(fresh_ws, [f])
     assert report.files[0].quarantined == 1
     assert q(fresh_ws.con, "SELECT row_no, column_name FROM quarantine") == [(3, "Mã thửa")]
-    assert q(fresh_ws.con, "SELECT count(*) FROM raw_field_form") == [(2,)]  # nothing lost
+    assert q(fresh_ws.con, "SELECT count(*) FROM raw_parcel_record") == [(2,)]  # nothing lost
     assert q(fresh_ws.con, "SELECT parcel_id FROM parcel") == [("T1",)]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,11 @@ class Settings(BaseSettings):
     # Steering-committee deadline of the campaign (Plan 60 of Đắk Lắk).
     committee_deadline: str = "2025-10-03"
     actor: str | None = None  # who runs the pipeline (defaults to the OS user)
+    # Extra folders of column-mapping profiles (JSON); a profile there with a built-in's
+    # name replaces it.
+    profile_dirs: list[Path] = Field(
+        default_factory=lambda: [Path.home() / ".config" / "landclean" / "profiles"]
+    )
 
 
 @cache

@@ -12,7 +12,7 @@ COUNTED = (
     ("admin_unit_old", "old communes"),
     ("admin_crosswalk", "old→new links"),
     ("import_batch", "imported files/sheets"),
-    ("raw_field_form", "raw form rows"),
+    ("raw_parcel_record", "raw parcel records"),
     ("raw_map_feature", "raw map features"),
     ("raw_registry", "raw registry rows"),
     ("quarantine", "quarantined rows"),

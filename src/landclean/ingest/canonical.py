@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import duckdb
 
+from landclean.corrections import apply_corrections, find_conflicts
+from landclean.vn.citizen_id import cccd_province_codes
+
 CANONICAL_TABLES = (
     "parcel",
     "parcel_land_use",
@@ -24,30 +27,83 @@ CANONICAL_TABLES = (
 
 # Parse helpers as SQL macros (no user values are pasted into SQL).
 MACROS = """
-CREATE OR REPLACE TEMP MACRO lc_int(x) AS TRY_CAST(TRY_CAST(trim(x) AS DOUBLE) AS INTEGER);
-CREATE OR REPLACE TEMP MACRO lc_num(x) AS TRY_CAST(
-    CASE WHEN x LIKE '%,%' THEN replace(replace(trim(x), '.', ''), ',', '.') ELSE trim(x) END
-    AS DOUBLE);
 CREATE OR REPLACE TEMP MACRO lc_text(x) AS NULLIF(trim(x), '');
-CREATE OR REPLACE TEMP MACRO lc_date(x) AS COALESCE(
-    try_strptime(trim(x), '%d/%m/%Y'), try_strptime(trim(x), '%Y-%m-%d'),
-    try_strptime(trim(x), '%d-%m-%Y'))::DATE;
+CREATE OR REPLACE TEMP MACRO lc_int(x) AS TRY_CAST(TRY_CAST(trim(x) AS DOUBLE) AS INTEGER);
+-- Areas as typed: "1.234,5" and "1,234.5" and "1234,5" and "1.234" (thousands) and "250 m2".
+CREATE OR REPLACE TEMP MACRO lc_num_clean(x) AS
+    regexp_replace(lower(trim(x)), '\\s*(m2|m²|m\\^2)$|\\s', '', 'g');
+CREATE OR REPLACE TEMP MACRO lc_num(x) AS TRY_CAST(CASE
+    WHEN regexp_full_match(lc_num_clean(x), '[0-9]{1,3}(\\.[0-9]{3})+(,[0-9]+)?')
+        THEN replace(replace(lc_num_clean(x), '.', ''), ',', '.')
+    WHEN regexp_full_match(lc_num_clean(x), '[0-9]{1,3}(,[0-9]{3})+(\\.[0-9]+)?')
+        THEN replace(lc_num_clean(x), ',', '')
+    ELSE replace(lc_num_clean(x), ',', '.') END AS DOUBLE);
+-- Dates as typed: 12/03/1965, 12-3-65, 1965-03-12, 12/03/1965 00:00:00, Excel serials.
+CREATE OR REPLACE TEMP MACRO lc_date_any(x) AS CASE
+    WHEN regexp_full_match(trim(x), '[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2}') THEN
+        try(make_date(
+            CAST(regexp_extract(trim(x), '([0-9]{2})$', 1) AS INTEGER)
+              + CASE WHEN CAST(regexp_extract(trim(x), '([0-9]{2})$', 1) AS INTEGER)
+                          > year(current_date) % 100 THEN 1900 ELSE 2000 END,
+            CAST(regexp_extract(trim(x), '^[0-9]{1,2}[/.-]([0-9]{1,2})', 1) AS INTEGER),
+            CAST(regexp_extract(trim(x), '^([0-9]{1,2})', 1) AS INTEGER)))
+    WHEN regexp_full_match(trim(x), '[0-9]{5}(\\.0+)?') THEN
+        DATE '1899-12-30' + CAST(CAST(trim(x) AS DOUBLE) AS INTEGER)
+    ELSE try_strptime(trim(x), ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y', '%d-%m-%Y', '%d.%m.%Y',
+                                '%Y-%m-%d %H:%M:%S', '%Y-%m-%d', '%Y/%m/%d'])::DATE END;
+CREATE OR REPLACE TEMP MACRO lc_date(x) AS CASE
+    WHEN year(lc_date_any(x)) BETWEEN 1850 AND 2100 THEN lc_date_any(x) END;
 CREATE OR REPLACE TEMP MACRO lc_year(x) AS CASE
-    WHEN regexp_full_match(trim(x), '[0-9]{4}') THEN CAST(trim(x) AS INTEGER)
+    WHEN regexp_full_match(trim(x), '(18|19|20)[0-9]{2}(\\.0+)?')
+        THEN CAST(CAST(trim(x) AS DOUBLE) AS INTEGER)
     ELSE year(lc_date(x)) END;
-CREATE OR REPLACE TEMP MACRO lc_digits(x) AS NULLIF(regexp_replace(x, '[^0-9]', '', 'g'), '');
+CREATE OR REPLACE TEMP MACRO lc_precision(x) AS CASE
+    WHEN lc_date(x) IS NOT NULL AND NOT regexp_full_match(trim(x), '(18|19|20)[0-9]{2}(\\.0+)?')
+        THEN 'day'
+    WHEN lc_year(x) IS NOT NULL THEN 'year' ELSE 'none' END;
+-- ID numbers: digits only; scientific notation expanded when it kept every digit;
+-- a leading zero lost by Excel restored when the length proves it (11 -> 12, 8 -> 9).
+CREATE OR REPLACE TEMP MACRO lc_id_sci(x) AS
+    regexp_full_match(upper(trim(x)), '[0-9]+(\\.[0-9]+)?E\\+?[0-9]+');
+CREATE OR REPLACE TEMP MACRO lc_id_digits(x) AS CASE
+    WHEN lc_id_sci(x) THEN CASE
+        WHEN length(regexp_extract(upper(trim(x)), '\\.([0-9]+)E', 1))
+             >= CAST(regexp_extract(upper(trim(x)), 'E\\+?([0-9]+)', 1) AS INTEGER)
+        THEN CAST(CAST(CAST(trim(x) AS DOUBLE) AS HUGEINT) AS VARCHAR) END
+    ELSE NULLIF(regexp_replace(x, '[^0-9]', '', 'g'), '') END;
+CREATE OR REPLACE TEMP MACRO lc_digits(x) AS CASE
+    WHEN length(lc_id_digits(x)) = 11 AND substr('0' || lc_id_digits(x), 1, 3)
+         IN (SELECT code FROM cccd_province) THEN '0' || lc_id_digits(x)
+    WHEN length(lc_id_digits(x)) = 8 THEN '0' || lc_id_digits(x)
+    ELSE lc_id_digits(x) END;
+CREATE OR REPLACE TEMP MACRO lc_id_problem(x) AS CASE
+    WHEN lc_id_sci(x) AND lc_id_digits(x) IS NULL
+        THEN 'digits lost: the number was stored in scientific notation'
+    WHEN length(lc_id_digits(x)) IN (8, 11) THEN 'leading zero restored' END;
 CREATE OR REPLACE TEMP MACRO lc_scale(x) AS lc_int(regexp_extract(x, '([0-9]+)\\s*$', 1));
+CREATE OR REPLACE TEMP MACRO lc_serial(x) AS
+    upper(regexp_replace(regexp_replace(trim(x), '\\s+', ' ', 'g'),
+                         '^([A-Za-z]{2})\\s*([0-9]+)$', '\\1 \\2'));
 """
 
+# The newest version of each record, unless a later full export no longer had it.
 LATEST_FORM = """
 CREATE OR REPLACE TEMP TABLE form AS
-SELECT * FROM raw_field_form
-WHERE lc_text(parcel_code) IS NOT NULL
-QUALIFY row_number() OVER (PARTITION BY trim(parcel_code) ORDER BY batch_id DESC, row_no) = 1;
+SELECT * FROM (
+    SELECT * FROM raw_parcel_record
+    WHERE lc_text(parcel_code) IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY trim(parcel_code) ORDER BY batch_id DESC, row_no) = 1
+) f WHERE NOT EXISTS (SELECT 1 FROM import_change c
+                      WHERE c.record_type = 'parcel_record' AND c.change = 'removed'
+                        AND c.record_key = trim(f.parcel_code) AND c.batch_id > f.batch_id);
 CREATE OR REPLACE TEMP TABLE feature AS
-SELECT * FROM raw_map_feature
-WHERE geom_wkb IS NOT NULL AND lc_text(parcel_code) IS NOT NULL
-QUALIFY row_number() OVER (PARTITION BY trim(parcel_code) ORDER BY batch_id DESC, row_no) = 1;
+SELECT * FROM (
+    SELECT * FROM raw_map_feature
+    WHERE geom_wkb IS NOT NULL AND lc_text(parcel_code) IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY trim(parcel_code) ORDER BY batch_id DESC, row_no) = 1
+) m WHERE NOT EXISTS (SELECT 1 FROM import_change c
+                      WHERE c.record_type = 'map_feature' AND c.change = 'removed'
+                        AND c.record_key = trim(m.parcel_code) AND c.batch_id > m.batch_id);
 """
 
 PARCEL = """
@@ -68,7 +124,8 @@ WITH base AS (
         COALESCE(f.batch_id, m.batch_id) AS source_batch,
         COALESCE(f.source_file, m.source_file) AS source_file,
         COALESCE(f.source_sheet, m.source_layer) AS source_sheet,
-        COALESCE(f.row_no, m.row_no) AS source_row
+        COALESCE(f.row_no, m.row_no) AS source_row,
+        f.legal_area AS legal_area_raw
     FROM form f FULL OUTER JOIN feature m ON trim(f.parcel_code) = trim(m.parcel_code)
 ),
 candidates AS (   -- new communes an old commune went to (those with a land database)
@@ -88,21 +145,41 @@ located AS (
 )
 SELECT b.parcel_id, l.new_code, b.old_unit_code, b.sheet_no, b.parcel_no, b.scale,
        b.cert_sheet_no, b.cert_parcel_no, b.legal_area, b.geom, b.address, b.village,
-       b.vbdlis_synced, NULL AS uid, b.source_batch, b.source_file, b.source_sheet, b.source_row
+       b.vbdlis_synced, NULL AS uid, b.source_batch, b.source_file, b.source_sheet, b.source_row,
+       b.legal_area_raw
 FROM base b LEFT JOIN located l USING (parcel_id);
 """
 
+# Land-use cells may hold one code or several: "ONT+CLN", "ONT 100m2; CLN 250m2".
 LAND_USE = """
 INSERT INTO parcel_land_use
-SELECT trim(parcel_code), seq, code_raw, upper(trim(code_raw)), area, origin, term FROM (
-    SELECT parcel_code, 1 AS seq, lc_text(lu1_code) AS code_raw, lc_num(lu1_area) AS area,
+WITH blocks AS (
+    SELECT trim(parcel_code) AS parcel_id, 1 AS block, lu1_code AS cell, lu1_area AS area_cell,
            lc_text(lu1_origin) AS origin, lc_text(lu1_term) AS term FROM form
     UNION ALL
-    SELECT parcel_code, 2, lc_text(lu2_code), lc_num(lu2_area), lc_text(lu2_origin),
-           lc_text(lu2_term) FROM form
+    SELECT trim(parcel_code), 2, lu2_code, lu2_area, lc_text(lu2_origin), lc_text(lu2_term)
+    FROM form
     UNION ALL
-    SELECT parcel_code, 3, lc_text(lu3_code), lc_num(lu3_area), NULL, NULL FROM form
-) WHERE code_raw IS NOT NULL;
+    SELECT trim(parcel_code), 3, lu3_code, lu3_area, NULL, NULL FROM form
+),
+tokens AS (
+    SELECT b.*, t.token, t.pos, count(*) OVER (PARTITION BY b.parcel_id, b.block) AS n_tokens
+    FROM blocks b,
+         LATERAL (SELECT unnest(string_split_regex(trim(b.cell), '\\s*[+;,]\\s*')) AS token,
+                         generate_subscripts(string_split_regex(trim(b.cell),
+                                                                '\\s*[+;,]\\s*'), 1) AS pos) t
+    WHERE lc_text(b.cell) IS NOT NULL AND lc_text(t.token) IS NOT NULL
+)
+SELECT parcel_id,
+       row_number() OVER (PARTITION BY parcel_id ORDER BY block, pos),
+       token,
+       upper(COALESCE(NULLIF(regexp_extract(token, '^\\s*([A-Za-z0-9.]{2,6})', 1), ''), token)),
+       CASE WHEN n_tokens = 1 AND lc_num(area_cell) IS NOT NULL THEN lc_num(area_cell)
+            ELSE lc_num(NULLIF(regexp_extract(token,
+                '([0-9][0-9.,]*)\\s*(m2|m²)?\\s*\\)?\\s*$', 1), '')) END,
+       origin, term,
+       CASE WHEN n_tokens = 1 THEN area_cell ELSE token END
+FROM tokens;
 """
 
 PARTY = """
@@ -123,15 +200,13 @@ SELECT trim(code),
             WHEN lower(strip_accents(kind)) LIKE 'to chuc%' THEN 'organization'
             ELSE 'individual' END,
        lc_text(name), name,
-       lc_date(birth), lc_year(birth),
-       CASE WHEN lc_date(birth) IS NOT NULL THEN 'day'
-            WHEN lc_year(birth) IS NOT NULL THEN 'year' ELSE 'none' END,
-       birth,
+       CASE WHEN lc_precision(birth) = 'day' THEN lc_date(birth) END, lc_year(birth),
+       lc_precision(birth), birth,
        CASE lower(strip_accents(trim(sex))) WHEN 'nam' THEN 'M' WHEN 'nu' THEN 'F' END,
        lc_digits(id_raw), id_raw,
        CASE length(lc_digits(id_raw)) WHEN 12 THEN 'CCCD' WHEN 9 THEN 'CMND'
             ELSE CASE WHEN lc_digits(id_raw) IS NULL THEN 'none' ELSE 'other' END END,
-       lc_text(address), batch_id, source_file, source_sheet, row_no
+       lc_text(address), batch_id, source_file, source_sheet, row_no, lc_id_problem(id_raw)
 FROM party_rows
 QUALIFY row_number() OVER (PARTITION BY trim(code) ORDER BY batch_id DESC, row_no) = 1;
 
@@ -154,15 +229,16 @@ FROM form WHERE lc_text(cert_serial) IS NOT NULL OR lc_text(cert_book_no) IS NOT
 
 INSERT INTO certificate
 SELECT certificate_id,
-       upper(regexp_replace(trim(cert_serial), '\\s+', ' ', 'g')),
+       lc_serial(cert_serial),
        cert_serial,
        CASE WHEN regexp_full_match(upper(trim(cert_serial)), '[A-Z]{2} ?[0-9]{8}') THEN '2024'
             WHEN regexp_full_match(upper(trim(cert_serial)), '[A-Z]{2} ?[0-9]{6}') THEN 'pre2024'
             ELSE 'unknown' END,
        lc_text(cert_book_no), lc_date(cert_issue_date), lc_text(cert_issuer),
-       CASE WHEN lower(strip_accents(cert_digital)) LIKE 'chua%' THEN 'paper_only'
+       CASE WHEN cert_digital IS NULL THEN 'unknown'
+            WHEN lower(strip_accents(cert_digital)) LIKE 'chua%' THEN 'paper_only'
             ELSE 'digital' END,
-       batch_id, source_file, source_sheet, row_no
+       batch_id, source_file, source_sheet, row_no, cert_issue_date
 FROM cert_rows
 QUALIFY row_number() OVER (PARTITION BY certificate_id ORDER BY batch_id DESC, row_no) = 1;
 
@@ -207,11 +283,18 @@ QUALIFY row_number() OVER (PARTITION BY trim(unit_code) ORDER BY batch_id DESC, 
 """
 
 
-def build_canonical(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rebuild every canonical table from the raw tables; returns row counts.
+def build_canonical(
+    con: duckdb.DuckDBPyConnection, new_batches: list[int] | None = None
+) -> tuple[dict[str, int], int]:
+    """Rebuild every canonical table from the raw tables, then re-apply people's
+    corrections; returns row counts and the number of conflicts found.
 
     Runs inside the caller's transaction.
     """
+    con.execute("CREATE OR REPLACE TEMP TABLE cccd_province (code VARCHAR)")
+    con.executemany(
+        "INSERT INTO cccd_province VALUES (?)", [[c] for c in sorted(cccd_province_codes())]
+    )
     con.execute(MACROS)
     for table in CANONICAL_TABLES:
         con.execute(f"DELETE FROM {table}")
@@ -220,8 +303,10 @@ def build_canonical(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     con.execute(LATEST_FORM)
     for sql in (PARCEL, LAND_USE, PARTY, CERTIFICATE, ASSET, MAP_SHEET, REGISTRY):
         con.execute(sql)
+    conflicts = find_conflicts(con, max(new_batches)) if new_batches else 0
+    apply_corrections(con)
     counts = {}
     for table in CANONICAL_TABLES:
         row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
         counts[table] = int(row[0]) if row else 0
-    return counts
+    return counts, conflicts

@@ -1,60 +1,117 @@
-"""Detect the text encoding of a CSV export and decode it to NFC Unicode."""
+"""Detect the text encoding of an export and decode it to NFC Unicode.
+
+UTF-8 (with or without BOM) and UTF-16 (with BOM) are recognised by their bytes. Other
+files are tried as TCVN3, VNI, CP1258 and Windows-1252, and the reading that yields the
+most plausible Vietnamese wins: many Vietnamese letters per word, and no word with two
+tone marks (which a wrong decoding produces and Vietnamese never has).
+"""
 
 from __future__ import annotations
 
 import codecs
 import unicodedata
 from functools import cache
+from pathlib import Path
+
+import pyarrow as pa
 
 from landclean.vn.legacy_encodings import _tcvn3_tables, decode_vni_glyphs
 
 VIETNAMESE = set("ăâđêôơưáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ")
+TONES = set("\u0300\u0301\u0303\u0309\u0323")
+LEGACY = ("tcvn3", "vni", "cp1258", "cp1252")
+CHUNK = 8 << 20
 
 
 @cache
 def _tcvn3_translate() -> dict[int, str]:
     _, decode = _tcvn3_tables()
-    return {code: char for code, char in decode.items()}
+    return dict(decode)
 
 
-TONES = set("\u0300\u0301\u0303\u0309\u0323")
+def decode_legacy(data: bytes, encoding: str) -> str:
+    """Decode bytes of a legacy 8-bit encoding to NFC text."""
+    if encoding == "tcvn3":
+        text = data.decode("latin-1").translate(_tcvn3_translate())
+    elif encoding == "vni":
+        text = decode_vni_glyphs(data.decode("cp1252", errors="replace"))
+    else:
+        text = data.decode(encoding, errors="replace")
+    return unicodedata.normalize("NFC", text)
 
 
-def _score(text: str) -> float:
-    """Vietnamese letters per word, minus a heavy penalty for words with two tone marks
-    (which a wrong decoding produces and Vietnamese never has)."""
+def plausibility(text: str) -> float:
+    """Vietnamese letters per word, minus a heavy penalty per word with two tone marks."""
     words = text[:200_000].lower().split()
     if not words:
         return 0.0
     good = bad = 0
     for word in words:
         tones = sum(ch in TONES for ch in unicodedata.normalize("NFD", word))
-        if tones > 1:
-            bad += 1
+        bad += tones > 1
         good += sum(ch in VIETNAMESE for ch in word)
     return (good - 5 * bad) / len(words)
 
 
-def decode_bytes(data: bytes) -> tuple[str, str]:
-    """Decode a text file; returns (NFC text, encoding name).
-
-    UTF-8 (with or without BOM) and UTF-16 (with BOM) are taken as they are. Otherwise the
-    bytes are decoded as TCVN3, VNI and CP1258 and the one that yields the most Vietnamese
-    letters wins.
-    """
-    if data.startswith(codecs.BOM_UTF8):
-        return unicodedata.normalize("NFC", data[3:].decode("utf-8")), "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return unicodedata.normalize("NFC", data.decode("utf-16")), "utf-16"
+def sniff_encoding(sample: bytes) -> str:
+    """The encoding of a file, judged from its first bytes."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
     try:
-        return unicodedata.normalize("NFC", data.decode("utf-8")), "utf-8"
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
     except UnicodeDecodeError:
         pass
-    latin = data.decode("latin-1")
-    candidates = {
-        "tcvn3": latin.translate(_tcvn3_translate()),
-        "vni": decode_vni_glyphs(data.decode("cp1252", errors="replace")),
-        "cp1258": unicodedata.normalize("NFC", data.decode("cp1258", errors="replace")),
-    }
-    best = max(candidates, key=lambda k: _score(candidates[k]))
-    return unicodedata.normalize("NFC", candidates[best]), best
+    return max(LEGACY, key=lambda enc: plausibility(decode_legacy(sample, enc)))
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode a whole (small) text: (NFC text, encoding name)."""
+    encoding = sniff_encoding(data[: 1 << 20])
+    if encoding in ("utf-8", "utf-8-sig", "utf-16"):
+        text = data.decode(encoding)
+    else:
+        text = decode_legacy(data, encoding)
+    return unicodedata.normalize("NFC", text), encoding
+
+
+def transcode_to_utf8(src: Path, dst: Path, encoding: str) -> None:
+    """Stream ``src`` into a UTF-8 copy, chunk by chunk (cut at line ends for 8-bit
+    encodings, so that a VNI letter's two bytes are never split)."""
+    with src.open("rb") as fin, dst.open("w", encoding="utf-8", newline="") as fout:
+        if encoding == "utf-16":
+            decoder = codecs.getincrementaldecoder("utf-16")()
+            while chunk := fin.read(CHUNK):
+                fout.write(unicodedata.normalize("NFC", decoder.decode(chunk)))
+            fout.write(decoder.decode(b"", final=True))
+            return
+        rest = b""
+        while chunk := fin.read(CHUNK):
+            data = rest + chunk
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                rest = data
+                continue
+            fout.write(decode_legacy(data[:cut], encoding))
+            rest = data[cut:]
+        if rest:
+            fout.write(decode_legacy(rest, encoding))
+
+
+def decode_text(column: pa.Array | pa.ChunkedArray, encoding: str) -> pa.Array:
+    """Re-decode text that was read byte for byte (latin-1) in the right encoding.
+
+    Works on the distinct values only (names and codes repeat a lot)."""
+    values = column.to_pylist()
+    mapping: dict[str, str] = {}
+    for value in set(values):
+        if value is None:
+            continue
+        raw = value.encode("latin-1", errors="replace")
+        if encoding in ("utf-8", "utf-8-sig"):
+            mapping[value] = unicodedata.normalize("NFC", raw.decode("utf-8", errors="replace"))
+        else:
+            mapping[value] = decode_legacy(raw, encoding)
+    return pa.array([None if v is None else mapping[v] for v in values], pa.string())

@@ -1,7 +1,10 @@
 """Import source files into the workspace: raw tables with lineage, then canonical tables.
 
 All files of one ``import`` call are written in one transaction: if any file cannot be
-read, nothing is written.  A file whose content (SHA-256) was imported before is skipped.
+read, nothing is written.  A file whose content (SHA-256) was imported before is
+skipped.  A newer export of records already held produces a change set (added, changed,
+removed); corrections made by people are kept and disagreeing values are listed as
+conflicts.
 """
 
 from __future__ import annotations
@@ -14,48 +17,45 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from landclean.errors import ImportError_
 from landclean.ingest.canonical import build_canonical
+from landclean.ingest.changes import record_changes
 from landclean.ingest.profiles import Profile, all_profiles, load_profile
-from landclean.ingest.readers import (
+from landclean.ingest.sources import (
     MAP_SUFFIXES,
     TABLE_SUFFIXES,
-    SourceTable,
-    read_csv,
-    read_map,
-    read_parquet,
-    read_xlsx,
+    Source,
+    read_source,
+    temp_workdir,
 )
 from landclean.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-RAW_TABLE = {
-    "field_form": "raw_field_form",
-    "map_layer": "raw_map_feature",
-    "registry": "raw_registry",
-    "commune_status": "raw_commune_status",
-}
 IGNORED_DIRS = {"truth"}
-MIN_COVERAGE = 0.6
+MIN_COVERAGE = 0.5
+PART_COLUMN = {"parcel_record": "source_sheet", "map_feature": "source_layer"}
 
 
 @dataclass
 class FileResult:
     path: str
+    part: str | None
     layout: str
     rows: int
     quarantined: int
     skipped: bool = False
     encoding: str | None = None
+    changes: dict[str, int] = field(default_factory=dict)
+    batch_id: int | None = None
 
 
 @dataclass
 class ImportReport:
     files: list[FileResult] = field(default_factory=list)
     canonical: dict[str, int] = field(default_factory=dict)
+    conflicts: int = 0
     dry_run: bool = False
 
     @property
@@ -74,10 +74,11 @@ def discover(sources: list[Path]) -> list[Path]:
             continue
         for p in sorted(src.rglob("*")):
             rel = p.relative_to(src).parts
+            # in folders, plain .json files are metadata, not maps (GeoJSON: .geojson)
             if (
                 p.is_file()
                 and not (set(rel[:-1]) & IGNORED_DIRS)
-                and p.suffix.lower() in MAP_SUFFIXES | TABLE_SUFFIXES
+                and p.suffix.lower() in (MAP_SUFFIXES | TABLE_SUFFIXES) - {".json"}
             ):
                 found.append(p)
     if not found:
@@ -85,40 +86,27 @@ def discover(sources: list[Path]) -> list[Path]:
     return found
 
 
-def _read(path: Path) -> list[SourceTable]:
-    suffix = path.suffix.lower()
-    if suffix in MAP_SUFFIXES:
-        return read_map(path)
-    if suffix == ".xlsx":
-        return read_xlsx(path, {p.name: p for p in all_profiles()})
-    if suffix == ".csv":
-        return [read_csv(path)]
-    if suffix == ".parquet":
-        return [read_parquet(path)]
-    raise ImportError_(
-        f"{path}: unsupported file type {suffix!r} (expected "
-        f"{', '.join(sorted(MAP_SUFFIXES | TABLE_SUFFIXES))})"
-    )
-
-
-def detect_profile(source: SourceTable, forced: str | None = None) -> Profile:
+def detect_profile(source: Source, profiles: list[Profile], forced: Profile | None) -> Profile:
     """The profile whose headers best match the source's, or a clear error."""
     if forced:
-        return load_profile(forced)
-    if source.geometry is not None:
-        return load_profile("map_layer")
+        return forced
+    if source.is_map:
+        return next(p for p in profiles if p.target == "map_feature")
+    candidates = [p for p in profiles if p.target != "map_feature"]
     scored = sorted(
-        ((p.coverage(source.headers), p.name) for p in all_profiles() if p.name != "map_layer"),
+        ((p.coverage(source.headers), len(p.match(source.headers)), p.name, p) for p in candidates),
+        key=lambda t: t[:3],
         reverse=True,
     )
-    score, name = scored[0]
+    score, _, name, best = scored[0]
     if score < MIN_COVERAGE:
-        sheet = f", sheet {source.sheet}" if source.sheet else ""
+        part = f", sheet {source.part}" if source.part else ""
         raise ImportError_(
-            f"{source.path}{sheet}: headers match no known layout (best: {name}, "
-            f"{score:.0%} of its columns); headers found: {', '.join(source.headers[:8])}"
+            f"{source.path}{part}: headers match no known layout (best: {name}, "
+            f"{score:.0%} of its columns); headers found: {', '.join(source.headers[:8])}; "
+            "see 'landclean profiles'"
         )
-    return load_profile(name)
+    return best
 
 
 def _sha256(path: Path) -> str:
@@ -129,23 +117,85 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _raw_arrow(source: SourceTable, profile: Profile, batch_id: int) -> pa.Table:
+def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _insert_raw(
+    con: duckdb.DuckDBPyConnection, source: Source, profile: Profile, batch_id: int
+) -> None:
     mapping = profile.match(source.headers)
-    by_field = {f: h for h, f in mapping.items()}
-    n = source.table.num_rows
-    cols: dict[str, pa.Array | pa.ChunkedArray] = {
-        "batch_id": pa.array([batch_id] * n, pa.int32()),
-        "source_file": pa.array([str(source.path)] * n, pa.string()),
-    }
-    if profile.name in ("field_form", "map_layer"):
-        key = "source_layer" if profile.name == "map_layer" else "source_sheet"
-        cols[key] = pa.array([source.sheet] * n, pa.string())
-    cols["row_no"] = source.table["row_no"]
-    for f in profile.fields:
-        cols[f] = source.table[by_field[f]] if f in by_field else pa.nulls(n, pa.string())
-    if profile.name == "map_layer":
-        cols["geom_wkb"] = source.geometry if source.geometry is not None else pa.nulls(n)
-    return pa.table(cols)
+    unknown = set(mapping.values()) - _table_columns(con, profile.table)
+    if unknown:
+        raise ImportError_(
+            f"profile {profile.name} ({profile.source}) names fields that "
+            f"{profile.table} does not have: {', '.join(sorted(unknown))}"
+        )
+    targets = ["batch_id", "source_file", "row_no", "profile", "extra"]
+    select = ["?", "?", "row_no", "?"]
+    params: list[object] = [batch_id, str(source.path), profile.name]
+    unmapped = [i for i in range(len(source.headers)) if i not in mapping]
+    if unmapped:
+        pairs = ", ".join(f"?, c{i}" for i in unmapped)
+        any_value = " OR ".join(f"c{i} IS NOT NULL" for i in unmapped)
+        select.append(f"CASE WHEN {any_value} THEN json_object({pairs}) END")
+        params += [source.headers[i] for i in unmapped]
+    else:
+        select.append("NULL")
+    if profile.target in PART_COLUMN:
+        targets.append(PART_COLUMN[profile.target])
+        select.append("?")
+        params.append(source.part)
+    for i, fname in mapping.items():
+        targets.append(fname)
+        select.append(f"c{i}")
+    if source.is_map:
+        targets.append("geom_wkb")
+        select.append("geom_wkb")
+    con.execute(
+        f"INSERT INTO {profile.table} ({', '.join(targets)}) "
+        f"SELECT {', '.join(select)} FROM {source.table}",
+        params,
+    )
+
+
+# Rows that cannot be used at all: they stay in the raw table (nothing is lost) and are
+# listed in quarantine with the reason; canonical tables skip them.
+QUARANTINE_RULES: dict[str, tuple[str, str, str]] = {
+    "parcel_record": (
+        "parcel_code",
+        "parcel_code IS NULL OR trim(parcel_code) = ''",
+        "row has no parcel code; expected the land-system parcel id",
+    ),
+    "map_feature": ("geom_wkb", "geom_wkb IS NULL", "feature has no geometry"),
+    "registry": (
+        "ho_ten",
+        "ho_ten IS NULL OR trim(ho_ten) = ''",
+        "person has no name; expected the full name",
+    ),
+    "commune_status": (
+        "unit_code",
+        "unit_code IS NULL OR NOT regexp_full_match(trim(unit_code), '[0-9]{5}')",
+        "expected a 5-digit commune code",
+    ),
+}
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, profile: Profile, batch_id: int) -> int:
+    column, condition, reason = QUARANTINE_RULES[profile.target]
+    part = PART_COLUMN.get(profile.target, "NULL")
+    value = f"CAST({column} AS VARCHAR)" if column != "geom_wkb" else "NULL"
+    header = profile.header_of(column) if column in profile.fields else column
+    con.execute(
+        f"INSERT INTO quarantine SELECT batch_id, source_file, {part}, row_no, ?, {value}, ? "
+        f"FROM {profile.table} WHERE batch_id = ? AND ({condition})",
+        [header, reason, batch_id],
+    )
+    row = con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id]).fetchone()
+    return int(row[0]) if row else 0
 
 
 def import_sources(
@@ -155,20 +205,30 @@ def import_sources(
     dry_run: bool = False,
     actor: str | None = None,
     progress: Callable[[str], None] | None = None,
+    profile_dirs: list[Path] | None = None,
 ) -> ImportReport:
     """Import files and folders; rebuild canonical tables; all or nothing."""
     files = discover(sources)
+    profiles = all_profiles(profile_dirs)
+    forced = load_profile(profile, profile_dirs) if profile else None
     report = ImportReport(dry_run=dry_run)
     actor = actor or getpass.getuser()
     con = ws.con
     con.execute("BEGIN TRANSACTION")
     try:
-        for path in files:
-            if progress:
-                progress(str(path))
-            report.files.extend(_import_file(con, path, profile, actor))
+        with temp_workdir() as tmp:
+            for path in files:
+                if progress:
+                    progress(str(path))
+                report.files.extend(_import_file(con, path, profiles, forced, actor, Path(tmp)))
         if not dry_run:
-            report.canonical = build_canonical(con)
+            new_batches = [f.batch_id for f in report.files if f.batch_id is not None]
+            report.canonical, report.conflicts = build_canonical(con, new_batches)
+    except duckdb.Error as exc:
+        con.execute("ROLLBACK")
+        raise ImportError_(
+            f"import failed, nothing was written: {str(exc).splitlines()[0]}"
+        ) from exc
     except BaseException:
         con.execute("ROLLBACK")
         raise
@@ -177,7 +237,12 @@ def import_sources(
 
 
 def _import_file(
-    con: duckdb.DuckDBPyConnection, path: Path, forced: str | None, actor: str
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    profiles: list[Profile],
+    forced: Profile | None,
+    actor: str,
+    tmp: Path,
 ) -> list[FileResult]:
     digest = _sha256(path)
     seen = con.execute(
@@ -185,71 +250,41 @@ def _import_file(
     ).fetchone()
     if seen:
         log.info("%s: already imported (same content), skipped", path)
-        return [FileResult(str(path), str(seen[0]), 0, 0, skipped=True)]
+        return [FileResult(str(path), None, str(seen[0]), 0, 0, skipped=True)]
     results = []
-    for source in _read(path):
-        prof = detect_profile(source, forced)
-        missing = [f for f in prof.fields if f not in prof.match(source.headers).values()]
-        if prof.coverage(source.headers) < MIN_COVERAGE:
-            raise ImportError_(
-                f"{path}: columns missing for layout {prof.name}: {', '.join(missing[:8])}"
-            )
+    for source in read_source(con, path, profiles, tmp):
+        prof = detect_profile(source, profiles, forced)
         row = con.execute("SELECT nextval('batch_seq')").fetchone()
         batch_id = int(row[0]) if row else 0
-        raw = _raw_arrow(source, prof, batch_id)
-        con.register("incoming", raw)
-        con.execute(f"INSERT INTO {RAW_TABLE[prof.name]} BY NAME SELECT * FROM incoming")
-        con.unregister("incoming")
-        quarantined = _quarantine(con, prof, batch_id, str(path))
+        _insert_raw(con, source, prof, batch_id)
+        con.execute(f"DROP TABLE {source.table}")
+        quarantined = _quarantine(con, prof, batch_id)
         con.execute(
-            "INSERT INTO import_batch VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
+            "INSERT INTO import_batch (batch_id, source_path, layout, sha256, rows_read, "
+            "rows_quarantined, imported_at, imported_by, encoding) "
+            "VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?)",
             [
                 batch_id,
-                str(path) + (f"#{source.sheet}" if source.sheet else ""),
+                str(path) + (f"#{source.part}" if source.part else ""),
                 prof.name,
                 digest,
-                raw.num_rows,
+                source.rows,
                 quarantined,
                 actor,
+                source.encoding,
             ],
         )
+        changes = record_changes(con, prof.target, batch_id)
         results.append(
-            FileResult(str(path), prof.name, raw.num_rows, quarantined, encoding=source.encoding)
+            FileResult(
+                str(path),
+                source.part,
+                prof.name,
+                source.rows,
+                quarantined,
+                encoding=source.encoding,
+                changes=changes,
+                batch_id=batch_id,
+            )
         )
     return results
-
-
-# Rows that cannot be used at all: they stay in the raw table (nothing is lost) and are
-# listed in quarantine with the reason; canonical tables skip them.
-QUARANTINE_RULES: dict[str, tuple[str, str, str]] = {
-    "field_form": (
-        "parcel_code",
-        "parcel_code IS NULL OR trim(parcel_code) = ''",
-        "row has no parcel code (Mã thửa); expected the land-system parcel id",
-    ),
-    "map_layer": ("geom_wkb", "geom_wkb IS NULL", "feature has no geometry"),
-    "registry": (
-        "ho_ten",
-        "ho_ten IS NULL OR trim(ho_ten) = ''",
-        "person has no name; expected the full name",
-    ),
-    "commune_status": (
-        "unit_code",
-        "unit_code IS NULL OR NOT regexp_full_match(unit_code, '[0-9]{5}')",
-        "expected a 5-digit commune code",
-    ),
-}
-
-
-def _quarantine(con: duckdb.DuckDBPyConnection, prof: Profile, batch_id: int, path: str) -> int:
-    column, condition, reason = QUARANTINE_RULES[prof.name]
-    table = RAW_TABLE[prof.name]
-    sheet = "source_sheet" if prof.name == "field_form" else "NULL"
-    value = f"CAST({column} AS VARCHAR)" if column != "geom_wkb" else "NULL"
-    con.execute(
-        f"INSERT INTO quarantine SELECT batch_id, source_file, {sheet}, row_no, ?, {value}, ? "
-        f"FROM {table} WHERE batch_id = ? AND ({condition})",
-        [prof.header_of(column) if column in prof.fields else column, reason, batch_id],
-    )
-    row = con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id]).fetchone()
-    return int(row[0]) if row else 0

@@ -1,41 +1,59 @@
-"""Column-mapping profiles: data files that name a layout's columns.
+"""Column-mapping profiles: data files (JSON) that name a layout's columns.
 
-A profile lists canonical field names with the header a layout uses (plus aliases).
-Headers are matched ignoring case, accents and spacing, so "SỐ TỜ  BẢN ĐỒ" finds "Số tờ bản đồ".
+A profile lists the layout's columns: the canonical field each fills, the header the
+layout uses, and accepted aliases.  Headers are matched ignoring case, accents, spacing
+and punctuation, so "SỐ TỜ  BẢN ĐỒ" finds "Số tờ bản đồ".  Built-in profiles live in
+this package; a province adds its own by dropping a JSON file in a profile folder
+(``LANDCLEAN_PROFILE_DIRS`` or ``--profiles-dir``); a file with a built-in's name
+replaces it.  See docs/profiles.md.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
 from importlib import resources
+from pathlib import Path
 
+from landclean.errors import ImportError_
 from landclean.vn.text import compact_key
 
-PROFILE_NAMES = ("field_form", "map_layer", "registry", "commune_status")
+# Each target is a raw table; a profile's fields must be columns of it.
+TARGET_TABLES = {
+    "parcel_record": "raw_parcel_record",
+    "map_feature": "raw_map_feature",
+    "registry": "raw_registry",
+    "commune_status": "raw_commune_status",
+}
 
 
 @dataclass(frozen=True)
 class Profile:
     name: str
     title: str
+    description: str
+    target: str
     header_row: int  # 1-based row of the header in spreadsheets
     sheet: str
     fields: tuple[str, ...]
     headers: tuple[str, ...]
     aliases: dict[str, str]  # compact key of any accepted header -> field
+    source: str  # file the profile was read from
+
+    @property
+    def table(self) -> str:
+        return TARGET_TABLES[self.target]
 
     def header_of(self, field: str) -> str:
         return self.headers[self.fields.index(field)]
 
-    def match(self, headers: list[str]) -> dict[str, str]:
-        """Map source headers to fields (only those that match)."""
-        found: dict[str, str] = {}
-        for h in headers:
+    def match(self, headers: list[str]) -> dict[int, str]:
+        """Source column index -> field, for the headers that match (first match wins)."""
+        found: dict[int, str] = {}
+        for i, h in enumerate(headers):
             field = self.aliases.get(compact_key(str(h)))
             if field and field not in found.values():
-                found[h] = field
+                found[i] = field
         return found
 
     def coverage(self, headers: list[str]) -> float:
@@ -43,24 +61,72 @@ class Profile:
         return len(self.match(headers)) / len(self.fields)
 
 
-@cache
-def load_profile(name: str) -> Profile:
-    text = resources.files("landclean.ingest").joinpath(f"profiles/{name}.json").read_text("utf-8")
-    doc = json.loads(text)
-    aliases: dict[str, str] = {}
-    for col in doc["columns"]:
-        for h in [col["header"], col["field"], *col.get("aliases", [])]:
-            aliases.setdefault(compact_key(h), col["field"])
-    return Profile(
-        name=doc["name"],
-        title=doc["title"],
-        header_row=int(doc["header_row"]),
-        sheet=doc["sheet"],
-        fields=tuple(c["field"] for c in doc["columns"]),
-        headers=tuple(c["header"] for c in doc["columns"]),
-        aliases=aliases,
-    )
+def _parse(doc: dict[str, object], source: str) -> Profile:
+    try:
+        columns = doc["columns"]
+        assert isinstance(columns, list) and columns
+        target = str(doc["target"])
+        if target not in TARGET_TABLES:
+            raise ImportError_(
+                f"profile {source}: target {target!r} is not one of {', '.join(TARGET_TABLES)}"
+            )
+        aliases: dict[str, str] = {}
+        for col in columns:
+            for h in [col["header"], col["field"], *col.get("aliases", [])]:
+                aliases.setdefault(compact_key(h), col["field"])
+        return Profile(
+            name=str(doc["name"]),
+            title=str(doc["title"]),
+            description=str(doc.get("description", "")),
+            target=target,
+            header_row=int(str(doc.get("header_row", 1))),
+            sheet=str(doc.get("sheet", "")),
+            fields=tuple(c["field"] for c in columns),
+            headers=tuple(c["header"] for c in columns),
+            aliases=aliases,
+            source=source,
+        )
+    except (KeyError, TypeError, ValueError, AssertionError) as exc:
+        raise ImportError_(
+            f"profile {source} is malformed ({exc!r}); expected name, title, "
+            "target and columns [{field, header, aliases}]"
+        ) from exc
 
 
-def all_profiles() -> list[Profile]:
-    return [load_profile(n) for n in PROFILE_NAMES]
+def _builtin() -> dict[str, Profile]:
+    folder = resources.files("landclean.ingest").joinpath("profiles")
+    out = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            profile = _parse(json.loads(entry.read_text("utf-8")), f"built-in {entry.name}")
+            out[profile.name] = profile
+    return out
+
+
+def load_profiles(extra_dirs: list[Path] | None = None) -> dict[str, Profile]:
+    """Built-in profiles, overridden or extended by JSON files in ``extra_dirs``."""
+    from landclean.settings import get_settings
+
+    profiles = _builtin()
+    for folder in [*get_settings().profile_dirs, *(extra_dirs or [])]:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.json")):
+            try:
+                doc = json.loads(path.read_text("utf-8"))
+            except (OSError, json.JSONDecodeError) as exc:
+                raise ImportError_(f"profile {path}: not valid JSON ({exc})") from exc
+            profile = _parse(doc, str(path))
+            profiles[profile.name] = profile
+    return profiles
+
+
+def load_profile(name: str, extra_dirs: list[Path] | None = None) -> Profile:
+    profiles = load_profiles(extra_dirs)
+    if name not in profiles:
+        raise ImportError_(f"unknown profile {name!r}; known: {', '.join(sorted(profiles))}")
+    return profiles[name]
+
+
+def all_profiles(extra_dirs: list[Path] | None = None) -> list[Profile]:
+    return list(load_profiles(extra_dirs).values())

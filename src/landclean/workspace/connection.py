@@ -18,7 +18,7 @@ from landclean.workspace.spatial import load_spatial
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS = ("001_init",)
+MIGRATIONS = ("001_init", "002_import_layouts")
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

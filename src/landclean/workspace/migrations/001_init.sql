@@ -48,7 +48,7 @@ CREATE TABLE raw_map_feature (            -- map layer features, attributes as r
     scale VARCHAR, area VARCHAR, land_use VARCHAR,
     geom_wkb BLOB
 );
-CREATE TABLE raw_field_form (             -- 49-column field form, every cell as its text
+CREATE TABLE raw_parcel_record (             -- 49-column field form, every cell as its text
     batch_id INTEGER NOT NULL, source_file VARCHAR NOT NULL, source_sheet VARCHAR,
     row_no BIGINT NOT NULL,                -- spreadsheet row number as the user sees it
     stt              VARCHAR,

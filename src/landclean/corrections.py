@@ -1,0 +1,148 @@
+"""Corrections made by people: recorded, applied after every rebuild, never overwritten.
+
+A correction names a canonical record and column and the value a person set.  Imports
+rebuild the canonical tables from raw rows; corrections are then applied again, so they
+survive.  When a newer export brings a third value (neither the corrected one nor the
+one the correction replaced), the correction still wins and the case is listed in
+``import_conflict`` for a person to decide.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from landclean.errors import LandcleanError
+
+# table -> (key column, columns a person may correct)
+CORRECTABLE: dict[str, tuple[str, tuple[str, ...]]] = {
+    "parcel": (
+        "parcel_id",
+        (
+            "sheet_no",
+            "parcel_no",
+            "scale",
+            "cert_sheet_no",
+            "cert_parcel_no",
+            "legal_area",
+            "address",
+            "village",
+            "vbdlis_synced",
+        ),
+    ),
+    "party": (
+        "party_id",
+        (
+            "party_type",
+            "full_name",
+            "birth_date",
+            "birth_year",
+            "birth_precision",
+            "sex",
+            "id_number",
+            "id_type",
+            "address",
+        ),
+    ),
+    "certificate": (
+        "certificate_id",
+        ("serial", "book_entry_no", "issue_date", "issuer", "digital_status"),
+    ),
+}
+
+
+def _check(table: str, column: str) -> str:
+    if table not in CORRECTABLE or column not in CORRECTABLE[table][1]:
+        allowed = "; ".join(f"{t}: {', '.join(c)}" for t, (_, c) in CORRECTABLE.items())
+        raise LandcleanError(f"{table}.{column} cannot be corrected; correctable: {allowed}")
+    return CORRECTABLE[table][0]
+
+
+def _column_type(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str:
+    row = con.execute(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
+        [table, column],
+    ).fetchone()
+    return str(row[0]) if row else "VARCHAR"
+
+
+def record_correction(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    record_id: str,
+    column: str,
+    value: str | None,
+    actor: str,
+    note: str | None = None,
+) -> None:
+    """Validate, store and apply one correction, and log it (call inside a transaction)."""
+    key = _check(table, column)
+    kind = _column_type(con, table, column)
+    current = con.execute(
+        f"SELECT CAST({column} AS VARCHAR) FROM {table} WHERE {key} = ?", [record_id]
+    ).fetchone()
+    if current is None:
+        raise LandcleanError(f"{table} {record_id!r} does not exist")
+    if value is not None:
+        ok = con.execute(f"SELECT TRY_CAST(? AS {kind}) IS NOT NULL", [value]).fetchone()
+        if not ok or not ok[0]:
+            raise LandcleanError(f"{table}.{column}: {value!r} is not a valid {kind}")
+    con.execute(
+        "INSERT INTO correction (table_name, record_id, column_name, before, value, "
+        "actor, made_at, note) VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
+        [table, record_id, column, current[0], value, actor, note],
+    )
+    con.execute(
+        "INSERT INTO change_log (changed_at, actor, stage, table_name, record_id, "
+        "column_name, before, after, note) VALUES (now()::TIMESTAMP, ?, 'correction', "
+        "?, ?, ?, ?, ?, ?)",
+        [actor, table, record_id, column, current[0], value, note],
+    )
+    con.execute(
+        f"UPDATE {table} SET {column} = CAST(? AS {kind}) WHERE {key} = ?", [value, record_id]
+    )
+
+
+def _latest(table: str, column: str) -> str:
+    return (
+        "SELECT record_id, value, before, correction_id FROM correction "
+        f"WHERE table_name = '{table}' AND column_name = '{column}' "
+        "QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY correction_id DESC) = 1"
+    )
+
+
+def _pairs(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    rows = con.execute("SELECT DISTINCT table_name, column_name FROM correction").fetchall()
+    pairs = [(str(t), str(c)) for t, c in rows]
+    for t, c in pairs:
+        _check(t, c)  # only whitelisted names ever reach SQL text
+    return pairs
+
+
+def apply_corrections(con: duckdb.DuckDBPyConnection) -> None:
+    """Apply the latest correction of every (record, column), set-based per column."""
+    for table, column in _pairs(con):
+        key = CORRECTABLE[table][0]
+        kind = _column_type(con, table, column)
+        con.execute(
+            f"UPDATE {table} SET {column} = TRY_CAST(c.value AS {kind}) "
+            f"FROM ({_latest(table, column)}) c WHERE {table}.{key} = c.record_id"
+        )
+
+
+def find_conflicts(con: duckdb.DuckDBPyConnection, batch_id: int) -> int:
+    """List corrections whose record now imports with a third value (before applying)."""
+    before = con.execute("SELECT count(*) FROM import_conflict").fetchone()
+    for table, column in _pairs(con):
+        key = CORRECTABLE[table][0]
+        con.execute(
+            f"INSERT INTO import_conflict SELECT ?, c.correction_id, ?, c.record_id, ?, c.value, "
+            f"CAST(t.{column} AS VARCHAR) FROM ({_latest(table, column)}) c "
+            f"JOIN {table} t ON t.{key} = c.record_id "
+            f"WHERE CAST(t.{column} AS VARCHAR) IS DISTINCT FROM c.value "
+            f"AND CAST(t.{column} AS VARCHAR) IS DISTINCT FROM c.before "
+            "AND NOT EXISTS (SELECT 1 FROM import_conflict x WHERE x.correction_id = "
+            f"c.correction_id AND x.imported IS NOT DISTINCT FROM CAST(t.{column} AS VARCHAR))",
+            [batch_id, table, column],
+        )
+    after = con.execute("SELECT count(*) FROM import_conflict").fetchone()
+    return (int(after[0]) if after else 0) - (int(before[0]) if before else 0)

@@ -1,0 +1,96 @@
+"""Change sets: what a newer export changed compared with the records already held.
+
+For each record key (the parcel code, the person's ID …) the newest earlier version is
+compared with the incoming one: ``added`` (never seen), ``changed`` (with the fields that
+differ) or, for full exports of a commune, ``removed`` (held for that commune before, absent
+now).  Nothing is overwritten: raw rows of every batch stay; the canonical tables take the
+newest version and skip removed records.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from landclean.ingest.profiles import TARGET_TABLES
+
+# target -> (key expression, scope column for removals or None)
+KEYS: dict[str, tuple[str, str | None]] = {
+    "parcel_record": ("trim(parcel_code)", "commune_code"),
+    "map_feature": ("trim(parcel_code)", "commune_code"),
+    "registry": ("regexp_replace(so_dinh_danh, '[^0-9]', '', 'g')", None),
+    "commune_status": ("trim(unit_code)", None),
+}
+LINEAGE = {
+    "batch_id",
+    "source_file",
+    "source_sheet",
+    "source_layer",
+    "row_no",
+    "profile",
+    "extra",
+    "geom_wkb",
+}
+
+
+def _fields(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [r[0] for r in rows if r[0] not in LINEAGE]
+
+
+def record_changes(con: duckdb.DuckDBPyConnection, target: str, batch_id: int) -> dict[str, int]:
+    """Write the change set of one batch into import_change; return counts per change."""
+    table = TARGET_TABLES[target]
+    key, scope = KEYS[target]
+    fields = _fields(con, table)
+    diff = ", ".join(f"CASE WHEN n.{f} IS DISTINCT FROM p.{f} THEN '{f}' END" for f in fields)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE incoming AS
+        SELECT {key} AS k, * FROM {table} WHERE batch_id = ? AND {key} IS NOT NULL
+          AND {key} <> ''
+        QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY row_no) = 1""",
+        [batch_id],
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE previous AS
+        SELECT {key} AS k, * FROM {table} WHERE batch_id < ? AND {key} IN (SELECT k FROM incoming)
+        QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY batch_id DESC, row_no) = 1""",
+        [batch_id],
+    )
+    con.execute(
+        f"""
+        INSERT INTO import_change
+        SELECT ?, ?, n.k,
+               CASE WHEN p.k IS NULL THEN 'added' ELSE 'changed' END,
+               CASE WHEN p.k IS NULL THEN NULL
+                    ELSE list_filter([{diff}], x -> x IS NOT NULL) END,
+               p.batch_id
+        FROM incoming n LEFT JOIN previous p USING (k)
+        WHERE p.k IS NULL OR len(list_filter([{diff}], x -> x IS NOT NULL)) > 0""",
+        [batch_id, target],
+    )
+    has_previous = con.execute(
+        f"SELECT count(*) FROM {table} WHERE batch_id < ?", [batch_id]
+    ).fetchone()
+    if scope and has_previous and has_previous[0]:
+        con.execute(
+            f"""
+            INSERT INTO import_change
+            SELECT ?, ?, k, 'removed', NULL, batch_id FROM (
+                SELECT {key} AS k, batch_id, {scope} AS scope FROM {table} WHERE batch_id < ?
+                QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY batch_id DESC) = 1)
+            WHERE scope IN (SELECT DISTINCT {scope} FROM incoming)
+              AND k NOT IN (SELECT k FROM incoming)
+              AND k NOT IN (SELECT record_key FROM import_change
+                            WHERE change = 'removed' AND record_type = ?)""",
+            [batch_id, target, batch_id, target],
+        )
+    rows = con.execute(
+        "SELECT change, count(*) FROM import_change WHERE batch_id = ? GROUP BY 1", [batch_id]
+    ).fetchall()
+    return {str(c): int(n) for c, n in rows}

@@ -1,0 +1,299 @@
+"""Read one source file into DuckDB temp tables of text columns, with row numbers.
+
+Every table has columns ``c0 … cN`` (VARCHAR, the cells as typed), ``row_no`` (the row a
+person sees in the original: spreadsheet row, CSV record + 1 for the header, feature
+number) and, for map layers, ``geom_wkb``.  The original headers are kept beside.
+CSV and Parquet are read by DuckDB itself (parallel, streaming); spreadsheets by
+fastexcel (calamine); map files by GDAL through pyogrio, batch by batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import fastexcel
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyogrio
+
+from landclean.errors import ImportError_
+from landclean.ingest.encodings import decode_text, sniff_encoding, transcode_to_utf8
+from landclean.ingest.headers import find_header
+from landclean.ingest.profiles import Profile
+
+MAP_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".dgn", ".dxf", ".fgb"}
+TABLE_SUFFIXES = {".xlsx", ".xlsm", ".csv", ".txt", ".parquet"}
+_counter = itertools.count()
+
+
+@dataclass
+class Source:
+    path: Path
+    part: str | None  # sheet or layer
+    headers: list[str]
+    table: str  # temp table: c0..cN, row_no[, geom_wkb]
+    rows: int
+    encoding: str | None = None
+    is_map: bool = False
+
+
+def quote_ident(name: str) -> str:
+    """A DuckDB identifier for any text (headers come from user files)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _temp_name() -> str:
+    return f"src_{next(_counter)}"
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def read_source(
+    con: duckdb.DuckDBPyConnection, path: Path, profiles: list[Profile], workdir: Path
+) -> list[Source]:
+    """Every sheet or layer of ``path`` as a Source (temp tables in ``con``)."""
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise ImportError_(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise ImportError_(f"{path}: the file is empty")
+    if suffix in (".csv", ".txt"):
+        return [read_csv(con, path, workdir)]
+    if suffix == ".parquet":
+        return [read_parquet(con, path)]
+    if suffix in (".xlsx", ".xlsm"):
+        return read_xlsx(con, path, profiles)
+    if suffix in MAP_SUFFIXES:
+        return read_map(con, path)
+    raise ImportError_(
+        f"{path}: unsupported file type {suffix!r}; expected one of "
+        f"{', '.join(sorted(MAP_SUFFIXES | TABLE_SUFFIXES))}"
+    )
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def read_csv(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path) -> Source:
+    with path.open("rb") as f:
+        sample = f.read(1 << 20)
+    encoding = sniff_encoding(sample)
+    text_path = path
+    if encoding not in ("utf-8", "utf-8-sig"):
+        text_path = workdir / f"{next(_counter)}.csv"
+        transcode_to_utf8(path, text_path, encoding)
+    with text_path.open(encoding="utf-8-sig", newline="") as f:
+        first = f.readline()
+    if not first.strip():
+        raise ImportError_(f"{path}: the first line is empty; expected a header row")
+    delimiter = max([",", ";", "\t", "|"], key=first.count)
+    headers = next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter))
+    names = [f"c{i}" for i in range(len(headers))]
+    table = _temp_name()
+    base = (
+        "SELECT row_number() OVER () + 1 AS row_no, * FROM read_csv(?, all_varchar = true, "
+        "header = true, delim = ?, quote = '\"', escape = '\"', names = ?, "
+        "encoding = 'utf-8'{extra})"
+    )
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS " + base.format(extra=""),
+            [str(text_path), delimiter, names],
+        )
+    except duckdb.Error:
+        # ragged rows or quoted new lines: the slower, forgiving reader keeps every cell
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {table} AS "
+                + base.format(extra=", parallel = false, null_padding = true, strict_mode = false"),
+                [str(text_path), delimiter, names],
+            )
+        except duckdb.Error as exc:
+            raise ImportError_(
+                f"{path}: not a readable CSV file ({str(exc).splitlines()[0]})"
+            ) from exc
+    cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()][1:]
+    if len(cols) > len(headers):  # rows longer than the header: keep the extra cells
+        for i, col in enumerate(cols[len(headers) :], start=len(headers)):
+            con.execute(f"ALTER TABLE {table} RENAME COLUMN {quote_ident(col)} TO c{i}")
+            headers.append(f"(cột {i + 1})")
+    return Source(path, None, headers, table, _count(con, table), encoding)
+
+
+# ---------------------------------------------------------------- Parquet
+
+
+def read_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
+    try:
+        cols = [
+            r[0]
+            for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        ]
+    except duckdb.Error as exc:
+        raise ImportError_(
+            f"{path}: not a readable Parquet file ({str(exc).splitlines()[0]})"
+        ) from exc
+    select = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS c{i}" for i, c in enumerate(cols))
+    table = _temp_name()
+    con.execute(
+        f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS row_no, {select} "
+        "FROM read_parquet(?)",
+        [str(path)],
+    )
+    return Source(path, None, cols, table, _count(con, table))
+
+
+# ---------------------------------------------------------------- spreadsheets
+
+
+def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, profiles: list[Profile]) -> list[Source]:
+    try:
+        reader = fastexcel.read_excel(str(path))
+        sheets = reader.sheet_names
+    except Exception as exc:  # calamine raises its own error types
+        raise ImportError_(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+    out = []
+    for sheet in sheets:
+        probe = reader.load_sheet(sheet, header_row=None, n_rows=15, dtypes="string").to_arrow()
+        if probe.num_rows == 0:
+            continue
+        grid = [[("" if v is None else str(v)) for v in row.values()] for row in probe.to_pylist()]
+        header_index, headers = find_header(grid, profiles)
+        data = reader.load_sheet(
+            sheet, header_row=None, skip_rows=header_index + 1, dtypes="string"
+        ).to_arrow()
+        width = max(len(headers), data.num_columns)
+        headers += [f"(cột {i + 1})" for i in range(len(headers), width)]
+        arrays = [
+            data.column(i) if i < data.num_columns else pa.nulls(data.num_rows, pa.string())
+            for i in range(width)
+        ]
+        first_row = header_index + 2  # 1-based spreadsheet row of the first data row
+        table_arrow = pa.table(
+            [pa.array(range(first_row, first_row + data.num_rows), pa.int64()), *arrays],
+            names=["row_no", *[f"c{i}" for i in range(width)]],
+        )
+        table_arrow = _drop_empty_rows(table_arrow)
+        table = _temp_name()
+        con.register(f"{table}_arrow", table_arrow)
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
+        con.unregister(f"{table}_arrow")
+        out.append(Source(path, sheet, headers, table, table_arrow.num_rows))
+    if not out:
+        raise ImportError_(f"{path}: the workbook has no rows")
+    return out
+
+
+def _drop_empty_rows(table: pa.Table) -> pa.Table:
+    """Rows with no cell at all are layout, not data (their numbers stay as they were)."""
+    cells = [c for c in table.column_names if c != "row_no"]
+    if not cells:
+        return table
+    keep = pc.is_valid(table[cells[0]])
+    for name in cells[1:]:
+        keep = pc.or_(keep, pc.is_valid(table[name]))
+    return table.filter(keep)
+
+
+# ---------------------------------------------------------------- map files
+
+
+def _layers(path: Path) -> list[str]:
+    try:
+        return [str(name) for name, _ in pyogrio.list_layers(path)]
+    except Exception as exc:  # GDAL raises many types; its message says what is wrong
+        raise ImportError_(f"{path}: cannot read map file ({str(exc).splitlines()[0]})") from exc
+
+
+def _shapefile_needs_guess(path: Path) -> bool:
+    return (
+        path.suffix.lower() == ".shp"
+        and not path.with_suffix(".cpg").exists()
+        and not path.with_suffix(".CPG").exists()
+    )
+
+
+def _batches(path: Path, layer: str, encoding: str | None) -> Iterator[pa.RecordBatch]:
+    with pyogrio.open_arrow(
+        path, layer=layer, encoding=encoding, use_pyarrow=True, batch_size=65_536
+    ) as (meta, reader):
+        geom_name = meta["geometry_name"] or "wkb_geometry"
+        for batch in reader:
+            yield batch.rename_columns(
+                ["__geom__" if n == geom_name else n for n in batch.schema.names]
+            )
+
+
+def read_map(con: duckdb.DuckDBPyConnection, path: Path) -> list[Source]:
+    out = []
+    for layer in _layers(path):
+        guess = _shapefile_needs_guess(path)
+        encoding = "latin1" if guess else None
+        chosen: str | None = None
+        table = _temp_name()
+        headers: list[str] = []
+        row_no = 1
+        try:
+            for batch in _batches(path, layer, encoding):
+                names = [n for n in batch.schema.names if n != "__geom__"]
+                if not headers:
+                    headers = names
+                    if guess:
+                        chosen = _guess_dbf_encoding(batch, names)
+                cols = {"row_no": pa.array(range(row_no, row_no + batch.num_rows), pa.int64())}
+                for i, name in enumerate(names):
+                    col = pc.cast(batch.column(name), pa.string())
+                    cols[f"c{i}"] = decode_text(col, chosen) if chosen else col
+                cols["geom_wkb"] = (
+                    batch.column("__geom__")
+                    if "__geom__" in batch.schema.names
+                    else pa.nulls(batch.num_rows, pa.binary())
+                )
+                arrow = pa.table(cols)
+                con.register("map_batch", arrow)
+                if row_no == 1:
+                    con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM map_batch")
+                else:
+                    con.execute(f"INSERT INTO {table} SELECT * FROM map_batch")
+                con.unregister("map_batch")
+                row_no += batch.num_rows
+        except ImportError_:
+            raise
+        except Exception as exc:
+            raise ImportError_(
+                f"{path}: cannot read layer {layer} ({str(exc).splitlines()[0]})"
+            ) from exc
+        if row_no == 1:
+            continue  # empty layer
+        out.append(Source(path, layer, headers, table, row_no - 1, chosen or encoding, is_map=True))
+    if not out:
+        raise ImportError_(f"{path}: the map file has no features")
+    return out
+
+
+def _guess_dbf_encoding(batch: pa.RecordBatch, names: list[str]) -> str | None:
+    """A Shapefile without .cpg: its text was read byte for byte (latin-1); choose the
+    encoding under which the sample reads as the most plausible Vietnamese."""
+    sample = []
+    for name in names:
+        col = batch.column(name)
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            sample += [v for v in col.slice(0, 2000).to_pylist() if v]
+    if not sample:
+        return None
+    raw = "\n".join(sample).encode("latin-1", errors="replace")
+    found = sniff_encoding(raw)
+    return None if found in ("latin-1",) else found
+
+
+def temp_workdir() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="landclean-import-")
