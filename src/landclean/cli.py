@@ -31,6 +31,9 @@ err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 WsArg = Annotated[Path, typer.Argument(help="Workspace file (DuckDB), e.g. dak_lak.duckdb")]
+ProfilesDir = Annotated[
+    Path | None, typer.Option(help="Extra folder of column-mapping profiles (JSON).")
+]
 
 
 def friendly(func: F) -> F:
@@ -140,20 +143,37 @@ def generate_cmd(
 def import_cmd(
     workspace: WsArg,
     sources: Annotated[list[Path], typer.Argument(help="Files or folders to import.")],
-    profile: Annotated[str | None, typer.Option(help="Force a layout profile.")] = None,
+    profile: Annotated[
+        str | None, typer.Option(help="Force a layout profile (see 'landclean profiles').")
+    ] = None,
+    profiles_dir: ProfilesDir = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report, write nothing.")] = False,
 ) -> None:
-    """Import source files (map layers, field forms, registry) into the workspace."""
+    """Import map layers, spreadsheets, CSV and Parquet exports (files or folders)."""
     from landclean.ingest.importer import import_sources
     from landclean.workspace import open_workspace
 
+    dirs = [profiles_dir] if profiles_dir else None
     with open_workspace(workspace) as ws, _spinner("importing") as tick:
-        report = import_sources(ws, sources, profile=profile, dry_run=dry_run, progress=tick)
+        report = import_sources(
+            ws, sources, profile=profile, dry_run=dry_run, progress=tick, profile_dirs=dirs
+        )
     for f in report.files:
         note = "already imported, skipped" if f.skipped else f"{f.rows:,} rows"
         if f.quarantined:
             note += f", {f.quarantined:,} quarantined"
-        console.print(f"  {f.path} [{f.layout}] {note}")
+        if f.encoding and f.encoding not in ("utf-8",):
+            note += f", encoding {f.encoding}"
+        changed = {k: v for k, v in f.changes.items() if k != "added" or len(f.changes) > 1}
+        if changed:
+            note += ", " + ", ".join(f"{k} {v:,}" for k, v in sorted(f.changes.items()))
+        part = f"#{f.part}" if f.part else ""
+        console.print(f"  {f.path}{part} [{f.layout}] {note}")
+    if report.conflicts:
+        console.print(
+            f"[yellow]{report.conflicts:,} conflicts with people's corrections "
+            "(corrections kept; see table import_conflict)[/]"
+        )
     verb = "Would import" if dry_run else "Imported"
     console.print(f"{verb} {report.rows:,} rows from {len(report.files)} file(s)/sheet(s).")
     if report.canonical:
@@ -224,6 +244,40 @@ def rules() -> None:
     for r in CATALOGUE:
         table.add_row(r.rule_id, r.target, r.severity, str(r.group_impact), r.title_vi, r.title_en)
     console.print(table)
+
+
+@app.command()
+@friendly
+def profiles(profiles_dir: ProfilesDir = None) -> None:
+    """List the column-mapping profiles (built-in and your own)."""
+    from landclean.ingest.profiles import all_profiles
+
+    table = Table()
+    for col in ("name", "target", "columns", "title", "from"):
+        table.add_column(col)
+    for p in all_profiles([profiles_dir] if profiles_dir else None):
+        table.add_row(p.name, p.target, str(len(p.fields)), p.title, p.source)
+    console.print(table)
+
+
+@app.command()
+@friendly
+def correct(
+    workspace: WsArg,
+    table: Annotated[str, typer.Argument(help="parcel, party or certificate")],
+    record: Annotated[str, typer.Argument(help="Record id (parcel, party or certificate id)")],
+    column: Annotated[str, typer.Argument(help="Column to correct, e.g. sheet_no")],
+    value: Annotated[str, typer.Argument(help="New value (use '' for empty)")],
+    by: Annotated[str, typer.Option(help="Who makes the correction.")],
+    note: Annotated[str | None, typer.Option(help="Why (kept in the change log).")] = None,
+) -> None:
+    """Record a correction by a person; it survives re-imports and re-runs."""
+    from landclean.corrections import record_correction
+    from landclean.workspace import open_workspace
+
+    with open_workspace(workspace) as ws, ws.transaction() as con:
+        record_correction(con, table, record, column, value or None, by, note)
+    console.print(f"Corrected {table} {record}: {column} = {value!r} (by {by})")
 
 
 @app.command()

@@ -154,7 +154,11 @@ FROM base b LEFT JOIN located l USING (parcel_id);
 LAND_USE = """
 INSERT INTO parcel_land_use
 WITH blocks AS (
-    SELECT trim(parcel_code) AS parcel_id, 1 AS block, lu1_code AS cell, lu1_area AS area_cell,
+    SELECT trim(parcel_code) AS parcel_id, 1 AS block, lu1_code AS cell,
+           -- a parcel with one land use and no area for it: the use covers the parcel
+           CASE WHEN lc_text(lu1_area) IS NULL AND lc_text(lu2_code) IS NULL
+                     AND NOT regexp_matches(COALESCE(lu1_code, ''), '[+;,]')
+                THEN legal_area ELSE lu1_area END AS area_cell,
            lc_text(lu1_origin) AS origin, lc_text(lu1_term) AS term FROM form
     UNION ALL
     SELECT trim(parcel_code), 2, lu2_code, lu2_area, lc_text(lu2_origin), lc_text(lu2_term)

@@ -44,7 +44,7 @@ def _fields(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 def record_changes(con: duckdb.DuckDBPyConnection, target: str, batch_id: int) -> dict[str, int]:
     """Write the change set of one batch into import_change; return counts per change."""
     table = TARGET_TABLES[target]
-    key, scope = KEYS[target]
+    key = KEYS[target][0]
     fields = _fields(con, table)
     diff = ", ".join(f"CASE WHEN n.{f} IS DISTINCT FROM p.{f} THEN '{f}' END" for f in fields)
     con.execute(
@@ -74,23 +74,34 @@ def record_changes(con: duckdb.DuckDBPyConnection, target: str, batch_id: int) -
         WHERE p.k IS NULL OR len(list_filter([{diff}], x -> x IS NOT NULL)) > 0""",
         [batch_id, target],
     )
-    has_previous = con.execute(
-        f"SELECT count(*) FROM {table} WHERE batch_id < ?", [batch_id]
-    ).fetchone()
-    if scope and has_previous and has_previous[0]:
-        con.execute(
-            f"""
-            INSERT INTO import_change
-            SELECT ?, ?, k, 'removed', NULL, batch_id FROM (
-                SELECT {key} AS k, batch_id, {scope} AS scope FROM {table} WHERE batch_id < ?
-                QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY batch_id DESC) = 1)
-            WHERE scope IN (SELECT DISTINCT {scope} FROM incoming)
-              AND k NOT IN (SELECT k FROM incoming)
-              AND k NOT IN (SELECT record_key FROM import_change
-                            WHERE change = 'removed' AND record_type = ?)""",
-            [batch_id, target, batch_id, target],
-        )
     rows = con.execute(
         "SELECT change, count(*) FROM import_change WHERE batch_id = ? GROUP BY 1", [batch_id]
     ).fetchall()
     return {str(c): int(n) for c, n in rows}
+
+
+def record_removals(con: duckdb.DuckDBPyConnection, target: str, batches: list[int]) -> int:
+    """Records held for a commune that the commune's new export (all files and sheets of
+    this import together) no longer has; listed as removed in the first new batch."""
+    key, scope = KEYS[target]
+    if not scope or not batches:
+        return 0
+    table = TARGET_TABLES[target]
+    first = min(batches)
+    before = con.execute("SELECT count(*) FROM import_change").fetchone()
+    con.execute(
+        f"""
+        INSERT INTO import_change
+        SELECT ?, ?, k, 'removed', NULL, batch_id FROM (
+            SELECT {key} AS k, batch_id, {scope} AS scope FROM {table} WHERE batch_id < ?
+            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY batch_id DESC) = 1) old
+        WHERE scope IN (SELECT DISTINCT {scope} FROM {table} WHERE list_contains(?, batch_id))
+          AND k NOT IN (SELECT {key} FROM {table} WHERE list_contains(?, batch_id)
+                        AND {key} IS NOT NULL)
+          AND NOT EXISTS (SELECT 1 FROM import_change c WHERE c.record_type = ?
+                          AND c.change = 'removed' AND c.record_key = old.k
+                          AND c.batch_id > old.batch_id)""",
+        [first, target, first, batches, batches, target],
+    )
+    after = con.execute("SELECT count(*) FROM import_change").fetchone()
+    return (int(after[0]) if after else 0) - (int(before[0]) if before else 0)

@@ -20,7 +20,7 @@ import duckdb
 
 from landclean.errors import ImportError_
 from landclean.ingest.canonical import build_canonical
-from landclean.ingest.changes import record_changes
+from landclean.ingest.changes import record_changes, record_removals
 from landclean.ingest.profiles import Profile, all_profiles, load_profile
 from landclean.ingest.sources import (
     MAP_SUFFIXES,
@@ -34,7 +34,6 @@ from landclean.workspace import Workspace
 log = logging.getLogger(__name__)
 
 IGNORED_DIRS = {"truth"}
-MIN_COVERAGE = 0.5
 PART_COLUMN = {"parcel_record": "source_sheet", "map_feature": "source_layer"}
 
 
@@ -56,6 +55,7 @@ class ImportReport:
     files: list[FileResult] = field(default_factory=list)
     canonical: dict[str, int] = field(default_factory=dict)
     conflicts: int = 0
+    removed: int = 0
     dry_run: bool = False
 
     @property
@@ -87,26 +87,32 @@ def discover(sources: list[Path]) -> list[Path]:
 
 
 def detect_profile(source: Source, profiles: list[Profile], forced: Profile | None) -> Profile:
-    """The profile whose headers best match the source's, or a clear error."""
-    if forced:
-        return forced
+    """The profile that matches most of the source's headers, or a clear error."""
     if source.is_map:
-        return next(p for p in profiles if p.target == "map_feature")
-    candidates = [p for p in profiles if p.target != "map_feature"]
-    scored = sorted(
-        ((p.coverage(source.headers), len(p.match(source.headers)), p.name, p) for p in candidates),
-        key=lambda t: t[:3],
-        reverse=True,
-    )
-    score, _, name, best = scored[0]
-    if score < MIN_COVERAGE:
-        part = f", sheet {source.part}" if source.part else ""
+        return forced or next(p for p in profiles if p.target == "map_feature")
+    where = f"{source.path}" + (f", sheet {source.part}" if source.part else "")
+    if forced:
+        if not forced.accepts(source.headers):
+            missing = forced.missing_required(source.headers)
+            raise ImportError_(
+                f"{where}: does not look like layout {forced.name}: "
+                + (
+                    f"required column(s) missing: {', '.join(missing)}"
+                    if missing
+                    else f"only {len(forced.match(source.headers))} of its columns found"
+                )
+                + f"; headers found: {', '.join(source.headers[:6])}"
+            )
+        return forced
+    candidates = [p for p in profiles if p.target != "map_feature" and p.accepts(source.headers)]
+    if not candidates:
         raise ImportError_(
-            f"{source.path}{part}: headers match no known layout (best: {name}, "
-            f"{score:.0%} of its columns); headers found: {', '.join(source.headers[:8])}; "
-            "see 'landclean profiles'"
+            f"{where}: headers match no known layout; headers found: "
+            f"{', '.join(source.headers[:8])}; see 'landclean profiles' or add a profile"
         )
-    return best
+    return max(
+        candidates, key=lambda p: (len(p.match(source.headers)), p.coverage(source.headers), p.name)
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -207,84 +213,110 @@ def import_sources(
     progress: Callable[[str], None] | None = None,
     profile_dirs: list[Path] | None = None,
 ) -> ImportReport:
-    """Import files and folders; rebuild canonical tables; all or nothing."""
+    """Import files and folders; rebuild canonical tables; all or nothing.
+
+    Every file is read first (into temporary tables, outside any transaction, so that
+    DuckDB's readers may retry); only when all could be read is anything written, in
+    one transaction.
+    """
     files = discover(sources)
     profiles = all_profiles(profile_dirs)
     forced = load_profile(profile, profile_dirs) if profile else None
     report = ImportReport(dry_run=dry_run)
     actor = actor or getpass.getuser()
     con = ws.con
-    con.execute("BEGIN TRANSACTION")
+    staged: list[tuple[Path, str, list[Source]]] = []
     try:
         with temp_workdir() as tmp:
             for path in files:
                 if progress:
-                    progress(str(path))
-                report.files.extend(_import_file(con, path, profiles, forced, actor, Path(tmp)))
-        if not dry_run:
-            new_batches = [f.batch_id for f in report.files if f.batch_id is not None]
-            report.canonical, report.conflicts = build_canonical(con, new_batches)
-    except duckdb.Error as exc:
-        con.execute("ROLLBACK")
-        raise ImportError_(
-            f"import failed, nothing was written: {str(exc).splitlines()[0]}"
-        ) from exc
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("ROLLBACK" if dry_run else "COMMIT")
+                    progress(f"reading {path.name}")
+                digest = _sha256(path)
+                seen = con.execute(
+                    "SELECT layout FROM import_batch WHERE sha256 = ? LIMIT 1", [digest]
+                ).fetchone()
+                if seen:
+                    log.info("%s: already imported (same content), skipped", path)
+                    report.files.append(
+                        FileResult(str(path), None, str(seen[0]), 0, 0, skipped=True)
+                    )
+                    continue
+                staged.append((path, digest, read_source(con, path, profiles, Path(tmp))))
+        plan = [
+            (path, digest, source, detect_profile(source, profiles, forced))
+            for path, digest, sources in staged
+            for source in sources
+        ]
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for path, digest, source, prof in plan:
+                if progress:
+                    progress(f"writing {path.name}")
+                report.files.append(_write_source(con, path, digest, source, prof, actor))
+            written = [
+                (f.batch_id, prof.target)
+                for f, (_, _, _, prof) in zip(
+                    [f for f in report.files if not f.skipped], plan, strict=True
+                )
+            ]
+            for target in sorted({t for _, t in written}):
+                report.removed += record_removals(
+                    con, target, [b for b, t in written if t == target and b is not None]
+                )
+            if not dry_run:
+                new_batches = [f.batch_id for f in report.files if f.batch_id is not None]
+                report.canonical, report.conflicts = build_canonical(con, new_batches)
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise ImportError_(
+                f"import failed, nothing was written: {str(exc).splitlines()[0]}"
+            ) from exc
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("ROLLBACK" if dry_run else "COMMIT")
+    finally:
+        for _, _, staged_sources in staged:
+            for staged_source in staged_sources:
+                con.execute(f"DROP TABLE IF EXISTS {staged_source.table}")
     return report
 
 
-def _import_file(
+def _write_source(
     con: duckdb.DuckDBPyConnection,
     path: Path,
-    profiles: list[Profile],
-    forced: Profile | None,
+    digest: str,
+    source: Source,
+    prof: Profile,
     actor: str,
-    tmp: Path,
-) -> list[FileResult]:
-    digest = _sha256(path)
-    seen = con.execute(
-        "SELECT layout FROM import_batch WHERE sha256 = ? LIMIT 1", [digest]
-    ).fetchone()
-    if seen:
-        log.info("%s: already imported (same content), skipped", path)
-        return [FileResult(str(path), None, str(seen[0]), 0, 0, skipped=True)]
-    results = []
-    for source in read_source(con, path, profiles, tmp):
-        prof = detect_profile(source, profiles, forced)
-        row = con.execute("SELECT nextval('batch_seq')").fetchone()
-        batch_id = int(row[0]) if row else 0
-        _insert_raw(con, source, prof, batch_id)
-        con.execute(f"DROP TABLE {source.table}")
-        quarantined = _quarantine(con, prof, batch_id)
-        con.execute(
-            "INSERT INTO import_batch (batch_id, source_path, layout, sha256, rows_read, "
-            "rows_quarantined, imported_at, imported_by, encoding) "
-            "VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?)",
-            [
-                batch_id,
-                str(path) + (f"#{source.part}" if source.part else ""),
-                prof.name,
-                digest,
-                source.rows,
-                quarantined,
-                actor,
-                source.encoding,
-            ],
-        )
-        changes = record_changes(con, prof.target, batch_id)
-        results.append(
-            FileResult(
-                str(path),
-                source.part,
-                prof.name,
-                source.rows,
-                quarantined,
-                encoding=source.encoding,
-                changes=changes,
-                batch_id=batch_id,
-            )
-        )
-    return results
+) -> FileResult:
+    row = con.execute("SELECT nextval('batch_seq')").fetchone()
+    batch_id = int(row[0]) if row else 0
+    _insert_raw(con, source, prof, batch_id)
+    quarantined = _quarantine(con, prof, batch_id)
+    con.execute(
+        "INSERT INTO import_batch (batch_id, source_path, layout, sha256, rows_read, "
+        "rows_quarantined, imported_at, imported_by, encoding) "
+        "VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?)",
+        [
+            batch_id,
+            str(path) + (f"#{source.part}" if source.part else ""),
+            prof.name,
+            digest,
+            source.rows,
+            quarantined,
+            actor,
+            source.encoding,
+        ],
+    )
+    changes = record_changes(con, prof.target, batch_id)
+    return FileResult(
+        str(path),
+        source.part,
+        prof.name,
+        source.rows,
+        quarantined,
+        encoding=source.encoding,
+        changes=changes,
+        batch_id=batch_id,
+    )

@@ -19,6 +19,7 @@ from landclean.errors import ImportError_
 from landclean.vn.text import compact_key
 
 # Each target is a raw table; a profile's fields must be columns of it.
+MIN_MATCHED = 3
 TARGET_TABLES = {
     "parcel_record": "raw_parcel_record",
     "map_feature": "raw_map_feature",
@@ -39,6 +40,7 @@ class Profile:
     headers: tuple[str, ...]
     aliases: dict[str, str]  # compact key of any accepted header -> field
     source: str  # file the profile was read from
+    required: tuple[str, ...] = ()  # fields a file must have to be taken for this layout
 
     @property
     def table(self) -> str:
@@ -60,6 +62,15 @@ class Profile:
         """Share of the profile's fields found among ``headers``."""
         return len(self.match(headers)) / len(self.fields)
 
+    def missing_required(self, headers: list[str]) -> list[str]:
+        found = set(self.match(headers).values())
+        return [self.header_of(f) for f in self.required if f not in found]
+
+    def accepts(self, headers: list[str]) -> bool:
+        """All required columns present and at least a few of the others."""
+        enough = min(MIN_MATCHED, len(self.fields))
+        return not self.missing_required(headers) and len(self.match(headers)) >= enough
+
 
 def _parse(doc: dict[str, object], source: str) -> Profile:
     try:
@@ -72,7 +83,7 @@ def _parse(doc: dict[str, object], source: str) -> Profile:
             )
         aliases: dict[str, str] = {}
         for col in columns:
-            for h in [col["header"], col["field"], *col.get("aliases", [])]:
+            for h in [col["header"], *col.get("aliases", [])]:
                 aliases.setdefault(compact_key(h), col["field"])
         return Profile(
             name=str(doc["name"]),
@@ -85,6 +96,7 @@ def _parse(doc: dict[str, object], source: str) -> Profile:
             headers=tuple(c["header"] for c in columns),
             aliases=aliases,
             source=source,
+            required=tuple(str(f) for f in doc.get("required", [])),  # type: ignore[attr-defined]
         )
     except (KeyError, TypeError, ValueError, AssertionError) as exc:
         raise ImportError_(

@@ -51,3 +51,6 @@ CREATE TABLE import_conflict (
     corrected     VARCHAR,
     imported      VARCHAR
 );
+
+-- A parcel whose source names no commune is kept (a rule flags it), not rejected.
+ALTER TABLE parcel ALTER COLUMN old_unit_code DROP NOT NULL;
