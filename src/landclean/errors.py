@@ -23,3 +23,11 @@ class PipelineError(LandcleanError):
 
 class ReportError(LandcleanError):
     """A report cannot be written."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-empty line of a library's error message (they can run to pages)."""
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()
+    return type(exc).__name__

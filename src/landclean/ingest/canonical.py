@@ -47,7 +47,8 @@ CREATE OR REPLACE TEMP MACRO lc_date_any(x) AS CASE
                           > year(current_date) % 100 THEN 1900 ELSE 2000 END,
             CAST(regexp_extract(trim(x), '^[0-9]{1,2}[/.-]([0-9]{1,2})', 1) AS INTEGER),
             CAST(regexp_extract(trim(x), '^([0-9]{1,2})', 1) AS INTEGER)))
-    WHEN regexp_full_match(trim(x), '[0-9]{5}(\\.0+)?') THEN
+    WHEN regexp_full_match(trim(x), '[0-9]{3,5}(\\.0+)?')
+         AND NOT CAST(trim(x) AS DOUBLE) BETWEEN 1850 AND 2100 THEN  -- Excel serial number
         DATE '1899-12-30' + CAST(CAST(trim(x) AS DOUBLE) AS INTEGER)
     ELSE try_strptime(trim(x), ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y', '%d-%m-%Y', '%d.%m.%Y',
                                 '%Y-%m-%d %H:%M:%S', '%Y-%m-%d', '%Y/%m/%d'])::DATE END;

@@ -58,14 +58,14 @@ def plausibility(text: str) -> float:
     return (good - bad) / len(words)
 
 
-def sniff_encoding(sample: bytes) -> str:
-    """The encoding of a file, judged from its first bytes."""
+def sniff_encoding(sample: bytes, complete: bool = False) -> str:
+    """The encoding of a file, judged from its first bytes (``complete``: the whole file)."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
         return "utf-8"
     except UnicodeDecodeError:
         pass
@@ -74,7 +74,7 @@ def sniff_encoding(sample: bytes) -> str:
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode a whole (small) text: (NFC text, encoding name)."""
-    encoding = sniff_encoding(data[: 1 << 20])
+    encoding = sniff_encoding(data[: 1 << 20], complete=len(data) <= 1 << 20)
     if encoding in ("utf-8", "utf-8-sig", "utf-16"):
         text = data.decode(encoding)
     else:

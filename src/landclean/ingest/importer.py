@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from landclean.errors import ImportError_
+from landclean.errors import ImportError_, first_line
 from landclean.ingest.canonical import build_canonical
 from landclean.ingest.changes import record_changes, record_removals
 from landclean.ingest.profiles import Profile, all_profiles, load_profile
@@ -268,9 +268,7 @@ def import_sources(
                 report.canonical, report.conflicts = build_canonical(con, new_batches)
         except duckdb.Error as exc:
             con.execute("ROLLBACK")
-            raise ImportError_(
-                f"import failed, nothing was written: {str(exc).splitlines()[0]}"
-            ) from exc
+            raise ImportError_(f"import failed, nothing was written: {first_line(exc)}") from exc
         except BaseException:
             con.execute("ROLLBACK")
             raise

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyogrio
 
-from landclean.errors import ImportError_
+from landclean.errors import ImportError_, first_line
 from landclean.ingest.encodings import decode_text, sniff_encoding, transcode_to_utf8
 from landclean.ingest.headers import find_header
 from landclean.ingest.profiles import Profile
@@ -86,13 +86,16 @@ def read_source(
 def read_csv(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path) -> Source:
     with path.open("rb") as f:
         sample = f.read(1 << 20)
-    encoding = sniff_encoding(sample)
+    encoding = sniff_encoding(sample, complete=len(sample) == path.stat().st_size)
     text_path = path
     if encoding not in ("utf-8", "utf-8-sig"):
         text_path = workdir / f"{next(_counter)}.csv"
         transcode_to_utf8(path, text_path, encoding)
-    with text_path.open(encoding="utf-8-sig", newline="") as f:
-        first = f.readline()
+    try:
+        with text_path.open(encoding="utf-8-sig", newline="") as f:
+            first = f.readline()
+    except UnicodeDecodeError as exc:
+        raise ImportError_(f"{path}: not a readable text file ({first_line(exc)})") from exc
     if not first.strip():
         raise ImportError_(f"{path}: the first line is empty; expected a header row")
     delimiter = max([",", ";", "\t", "|"], key=first.count)
@@ -118,9 +121,7 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path) -> Sourc
                 [str(text_path), delimiter, names],
             )
         except duckdb.Error as exc:
-            raise ImportError_(
-                f"{path}: not a readable CSV file ({str(exc).splitlines()[0]})"
-            ) from exc
+            raise ImportError_(f"{path}: not a readable CSV file ({first_line(exc)})") from exc
     cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()][1:]
     if len(cols) > len(headers):  # rows longer than the header: keep the extra cells
         for i, col in enumerate(cols[len(headers) :], start=len(headers)):
@@ -139,9 +140,7 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
             for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
         ]
     except duckdb.Error as exc:
-        raise ImportError_(
-            f"{path}: not a readable Parquet file ({str(exc).splitlines()[0]})"
-        ) from exc
+        raise ImportError_(f"{path}: not a readable Parquet file ({first_line(exc)})") from exc
     select = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS c{i}" for i, c in enumerate(cols))
     table = _temp_name()
     con.execute(
@@ -160,7 +159,7 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, profiles: list[Profile
         reader = fastexcel.read_excel(str(path))
         sheets = reader.sheet_names
     except Exception as exc:  # calamine raises its own error types
-        raise ImportError_(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+        raise ImportError_(f"{path}: not a readable .xlsx workbook ({first_line(exc)})") from exc
     out = []
     for sheet in sheets:
         probe = reader.load_sheet(sheet, header_row=None, n_rows=15, dtypes="string").to_arrow()
@@ -211,7 +210,7 @@ def _layers(path: Path) -> list[str]:
     try:
         return [str(name) for name, _ in pyogrio.list_layers(path)]
     except Exception as exc:  # GDAL raises many types; its message says what is wrong
-        raise ImportError_(f"{path}: cannot read map file ({str(exc).splitlines()[0]})") from exc
+        raise ImportError_(f"{path}: cannot read map file ({first_line(exc)})") from exc
 
 
 def _shapefile_needs_guess(path: Path) -> bool:
@@ -269,9 +268,7 @@ def read_map(con: duckdb.DuckDBPyConnection, path: Path) -> list[Source]:
         except ImportError_:
             raise
         except Exception as exc:
-            raise ImportError_(
-                f"{path}: cannot read layer {layer} ({str(exc).splitlines()[0]})"
-            ) from exc
+            raise ImportError_(f"{path}: cannot read layer {layer} ({first_line(exc)})") from exc
         if row_no == 1:
             continue  # empty layer
         out.append(Source(path, layer, headers, table, row_no - 1, chosen or encoding, is_map=True))
