@@ -6,7 +6,7 @@ import datetime as dt
 
 import duckdb
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from landclean.ingest.canonical import MACROS
@@ -50,11 +50,12 @@ def test_dates(
     assert one(con, "SELECT lc_precision(?)", raw) == precision
 
 
+@settings(
+    deadline=None, max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.dates(min_value=dt.date(1901, 1, 1), max_value=dt.date(2025, 12, 31)))
-def test_any_date_in_any_common_format(date: dt.date) -> None:
-    c = duckdb.connect()
-    c.execute("CREATE TEMP TABLE cccd_province (code VARCHAR)")
-    c.execute(MACROS)
+def test_any_date_in_any_common_format(con: duckdb.DuckDBPyConnection, date: dt.date) -> None:
+    c = con
     serial = (date - dt.date(1899, 12, 30)).days
     for text in (
         date.strftime("%d/%m/%Y"),
