@@ -62,7 +62,8 @@ def test_any_date_in_any_common_format(con: duckdb.DuckDBPyConnection, date: dt.
         f"{date.day}-{date.month}-{date.year}",
         date.isoformat(),
         date.strftime("%d/%m/%Y 00:00:00"),
-        str(serial),
+        # serials 1850-2100 read as years: a bare 4-digit birth "date" is a year
+        *([str(serial)] if serial > 2100 else []),
     ):
         assert c.execute("SELECT lc_date(?)", [text]).fetchone() == (date,), text
 
