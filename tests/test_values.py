@@ -9,16 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from landclean.ingest.canonical import MACROS
-from landclean.vn.citizen_id import cccd_province_codes
+from landclean.ingest.canonical import macros_sql
 
 
 @pytest.fixture(scope="module")
 def con() -> duckdb.DuckDBPyConnection:
     c = duckdb.connect()
-    c.execute("CREATE TEMP TABLE cccd_province (code VARCHAR)")
-    c.executemany("INSERT INTO cccd_province VALUES (?)", [[x] for x in cccd_province_codes()])
-    c.execute(MACROS)
+    c.execute(macros_sql())
     return c
 
 

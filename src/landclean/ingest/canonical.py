@@ -40,6 +40,8 @@ CREATE OR REPLACE TEMP MACRO lc_num(x) AS TRY_CAST(CASE
     ELSE replace(lc_num_clean(x), ',', '.') END AS DOUBLE);
 -- Dates as typed: 12/03/1965, 12-3-65, 1965-03-12, 12/03/1965 00:00:00, Excel serials.
 CREATE OR REPLACE TEMP MACRO lc_date_any(x) AS CASE
+    WHEN regexp_full_match(x, '[0-9]{2}/[0-9]{2}/[0-9]{4}')
+        THEN try_strptime(x, '%d/%m/%Y')::DATE
     WHEN regexp_full_match(trim(x), '[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2}') THEN
         try(make_date(
             CAST(regexp_extract(trim(x), '([0-9]{2})$', 1) AS INTEGER)
@@ -67,14 +69,16 @@ CREATE OR REPLACE TEMP MACRO lc_precision(x) AS CASE
 CREATE OR REPLACE TEMP MACRO lc_id_sci(x) AS
     regexp_full_match(upper(trim(x)), '[0-9]+(\\.[0-9]+)?E\\+?[0-9]+');
 CREATE OR REPLACE TEMP MACRO lc_id_digits(x) AS CASE
+    WHEN regexp_full_match(x, '[0-9]+') THEN x
     WHEN lc_id_sci(x) THEN CASE
         WHEN length(regexp_extract(upper(trim(x)), '\\.([0-9]+)E', 1))
              >= CAST(regexp_extract(upper(trim(x)), 'E\\+?([0-9]+)', 1) AS INTEGER)
         THEN CAST(CAST(CAST(trim(x) AS DOUBLE) AS HUGEINT) AS VARCHAR) END
     ELSE NULLIF(regexp_replace(x, '[^0-9]', '', 'g'), '') END;
 CREATE OR REPLACE TEMP MACRO lc_digits(x) AS CASE
-    WHEN length(lc_id_digits(x)) = 11 AND substr('0' || lc_id_digits(x), 1, 3)
-         IN (SELECT code FROM cccd_province) THEN '0' || lc_id_digits(x)
+    WHEN length(lc_id_digits(x)) = 11
+         AND list_contains(__PROVINCE_CODES__, substr('0' || lc_id_digits(x), 1, 3))
+        THEN '0' || lc_id_digits(x)
     WHEN length(lc_id_digits(x)) = 8 THEN '0' || lc_id_digits(x)
     ELSE lc_id_digits(x) END;
 CREATE OR REPLACE TEMP MACRO lc_id_problem(x) AS CASE
@@ -199,39 +203,50 @@ SELECT batch_id, source_file, source_sheet, row_no, parcel_code, owner_type, 'sp
 FROM form WHERE lc_text(spouse_code) IS NOT NULL;
 
 INSERT INTO party
+WITH latest AS (   -- one row per party first, then parse each value once
+    SELECT * FROM party_rows
+    QUALIFY row_number() OVER (PARTITION BY trim(code) ORDER BY batch_id DESC, row_no) = 1
+),
+parsed AS (
+    SELECT *, lc_precision(birth) AS precision, lc_year(birth) AS byear,
+           lc_digits(id_raw) AS digits, lower(strip_accents(kind)) AS kind_key
+    FROM latest
+)
 SELECT trim(code),
-       CASE WHEN lower(strip_accents(kind)) LIKE 'ho gia dinh%' AND block = 'owner'
-                THEN 'household'
-            WHEN lower(strip_accents(kind)) LIKE 'to chuc%' THEN 'organization'
+       CASE WHEN kind_key LIKE 'ho gia dinh%' AND block = 'owner' THEN 'household'
+            WHEN kind_key LIKE 'to chuc%' THEN 'organization'
             ELSE 'individual' END,
        lc_text(name), name,
-       CASE WHEN lc_precision(birth) = 'day' THEN lc_date(birth) END, lc_year(birth),
-       lc_precision(birth), birth,
+       CASE WHEN precision = 'day' THEN lc_date(birth) END, byear, precision, birth,
        CASE lower(strip_accents(trim(sex))) WHEN 'nam' THEN 'M' WHEN 'nu' THEN 'F' END,
-       lc_digits(id_raw), id_raw,
-       CASE length(lc_digits(id_raw)) WHEN 12 THEN 'CCCD' WHEN 9 THEN 'CMND'
-            ELSE CASE WHEN lc_digits(id_raw) IS NULL THEN 'none' ELSE 'other' END END,
-       lc_text(address), batch_id, source_file, source_sheet, row_no, lc_id_problem(id_raw)
-FROM party_rows
-QUALIFY row_number() OVER (PARTITION BY trim(code) ORDER BY batch_id DESC, row_no) = 1;
+       digits, id_raw,
+       CASE length(digits) WHEN 12 THEN 'CCCD' WHEN 9 THEN 'CMND'
+            ELSE CASE WHEN digits IS NULL THEN 'none' ELSE 'other' END END,
+       lc_text(address), batch_id, source_file, source_sheet, row_no,
+       CASE WHEN digits IS NULL OR length(digits) IN (8, 11) THEN lc_id_problem(id_raw) END
+FROM parsed;
 
 INSERT INTO land_right
-SELECT trim(parcel_code), trim(code),
-       CASE WHEN block = 'spouse' OR lower(strip_accents(kind)) LIKE 'vo chong%' THEN 'co-owner'
-            WHEN lower(strip_accents(kind)) LIKE 'ho gia dinh%' THEN 'household'
-            WHEN lower(strip_accents(kind)) LIKE 'to chuc%' THEN 'organization'
+SELECT trim(r.parcel_code), trim(r.code),
+       CASE WHEN r.block = 'spouse' OR lower(strip_accents(r.kind)) LIKE 'vo chong%'
+                THEN 'co-owner'
+            WHEN lower(strip_accents(r.kind)) LIKE 'ho gia dinh%' THEN 'household'
+            WHEN lower(strip_accents(r.kind)) LIKE 'to chuc%' THEN 'organization'
             ELSE 'owner' END,
-       lc_num(share), NULL
-FROM party_rows
-QUALIFY row_number() OVER (PARTITION BY trim(parcel_code), trim(code) ORDER BY batch_id DESC) = 1;
+       lc_num(r.share), c.certificate_id
+FROM party_rows r LEFT JOIN cert_rows c ON c.parcel_code = r.parcel_code
+QUALIFY row_number() OVER (PARTITION BY trim(r.parcel_code), trim(r.code)
+                           ORDER BY r.batch_id DESC) = 1;
 """
 
-CERTIFICATE = """
+CERT_KEYS = """
 CREATE OR REPLACE TEMP TABLE cert_rows AS
 SELECT 'GCN-' || substr(md5(COALESCE(cert_serial, '') || '|' || COALESCE(cert_book_no, '') || '|'
                         || COALESCE(cert_issue_date, '')), 1, 16) AS certificate_id, *
 FROM form WHERE lc_text(cert_serial) IS NOT NULL OR lc_text(cert_book_no) IS NOT NULL;
+"""
 
+CERTIFICATE = """
 INSERT INTO certificate
 SELECT certificate_id,
        lc_serial(cert_serial),
@@ -250,8 +265,6 @@ QUALIFY row_number() OVER (PARTITION BY certificate_id ORDER BY batch_id DESC, r
 INSERT INTO certificate_parcel
 SELECT DISTINCT certificate_id, trim(parcel_code) FROM cert_rows;
 
-UPDATE land_right SET certificate_id = c.certificate_id
-FROM certificate_parcel c WHERE c.parcel_id = land_right.parcel_id;
 """
 
 ASSET = """
@@ -269,11 +282,12 @@ WHERE sheet_no IS NOT NULL AND scale IS NOT NULL;
 
 REGISTRY = """
 INSERT INTO registry_person
-SELECT lc_digits(so_dinh_danh), lc_digits(so_cmnd), trim(ho_ten), lc_date(ngay_sinh),
+SELECT cccd, cmnd, trim(ho_ten), lc_date(ngay_sinh),
        CASE lower(strip_accents(trim(gioi_tinh))) WHEN 'nam' THEN 'M' WHEN 'nu' THEN 'F' END,
        lc_text(noi_thuong_tru), batch_id, row_no
-FROM raw_registry WHERE lc_text(ho_ten) IS NOT NULL
-QUALIFY row_number() OVER (PARTITION BY COALESCE(lc_digits(so_dinh_danh), ho_ten || row_no)
+FROM (SELECT *, lc_digits(so_dinh_danh) AS cccd, lc_digits(so_cmnd) AS cmnd FROM raw_registry
+      WHERE lc_text(ho_ten) IS NOT NULL)
+QUALIFY row_number() OVER (PARTITION BY COALESCE(cccd, ho_ten || row_no)
                            ORDER BY batch_id DESC, row_no) = 1;
 """
 
@@ -288,26 +302,37 @@ QUALIFY row_number() OVER (PARTITION BY trim(unit_code) ORDER BY batch_id DESC, 
 """
 
 
+def macros_sql() -> str:
+    """The parsing macros, with the birth-province codes written in as a list constant."""
+    codes = ", ".join(f"'{c}'" for c in sorted(cccd_province_codes()))  # 3 digits each
+    return MACROS.replace("__PROVINCE_CODES__", f"[{codes}]")
+
+
 def build_canonical(
-    con: duckdb.DuckDBPyConnection, new_batches: list[int] | None = None
+    con: duckdb.DuckDBPyConnection,
+    new_batches: list[int] | None = None,
+    targets: set[str] | None = None,
 ) -> tuple[dict[str, int], int]:
-    """Rebuild every canonical table from the raw tables, then re-apply people's
+    """Rebuild the canonical tables from the raw tables, then re-apply people's
     corrections; returns row counts and the number of conflicts found.
 
+    ``targets`` names the raw layouts that changed: a registry extract alone rebuilds only
+    the registry; anything else rebuilds all (parcels depend on the commune status too).
     Runs inside the caller's transaction.
     """
-    con.execute("CREATE OR REPLACE TEMP TABLE cccd_province (code VARCHAR)")
-    con.executemany(
-        "INSERT INTO cccd_province VALUES (?)", [[c] for c in sorted(cccd_province_codes())]
-    )
-    con.execute(MACROS)
-    for table in CANONICAL_TABLES:
+    con.execute(macros_sql())
+    registry_only = targets is not None and targets <= {"registry"}
+    tables = ("registry_person",) if registry_only else CANONICAL_TABLES
+    for table in tables:
         con.execute(f"DELETE FROM {table}")
-    con.execute(COMMUNE_STATUS_SRC)
-    con.execute("INSERT INTO commune_status SELECT * FROM commune_status_src")
-    con.execute(LATEST_FORM)
-    for sql in (PARCEL, LAND_USE, PARTY, CERTIFICATE, ASSET, MAP_SHEET, REGISTRY):
-        con.execute(sql)
+    if registry_only:
+        con.execute(REGISTRY)
+    else:
+        con.execute(COMMUNE_STATUS_SRC)
+        con.execute("INSERT INTO commune_status SELECT * FROM commune_status_src")
+        con.execute(LATEST_FORM)
+        for sql in (PARCEL, LAND_USE, CERT_KEYS, PARTY, CERTIFICATE, ASSET, MAP_SHEET, REGISTRY):
+            con.execute(sql)
     conflicts = find_conflicts(con, max(new_batches)) if new_batches else 0
     apply_corrections(con)
     counts = {}

@@ -41,39 +41,59 @@ def _fields(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in rows if r[0] not in LINEAGE]
 
 
-def record_changes(con: duckdb.DuckDBPyConnection, target: str, batch_id: int) -> dict[str, int]:
-    """Write the change set of one batch into import_change; return counts per change."""
+def record_changes(
+    con: duckdb.DuckDBPyConnection, target: str, batches: list[int]
+) -> dict[int, dict[str, int]]:
+    """Write the change set of this import's batches of one layout into import_change;
+    return counts per batch and change.  Compared against everything imported before."""
+    if not batches:
+        return {}
     table = TARGET_TABLES[target]
     key = KEYS[target][0]
+    first = min(batches)
+    earlier = con.execute(
+        f"SELECT count(*) > 0 FROM {table} WHERE batch_id < ?", [first]
+    ).fetchone()
+    if not (earlier and earlier[0]):  # a first import: everything is new, nothing to list
+        rows = con.execute(
+            f"SELECT batch_id, count(DISTINCT {key}) FROM {table} "
+            "WHERE list_contains(?, batch_id) GROUP BY 1",
+            [batches],
+        ).fetchall()
+        return {int(b): {"added": int(n)} for b, n in rows}
     fields = _fields(con, table)
     diff = ", ".join(f"CASE WHEN n.{f} IS DISTINCT FROM p.{f} THEN '{f}' END" for f in fields)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE incoming AS
-        SELECT {key} AS k, * FROM {table} WHERE batch_id = ? AND {key} IS NOT NULL
-          AND {key} <> ''
-        QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY row_no) = 1""",
-        [batch_id],
+        SELECT {key} AS k, * FROM {table}
+        WHERE list_contains(?, batch_id) AND {key} IS NOT NULL AND {key} <> ''
+        QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY batch_id DESC, row_no) = 1""",
+        [batches],
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE previous AS
         SELECT {key} AS k, * FROM {table} WHERE batch_id < ? AND {key} IN (SELECT k FROM incoming)
         QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY batch_id DESC, row_no) = 1""",
-        [batch_id],
+        [first],
     )
     con.execute(
         f"""
         INSERT INTO import_change
-        SELECT ?, ?, n.k,
+        SELECT n.batch_id, ?, n.k,
                CASE WHEN p.k IS NULL THEN 'added' ELSE 'changed' END,
                CASE WHEN p.k IS NULL THEN NULL
                     ELSE list_filter([{diff}], x -> x IS NOT NULL) END,
                p.batch_id
         FROM incoming n LEFT JOIN previous p USING (k)
         WHERE p.k IS NULL OR len(list_filter([{diff}], x -> x IS NOT NULL)) > 0""",
-        [batch_id, target],
+        [target],
     )
+    return {b: _counts(con, b) for b in batches}
+
+
+def _counts(con: duckdb.DuckDBPyConnection, batch_id: int) -> dict[str, int]:
     rows = con.execute(
         "SELECT change, count(*) FROM import_change WHERE batch_id = ? GROUP BY 1", [batch_id]
     ).fetchall()

@@ -259,13 +259,17 @@ def import_sources(
                     [f for f in report.files if not f.skipped], plan, strict=True
                 )
             ]
+            by_batch = {f.batch_id: f for f in report.files if f.batch_id is not None}
             for target in sorted({t for _, t in written}):
-                report.removed += record_removals(
-                    con, target, [b for b, t in written if t == target and b is not None]
-                )
+                batches = [b for b, t in written if t == target and b is not None]
+                for batch, counts in record_changes(con, target, batches).items():
+                    by_batch[batch].changes = counts
+                report.removed += record_removals(con, target, batches)
             if not dry_run:
                 new_batches = [f.batch_id for f in report.files if f.batch_id is not None]
-                report.canonical, report.conflicts = build_canonical(con, new_batches)
+                report.canonical, report.conflicts = build_canonical(
+                    con, new_batches, {prof.target for _, _, _, prof in plan}
+                )
         except duckdb.Error as exc:
             con.execute("ROLLBACK")
             raise ImportError_(f"import failed, nothing was written: {first_line(exc)}") from exc
@@ -307,7 +311,6 @@ def _write_source(
             source.encoding,
         ],
     )
-    changes = record_changes(con, prof.target, batch_id)
     return FileResult(
         str(path),
         source.part,
@@ -315,6 +318,5 @@ def _write_source(
         source.rows,
         quarantined,
         encoding=source.encoding,
-        changes=changes,
         batch_id=batch_id,
     )

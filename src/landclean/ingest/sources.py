@@ -162,14 +162,14 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, profiles: list[Profile
         raise ImportError_(f"{path}: not a readable .xlsx workbook ({first_line(exc)})") from exc
     out = []
     for sheet in sheets:
-        probe = reader.load_sheet(sheet, header_row=None, n_rows=15, dtypes="string").to_arrow()
-        if probe.num_rows == 0:
+        # one parse of the sheet: the header is looked for in its first rows
+        whole = reader.load_sheet(sheet, header_row=None, dtypes="string").to_arrow()
+        if whole.num_rows == 0:
             continue
+        probe = whole.slice(0, 15)
         grid = [[("" if v is None else str(v)) for v in row.values()] for row in probe.to_pylist()]
         header_index, headers = find_header(grid, profiles)
-        data = reader.load_sheet(
-            sheet, header_row=None, skip_rows=header_index + 1, dtypes="string"
-        ).to_arrow()
+        data = whole.slice(header_index + 1)
         width = max(len(headers), data.num_columns)
         headers += [f"(cột {i + 1})" for i in range(len(headers), width)]
         arrays = [
