@@ -9,7 +9,18 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ["init", "status", "generate", "import", "run", "report", "rules", "demo"]
+COMMANDS = [
+    "init",
+    "status",
+    "generate",
+    "import",
+    "run",
+    "report",
+    "rules",
+    "demo",
+    "profiles",
+    "correct",
+]
 
 
 def landclean(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -90,3 +101,29 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     other.mkdir()
     (other / "keep.txt").write_text("mine")
     assert "not empty" in _one_line_error(landclean("demo", "--workdir", str(other)))
+
+
+def test_profiles_and_correct(tmp_path: Path) -> None:
+    from tests import samples
+
+    out = landclean("profiles")
+    assert out.returncode == 0 and "vbdlis_parcel" in out.stdout
+    ws = tmp_path / "ws.duckdb"
+    assert landclean("init", str(ws)).returncode == 0
+    src = samples.write_csv(tmp_path / "form.csv", "field_form", "tcvn3")
+    result = landclean("import", str(ws), str(src))
+    assert result.returncode == 0, result.stderr
+    assert "encoding tcvn3" in result.stdout
+    ok = landclean("correct", str(ws), "parcel", "T001", "sheet_no", "7", "--by", "Cán bộ A")
+    assert ok.returncode == 0, ok.stderr
+    assert "cannot be corrected" in _one_line_error(
+        landclean("correct", str(ws), "parcel", "T001", "geom", "x", "--by", "A")
+    )
+    assert "not a valid" in _one_line_error(
+        landclean("correct", str(ws), "parcel", "T001", "sheet_no", "abc", "--by", "A")
+    )
+    assert "does not exist" in _one_line_error(
+        landclean("correct", str(ws), "parcel", "NOPE", "sheet_no", "1", "--by", "A")
+    )
+    status = landclean("status", str(ws)).stdout
+    assert "corrections by people" in status

@@ -27,6 +27,9 @@ COUNTED = (
     ("auth_result", "authenticated users"),
     ("pipeline_run", "pipeline runs"),
     ("change_log", "change-log entries"),
+    ("import_change", "changes from newer exports"),
+    ("correction", "corrections by people"),
+    ("import_conflict", "conflicts to decide"),
 )
 
 
