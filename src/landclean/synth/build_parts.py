@@ -16,6 +16,7 @@ from landclean.synth.geometry import to_projected
 from landclean.synth.identity import apply_party_defects
 from landclean.synth.people import make_people, names_data
 from landclean.vn import admin_units as au
+from landclean.vn.text import to_old_tone_placement
 
 Label = Callable[..., None]
 HOLDER_KINDS = np.array(["individual", "couple", "household", "organization"])
@@ -165,13 +166,21 @@ def _parties(
         n,
         [
             "name_nfd",
-            "name_tone_placement",
             "name_tcvn3_mojibake",
             "name_vni_mojibake",
             "name_middle_missing",
             "name_middle_misspelled",
         ],
     )
+    # The other tone placement (Hoà for Hòa) exists only for some names: draw among those.
+    full = pa.array(cols["full_name"], pa.string())
+    unique = pc.unique(full)
+    variants = {n for n in unique.to_pylist() if to_old_tone_placement(n) != n}
+    has_variant = pc.is_in(full, value_set=pa.array(sorted(variants), pa.string()))
+    tone = (rng.random(n) < config.rate("name_tone_placement")) & has_variant.to_numpy(
+        zero_copy_only=False
+    )
+    name_d[tone & (name_d == None)] = "name_tone_placement"  # noqa: E711
     # Names written in TCVN3 by their district cannot also carry mojibake or NFD forms.
     mojibake = np.isin(name_d, ["name_tcvn3_mojibake", "name_vni_mojibake", "name_nfd"])
     name_d[mojibake & tcvn3_holder[person_holder[idx]]] = None

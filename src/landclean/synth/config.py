@@ -14,7 +14,7 @@ DEFAULT_DEFECT_RATES: dict[str, float] = {
     "id_birth_mismatch": 0.005,
     # names (party)
     "name_nfd": 0.010,
-    "name_tone_placement": 0.010,
+    "name_tone_placement": 0.050,  # share of the names that have the other placement
     "name_tcvn3_mojibake": 0.005,
     "name_vni_mojibake": 0.005,
     "name_middle_missing": 0.006,
