@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     # Steering-committee deadline of the campaign (Plan 60 of Đắk Lắk).
     committee_deadline: str = "2025-10-03"
     actor: str | None = None  # who runs the pipeline (defaults to the OS user)
+    # DuckDB's memory ceiling; above it DuckDB spills to disk (temp folder beside the
+    # workspace).  Keeps a 3.4 M-parcel import within a modest machine's memory.
+    memory_limit: str = "8GB"
     # Extra folders of column-mapping profiles (JSON); a profile there with a built-in's
     # name replaces it.
     profile_dirs: list[Path] = Field(

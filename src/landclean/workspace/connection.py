@@ -14,6 +14,7 @@ import duckdb
 
 from landclean.errors import WorkspaceError
 from landclean.workspace.admin import load_admin_units
+from landclean.settings import get_settings
 from landclean.workspace.spatial import load_spatial
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,9 @@ def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:
         raise WorkspaceError(f"{path} is not a DuckDB workspace: {exc}") from exc
     load_spatial(con)
+    con.execute("SET memory_limit = ?", [get_settings().memory_limit])
+    con.execute("SET temp_directory = ?", [str(path) + ".tmp"])
+    con.execute("SET preserve_insertion_order = true")
     return con
 
 
