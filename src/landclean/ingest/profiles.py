@@ -72,6 +72,12 @@ class Profile:
         return not self.missing_required(headers) and len(self.match(headers)) >= enough
 
 
+def _as_list(value: object) -> list[object]:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {value!r}")
+    return value
+
+
 def _parse(doc: dict[str, object], source: str) -> Profile:
     try:
         columns = doc["columns"]
@@ -96,7 +102,7 @@ def _parse(doc: dict[str, object], source: str) -> Profile:
             headers=tuple(c["header"] for c in columns),
             aliases=aliases,
             source=source,
-            required=tuple(str(f) for f in doc.get("required", [])),  # type: ignore[attr-defined]
+            required=tuple(str(f) for f in _as_list(doc.get("required", []))),
         )
     except (KeyError, TypeError, ValueError, AssertionError) as exc:
         raise ImportError_(

@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 
 from landclean.errors import WorkspaceError
-from landclean.workspace.admin import load_admin_units
 from landclean.settings import get_settings
+from landclean.workspace.admin import load_admin_units
 from landclean.workspace.spatial import load_spatial
 
 log = logging.getLogger(__name__)
