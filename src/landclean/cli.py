@@ -188,11 +188,12 @@ def run(
     stages: Annotated[
         str | None,
         typer.Option(
-            help="Comma-separated stages (validate,authenticate,classify); all by default."
+            help="Comma-separated stages (standardize,validate,authenticate,classify); "
+            "all by default."
         ),
     ] = None,
 ) -> None:
-    """Run the pipeline: validate, authenticate, classify."""
+    """Run the pipeline: standardize, validate, authenticate, classify."""
     from landclean.pipeline import run_pipeline
     from landclean.workspace import open_workspace
 
@@ -200,6 +201,10 @@ def run(
     with open_workspace(workspace) as ws, _spinner("running") as tick:
         rep = run_pipeline(ws, registry=registry, stages=chosen, progress=tick)
     console.print(f"Run {rep.run_id}: stages {', '.join(rep.stages)}")
+    if rep.standardized:
+        console.print(
+            "  standardize: " + ", ".join(f"{k} {v:,} changed" for k, v in rep.standardized.items())
+        )
     if rep.validation:
         found = sum(r.found for r in rep.validation.results)
         console.print(f"  validate: {len(rep.validation.results)} rules, {found:,} findings")

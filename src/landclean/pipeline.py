@@ -1,4 +1,4 @@
-"""Run the pipeline stages on a workspace: validate → authenticate → classify.
+"""Run the pipeline stages on a workspace: standardize → validate → authenticate → classify.
 
 Rules are evaluated first (each isolated, into temp tables); then every result is
 written in one transaction, so a failing stage leaves the workspace as it was.
@@ -20,15 +20,17 @@ from landclean.ingest.importer import import_sources
 from landclean.rules.classify import classify
 from landclean.rules.runner import ValidationReport, evaluate_rules, record_findings
 from landclean.settings import Settings, get_settings
+from landclean.standardize.stage import standardize
 from landclean.workspace import Workspace
 
-STAGES = ("validate", "authenticate", "classify")
+STAGES = ("standardize", "validate", "authenticate", "classify")
 
 
 @dataclass
 class RunReport:
     run_id: int
     stages: list[str]
+    standardized: dict[str, int] = field(default_factory=dict)
     validation: ValidationReport | None = None
     authentication: dict[str, int] = field(default_factory=dict)
     groups: dict[int, int] = field(default_factory=dict)
@@ -79,6 +81,11 @@ def run_pipeline(
     row = ws.con.execute("SELECT nextval('run_seq')").fetchone()
     run_id = int(row[0]) if row else 1
     report = RunReport(run_id, chosen)
+    if "standardize" in chosen:  # its own transaction: the rules must see its result
+        with ws.transaction() as con:
+            report.standardized = _timed(
+                report, "standardize", progress, lambda: standardize(con, run_id)
+            )
     if "validate" in chosen:
         report.validation = _timed(
             report, "validate", progress, lambda: evaluate_rules(ws.con, settings)

@@ -1,0 +1,1 @@
+"""Standardization: automatic, logged fixes of values (names, codes) in canonical tables."""
