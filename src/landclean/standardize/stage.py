@@ -49,13 +49,15 @@ def standardize_names(con: duckdb.DuckDBPyConnection) -> int:
           AND NOT EXISTS (SELECT 1 FROM correction c WHERE c.table_name = 'party'
                           AND c.column_name = 'full_name' AND c.record_id = p.party_id)""")
     con.unregister("name_map")
-    con.execute(
+    return _apply(
+        con,
         "UPDATE party SET full_name = c.after FROM name_changes c "
-        "WHERE party.party_id = c.record_id"
+        "WHERE party.party_id = c.record_id",
+        "party",
+        "full_name",
+        "STD_NAME",
+        "name_changes",
     )
-    _log(con, "party", "party_id", "full_name", "STD_NAME", "name_changes")
-    row = con.execute("SELECT count(*) FROM name_changes").fetchone()
-    return int(row[0]) if row else 0
 
 
 def standardize_land_use(con: duckdb.DuckDBPyConnection) -> int:
@@ -70,13 +72,16 @@ def standardize_land_use(con: duckdb.DuckDBPyConnection) -> int:
         SELECT u.parcel_id || '#' || u.seq AS record_id, u.code AS before, l.current AS after,
                u.parcel_id, u.seq
         FROM parcel_land_use u JOIN legacy_code l ON l.code = u.code""")
-    con.execute(
+    return _apply(
+        con,
         "UPDATE parcel_land_use SET code = c.after FROM land_use_changes c "
-        "WHERE parcel_land_use.parcel_id = c.parcel_id AND parcel_land_use.seq = c.seq"
+        "WHERE parcel_land_use.parcel_id = c.parcel_id "
+        "AND parcel_land_use.seq = c.seq",
+        "parcel_land_use",
+        "code",
+        "STD_LAND_USE",
+        "land_use_changes",
     )
-    _log(con, "parcel_land_use", "parcel_id", "code", "STD_LAND_USE", "land_use_changes")
-    row = con.execute("SELECT count(*) FROM land_use_changes").fetchone()
-    return int(row[0]) if row else 0
 
 
 def standardize(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, int]:
