@@ -15,16 +15,25 @@ from landclean.vn.land_use import legacy_to_current
 ACTOR = "landclean:standardize"
 
 
-def _log(
-    con: duckdb.DuckDBPyConnection, table: str, key: str, column: str, rule: str, source: str
-) -> None:
-    """Log the rows of ``source`` (record_id, before, after) as automatic changes."""
+def _apply(
+    con: duckdb.DuckDBPyConnection,
+    update_sql: str,
+    table: str,
+    column: str,
+    rule: str,
+    changes: str,
+) -> int:
+    """Apply the planned changes (temp table ``changes``: record_id, before, after …) and
+    log each one as an automatic change; returns how many."""
+    con.execute(update_sql)
     con.execute(
         "INSERT INTO change_log (changed_at, actor, stage, table_name, record_id, column_name, "
         "before, after, rule_id) SELECT now()::TIMESTAMP, ?, 'standardize', ?, record_id, ?, "
-        f"before, after, ? FROM {source}",
+        f"before, after, ? FROM {changes}",
         [ACTOR, table, column, rule],
     )
+    row = con.execute(f"SELECT count(*) FROM {changes}").fetchone()
+    return int(row[0]) if row else 0
 
 
 def standardize_names(con: duckdb.DuckDBPyConnection) -> int:
