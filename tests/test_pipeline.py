@@ -25,7 +25,14 @@ EXACT = {
     "CERT_NO_DIGITAL_DATA": "certificate_no_digital_data",
     "CERT_SERIAL_FORMAT": "certificate_malformed_serial",
     "PARTY_MISSING_ID": "id_missing",
+    "PARTY_ID_BIRTH_MISMATCH": "id_birth_mismatch",
 }
+
+
+@pytest.mark.parametrize("rule_id", ["PARTY_ID_UNKNOWN_PROVINCE", "CERT_BOOK_ENTRY_FORMAT"])
+def test_rules_without_injected_defects_stay_silent(ws: Workspace, rule_id: str) -> None:
+    """Precision: the generator injects nothing these rules look for."""
+    assert q(ws.con, "SELECT count(*) FROM finding WHERE rule_id = ?", [rule_id]) == [(0,)]
 
 
 @pytest.mark.parametrize(("rule_id", "defect"), sorted(EXACT.items()))
@@ -53,7 +60,7 @@ def test_rule_finds_exactly_the_injected_defect(
             f"'{province.truth('defects')}' WHERE defect = ?)",
             [defect],
         )
-    if defect == "id_missing":  # organisations have no ID by design; truth is per party
+    if defect in ("id_missing", "id_birth_mismatch"):  # truth is per party; orgs have no ID
         found &= ids(ws.con, f"SELECT party_id FROM '{province.truth('parties')}'")
     assert truth, f"no {defect} injected"
     assert found == truth
@@ -137,3 +144,42 @@ def test_pipeline_refuses_empty_workspace(fresh_ws: Workspace) -> None:
         run_pipeline(fresh_ws)
     with pytest.raises(PipelineError, match="unknown stage"):
         run_pipeline(fresh_ws, stages=["bogus"])
+
+
+def test_id_and_book_entry_rules_fire_on_hand_made_rows(
+    fresh_ws: Workspace, tmp_path: Path
+) -> None:
+    import copy
+
+    from landclean.ingest.importer import import_sources
+    from tests import samples
+
+    rows = copy.deepcopy(samples.PARCELS)
+    rows[0]["owner_id"] = "999165001234"  # no province 999
+    rows[1]["owner_id"] = "066170001235"  # says female (digit 1) born 1970; recorded as male
+    original = samples.PARCELS
+    samples.PARCELS = rows
+    try:
+        path = samples.write_csv(tmp_path / "f.csv", "field_form", "utf-8")
+    finally:
+        samples.PARCELS = original
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[0] += ",Số vào sổ cấp GCN,Giới tính"
+    text[1] += ",CH 00324,Nữ"
+    text[2] += ",SỐ 12/A,Nam"
+    text[3] += ",CN00.383,Nam"
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    import_sources(fresh_ws, [path])
+    run_pipeline(fresh_ws, stages=["validate"])
+    found = dict(
+        q(
+            fresh_ws.con,
+            "SELECT rule_id, list(record_id ORDER BY record_id) FROM finding "
+            "WHERE rule_id IN ('PARTY_ID_UNKNOWN_PROVINCE', "
+            "'PARTY_ID_BIRTH_MISMATCH', 'CERT_BOOK_ENTRY_FORMAT') "
+            "GROUP BY 1",
+        )
+    )
+    assert found["PARTY_ID_UNKNOWN_PROVINCE"] == ["C1"]
+    assert found["PARTY_ID_BIRTH_MISMATCH"] == ["C2"]
+    assert len(found["CERT_BOOK_ENTRY_FORMAT"]) == 1

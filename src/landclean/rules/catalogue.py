@@ -166,6 +166,51 @@ CATALOGUE: tuple[Rule, ...] = (
         "WHERE p.party_type IN ('individual', 'household') AND p.id_number IS NULL",
     ),
     Rule(
+        "PARTY_ID_BIRTH_MISMATCH",
+        "Số CCCD không khớp năm sinh hoặc giới tính",
+        "ID number contradicts birth year or sex",
+        "Chữ số thứ 4 (thế kỷ, giới tính) hoặc chữ số 5-6 (năm sinh) của số CCCD mâu thuẫn "
+        "với năm sinh, giới tính đã ghi: kiểm tra lại.",
+        "The 4th digit (century and sex) or digits 5-6 (birth year) of the citizen ID "
+        "contradict the recorded birth year or sex: check them.",
+        "party",
+        "error",
+        2,
+        "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number, 'birth_year': p.birth_year, "
+        "'sex': p.sex} FROM party p JOIN land_right r USING (party_id) "
+        "WHERE p.id_type = 'CCCD' AND p.birth_year IS NOT NULL AND p.sex IS NOT NULL "
+        "AND (CAST(substr(p.id_number, 4, 1) AS INTEGER) <> (p.birth_year // 100 - 19) * 2 "
+        "+ CASE p.sex WHEN 'F' THEN 1 ELSE 0 END "
+        "OR substr(p.id_number, 5, 2) <> lpad(CAST(p.birth_year % 100 AS VARCHAR), 2, '0'))",
+    ),
+    Rule(
+        "PARTY_ID_UNKNOWN_PROVINCE",
+        "Số CCCD có mã tỉnh không tồn tại",
+        "ID number with an unknown province code",
+        "Ba chữ số đầu của số CCCD phải là mã tỉnh nơi đăng ký khai sinh.",
+        "The first three digits of a citizen ID are the birth-registration province code.",
+        "party",
+        "error",
+        2,
+        "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number} FROM party p "
+        "JOIN land_right r USING (party_id) WHERE p.id_type = 'CCCD' "
+        "AND substr(p.id_number, 1, 3) NOT IN (SELECT code FROM cccd_province)",
+    ),
+    Rule(
+        "CERT_BOOK_ENTRY_FORMAT",
+        "Số vào sổ cấp GCN sai định dạng",
+        "Certificate book-entry number in the wrong format",
+        "Số vào sổ gồm tiền tố (CH, CS, CT, CN, VP …) và các chữ số.",
+        "A book-entry number is a prefix (CH, CS, CT, CN, VP …) followed by digits.",
+        "certificate",
+        "warning",
+        2,
+        "SELECT c.certificate_id, cp.parcel_id, {'book_entry_no': c.book_entry_no} "
+        "FROM certificate c JOIN certificate_parcel cp USING (certificate_id) "
+        "WHERE c.book_entry_no IS NOT NULL AND NOT regexp_full_match(upper(c.book_entry_no), "
+        "'(CH|CS|CT|CN|VP|H|T)[ .]*[0-9][0-9 .]*')",
+    ),
+    Rule(
         "PARCEL_NOT_SYNCED",
         "Thửa đất chưa đồng bộ VBDLIS",
         "Parcel not synchronized with VBDLIS",

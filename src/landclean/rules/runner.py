@@ -9,6 +9,7 @@ import duckdb
 
 from landclean.rules.catalogue import CATALOGUE, Rule
 from landclean.settings import Settings
+from landclean.vn.citizen_id import cccd_province_codes
 from landclean.vn.land_use import land_use_codes
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,10 @@ def _reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
     con.executemany(
         "INSERT INTO land_use_code VALUES (?, ?)",
         [[c.code, c.status] for c in land_use_codes().values()],
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE cccd_province (code VARCHAR)")
+    con.executemany(
+        "INSERT INTO cccd_province VALUES (?)", [[c] for c in sorted(cccd_province_codes())]
     )
     con.execute("CREATE OR REPLACE TEMP TABLE area_tolerance (scale INTEGER, tolerance DOUBLE)")
     con.executemany(
