@@ -26,6 +26,7 @@ EXACT = {
     "CERT_SERIAL_FORMAT": "certificate_malformed_serial",
     "PARTY_MISSING_ID": "id_missing",
     "PARTY_ID_BIRTH_MISMATCH": "id_birth_mismatch",
+    "PARCEL_OVERLAP": "parcel_overlap",
 }
 
 

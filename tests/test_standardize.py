@@ -107,5 +107,26 @@ def test_standardize_is_idempotent_and_logged(built_workspace: Path, tmp_path: P
         before = q(ws.con, "SELECT count(*) FROM change_log")[0][0]
         assert q(ws.con, "SELECT DISTINCT actor FROM change_log") == [("landclean:standardize",)]
         report = run_pipeline(ws)
-        assert report.standardized == {"names": 0, "land_use": 0}
+        assert report.standardized == {"names": 0, "land_use": 0, "geometry": 0}
         assert q(ws.con, "SELECT count(*) FROM change_log")[0][0] == before
+
+
+def test_invalid_geometries_are_repaired_and_still_reported(
+    ws: Workspace, province: Province
+) -> None:
+    assert q(
+        ws.con, "SELECT count(*) FROM parcel WHERE geom IS NOT NULL AND NOT ST_IsValid(geom)"
+    ) == [(0,)]
+    repaired = ids(ws.con, "SELECT record_id FROM change_log WHERE rule_id = 'STD_GEOMETRY'")
+    truth = ids(
+        ws.con,
+        f"SELECT record_id FROM '{province.truth('defects')}' "
+        "WHERE defect = 'parcel_self_intersection'",
+    )
+    assert repaired == truth
+    reported = ids(
+        ws.con,
+        "SELECT record_id FROM finding "
+        "WHERE rule_id = 'PARCEL_INVALID_GEOMETRY' AND state = 'open'",
+    )
+    assert reported == truth

@@ -57,8 +57,33 @@ CATALOGUE: tuple[Rule, ...] = (
         "parcel",
         "error",
         2,
-        "SELECT parcel_id, parcel_id, {'vertices': ST_NPoints(geom)} "
-        "FROM parcel WHERE geom IS NOT NULL AND NOT ST_IsValid(geom)",
+        "SELECT parcel_id, parcel_id, {'vertices': ST_NPoints(geom), "
+        "'repaired': COALESCE(geom_repaired, false)} FROM parcel "
+        "WHERE geom IS NOT NULL AND (NOT ST_IsValid(geom) OR geom_repaired)",
+    ),
+    Rule(
+        "PARCEL_OVERLAP",
+        "Thửa đất chồng lấn thửa bên cạnh",
+        "Parcel overlaps its neighbours",
+        "Ranh thửa chồng lên thửa bên cạnh: kiểm tra, chỉnh lý ranh thửa.",
+        "The parcel's boundary overlaps a neighbour's: check and correct the boundary.",
+        "parcel",
+        "error",
+        2,
+        # Neighbours of a clean map share edges: ST_Overlaps (interiors cross) is false for
+        # them.  Of two overlapping parcels, the one overlapping more neighbours is
+        # reported (a shifted parcel overlaps several; each neighbour overlaps only it).
+        "WITH valid AS (SELECT parcel_id, geom FROM parcel WHERE geom IS NOT NULL "
+        "AND ST_IsValid(geom)), "
+        "pairs AS (SELECT a.parcel_id AS a, b.parcel_id AS b, "
+        "ST_Area(ST_Intersection(a.geom, b.geom)) AS area "
+        "FROM valid a JOIN valid b ON ST_Overlaps(a.geom, b.geom)), "
+        "big AS (SELECT * FROM pairs WHERE area > 0.5), "
+        "degree AS (SELECT a AS parcel_id, count(*) AS n FROM big GROUP BY a) "
+        "SELECT p.a, p.a, {'overlaps': list(p.b ORDER BY p.b), "
+        "'area': round(sum(p.area), 2)} FROM big p "
+        "JOIN degree da ON da.parcel_id = p.a JOIN degree db ON db.parcel_id = p.b "
+        "GROUP BY p.a HAVING bool_or(da.n >= db.n)",
     ),
     Rule(
         "PARCEL_NO_OWNER",
@@ -112,7 +137,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "SELECT p.parcel_id, p.parcel_id, {'legal_area': p.legal_area, "
         "'geometry_area': round(ST_Area(p.geom), 1), 'tolerance': t.tolerance} "
         "FROM parcel p JOIN area_tolerance t ON t.scale = p.scale "
-        "WHERE p.geom IS NOT NULL AND ST_IsValid(p.geom) AND p.legal_area > 0 "
+        "WHERE p.geom IS NOT NULL AND ST_IsValid(p.geom) AND NOT COALESCE(p.geom_repaired, false) "
+        "AND p.legal_area > 0 "
         "AND abs(p.legal_area - ST_Area(p.geom)) > t.tolerance * p.legal_area",
     ),
     Rule(

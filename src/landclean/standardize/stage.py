@@ -93,6 +93,29 @@ def standardize_land_use(con: duckdb.DuckDBPyConnection) -> int:
     )
 
 
+def repair_geometries(con: duckdb.DuckDBPyConnection) -> int:
+    """Invalid polygons (self-intersections …) made valid with ST_MakeValid; the parcel
+    keeps a flag so that the rule PARCEL_INVALID_GEOMETRY still reports the repair."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE geometry_changes AS
+        SELECT parcel_id AS record_id, 'invalid, ' || ST_NPoints(geom) || ' vertices' AS before,
+               'ST_MakeValid' AS after
+        FROM parcel WHERE geom IS NOT NULL AND NOT ST_IsValid(geom)""")
+    return _apply(
+        con,
+        "UPDATE parcel SET geom = ST_MakeValid(geom), geom_repaired = true "
+        "WHERE parcel_id IN (SELECT record_id FROM geometry_changes)",
+        "parcel",
+        "geom",
+        "STD_GEOMETRY",
+        "geometry_changes",
+    )
+
+
 def standardize(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, int]:
     """Run every standardization (inside the caller's transaction); changes per kind."""
-    return {"names": standardize_names(con), "land_use": standardize_land_use(con)}
+    return {
+        "names": standardize_names(con),
+        "land_use": standardize_land_use(con),
+        "geometry": repair_geometries(con),
+    }

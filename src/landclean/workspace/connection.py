@@ -19,7 +19,7 @@ from landclean.workspace.spatial import load_spatial
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS = ("001_init", "002_import_layouts")
+MIGRATIONS = ("001_init", "002_import_layouts", "003_geometry_repair")
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
