@@ -73,12 +73,8 @@ CATALOGUE: tuple[Rule, ...] = (
         # Neighbours of a clean map share edges: ST_Overlaps (interiors cross) is false for
         # them.  Of two overlapping parcels, the one overlapping more neighbours is
         # reported (a shifted parcel overlaps several; each neighbour overlaps only it).
-        "WITH valid AS (SELECT parcel_id, geom FROM parcel WHERE geom IS NOT NULL "
-        "AND ST_IsValid(geom)), "
-        "pairs AS (SELECT a.parcel_id AS a, b.parcel_id AS b, "
-        "ST_Area(ST_Intersection(a.geom, b.geom)) AS area "
-        "FROM valid a JOIN valid b ON ST_Overlaps(a.geom, b.geom)), "
-        "big AS (SELECT * FROM pairs WHERE area > 0.5), "
+        # overlap_pair is a reference table the runner builds with a spatial join.
+        "WITH big AS (SELECT * FROM overlap_pair WHERE area > 0.5), "
         "degree AS (SELECT a AS parcel_id, count(*) AS n FROM big GROUP BY a) "
         "SELECT p.a, p.a, {'overlaps': list(p.b ORDER BY p.b), "
         "'area': round(sum(p.area), 2)} FROM big p "

@@ -41,6 +41,17 @@ def _reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
     con.executemany(
         "INSERT INTO cccd_province VALUES (?)", [[c] for c in sorted(cccd_province_codes())]
     )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE valid_geometry AS SELECT parcel_id, geom "
+        "FROM parcel WHERE geom IS NOT NULL AND ST_IsValid(geom)"
+    )
+    # Pairs of parcels whose interiors overlap (edge-sharing neighbours do not), with the
+    # overlap area: computed once here, where the planner uses its spatial join.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE overlap_pair AS SELECT a.parcel_id AS a, "
+        "b.parcel_id AS b, ST_Area(ST_Intersection(a.geom, b.geom)) AS area "
+        "FROM valid_geometry a JOIN valid_geometry b ON ST_Overlaps(a.geom, b.geom)"
+    )
     con.execute("CREATE OR REPLACE TEMP TABLE area_tolerance (scale INTEGER, tolerance DOUBLE)")
     con.executemany(
         "INSERT INTO area_tolerance VALUES (?, ?)",
