@@ -30,7 +30,19 @@ EXACT = {
 }
 
 
-@pytest.mark.parametrize("rule_id", ["PARTY_ID_UNKNOWN_PROVINCE", "CERT_BOOK_ENTRY_FORMAT"])
+@pytest.mark.parametrize(
+    "rule_id",
+    [
+        "PARTY_ID_UNKNOWN_PROVINCE",
+        "CERT_BOOK_ENTRY_FORMAT",
+        "PARCEL_MISSING_AREA",
+        "PARCEL_MISSING_LAND_USE",
+        "PARTY_MISSING_NAME",
+        "CERT_MISSING_SERIAL",
+        "CERT_DUPLICATE_SERIAL",
+        "ASSET_ON_NON_RESIDENTIAL",
+    ],
+)
 def test_rules_without_injected_defects_stay_silent(ws: Workspace, rule_id: str) -> None:
     """Precision: the generator injects nothing these rules look for."""
     assert q(ws.con, "SELECT count(*) FROM finding WHERE rule_id = ?", [rule_id]) == [(0,)]
@@ -184,3 +196,45 @@ def test_id_and_book_entry_rules_fire_on_hand_made_rows(
     assert found["PARTY_ID_UNKNOWN_PROVINCE"] == ["C1"]
     assert found["PARTY_ID_BIRTH_MISMATCH"] == ["C2"]
     assert len(found["CERT_BOOK_ENTRY_FORMAT"]) == 1
+
+
+def test_completeness_and_consistency_rules_fire(fresh_ws: Workspace, tmp_path: Path) -> None:
+    import copy
+
+    from landclean.ingest.importer import import_sources
+    from tests import samples
+
+    rows = copy.deepcopy(samples.PARCELS)
+    rows[0]["legal_area"] = ""  # no area
+    rows[0]["lu1_code"] = ""  # no land use
+    rows[1]["owner_name"] = ""  # owner without a name
+    rows[1]["cert_serial"] = rows[2]["cert_serial"]  # two certificates, one serial
+    rows[1]["cert_issue_date"] = "02/02/2012"
+    original = samples.PARCELS
+    samples.PARCELS = rows
+    try:
+        path = samples.write_csv(tmp_path / "f.csv", "field_form", "utf-8")
+    finally:
+        samples.PARCELS = original
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[0] += ",Loại tài sản gắn liền,Số vào sổ cấp GCN"
+    text[1] += ",,CH 001"
+    text[2] += ",,CH 002"
+    text[3] += ",Nhà ở riêng lẻ,CH 003"  # a house on a rice (LUC) parcel
+    text.append(
+        text[3]
+        .replace("T003", "T009")
+        .replace("CH 123456", "")
+        .replace(",C3,", ",C9,")
+        .replace("Nhà ở riêng lẻ", "")
+    )  # certificate without serial
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    import_sources(fresh_ws, [path])
+    run_pipeline(fresh_ws, stages=["standardize", "validate"])
+    found = dict(q(fresh_ws.con, "SELECT rule_id, count(*) FROM finding GROUP BY 1"))
+    assert found.get("PARCEL_MISSING_AREA") == 1
+    assert found.get("PARCEL_MISSING_LAND_USE") == 1
+    assert found.get("PARTY_MISSING_NAME") == 1
+    assert found.get("CERT_DUPLICATE_SERIAL") == 2
+    assert found.get("ASSET_ON_NON_RESIDENTIAL") == 1
+    assert found.get("CERT_MISSING_SERIAL") == 1

@@ -233,6 +233,83 @@ CATALOGUE: tuple[Rule, ...] = (
         "'(CH|CS|CT|CN|VP|H|T)[ .]*[0-9][0-9 .]*')",
     ),
     Rule(
+        "PARCEL_MISSING_AREA",
+        "Thửa đất thiếu diện tích hoặc diện tích không hợp lệ",
+        "Parcel without a valid legal area",
+        "Bổ sung diện tích pháp lý (lớn hơn 0) của thửa đất.",
+        "Record the parcel's legal area (greater than 0).",
+        "parcel",
+        "error",
+        2,
+        "SELECT parcel_id, parcel_id, {'legal_area': legal_area_raw} FROM parcel "
+        "WHERE legal_area IS NULL OR legal_area <= 0",
+    ),
+    Rule(
+        "PARCEL_MISSING_LAND_USE",
+        "Thửa đất thiếu loại đất",
+        "Parcel without a land-use code",
+        "Bổ sung loại đất (mục đích sử dụng) của thửa đất.",
+        "Record the parcel's land-use code.",
+        "parcel",
+        "error",
+        2,
+        "SELECT p.parcel_id, p.parcel_id, {'sheet_no': p.sheet_no} FROM parcel p "
+        "WHERE NOT EXISTS (SELECT 1 FROM parcel_land_use u WHERE u.parcel_id = p.parcel_id)",
+    ),
+    Rule(
+        "PARTY_MISSING_NAME",
+        "Người sử dụng đất thiếu họ tên",
+        "Land user without a name",
+        "Bổ sung họ tên người sử dụng đất.",
+        "Record the land user's name.",
+        "party",
+        "error",
+        2,
+        "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number} FROM party p "
+        "JOIN land_right r USING (party_id) WHERE p.full_name IS NULL",
+    ),
+    Rule(
+        "CERT_MISSING_SERIAL",
+        "GCN thiếu số phát hành",
+        "Certificate without a serial",
+        "Bổ sung số phát hành (số seri) của GCN.",
+        "Record the certificate's serial.",
+        "certificate",
+        "error",
+        2,
+        "SELECT c.certificate_id, cp.parcel_id, {'book_entry_no': c.book_entry_no} "
+        "FROM certificate c JOIN certificate_parcel cp USING (certificate_id) "
+        "WHERE c.serial IS NULL",
+    ),
+    Rule(
+        "CERT_DUPLICATE_SERIAL",
+        "Trùng số phát hành GCN",
+        "Duplicate certificate serial",
+        "Hai GCN khác nhau cùng một số phát hành: kiểm tra lại.",
+        "Two different certificates carry the same serial: check them.",
+        "certificate",
+        "error",
+        2,
+        "SELECT c.certificate_id, cp.parcel_id, {'serial': c.serial} FROM certificate c "
+        "JOIN certificate_parcel cp USING (certificate_id) WHERE c.serial IS NOT NULL "
+        "QUALIFY count(DISTINCT c.certificate_id) OVER (PARTITION BY c.serial) > 1",
+    ),
+    Rule(
+        "ASSET_ON_NON_RESIDENTIAL",
+        "Nhà ở trên thửa đất không phải đất ở",
+        "House on a non-residential parcel",
+        "Thửa có nhà ở nhưng không có loại đất ở (ONT, ODT): kiểm tra loại đất hoặc tài sản.",
+        "The parcel has a house but no residential land use (ONT, ODT): check either.",
+        "parcel",
+        "warning",
+        2,
+        "SELECT a.parcel_id, a.parcel_id, {'asset_type': a.asset_type} FROM asset a "
+        "WHERE NOT EXISTS (SELECT 1 FROM parcel_land_use u WHERE u.parcel_id = a.parcel_id "
+        "AND u.code IN ('ONT', 'ODT')) "
+        "AND NOT EXISTS (SELECT 1 FROM parcel_land_use u WHERE u.parcel_id = a.parcel_id "
+        "AND u.code NOT IN (SELECT code FROM land_use_code))",
+    ),
+    Rule(
         "PARCEL_NOT_SYNCED",
         "Thửa đất chưa đồng bộ VBDLIS",
         "Parcel not synchronized with VBDLIS",
