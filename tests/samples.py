@@ -105,23 +105,34 @@ EXPECTED = {
 }
 
 
-def _rows(profile_name: str) -> tuple[list[str], list[list[str]]]:
+Parcels = list[dict[str, str]]
+
+
+def _rows(profile_name: str, parcels: Parcels | None = None) -> tuple[list[str], list[list[str]]]:
+    parcels = PARCELS if parcels is None else parcels
     profile = load_profile(profile_name)
-    fields = [f for f in profile.fields if f in PARCELS[0] or f == "commune_code"]
+    fields = [f for f in profile.fields if f in parcels[0] or f == "commune_code"]
     headers = [profile.header_of(f) for f in fields]
-    rows = [[OLD_COMMUNE if f == "commune_code" else p.get(f, "") for f in fields] for p in PARCELS]
+    rows = [[OLD_COMMUNE if f == "commune_code" else p.get(f, "") for f in fields] for p in parcels]
     return headers, rows
 
 
-def csv_text(profile_name: str, delimiter: str = ",") -> str:
-    headers, rows = _rows(profile_name)
+def csv_text(profile_name: str, delimiter: str = ",", parcels: Parcels | None = None) -> str:
+    headers, rows = _rows(profile_name, parcels)
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter, lineterminator="\n").writerows([headers, *rows])
     return out.getvalue()
 
 
-def write_csv(path: Path, profile_name: str, encoding: str, delimiter: str = ",") -> Path:
-    text = csv_text(profile_name, delimiter)
+def write_csv(
+    path: Path,
+    profile_name: str,
+    encoding: str,
+    delimiter: str = ",",
+    parcels: Parcels | None = None,
+) -> Path:
+    """``parcels`` (default: PARCELS) written in one layout, encoding and delimiter."""
+    text = csv_text(profile_name, delimiter, parcels)
     data = {
         "utf-8": lambda: text.encode("utf-8"),
         "utf-8-sig": lambda: text.encode("utf-8-sig"),
@@ -132,6 +143,16 @@ def write_csv(path: Path, profile_name: str, encoding: str, delimiter: str = ","
     }[encoding]()
     path.write_bytes(data)
     return path
+
+
+def append_columns(path: Path, headers: list[str], cells: list[list[str]]) -> None:
+    """Add columns to a UTF-8 CSV written above (one list of cells per data row; a list
+    longer than the file adds rows copied from the last one)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[0] += "," + ",".join(headers)
+    for i, row in enumerate(cells, start=1):
+        lines[i] += "," + ",".join(row)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def write_parquet(path: Path, profile_name: str) -> Path:

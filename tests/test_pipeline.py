@@ -170,18 +170,12 @@ def test_id_and_book_entry_rules_fire_on_hand_made_rows(
     rows = copy.deepcopy(samples.PARCELS)
     rows[0]["owner_id"] = "999165001234"  # no province 999
     rows[1]["owner_id"] = "066170001235"  # says female (digit 1) born 1970; recorded as male
-    original = samples.PARCELS
-    samples.PARCELS = rows
-    try:
-        path = samples.write_csv(tmp_path / "f.csv", "field_form", "utf-8")
-    finally:
-        samples.PARCELS = original
-    text = path.read_text(encoding="utf-8").splitlines()
-    text[0] += ",Số vào sổ cấp GCN,Giới tính"
-    text[1] += ",CH 00324,Nữ"
-    text[2] += ",SỐ 12/A,Nam"
-    text[3] += ",CN00.383,Nam"
-    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    path = samples.write_csv(tmp_path / "f.csv", "field_form", "utf-8", parcels=rows)
+    samples.append_columns(
+        path,
+        ["Số vào sổ cấp GCN", "Giới tính"],
+        [["CH 00324", "Nữ"], ["SỐ 12/A", "Nam"], ["CN00.383", "Nam"]],
+    )
     import_sources(fresh_ws, [path])
     run_pipeline(fresh_ws, stages=["validate"])
     found = dict(
@@ -210,12 +204,7 @@ def test_completeness_and_consistency_rules_fire(fresh_ws: Workspace, tmp_path: 
     rows[1]["owner_name"] = ""  # owner without a name
     rows[1]["cert_serial"] = rows[2]["cert_serial"]  # two certificates, one serial
     rows[1]["cert_issue_date"] = "02/02/2012"
-    original = samples.PARCELS
-    samples.PARCELS = rows
-    try:
-        path = samples.write_csv(tmp_path / "f.csv", "field_form", "utf-8")
-    finally:
-        samples.PARCELS = original
+    path = samples.write_csv(tmp_path / "f.csv", "field_form", "utf-8", parcels=rows)
     text = path.read_text(encoding="utf-8").splitlines()
     text[0] += ",Loại tài sản gắn liền,Số vào sổ cấp GCN"
     text[1] += ",,CH 001"

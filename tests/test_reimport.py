@@ -14,12 +14,7 @@ from tests.conftest import q
 
 
 def _write(path: Path, parcels: list[dict[str, str]]) -> Path:
-    original = samples.PARCELS
-    samples.PARCELS = parcels
-    try:
-        return samples.write_csv(path, "field_form", "utf-8")
-    finally:
-        samples.PARCELS = original
+    return samples.write_csv(path, "field_form", "utf-8", parcels=parcels)
 
 
 def test_newer_export_gives_a_change_set_and_keeps_corrections(
