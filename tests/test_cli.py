@@ -114,6 +114,10 @@ def test_profiles_and_correct(tmp_path: Path) -> None:
     result = landclean("import", str(ws), str(src))
     assert result.returncode == 0, result.stderr
     assert "encoding tcvn3" in result.stdout
+    assert (
+        "1 imported batch(es) not yet in the canonical tables"
+        in landclean("status", str(ws)).stdout
+    )
     ok = landclean("correct", str(ws), "parcel", "T001", "sheet_no", "7", "--by", "Cán bộ A")
     assert ok.returncode == 0, ok.stderr
     assert "cannot be corrected" in _one_line_error(
@@ -127,3 +131,4 @@ def test_profiles_and_correct(tmp_path: Path) -> None:
     )
     status = landclean("status", str(ws)).stdout
     assert "corrections by people" in status
+    assert "not yet in the canonical tables" not in status  # 'correct' took the batch in

@@ -210,6 +210,10 @@ def test_identity_defect_labels_are_true(con: duckdb.DuckDBPyConnection) -> None
     wrong, swapped = _labelled(con, "id_wrong_digit"), _labelled(con, "id_swapped_digits")
     old, missing = _labelled(con, "id_old_cmnd"), _labelled(con, "id_missing")
     mismatch = _labelled(con, "id_birth_mismatch")
+    length, province = _labelled(con, "id_wrong_length"), _labelled(con, "id_unknown_province")
+    shared = _labelled(con, "id_shared")
+    everyone = {r[2] for r in rows}
+    assert shared and length and province
     for party, rec, cccd, cmnd in rows:
         diff = [i for i in range(min(len(rec), 12)) if rec[i] != cccd[i]] if rec else []
         if party in wrong:
@@ -223,6 +227,12 @@ def test_identity_defect_labels_are_true(con: duckdb.DuckDBPyConnection) -> None
             assert rec == ""
         elif party in mismatch:
             assert diff and set(diff) <= {3, 4, 5}
+        elif party in length:
+            assert len(rec) in (10, 13)
+        elif party in province:
+            assert rec[3:] == cccd[3:] and rec[:3] != cccd[:3]
+        elif party in shared:  # this person's ID copied by another, or another's copied in
+            assert rec == cccd or (rec in everyone and rec != cccd)
         else:
             assert rec == cccd, f"party {party} has an unlabelled ID change"
 
@@ -242,8 +252,14 @@ def test_name_and_birth_defect_labels_are_true(con: duckdb.DuckDBPyConnection) -
             assert rec != true and unicodedata.normalize("NFC", rec) == true
         elif not lab & {d for d in DEFAULT_DEFECT_RATES if d.startswith("name_")}:
             assert rec == true, f"party {party} has an unlabelled name change"
+        if "name_missing" in lab:
+            assert rec == ""
         if "birth_year_only" in lab:
             assert birth == true_birth[-4:]
+        elif "birth_missing" in lab:
+            assert birth == ""
+        elif "birth_impossible" in lab:
+            assert birth == f"{true_birth[:6]}{int(true_birth[6:]) + 100}"
         elif "birth_day_month_swapped" in lab:
             assert birth == f"{true_birth[3:5]}/{true_birth[:2]}/{true_birth[6:]}"
         else:

@@ -78,3 +78,51 @@ def test_corrections_survive_a_pipeline_run(fresh_ws: Workspace, tmp_path: Path)
     run_pipeline(fresh_ws, stages=["validate", "classify"])
     import_sources(fresh_ws, [samples.write_map(tmp_path / "map.gpkg", "GPKG")])
     assert q(fresh_ws.con, "SELECT legal_area FROM parcel WHERE parcel_id = 'T002'") == [(251.0,)]
+
+
+CANONICAL_DUMP = (
+    "SELECT parcel_id, sheet_no, parcel_no, legal_area, geom IS NOT NULL FROM parcel ORDER BY 1"
+)
+
+
+def test_deferred_build_equals_building_at_each_import(tmp_path: Path) -> None:
+    """Imports without --build leave the canonical tables to the next run, which takes in
+    every batch imported meanwhile: the result is the same as building at each import."""
+    from landclean.ingest.canonical import bring_up_to_date, pending_batches
+    from landclean.workspace import create_workspace
+
+    form = _write(tmp_path / "v1.csv", samples.PARCELS)
+    layer = samples.write_map(tmp_path / "map.gpkg", "GPKG")
+    eager = create_workspace(tmp_path / "eager.duckdb")
+    lazy = create_workspace(tmp_path / "lazy.duckdb")
+    try:
+        for path in (form, layer):
+            assert import_sources(eager, [path]).built
+            assert not import_sources(lazy, [path], build=False).built
+        assert q(lazy.con, "SELECT count(*) FROM parcel") == [(0,)]
+        batches, targets = pending_batches(lazy.con)
+        assert len(batches) == 2 and targets == {"parcel_record", "map_feature"}
+        with lazy.transaction() as tx:
+            done = bring_up_to_date(tx)
+        assert done is not None and done.batches == batches
+        assert q(lazy.con, CANONICAL_DUMP) == q(eager.con, CANONICAL_DUMP)
+        assert len(q(lazy.con, CANONICAL_DUMP)) == len(samples.PARCELS)
+        assert pending_batches(lazy.con) == ([], set())
+        with lazy.transaction() as tx:
+            assert bring_up_to_date(tx) is None  # nothing new: nothing rebuilt
+    finally:
+        eager.close()
+        lazy.close()
+
+
+def test_deferred_build_still_lists_conflicts(fresh_ws: Workspace, tmp_path: Path) -> None:
+    import_sources(fresh_ws, [_write(tmp_path / "v1.csv", samples.PARCELS)])
+    with fresh_ws.transaction() as tx:
+        record_correction(tx, "parcel", "T001", "sheet_no", "99", "officer")
+    v2 = copy.deepcopy(samples.PARCELS)
+    v2[0]["map_sheet"] = "14"
+    import_sources(fresh_ws, [_write(tmp_path / "v2.csv", v2)], build=False)
+    rep = run_pipeline(fresh_ws, stages=["validate", "classify"])
+    assert rep.canonical is not None and rep.canonical.conflicts == 1
+    assert q(fresh_ws.con, "SELECT sheet_no FROM parcel WHERE parcel_id = 'T001'") == [(99,)]
+    assert q(fresh_ws.con, "SELECT imported FROM import_conflict") == [("14",)]

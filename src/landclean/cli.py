@@ -112,6 +112,11 @@ def status(workspace: WsArg) -> None:
         table.add_row(name, label, f"{n:,}")
     console.print(table)
     console.print(f"Last pipeline run: {st.last_run or 'none yet'}")
+    if st.pending_batches:
+        console.print(
+            f"{st.pending_batches} imported batch(es) not yet in the canonical tables: "
+            "the next 'landclean run' takes them in."
+        )
 
 
 @app.command("generate")
@@ -148,6 +153,14 @@ def import_cmd(
     ] = None,
     profiles_dir: ProfilesDir = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report, write nothing.")] = False,
+    build: Annotated[
+        bool,
+        typer.Option(
+            "--build",
+            help="Rebuild the canonical tables now (by default the next run, correct or "
+            "report does it once for all imports made meanwhile).",
+        ),
+    ] = False,
 ) -> None:
     """Import map layers, spreadsheets, CSV and Parquet exports (files or folders)."""
     from landclean.ingest.importer import import_sources
@@ -156,7 +169,13 @@ def import_cmd(
     dirs = [profiles_dir] if profiles_dir else None
     with open_workspace(workspace) as ws, _spinner("importing") as tick:
         report = import_sources(
-            ws, sources, profile=profile, dry_run=dry_run, progress=tick, profile_dirs=dirs
+            ws,
+            sources,
+            profile=profile,
+            dry_run=dry_run,
+            progress=tick,
+            profile_dirs=dirs,
+            build=build,
         )
     for f in report.files:
         note = "already imported, skipped" if f.skipped else f"{f.rows:,} rows"
@@ -178,6 +197,8 @@ def import_cmd(
     console.print(f"{verb} {report.rows:,} rows from {len(report.files)} file(s)/sheet(s).")
     if report.canonical:
         console.print("Canonical: " + ", ".join(f"{k} {v:,}" for k, v in report.canonical.items()))
+    elif report.rows and not dry_run:
+        console.print("Canonical tables: rebuilt by the next 'landclean run' (or use --build).")
 
 
 @app.command()
@@ -201,6 +222,16 @@ def run(
     with open_workspace(workspace) as ws, _spinner("running") as tick:
         rep = run_pipeline(ws, registry=registry, stages=chosen, progress=tick)
     console.print(f"Run {rep.run_id}: stages {', '.join(rep.stages)}")
+    if rep.canonical:
+        console.print(
+            f"  canonical tables rebuilt from {len(rep.canonical.batches)} new batch(es) "
+            f"in {rep.canonical.seconds:.1f} s"
+        )
+        if rep.canonical.conflicts:
+            console.print(
+                f"  [yellow]{rep.canonical.conflicts:,} conflicts with people's corrections "
+                "(corrections kept; see table import_conflict)[/]"
+            )
     if rep.standardized:
         console.print(
             "  standardize: " + ", ".join(f"{k} {v:,} changed" for k, v in rep.standardized.items())
@@ -278,9 +309,11 @@ def correct(
 ) -> None:
     """Record a correction by a person; it survives re-imports and re-runs."""
     from landclean.corrections import record_correction
+    from landclean.ingest.canonical import bring_up_to_date
     from landclean.workspace import open_workspace
 
     with open_workspace(workspace) as ws, ws.transaction() as con:
+        bring_up_to_date(con)
         record_correction(con, table, record, column, value or None, by, note)
     console.print(f"Corrected {table} {record}: {column} = {value!r} (by {by})")
 

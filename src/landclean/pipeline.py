@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from landclean.authenticate.exact import authenticate_exact
 from landclean.errors import PipelineError
+from landclean.ingest.canonical import CanonicalBuild, bring_up_to_date
 from landclean.ingest.importer import import_sources
 from landclean.rules.classify import classify
 from landclean.rules.runner import ValidationReport, evaluate_rules, record_findings
@@ -35,6 +36,7 @@ class RunReport:
     authentication: dict[str, int] = field(default_factory=dict)
     groups: dict[int, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    canonical: CanonicalBuild | None = None
 
 
 def _count(ws: Workspace, table: str) -> int:
@@ -72,15 +74,18 @@ def run_pipeline(
             f"unknown stage(s) {', '.join(unknown)}; expected some of: {', '.join(STAGES)}"
         )
     if registry is not None:
-        import_sources(ws, [registry], profile="registry")
+        import_sources(ws, [registry], profile="registry", build=False)
+    report = RunReport(0, chosen)
+    with ws.transaction() as con:  # imports since the last build: canonical tables first
+        report.canonical = _timed(report, "canonical", progress, lambda: bring_up_to_date(con))
     if _count(ws, "parcel") == 0:
         raise PipelineError("the workspace holds no parcels; run 'landclean import' first")
     if "authenticate" in chosen and _count(ws, "registry_person") == 0:
         raise PipelineError("no population registry in the workspace; pass --registry FILE")
     actor = settings.actor or getpass.getuser()
     row = ws.con.execute("SELECT nextval('run_seq')").fetchone()
-    run_id = int(row[0]) if row else 1
-    report = RunReport(run_id, chosen)
+    report.run_id = int(row[0]) if row else 1
+    run_id = report.run_id
     if "standardize" in chosen:  # its own transaction: the rules must see its result
         with ws.transaction() as con:
             report.standardized = _timed(

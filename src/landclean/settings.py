@@ -19,6 +19,13 @@ class Settings(BaseSettings):
     area_tolerance: dict[int, float] = Field(
         default_factory=lambda: {500: 0.05, 1000: 0.05, 2000: 0.07, 5000: 0.10, 10000: 0.10}
     )
+    # A parcel whose compactness (4πA/P²: 1 for a circle, 0.79 for a square, 0.19 for a
+    # 1:20 strip) is below this, or whose area is under 1 m², is a sliver.
+    sliver_compactness: float = 0.12
+    # Metres added around an old commune's bounding box (administrative data) before a
+    # parcel counts as outside it.  The synthetic map strays up to ~5.4 km; with real
+    # boundaries a province may lower it.
+    commune_extent_margin: float = 10_000.0
     # Steering-committee deadline of the campaign (Plan 60 of Đắk Lắk).
     committee_deadline: str = "2025-10-03"
     actor: str | None = None  # who runs the pipeline (defaults to the OS user)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from landclean.ingest.canonical import pending_batches
 from landclean.workspace import Workspace
 from landclean.workspace.connection import SCHEMA_VERSION, schema_version
 
@@ -39,6 +40,7 @@ class Status:
     schema_version: int
     counts: dict[str, tuple[str, int]]
     last_run: str | None
+    pending_batches: int = 0
 
 
 def workspace_status(ws: Workspace) -> Status:
@@ -51,4 +53,7 @@ def workspace_status(ws: Workspace) -> Status:
         "ORDER BY run_id DESC LIMIT 1"
     ).fetchone()
     last_run = f"run {last[0]} on {last[1]} by {last[2]} ({last[3]})" if last else None
-    return Status(str(ws.path), schema_version(ws.con) or SCHEMA_VERSION, counts, last_run)
+    pending, _ = pending_batches(ws.con)
+    return Status(
+        str(ws.path), schema_version(ws.con) or SCHEMA_VERSION, counts, last_run, len(pending)
+    )

@@ -7,9 +7,13 @@ is the standardize stage's job.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
 import duckdb
 
 from landclean.corrections import apply_corrections, find_conflicts
+from landclean.ingest.profiles import TARGET_TABLES
 from landclean.vn.citizen_id import cccd_province_codes
 
 CANONICAL_TABLES = (
@@ -87,8 +91,8 @@ CREATE OR REPLACE TEMP MACRO lc_id_problem(x) AS CASE
     WHEN length(lc_id_digits(x)) IN (8, 11) THEN 'leading zero restored' END;
 CREATE OR REPLACE TEMP MACRO lc_scale(x) AS lc_int(regexp_extract(x, '([0-9]+)\\s*$', 1));
 CREATE OR REPLACE TEMP MACRO lc_serial(x) AS
-    upper(regexp_replace(regexp_replace(trim(x), '\\s+', ' ', 'g'),
-                         '^([A-Za-z]{2})\\s*([0-9]+)$', '\\1 \\2'));
+    NULLIF(upper(regexp_replace(regexp_replace(trim(x), '\\s+', ' ', 'g'),
+                                '^([A-Za-z]{2})\\s*([0-9]+)$', '\\1 \\2')), '');
 """
 
 # The newest version of each record, unless a later full export no longer had it.
@@ -340,3 +344,52 @@ def build_canonical(
         row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
         counts[table] = int(row[0]) if row else 0
     return counts, conflicts
+
+
+@dataclass
+class CanonicalBuild:
+    """One rebuild of the canonical tables from the batches imported since the last."""
+
+    batches: list[int]
+    targets: set[str]
+    counts: dict[str, int]
+    conflicts: int
+    seconds: float
+
+
+def pending_batches(con: duckdb.DuckDBPyConnection) -> tuple[list[int], set[str]]:
+    """Batches imported since the canonical tables were last built, and their layouts."""
+    row = con.execute("SELECT COALESCE(max(through_batch), 0) FROM canonical_build").fetchone()
+    since = int(row[0]) if row else 0
+    batches = [
+        int(r[0])
+        for r in con.execute(
+            "SELECT batch_id FROM import_batch WHERE batch_id > ? ORDER BY 1", [since]
+        ).fetchall()
+    ]
+    targets = set()
+    if batches:
+        for target, table in TARGET_TABLES.items():
+            hit = con.execute(
+                f"SELECT 1 FROM {table} WHERE batch_id > ? LIMIT 1", [since]
+            ).fetchone()
+            if hit:
+                targets.add(target)
+    return batches, targets
+
+
+def bring_up_to_date(con: duckdb.DuckDBPyConnection) -> CanonicalBuild | None:
+    """Rebuild the canonical tables if batches were imported since the last build;
+    runs inside the caller's transaction.  None when they were already up to date."""
+    batches, targets = pending_batches(con)
+    if not batches:
+        return None
+    start = time.perf_counter()
+    counts, conflicts = build_canonical(con, batches, targets)
+    seconds = time.perf_counter() - start
+    con.execute(
+        "INSERT INTO canonical_build SELECT COALESCE(max(build_id), 0) + 1, now()::TIMESTAMP, "
+        "?, ?, ?, ? FROM canonical_build",
+        [max(batches), len(batches), seconds, conflicts],
+    )
+    return CanonicalBuild(batches, targets, counts, conflicts, seconds)

@@ -13,13 +13,14 @@ import getpass
 import hashlib
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from landclean.errors import ImportError_, first_line
-from landclean.ingest.canonical import build_canonical
+from landclean.ingest.canonical import bring_up_to_date
 from landclean.ingest.changes import record_changes, record_removals
 from landclean.ingest.profiles import Profile, all_profiles, load_profile
 from landclean.ingest.sources import (
@@ -57,6 +58,7 @@ class ImportReport:
     conflicts: int = 0
     removed: int = 0
     dry_run: bool = False
+    built: bool = False  # the canonical tables were rebuilt by this import
 
     @property
     def rows(self) -> int:
@@ -212,12 +214,15 @@ def import_sources(
     actor: str | None = None,
     progress: Callable[[str], None] | None = None,
     profile_dirs: list[Path] | None = None,
+    build: bool = True,
 ) -> ImportReport:
-    """Import files and folders; rebuild canonical tables; all or nothing.
+    """Import files and folders: raw rows with lineage and the change set; all or nothing.
 
     Every file is read first (into temporary tables, outside any transaction, so that
     DuckDB's readers may retry); only when all could be read is anything written, in
-    one transaction.
+    one transaction.  With ``build`` the canonical tables are rebuilt in the same
+    transaction; without, the next command that needs them rebuilds them once for all
+    the batches imported meanwhile (``canonical.bring_up_to_date``).
     """
     files = discover(sources)
     profiles = all_profiles(profile_dirs)
@@ -226,12 +231,14 @@ def import_sources(
     actor = actor or getpass.getuser()
     con = ws.con
     staged: list[tuple[Path, str, list[Source]]] = []
+    pool = ThreadPoolExecutor(max_workers=1)  # hashing runs beside DuckDB's reading
+    hashes = {path: pool.submit(_sha256, path) for path in files}
     try:
         with temp_workdir() as tmp:
             for path in files:
                 if progress:
                     progress(f"reading {path.name}")
-                digest = _sha256(path)
+                digest = hashes[path].result()
                 seen = con.execute(
                     "SELECT layout FROM import_batch WHERE sha256 = ? LIMIT 1", [digest]
                 ).fetchone()
@@ -265,11 +272,11 @@ def import_sources(
                 for batch, counts in record_changes(con, target, batches).items():
                     by_batch[batch].changes = counts
                 report.removed += record_removals(con, target, batches)
-            if not dry_run:
-                new_batches = [f.batch_id for f in report.files if f.batch_id is not None]
-                report.canonical, report.conflicts = build_canonical(
-                    con, new_batches, {prof.target for _, _, _, prof in plan}
-                )
+            if build and not dry_run:
+                done = bring_up_to_date(con)
+                if done:
+                    report.canonical, report.conflicts = done.counts, done.conflicts
+                    report.built = True
         except duckdb.Error as exc:
             con.execute("ROLLBACK")
             raise ImportError_(f"import failed, nothing was written: {first_line(exc)}") from exc
@@ -278,6 +285,7 @@ def import_sources(
             raise
         con.execute("ROLLBACK" if dry_run else "COMMIT")
     finally:
+        pool.shutdown(cancel_futures=True)
         for _, _, staged_sources in staged:
             for staged_source in staged_sources:
                 con.execute(f"DROP TABLE IF EXISTS {staged_source.table}")

@@ -134,7 +134,9 @@ CATALOGUE: tuple[Rule, ...] = (
         "'geometry_area': round(ST_Area(p.geom), 1), 'tolerance': t.tolerance} "
         "FROM parcel p JOIN area_tolerance t ON t.scale = p.scale "
         "WHERE p.geom IS NOT NULL AND ST_IsValid(p.geom) AND NOT COALESCE(p.geom_repaired, false) "
-        "AND p.legal_area > 0 "
+        "AND p.legal_area > 0 AND p.legal_area <= 20 * ST_Area(p.geom) "
+        "AND p.legal_area * 20 >= ST_Area(p.geom) "
+        "AND p.parcel_id NOT IN (SELECT parcel_id FROM parcel_shape WHERE sliver) "
         "AND abs(p.legal_area - ST_Area(p.geom)) > t.tolerance * p.legal_area",
     ),
     Rule(
@@ -201,6 +203,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number, 'birth_year': p.birth_year, "
         "'sex': p.sex} FROM party p JOIN land_right r USING (party_id) "
         "WHERE p.id_type = 'CCCD' AND p.birth_year IS NOT NULL AND p.sex IS NOT NULL "
+        "AND p.birth_year BETWEEN 1900 AND year(current_date) "
         "AND (CAST(substr(p.id_number, 4, 1) AS INTEGER) <> (p.birth_year // 100 - 19) * 2 "
         "+ CASE p.sex WHEN 'F' THEN 1 ELSE 0 END "
         "OR substr(p.id_number, 5, 2) <> lpad(CAST(p.birth_year % 100 AS VARCHAR), 2, '0'))",
@@ -234,15 +237,15 @@ CATALOGUE: tuple[Rule, ...] = (
     ),
     Rule(
         "PARCEL_MISSING_AREA",
-        "Thửa đất thiếu diện tích hoặc diện tích không hợp lệ",
-        "Parcel without a valid legal area",
-        "Bổ sung diện tích pháp lý (lớn hơn 0) của thửa đất.",
-        "Record the parcel's legal area (greater than 0).",
+        "Thửa đất thiếu diện tích pháp lý",
+        "Parcel without a legal area",
+        "Bổ sung diện tích pháp lý của thửa đất.",
+        "Record the parcel's legal area.",
         "parcel",
         "error",
         2,
         "SELECT parcel_id, parcel_id, {'legal_area': legal_area_raw} FROM parcel "
-        "WHERE legal_area IS NULL OR legal_area <= 0",
+        "WHERE legal_area IS NULL",
     ),
     Rule(
         "PARCEL_MISSING_LAND_USE",
@@ -304,7 +307,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "warning",
         2,
         "SELECT a.parcel_id, a.parcel_id, {'asset_type': a.asset_type} FROM asset a "
-        "WHERE NOT EXISTS (SELECT 1 FROM parcel_land_use u WHERE u.parcel_id = a.parcel_id "
+        "WHERE EXISTS (SELECT 1 FROM parcel_land_use u WHERE u.parcel_id = a.parcel_id) "
+        "AND NOT EXISTS (SELECT 1 FROM parcel_land_use u WHERE u.parcel_id = a.parcel_id "
         "AND u.code IN ('ONT', 'ODT')) "
         "AND NOT EXISTS (SELECT 1 FROM parcel_land_use u WHERE u.parcel_id = a.parcel_id "
         "AND u.code NOT IN (SELECT code FROM land_use_code))",
@@ -320,6 +324,123 @@ CATALOGUE: tuple[Rule, ...] = (
         1,
         "SELECT parcel_id, parcel_id, {'unit_code': unit_code} FROM parcel "
         "WHERE vbdlis_synced = false",
+    ),
+    Rule(
+        "PARTY_ID_WRONG_LENGTH",
+        "Số giấy tờ tùy thân sai độ dài",
+        "ID number of the wrong length",
+        "Số CCCD có 12 chữ số, số CMND cũ có 9 chữ số: kiểm tra lại số đã ghi.",
+        "A citizen ID has 12 digits, an old ID card 9: check the number recorded.",
+        "party",
+        "error",
+        2,
+        "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number, "
+        "'digits': length(p.id_number)} FROM party p JOIN land_right r USING (party_id) "
+        "WHERE p.party_type IN ('individual', 'household') AND p.id_type = 'other'",
+    ),
+    Rule(
+        "PARTY_MISSING_BIRTH",
+        "Cá nhân thiếu năm sinh",
+        "Individual without a birth year",
+        "Bổ sung ngày sinh (ít nhất năm sinh) của người sử dụng đất.",
+        "Record the land user's birth date (at least the year).",
+        "party",
+        "error",
+        2,
+        "SELECT p.party_id, r.parcel_id, {'name': p.full_name, 'birth': p.birth_raw} "
+        "FROM party p JOIN land_right r USING (party_id) "
+        "WHERE p.party_type IN ('individual', 'household') AND p.birth_year IS NULL",
+    ),
+    Rule(
+        "PARTY_IMPOSSIBLE_BIRTH_DATE",
+        "Ngày sinh không thể có",
+        "Impossible birth date",
+        "Ngày sinh ở tương lai hoặc trước năm 1900: kiểm tra lại ngày sinh.",
+        "The birth date is in the future or before 1900: check it.",
+        "party",
+        "error",
+        2,
+        "SELECT p.party_id, r.parcel_id, {'birth': p.birth_raw} "
+        "FROM party p JOIN land_right r USING (party_id) "
+        "WHERE p.birth_date > current_date OR p.birth_year > year(current_date) "
+        "OR p.birth_year < 1900",
+    ),
+    Rule(
+        "PARTY_SAME_ID_DIFFERENT_PEOPLE",
+        "Một số định danh cho nhiều người khác nhau",
+        "One ID number for different people",
+        "Cùng một số giấy tờ nhưng họ tên hoặc ngày sinh khác nhau: xác định số đúng của "
+        "từng người.",
+        "The same ID number with different names or birth dates: find each person's own number.",
+        "party",
+        "error",
+        2,
+        "WITH g AS (SELECT id_number, list(DISTINCT party_id ORDER BY party_id) AS parties "
+        "FROM party_identity GROUP BY id_number "
+        "HAVING count(DISTINCT name_key || '|' || birth_key) > 1) "
+        "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number, 'parties': g.parties} "
+        "FROM party_identity p JOIN g USING (id_number) JOIN land_right r USING (party_id)",
+    ),
+    Rule(
+        "PARTY_DUPLICATE",
+        "Một người được ghi hai lần",
+        "The same person recorded twice",
+        "Hai bản ghi người sử dụng đất cùng số giấy tờ, họ tên, ngày sinh: gộp thành một.",
+        "Two land-user records with the same ID number, name and birth date: merge them.",
+        "party",
+        "warning",
+        2,
+        "WITH g AS (SELECT id_number, name_key, birth_key, "
+        "list(party_id ORDER BY party_id) AS parties FROM party_identity "
+        "GROUP BY ALL HAVING count(*) > 1) "
+        "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number, 'parties': g.parties} "
+        "FROM party_identity p JOIN g USING (id_number, name_key, birth_key) "
+        "JOIN land_right r USING (party_id)",
+    ),
+    Rule(
+        "PARCEL_AREA_IMPLAUSIBLE",
+        "Diện tích thửa đất không hợp lý",
+        "Implausible parcel area",
+        "Diện tích pháp lý bằng 0, âm, hoặc gấp hơn 20 lần (hay nhỏ hơn 1/20) diện tích "
+        "trên bản đồ: kiểm tra đơn vị và dấu thập phân.",
+        "The legal area is zero, negative, or over 20 times (or under 1/20 of) the map "
+        "area: check the unit and the decimal separator.",
+        "parcel",
+        "error",
+        2,
+        "SELECT p.parcel_id, p.parcel_id, {'legal_area': p.legal_area, "
+        "'geometry_area': round(s.area, 1)} FROM parcel p "
+        "LEFT JOIN parcel_shape s USING (parcel_id) WHERE p.legal_area <= 0 "
+        "OR p.legal_area > 10000000 OR (s.area > 0 AND NOT s.sliver "
+        "AND (p.legal_area > 20 * s.area OR p.legal_area * 20 < s.area))",
+    ),
+    Rule(
+        "PARCEL_SLIVER",
+        "Thửa đất dạng mảnh vụn",
+        "Sliver parcel",
+        "Thửa đất hẹp bất thường (dải mảnh): kiểm tra ranh thửa và các thửa liền kề.",
+        "The parcel is an abnormally thin strip: check its boundary and its neighbours'.",
+        "parcel",
+        "error",
+        2,
+        "SELECT parcel_id, parcel_id, {'area': round(area, 2), "
+        "'compactness': round(compactness, 3)} FROM parcel_shape WHERE sliver",
+    ),
+    Rule(
+        "PARCEL_OUTSIDE_COMMUNE",
+        "Thửa đất nằm ngoài phạm vi xã",
+        "Parcel outside its commune",
+        "Vị trí thửa đất nằm ngoài phạm vi của xã (theo dữ liệu địa giới hành chính): "
+        "kiểm tra hệ tọa độ (múi chiếu, độ lệch 500 km) của bản đồ.",
+        "The parcel lies outside its commune's extent (from the administrative data): check "
+        "the map's coordinate system (zone, 500 km false easting).",
+        "parcel",
+        "error",
+        2,
+        "SELECT s.parcel_id, s.parcel_id, {'x': round(s.cx), 'y': round(s.cy), "
+        "'commune': p.old_unit_code} FROM parcel_shape s JOIN parcel p USING (parcel_id) "
+        "JOIN commune_extent e USING (old_unit_code) "
+        "WHERE NOT (s.cx BETWEEN e.x0 AND e.x1 AND s.cy BETWEEN e.y0 AND e.y1)",
     ),
 )
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from landclean.authenticate.exact import NAME_KEY_MACRO
 from landclean.rules.catalogue import CATALOGUE, Rule
 from landclean.settings import Settings
 from landclean.vn.citizen_id import cccd_province_codes
@@ -51,6 +52,38 @@ def _reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
         "CREATE OR REPLACE TEMP TABLE overlap_pair AS SELECT a.parcel_id AS a, "
         "b.parcel_id AS b, ST_Area(ST_Intersection(a.geom, b.geom)) AS area "
         "FROM valid_geometry a JOIN valid_geometry b ON ST_Overlaps(a.geom, b.geom)"
+    )
+    # Shape of every valid, unrepaired parcel: area, compactness (4πA/P², 1 for a circle,
+    # ~0.79 for a square), centroid; a sliver is a thin strip or a speck.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE parcel_shape AS "
+        "SELECT *, compactness < ? OR area < 1 AS sliver FROM ("
+        "SELECT v.parcel_id, ST_Area(v.geom) AS area, "
+        "4 * pi() * ST_Area(v.geom) / greatest(ST_Perimeter(v.geom) ^ 2, 1e-9) AS compactness, "
+        "ST_X(ST_Centroid(v.geom)) AS cx, ST_Y(ST_Centroid(v.geom)) AS cy "
+        "FROM valid_geometry v JOIN parcel p USING (parcel_id) "
+        "WHERE NOT COALESCE(p.geom_repaired, false))",
+        [settings.sliver_compactness],
+    )
+    # Each old commune's extent from the administrative data (its bounding box, projected
+    # to VN-2000), widened by a margin: gross misplacements (a false easting added
+    # twice, the wrong zone, x and y swapped) fall far outside.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE commune_extent AS "
+        "SELECT code AS old_unit_code, ST_X(lo) - ? AS x0, ST_Y(lo) - ? AS y0, "
+        "ST_X(hi) + ? AS x1, ST_Y(hi) + ? AS y1 FROM ("
+        "SELECT code, ST_Transform(ST_Point(min_lon, min_lat), 'EPSG:4326', 'EPSG:9218', "
+        "always_xy := true) AS lo, ST_Transform(ST_Point(max_lon, max_lat), 'EPSG:4326', "
+        "'EPSG:9218', always_xy := true) AS hi FROM admin_unit_old WHERE min_lat IS NOT NULL)",
+        [settings.commune_extent_margin] * 4,
+    )
+    # Who a land user is, as far as the records say: ID, name key, birth.
+    con.execute(NAME_KEY_MACRO)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE party_identity AS "
+        "SELECT party_id, id_number, COALESCE(lc_name_key(full_name), '') AS name_key, "
+        "COALESCE(CAST(birth_date AS VARCHAR), CAST(birth_year AS VARCHAR), '') AS birth_key "
+        "FROM party WHERE party_type IN ('individual', 'household') AND id_number IS NOT NULL"
     )
     con.execute("CREATE OR REPLACE TEMP TABLE area_tolerance (scale INTEGER, tolerance DOUBLE)")
     con.executemany(

@@ -170,6 +170,7 @@ def _parties(
             "name_vni_mojibake",
             "name_middle_missing",
             "name_middle_misspelled",
+            "name_missing",
         ],
     )
     # The other tone placement (Hoà for Hòa) exists only for some names: draw among those.
@@ -190,9 +191,23 @@ def _parties(
         rng,
         config,
         n,
-        ["id_wrong_digit", "id_swapped_digits", "id_old_cmnd", "id_missing", "id_birth_mismatch"],
+        [
+            "id_wrong_digit",
+            "id_swapped_digits",
+            "id_old_cmnd",
+            "id_missing",
+            "id_birth_mismatch",
+            "id_wrong_length",
+            "id_unknown_province",
+            "id_shared",
+        ],
     )
-    birth_d = dfx.pick_family(rng, config, n, ["birth_day_month_swapped", "birth_year_only"])
+    birth_d = dfx.pick_family(
+        rng,
+        config,
+        n,
+        ["birth_day_month_swapped", "birth_year_only", "birth_missing", "birth_impossible"],
+    )
     rec = apply_party_defects(
         rng,
         cols["full_name"],
@@ -205,6 +220,7 @@ def _parties(
         id_d,
         birth_d,
     )
+    _share_ids(rng, rec, id_d, cols["birth_date"], cols["female"])
     holder = person_holder[idx]
     kind = holder_kind[holder]
     party_type = np.where(kind == "household", "household", "individual")
@@ -216,6 +232,15 @@ def _parties(
         applied = np.array(rec[f"defect_{key}"], dtype=object)
         for name in sorted({a for a in applied if a}):
             label("party", party_id[applied == name], str(name))
+    # the same person recorded twice: a second party record with the same values,
+    # entered on the holder's parcels beside the first (single-person holders only)
+    twice = np.flatnonzero(
+        dfx.pick(rng, config, n, "party_duplicate")
+        & np.isin(kind, ["individual", "household"])
+        & (id_d == None)  # noqa: E711
+        & np.array([a is None for a in rec["defect_name"]])
+        & np.array([a is None for a in rec["defect_birth"]])
+    )
     persons = pa.table(
         {
             "party_id": party_id,
@@ -255,7 +280,57 @@ def _parties(
             "address": [olds[holder_commune[h]].name for h in orgs],
         }
     )
-    return pa.concat_tables([persons, org_tbl.cast(persons.schema)])
+    dup_tbl = persons.take(twice)
+    dup_ids = [f"CSD{n + len(orgs) + k:08d}" for k in range(len(twice))]
+    dup_tbl = dup_tbl.set_column(0, "party_id", pa.array(dup_ids, pa.string()))
+    out = pa.concat_tables([persons, org_tbl.cast(persons.schema), dup_tbl.cast(persons.schema)])
+    _label_shared_and_twice(out, label)
+    return out
+
+
+def _share_ids(
+    rng: np.random.Generator,
+    rec: dict[str, list[object]],
+    id_d: npt.NDArray[np.object_],
+    birth: npt.NDArray[np.datetime64],
+    female: npt.NDArray[np.bool_],
+) -> None:
+    """'id_shared': the ID of another person born the same year, of the same sex (so the
+    ID's own birth-year and sex digits do not give it away), copied in."""
+    key = birth.astype("datetime64[Y]").astype(np.int64) * 2 + female.astype(np.int64)
+    donors = np.flatnonzero(id_d == None)  # noqa: E711
+    donors = donors[np.argsort(key[donors], kind="stable")]
+    donor_keys = key[donors]
+    for i in np.flatnonzero(id_d == "id_shared"):
+        lo, hi = (
+            np.searchsorted(donor_keys, key[i], "left"),
+            np.searchsorted(donor_keys, key[i], "right"),
+        )
+        if hi > lo:
+            rec["id"][i] = rec["id"][int(donors[lo + int(rng.integers(hi - lo))])]
+
+
+def _label_shared_and_twice(parties: pa.Table, label: Label) -> None:
+    """Truth by construction, whatever produced it (a copied ID, a mistyped digit that hit
+    someone else's ID, a duplicate record): parties whose recorded ID is also another
+    person's are 'id_shared'; parties of a person recorded more than once 'party_duplicate'."""
+    con = duckdb.connect()
+    con.register("parties", parties.select(["party_id", "person_id", "id_number"]))
+    shared = con.execute(
+        """
+        WITH p AS (SELECT party_id, person_id, regexp_replace(id_number, '[^0-9]', '', 'g') AS d
+                   FROM parties WHERE person_id IS NOT NULL)
+        SELECT party_id FROM p WHERE d <> '' AND d IN (
+            SELECT d FROM p WHERE d <> '' GROUP BY d HAVING count(DISTINCT person_id) > 1)
+        ORDER BY party_id"""
+    ).fetchall()
+    label("party", np.array([r[0] for r in shared], dtype=str), "id_shared")
+    twice = con.execute(
+        """SELECT party_id FROM parties WHERE person_id IN (
+               SELECT person_id FROM parties WHERE person_id IS NOT NULL
+               GROUP BY 1 HAVING count(*) > 1) ORDER BY party_id"""
+    ).fetchall()
+    label("party", np.array([r[0] for r in twice], dtype=str), "party_duplicate")
 
 
 def _rights(
@@ -332,6 +407,26 @@ def _certificates(
     for i in np.flatnonzero(malformed):
         serial_rec[i] = _malform(rng, serial[i])
     label("certificate", cert_id[malformed], "certificate_malformed_serial")
+    serial_d = dfx.pick_family(
+        rng, config, n_cert, ["certificate_missing_serial", "certificate_duplicate_serial"]
+    )
+    serial_d[malformed] = None
+    serial_rec[serial_d == "certificate_missing_serial"] = ""
+    label(
+        "certificate",
+        cert_id[serial_d == "certificate_missing_serial"],
+        "certificate_missing_serial",
+    )
+    # a serial typed from another certificate (truth: every certificate sharing a serial)
+    copy = np.flatnonzero(serial_d == "certificate_duplicate_serial")
+    donors = np.flatnonzero((serial_d == None) & ~malformed)  # noqa: E711
+    if len(copy) and len(donors):
+        serial_rec[copy] = serial_rec[donors[rng.integers(len(donors), size=len(copy))]]
+    normalized = np.char.upper(np.char.replace(serial_rec.astype(str), " ", ""))
+    present = normalized != ""
+    _, inverse, counts = np.unique(normalized, return_inverse=True, return_counts=True)
+    shared = present & (counts[inverse] > 1)
+    label("certificate", cert_id[shared], "certificate_duplicate_serial")
     no_digital = dfx.pick(rng, config, n_cert, "certificate_no_digital_data")
     label("certificate", cert_id[no_digital], "certificate_no_digital_data")
     kind = holder_kind[holder[lead]]
@@ -340,7 +435,12 @@ def _certificates(
     )
     book = np.char.add(
         np.char.add(prefix, " "), np.char.zfill(rng.integers(1, 99999, n_cert).astype(str), 5)
-    )
+    ).astype(object)
+    bad_book = dfx.pick(rng, config, n_cert, "certificate_bad_book_entry")
+    for i in np.flatnonzero(bad_book):  # the prefix lost or replaced by the serial's letters
+        number = str(book[i]).split(" ")[1]
+        book[i] = f"Số {number}" if rng.random() < 0.5 else f"{number}/{str(serial[i])[:2]}"
+    label("certificate", cert_id[bad_book], "certificate_bad_book_entry")
     district = np.array([olds[c].district_name for c in commune[lead]])
     old_prov = np.array(
         ["Phú Yên" if olds[c].region == "east" else "Đắk Lắk" for c in commune[lead]]
@@ -360,7 +460,7 @@ def _certificates(
             "serial": serial,
             "serial_recorded": serial_rec.astype(str),
             "form_version": np.where(new_form, "2024", "pre2024"),
-            "book_entry_no": book,
+            "book_entry_no": book.astype(str),
             "issue_date": issued,
             "issuer": issuer,
             "digital_status": np.where(no_digital, "Chưa có dữ liệu số", "Đã số hóa"),
@@ -408,12 +508,19 @@ def _malform(rng: np.random.Generator, serial: str) -> str:
 
 def _assets(
     rng: np.random.Generator,
+    config: GeneratorConfig,
     parcel_id: npt.NDArray[np.str_],
     main: npt.NDArray[np.str_],
     area: npt.NDArray[np.float64],
+    plain: npt.NDArray[np.bool_],
+    label: Label,
 ) -> pa.Table:
-    """Houses on most residential parcels."""
-    has = np.isin(main, ["ONT", "ODT"]) & (rng.random(len(main)) < 0.6)
+    """Houses on most residential parcels, and (a defect) on some farm land.
+    ``plain`` marks parcels whose recorded land use is a valid current code."""
+    residential = np.isin(main, ["ONT", "ODT"])
+    wrong = dfx.pick(rng, config, len(main), "asset_on_non_residential") & ~residential & plain
+    label("parcel", parcel_id[wrong], "asset_on_non_residential")
+    has = (residential & (rng.random(len(main)) < 0.6)) | wrong
     idx = np.flatnonzero(has)
     floor = np.round(np.minimum(area[idx] * 0.6, rng.uniform(40, 250, len(idx))), 1)
     return pa.table(

@@ -12,6 +12,10 @@ DEFAULT_DEFECT_RATES: dict[str, float] = {
     "id_old_cmnd": 0.010,
     "id_missing": 0.010,
     "id_birth_mismatch": 0.005,
+    "id_wrong_length": 0.003,
+    "id_unknown_province": 0.002,
+    "id_shared": 0.002,  # another person's ID (truth: every party sharing an ID)
+    "party_duplicate": 0.002,  # the same person recorded twice
     # names (party)
     "name_nfd": 0.010,
     "name_tone_placement": 0.050,  # share of the names that have the other placement
@@ -20,9 +24,12 @@ DEFAULT_DEFECT_RATES: dict[str, float] = {
     "name_middle_missing": 0.006,
     "name_middle_misspelled": 0.004,
     "name_ede_reversed": 0.030,  # share of highland-named parties
+    "name_missing": 0.002,
     # birth dates (party)
     "birth_day_month_swapped": 0.006,
     "birth_year_only": 0.050,
+    "birth_missing": 0.004,
+    "birth_impossible": 0.002,
     # registry (person)
     "registry_absent": 0.008,
     # parcels
@@ -33,9 +40,18 @@ DEFAULT_DEFECT_RATES: dict[str, float] = {
     "parcel_self_intersection": 0.002,
     "parcel_overlap": 0.002,
     "parcel_missing_geometry": 0.002,
+    "parcel_sliver": 0.001,
+    "parcel_outside_commune": 0.001,
+    "parcel_missing_area": 0.002,
+    "parcel_area_implausible": 0.002,
+    "parcel_missing_land_use": 0.002,
+    "asset_on_non_residential": 0.002,
     # certificates and rights
     "certificate_no_digital_data": 0.040,
     "certificate_malformed_serial": 0.004,
+    "certificate_missing_serial": 0.003,
+    "certificate_duplicate_serial": 0.002,
+    "certificate_bad_book_entry": 0.003,
     "right_shares_not_one": 0.004,
     "parcel_no_owner": 0.003,
 }

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from landclean.errors import GenerateError
@@ -106,17 +107,30 @@ def build(config: GeneratorConfig) -> Province:
     cell_idx = layout.cell_of_parcel
     ci, cj = cell_idx % grid, cell_idx // grid
     inner = (ci < grid - 1) & (cj < grid - 1) & (cell_idx + grid + 1 < sheets.n_parcels[p_sheet])
-    geo_defect = dfx.pick_family(
-        rng, config, n, ["parcel_self_intersection", "parcel_overlap", "parcel_missing_geometry"]
-    )
+    geo_family = [
+        "parcel_self_intersection",
+        "parcel_overlap",
+        "parcel_missing_geometry",
+        "parcel_sliver",
+        "parcel_outside_commune",
+    ]
+    geo_defect = dfx.pick_family(rng, config, n, geo_family)
     geo_defect[(geo_defect == "parcel_overlap") & ~inner] = None
+    # a split old commune's parcels are placed by location: keep them where they are
+    split = np.array([len(candidates.get(c, [])) > 1 for c in old_code])
+    geo_defect[(geo_defect == "parcel_outside_commune") & split] = None
     bow = geo_defect == "parcel_self_intersection"
     corners[bow] = corners[bow][:, [0, 2, 1, 3]]
     push = geo_defect == "parcel_overlap"
     cell_size = np.array([SHEET_GRID[int(s)][0] / SHEET_GRID[int(s)][1] for s in scale])
     corners[push] += (0.2 * cell_size[push])[:, None, None]  # shifted: overlaps neighbours
+    thin = geo_defect == "parcel_sliver"  # two corners pulled in: a 2 %-wide strip
+    corners[thin, 2] = corners[thin, 1] + 0.02 * (corners[thin, 2] - corners[thin, 1])
+    corners[thin, 3] = corners[thin, 0] + 0.02 * (corners[thin, 3] - corners[thin, 0])
+    away = geo_defect == "parcel_outside_commune"  # the 500 km false easting added twice
+    corners[away, :, 0] += 500_000.0
     has_geom = geo_defect != "parcel_missing_geometry"
-    for name in ("parcel_self_intersection", "parcel_overlap", "parcel_missing_geometry"):
+    for name in geo_family:
         label("parcel", parcel_id[geo_defect == name], name)
     geometry = quads_to_polygons(corners)
 
@@ -139,6 +153,13 @@ def build(config: GeneratorConfig) -> Province:
         legal_area[mismatch] * (1 + rng.choice([-0.4, -0.25, 0.3, 0.6], mismatch.sum())), 1
     )
     label("parcel", parcel_id[mismatch], "parcel_area_mismatch")
+    area_d = dfx.pick_family(rng, config, n, ["parcel_missing_area", "parcel_area_implausible"])
+    area_d[mismatch | (geo_defect != None)] = None  # noqa: E711
+    wild = np.flatnonzero(area_d == "parcel_area_implausible")
+    legal_area[wild] = np.where(rng.random(len(wild)) < 0.5, 0.0, legal_area[wild] * 1000)
+    no_area = area_d == "parcel_missing_area"
+    for name in ("parcel_missing_area", "parcel_area_implausible"):
+        label("parcel", parcel_id[area_d == name], name)
 
     lu_main = main_land_use(rng, region, scale, urban)
     legacy_commune = rng.random(len(olds)) < 0.10
@@ -148,7 +169,15 @@ def build(config: GeneratorConfig) -> Province:
     bad_lu = dfx.pick(rng, config, n, "parcel_invalid_land_use")
     lu_code[bad_lu] = INVALID_CODES[rng.integers(len(INVALID_CODES), size=int(bad_lu.sum()))]
     label("parcel", parcel_id[bad_lu], "parcel_invalid_land_use")
+    no_lu = dfx.pick(rng, config, n, "parcel_missing_land_use") & ~bad_lu
+    label("parcel", parcel_id[no_lu], "parcel_missing_land_use")
     land_use = _land_use_entries(rng, parcel_id, lu_main, lu_code, legal_area, region)
+    blank = pc.is_in(land_use["parcel_id"], value_set=pa.array(parcel_id[no_lu]))
+    land_use = land_use.set_column(
+        land_use.column_names.index("code_recorded"),
+        "code_recorded",
+        pc.if_else(blank, "", land_use["code_recorded"]),
+    )
 
     # ---- holders and people
     holder_of_parcel, holder_kind, holder_commune = _holders(rng, commune, counts)
@@ -178,7 +207,7 @@ def build(config: GeneratorConfig) -> Province:
     certificates = _certificates(
         rng, config, parcel_id, holder_of_parcel, no_owner, commune, holder_kind, olds, label
     )
-    assets = _assets(rng, parcel_id, lu_main, legal_area)
+    assets = _assets(rng, config, parcel_id, lu_main, legal_area, ~bad_lu & ~no_lu, label)
     registry = _registry(rng, config, people, parties, olds, label)
     communes = _commune_status(rng, config, news, olds, no_db)
     synced_commune = dict(
@@ -205,7 +234,7 @@ def build(config: GeneratorConfig) -> Province:
             "parcel_no": parcel_no,
             "true_parcel_no": layout.parcel_no,
             "sheet_missing": missing_sheet,
-            "legal_area": legal_area,
+            "legal_area": pa.array(legal_area, mask=no_area),
             "true_area": np.round(true_area, 2),
             "has_geometry": has_geom,
             "land_use_main": lu_main,

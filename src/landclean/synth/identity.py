@@ -10,6 +10,9 @@ import numpy.typing as npt
 from landclean.vn.legacy_encodings import tcvn3_mojibake, vni_mojibake
 from landclean.vn.text import to_old_tone_placement
 
+# Three-digit codes that are no province's (CCCD codes are 001-096 with gaps).
+UNUSED_PROVINCE_CODES = ("003", "005", "009", "013", "016", "018", "021", "023", "028")
+
 MIDDLE_MISSPELLINGS = {
     "Văn": "Vân",
     "Thị": "Thi",
@@ -47,6 +50,8 @@ def recorded_name(
         out = f"{surname} {MIDDLE_MISSPELLINGS[middle]} {given}"
     elif defect == "name_ede_reversed" and highland:
         out = f"{surname} {given}"
+    elif defect == "name_missing":
+        out = ""
     return out, (defect if out != name else None)
 
 
@@ -68,6 +73,14 @@ def recorded_id(
         return (cmnd, defect) if cmnd else (cccd, None)
     elif defect == "id_missing":
         return "", defect
+    elif defect == "id_wrong_length":  # a digit typed twice, or two digits lost
+        if rng.random() < 0.5:
+            pos = int(rng.integers(6, 12))
+            digits.insert(pos, digits[pos])
+        else:
+            del digits[10:12]
+    elif defect == "id_unknown_province":  # the province code mistyped: no such province
+        digits[0:3] = list(str(rng.choice(UNUSED_PROVINCE_CODES)))
     elif defect == "id_birth_mismatch":
         if rng.random() < 0.5:  # sex digit flipped
             d = int(digits[3])
@@ -95,6 +108,10 @@ def recorded_birth(birth: np.datetime64, defect: str | None) -> tuple[str, str |
         return f"{m}/{d}/{y}", defect
     if defect == "birth_year_only":
         return y, defect
+    if defect == "birth_missing":
+        return "", defect
+    if defect == "birth_impossible":  # the century mistyped: born in the future
+        return f"{d}/{m}/{int(y) + 100}", defect
     return f"{d}/{m}/{y}", None
 
 

@@ -19,7 +19,7 @@ from landclean.workspace.spatial import load_spatial
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS = ("001_init", "002_import_layouts", "003_geometry_repair")
+MIGRATIONS = ("001_init", "002_import_layouts", "003_geometry_repair", "004_canonical_build")
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
