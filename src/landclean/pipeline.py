@@ -6,6 +6,7 @@ written in one transaction, so a failing stage leaves the workspace as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import json
 import time
@@ -83,6 +84,7 @@ def run_pipeline(
     if "authenticate" in chosen and _count(ws, "registry_person") == 0:
         raise PipelineError("no population registry in the workspace; pass --registry FILE")
     actor = settings.actor or getpass.getuser()
+    started_at = dt.datetime.now()
     row = ws.con.execute("SELECT nextval('run_seq')").fetchone()
     report.run_id = int(row[0]) if row else 1
     run_id = report.run_id
@@ -97,11 +99,23 @@ def run_pipeline(
         )
     with ws.transaction() as con:
         con.execute(
-            "INSERT INTO pipeline_run VALUES (?, now()::TIMESTAMP, NULL, ?, ?, ?)",
-            [run_id, actor, ",".join(chosen), json.dumps(settings.model_dump(), default=str)],
+            "INSERT INTO pipeline_run (run_id, started_at, actor, stages, settings) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [
+                run_id,
+                started_at,
+                actor,
+                ",".join(chosen),
+                json.dumps(settings.model_dump(), default=str),
+            ],
         )
         if report.validation is not None:
-            record_findings(con, report.validation, run_id)
+            validation = report.validation
+            _timed(report, "record", progress, lambda: record_findings(con, validation, run_id))
+            con.executemany(
+                "INSERT INTO rule_run VALUES (?, ?, ?, ?, ?)",
+                [[run_id, r.rule_id, r.found, r.seconds, r.error] for r in validation.results],
+            )
         if "authenticate" in chosen:
             report.authentication = _timed(
                 report, "authenticate", progress, lambda: authenticate_exact(con, run_id)
@@ -109,6 +123,8 @@ def run_pipeline(
         if "classify" in chosen:
             report.groups = _timed(report, "classify", progress, lambda: classify(con, run_id))
         con.execute(
-            "UPDATE pipeline_run SET finished_at = now()::TIMESTAMP WHERE run_id = ?", [run_id]
+            "UPDATE pipeline_run SET finished_at = now()::TIMESTAMP, stage_seconds = ? "
+            "WHERE run_id = ?",
+            [json.dumps({k: round(v, 3) for k, v in report.seconds.items()}), run_id],
         )
     return report

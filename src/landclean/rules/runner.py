@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 import duckdb
@@ -21,11 +22,13 @@ class RuleResult:
     rule_id: str
     found: int
     error: str | None = None
+    seconds: float = 0.0
 
 
 @dataclass
 class ValidationReport:
     results: list[RuleResult] = field(default_factory=list)
+    reference_seconds: float = 0.0  # shared tables: shapes, overlaps, extents, identities
 
     @property
     def failed(self) -> list[RuleResult]:
@@ -144,14 +147,26 @@ def evaluate_rules(
     """Evaluate every rule outside any transaction; a rule that fails is reported and the
     others still run (DuckDB aborts a whole transaction on error, so each rule is its own
     statement here, writing only temp tables)."""
+    started = time.perf_counter()
     _reference_tables(con, settings)
-    report = ValidationReport()
+    report = ValidationReport(reference_seconds=time.perf_counter() - started)
     for index, rule in enumerate(rules):
+        started = time.perf_counter()
         try:
-            report.results.append(RuleResult(rule.rule_id, _run_rule(con, rule, index)))
+            found = _run_rule(con, rule, index)
+            report.results.append(
+                RuleResult(rule.rule_id, found, seconds=time.perf_counter() - started)
+            )
         except duckdb.Error as exc:
             log.warning("rule %s failed: %s", rule.rule_id, exc)
-            report.results.append(RuleResult(rule.rule_id, 0, str(exc).splitlines()[0]))
+            report.results.append(
+                RuleResult(
+                    rule.rule_id,
+                    0,
+                    str(exc).splitlines()[0],
+                    seconds=time.perf_counter() - started,
+                )
+            )
     return report
 
 

@@ -12,3 +12,14 @@ CREATE TABLE canonical_build (
 -- workspaces of versions 1-3 rebuilt at every import: they are up to date
 INSERT INTO canonical_build
 SELECT 1, now()::TIMESTAMP, COALESCE(max(batch_id), 0), count(*), NULL, 0 FROM import_batch;
+
+-- Each run keeps how long its stages and each rule took, and what each rule found.
+ALTER TABLE pipeline_run ADD COLUMN stage_seconds JSON;
+CREATE TABLE rule_run (
+    run_id   INTEGER NOT NULL,
+    rule_id  VARCHAR NOT NULL,
+    found    BIGINT NOT NULL,             -- records found (before states are updated)
+    seconds  DOUBLE NOT NULL,
+    error    VARCHAR,                     -- the rule failed: why (the others still ran)
+    PRIMARY KEY (run_id, rule_id)
+);
