@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from landclean.errors import PipelineError
 from landclean.pipeline import run_pipeline
 from landclean.rules.catalogue import CATALOGUE
+from landclean.settings import Settings
 from landclean.synth.scoring import RULE_DEFECT, RuleScore, confusion_markdown, score_rules
 from landclean.workspace import Workspace, open_workspace
 from tests.conftest import Province, ids, q
@@ -109,6 +111,71 @@ def test_rerun_marks_fixed_findings(built_workspace: Path, tmp_path: Path) -> No
         assert q(ws.con, "SELECT count(*) FROM finding")[0][0] == n_before
         runs = q(ws.con, "SELECT count(*), count(DISTINCT actor) FROM pipeline_run")
         assert runs[0][0] == 2
+        timed = q(
+            ws.con,
+            "SELECT count(*), count(*) FILTER (WHERE seconds >= 0 AND error IS NULL) "
+            "FROM rule_run WHERE run_id = (SELECT max(run_id) FROM pipeline_run)",
+        )
+        assert timed == [(len(CATALOGUE), len(CATALOGUE))]
+        stages = q(ws.con, "SELECT stage_seconds FROM pipeline_run ORDER BY run_id DESC LIMIT 1")
+        assert {"validate", "authenticate", "classify"} <= set(json.loads(stages[0][0]))
+
+
+def test_classification_mapping_is_configurable(
+    built_workspace: Path, province: Province, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(built_workspace.read_bytes())
+    mapping = tmp_path / "groups.csv"
+    mapping.write_text("rule_id,group\nPARCEL_MISSING_GEOMETRY,2\nAUTHENTICATION,1\n")
+    with open_workspace(copy) as ws:
+        before = dict(q(ws.con, "SELECT grp, count(*) FROM parcel_group GROUP BY 1"))
+        # parcels whose only trouble is an unmatched land user: no open finding on the
+        # parcel, on its certificates or on its land users
+        only_auth = ids(
+            ws.con,
+            """
+            WITH f AS (SELECT * FROM finding WHERE state = 'open' AND severity <> 'info'),
+            troubled AS (
+                SELECT record_id AS parcel_id FROM f WHERE record_type = 'parcel'
+                UNION SELECT cp.parcel_id FROM f JOIN certificate_parcel cp
+                    ON f.record_type = 'certificate' AND cp.certificate_id = f.record_id
+                UNION SELECT r.parcel_id FROM f JOIN land_right r
+                    ON f.record_type = 'party' AND r.party_id = f.record_id)
+            SELECT DISTINCT r.parcel_id FROM land_right r JOIN auth_result a USING (party_id)
+            WHERE a.status <> 'matched' AND r.parcel_id NOT IN (SELECT parcel_id FROM troubled)
+            """,
+        )
+        run_pipeline(ws, stages=["classify"], settings=Settings(classification=mapping))
+        after = dict(q(ws.con, "SELECT grp, count(*) FROM parcel_group GROUP BY 1"))
+        assert 3 not in after and before[3] > 0
+        rebuilds = ids(
+            ws.con, f"SELECT parcel_id FROM '{province.truth('parcels')}' WHERE expected_group = 3"
+        )
+        assert rebuilds <= ids(ws.con, "SELECT parcel_id FROM parcel_group WHERE grp = 2")
+        assert only_auth, "the test province has users matched by nobody else's findings"
+        assert only_auth <= ids(ws.con, "SELECT parcel_id FROM parcel_group WHERE grp = 1")
+        assert after[1] >= before[1] + len(only_auth)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("rule_id,group\nNO_SUCH_RULE,2\n", "row 2, column rule_id: unknown rule"),
+        ("rule_id,group\nAREA_MISMATCH,4\n", "row 2, column group: '4'; expected 1, 2 or 3"),
+        ("rule,grp\nAREA_MISMATCH,2\n", "expected a CSV file with columns rule_id,group"),
+    ],
+)
+def test_bad_classification_file_is_refused_before_any_work(
+    built_workspace: Path, tmp_path: Path, text: str, message: str
+) -> None:
+    mapping = tmp_path / "groups.csv"
+    mapping.write_text(text)
+    with open_workspace(built_workspace, read_only=True) as ws:
+        runs = q(ws.con, "SELECT count(*) FROM pipeline_run")
+        with pytest.raises(PipelineError, match=message):
+            run_pipeline(ws, settings=Settings(classification=mapping))
+        assert q(ws.con, "SELECT count(*) FROM pipeline_run") == runs
 
 
 def test_pipeline_refuses_empty_workspace(fresh_ws: Workspace) -> None:

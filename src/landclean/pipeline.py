@@ -19,7 +19,7 @@ from landclean.authenticate.exact import authenticate_exact
 from landclean.errors import PipelineError
 from landclean.ingest.canonical import CanonicalBuild, bring_up_to_date
 from landclean.ingest.importer import import_sources
-from landclean.rules.classify import classify
+from landclean.rules.classify import classify, group_mapping
 from landclean.rules.runner import ValidationReport, evaluate_rules, record_findings
 from landclean.settings import Settings, get_settings
 from landclean.standardize.stage import standardize
@@ -74,6 +74,7 @@ def run_pipeline(
         raise PipelineError(
             f"unknown stage(s) {', '.join(unknown)}; expected some of: {', '.join(STAGES)}"
         )
+    mapping = group_mapping(settings.classification)  # a bad file fails before any work
     if registry is not None:
         import_sources(ws, [registry], profile="registry", build=False)
     report = RunReport(0, chosen)
@@ -121,7 +122,9 @@ def run_pipeline(
                 report, "authenticate", progress, lambda: authenticate_exact(con, run_id)
             )
         if "classify" in chosen:
-            report.groups = _timed(report, "classify", progress, lambda: classify(con, run_id))
+            report.groups = _timed(
+                report, "classify", progress, lambda: classify(con, run_id, mapping)
+            )
         con.execute(
             "UPDATE pipeline_run SET finished_at = now()::TIMESTAMP, stage_seconds = ? "
             "WHERE run_id = ?",

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     # parcel counts as outside it.  The synthetic map strays up to ~5.4 km; with real
     # boundaries a province may lower it.
     commune_extent_margin: float = 10_000.0
+    # A CSV file (rule_id,group) overriding the group an open finding implies; the rule
+    # AUTHENTICATION is the group of a parcel with a land user not matched (docs/rules.md).
+    classification: Path | None = None
     # Steering-committee deadline of the campaign (Plan 60 of Đắk Lắk).
     committee_deadline: str = "2025-10-03"
     actor: str | None = None  # who runs the pipeline (defaults to the OS user)

@@ -2,14 +2,49 @@
 
 The mapping is data: each rule carries the group an open finding implies
 (``group_impact``), and a land user who is not matched with the population registry
-puts the parcel in group 2 ("needs authentication").  The worst group wins.
+puts the parcel in group 2 ("needs authentication").  The worst group wins.  A province
+may override any of it with a CSV file (``LANDCLEAN_CLASSIFICATION``): columns
+``rule_id,group``, where the rule ``AUTHENTICATION`` stands for unmatched land users.
 """
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import duckdb
 
+from landclean.errors import PipelineError
 from landclean.rules.catalogue import CATALOGUE
+
+AUTHENTICATION = "AUTHENTICATION"
+
+
+def group_mapping(path: Path | None = None) -> dict[str, int]:
+    """Rule -> group an open finding implies (and AUTHENTICATION -> group of a parcel
+    with an unmatched user): the catalogue's defaults, overridden by the CSV at ``path``."""
+    mapping = {r.rule_id: r.group_impact for r in CATALOGUE} | {AUTHENTICATION: 2}
+    if path is None:
+        return mapping
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as exc:
+        raise PipelineError(f"{path}: cannot read the classification file ({exc})") from exc
+    if not rows or not {"rule_id", "group"} <= set(rows[0]):
+        raise PipelineError(f"{path}: expected a CSV file with columns rule_id,group")
+    for line, row in enumerate(rows, start=2):
+        rule_id, group = (row["rule_id"] or "").strip(), (row["group"] or "").strip()
+        if rule_id not in mapping:
+            raise PipelineError(
+                f"{path}, row {line}, column rule_id: unknown rule {rule_id!r}; "
+                "expected a rule of 'landclean rules' or AUTHENTICATION"
+            )
+        if group not in ("1", "2", "3"):
+            raise PipelineError(f"{path}, row {line}, column group: {group!r}; expected 1, 2 or 3")
+        mapping[rule_id] = int(group)
+    return mapping
+
 
 CLASSIFY_SQL = """
 INSERT INTO parcel_group
@@ -29,7 +64,8 @@ finding_parcels AS (   -- a certificate's or a party's finding concerns all thei
 ),
 from_findings AS (SELECT parcel_id, max(grp) AS grp FROM finding_parcels GROUP BY parcel_id),
 from_auth AS (
-    SELECT DISTINCT r.parcel_id, 2 AS grp
+    SELECT DISTINCT r.parcel_id,
+           (SELECT grp FROM rule_impact WHERE rule_id = 'AUTHENTICATION') AS grp
     FROM land_right r JOIN auth_result a USING (party_id)
     WHERE a.status <> 'matched'
 )
@@ -40,12 +76,13 @@ LEFT JOIN from_auth fa USING (parcel_id)
 """
 
 
-def classify(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[int, int]:
+def classify(
+    con: duckdb.DuckDBPyConnection, run_id: int, mapping: dict[str, int] | None = None
+) -> dict[int, int]:
     """Recompute parcel groups (call inside a transaction); returns counts per group."""
+    mapping = mapping or group_mapping()
     con.execute("CREATE OR REPLACE TEMP TABLE rule_impact (rule_id VARCHAR, grp INTEGER)")
-    con.executemany(
-        "INSERT INTO rule_impact VALUES (?, ?)", [[r.rule_id, r.group_impact] for r in CATALOGUE]
-    )
+    con.executemany("INSERT INTO rule_impact VALUES (?, ?)", [list(kv) for kv in mapping.items()])
     con.execute("DELETE FROM parcel_group")
     con.execute(CLASSIFY_SQL, [run_id])
     rows = con.execute("SELECT grp, count(*) FROM parcel_group GROUP BY grp").fetchall()
