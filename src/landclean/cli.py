@@ -270,6 +270,50 @@ def report(
 
 @app.command()
 @friendly
+def export(
+    workspace: WsArg,
+    out: Annotated[Path, typer.Option("--out", help="File to write (.csv, .xlsx or .gpkg).")],
+    format: Annotated[
+        str | None,
+        typer.Option("--format", help="csv, xlsx or gpkg (default: from the file's suffix)."),
+    ] = None,
+    commune: Annotated[
+        str | None, typer.Option(help="Only this new commune (5-digit code).")
+    ] = None,
+    all_states: Annotated[
+        bool, typer.Option("--all", help="Also fixed findings and accepted exceptions.")
+    ] = False,
+    unmasked: Annotated[
+        bool,
+        typer.Option(
+            "--unmasked", help="Keep ID numbers, names and birth dates whole (internal use)."
+        ),
+    ] = False,
+    lang: Annotated[str, typer.Option(help="vi (default) or en.")] = "vi",
+) -> None:
+    """Export findings with their lineage (file, sheet, row) for the communes to fix."""
+    from landclean.report.export import export_findings
+    from landclean.settings import get_settings
+    from landclean.workspace import open_workspace
+
+    fmt = format or out.suffix.lower().lstrip(".")
+    with open_workspace(workspace, read_only=True) as ws:
+        result = export_findings(
+            ws.con,
+            out,
+            fmt,
+            commune=commune,
+            all_states=all_states,
+            masked=not unmasked,
+            lang=lang,
+            classification=get_settings().classification,
+        )
+    note = "personal data masked" if result.masked else "personal data NOT masked"
+    console.print(f"Wrote {result.rows:,} findings to {result.path} ({note})")
+
+
+@app.command()
+@friendly
 def rules() -> None:
     """List the validation rules."""
     from landclean.rules.catalogue import CATALOGUE

@@ -18,10 +18,10 @@ from landclean.ingest.profiles import load_profile
 from landclean.synth.config import GeneratorConfig
 from landclean.synth.geometry import CRS
 from landclean.synth.province import Province
-from landclean.synth.xlsx import write_xlsx
 from landclean.vn import admin_units as au
 from landclean.vn.legacy_encodings import encode_tcvn3
 from landclean.vn.text import compact_key
+from landclean.xlsx import write_xlsx
 
 FORM_SQL = """
 WITH owners AS (

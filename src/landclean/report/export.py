@@ -1,0 +1,176 @@
+"""Export findings with their lineage, so that an official can find the row in the
+original spreadsheet: CSV, XLSX or GeoPackage (with the parcel's geometry).
+
+Personal data (ID numbers, names, birth dates in the details) is masked unless asked
+otherwise: these files circulate among communes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyogrio
+
+from landclean.errors import ReportError
+from landclean.report.labels import LABELS
+from landclean.rules.catalogue import CATALOGUE
+from landclean.rules.classify import group_mapping
+from landclean.xlsx import MAX_ROWS, Sheet, write_workbook
+
+FORMATS = ("csv", "xlsx", "gpkg")
+
+# Column -> (Vietnamese header, English header); the order of the export.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "commune_code": ("Mã xã/phường", "Commune code"),
+    "commune_name": ("Xã/phường", "Commune"),
+    "old_commune_code": ("Mã xã cũ", "Old commune code"),
+    "old_commune_name": ("Xã cũ", "Old commune"),
+    "rule_id": ("Mã quy tắc", "Rule"),
+    "rule_title": ("Lỗi", "Problem"),
+    "severity": ("Mức độ", "Severity"),
+    "parcel_group": ("Nhóm thửa theo lỗi", "Group the finding implies"),
+    "what_to_do": ("Cách xử lý", "What to do"),
+    "record_type": ("Loại bản ghi", "Record type"),
+    "record_id": ("Mã bản ghi", "Record"),
+    "parcel_id": ("Mã thửa", "Parcel"),
+    "sheet_no": ("Số tờ", "Sheet"),
+    "parcel_no": ("Số thửa", "Parcel no."),
+    "source_file": ("Tệp nguồn", "Source file"),
+    "source_sheet": ("Trang tính", "Sheet in file"),
+    "source_row": ("Dòng", "Row"),
+    "details": ("Chi tiết", "Details"),
+    "state": ("Trạng thái", "State"),
+    "first_seen_run": ("Phát hiện ở lần chạy", "First seen (run)"),
+    "last_seen_run": ("Còn ở lần chạy", "Last seen (run)"),
+}
+
+# Masks for the personal values rules put in their details (JSON text).
+MASK_SQL = """
+CREATE OR REPLACE TEMP MACRO lc_mask(d) AS
+    regexp_replace(regexp_replace(regexp_replace(CAST(d AS VARCHAR),
+        '"(id_number)":"([0-9]{3})[0-9]*([0-9]{2})"', '"\\1":"\\2*******\\3"', 'g'),
+        '"name":"([^" ]+)[^"]*"', '"name":"\\1 ***"', 'g'),
+        '"birth":"[^"]*"', '"birth":"***"', 'g');
+"""
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    rows: int
+    masked: bool
+
+
+def _rules_table(con: duckdb.DuckDBPyConnection, lang: str, classification: Path | None) -> None:
+    groups = group_mapping(classification)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE rule_text "
+        "(rule_id VARCHAR, title VARCHAR, message VARCHAR, grp INTEGER)"
+    )
+    con.executemany(
+        "INSERT INTO rule_text VALUES (?, ?, ?, ?)",
+        [
+            [
+                r.rule_id,
+                r.title_vi if lang == "vi" else r.title_en,
+                r.message_vi if lang == "vi" else r.message_en,
+                groups[r.rule_id],
+            ]
+            for r in CATALOGUE
+        ],
+    )
+
+
+def findings_query(commune: str | None, states: tuple[str, ...], masked: bool) -> str:
+    details = "lc_mask(f.details)" if masked else "CAST(f.details AS VARCHAR)"
+    where = "list_contains($states, f.state)"
+    if commune:
+        where += " AND p.unit_code = $commune"
+    return f"""
+    SELECT p.unit_code AS commune_code, u.name AS commune_name,
+           p.old_unit_code AS old_commune_code, o.name AS old_commune_name,
+           f.rule_id, t.title AS rule_title, f.severity, t.grp AS parcel_group,
+           t.message AS what_to_do, f.record_type, f.record_id, f.parcel_id,
+           p.sheet_no, p.parcel_no, f.source_file, f.source_sheet, f.source_row,
+           {details} AS details, f.state, f.first_seen_run, f.last_seen_run,
+           ST_AsWKB(p.geom) AS geometry
+    FROM finding f
+    LEFT JOIN parcel p USING (parcel_id)
+    LEFT JOIN admin_unit u ON u.code = p.unit_code
+    LEFT JOIN admin_unit_old o ON o.code = p.old_unit_code
+    LEFT JOIN rule_text t USING (rule_id)
+    WHERE {where}
+    ORDER BY commune_code, rule_id, f.parcel_id, f.record_id"""
+
+
+def export_findings(
+    con: duckdb.DuckDBPyConnection,
+    out: Path,
+    fmt: str,
+    commune: str | None = None,
+    all_states: bool = False,
+    masked: bool = True,
+    lang: str = "vi",
+    classification: Path | None = None,
+) -> ExportResult:
+    """Write the findings (open ones unless ``all_states``) to ``out``."""
+    if fmt not in FORMATS:
+        raise ReportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if lang not in LABELS:
+        raise ReportError(f"unknown language {lang!r}; expected one of {', '.join(LABELS)}")
+    if commune is not None:
+        hit = con.execute("SELECT name FROM admin_unit WHERE code = ?", [commune]).fetchone()
+        if hit is None:
+            raise ReportError(
+                f"--commune {commune}: no such commune; expected a 5-digit code of the new "
+                "communes (see the report's commune list)"
+            )
+    if not out.parent.is_dir():
+        raise ReportError(f"{out.parent}: no such folder")
+    _rules_table(con, lang, classification)
+    con.execute(MASK_SQL)
+    states = ("open", "fixed", "exception") if all_states else ("open",)
+    query = findings_query(commune, states, masked)
+    params: dict[str, object] = {"states": list(states)}
+    if commune:
+        params["commune"] = commune
+    table = con.execute(query, params).fetch_arrow_table()
+    try:
+        _write(table, out, fmt, lang)
+    except OSError as exc:
+        raise ReportError(f"{out}: cannot write ({exc.strerror or exc})") from exc
+    return ExportResult(out, table.num_rows, masked)
+
+
+def _write(table: pa.Table, out: Path, fmt: str, lang: str) -> None:
+    if fmt == "gpkg":
+        out.unlink(missing_ok=True)
+        pyogrio.write_arrow(
+            table,
+            out,
+            layer="loi_phat_hien",
+            driver="GPKG",
+            geometry_name="geometry",
+            geometry_type="Unknown",
+            crs="EPSG:9218",
+        )
+        return
+    table = table.drop_columns(["geometry"])
+    if fmt == "csv":
+        with out.open("wb") as f:
+            f.write(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel keeps the Vietnamese letters
+            pacsv.write_csv(table, f)
+        return
+    first = 0 if lang == "vi" else 1
+    headers = [COLUMNS[c][first] for c in table.column_names]
+    if table.num_rows > MAX_ROWS - 2:
+        raise ReportError(
+            f"{table.num_rows:,} findings do not fit in one worksheet "
+            f"({MAX_ROWS - 2:,} rows): export one commune (--commune) or use csv or gpkg"
+        )
+    title = "Danh sách lỗi phát hiện" if lang == "vi" else "Findings"
+    write_workbook(out, [Sheet(title, table, headers, title)])
