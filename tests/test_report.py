@@ -117,3 +117,63 @@ def test_number_formats() -> None:
     assert fmt_int(445708, "en") == "445,708"
     assert fmt_pct(445708, 484862, "en") == "91.92 %"
     assert fmt_pct(445708, 484862, "vi") == "91,92 %"
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.links += [v for k, v in attrs if k == "href" and v]
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_every_commune_has_a_quality_report(reports: Path, ws: Workspace) -> None:
+    page = _Links()
+    page.feed((reports / "report.html").read_text(encoding="utf-8"))
+    codes = [r[0] for r in q(ws.con, "SELECT code FROM admin_unit ORDER BY code")]
+    assert [f"communes/{c}.html" for c in codes] == [
+        link for link in page.links if link.startswith("communes/")
+    ]
+    for code in codes:
+        assert (reports / "communes" / f"{code}.html").is_file()
+        assert (reports / "communes" / f"{code}.xlsx").is_file()
+
+
+def test_commune_report_counts_by_rule_and_lists_records(reports: Path, ws: Workspace) -> None:
+    code = q(
+        ws.con,
+        "SELECT p.unit_code FROM finding f JOIN parcel p USING (parcel_id) "
+        "WHERE f.state = 'open' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
+    )[0][0]
+    expected = dict(
+        q(
+            ws.con,
+            "SELECT f.rule_id, count(*) FROM finding f JOIN parcel p USING (parcel_id) "
+            "WHERE f.state = 'open' AND p.unit_code = ? GROUP BY 1",
+            [code],
+        )
+    )
+    listed = q(
+        ws.con,
+        "SELECT count(*) FROM finding f JOIN parcel p USING (parcel_id) "
+        "WHERE f.state = 'open' AND p.unit_code = ? AND f.severity <> 'info'",
+        [code],
+    )[0][0]
+    book = openpyxl.load_workbook(reports / "communes" / f"{code}.xlsx", read_only=True)
+    summary, records = book.worksheets
+    counts = {r[0]: r[4] for r in list(summary.iter_rows(values_only=True))[2:]}
+    assert counts == expected
+    rows = list(records.iter_rows(values_only=True))[2:]
+    assert len(rows) == listed > 0
+    assert {r[0] for r in rows} == {k for k in expected if k != "PARCEL_NOT_SYNCED"}
+    page = _Links()
+    page.feed((reports / "communes" / f"{code}.html").read_text(encoding="utf-8"))
+    text = " ".join(page.text)
+    assert all(rule_id in text for rule_id in expected)
+    assert f"{code}.xlsx" in page.links

@@ -261,11 +261,15 @@ def report(
 ) -> None:
     """Write summary.json, report.html and report.xlsx."""
     from landclean.report.writer import write_reports
+    from landclean.settings import get_settings
     from landclean.workspace import open_workspace
 
     with open_workspace(workspace, read_only=True) as ws:
-        write_reports(ws, out, lang)
-    console.print(f"Wrote {out}/summary.json, report.html, report.xlsx")
+        write_reports(ws, out, lang, get_settings().classification)
+    console.print(
+        f"Wrote {out}/summary.json, report.html, report.xlsx and communes/ (one HTML and "
+        "one XLSX quality report per commune)"
+    )
 
 
 @app.command()

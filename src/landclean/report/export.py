@@ -65,7 +65,7 @@ class ExportResult:
     masked: bool
 
 
-def _rules_table(con: duckdb.DuckDBPyConnection, lang: str, classification: Path | None) -> None:
+def rules_table(con: duckdb.DuckDBPyConnection, lang: str, classification: Path | None) -> None:
     groups = group_mapping(classification)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE rule_text "
@@ -131,7 +131,7 @@ def export_findings(
             )
     if not out.parent.is_dir():
         raise ReportError(f"{out.parent}: no such folder")
-    _rules_table(con, lang, classification)
+    rules_table(con, lang, classification)
     con.execute(MASK_SQL)
     states = ("open", "fixed", "exception") if all_states else ("open",)
     query = findings_query(commune, states, masked)

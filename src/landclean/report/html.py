@@ -17,11 +17,12 @@ th{background:#f0f4f8;text-align:left}td.n{text-align:right}
 """
 
 
-def _table(
+def html_table(
     headers: list[str],
     rows: list[list[str]],
     numeric_from: int = 1,
     row_class: list[str] | None = None,
+    links: list[str] | None = None,
 ) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = []
@@ -31,6 +32,11 @@ def _table(
             f'<td class="n">{escape(v)}</td>' if j >= numeric_from else f"<td>{escape(v)}</td>"
             for j, v in enumerate(row)
         )
+        if links and links[i]:  # the first cell links to a page
+            first = f"<td>{escape(row[0])}</td>"
+            cells = (
+                f'<td><a href="{escape(links[i])}">{escape(row[0])}</a></td>' + cells[len(first) :]
+            )
         body.append(f"<tr{cls}>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -56,7 +62,7 @@ def render_html(summary: dict[str, Any], lang: str = "vi") -> str:
                 parts.append(f'<p class="headline">{escape(t[region])}: {escape(line)}</p>')
     keys = [k for k in ("total", "group1", "group2", "group3", "with_uid") if k in p]
     parts.append(f"<h2>{escape(t['parcels'])}</h2>")
-    parts.append(_table([t[k] for k in keys], [[fmt_int(p[k], lang) for k in keys]], 0))
+    parts.append(html_table([t[k] for k in keys], [[fmt_int(p[k], lang) for k in keys]], 0))
     if "findings" in summary:
         titles = {r.rule_id: (r.title_vi if lang == "vi" else r.title_en) for r in CATALOGUE}
         rows = [
@@ -66,16 +72,16 @@ def render_html(summary: dict[str, Any], lang: str = "vi") -> str:
         parts.append(
             f"<h2>{escape(t['findings'])}: {fmt_int(summary['findings']['open'], lang)}</h2>"
         )
-        parts.append(_table([t["rule"], t["count"]], rows))
+        parts.append(html_table([t["rule"], t["count"]], rows))
     if "authentication" in summary:
         a = summary["authentication"]
         akeys = ["users", "matched", "review", "unmatched", "parcels_matched", "parcels_unmatched"]
         parts.append(f"<h2>{escape(t['authentication'])}</h2>")
-        parts.append(_table([t[k] for k in akeys], [[fmt_int(a[k], lang) for k in akeys]], 0))
+        parts.append(html_table([t[k] for k in akeys], [[fmt_int(a[k], lang) for k in akeys]], 0))
         reasons = [
             [REASONS[lang].get(r, r), fmt_int(n, lang)] for r, n in a.get("by_reason", {}).items()
         ]
-        parts.append(_table([t["reason"], t["count"]], reasons))
+        parts.append(html_table([t["reason"], t["count"]], reasons))
     parts.append(f"<h2>{escape(t['communes'])}</h2>")
     headers = [t["code"], t["name"], t["region"], *[t[k] for k in keys]]
     if "group1" in p:
@@ -91,7 +97,10 @@ def render_html(summary: dict[str, Any], lang: str = "vi") -> str:
         rows.append(row)
         low = "group1" in cp and cp["total"] and cp["group1"] / cp["total"] < 0.7
         classes.append("low" if low or not cp["total"] else "")
-    parts.append(_table(headers, rows, 3, classes))
+    links = [
+        f"communes/{c['code']}.html" if "findings" in summary else "" for c in summary["communes"]
+    ]
+    parts.append(html_table(headers, rows, 3, classes, links))
     return (
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
         f"<title>{escape(t['title'])}</title><style>{CSS}</style></head>"

@@ -9,14 +9,18 @@ from typing import Any
 import xlsxwriter
 
 from landclean.errors import ReportError
+from landclean.report.commune import write_commune_reports
 from landclean.report.html import render_html
 from landclean.report.labels import LABELS
 from landclean.report.summary import compute_summary
 from landclean.workspace import Workspace
 
 
-def write_reports(ws: Workspace, out: Path, lang: str = "vi") -> dict[str, Any]:
-    """Compute the summary and write the three report files; returns the summary."""
+def write_reports(
+    ws: Workspace, out: Path, lang: str = "vi", classification: Path | None = None
+) -> dict[str, Any]:
+    """Compute the summary and write the report files (summary.json, report.html,
+    report.xlsx, and communes/<code>.html|.xlsx per commune); returns the summary."""
     if lang not in LABELS:
         raise ReportError(f"unknown language {lang!r}; expected one of {', '.join(LABELS)}")
     try:
@@ -29,6 +33,8 @@ def write_reports(ws: Workspace, out: Path, lang: str = "vi") -> dict[str, Any]:
     )
     (out / "report.html").write_text(render_html(summary, lang), encoding="utf-8")
     _write_xlsx(summary, out / "report.xlsx", lang)
+    if "findings" in summary:
+        write_commune_reports(ws.con, out, lang, classification)
     return summary
 
 

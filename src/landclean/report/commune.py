@@ -1,0 +1,211 @@
+"""Per-commune quality reports: counts by rule and the record lists, as HTML and XLSX.
+
+One pair of files per new commune in ``communes/`` beside the province report.  The
+XLSX holds every open finding of the commune (errors and warnings; the info-level
+counters are counted, not listed); the HTML shows the first rows of each rule and points
+to the XLSX.  Personal data is masked (these files go to the communes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from landclean.report.export import COLUMNS, MASK_SQL, findings_query, rules_table
+from landclean.report.html import CSS, html_table
+from landclean.report.labels import fmt_int
+from landclean.xlsx import Sheet, write_workbook
+
+HTML_ROWS_PER_RULE = 100
+LIST_COLUMNS = [
+    "rule_id",
+    "rule_title",
+    "severity",
+    "what_to_do",
+    "record_type",
+    "record_id",
+    "parcel_id",
+    "old_commune_name",
+    "sheet_no",
+    "parcel_no",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "details",
+]
+TEXT = {
+    "vi": {
+        "title": "Báo cáo chất lượng dữ liệu",
+        "by_rule": "Số lỗi theo quy tắc",
+        "list": "Danh sách bản ghi cần xử lý",
+        "rule": "Quy tắc",
+        "title_col": "Lỗi",
+        "severity": "Mức độ",
+        "group": "Nhóm",
+        "count": "Số lượng",
+        "more": "… và {n} bản ghi khác: xem đầy đủ trong tệp {file}",
+        "none": "Không có lỗi đang mở.",
+        "generated": "Lập ngày",
+        "summary_sheet": "Tổng hợp",
+        "list_sheet": "Danh sách",
+    },
+    "en": {
+        "title": "Data quality report",
+        "by_rule": "Findings by rule",
+        "list": "Records to fix",
+        "rule": "Rule",
+        "title_col": "Problem",
+        "severity": "Severity",
+        "group": "Group",
+        "count": "Count",
+        "more": "… and {n} more records: see the full list in {file}",
+        "none": "No open findings.",
+        "generated": "Generated",
+        "summary_sheet": "Summary",
+        "list_sheet": "Records",
+    },
+}
+
+
+@dataclass
+class CommuneReport:
+    code: str
+    name: str
+    findings: int
+    html: Path
+    xlsx: Path
+
+
+def write_commune_reports(
+    con: duckdb.DuckDBPyConnection,
+    out: Path,
+    lang: str = "vi",
+    classification: Path | None = None,
+    communes: list[str] | None = None,
+) -> list[CommuneReport]:
+    """Write communes/<code>.html and .xlsx for every new commune (or those given)."""
+    folder = out / "communes"
+    folder.mkdir(parents=True, exist_ok=True)
+    rules_table(con, lang, classification)
+    con.execute(MASK_SQL)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE commune_finding AS "
+        + findings_query(None, ("open",), masked=True),
+        {"states": ["open"]},
+    )
+    units = con.execute(
+        "SELECT code, name FROM admin_unit "
+        + ("WHERE list_contains($codes, code) " if communes else "")
+        + "ORDER BY code",
+        {"codes": communes} if communes else {},
+    ).fetchall()
+    reports = []
+    for code, name in units:
+        counts = con.execute(
+            "SELECT rule_id, any_value(rule_title), any_value(severity), "
+            "any_value(parcel_group), count(*) FROM commune_finding WHERE commune_code = ? "
+            "GROUP BY 1 ORDER BY 5 DESC, 1",
+            [code],
+        ).fetchall()
+        records = con.execute(
+            f"SELECT {', '.join(LIST_COLUMNS)} FROM commune_finding "
+            "WHERE commune_code = ? AND severity <> 'info' ORDER BY rule_id, parcel_id, record_id",
+            [code],
+        ).fetch_arrow_table()
+        html, xlsx = folder / f"{code}.html", folder / f"{code}.xlsx"
+        _write_xlsx(xlsx, str(name), counts, records, lang)
+        html.write_text(_render(str(code), str(name), counts, records, xlsx.name, lang), "utf-8")
+        reports.append(CommuneReport(str(code), str(name), sum(c[4] for c in counts), html, xlsx))
+    return reports
+
+
+def _write_xlsx(path: Path, name: str, counts: list[tuple], records: pa.Table, lang: str) -> None:
+    t = TEXT[lang]
+    first = 0 if lang == "vi" else 1
+    summary = pa.table(
+        {
+            "rule": [c[0] for c in counts],
+            "title": [c[1] for c in counts],
+            "severity": [c[2] for c in counts],
+            "group": pa.array([c[3] for c in counts], pa.int64()),
+            "count": pa.array([c[4] for c in counts], pa.int64()),
+        }
+    )
+    write_workbook(
+        path,
+        [
+            Sheet(
+                t["summary_sheet"],
+                summary,
+                [t["rule"], t["title_col"], t["severity"], t["group"], t["count"]],
+                f"{t['title']}: {name}",
+            ),
+            Sheet(
+                t["list_sheet"],
+                records,
+                [COLUMNS[c][first] for c in LIST_COLUMNS],
+                f"{t['list']}: {name}",
+            ),
+        ],
+    )
+
+
+def _render(
+    code: str, name: str, counts: list[tuple], records: pa.Table, xlsx: str, lang: str
+) -> str:
+    t = TEXT[lang]
+    first = 0 if lang == "vi" else 1
+    parts = [
+        f"<h1>{escape(t['title'])}: {escape(name)} ({escape(code)})</h1>",
+        f"<p>{escape(t['generated'])}: {dt.date.today().strftime('%d/%m/%Y')} · "
+        f'<a href="{escape(xlsx)}">{escape(xlsx)}</a></p>',
+        f"<h2>{escape(t['by_rule'])}</h2>",
+    ]
+    if not counts:
+        parts.append(f"<p>{escape(t['none'])}</p>")
+    else:
+        parts.append(
+            html_table(
+                [t["rule"], t["title_col"], t["severity"], t["group"], t["count"]],
+                [[c[0], c[1], c[2], str(c[3]), fmt_int(c[4], lang)] for c in counts],
+                3,
+            )
+        )
+    shown = ["record_id", "parcel_id", "old_commune_name", "sheet_no", "parcel_no"]
+    shown += ["source_file", "source_sheet", "source_row", "details"]
+    rules = records.column("rule_id").to_pylist() if records.num_rows else []
+    by_rule: dict[str, list[int]] = {}
+    for i, rule_id in enumerate(rules):
+        by_rule.setdefault(rule_id, []).append(i)
+    titles = {c[0]: c[1] for c in counts}
+    todo = dict(
+        zip(
+            rules, records.column("what_to_do").to_pylist() if records.num_rows else [], strict=True
+        )
+    )
+    if by_rule:
+        parts.append(f"<h2>{escape(t['list'])}</h2>")
+    for rule_id, rows in by_rule.items():
+        part = records.take(rows[:HTML_ROWS_PER_RULE]).select(shown).to_pylist()
+        parts.append(f"<h3>{escape(rule_id)} – {escape(str(titles.get(rule_id, '')))}</h3>")
+        parts.append(f"<p>{escape(str(todo.get(rule_id, '')))}</p>")
+        parts.append(
+            html_table(
+                [COLUMNS[c][first] for c in shown],
+                [["" if r[c] is None else str(r[c]) for c in shown] for r in part],
+                99,
+            )
+        )
+        if len(rows) > HTML_ROWS_PER_RULE:
+            more = t["more"].format(n=fmt_int(len(rows) - HTML_ROWS_PER_RULE, lang), file=xlsx)
+            parts.append(f"<p>{escape(more)}</p>")
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>{escape(t['title'])}: {escape(name)}</title><style>{CSS}</style></head>"
+        f"<body>{''.join(parts)}</body></html>"
+    )
