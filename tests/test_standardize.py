@@ -107,7 +107,7 @@ def test_standardize_is_idempotent_and_logged(built_workspace: Path, tmp_path: P
         before = q(ws.con, "SELECT count(*) FROM change_log")[0][0]
         assert q(ws.con, "SELECT DISTINCT actor FROM change_log") == [("landclean:standardize",)]
         report = run_pipeline(ws)
-        assert report.standardized == {"names": 0, "land_use": 0, "geometry": 0}
+        assert report.standardized == {"names": 0, "land_use": 0, "addresses": 0, "geometry": 0}
         assert q(ws.con, "SELECT count(*) FROM change_log")[0][0] == before
 
 
@@ -130,3 +130,60 @@ def test_invalid_geometries_are_repaired_and_still_reported(
         "WHERE rule_id = 'PARCEL_INVALID_GEOMETRY' AND state = 'open'",
     )
     assert reported == truth
+
+
+def test_parcel_addresses_take_the_new_commune(ws: Workspace) -> None:
+    """Checked against vietnamadminunits' own converter (old commune, district, province
+    -> new commune), for parcels of old communes that were not split."""
+    from vietnamadminunits import convert_address
+
+    rows = q(
+        ws.con,
+        """SELECT l.before, l.after, o.name, o.district_name, o.old_province_code
+           FROM change_log l JOIN parcel p ON p.parcel_id = l.record_id
+           JOIN admin_unit_old o ON o.code = p.old_unit_code
+           WHERE l.rule_id = 'STD_ADDRESS' AND l.table_name = 'parcel'
+             AND (SELECT count(*) FROM admin_crosswalk c WHERE c.old_code = o.code) = 1
+           ORDER BY l.record_id LIMIT 150""",
+    )
+    assert len(rows) == 150
+    for before, after, old, district, province in rows:
+        old_province = "Tỉnh Đắk Lắk" if province == "66" else "Tỉnh Phú Yên"
+        new = convert_address(f"{old}, {district}, {old_province}").ward
+        village = before.split(",")[0]
+        assert after == f"{village}, {new}, Tỉnh Đắk Lắk", (before, after)
+
+
+def test_address_conversion_on_hand_made_addresses(fresh_ws: Workspace, tmp_path: Path) -> None:
+    from landclean.ingest.importer import import_sources
+    from landclean.standardize.stage import standardize_addresses
+    from tests import samples
+
+    import_sources(fresh_ws, [samples.write_csv(tmp_path / "f.csv", "field_form", "utf-8")])
+    con = fresh_ws.con
+    cases = {
+        # full 3-level address, district given: converted
+        "C1": "Số 12 Lê Lợi, Khu phố 3, Phường Xuân Phú, Thị xã Sông Cầu, Tỉnh Phú Yên",
+        # already 2-level: left alone
+        "C2": "Thôn 1, Phường Sông Cầu, Tỉnh Đắk Lắk",
+        # no commune named: left alone
+        "C3": "Thôn 7, Huyện Tuy An",
+    }
+    parties = {r[0] for r in q(con, "SELECT party_id FROM party")}
+    assert set(cases) <= parties
+    with fresh_ws.transaction() as tx:
+        for party, address in cases.items():
+            tx.execute("UPDATE party SET address = ? WHERE party_id = ?", [address, party])
+        standardize_addresses(tx)
+    got = dict(q(con, "SELECT party_id, address FROM party WHERE party_id IN ('C1', 'C2', 'C3')"))
+    assert got == {
+        "C1": "Số 12 Lê Lợi, Khu phố 3, Phường Sông Cầu, Tỉnh Đắk Lắk",
+        "C2": "Thôn 1, Phường Sông Cầu, Tỉnh Đắk Lắk",
+        "C3": "Thôn 7, Huyện Tuy An",
+    }
+    log = q(
+        con,
+        "SELECT record_id, before FROM change_log WHERE rule_id = 'STD_ADDRESS' "
+        "AND table_name = 'party' AND record_id = 'C1'",
+    )
+    assert log == [("C1", cases["C1"])]

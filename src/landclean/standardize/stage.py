@@ -9,6 +9,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from landclean.standardize.address import plan_parcel_addresses, plan_party_addresses
 from landclean.standardize.names import standard_name
 from landclean.vn.land_use import legacy_to_current
 
@@ -112,10 +113,32 @@ def repair_geometries(con: duckdb.DuckDBPyConnection) -> int:
     )
 
 
+def standardize_addresses(con: duckdb.DuckDBPyConnection) -> int:
+    """Parcels' and land users' addresses from the old 3-level units to the new 2-level
+    ones (see ``standardize.address``)."""
+    changed = 0
+    for table, key, plan in (
+        ("parcel", "parcel_id", plan_parcel_addresses),
+        ("party", "party_id", plan_party_addresses),
+    ):
+        plan(con)
+        changed += _apply(
+            con,
+            f"UPDATE {table} SET address = c.after FROM address_changes c "
+            f"WHERE {table}.{key} = c.record_id",
+            table,
+            "address",
+            "STD_ADDRESS",
+            "address_changes",
+        )
+    return changed
+
+
 def standardize(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, int]:
     """Run every standardization (inside the caller's transaction); changes per kind."""
     return {
         "names": standardize_names(con),
         "land_use": standardize_land_use(con),
+        "addresses": standardize_addresses(con),
         "geometry": repair_geometries(con),
     }

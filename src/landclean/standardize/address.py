@@ -1,0 +1,156 @@
+"""Addresses from the old 3-level units (commune, district, province) to the new 2-level
+ones (commune, province), set-based against the workspace's administrative tables.
+
+An address is split at its commas.  Parts naming a province (Đắk Lắk, Phú Yên) or an old
+district are dropped; the part naming the old commune is replaced by the new commune;
+everything before it (house, street, village) is kept as written.  A parcel's new commune
+is the one the parcel lies in (its ``unit_code``).  A land user's old commune must be
+identified without doubt (its name, and its district when the name is not unique) and
+must not have been split; otherwise the address is left as it is.  Addresses already in
+the new form (new commune, then province, no district) are left alone.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+PROVINCE = "Tỉnh Đắk Lắk"
+
+KEYS_SQL = """
+CREATE OR REPLACE TEMP MACRO lc_unit_key(x) AS
+    regexp_replace(lower(strip_accents(replace(replace(trim(x), 'Đ', 'D'), 'đ', 'd'))),
+                   '\\s+', ' ', 'g');
+CREATE OR REPLACE TEMP MACRO lc_bare_key(x) AS
+    regexp_replace(lc_unit_key(x),
+                   '^(xa|phuong|thi tran|huyen|quan|thanh pho|thi xa|tinh|tp|tx|tt)[ .]+', '');
+CREATE OR REPLACE TEMP TABLE addr_old AS
+SELECT o.code, lc_unit_key(o.name) AS k, lc_bare_key(o.district_name) AS district,
+       (SELECT list(c.new_code) FROM admin_crosswalk c WHERE c.old_code = o.code) AS news
+FROM admin_unit_old o;
+CREATE OR REPLACE TEMP TABLE addr_district AS
+SELECT DISTINCT lc_bare_key(district_name) AS k FROM admin_unit_old;
+CREATE OR REPLACE TEMP TABLE addr_new AS SELECT code, name, lc_unit_key(name) AS k FROM admin_unit;
+"""
+
+# Every address part with what it names: province, old district, an old or new commune.
+PARTS_SQL = """
+CREATE OR REPLACE TEMP TABLE addr_part AS
+WITH split AS (
+    SELECT record_id, list_transform(string_split(address, ','), x -> trim(x)) AS p
+    FROM addr_input
+),
+exploded AS (
+    SELECT record_id, generate_subscripts(p, 1) AS i, unnest(p) AS part FROM split
+)
+SELECT record_id, i, part, lc_unit_key(part) AS k,
+       lc_bare_key(part) IN ('dak lak', 'phu yen')
+           AND (lc_unit_key(part) LIKE 'tinh %' OR lc_unit_key(part) = lc_bare_key(part))
+           AS is_province,
+       regexp_matches(lc_unit_key(part), '^(huyen|quan|thanh pho|thi xa|tp|tx)[ .]')
+           AND lc_bare_key(part) IN (SELECT k FROM addr_district) AS is_district,
+       lc_unit_key(part) IN (SELECT k FROM addr_old) AS is_old_commune,
+       lc_unit_key(part) IN (SELECT k FROM addr_new) AS is_new_commune
+FROM exploded WHERE part <> ''
+"""
+
+PARTY_PLAN_SQL = """
+CREATE OR REPLACE TEMP TABLE address_changes AS
+WITH shape AS (
+    SELECT record_id,
+           max(CASE WHEN is_district THEN lc_bare_key(part) END) AS district,
+           max(i) FILTER (WHERE is_old_commune) AS commune_at,
+           bool_or(is_district) AS has_district,
+           bool_or(is_province) AS has_province,
+           max(i) FILTER (WHERE is_new_commune) AS new_at
+    FROM addr_part GROUP BY record_id
+),
+todo AS (   -- not already in the 2-level form, and an old commune is named
+    SELECT s.* FROM shape s
+    WHERE s.commune_at IS NOT NULL
+      AND NOT (s.has_province AND NOT s.has_district AND s.new_at IS NOT NULL)
+),
+candidates AS (
+    SELECT t.record_id, t.commune_at, o.code, o.news
+    FROM todo t
+    JOIN addr_part a ON a.record_id = t.record_id AND a.i = t.commune_at
+    JOIN addr_old o ON o.k = a.k AND (t.district IS NULL OR o.district = t.district)
+),
+resolved AS (   -- one old commune, not split: its new commune
+    SELECT record_id, any_value(commune_at) AS commune_at, any_value(news)[1] AS new_code
+    FROM candidates GROUP BY record_id
+    HAVING count(*) = 1 AND len(any_value(news)) = 1
+),
+kept AS (
+    SELECT r.record_id, r.new_code,
+           string_agg(a.part, ', ' ORDER BY a.i)
+               FILTER (WHERE a.i < r.commune_at AND NOT a.is_province AND NOT a.is_district)
+               AS street
+    FROM resolved r JOIN addr_part a USING (record_id) GROUP BY r.record_id, r.new_code
+)
+SELECT k.record_id, i.address AS before,
+       concat_ws(', ', k.street, n.name, '__PROVINCE__') AS after
+FROM kept k JOIN addr_new n ON n.code = k.new_code JOIN addr_input i USING (record_id)
+WHERE i.address IS DISTINCT FROM concat_ws(', ', k.street, n.name, '__PROVINCE__')
+"""
+
+PARCEL_PLAN_SQL = """
+CREATE OR REPLACE TEMP TABLE address_changes AS
+WITH shape AS (
+    SELECT a.record_id, bool_or(a.is_district) AS has_district,
+           bool_or(a.is_province) AS has_province,
+           bool_or(a.is_new_commune AND a.k = n.k) AS names_new,
+           bool_or(a.k = o.k) AS names_old
+    FROM addr_part a JOIN parcel p ON p.parcel_id = a.record_id
+    LEFT JOIN addr_new n ON n.code = p.unit_code
+    LEFT JOIN addr_old o ON o.code = p.old_unit_code
+    GROUP BY a.record_id
+),
+todo AS (
+    SELECT record_id FROM shape
+    WHERE names_old AND NOT (has_province AND NOT has_district AND names_new)
+),
+kept AS (
+    SELECT a.record_id,
+           string_agg(a.part, ', ' ORDER BY a.i) FILTER (
+               WHERE NOT a.is_province AND NOT a.is_district AND a.k IS DISTINCT FROM o.k
+           ) AS street
+    FROM todo t JOIN addr_part a USING (record_id)
+    JOIN parcel p ON p.parcel_id = a.record_id
+    LEFT JOIN addr_old o ON o.code = p.old_unit_code
+    GROUP BY a.record_id
+)
+SELECT k.record_id, p.address AS before,
+       concat_ws(', ', k.street, n.name, '__PROVINCE__') AS after
+FROM kept k JOIN parcel p ON p.parcel_id = k.record_id JOIN addr_new n ON n.code = p.unit_code
+WHERE p.address IS DISTINCT FROM concat_ws(', ', k.street, n.name, '__PROVINCE__')
+"""
+
+
+def _not_corrected(table: str, key: str) -> str:
+    return (
+        f"NOT EXISTS (SELECT 1 FROM correction c WHERE c.table_name = '{table}' "
+        f"AND c.column_name = 'address' AND c.record_id = {key})"
+    )
+
+
+def plan_party_addresses(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp table address_changes (record_id, before, after) for land users' addresses."""
+    con.execute(KEYS_SQL)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE addr_input AS SELECT party_id AS record_id, address "
+        "FROM party p WHERE address IS NOT NULL AND " + _not_corrected("party", "p.party_id")
+    )
+    con.execute(PARTS_SQL)
+    con.execute(PARTY_PLAN_SQL.replace("__PROVINCE__", PROVINCE))
+
+
+def plan_parcel_addresses(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp table address_changes (record_id, before, after) for parcels' addresses."""
+    con.execute(KEYS_SQL)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE addr_input AS SELECT parcel_id AS record_id, address "
+        "FROM parcel p WHERE address IS NOT NULL AND unit_code IS NOT NULL AND "
+        + _not_corrected("parcel", "p.parcel_id")
+    )
+    con.execute(PARTS_SQL)
+    con.execute(PARCEL_PLAN_SQL.replace("__PROVINCE__", PROVINCE))
