@@ -151,20 +151,15 @@ def test_commune_report_counts_by_rule_and_lists_records(reports: Path, ws: Work
         "SELECT p.unit_code FROM finding f JOIN parcel p USING (parcel_id) "
         "WHERE f.state = 'open' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
     )[0][0]
-    expected = dict(
-        q(
-            ws.con,
-            "SELECT f.rule_id, count(*) FROM finding f JOIN parcel p USING (parcel_id) "
-            "WHERE f.state = 'open' AND p.unit_code = ? GROUP BY 1",
-            [code],
-        )
+    # a finding's commune: its parcel's; a sheet's: the default new commune of its old one
+    in_commune = (
+        "FROM finding f LEFT JOIN parcel p USING (parcel_id) "
+        "LEFT JOIN admin_crosswalk c ON f.record_type = 'sheet' AND c.is_default "
+        "AND c.old_code = split_part(f.record_id, '/', 1) "
+        "WHERE f.state = 'open' AND COALESCE(p.unit_code, c.new_code) = ?"
     )
-    listed = q(
-        ws.con,
-        "SELECT count(*) FROM finding f JOIN parcel p USING (parcel_id) "
-        "WHERE f.state = 'open' AND p.unit_code = ? AND f.severity <> 'info'",
-        [code],
-    )[0][0]
+    expected = dict(q(ws.con, f"SELECT f.rule_id, count(*) {in_commune} GROUP BY 1", [code]))
+    listed = q(ws.con, f"SELECT count(*) {in_commune} AND f.severity <> 'info'", [code])[0][0]
     book = openpyxl.load_workbook(reports / "communes" / f"{code}.xlsx", read_only=True)
     summary, records = book.worksheets
     counts = {r[0]: r[4] for r in list(summary.iter_rows(values_only=True))[2:]}

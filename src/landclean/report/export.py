@@ -86,25 +86,37 @@ def rules_table(con: duckdb.DuckDBPyConnection, lang: str, classification: Path 
 
 
 def findings_query(commune: str | None, states: tuple[str, ...], masked: bool) -> str:
-    details = "lc_mask(f.details)" if masked else "CAST(f.details AS VARCHAR)"
+    details = "lc_mask(w.details)" if masked else "CAST(w.details AS VARCHAR)"
     where = "list_contains($states, f.state)"
     if commune:
-        where += " AND p.unit_code = $commune"
+        where += " AND w.commune_code = $commune"
+    # a finding on a map sheet ('old commune/scale/sheet') belongs to the sheet's old
+    # commune and that commune's (default) new commune
     return f"""
-    SELECT p.unit_code AS commune_code, u.name AS commune_name,
-           p.old_unit_code AS old_commune_code, o.name AS old_commune_name,
-           f.rule_id, t.title AS rule_title, f.severity, t.grp AS parcel_group,
-           t.message AS what_to_do, f.record_type, f.record_id, f.parcel_id,
-           p.sheet_no, p.parcel_no, f.source_file, f.source_sheet, f.source_row,
-           {details} AS details, f.state, f.first_seen_run, f.last_seen_run,
-           ST_AsWKB(p.geom) AS geometry
-    FROM finding f
-    LEFT JOIN parcel p USING (parcel_id)
-    LEFT JOIN admin_unit u ON u.code = p.unit_code
-    LEFT JOIN admin_unit_old o ON o.code = p.old_unit_code
+    WITH located AS (
+        SELECT f.*, p.sheet_no AS p_sheet, p.parcel_no, p.geom AS p_geom,
+               COALESCE(p.old_unit_code, CASE WHEN f.record_type = 'sheet'
+                        THEN split_part(f.record_id, '/', 1) END) AS old_commune_code,
+               COALESCE(p.unit_code, (SELECT c.new_code FROM admin_crosswalk c
+                        WHERE f.record_type = 'sheet' AND c.is_default
+                          AND c.old_code = split_part(f.record_id, '/', 1))) AS commune_code
+        FROM finding f LEFT JOIN parcel p USING (parcel_id)
+    )
+    SELECT w.commune_code, u.name AS commune_name,
+           w.old_commune_code, o.name AS old_commune_name,
+           w.rule_id, t.title AS rule_title, w.severity, t.grp AS parcel_group,
+           t.message AS what_to_do, w.record_type, w.record_id, w.parcel_id,
+           COALESCE(w.p_sheet, CASE WHEN w.record_type = 'sheet'
+                    THEN TRY_CAST(split_part(w.record_id, '/', 3) AS INTEGER) END) AS sheet_no,
+           w.parcel_no, w.source_file, w.source_sheet, w.source_row,
+           {details} AS details, w.state, w.first_seen_run, w.last_seen_run,
+           ST_AsWKB(COALESCE(w.geom, w.p_geom)) AS geometry
+    FROM located w
+    LEFT JOIN admin_unit u ON u.code = w.commune_code
+    LEFT JOIN admin_unit_old o ON o.code = w.old_commune_code
     LEFT JOIN rule_text t USING (rule_id)
-    WHERE {where}
-    ORDER BY commune_code, rule_id, f.parcel_id, f.record_id"""
+    WHERE {where.replace("f.state", "w.state")}
+    ORDER BY w.commune_code, w.rule_id, w.parcel_id, w.record_id"""
 
 
 def export_findings(

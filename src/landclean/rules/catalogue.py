@@ -21,6 +21,8 @@ class Rule:
     severity: str  # error, warning, info
     group_impact: int  # the parcel group an open finding implies (2 or 3)
     sql: str
+    # a spatial rule's SQL returns a 4th column, the geometry the finding is about
+    spatial: bool = False
 
 
 CATALOGUE: tuple[Rule, ...] = (
@@ -58,8 +60,9 @@ CATALOGUE: tuple[Rule, ...] = (
         "error",
         2,
         "SELECT parcel_id, parcel_id, {'vertices': ST_NPoints(geom), "
-        "'repaired': COALESCE(geom_repaired, false)} FROM parcel "
+        "'repaired': COALESCE(geom_repaired, false)}, geom FROM parcel "
         "WHERE geom IS NOT NULL AND (NOT ST_IsValid(geom) OR geom_repaired)",
+        spatial=True,
     ),
     Rule(
         "PARCEL_OVERLAP",
@@ -77,9 +80,10 @@ CATALOGUE: tuple[Rule, ...] = (
         "WITH big AS (SELECT * FROM overlap_pair WHERE area > 0.5), "
         "degree AS (SELECT a AS parcel_id, count(*) AS n FROM big GROUP BY a) "
         "SELECT p.a, p.a, {'overlaps': list(p.b ORDER BY p.b), "
-        "'area': round(sum(p.area), 2)} FROM big p "
+        "'area': round(sum(p.area), 2)}, ST_Union_Agg(p.g) FROM big p "
         "JOIN degree da ON da.parcel_id = p.a JOIN degree db ON db.parcel_id = p.b "
         "GROUP BY p.a HAVING bool_or(da.n >= db.n)",
+        spatial=True,
     ),
     Rule(
         "PARCEL_NO_OWNER",
@@ -423,8 +427,10 @@ CATALOGUE: tuple[Rule, ...] = (
         "parcel",
         "error",
         2,
-        "SELECT parcel_id, parcel_id, {'area': round(area, 2), "
-        "'compactness': round(compactness, 3)} FROM parcel_shape WHERE sliver",
+        "SELECT s.parcel_id, s.parcel_id, {'area': round(s.area, 2), "
+        "'compactness': round(s.compactness, 3)}, p.geom FROM parcel_shape s "
+        "JOIN parcel p USING (parcel_id) WHERE s.sliver",
+        spatial=True,
     ),
     Rule(
         "PARCEL_OUTSIDE_COMMUNE",
@@ -438,9 +444,28 @@ CATALOGUE: tuple[Rule, ...] = (
         "error",
         2,
         "SELECT s.parcel_id, s.parcel_id, {'x': round(s.cx), 'y': round(s.cy), "
-        "'commune': p.old_unit_code} FROM parcel_shape s JOIN parcel p USING (parcel_id) "
+        "'commune': p.old_unit_code}, p.geom FROM parcel_shape s JOIN parcel p USING (parcel_id) "
         "JOIN commune_extent e USING (old_unit_code) "
         "WHERE NOT (s.cx BETWEEN e.x0 AND e.x1 AND s.cy BETWEEN e.y0 AND e.y1)",
+        spatial=True,
+    ),
+    Rule(
+        "SHEET_GAP",
+        "Tờ bản đồ có khoảng hở giữa các thửa",
+        "Gap between parcels inside a map sheet",
+        "Có vùng trống giữa các thửa trong tờ bản đồ (thửa thiếu, bị dịch, bị co): kiểm tra "
+        "các thửa quanh khoảng hở.",
+        "An empty area between parcels inside the sheet (a parcel missing, moved or shrunk): "
+        "check the parcels around the gap.",
+        "sheet",
+        "warning",
+        2,
+        # holes of the sheet's union: rings inside the parcels' outer boundary
+        "SELECT sheet_key, NULL, {'commune': any_value(old_unit_code), "
+        "'sheet': any_value(sheet_no), 'scale': any_value(scale), 'gaps': count(*), "
+        "'area': round(sum(ST_Area(hole)), 1)}, ST_Collect(list(hole)) "
+        "FROM sheet_hole GROUP BY sheet_key",
+        spatial=True,
     ),
 )
 

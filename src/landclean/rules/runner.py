@@ -52,9 +52,24 @@ def _reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
     # Pairs of parcels whose interiors overlap (edge-sharing neighbours do not), with the
     # overlap area: computed once here, where the planner uses its spatial join.
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE overlap_pair AS SELECT a.parcel_id AS a, "
-        "b.parcel_id AS b, ST_Area(ST_Intersection(a.geom, b.geom)) AS area "
-        "FROM valid_geometry a JOIN valid_geometry b ON ST_Overlaps(a.geom, b.geom)"
+        "CREATE OR REPLACE TEMP TABLE overlap_pair AS SELECT a, b, ST_Area(g) AS area, g "
+        "FROM (SELECT a.parcel_id AS a, b.parcel_id AS b, ST_Intersection(a.geom, b.geom) AS g "
+        "FROM valid_geometry a JOIN valid_geometry b ON ST_Overlaps(a.geom, b.geom))"
+    )
+    # Holes inside each map sheet's parcels (their union's interior rings, 1 m² or more).
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE sheet_hole AS "
+        "WITH sheets AS ("
+        "SELECT p.old_unit_code, p.scale, p.sheet_no, ST_Union_Agg(v.geom) AS g "
+        "FROM valid_geometry v JOIN parcel p USING (parcel_id) "
+        "WHERE p.sheet_no IS NOT NULL AND p.scale IS NOT NULL GROUP BY ALL), "
+        "polys AS (SELECT old_unit_code, scale, sheet_no, unnest(ST_Dump(g)).geom AS poly "
+        "FROM sheets), "
+        "rings AS (SELECT *, unnest(generate_series(1, ST_NInteriorRings(poly))) AS k "
+        "FROM polys WHERE ST_NInteriorRings(poly) > 0) "
+        "SELECT old_unit_code || '/' || scale || '/' || sheet_no AS sheet_key, old_unit_code, "
+        "scale, sheet_no, ST_MakePolygon(ST_InteriorRingN(poly, k)) AS hole FROM rings "
+        "WHERE ST_Area(ST_MakePolygon(ST_InteriorRingN(poly, k))) >= 1"
     )
     # Shape of every valid, unrepaired parcel: area, compactness (4πA/P², 1 for a circle,
     # ~0.79 for a square), centroid; a sliver is a thin strip or a speck.
@@ -102,14 +117,19 @@ def _hits_table(index: int) -> str:
 def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, index: int) -> int:
     """Evaluate one rule into a temp table (its own statement: a failure stays local)."""
     hits = _hits_table(index)
+    columns = "record_id, parcel_id, details" + (", geom" if rule.spatial else "")
+    extra = "" if rule.spatial else ", NULL::GEOMETRY AS geom"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {hits} AS "
-        f"SELECT DISTINCT ON (record_id) * FROM ({rule.sql}) AS h(record_id, parcel_id, details)"
+        f"SELECT DISTINCT ON (record_id) *{extra} FROM ({rule.sql}) AS h({columns})"
     )
     row = con.execute(f"SELECT count(*) FROM {hits}").fetchone()
     return int(row[0]) if row else 0
 
 
+NO_LINEAGE = (
+    "(SELECT NULL AS k, NULL AS source_file, NULL AS source_sheet, NULL::BIGINT AS source_row)"
+)
 _LINEAGE = {
     "parcel": ("parcel", "parcel_id"),
     "party": ("party", "party_id"),
@@ -118,18 +138,19 @@ _LINEAGE = {
 
 
 def _record_findings(con: duckdb.DuckDBPyConnection, rule: Rule, index: int, run_id: int) -> None:
-    table, key = _LINEAGE.get(rule.target, ("parcel", "parcel_id"))
     hits = _hits_table(index)
+    # lineage: the record's source row (a map sheet has none)
+    source, key = _LINEAGE.get(rule.target, (NO_LINEAGE, "k"))
     con.execute(
         f"""
         INSERT INTO finding
         SELECT ?, ?, h.record_id, h.parcel_id, ?, to_json(h.details), 'open', ?, ?,
-               s.source_file, s.source_sheet, s.source_row
-        FROM {hits} h LEFT JOIN {table} s ON s.{key} = h.record_id
+               s.source_file, s.source_sheet, s.source_row, h.geom
+        FROM {hits} h LEFT JOIN {source} s ON s.{key} = h.record_id
         ON CONFLICT (rule_id, record_type, record_id) DO UPDATE SET
             state = CASE WHEN finding.state = 'exception' THEN 'exception' ELSE 'open' END,
             details = excluded.details, parcel_id = excluded.parcel_id,
-            last_seen_run = excluded.last_seen_run
+            last_seen_run = excluded.last_seen_run, geom = excluded.geom
         """,
         [rule.rule_id, rule.target, rule.severity, run_id, run_id],
     )

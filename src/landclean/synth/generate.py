@@ -28,7 +28,7 @@ from landclean.synth.build_parts import (
     _villages,
 )
 from landclean.synth.config import GeneratorConfig
-from landclean.synth.geometry import SHEET_GRID, parcel_quads, quads_to_polygons
+from landclean.synth.geometry import SHEET_GRID, parcel_quads, quads_to_polygons, sheet_gaps
 from landclean.synth.land import INVALID_CODES, LEGACY_SPELLING, main_land_use
 from landclean.synth.layout import allocate, commune_weights, plan_sheets
 from landclean.synth.province import Province
@@ -146,6 +146,10 @@ def build(config: GeneratorConfig) -> Province:
     missing_sheet[dup_idx] = False  # a duplicate must stay visible as one
     missing_sheet[dup_idx - 1] = False
     label("parcel", parcel_id[missing_sheet], "parcel_missing_sheet")
+    disturbed = np.array([d is not None for d in geo_defect]) | missing_sheet
+    on_map = has_geom & ~missing_sheet
+    for key in sheet_gaps(old_code, scale, sheet_no, geometry, on_map, disturbed):
+        defects.append(("sheet", key, "sheet_gap", ""))
 
     legal_area = np.round(true_area * (1 + rng.normal(0, 0.003, n)), 1)
     mismatch = dfx.pick(rng, config, n, "parcel_area_mismatch") & (geo_defect == None)  # noqa: E711

@@ -126,3 +126,34 @@ def place_footprints(
         placed.append((x, y, x + w, y + h))
         x0[i], y0[i] = x, y
     return x0, y0
+
+
+def sheet_gaps(
+    old_code: npt.NDArray[np.str_],
+    scale: npt.NDArray[np.int64],
+    sheet_no: npt.NDArray[np.int64],
+    geometry: npt.NDArray[np.object_],
+    on_sheet: npt.NDArray[np.bool_],
+    disturbed: npt.NDArray[np.bool_],
+) -> list[str]:
+    """Truth for gaps: the sheets ('old/scale/sheet') whose parcels leave a hole of 1 m² or
+    more.  A sheet's parcels tile it exactly (shared corners), so only sheets with a
+    disturbed parcel (missing, moved, shrunk, twisted, or without its sheet number) can
+    have one; those are unioned with GEOS (``on_sheet``: the parcels the map shows there)."""
+    keys = np.char.add(
+        np.char.add(np.char.add(old_code.astype(str), "/"), np.char.add(scale.astype(str), "/")),
+        sheet_no.astype(str),
+    )
+    found = []
+    for key in sorted(set(keys[disturbed].tolist())):
+        members = (keys == key) & on_sheet
+        union = shapely.union_all(shapely.make_valid(geometry[members]))
+        parts = shapely.get_parts(union)
+        holes = [
+            shapely.area(shapely.polygons(shapely.get_interior_ring(p, i)))
+            for p in parts
+            for i in range(shapely.get_num_interior_rings(p))
+        ]
+        if any(a >= 1.0 for a in holes):
+            found.append(str(key))
+    return found

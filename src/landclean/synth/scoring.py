@@ -45,6 +45,7 @@ RULE_DEFECT: dict[str, str] = {
     "PARTY_IMPOSSIBLE_BIRTH_DATE": "birth_impossible",
     "PARTY_SAME_ID_DIFFERENT_PEOPLE": "id_shared",
     "PARTY_DUPLICATE": "party_duplicate",
+    "SHEET_GAP": "sheet_gap",
 }
 
 

@@ -23,3 +23,6 @@ CREATE TABLE rule_run (
     error    VARCHAR,                     -- the rule failed: why (the others still ran)
     PRIMARY KEY (run_id, rule_id)
 );
+
+-- Spatial findings keep their geometry (an overlap, a gap in a sheet …).
+ALTER TABLE finding ADD COLUMN geom GEOMETRY;
