@@ -467,6 +467,25 @@ CATALOGUE: tuple[Rule, ...] = (
         "FROM sheet_hole GROUP BY sheet_key",
         spatial=True,
     ),
+    Rule(
+        "CERT_RIGHTS_MISMATCH",
+        "GCN không khớp với người có quyền trên thửa",
+        "Certificate disagrees with the parcels' rights",
+        "Các thửa trên cùng một GCN có người sử dụng đất khác nhau: kiểm tra biến động "
+        "(chuyển nhượng, thừa kế) chưa được chỉnh lý trên GCN.",
+        "The parcels of one certificate have different land users: look for a transfer or "
+        "inheritance not yet recorded on the certificate.",
+        "certificate",
+        "error",
+        2,
+        "WITH holders AS (SELECT cp.certificate_id, cp.parcel_id, "
+        "COALESCE(string_agg(r.party_id, ',' ORDER BY r.party_id), '') AS parties "
+        "FROM certificate_parcel cp LEFT JOIN land_right r USING (parcel_id) "
+        "GROUP BY cp.certificate_id, cp.parcel_id) "
+        "SELECT certificate_id, min(parcel_id), {'parcels': list(parcel_id ORDER BY parcel_id), "
+        "'land_users': list(DISTINCT parties ORDER BY parties)} FROM holders "
+        "GROUP BY certificate_id HAVING count(DISTINCT parties) > 1",
+    ),
 )
 
 

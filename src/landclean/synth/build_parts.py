@@ -470,6 +470,39 @@ def _certificates(
     return certs.join(links, "certificate_id").sort_by("certificate_id")
 
 
+def _transfer_without_certificate(
+    rng: np.random.Generator,
+    config: GeneratorConfig,
+    certificates: pa.Table,
+    parcel_id: npt.NDArray[np.str_],
+    holder: npt.NDArray[np.int64],
+    no_owner: npt.NDArray[np.bool_],
+    label: Label,
+) -> npt.NDArray[np.int64]:
+    """'certificate_rights_mismatch': a parcel of a several-parcel certificate whose rights
+    went to someone else (a transfer recorded in the rights, not on the certificate).
+    Returns the holders as the rights have them; the certificate is labelled."""
+    cert = certificates["certificate_id"].to_numpy(zero_copy_only=False)  # sorted by id
+    linked = certificates["parcel_id"].to_numpy(zero_copy_only=False)
+    _, first, count = np.unique(cert, return_index=True, return_counts=True)
+    several = np.repeat(count > 1, count)
+    lead = np.zeros(len(cert), dtype=bool)
+    lead[first] = True
+    candidates = np.flatnonzero(several & ~lead)
+    moved = candidates[rng.random(len(candidates)) < config.rate("certificate_rights_mismatch")]
+    order = np.argsort(parcel_id)
+    where = order[np.searchsorted(parcel_id[order], linked[moved])]
+    owned = np.flatnonzero(~no_owner)
+    out = holder.copy()
+    for i in where:  # another owner's holder (rare: a loop over the moved parcels only)
+        other = holder[owned[int(rng.integers(len(owned)))]]
+        while other == holder[i]:
+            other = holder[owned[int(rng.integers(len(owned)))]]
+        out[i] = other
+    label("certificate", np.unique(cert[moved]), "certificate_rights_mismatch")
+    return out
+
+
 def _unique_serials(
     rng: np.random.Generator, new_form: npt.NDArray[np.bool_]
 ) -> npt.NDArray[np.str_]:

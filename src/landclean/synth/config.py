@@ -52,6 +52,7 @@ DEFAULT_DEFECT_RATES: dict[str, float] = {
     "certificate_missing_serial": 0.003,
     "certificate_duplicate_serial": 0.002,
     "certificate_bad_book_entry": 0.003,
+    "certificate_rights_mismatch": 0.01,  # of the later parcels of several-parcel certificates
     "right_shares_not_one": 0.004,
     "parcel_no_owner": 0.003,
 }

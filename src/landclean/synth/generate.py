@@ -25,6 +25,7 @@ from landclean.synth.build_parts import (
     _persons,
     _registry,
     _rights,
+    _transfer_without_certificate,
     _villages,
 )
 from landclean.synth.config import GeneratorConfig
@@ -207,10 +208,13 @@ def build(config: GeneratorConfig) -> Province:
         tcvn3_holder,
         label,
     )
-    rights = _rights(rng, config, parcel_id, holder_of_parcel, no_owner, parties, label)
     certificates = _certificates(
         rng, config, parcel_id, holder_of_parcel, no_owner, commune, holder_kind, olds, label
     )
+    holder_of_parcel = _transfer_without_certificate(
+        rng, config, certificates, parcel_id, holder_of_parcel, no_owner, label
+    )
+    rights = _rights(rng, config, parcel_id, holder_of_parcel, no_owner, parties, label)
     assets = _assets(rng, config, parcel_id, lu_main, legal_area, ~bad_lu & ~no_lu, label)
     registry = _registry(rng, config, people, parties, olds, label)
     communes = _commune_status(rng, config, news, olds, no_db)

@@ -36,6 +36,7 @@ RULE_DEFECT: dict[str, str] = {
     "CERT_DUPLICATE_SERIAL": "certificate_duplicate_serial",
     "CERT_BOOK_ENTRY_FORMAT": "certificate_bad_book_entry",
     "CERT_NO_DIGITAL_DATA": "certificate_no_digital_data",
+    "CERT_RIGHTS_MISMATCH": "certificate_rights_mismatch",
     "PARTY_MISSING_NAME": "name_missing",
     "PARTY_MISSING_ID": "id_missing",
     "PARTY_MISSING_BIRTH": "birth_missing",
