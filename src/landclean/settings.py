@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     actor: str | None = None  # who runs the pipeline (defaults to the OS user)
     # DuckDB's memory ceiling; above it DuckDB spills to disk (temp folder beside the
     # workspace).  Keeps a 3.4 M-parcel import within a modest machine's memory.
-    memory_limit: str = "8GB"
+    memory_limit: str = "6GB"
     # Extra folders of column-mapping profiles (JSON); a profile there with a built-in's
     # name replaces it.
     profile_dirs: list[Path] = Field(
