@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -46,6 +47,13 @@ def test_summary_contract(reports: Path, ws: Workspace, province: Province) -> N
     p = s["parcels"]
     assert p["group1"] + p["group2"] + p["group3"] == p["total"]
     assert s["findings"]["open"] == sum(s["findings"]["by_rule"].values())
+    assert s["findings"]["open"] == sum(s["findings"]["by_severity"].values())
+    assert set(s["findings"]["by_severity"]) <= {"error", "warning", "info"}
+    from landclean.rules.catalogue import CATALOGUE
+
+    last = s["last_run"]
+    assert last["rules"] == len(CATALOGUE) and "validate" in last["stages"]
+    assert re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", last["started"])
     assert (
         s["findings"]["open"]
         == q(ws.con, "SELECT count(*) FROM finding WHERE state = 'open'")[0][0]

@@ -102,10 +102,30 @@ def compute_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             "SELECT rule_id, count(*) FROM finding WHERE state = 'open' "
             "GROUP BY rule_id ORDER BY rule_id"
         ).fetchall()
+        states = dict(con.execute("SELECT state, count(*) FROM finding GROUP BY 1").fetchall())
+        severity = con.execute(
+            "SELECT severity, count(*) FROM finding WHERE state = 'open' GROUP BY 1 ORDER BY 1"
+        ).fetchall()
         summary["findings"] = {
             "open": sum(n for _, n in by_rule),
+            "fixed": int(states.get("fixed", 0)),
+            "exception": int(states.get("exception", 0)),
+            "by_severity": {s: int(n) for s, n in severity},
             "by_rule": {r: int(n) for r, n in by_rule},
         }
+        run = con.execute(
+            "SELECT run_id, strftime(started_at, '%d/%m/%Y %H:%M'), actor, stages, "
+            "(SELECT count(*) FROM rule_run r WHERE r.run_id = p.run_id) "
+            "FROM pipeline_run p ORDER BY run_id DESC LIMIT 1"
+        ).fetchone()
+        if run:
+            summary["last_run"] = {
+                "run_id": int(run[0]),
+                "started": run[1],
+                "by": run[2],
+                "stages": str(run[3]).split(","),
+                "rules": int(run[4]),
+            }
     if authenticated:
         by_reason = con.execute(
             "SELECT reason, count(*) FROM auth_result WHERE reason IS NOT NULL "
