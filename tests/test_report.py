@@ -40,7 +40,11 @@ def test_summary_contract(reports: Path, ws: Workspace, province: Province) -> N
         "parcels_matched",
         "parcels_unmatched",
     } <= set(s["authentication"])
-    assert "renumbering" not in s  # that stage does not exist yet: block absent, not zeros
+    r = s["renumbering"]
+    assert r["sheets"] == q(ws.con, "SELECT count(*) FROM sheet_crosswalk")[0][0]
+    assert 0 < r["sheets_renumbered"] < r["sheets"]
+    assert 0 < r["communes_completed"] <= 102
+    assert "campaign" not in s  # a stage that does not exist yet: block absent, not zeros
     assert len(s["communes"]) == 102
     # independent counts straight from truth and the workspace
     assert s["parcels"]["total"] == province.config.parcels

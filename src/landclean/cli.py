@@ -209,12 +209,13 @@ def run(
     stages: Annotated[
         str | None,
         typer.Option(
-            help="Comma-separated stages (standardize,validate,authenticate,classify); "
+            help="Comma-separated stages (standardize,renumber,validate,authenticate,"
+            "classify); "
             "all by default."
         ),
     ] = None,
 ) -> None:
-    """Run the pipeline: standardize, validate, authenticate, classify."""
+    """Run the pipeline: standardize, renumber, validate, authenticate, classify."""
     from landclean.pipeline import run_pipeline
     from landclean.workspace import open_workspace
 
@@ -236,6 +237,16 @@ def run(
         console.print(
             "  standardize: " + ", ".join(f"{k} {v:,} changed" for k, v in rep.standardized.items())
         )
+    if rep.renumbering:
+        rn = rep.renumbering
+        console.print(
+            f"  renumber: {rn.sheets:,} sheets ({rn.sheets_renumbered:,} renumbered), "
+            f"{rn.communes_completed} communes completed, {rn.parcels_with_uid:,} parcels "
+            f"with UID ({rn.uid_collisions} collisions); placement "
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(rn.placement.items()))
+        )
+        if rn.not_conserved:
+            console.print(f"  [red]{rn.not_conserved} old communes not conserved[/]")
     if rep.validation:
         found = sum(r.found for r in rep.validation.results)
         console.print(f"  validate: {len(rep.validation.results)} rules, {found:,} findings")
@@ -314,6 +325,70 @@ def export(
         )
     note = "personal data masked" if result.masked else "personal data NOT masked"
     console.print(f"Wrote {result.rows:,} findings to {result.path} ({note})")
+
+
+@app.command()
+@friendly
+def lookup(
+    workspace: WsArg,
+    old_commune: Annotated[
+        str | None, typer.Option(help="Old commune as printed: 5-digit code or name.")
+    ] = None,
+    sheet: Annotated[int | None, typer.Option(help="Old sheet number (Tờ bản đồ số).")] = None,
+    parcel: Annotated[int | None, typer.Option(help="Parcel number (Thửa đất số).")] = None,
+    scale: Annotated[
+        int | None, typer.Option(help="Map scale denominator, e.g. 2000 (if several).")
+    ] = None,
+    serial: Annotated[
+        str | None, typer.Option(help="Certificate serial instead, e.g. 'CS 123456'.")
+    ] = None,
+) -> None:
+    """Find a parcel from a certificate's old numbers or serial: new commune, new sheet, UID."""
+    from landclean.renumber.lookup import (
+        LOOKUP_COLUMNS,
+        LOOKUP_LABELS,
+        lookup_old,
+        lookup_serial,
+    )
+    from landclean.workspace import open_workspace
+
+    if serial is None and (old_commune is None or sheet is None or parcel is None):
+        raise LandcleanError("give --old-commune, --sheet and --parcel, or --serial")
+    with open_workspace(workspace, read_only=True) as ws:
+        if serial is not None:
+            found = lookup_serial(ws.con, serial)
+        else:
+            assert old_commune is not None and sheet is not None and parcel is not None
+            found = lookup_old(ws.con, old_commune, sheet, parcel, scale)
+    if not found:
+        raise LandcleanError("no parcel found with these numbers")
+    labels = dict(zip(LOOKUP_COLUMNS, LOOKUP_LABELS, strict=True))
+    for f in found:
+        table = Table(show_header=False, box=None)
+        for key, value in vars(f).items():
+            table.add_row(labels[key], "" if value is None else str(value))
+        console.print(table)
+        console.print()
+
+
+@app.command()
+@friendly
+def crosswalk(
+    workspace: WsArg,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the crosswalk files.")],
+    commune: Annotated[
+        str | None, typer.Option(help="Only this new commune (5-digit code).")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="vi (default) or en.")] = "vi",
+) -> None:
+    """Write each new commune's sheet crosswalk (old commune, scale, old sheet -> new sheet)
+    as XLSX and CSV."""
+    from landclean.renumber.lookup import write_crosswalks
+    from landclean.workspace import open_workspace
+
+    with open_workspace(workspace, read_only=True) as ws:
+        written = write_crosswalks(ws.con, out, commune, lang)
+    console.print(f"Wrote {len(written) // 2} commune crosswalk(s) to {out}")
 
 
 @app.command()

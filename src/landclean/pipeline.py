@@ -1,4 +1,5 @@
-"""Run the pipeline stages on a workspace: standardize → validate → authenticate → classify.
+"""Run the pipeline stages on a workspace: standardize → renumber → validate → authenticate
+→ classify.
 
 Rules are evaluated first (each isolated, into temp tables); then every result is
 written in one transaction, so a failing stage leaves the workspace as it was.
@@ -19,13 +20,14 @@ from landclean.authenticate.exact import authenticate_exact
 from landclean.errors import PipelineError
 from landclean.ingest.canonical import CanonicalBuild, bring_up_to_date
 from landclean.ingest.importer import import_sources
+from landclean.renumber.stage import RenumberReport, renumber
 from landclean.rules.classify import classify, group_mapping
 from landclean.rules.runner import ValidationReport, evaluate_rules, record_findings
 from landclean.settings import Settings, get_settings
 from landclean.standardize.stage import standardize
 from landclean.workspace import Workspace
 
-STAGES = ("standardize", "validate", "authenticate", "classify")
+STAGES = ("standardize", "renumber", "validate", "authenticate", "classify")
 
 
 @dataclass
@@ -38,6 +40,7 @@ class RunReport:
     groups: dict[int, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     canonical: CanonicalBuild | None = None
+    renumbering: RenumberReport | None = None
 
 
 def _count(ws: Workspace, table: str) -> int:
@@ -93,6 +96,14 @@ def run_pipeline(
         with ws.transaction() as con:
             report.standardized = _timed(
                 report, "standardize", progress, lambda: standardize(con, run_id)
+            )
+    if "renumber" in chosen:  # before validation: rules read placements and UIDs
+        with ws.transaction() as con:
+            report.renumbering = _timed(
+                report,
+                "renumber",
+                progress,
+                lambda: renumber(con, settings.renumber_order, settings.commune_boundaries),
             )
     if "validate" in chosen:
         report.validation = _timed(

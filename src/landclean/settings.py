@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     # A CSV file (rule_id,group) overriding the group an open finding implies; the rule
     # AUTHENTICATION is the group of a parcel with a land user not matched (docs/rules.md).
     classification: Path | None = None
+    # The province's order of old communes for renumbering (CSV new_code,old_code,position)
+    # and its new communes' boundaries (GeoPackage/GeoJSON in EPSG:9218, field 'code').
+    renumber_order: Path | None = None
+    commune_boundaries: Path | None = None
     # Steering-committee deadline of the campaign (Plan 60 of Đắk Lắk).
     committee_deadline: str = "2025-10-03"
     actor: str | None = None  # who runs the pipeline (defaults to the OS user)

@@ -155,7 +155,7 @@ located AS (
 SELECT b.parcel_id, l.new_code, b.old_unit_code, b.sheet_no, b.parcel_no, b.scale,
        b.cert_sheet_no, b.cert_parcel_no, b.legal_area, b.geom, b.address, b.village,
        b.vbdlis_synced, NULL AS uid, b.source_batch, b.source_file, b.source_sheet, b.source_row,
-       b.legal_area_raw, NULL AS geom_repaired
+       b.legal_area_raw, NULL AS geom_repaired, NULL AS new_sheet_no, NULL AS placement
 FROM base b LEFT JOIN located l USING (parcel_id);
 """
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 
+from landclean.renumber.stage import COMPLETED_SQL
 from landclean.vn.admin_units import PROVINCE_CODE, PROVINCE_NAME
 
 PER_COMMUNE_SQL = """
@@ -132,6 +133,17 @@ def compute_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             "GROUP BY reason ORDER BY reason"
         ).fetchall()
         summary["authentication"]["by_reason"] = {r: int(n) for r, n in by_reason}
+    renumbered = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE new_sheet_no <> old_sheet_no) FROM sheet_crosswalk"
+    ).fetchone()
+    if renumbered and renumbered[0]:
+        done = con.execute(COMPLETED_SQL).fetchone()
+        summary["renumbering"] = {
+            "communes_completed": int(done[0]) if done else 0,
+            "sheets": int(renumbered[0]),
+            "sheets_renumbered": int(renumbered[1]),
+            "parcels_with_uid": summary["parcels"]["with_uid"],
+        }
     summary["regions"] = regions
     summary["communes"] = communes
     return summary

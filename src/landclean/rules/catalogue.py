@@ -486,6 +486,33 @@ CATALOGUE: tuple[Rule, ...] = (
         "'land_users': list(DISTINCT parties ORDER BY parties)} FROM holders "
         "GROUP BY certificate_id HAVING count(DISTINCT parties) > 1",
     ),
+    Rule(
+        "PARCEL_COMMUNE_UNCERTAIN",
+        "Chưa xác định được xã mới của thửa đất",
+        "New commune of the parcel not certain",
+        "Xã cũ đã chia cho nhiều xã mới và vị trí thửa không đủ để xác định xã mới: cán bộ "
+        "xác định xã mới để sắp xếp lại tờ bản đồ.",
+        "The old commune was split between new communes and the parcel's location does not "
+        "decide: a person must say which new commune holds it before its sheet is renumbered.",
+        "parcel",
+        "warning",
+        2,
+        "SELECT parcel_id, parcel_id, {'placement': placement, 'old_commune': old_unit_code} "
+        "FROM parcel WHERE placement IN ('ambiguous', 'no_location', 'unknown_commune')",
+    ),
+    Rule(
+        "PARCEL_UID_COLLISION",
+        "Trùng mã định danh thửa đất",
+        "Parcel identifier shared with another parcel",
+        "Hai thửa có cùng mã định danh (GeoHash 12 ký tự): kiểm tra thửa trùng hoặc chồng hình.",
+        "Two parcels share one identifier (12-character GeoHash): look for a duplicated or "
+        "stacked parcel.",
+        "parcel",
+        "error",
+        2,
+        "SELECT c.parcel_id, c.parcel_id, {'uid': c.uid, 'parcels': (SELECT list(o.parcel_id "
+        "ORDER BY o.parcel_id) FROM uid_collision o WHERE o.uid = c.uid)} FROM uid_collision c",
+    ),
 )
 
 

@@ -19,7 +19,13 @@ from landclean.workspace.spatial import load_spatial
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS = ("001_init", "002_import_layouts", "003_geometry_repair", "004_canonical_build")
+MIGRATIONS = (
+    "001_init",
+    "002_import_layouts",
+    "003_geometry_repair",
+    "004_canonical_build",
+    "005_renumber",
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

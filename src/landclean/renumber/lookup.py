@@ -1,0 +1,197 @@
+"""Find a parcel from what a certificate prints (old commune, sheet, parcel; or the
+serial), with its new commune, new sheet and identifier; and write the crosswalk tables
+per commune in the layout provinces publish (old commune, scale, old sheet -> new sheet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from landclean.errors import LandcleanError
+from landclean.xlsx import Sheet, write_workbook
+
+LOOKUP_COLUMNS = (
+    "parcel_id",
+    "old_unit_code",
+    "old_commune",
+    "scale",
+    "old_sheet_no",
+    "parcel_no",
+    "unit_code",
+    "commune",
+    "new_sheet_no",
+    "uid",
+    "placement",
+)
+
+LOOKUP_LABELS = (
+    "Mã thửa (parcel id)",
+    "Mã xã cũ (old commune)",
+    "Xã cũ",
+    "Tỷ lệ (scale)",
+    "Tờ bản đồ cũ (old sheet)",
+    "Thửa số (parcel)",
+    "Mã xã mới (new commune)",
+    "Xã mới",
+    "Tờ bản đồ mới (new sheet)",
+    "Mã định danh (UID)",
+    "Xác định xã mới (placement)",
+)
+
+LOOKUP_SQL = """
+SELECT p.parcel_id, p.old_unit_code, o.name, p.scale, p.sheet_no, p.parcel_no,
+       p.unit_code, u.name, p.new_sheet_no, p.uid, p.placement
+FROM parcel p
+LEFT JOIN admin_unit_old o ON o.code = p.old_unit_code
+LEFT JOIN admin_unit u ON u.code = p.unit_code
+"""
+
+
+@dataclass
+class Found:
+    parcel_id: str
+    old_unit_code: str
+    old_commune: str
+    scale: int | None
+    old_sheet_no: int | None
+    parcel_no: int | None
+    unit_code: str | None
+    commune: str | None
+    new_sheet_no: int | None
+    uid: str | None
+    placement: str | None
+
+
+def _old_commune(con: duckdb.DuckDBPyConnection, commune: str) -> str:
+    """An old commune by its code or its name (case, accents and 'Xã' optional)."""
+    if commune.isdigit():
+        row = con.execute("SELECT code FROM admin_unit_old WHERE code = ?", [commune]).fetchone()
+        if row:
+            return str(row[0])
+        raise LandcleanError(f"--old-commune {commune}: no old commune has this code")
+    rows = con.execute(
+        """SELECT code, name || ' (' || district_name || ')' FROM admin_unit_old
+           WHERE lower(strip_accents(name)) = lower(strip_accents(trim(?)))
+              OR lower(strip_accents(regexp_replace(name, '^(Xã|Phường|Thị trấn) ', '')))
+                 = lower(strip_accents(trim(?)))
+           ORDER BY code""",
+        [commune, commune],
+    ).fetchall()
+    if len(rows) == 1:
+        return str(rows[0][0])
+    if not rows:
+        raise LandcleanError(f"--old-commune {commune!r}: no old commune has this name")
+    raise LandcleanError(
+        f"--old-commune {commune!r} is ambiguous: "
+        + "; ".join(f"{c} {n}" for c, n in rows)
+        + "; give the code"
+    )
+
+
+def lookup_old(
+    con: duckdb.DuckDBPyConnection,
+    old_commune: str,
+    sheet: int,
+    parcel: int,
+    scale: int | None = None,
+) -> list[Found]:
+    """Parcels with these old numbers (several when the commune has sheets of several
+    scales with the same number and no scale is given)."""
+    code = _old_commune(con, old_commune)
+    sql = LOOKUP_SQL + " WHERE p.old_unit_code = ? AND p.sheet_no = ? AND p.parcel_no = ?"
+    params: list[object] = [code, sheet, parcel]
+    if scale is not None:
+        sql += " AND p.scale = ?"
+        params.append(scale)
+    return [Found(*r) for r in con.execute(sql + " ORDER BY p.scale", params).fetchall()]
+
+
+def lookup_serial(con: duckdb.DuckDBPyConnection, serial: str) -> list[Found]:
+    """The parcels of the certificate(s) with this serial (spaces and case ignored)."""
+    sql = (
+        LOOKUP_SQL + " JOIN certificate_parcel cp USING (parcel_id) "
+        "JOIN certificate c USING (certificate_id) "
+        "WHERE replace(upper(c.serial), ' ', '') = replace(upper(trim(?)), ' ', '') "
+        "ORDER BY p.parcel_id"
+    )
+    return [Found(*r) for r in con.execute(sql, [serial]).fetchall()]
+
+
+CROSSWALK_HEADERS = {
+    "vi": [
+        "STT",
+        "Mã xã cũ",
+        "Tên xã cũ",
+        "Tỷ lệ bản đồ",
+        "Số tờ cũ",
+        "Số tờ mới",
+        "Số thửa",
+        "Mã xã mới",
+        "Tên xã mới",
+    ],
+    "en": [
+        "No.",
+        "Old commune code",
+        "Old commune",
+        "Map scale",
+        "Old sheet",
+        "New sheet",
+        "Parcels",
+        "New commune code",
+        "New commune",
+    ],
+}
+
+CROSSWALK_SQL = """
+SELECT row_number() OVER (ORDER BY x.position, x.scale, x.old_sheet_no) AS no,
+       x.old_unit_code, o.name AS old_name, '1/' || x.scale AS scale, x.old_sheet_no,
+       x.new_sheet_no, x.parcels, x.unit_code, u.name AS new_name
+FROM sheet_crosswalk x
+JOIN admin_unit_old o ON o.code = x.old_unit_code
+JOIN admin_unit u ON u.code = x.unit_code
+WHERE x.unit_code = ?
+ORDER BY x.position, x.scale, x.old_sheet_no
+"""
+
+
+def write_crosswalks(
+    con: duckdb.DuckDBPyConnection, out: Path, commune: str | None = None, lang: str = "vi"
+) -> list[Path]:
+    """One XLSX and one CSV per new commune (or the one given): its sheet crosswalk."""
+    if lang not in CROSSWALK_HEADERS:
+        raise LandcleanError(f"unknown language {lang!r}; expected vi or en")
+    units = con.execute(
+        "SELECT DISTINCT x.unit_code, u.name FROM sheet_crosswalk x "
+        "JOIN admin_unit u ON u.code = x.unit_code "
+        + ("WHERE x.unit_code = ? " if commune else "")
+        + "ORDER BY 1",
+        [commune] if commune else [],
+    ).fetchall()
+    if not units:
+        raise LandcleanError(
+            f"no sheet crosswalk for {commune}"
+            if commune
+            else "no sheet crosswalk yet: run 'landclean run' (stage renumber) first"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    headers = CROSSWALK_HEADERS[lang]
+    title = "Bảng đối chiếu số tờ bản đồ cũ - mới" if lang == "vi" else "Old to new sheets"
+    written = []
+    for code, name in units:
+        table = con.execute(CROSSWALK_SQL, [code]).fetch_arrow_table()
+        xlsx, csv = (
+            out / f"{code}_doi_chieu_to_ban_do.xlsx",
+            out / f"{code}_doi_chieu_to_ban_do.csv",
+        )
+        write_workbook(xlsx, [Sheet(str(code), table, headers, f"{title}: {name}")])
+        named = pa.table(table.columns, names=headers)
+        with csv.open("wb") as f:
+            f.write(b"\xef\xbb\xbf")
+            pacsv.write_csv(named, f)
+        written += [xlsx, csv]
+    return written

@@ -1,0 +1,58 @@
+"""The order in which a new commune's old communes are numbered.
+
+Default: the official codes, ascending.  A province may publish its own order: a CSV
+file with the columns ``new_code,old_code,position`` (LANDCLEAN_RENUMBER_ORDER).  Old
+communes the file does not list follow the listed ones, by code.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+
+from landclean.errors import PipelineError
+
+
+def load_order(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+    """Fill the temp table rn_order (unit_code, old_unit_code, position) from the file."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE rn_order "
+        "(unit_code VARCHAR, old_unit_code VARCHAR, position INTEGER)"
+    )
+    if path is None:
+        return
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as exc:
+        raise PipelineError(f"{path}: cannot read the renumbering order ({exc})") from exc
+    if not rows or not {"new_code", "old_code", "position"} <= set(rows[0]):
+        raise PipelineError(f"{path}: expected a CSV file with columns new_code,old_code,position")
+    links = {
+        (str(a), str(b))
+        for a, b in con.execute("SELECT new_code, old_code FROM admin_crosswalk").fetchall()
+    }
+    seen: set[tuple[str, int]] = set()
+    values = []
+    for line, row in enumerate(rows, start=2):
+        new, old = (row["new_code"] or "").strip(), (row["old_code"] or "").strip()
+        if (new, old) not in links:
+            raise PipelineError(
+                f"{path}, row {line}, columns new_code/old_code: {new}/{old} is not an "
+                "old commune of that new commune (see the administrative crosswalk)"
+            )
+        try:
+            position = int((row["position"] or "").strip())
+        except ValueError:
+            raise PipelineError(
+                f"{path}, row {line}, column position: {row['position']!r}; expected a number"
+            ) from None
+        if (new, position) in seen:
+            raise PipelineError(
+                f"{path}, row {line}, column position: {position} is used twice for {new}"
+            )
+        seen.add((new, position))
+        values.append([new, old, position])
+    con.executemany("INSERT INTO rn_order VALUES (?, ?, ?)", values)
