@@ -176,13 +176,15 @@ FROM per;
 """
 
 # The parcel UID: GeoHash-12 of the pole of inaccessibility (centre of the largest
-# inscribed circle, 1 cm tolerance) in WGS84; collisions listed.
+# inscribed circle; tolerance 0.5 % of the parcel's side, √area / 200, at least 5 cm: the
+# point is always inside, and 3.4 M parcels take about a minute) in WGS84; collisions listed.
 UID_SQL = """
 UPDATE parcel SET uid = u.uid
 FROM (
     SELECT parcel_id, lc_geohash(ST_Y(c), ST_X(c)) AS uid FROM (
         SELECT parcel_id,
-               ST_Transform((ST_MaximumInscribedCircle(geom, 0.01)).center,
+               ST_Transform((ST_MaximumInscribedCircle(
+                                geom, greatest(0.05, sqrt(ST_Area(geom)) / 200))).center,
                             'EPSG:9218', 'EPSG:4326', always_xy := true) AS c
         FROM parcel WHERE geom IS NOT NULL AND ST_IsValid(geom) AND NOT ST_IsEmpty(geom))
 ) u WHERE parcel.parcel_id = u.parcel_id;
