@@ -144,16 +144,22 @@ def sheet_gaps(
         np.char.add(np.char.add(old_code.astype(str), "/"), np.char.add(scale.astype(str), "/")),
         sheet_no.astype(str),
     )
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    ends = np.r_[starts[1:], len(order)]
     found = []
-    for key in sorted(set(keys[disturbed].tolist())):
-        members = (keys == key) & on_sheet
-        union = shapely.union_all(shapely.make_valid(geometry[members]))
-        parts = shapely.get_parts(union)
+    for start, end in zip(starts, ends, strict=True):
+        members = order[start:end]
+        if not disturbed[members].any():
+            continue
+        shown = members[on_sheet[members]]
+        union = shapely.union_all(shapely.make_valid(geometry[shown]))
         holes = [
             shapely.area(shapely.polygons(shapely.get_interior_ring(p, i)))
-            for p in parts
+            for p in shapely.get_parts(union)
             for i in range(shapely.get_num_interior_rings(p))
         ]
         if any(a >= 1.0 for a in holes):
-            found.append(str(key))
-    return found
+            found.append(str(sorted_keys[start]))
+    return sorted(found)
