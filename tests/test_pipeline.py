@@ -25,7 +25,12 @@ def test_every_rule_is_scored_against_an_injected_defect() -> None:
     """Each rule has a defect type the generator injects, so its recall and precision
     are measured; the others are checked elsewhere: PARCEL_NOT_SYNCED against the parcels'
     sync state (below), the renumbering rules in test_renumber.py."""
-    elsewhere = {"PARCEL_NOT_SYNCED", "PARCEL_COMMUNE_UNCERTAIN", "PARCEL_UID_COLLISION"}
+    elsewhere = {
+        "PARCEL_NOT_SYNCED",
+        "PARCEL_COMMUNE_UNCERTAIN",
+        "PARCEL_UID_COLLISION",
+        "PARCEL_MISSING_NUMBER",  # hand-made rows below
+    }
     assert {r.rule_id for r in CATALOGUE} == set(RULE_DEFECT) | elsewhere
 
 
@@ -232,6 +237,7 @@ def test_completeness_and_consistency_rules_fire(fresh_ws: Workspace, tmp_path: 
     rows[1]["owner_name"] = ""  # owner without a name
     rows[1]["cert_serial"] = rows[2]["cert_serial"]  # two certificates, one serial
     rows[1]["cert_issue_date"] = "02/02/2012"
+    rows[2]["map_parcel"] = ""  # no parcel number (and the map has none: no map imported)
     path = samples.write_csv(tmp_path / "f.csv", "field_form", "utf-8", parcels=rows)
     text = path.read_text(encoding="utf-8").splitlines()
     text[0] += ",Loại tài sản gắn liền,Số vào sổ cấp GCN"
@@ -255,3 +261,11 @@ def test_completeness_and_consistency_rules_fire(fresh_ws: Workspace, tmp_path: 
     assert found.get("CERT_DUPLICATE_SERIAL") == 2
     assert found.get("ASSET_ON_NON_RESIDENTIAL") == 1
     assert found.get("CERT_MISSING_SERIAL") == 1
+    no_number = ids(fresh_ws.con, "SELECT parcel_id FROM parcel WHERE parcel_no IS NULL")
+    assert no_number == {"T003", "T009"}  # T009 is a copy of T003's row
+    assert no_number == ids(
+        fresh_ws.con, "SELECT record_id FROM finding WHERE rule_id = 'PARCEL_MISSING_NUMBER'"
+    )
+    # book-entry numbers normalized: upper case, one space after the prefix
+    books = {r[0] for r in q(fresh_ws.con, "SELECT book_entry_no FROM certificate")}
+    assert {"CH 001", "CH 002"} <= books

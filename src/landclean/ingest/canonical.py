@@ -90,6 +90,11 @@ CREATE OR REPLACE TEMP MACRO lc_id_problem(x) AS CASE
         THEN 'digits lost: the number was stored in scientific notation'
     WHEN length(lc_id_digits(x)) IN (8, 11) THEN 'leading zero restored' END;
 CREATE OR REPLACE TEMP MACRO lc_scale(x) AS lc_int(regexp_extract(x, '([0-9]+)\\s*$', 1));
+-- Book-entry numbers: upper case, single spaces, a space after the letter prefix
+-- ("ch00123" -> "CH 00123", "CS  5/2010" -> "CS 5/2010"); anything else kept as typed.
+CREATE OR REPLACE TEMP MACRO lc_book_entry(x) AS
+    NULLIF(regexp_replace(upper(regexp_replace(trim(x), '\\s+', ' ', 'g')),
+                          '^([A-Z]{1,3})\\s*([0-9])', '\\1 \\2'), '');
 CREATE OR REPLACE TEMP MACRO lc_serial(x) AS
     NULLIF(upper(regexp_replace(regexp_replace(trim(x), '\\s+', ' ', 'g'),
                                 '^([A-Za-z]{2})\\s*([0-9]+)$', '\\1 \\2')), '');
@@ -258,7 +263,7 @@ SELECT certificate_id,
        CASE WHEN regexp_full_match(upper(trim(cert_serial)), '[A-Z]{2} ?[0-9]{8}') THEN '2024'
             WHEN regexp_full_match(upper(trim(cert_serial)), '[A-Z]{2} ?[0-9]{6}') THEN 'pre2024'
             ELSE 'unknown' END,
-       lc_text(cert_book_no), lc_date(cert_issue_date), lc_text(cert_issuer),
+       lc_book_entry(cert_book_no), lc_date(cert_issue_date), lc_text(cert_issuer),
        CASE WHEN cert_digital IS NULL THEN 'unknown'
             WHEN lower(strip_accents(cert_digital)) LIKE 'chua%' THEN 'paper_only'
             ELSE 'digital' END,

@@ -39,6 +39,17 @@ CATALOGUE: tuple[Rule, ...] = (
         "FROM parcel WHERE sheet_no IS NULL",
     ),
     Rule(
+        "PARCEL_MISSING_NUMBER",
+        "Thửa đất thiếu số thửa",
+        "Parcel without parcel number",
+        "Bổ sung số thửa (theo bản đồ hiện trạng) cho thửa đất.",
+        "Fill in the parcel's number on the current map.",
+        "parcel",
+        "error",
+        2,
+        "SELECT parcel_id, parcel_id, {'sheet_no': sheet_no} FROM parcel WHERE parcel_no IS NULL",
+    ),
+    Rule(
         "PARCEL_MISSING_GEOMETRY",
         "Thửa đất không có hình thể",
         "Parcel without geometry",
