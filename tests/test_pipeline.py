@@ -269,3 +269,27 @@ def test_completeness_and_consistency_rules_fire(fresh_ws: Workspace, tmp_path: 
     # book-entry numbers normalized: upper case, one space after the prefix
     books = {r[0] for r in q(fresh_ws.con, "SELECT book_entry_no FROM certificate")}
     assert {"CH 001", "CH 002"} <= books
+
+
+def test_a_failing_rule_or_reference_table_stays_isolated(
+    built_workspace: Path, tmp_path: Path
+) -> None:
+    """A rule whose SQL fails, or whose shared reference table cannot be built, is reported
+    as failed; every other rule runs and records its findings."""
+    from landclean.rules.catalogue import Rule
+    from landclean.rules.runner import evaluate_rules
+
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(built_workspace.read_bytes())
+    broken = Rule(
+        "BROKEN", "x", "x", "x", "x", "parcel", "error", 2, "SELECT nonsense FROM nowhere"
+    )
+    with open_workspace(copy) as ws:
+        # the commune extents come from admin_unit_old: without it that reference fails
+        ws.con.execute("ALTER TABLE admin_unit_old RENAME TO admin_unit_old_hidden")
+        report = evaluate_rules(ws.con, Settings(), (broken, *CATALOGUE))
+        failed = {r.rule_id: r.error for r in report.failed}
+        assert set(failed) == {"BROKEN", "PARCEL_OUTSIDE_COMMUNE"}
+        assert "commune_extent" in str(failed["PARCEL_OUTSIDE_COMMUNE"])
+        found = {r.rule_id: r.found for r in report.results}
+        assert found["PARCEL_MISSING_SHEET"] > 0 and found["PARCEL_OVERLAP"] > 0

@@ -131,7 +131,7 @@ WITH base AS (
         COALESCE(lc_scale(f.map_scale), lc_int(m.scale)) AS scale,
         lc_int(f.cert_sheet) AS cert_sheet_no, lc_int(f.cert_parcel) AS cert_parcel_no,
         lc_num(f.legal_area) AS legal_area,
-        ST_GeomFromWKB(m.geom_wkb) AS geom,
+        TRY(ST_GeomFromWKB(m.geom_wkb)) AS geom,  -- unreadable: no geometry (a finding)
         lc_text(f.parcel_address) AS address, lc_text(f.village) AS village,
         CASE WHEN f.vbdlis IS NULL THEN NULL
              ELSE lower(strip_accents(f.vbdlis)) NOT LIKE 'chua%' END AS vbdlis_synced,

@@ -35,7 +35,26 @@ class ValidationReport:
         return [r for r in self.results if r.error]
 
 
-def _reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+def _derived(
+    con: duckdb.DuckDBPyConnection,
+    failures: dict[str, str],
+    sql: str,
+    params: list[object] | None = None,
+) -> None:
+    """Create one derived reference table; if it fails (a geometry GEOS cannot handle …)
+    the error is kept and the table left out, so only the rules that read it fail."""
+    name = sql.split("TEMP TABLE ", 1)[1].split()[0]
+    try:
+        con.execute(sql, params or [])
+    except duckdb.Error as exc:
+        log.warning("reference table %s failed: %s", name, exc)
+        failures[name] = str(exc).splitlines()[0]
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, str]:
+    """The tables rules share; returns the derived ones that failed, with the error."""
+    failures: dict[str, str] = {}
     con.execute("CREATE OR REPLACE TEMP TABLE land_use_code (code VARCHAR, status VARCHAR)")
     con.executemany(
         "INSERT INTO land_use_code VALUES (?, ?)",
@@ -45,19 +64,25 @@ def _reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
     con.executemany(
         "INSERT INTO cccd_province VALUES (?)", [[c] for c in sorted(cccd_province_codes())]
     )
-    con.execute(
+    _derived(
+        con,
+        failures,
         "CREATE OR REPLACE TEMP TABLE valid_geometry AS SELECT parcel_id, geom "
-        "FROM parcel WHERE geom IS NOT NULL AND ST_IsValid(geom)"
+        "FROM parcel WHERE geom IS NOT NULL AND ST_IsValid(geom)",
     )
     # Pairs of parcels whose interiors overlap (edge-sharing neighbours do not), with the
     # overlap area: computed once here, where the planner uses its spatial join.
-    con.execute(
+    _derived(
+        con,
+        failures,
         "CREATE OR REPLACE TEMP TABLE overlap_pair AS SELECT a, b, ST_Area(g) AS area, g "
         "FROM (SELECT a.parcel_id AS a, b.parcel_id AS b, ST_Intersection(a.geom, b.geom) AS g "
-        "FROM valid_geometry a JOIN valid_geometry b ON ST_Overlaps(a.geom, b.geom))"
+        "FROM valid_geometry a JOIN valid_geometry b ON ST_Overlaps(a.geom, b.geom))",
     )
     # Holes inside each map sheet's parcels (their union's interior rings, 1 m² or more).
-    con.execute(
+    _derived(
+        con,
+        failures,
         "CREATE OR REPLACE TEMP TABLE sheet_hole AS "
         "WITH sheets AS ("
         "SELECT p.old_unit_code, p.scale, p.sheet_no, ST_Union_Agg(v.geom) AS g "
@@ -69,11 +94,13 @@ def _reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
         "FROM polys WHERE ST_NInteriorRings(poly) > 0) "
         "SELECT old_unit_code || '/' || scale || '/' || sheet_no AS sheet_key, old_unit_code, "
         "scale, sheet_no, ST_MakePolygon(ST_InteriorRingN(poly, k)) AS hole FROM rings "
-        "WHERE ST_Area(ST_MakePolygon(ST_InteriorRingN(poly, k))) >= 1"
+        "WHERE ST_Area(ST_MakePolygon(ST_InteriorRingN(poly, k))) >= 1",
     )
     # Shape of every valid, unrepaired parcel: area, compactness (4πA/P², 1 for a circle,
     # ~0.79 for a square), centroid; a sliver is a thin strip or a speck.
-    con.execute(
+    _derived(
+        con,
+        failures,
         "CREATE OR REPLACE TEMP TABLE parcel_shape AS "
         "SELECT *, compactness < ? OR area < 1 AS sliver FROM ("
         "SELECT v.parcel_id, ST_Area(v.geom) AS area, "
@@ -86,7 +113,9 @@ def _reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
     # Each old commune's extent from the administrative data (its bounding box, projected
     # to VN-2000), widened by a margin: gross misplacements (a false easting added
     # twice, the wrong zone, x and y swapped) fall far outside.
-    con.execute(
+    _derived(
+        con,
+        failures,
         "CREATE OR REPLACE TEMP TABLE commune_extent AS "
         "SELECT code AS old_unit_code, ST_X(lo) - ? AS x0, ST_Y(lo) - ? AS y0, "
         "ST_X(hi) + ? AS x1, ST_Y(hi) + ? AS y1 FROM ("
@@ -97,17 +126,20 @@ def _reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
     )
     # Who a land user is, as far as the records say: ID, name key, birth.
     con.execute(NAME_KEY_MACRO)
-    con.execute(
+    _derived(
+        con,
+        failures,
         "CREATE OR REPLACE TEMP TABLE party_identity AS "
         "SELECT party_id, id_number, COALESCE(lc_name_key(full_name), '') AS name_key, "
         "COALESCE(CAST(birth_date AS VARCHAR), CAST(birth_year AS VARCHAR), '') AS birth_key "
-        "FROM party WHERE party_type IN ('individual', 'household') AND id_number IS NOT NULL"
+        "FROM party WHERE party_type IN ('individual', 'household') AND id_number IS NOT NULL",
     )
     con.execute("CREATE OR REPLACE TEMP TABLE area_tolerance (scale INTEGER, tolerance DOUBLE)")
     con.executemany(
         "INSERT INTO area_tolerance VALUES (?, ?)",
         [[k, v] for k, v in settings.area_tolerance.items()],
     )
+    return failures
 
 
 def _hits_table(index: int) -> str:
@@ -169,7 +201,7 @@ def evaluate_rules(
     others still run (DuckDB aborts a whole transaction on error, so each rule is its own
     statement here, writing only temp tables)."""
     started = time.perf_counter()
-    _reference_tables(con, settings)
+    failures = _reference_tables(con, settings)
     report = ValidationReport(reference_seconds=time.perf_counter() - started)
     for index, rule in enumerate(rules):
         started = time.perf_counter()
@@ -180,13 +212,12 @@ def evaluate_rules(
             )
         except duckdb.Error as exc:
             log.warning("rule %s failed: %s", rule.rule_id, exc)
+            error = str(exc).splitlines()[0]
+            causes = [f"{t}: {e}" for t, e in failures.items() if t in rule.sql]
+            if causes:
+                error += " (reference table " + "; ".join(causes) + ")"
             report.results.append(
-                RuleResult(
-                    rule.rule_id,
-                    0,
-                    str(exc).splitlines()[0],
-                    seconds=time.perf_counter() - started,
-                )
+                RuleResult(rule.rule_id, 0, error, seconds=time.perf_counter() - started)
             )
     return report
 
