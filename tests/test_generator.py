@@ -335,3 +335,14 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     assert (tmp_path / "c" / "manifest.json").read_text() != a
     truth = pq.read_table(tmp_path / "a" / "truth" / "parcels.parquet")
     assert truth.num_rows == 800
+
+
+def test_the_tcvn3_district_stays_encodable_under_heavy_defects(tmp_path: Path) -> None:
+    """Parcels change holders (transfers not on the certificate) and names get VNI
+    mojibake, a lot: the district exported in TCVN3 must still be writable."""
+    rates = dict(DEFAULT_DEFECT_RATES)
+    rates.update(certificate_rights_mismatch=0.6, name_vni_mojibake=0.3, name_tcvn3_mojibake=0.2)
+    config = GeneratorConfig(parcels=3000, seed=11, defect_rates=rates)
+    generate(config, tmp_path / "p")
+    csv = next((tmp_path / "p" / "attributes").glob("*_tcvn3.csv"))
+    assert csv.stat().st_size > 0

@@ -477,21 +477,25 @@ def _transfer_without_certificate(
     parcel_id: npt.NDArray[np.str_],
     holder: npt.NDArray[np.int64],
     no_owner: npt.NDArray[np.bool_],
+    eligible: npt.NDArray[np.bool_],
     label: Label,
 ) -> npt.NDArray[np.int64]:
     """'certificate_rights_mismatch': a parcel of a several-parcel certificate whose rights
     went to someone else (a transfer recorded in the rights, not on the certificate).
-    Returns the holders as the rights have them; the certificate is labelled."""
+    Only ``eligible`` parcels move (not those of the district exported in TCVN3, whose
+    holders' names were kept encodable).  Returns the holders as the rights have them;
+    the certificate is labelled."""
     cert = certificates["certificate_id"].to_numpy(zero_copy_only=False)  # sorted by id
     linked = certificates["parcel_id"].to_numpy(zero_copy_only=False)
     _, first, count = np.unique(cert, return_index=True, return_counts=True)
     several = np.repeat(count > 1, count)
     lead = np.zeros(len(cert), dtype=bool)
     lead[first] = True
-    candidates = np.flatnonzero(several & ~lead)
-    moved = candidates[rng.random(len(candidates)) < config.rate("certificate_rights_mismatch")]
     order = np.argsort(parcel_id)
-    where = order[np.searchsorted(parcel_id[order], linked[moved])]
+    position = order[np.searchsorted(parcel_id[order], linked)]
+    candidates = np.flatnonzero(several & ~lead & eligible[position])
+    moved = candidates[rng.random(len(candidates)) < config.rate("certificate_rights_mismatch")]
+    where = position[moved]
     owned = np.flatnonzero(~no_owner)
     out = holder.copy()
     for i in where:  # another owner's holder (rare: a loop over the moved parcels only)

@@ -212,7 +212,14 @@ def build(config: GeneratorConfig) -> Province:
         rng, config, parcel_id, holder_of_parcel, no_owner, commune, holder_kind, olds, label
     )
     holder_of_parcel = _transfer_without_certificate(
-        rng, config, certificates, parcel_id, holder_of_parcel, no_owner, label
+        rng,
+        config,
+        certificates,
+        parcel_id,
+        holder_of_parcel,
+        no_owner,
+        district != config.tcvn3_district,
+        label,
     )
     rights = _rights(rng, config, parcel_id, holder_of_parcel, no_owner, parties, label)
     assets = _assets(rng, config, parcel_id, lu_main, legal_area, ~bad_lu & ~no_lu, label)
