@@ -126,14 +126,17 @@ JOIN rn_block b ON b.unit_code = pl.new_code AND b.scale = p.scale
 WHERE p.sheet_no IS NOT NULL
 GROUP BY ALL;
 
-UPDATE parcel SET placement = pl.placement, new_sheet_no = NULL,
-                  unit_code = COALESCE(pl.new_code, parcel.unit_code)
-FROM rn_place pl WHERE parcel.parcel_id = pl.parcel_id;
-UPDATE parcel SET new_sheet_no = x.new_sheet_no
-FROM rn_place pl, sheet_crosswalk x
-WHERE parcel.parcel_id = pl.parcel_id AND x.unit_code = pl.new_code
-  AND x.old_unit_code = parcel.old_unit_code AND x.scale = parcel.scale
-  AND x.old_sheet_no = parcel.sheet_no;
+-- one row per parcel with everything the stage decided, then one UPDATE (a join on all
+-- the sheet keys at once: joining on the commune first would multiply the rows)
+CREATE OR REPLACE TEMP TABLE rn_result AS
+SELECT pl.parcel_id, pl.placement, pl.new_code, x.new_sheet_no
+FROM rn_place pl JOIN parcel p USING (parcel_id)
+LEFT JOIN sheet_crosswalk x ON x.unit_code = pl.new_code
+     AND x.old_unit_code = p.old_unit_code AND x.scale = p.scale
+     AND x.old_sheet_no = p.sheet_no;
+UPDATE parcel SET placement = r.placement, new_sheet_no = r.new_sheet_no,
+                  unit_code = COALESCE(r.new_code, parcel.unit_code)
+FROM rn_result r WHERE parcel.parcel_id = r.parcel_id;
 
 UPDATE map_sheet SET unit_code = x.unit_code, new_sheet_no = x.new_sheet_no
 FROM (SELECT old_unit_code, scale, old_sheet_no, any_value(unit_code) AS unit_code,
