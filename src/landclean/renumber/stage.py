@@ -151,12 +151,11 @@ WHERE map_sheet.old_unit_code = x.old_unit_code AND map_sheet.scale = x.scale
 CHECK_SQL = """
 DELETE FROM renumber_check;
 INSERT INTO renumber_check
-WITH reached AS (
-    SELECT p.parcel_id, count(x.new_sheet_no) AS n
-    FROM parcel p
-    LEFT JOIN sheet_crosswalk x ON x.old_unit_code = p.old_unit_code AND x.scale = p.scale
-         AND x.old_sheet_no = p.sheet_no AND x.unit_code = p.unit_code
-         AND p.placement IN ('not_split', 'location', 'boundary')
+WITH reached AS (   -- placed parcels found again through their old keys
+    SELECT p.parcel_id, count(*) AS n
+    FROM parcel p JOIN sheet_crosswalk x ON x.old_unit_code = p.old_unit_code
+         AND x.scale = p.scale AND x.old_sheet_no = p.sheet_no AND x.unit_code = p.unit_code
+    WHERE p.placement IN ('not_split', 'location', 'boundary')
     GROUP BY p.parcel_id
 ),
 per AS (
@@ -165,13 +164,13 @@ per AS (
            count(*) FILTER (WHERE r.n > 1) AS mapped_twice,
            count(*) FILTER (WHERE p.placement NOT IN ('not_split', 'location', 'boundary'))
                AS unplaced,
-           count(*) FILTER (WHERE p.sheet_no IS NULL
+           count(*) FILTER (WHERE (p.sheet_no IS NULL OR p.scale IS NULL)
                             AND p.placement IN ('not_split', 'location', 'boundary'))
                AS without_sheet,
            COALESCE(sum(ST_Area(p.geom)), 0) AS area,
            COALESCE(sum(ST_Area(p.geom)) FILTER (WHERE r.n = 1), 0)
-             + COALESCE(sum(ST_Area(p.geom)) FILTER (WHERE r.n = 0), 0) AS area_mapped
-    FROM parcel p JOIN reached r USING (parcel_id) GROUP BY p.old_unit_code
+             + COALESCE(sum(ST_Area(p.geom)) FILTER (WHERE r.n IS NULL), 0) AS area_mapped
+    FROM parcel p LEFT JOIN reached r USING (parcel_id) GROUP BY p.old_unit_code
 )
 SELECT *, mapped + unplaced + without_sheet = parcels AND mapped_twice = 0
           AND abs(area - area_mapped) <= 1e-6 * greatest(area, 1) AS conserved

@@ -21,7 +21,7 @@ CREATE TABLE renumber_check (             -- conservation per old commune (as SO
     mapped         INTEGER NOT NULL,      -- reached through the crosswalk, exactly once
     mapped_twice   INTEGER NOT NULL,
     unplaced       INTEGER NOT NULL,      -- split commune, location unknown or ambiguous
-    without_sheet  INTEGER NOT NULL,      -- no sheet number to renumber
+    without_sheet  INTEGER NOT NULL,      -- no sheet number or scale to renumber by
     area           DOUBLE,                -- geometry area of the old commune's parcels, m²
     area_mapped    DOUBLE,                -- the same through the crosswalk (+ unmapped parcels)
     conserved      BOOLEAN NOT NULL
