@@ -457,7 +457,9 @@ CATALOGUE: tuple[Rule, ...] = (
         "SELECT s.parcel_id, s.parcel_id, {'x': round(s.cx), 'y': round(s.cy), "
         "'commune': p.old_unit_code}, p.geom FROM parcel_shape s JOIN parcel p USING (parcel_id) "
         "JOIN commune_extent e USING (old_unit_code) "
-        "WHERE NOT (s.cx BETWEEN e.x0 AND e.x1 AND s.cy BETWEEN e.y0 AND e.y1)",
+        "WHERE NOT (s.cx BETWEEN e.x0 AND e.x1 AND s.cy BETWEEN e.y0 AND e.y1) "
+        "AND (e.px0 IS NULL OR NOT (s.cx BETWEEN e.px0 AND e.px1 "
+        "AND s.cy BETWEEN e.py0 AND e.py1))",
         spatial=True,
     ),
     Rule(

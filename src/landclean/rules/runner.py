@@ -111,17 +111,26 @@ def _reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> dic
         [settings.sliver_compactness],
     )
     # Each old commune's extent from the administrative data (its bounding box, projected
-    # to VN-2000), widened by a margin: gross misplacements (a false easting added
-    # twice, the wrong zone, x and y swapped) fall far outside.
+    # to VN-2000), widened by a margin, and, for communes of 100+ parcels, the extent of
+    # its own parcels (robust): a parcel outside both is misplaced (a false easting added
+    # twice, the wrong zone, x and y swapped fall far outside).
     _derived(
         con,
         failures,
         "CREATE OR REPLACE TEMP TABLE commune_extent AS "
-        "SELECT code AS old_unit_code, ST_X(lo) - ? AS x0, ST_Y(lo) - ? AS y0, "
+        "WITH admin AS (SELECT code AS old_unit_code, ST_X(lo) - ? AS x0, ST_Y(lo) - ? AS y0, "
         "ST_X(hi) + ? AS x1, ST_Y(hi) + ? AS y1 FROM ("
         "SELECT code, ST_Transform(ST_Point(min_lon, min_lat), 'EPSG:4326', 'EPSG:9218', "
         "always_xy := true) AS lo, ST_Transform(ST_Point(max_lon, max_lat), 'EPSG:4326', "
-        "'EPSG:9218', always_xy := true) AS hi FROM admin_unit_old WHERE min_lat IS NOT NULL)",
+        "'EPSG:9218', always_xy := true) AS hi FROM admin_unit_old WHERE min_lat IS NOT NULL)), "
+        # the commune's own parcels: 1st-99th percentiles widened by half their span
+        "own AS (SELECT old_unit_code, x0 - (x1 - x0) / 2 AS px0, x1 + (x1 - x0) / 2 AS px1, "
+        "y0 - (y1 - y0) / 2 AS py0, y1 + (y1 - y0) / 2 AS py1 FROM ("
+        "SELECT p.old_unit_code, quantile_cont(s.cx, 0.01) AS x0, "
+        "quantile_cont(s.cx, 0.99) AS x1, quantile_cont(s.cy, 0.01) AS y0, "
+        "quantile_cont(s.cy, 0.99) AS y1 FROM parcel_shape s JOIN parcel p USING (parcel_id) "
+        "GROUP BY 1 HAVING count(*) >= 100)) "
+        "SELECT * FROM admin LEFT JOIN own USING (old_unit_code)",
         [settings.commune_extent_margin] * 4,
     )
     # Who a land user is, as far as the records say: ID, name key, birth.
