@@ -337,6 +337,24 @@ def test_crosswalk_files_in_the_published_layout(ws: Workspace, tmp_path: Path) 
     assert len({r[1] for r in body}) > 1  # several old communes in one new one
 
 
+def _boundaries(path: Path, codes: list[str]) -> Path:
+    """A boundary file where each given commune's polygon covers the whole province."""
+    import pyarrow as pa
+
+    everything = shapely.box(0, 0, 2_000_000, 3_000_000)
+    table = pa.table({"code": codes, "geometry": shapely.to_wkb([everything] * len(codes))})
+    path.unlink(missing_ok=True)
+    pyogrio.write_arrow(
+        table,
+        path,
+        driver="GeoJSON",
+        geometry_name="geometry",
+        geometry_type="Polygon",
+        crs="EPSG:9218",
+    )
+    return path
+
+
 def test_province_boundaries_decide_split_communes(built_workspace: Path, tmp_path: Path) -> None:
     """With a boundary file, the polygon that holds the parcel decides; a point inside two
     polygons is ambiguous."""
@@ -349,19 +367,7 @@ def test_province_boundaries_decide_split_communes(built_workspace: Path, tmp_pa
             "FROM parcel p JOIN admin_crosswalk x ON x.old_code = p.old_unit_code "
             "WHERE p.placement = 'location' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
         )[0]
-        everything = shapely.box(0, 0, 2_000_000, 3_000_000)
-        path = tmp_path / "communes.geojson"
-        table = {"code": [news[0]], "geometry": shapely.to_wkb([everything])}
-        import pyarrow as pa
-
-        pyogrio.write_arrow(
-            pa.table(table),
-            path,
-            driver="GeoJSON",
-            geometry_name="geometry",
-            geometry_type="Polygon",
-            crs="EPSG:9218",
-        )
+        path = _boundaries(tmp_path / "communes.geojson", news[:1])
         with ws.transaction() as tx:
             renumber(tx, boundaries=path)
         placed = q(
@@ -372,15 +378,7 @@ def test_province_boundaries_decide_split_communes(built_workspace: Path, tmp_pa
         )
         assert placed == [(news[0], "boundary")]
         # two polygons over the same ground: the location does not decide
-        both = {"code": news[:2], "geometry": shapely.to_wkb([everything, everything])}
-        pyogrio.write_arrow(
-            pa.table(both),
-            path,
-            driver="GeoJSON",
-            geometry_name="geometry",
-            geometry_type="Polygon",
-            crs="EPSG:9218",
-        )
+        path = _boundaries(tmp_path / "communes.geojson", news[:2])
         with ws.transaction() as tx:
             renumber(tx, boundaries=path)
         assert q(

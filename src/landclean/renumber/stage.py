@@ -48,6 +48,19 @@ SELECT p.parcel_id, p.old_unit_code,
 FROM parcel p;
 """
 
+# Placement shared by both methods: an old commune that went whole to one new commune; a
+# split one's parcel without a usable geometry; an old commune the crosswalk does not know.
+NOT_SPLIT_OR_UNPLACEABLE = """
+UNION ALL
+SELECT pt.parcel_id, c.new_code, 'not_split'
+FROM rn_point pt JOIN rn_candidate c ON c.old_code = pt.old_unit_code
+WHERE pt.n_candidates = 1
+UNION ALL
+SELECT parcel_id, NULL, 'no_location' FROM rn_point WHERE n_candidates > 1 AND pt IS NULL
+UNION ALL
+SELECT parcel_id, NULL, 'unknown_commune' FROM rn_point WHERE n_candidates = 0;
+"""
+
 PLACE_BY_CENTRE_SQL = """
 CREATE OR REPLACE TEMP TABLE rn_place AS
 WITH ranked AS (
@@ -62,17 +75,10 @@ split AS (
            b.d - a.d < greatest($margin_m, $margin_share * a.d) AS ambiguous, a.new_code
     FROM ranked a JOIN ranked b ON b.parcel_id = a.parcel_id AND b.r = 2 WHERE a.r = 1
 )
-SELECT pt.parcel_id, c.new_code, 'not_split' AS placement
-FROM rn_point pt JOIN rn_candidate c ON c.old_code = pt.old_unit_code
-WHERE pt.n_candidates = 1
-UNION ALL
-SELECT parcel_id, CASE WHEN NOT ambiguous THEN new_code END,
-       CASE WHEN ambiguous THEN 'ambiguous' ELSE 'location' END
+SELECT parcel_id, CASE WHEN NOT ambiguous THEN new_code END AS new_code,
+       CASE WHEN ambiguous THEN 'ambiguous' ELSE 'location' END AS placement
 FROM split
-UNION ALL
-SELECT parcel_id, NULL, 'no_location' FROM rn_point WHERE n_candidates > 1 AND pt IS NULL
-UNION ALL
-SELECT parcel_id, NULL, 'unknown_commune' FROM rn_point WHERE n_candidates = 0;
+__NOT_SPLIT_OR_UNPLACEABLE__
 """
 
 PLACE_BY_BOUNDARY_SQL = """
@@ -84,18 +90,11 @@ WITH hits AS (
     WHERE pt.n_candidates > 1 AND pt.pt IS NOT NULL
     GROUP BY pt.parcel_id
 )
-SELECT pt.parcel_id, c.new_code, 'not_split' AS placement
-FROM rn_point pt JOIN rn_candidate c ON c.old_code = pt.old_unit_code
-WHERE pt.n_candidates = 1
-UNION ALL
-SELECT pt.parcel_id, CASE WHEN len(h.codes) = 1 THEN h.codes[1] END,
-       CASE WHEN len(h.codes) = 1 THEN 'boundary' ELSE 'ambiguous' END
+SELECT pt.parcel_id, CASE WHEN len(h.codes) = 1 THEN h.codes[1] END AS new_code,
+       CASE WHEN len(h.codes) = 1 THEN 'boundary' ELSE 'ambiguous' END AS placement
 FROM rn_point pt LEFT JOIN hits h USING (parcel_id)
 WHERE pt.n_candidates > 1 AND pt.pt IS NOT NULL
-UNION ALL
-SELECT parcel_id, NULL, 'no_location' FROM rn_point WHERE n_candidates > 1 AND pt IS NULL
-UNION ALL
-SELECT parcel_id, NULL, 'unknown_commune' FROM rn_point WHERE n_candidates = 0;
+__NOT_SPLIT_OR_UNPLACEABLE__
 """
 
 # Offsets per (new commune, scale, old commune): the largest sheet numbers of the old
@@ -236,11 +235,12 @@ def renumber(
     register_geohash(con)
     load_order(con, order)
     con.execute(CANDIDATES_SQL)
+    tail = NOT_SPLIT_OR_UNPLACEABLE
     if load_boundaries(con, boundaries):
-        con.execute(PLACE_BY_BOUNDARY_SQL)
+        con.execute(PLACE_BY_BOUNDARY_SQL.replace("__NOT_SPLIT_OR_UNPLACEABLE__", tail))
     else:
         con.execute(
-            PLACE_BY_CENTRE_SQL,
+            PLACE_BY_CENTRE_SQL.replace("__NOT_SPLIT_OR_UNPLACEABLE__", tail),
             {"margin_m": AMBIGUOUS_MARGIN_M, "margin_share": AMBIGUOUS_MARGIN_SHARE},
         )
     number_sheets(con)
