@@ -364,21 +364,23 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT p.party_id, r.parcel_id, {'name': p.full_name, 'birth': p.birth_raw} "
         "FROM party p JOIN land_right r USING (party_id) "
-        "WHERE p.party_type IN ('individual', 'household') AND p.birth_year IS NULL",
+        "WHERE p.party_type IN ('individual', 'household') AND p.birth_year IS NULL "
+        "AND NULLIF(trim(p.birth_raw), '') IS NULL",
     ),
     Rule(
         "PARTY_IMPOSSIBLE_BIRTH_DATE",
         "Ngày sinh không thể có",
         "Impossible birth date",
-        "Ngày sinh ở tương lai hoặc trước năm 1900: kiểm tra lại ngày sinh.",
-        "The birth date is in the future or before 1900: check it.",
+        "Ngày sinh ở tương lai, trước năm 1900, hoặc không phải là ngày: kiểm tra lại.",
+        "The birth date is in the future, before 1900, or not a date at all: check it.",
         "party",
         "error",
         2,
         "SELECT p.party_id, r.parcel_id, {'birth': p.birth_raw} "
         "FROM party p JOIN land_right r USING (party_id) "
         "WHERE p.birth_date > current_date OR p.birth_year > year(current_date) "
-        "OR p.birth_year < 1900",
+        "OR p.birth_year < 1900 OR (p.party_type IN ('individual', 'household') "
+        "AND p.birth_year IS NULL AND NULLIF(trim(p.birth_raw), '') IS NOT NULL)",
     ),
     Rule(
         "PARTY_SAME_ID_DIFFERENT_PEOPLE",
