@@ -61,7 +61,8 @@ UNION ALL
 SELECT parcel_id, NULL, 'unknown_commune' FROM rn_point WHERE n_candidates = 0;
 """
 
-PLACE_BY_CENTRE_SQL = """
+PLACE_BY_CENTRE_SQL = (
+    """
 CREATE OR REPLACE TEMP TABLE rn_place AS
 WITH ranked AS (
     SELECT pt.parcel_id, c.new_code, ST_Distance(pt.pt, c.centre) AS d,
@@ -78,10 +79,12 @@ split AS (
 SELECT parcel_id, CASE WHEN NOT ambiguous THEN new_code END AS new_code,
        CASE WHEN ambiguous THEN 'ambiguous' ELSE 'location' END AS placement
 FROM split
-__NOT_SPLIT_OR_UNPLACEABLE__
 """
+    + NOT_SPLIT_OR_UNPLACEABLE
+)
 
-PLACE_BY_BOUNDARY_SQL = """
+PLACE_BY_BOUNDARY_SQL = (
+    """
 CREATE OR REPLACE TEMP TABLE rn_place AS
 WITH hits AS (
     SELECT pt.parcel_id, list(b.unit_code ORDER BY b.unit_code) AS codes
@@ -94,8 +97,9 @@ SELECT pt.parcel_id, CASE WHEN len(h.codes) = 1 THEN h.codes[1] END AS new_code,
        CASE WHEN len(h.codes) = 1 THEN 'boundary' ELSE 'ambiguous' END AS placement
 FROM rn_point pt LEFT JOIN hits h USING (parcel_id)
 WHERE pt.n_candidates > 1 AND pt.pt IS NOT NULL
-__NOT_SPLIT_OR_UNPLACEABLE__
 """
+    + NOT_SPLIT_OR_UNPLACEABLE
+)
 
 # Offsets per (new commune, scale, old commune): the largest sheet numbers of the old
 # communes before it in the order.  Positions: the province's file first, then by code.
@@ -235,12 +239,11 @@ def renumber(
     register_geohash(con)
     load_order(con, order)
     con.execute(CANDIDATES_SQL)
-    tail = NOT_SPLIT_OR_UNPLACEABLE
     if load_boundaries(con, boundaries):
-        con.execute(PLACE_BY_BOUNDARY_SQL.replace("__NOT_SPLIT_OR_UNPLACEABLE__", tail))
+        con.execute(PLACE_BY_BOUNDARY_SQL)
     else:
         con.execute(
-            PLACE_BY_CENTRE_SQL.replace("__NOT_SPLIT_OR_UNPLACEABLE__", tail),
+            PLACE_BY_CENTRE_SQL,
             {"margin_m": AMBIGUOUS_MARGIN_M, "margin_share": AMBIGUOUS_MARGIN_SHARE},
         )
     number_sheets(con)
