@@ -571,15 +571,21 @@ def _assets(
     )
 
 
+REGISTRY_MOVED_SHARE = 0.12  # registered in another commune than their land's
+
+
 def _registry(
     rng: np.random.Generator,
     config: GeneratorConfig,
     people: pa.Table,
+    person_commune: npt.NDArray[np.str_],
     parties: pa.Table,
-    olds: list[au.OldUnit],
     label: Label,
 ) -> pa.Table:
-    """The population registry: true people (some absent) plus people without land."""
+    """The population registry: true people (some absent) plus people without land.
+
+    The registered address is the new commune of the person's land, except for
+    people who moved (REGISTRY_MOVED_SHARE), registered anywhere in their region."""
     n = people.num_rows
     absent = dfx.pick(rng, config, n, "registry_absent")
     in_parties = pc.is_in(people["person_id"], value_set=parties["person_id"].drop_null())
@@ -611,7 +617,18 @@ def _registry(
     )
     female = np.concatenate([people["female"].to_numpy(zero_copy_only=False)[keep], extra.female])
     region = np.concatenate([people["region"].to_numpy(zero_copy_only=False)[keep], extra_region])
-    province = np.where(region == "west", "Đắk Lắk", "Đắk Lắk (Phú Yên cũ)")
+    commune = np.concatenate(
+        [person_commune[keep], np.empty(n_extra, dtype=person_commune.dtype)]
+    ).astype(object)
+    moved = np.concatenate(
+        [rng.random(int(keep.sum())) < REGISTRY_MOVED_SHARE, np.ones(n_extra, bool)]
+    )
+    for r in ("west", "east"):
+        pool = np.unique(person_commune[people["region"].to_numpy(zero_copy_only=False) == r])
+        pick = moved & (region == r)
+        if len(pool):
+            commune[pick] = pool[rng.integers(len(pool), size=int(pick.sum()))]
+    address = np.char.add(commune.astype(str), ", Tỉnh Đắk Lắk")
     table = pa.table(
         {
             "so_dinh_danh": np.concatenate(
@@ -628,7 +645,7 @@ def _registry(
             ),
             "ngay_sinh": birth_text,
             "gioi_tinh": np.where(female, "Nữ", "Nam"),
-            "noi_thuong_tru": province,
+            "noi_thuong_tru": address,
         }
     )
     shuffle = rng.permutation(table.num_rows)

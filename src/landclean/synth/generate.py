@@ -223,7 +223,10 @@ def build(config: GeneratorConfig) -> Province:
     )
     rights = _rights(rng, config, parcel_id, holder_of_parcel, no_owner, parties, label)
     assets = _assets(rng, config, parcel_id, lu_main, legal_area, ~bad_lu & ~no_lu, label)
-    registry = _registry(rng, config, people, parties, olds, label)
+    default_new = {r.old_code: r.new_code for r in au.crosswalk() if r.is_default}
+    new_name_of_old = np.array([news[default_new[u.code]].name for u in olds])
+    person_commune = new_name_of_old[holder_commune[person_holder]]
+    registry = _registry(rng, config, people, person_commune, parties, label)
     communes = _commune_status(rng, config, news, olds, no_db)
     synced_commune = dict(
         zip(communes["unit_code"].to_pylist(), communes["vbdlis_synced"].to_pylist(), strict=True)
