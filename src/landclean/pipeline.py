@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from landclean.authenticate.exact import authenticate_exact
+from landclean.authenticate.cascade import AuthReport, authenticate
 from landclean.errors import PipelineError
 from landclean.ingest.canonical import CanonicalBuild, bring_up_to_date
 from landclean.ingest.importer import import_sources
@@ -41,6 +41,7 @@ class RunReport:
     seconds: dict[str, float] = field(default_factory=dict)
     canonical: CanonicalBuild | None = None
     renumbering: RenumberReport | None = None
+    auth: AuthReport | None = None
 
 
 def _count(ws: Workspace, table: str) -> int:
@@ -129,9 +130,11 @@ def run_pipeline(
                 [[run_id, r.rule_id, r.found, r.seconds, r.error] for r in validation.results],
             )
         if "authenticate" in chosen:
-            report.authentication = _timed(
-                report, "authenticate", progress, lambda: authenticate_exact(con, run_id)
+            auth = _timed(
+                report, "authenticate", progress, lambda: authenticate(con, run_id, settings)
             )
+            report.authentication = auth.counts
+            report.auth = auth
         if "classify" in chosen:
             report.groups = _timed(
                 report, "classify", progress, lambda: classify(con, run_id, mapping)

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     renumber_order: Path | None = None
     commune_boundaries: Path | None = None
     # Steering-committee deadline of the campaign (Plan 60 of Đắk Lắk).
+    # Authentication bands on Splink's match probability of a land user's best registry
+    # candidate: auto-accept at or above auth_accept, human review at or above
+    # auth_review, reject below.  A runner-up within auth_margin match-weight units of
+    # the best one sends the user to review ("several candidates").
+    auth_accept: float = Field(0.999, gt=0.0, le=1.0)
+    auth_review: float = Field(0.5, gt=0.0, le=1.0)
+    auth_margin: float = Field(5.0, ge=0.0)
     committee_deadline: str = "2025-10-03"
     actor: str | None = None  # who runs the pipeline (defaults to the OS user)
     # DuckDB's memory ceiling; above it DuckDB spills to disk (temp folder beside the

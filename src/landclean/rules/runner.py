@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from landclean.authenticate.exact import NAME_KEY_MACRO
+from landclean.authenticate.keys import NAME_KEY_MACRO
 from landclean.rules.catalogue import CATALOGUE, Rule
 from landclean.settings import Settings
 from landclean.vn.citizen_id import cccd_province_codes

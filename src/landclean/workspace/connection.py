@@ -25,6 +25,7 @@ MIGRATIONS = (
     "003_geometry_repair",
     "004_canonical_build",
     "005_renumber",
+    "006_authenticate",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
