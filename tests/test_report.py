@@ -63,8 +63,13 @@ def test_summary_contract(reports: Path, ws: Workspace, province: Province) -> N
         == q(ws.con, "SELECT count(*) FROM finding WHERE state = 'open'")[0][0]
     )
     a = s["authentication"]
-    assert a["matched"] + a["review"] + a["unmatched"] == a["users"]
-    assert sum(a["by_reason"].values()) == a["review"] + a["unmatched"]
+    assert a["matched"] + a["matched_after_correction"] + a["review"] + a["unmatched"] == a["users"]
+    pairs = q(
+        ws.con,
+        "SELECT count(*) FROM auth_result, unnest(reasons) "
+        "WHERE party_id IN (SELECT party_id FROM land_right)",
+    )[0][0]
+    assert sum(a["by_reason"].values()) == pairs
 
 
 def test_regions_and_communes_add_up(reports: Path, province: Province) -> None:

@@ -393,6 +393,34 @@ def crosswalk(
 
 @app.command()
 @friendly
+def review(
+    workspace: WsArg,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the review workbooks.")],
+    commune: Annotated[
+        str | None, typer.Option(help="Only this new commune (5-digit code).")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="vi (default) or en.")] = "vi",
+) -> None:
+    """Write each new commune's authentication review queue (review_CODE.xlsx): users to
+    review with their registry candidates, proposed corrections, unmatched users.  ID
+    numbers are masked."""
+    from landclean.authenticate.review import export_review_queue
+    from landclean.workspace import open_workspace
+
+    if lang not in ("vi", "en"):
+        raise LandcleanError(f"--lang {lang!r}: expected vi or en")
+    with open_workspace(workspace, read_only=True) as ws:
+        files = export_review_queue(ws.con, out, commune, lang)
+    console.print(
+        f"Wrote {len(files)} review workbook(s) to {out}: "
+        f"{sum(f.review for f in files):,} users to review, "
+        f"{sum(f.proposals for f in files):,} proposed corrections, "
+        f"{sum(f.unmatched for f in files):,} unmatched"
+    )
+
+
+@app.command()
+@friendly
 def rules() -> None:
     """List the validation rules."""
     from landclean.rules.catalogue import CATALOGUE
@@ -472,8 +500,9 @@ def demo(
     console.print(f"  Groups: 1 = {p['group1']:,}, 2 = {p['group2']:,}, 3 = {p['group3']:,}")
     console.print(f"  Findings open: {s['findings']['open']:,}")
     console.print(
-        f"  Land users: {a['users']:,}; matched {a['matched']:,}, review "
-        f"{a['review']:,}, unmatched {a['unmatched']:,}"
+        f"  Land users: {a['users']:,}; matched {a['matched']:,}, matched after "
+        f"correction {a['matched_after_correction']:,}, review {a['review']:,}, "
+        f"unmatched {a['unmatched']:,}"
     )
     console.print(f"  Workspace: {result.workspace}")
     console.print(f"  Report: {result.report_dir}/report.html, report.xlsx, summary.json")

@@ -63,6 +63,14 @@ def _timed(
     return result
 
 
+def _stage_seconds(report: RunReport) -> dict[str, float]:
+    """Seconds per stage, and per step of the authentication stage."""
+    out = {k: round(v, 3) for k, v in report.seconds.items()}
+    if report.auth is not None:
+        out.update({f"authenticate.{k}": v for k, v in report.auth.seconds.items()})
+    return out
+
+
 def run_pipeline(
     ws: Workspace,
     registry: Path | None = None,
@@ -142,6 +150,6 @@ def run_pipeline(
         con.execute(
             "UPDATE pipeline_run SET finished_at = now()::TIMESTAMP, stage_seconds = ? "
             "WHERE run_id = ?",
-            [json.dumps({k: round(v, 3) for k, v in report.seconds.items()}), run_id],
+            [json.dumps(_stage_seconds(report)), run_id],
         )
     return report

@@ -75,7 +75,15 @@ def render_html(summary: dict[str, Any], lang: str = "vi") -> str:
         parts.append(html_table([t["rule"], t["count"]], rows))
     if "authentication" in summary:
         a = summary["authentication"]
-        akeys = ["users", "matched", "review", "unmatched", "parcels_matched", "parcels_unmatched"]
+        akeys = [
+            "users",
+            "matched",
+            "matched_after_correction",
+            "review",
+            "unmatched",
+            "parcels_matched",
+            "parcels_unmatched",
+        ]
         parts.append(f"<h2>{escape(t['authentication'])}</h2>")
         parts.append(html_table([t[k] for k in akeys], [[fmt_int(a[k], lang) for k in akeys]], 0))
         reasons = [

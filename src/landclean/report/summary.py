@@ -15,7 +15,8 @@ from landclean.vn.admin_units import PROVINCE_CODE, PROVINCE_NAME
 PER_COMMUNE_SQL = """
 WITH pg AS (SELECT parcel_id, grp FROM parcel_group),
 parcel_auth AS (
-    SELECT r.parcel_id, bool_and(a.status = 'matched') AS all_matched
+    SELECT r.parcel_id,
+           bool_and(a.status IN ('matched', 'matched_after_correction')) AS all_matched
     FROM land_right r JOIN auth_result a USING (party_id) GROUP BY r.parcel_id
 ),
 user_commune AS (   -- a land user counts in the commune of their first parcel
@@ -38,6 +39,9 @@ SELECT u.code, u.name, u.region,
     (SELECT count(*) FROM auth_result a JOIN user_commune c USING (party_id)
       WHERE c.unit_code = u.code AND a.status = 'matched') AS matched,
     (SELECT count(*) FROM auth_result a JOIN user_commune c USING (party_id)
+      WHERE c.unit_code = u.code AND a.status = 'matched_after_correction')
+      AS matched_after_correction,
+    (SELECT count(*) FROM auth_result a JOIN user_commune c USING (party_id)
       WHERE c.unit_code = u.code AND a.status = 'review') AS review,
     (SELECT count(*) FROM auth_result a JOIN user_commune c USING (party_id)
       WHERE c.unit_code = u.code AND a.status = 'unmatched') AS unmatched,
@@ -49,7 +53,25 @@ FROM admin_unit u ORDER BY u.code
 """
 
 PARCEL_KEYS = ("total", "group1", "group2", "group3", "with_uid")
-AUTH_KEYS = ("users", "matched", "review", "unmatched", "parcels_matched", "parcels_unmatched")
+AUTH_KEYS = (
+    "users",
+    "matched",
+    "matched_after_correction",
+    "review",
+    "unmatched",
+    "parcels_matched",
+    "parcels_unmatched",
+)
+# Land users per reason code and new commune (a user can have several reasons).
+REASONS_SQL = """
+WITH user_commune AS (
+    SELECT r.party_id, min(p.unit_code) AS unit_code
+    FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id
+)
+SELECT c.unit_code, x.reason, count(*)
+FROM auth_result a JOIN user_commune c USING (party_id), unnest(a.reasons) AS x(reason)
+GROUP BY ALL ORDER BY ALL
+"""
 
 
 def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -76,6 +98,8 @@ def _add(total: dict[str, Any], part: dict[str, Any]) -> None:
         for k, v in values.items():
             if isinstance(v, int):
                 dest[k] = dest.get(k, 0) + v
+            elif isinstance(v, dict):
+                _add(dest, {k: v})
 
 
 def compute_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -89,8 +113,14 @@ def compute_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     communes = []
     regions: dict[str, dict[str, Any]] = {"west": {}, "east": {}}
     province: dict[str, Any] = {}
+    reasons: dict[str, dict[str, int]] = {}
+    if authenticated:
+        for code, reason, n in con.execute(REASONS_SQL).fetchall():
+            reasons.setdefault(str(code), {})[str(reason)] = int(n)
     for row in rows:
         blocks = _blocks(row, classified, authenticated, validated)
+        if authenticated:
+            blocks["authentication"]["by_reason"] = reasons.get(str(row["code"]), {})
         communes.append(
             {"code": row["code"], "name": row["name"], "region": row["region"], **blocks}
         )
@@ -127,12 +157,6 @@ def compute_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                 "stages": str(run[3]).split(","),
                 "rules": int(run[4]),
             }
-    if authenticated:
-        by_reason = con.execute(
-            "SELECT reason, count(*) FROM auth_result WHERE reason IS NOT NULL "
-            "GROUP BY reason ORDER BY reason"
-        ).fetchall()
-        summary["authentication"]["by_reason"] = {r: int(n) for r, n in by_reason}
     renumbered = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE new_sheet_no <> old_sheet_no) FROM sheet_crosswalk"
     ).fetchone()

@@ -49,7 +49,7 @@ def _write_xlsx(summary: dict[str, Any], path: Path, lang: str) -> None:
     ]
     akeys = [
         k
-        for k in ("users", "matched", "review", "unmatched")
+        for k in ("users", "matched", "matched_after_correction", "review", "unmatched")
         if k in summary.get("authentication", {})
     ]
     headers = [t["code"], t["name"], t["region"], *[t[k] for k in keys], *[t[k] for k in akeys]]
