@@ -51,20 +51,27 @@ WITH absent AS (
     SELECT record_id AS person_id FROM read_parquet('{truth}/defects.parquet')
     WHERE defect = 'registry_absent'
 ),
+tagged AS (     -- each party's defects: its own and its person's
+    SELECT p.party_id, p.person_id, p.id_number, d.defect
+    FROM read_parquet('{truth}/parties.parquet') p
+    JOIN read_parquet('{truth}/defects.parquet') d
+      ON d.record_type = 'party' AND d.record_id = p.party_id
+    UNION ALL
+    SELECT p.party_id, p.person_id, p.id_number, d.defect
+    FROM read_parquet('{truth}/parties.parquet') p
+    JOIN read_parquet('{truth}/defects.parquet') d
+      ON d.record_type = 'person' AND d.record_id = p.person_id
+),
 defects AS (   -- a person absent from the registry can only be "not in registry";
                -- of the parties sharing an ID, its owner has no ID defect
-    SELECT p.party_id,
-           CASE WHEN bool_or(d.defect = 'registry_absent') THEN ['registry_absent']
-                ELSE list(DISTINCT d.defect) FILTER (
-                    d.defect <> 'id_shared'
-                    OR regexp_replace(p.id_number, '[^0-9]', '', 'g') <> s.cccd) END
+    SELECT t.party_id,
+           CASE WHEN bool_or(t.defect = 'registry_absent') THEN ['registry_absent']
+                ELSE list(DISTINCT t.defect) FILTER (
+                    t.defect <> 'id_shared'
+                    OR regexp_replace(t.id_number, '[^0-9]', '', 'g') <> s.cccd) END
                AS defects
-    FROM read_parquet('{truth}/parties.parquet') p
-    JOIN read_parquet('{truth}/persons.parquet') s USING (person_id)
-    JOIN read_parquet('{truth}/defects.parquet') d
-      ON (d.record_type = 'party' AND d.record_id = p.party_id)
-      OR (d.record_type = 'person' AND d.record_id = p.person_id)
-    GROUP BY p.party_id
+    FROM tagged t JOIN read_parquet('{truth}/persons.parquet') s USING (person_id)
+    GROUP BY t.party_id
 )
 SELECT p.party_id,
        CASE WHEN a.person_id IS NULL THEN s.cccd END AS true_cccd,
