@@ -201,7 +201,11 @@ def score(
     try:
         con.execute("SET threads = 2")
         linker, dfs = _linker(con, left, right, model, tf)
-        pred = linker.inference.predict_between(dfs[0], dfs[1], warning_mode="never")
+        # left and right are already the two sides: no source filter (its self-join on
+        # concatenated ids is planned as a nested loop by DuckDB 1.4)
+        pred = linker.inference.predict_between(
+            dfs[0], dfs[1], link_type="link_and_dedupe", warning_mode="never"
+        )
         return con.execute(
             f"SELECT unique_id_l, unique_id_r, match_weight, match_probability "
             f"FROM {pred.physical_name}"
