@@ -99,7 +99,7 @@ def test_quality_at_real_defect_rates(real_rates: tuple[Path, Path]) -> None:
 def test_quality_with_three_times_the_defects(ws: Workspace, province: Province) -> None:
     s = score_authentication(ws.con, province.root / "truth")
     assert s.precision >= 0.999, s
-    assert s.recall >= 0.96, s
+    assert s.recall >= 0.98, s
     assert s.reason_agreement >= 0.95, s
     # every status is used, and a review case usually has the right person first
     assert set(s.by_status) == set(STATUSES)

@@ -15,8 +15,9 @@ The cascade, set-based in DuckDB (docs/authentication.md):
    neither ID nor birth.
 3. **Scoring** of those candidates with a Splink 5 model (``model``), trained by EM
    on the workspace's own data and kept until the registry changes.
-4. **Best link** per user, in three bands (settings ``auth_accept``/``auth_review``):
-   auto-accept → matched or matched_after_correction (the corrections the registry
+4. **Best link** per user, in three bands (settings ``auth_accept``/``auth_review``;
+   ``auth_accept_sole`` for a candidate that is the only plausible one the searches
+   found): auto-accept → matched or matched_after_correction (the corrections the registry
    suggests are recorded in ``proposed_*``, never applied), review, or unmatched.
 
 Reason codes say what differs from the linked (or best) registry person.  Only users
@@ -199,6 +200,11 @@ FROM auth_registry
 WHERE cccd IN (SELECT id_number FROM au_train_user)
    OR cccd IN (SELECT cccd FROM auth_registry USING SAMPLE reservoir({extra} ROWS)
                REPEATABLE (7))
+   OR cccd IN (SELECT r.cccd FROM auth_registry r JOIN au_train_user u   -- the true person
+               ON r.tokens = u.tokens AND r.birth_date = u.birth_date)   -- of a wrong ID
+   OR cccd IN (SELECT r.cccd FROM auth_registry r JOIN au_train_user u
+               ON r.family = u.family AND r.given_last = u.given_last
+                  AND r.birth_date = u.birth_date)
 """
 TF_SQL = """
 SELECT {col}, count(*) / sum(count(*)) OVER () AS tf_{col}
@@ -264,6 +270,9 @@ decided AS (
           WHEN e.cccd IS NOT NULL THEN 'accept'
           WHEN b.match_probability >= $accept
                AND (b.second_weight IS NULL OR b.match_weight - b.second_weight >= $margin)
+               THEN 'accept'
+          WHEN b.match_probability >= $accept_sole
+               AND coalesce(b.second_probability, 0) < 1 - $accept
                THEN 'accept'
           WHEN b.match_probability >= $review THEN 'review'
           ELSE 'reject' END AS band,
@@ -459,6 +468,7 @@ def authenticate(
         RESULT_SQL,
         {
             "accept": settings.auth_accept,
+            "accept_sole": settings.auth_accept_sole,
             "review": settings.auth_review,
             "margin": settings.auth_margin,
             "run_id": run_id,

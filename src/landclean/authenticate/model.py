@@ -6,9 +6,9 @@ Splink is given pre-computed Vietnamese keys (see ``keys``) on both sides:
 comparison  levels (best first)
 ==========  =================================================================
 id          exact · recorded number is the registry's old 9-digit CMND · one
-            digit wrong, missing or extra (Levenshtein 1) · the same digits
-            reordered (two swapped; ``id_digits`` = the digits sorted) · same
-            last six digits (serial) · other
+            digit wrong, missing or extra (Levenshtein 1) · two digits swapped
+            (same sorted digits ``id_digits``, Levenshtein 2) · the last digits
+            lost · same last six digits (serial) · other
 family      exact (term-frequency adjusted: *Nguyễn* weighs less than *Ksor*)
             · Jaro-Winkler ≥ 0.9 · other
 given       exact with tones (term-frequency adjusted) · exact without tones
@@ -74,7 +74,14 @@ def settings(n_registry: int) -> dict[str, Any]:
         cll.ExactMatchLevel("id_number"),
         cll.CustomLevel("id_number_l = cmnd_r", "recorded number = old CMND"),
         cll.CustomLevel("levenshtein(id_number_l, id_number_r) <= 1", "one digit wrong"),
-        cll.CustomLevel("id_digits_l = id_digits_r", "same digits reordered (a swap)"),
+        cll.CustomLevel(
+            "id_digits_l = id_digits_r AND levenshtein(id_number_l, id_number_r) = 2",
+            "two digits swapped",
+        ),
+        cll.CustomLevel(
+            "length(id_number_l) BETWEEN 10 AND 11 AND starts_with(id_number_r, id_number_l)",
+            "last digits lost",
+        ),
         cll.CustomLevel("right(id_number_l, 6) = right(id_number_r, 6)", "same serial"),
         cll.ElseLevel(),
     ]
@@ -170,8 +177,9 @@ def train(left: pa.Table, right: pa.Table, n_registry: int, seed: int = 1) -> Tr
     try:
         con.execute("SET threads = 2")
         linker, _ = _linker(con, left, right, settings(n_registry))
+        pairs = min(U_SAMPLE_PAIRS, max(300_000, U_PAIRS_PER_USER * left.num_rows))
         linker.training.estimate_u_using_random_sampling(
-            max_pairs=float(min(U_SAMPLE_PAIRS, max(300_000, U_PAIRS_PER_USER * left.num_rows))),
+            max_pairs=float(pairs),
             seed=seed,
             num_chunks=1,
             min_count_per_level=None,
@@ -185,7 +193,26 @@ def train(left: pa.Table, right: pa.Table, n_registry: int, seed: int = 1) -> Tr
         model = linker.misc.save_model_to_json()
     finally:
         con.close()
-    return Training(json.loads(json.dumps(model, default=str)), left.num_rows)
+    return Training(_bounded(json.loads(json.dumps(model, default=str)), pairs), left.num_rows)
+
+
+def _bounded(model: dict[str, Any], pairs: int) -> dict[str, Any]:
+    """Levels never seen while training get bounds instead of no value.
+
+    A level no random pair reached (one ID digit wrong, the old CMND: about one pair in
+    ten million) has u below one in ``pairs``: it gets half of that.  A level no match
+    reached in EM (m = 0 or absent) gets m = 1e-4, so that it weighs strongly against
+    a link without making it impossible.
+    """
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            if not level.get("u_probability"):
+                level["u_probability"] = 0.5 / pairs
+            if not level.get("m_probability"):
+                level["m_probability"] = 1e-4
+    return model
 
 
 def score(
