@@ -4,9 +4,10 @@ The cascade, set-based in DuckDB (docs/authentication.md):
 
 1. **Exact** — the recorded number is a registry CCCD and the tone-insensitive name
    key and the birth date agree: matched (a name that differs only by tone placement
-   or encoding gets the registry spelling proposed).  When the ID and the name agree
-   but the birth date does not, the ID conflict is resolved the same way: matched
-   after correction, the registry's birth date proposed.
+   or encoding gets the registry spelling proposed).  When the ID, the name and the
+   birth year agree but the date does not (or the recorded date lies in the future),
+   the ID conflict is resolved the same way: matched after correction, the registry's
+   birth date proposed.  Any other ID conflict goes on to the candidates.
 2. **Candidates** for every other user, from SQL joins: the ID itself (an ID conflict),
    the ID with one digit wrong, two adjacent digits swapped or one digit too many or
    too few, the old 9-digit CMND, name + birth date (also day/month swapped), family
@@ -68,7 +69,7 @@ SELECT p.party_id, p.full_name, p.full_name_raw,
        nullif(regexp_replace(coalesce(p.id_number, ''), '[^0-9]', '', 'g'), '') AS id_number,
        uc.commune,
        hash(p.full_name, p.full_name_raw, p.birth_date, p.birth_year, p.birth_precision,
-            p.id_number, uc.commune) AS input_hash
+            p.id_number, uc.commune, $bands) AS input_hash
 FROM party p LEFT JOIN uc USING (party_id)
 WHERE p.party_type IN ('individual', 'household')
 """
@@ -114,7 +115,10 @@ SELECT u.party_id,
             OR (u.birth_date IS NULL AND (u.birth_year IS NULL
                                           OR u.birth_year = r.birth_year)))) AS agrees
 FROM au_user u JOIN auth_registry r ON r.cccd = u.id_number
-WHERE u.tone = r.tone OR u.ascii = r.ascii   -- the ID and the name agree
+WHERE (u.tone = r.tone OR u.ascii = r.ascii)   -- the ID and the name agree, and the
+  AND (u.birth_year IS NULL                     -- birth year too, or the recorded
+       OR u.birth_year = r.birth_year           -- date cannot be (born in the future)
+       OR u.birth_year > year(current_date))
 GROUP BY u.party_id
 """
 
@@ -404,7 +408,9 @@ def authenticate(
         )
         full = True
     lap("registry")
-    con.execute(USER_INPUT_SQL)
+    bands = f"{settings.auth_accept}/{settings.auth_accept_sole}/{settings.auth_review}/"
+    bands += f"{settings.auth_margin}"  # other bands: every result is recomputed
+    con.execute(USER_INPUT_SQL, {"bands": bands})
     if full:
         con.execute("CREATE OR REPLACE TEMP TABLE au_todo AS SELECT party_id FROM au_input")
     else:
