@@ -4,10 +4,10 @@ The cascade, set-based in DuckDB (docs/authentication.md):
 
 1. **Exact** — the recorded number is a registry CCCD and the tone-insensitive name
    key and the birth date agree: matched (a name that differs only by tone placement
-   or encoding gets the registry spelling proposed).  When the ID, the name and the
-   birth year agree but the date does not (or the recorded date lies in the future),
-   the ID conflict is resolved the same way: matched after correction, the registry's
-   birth date proposed.  Any other ID conflict goes on to the candidates.
+   or encoding gets the registry spelling proposed).  When the ID and the name agree
+   but the recorded birth date lies in the future (a mistyped century), the registry's
+   date is proposed.  Any other ID conflict goes on to the candidates: a namesake's
+   number copied by mistake agrees on the ID and the name too.
 2. **Candidates** for every other user, from SQL joins: the ID itself (an ID conflict),
    the ID with one digit wrong, two adjacent digits swapped or one digit too many or
    too few, the old 9-digit CMND, name + birth date (also day/month swapped), family
@@ -116,8 +116,9 @@ SELECT u.party_id,
                                           OR u.birth_year = r.birth_year)))) AS agrees
 FROM au_user u JOIN auth_registry r ON r.cccd = u.id_number
 WHERE (u.tone = r.tone OR u.ascii = r.ascii)   -- the ID and the name agree, and the
-  AND (u.birth_year IS NULL                     -- birth year too, or the recorded
-       OR u.birth_year = r.birth_year           -- date cannot be (born in the future)
+  AND (u.birth_year IS NULL                     -- birth too, or the recorded date
+       OR u.birth_date = r.birth_date           -- cannot be (born in the future)
+       OR (u.birth_date IS NULL AND u.birth_year = r.birth_year)
        OR u.birth_year > year(current_date))
 GROUP BY u.party_id
 """
