@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
 from collections.abc import Callable
@@ -269,18 +270,33 @@ def report(
     workspace: WsArg,
     out: Annotated[Path, typer.Option("--out", help="Folder for summary.json, report.html/xlsx.")],
     lang: Annotated[str, typer.Option(help="vi (default) or en.")] = "vi",
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Date of the day's metric snapshot, DD/MM/YYYY (default: today)."
+        ),
+    ] = None,
 ) -> None:
-    """Write summary.json, report.html and report.xlsx."""
+    """Write summary.json, report.html, report.xlsx, briefing.html and charts/, and take
+    the day's snapshot of every metric per commune (progress over time)."""
     from landclean.report.writer import write_reports
     from landclean.settings import get_settings
     from landclean.workspace import open_workspace
 
-    with open_workspace(workspace, read_only=True) as ws:
-        write_reports(ws, out, lang, get_settings().classification)
+    day = _parse_day(as_of) if as_of else None
+    with open_workspace(workspace) as ws:
+        write_reports(ws, out, lang, get_settings().classification, as_of=day)
     console.print(
-        f"Wrote {out}/summary.json, report.html, report.xlsx and communes/ (one HTML and "
-        "one XLSX quality report per commune)"
+        f"Wrote {out}/summary.json, report.html, report.xlsx, briefing.html, charts/ and "
+        "communes/ (one HTML and one XLSX quality report per commune)"
     )
+
+
+def _parse_day(text: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(text.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        raise LandcleanError(f"--as-of {text!r}: expected a date DD/MM/YYYY") from None
 
 
 @app.command()

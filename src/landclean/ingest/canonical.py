@@ -27,6 +27,7 @@ CANONICAL_TABLES = (
     "map_sheet",
     "registry_person",
     "commune_status",
+    "commune_progress",
 )
 
 # Parse helpers as SQL macros (no user values are pasted into SQL).
@@ -311,6 +312,27 @@ QUALIFY row_number() OVER (PARTITION BY trim(unit_code) ORDER BY batch_id DESC, 
 """
 
 
+# Progress reports: every (commune, report date) once, the newest import winning.
+COMMUNE_PROGRESS = """
+INSERT INTO commune_progress
+SELECT trim(unit_code), lc_date(report_date), lc_date(committee_date),
+       lc_date(working_group_date), lc_text(leader), lc_int(members),
+       CASE WHEN lc_text(has_land_db) IS NULL THEN NULL
+            ELSE lower(trim(has_land_db)) IN ('true', '1', 'có', 'co', 'x') END,
+       CASE WHEN lc_text(vbdlis_synced) IS NULL THEN NULL
+            ELSE lower(trim(vbdlis_synced)) IN ('true', '1', 'có', 'co', 'x') END,
+       lc_int(certificates_to_collect), lc_int(certificates_collected),
+       lc_int(certificates_scanned), lc_int(certificates_entered), lc_int(id_cards_collected),
+       batch_id, source_file, row_no
+FROM raw_commune_progress
+WHERE regexp_full_match(trim(unit_code), '[0-9]{5}') AND lc_date(report_date) IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY trim(unit_code), lc_date(report_date)
+                           ORDER BY batch_id DESC, row_no DESC) = 1
+"""
+# Layouts whose tables nothing else is built from: importing them rebuilds only those.
+LIGHT_TARGETS = {"registry": ("registry_person",), "commune_progress": ("commune_progress",)}
+
+
 def macros_sql() -> str:
     """The parsing macros, with the birth-province codes written in as a list constant."""
     codes = ", ".join(f"'{c}'" for c in sorted(cccd_province_codes()))  # 3 digits each
@@ -325,27 +347,36 @@ def build_canonical(
     """Rebuild the canonical tables from the raw tables, then re-apply people's
     corrections; returns row counts and the number of conflicts found.
 
-    ``targets`` names the raw layouts that changed: a registry extract alone rebuilds only
-    the registry; anything else rebuilds all (parcels depend on the commune status too).
+    ``targets`` names the raw layouts that changed: a registry extract or progress reports
+    alone rebuild only their tables; anything else rebuilds all (parcels depend on the
+    commune status too).
     Runs inside the caller's transaction.
     """
     con.execute(macros_sql())
-    registry_only = targets is not None and targets <= {"registry"}
-    tables = ("registry_person",) if registry_only else CANONICAL_TABLES
+    light = targets is not None and targets <= set(LIGHT_TARGETS)
+    tables = (
+        tuple(t for target in sorted(targets or ()) for t in LIGHT_TARGETS[target])
+        if light
+        else CANONICAL_TABLES
+    )
     for table in tables:
         con.execute(f"DELETE FROM {table}")
-    if registry_only:
-        con.execute(REGISTRY)
+    if light:
+        if "registry_person" in tables:
+            con.execute(REGISTRY)
+        if "commune_progress" in tables:
+            con.execute(COMMUNE_PROGRESS)
     else:
         con.execute(COMMUNE_STATUS_SRC)
         con.execute("INSERT INTO commune_status SELECT * FROM commune_status_src")
         con.execute(LATEST_FORM)
         for sql in (PARCEL, LAND_USE, CERT_KEYS, PARTY, CERTIFICATE, ASSET, MAP_SHEET, REGISTRY):
             con.execute(sql)
+        con.execute(COMMUNE_PROGRESS)
     conflicts = find_conflicts(con, max(new_batches)) if new_batches else 0
     apply_corrections(con)
     counts = {}
-    for table in CANONICAL_TABLES:
+    for table in tables:  # the tables rebuilt
         row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
         counts[table] = int(row[0]) if row else 0
     return counts, conflicts

@@ -19,6 +19,7 @@ KEYS: dict[str, tuple[str, str | None]] = {
     "map_feature": ("trim(parcel_code)", "commune_code"),
     "registry": ("regexp_replace(so_dinh_danh, '[^0-9]', '', 'g')", None),
     "commune_status": ("trim(unit_code)", None),
+    "commune_progress": ("trim(unit_code) || '|' || trim(report_date)", None),
 }
 LINEAGE = {
     "batch_id",

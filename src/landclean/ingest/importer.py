@@ -189,6 +189,14 @@ QUARANTINE_RULES: dict[str, tuple[str, str, str]] = {
         "unit_code IS NULL OR NOT regexp_full_match(trim(unit_code), '[0-9]{5}')",
         "expected a 5-digit commune code",
     ),
+    "commune_progress": (
+        "report_date",
+        "unit_code IS NULL OR NOT regexp_full_match(trim(unit_code), '[0-9]{5}') OR "
+        "report_date IS NULL OR NOT regexp_full_match(trim(report_date), "
+        "'[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{4}( .*)?|[0-9]{4}-[0-9]{2}-[0-9]{2}.*"
+        "|[0-9]{5}(\\.0+)?')",
+        "expected a 5-digit commune code and a report date (DD/MM/YYYY)",
+    ),
 }
 
 

@@ -25,6 +25,7 @@ TARGET_TABLES = {
     "map_feature": "raw_map_feature",
     "registry": "raw_registry",
     "commune_status": "raw_commune_status",
+    "commune_progress": "raw_commune_progress",
 }
 
 

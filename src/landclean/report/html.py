@@ -41,7 +41,7 @@ def html_table(
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def render_html(summary: dict[str, Any], lang: str = "vi") -> str:
+def render_html(summary: dict[str, Any], lang: str = "vi", campaign_html: str = "") -> str:
     """The report page for a summary.json document."""
     t = LABELS[lang]
     parts = [
@@ -90,6 +90,7 @@ def render_html(summary: dict[str, Any], lang: str = "vi") -> str:
             [REASONS[lang].get(r, r), fmt_int(n, lang)] for r, n in a.get("by_reason", {}).items()
         ]
         parts.append(html_table([t["reason"], t["count"]], reasons))
+    parts.append(campaign_html)
     parts.append(f"<h2>{escape(t['communes'])}</h2>")
     headers = [t["code"], t["name"], t["region"], *[t[k] for k in keys]]
     if "group1" in p:

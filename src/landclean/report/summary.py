@@ -5,11 +5,15 @@ Keys follow DESIGN.md; a stage not yet run leaves its block out (never zeros).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import duckdb
 
+from landclean.campaign.laggards import laggard_reasons
+from landclean.campaign.metrics import campaign_block, commune_metrics, digitization_block
 from landclean.renumber.stage import COMPLETED_SQL
+from landclean.settings import get_settings
 from landclean.vn.admin_units import PROVINCE_CODE, PROVINCE_NAME
 
 PER_COMMUNE_SQL = """
@@ -102,8 +106,14 @@ def _add(total: dict[str, Any], part: dict[str, Any]) -> None:
                 _add(dest, {k: v})
 
 
-def compute_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """The summary.json document for the workspace as it is now."""
+def compute_summary(
+    con: duckdb.DuckDBPyConnection, committee_deadline: dt.date | None = None
+) -> dict[str, Any]:
+    """The summary.json document for the workspace as it is now.
+
+    ``committee_deadline`` (default: the setting) decides ``committee_on_time``."""
+    deadline = committee_deadline or dt.date.fromisoformat(get_settings().committee_deadline)
+    metrics = {r["code"]: r for r in commune_metrics(con).to_pylist()}
     classified = _has_rows(con, "parcel_group")
     authenticated = _has_rows(con, "auth_result")
     validated = _has_rows(con, "pipeline_run")
@@ -121,6 +131,9 @@ def compute_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         blocks = _blocks(row, classified, authenticated, validated)
         if authenticated:
             blocks["authentication"]["by_reason"] = reasons.get(str(row["code"]), {})
+        m = metrics[row["code"]]
+        blocks["digitization"] = digitization_block(m)
+        blocks["campaign"] = campaign_block(m, deadline)
         communes.append(
             {"code": row["code"], "name": row["name"], "region": row["region"], **blocks}
         )
@@ -170,4 +183,9 @@ def compute_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         }
     summary["regions"] = regions
     summary["communes"] = communes
+    summary["laggards"] = [
+        {"code": c["code"], "name": c["name"], "region": c["region"], "reasons": why}
+        for c in communes
+        if (why := laggard_reasons(c, summary))
+    ]
     return summary

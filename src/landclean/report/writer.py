@@ -2,43 +2,70 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 
+from landclean.campaign.metrics import commune_metrics
+from landclean.campaign.snapshot import history, take_snapshot
 from landclean.errors import ReportError
+from landclean.report import campaign
 from landclean.report.commune import write_commune_reports
 from landclean.report.html import render_html
 from landclean.report.labels import LABELS
 from landclean.report.summary import compute_summary
+from landclean.settings import get_settings
 from landclean.workspace import Workspace
 
 
 def write_reports(
-    ws: Workspace, out: Path, lang: str = "vi", classification: Path | None = None
+    ws: Workspace,
+    out: Path,
+    lang: str = "vi",
+    classification: Path | None = None,
+    as_of: dt.date | None = None,
+    snapshot: bool = True,
 ) -> dict[str, Any]:
-    """Compute the summary and write the report files (summary.json, report.html,
-    report.xlsx, and communes/<code>.html|.xlsx per commune); returns the summary."""
+    """Compute the summary, take the day's snapshot (``as_of``, default today) and write
+    the report files: summary.json, report.html, report.xlsx, briefing.html,
+    charts/*.svg, and communes/<code>.html|.xlsx per commune; returns the summary."""
     if lang not in LABELS:
         raise ReportError(f"unknown language {lang!r}; expected one of {', '.join(LABELS)}")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ReportError(f"cannot create report folder {out}: {exc.strerror}") from exc
-    summary = compute_summary(ws.con)
+    settings = get_settings()
+    deadline = dt.date.fromisoformat(settings.committee_deadline)
+    day = as_of or dt.date.today()
+    summary = compute_summary(ws.con, deadline)
+    if snapshot:
+        with ws.transaction() as con:
+            take_snapshot(con, summary, day)
+    svgs = campaign.charts(summary, history(ws.con), lang)
+    state = {r["code"]: r for r in commune_metrics(ws.con).to_pylist()}
     (out / "summary.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8"
     )
-    (out / "report.html").write_text(render_html(summary, lang), encoding="utf-8")
-    _write_xlsx(summary, out / "report.xlsx", lang)
+    (out / "report.html").write_text(
+        render_html(summary, lang, campaign.html_sections(summary, svgs, lang)), encoding="utf-8"
+    )
+    (out / "briefing.html").write_text(
+        campaign.render_briefing(summary, lang, deadline, day), encoding="utf-8"
+    )
+    campaign.write_charts(out, svgs)
+    _write_xlsx(summary, out / "report.xlsx", lang, state)
     if "findings" in summary:
         write_commune_reports(ws.con, out, lang, classification)
     return summary
 
 
-def _write_xlsx(summary: dict[str, Any], path: Path, lang: str) -> None:
+def _write_xlsx(
+    summary: dict[str, Any], path: Path, lang: str, state: dict[str, dict[str, Any]]
+) -> None:
     t = LABELS[lang]
     wb = xlsxwriter.Workbook(str(path))
     bold = wb.add_format({"bold": True, "bg_color": "#F0F4F8", "border": 1, "text_wrap": True})
@@ -83,4 +110,5 @@ def _write_xlsx(summary: dict[str, Any], path: Path, lang: str) -> None:
         fs.write_row(0, 0, [t["rule"], t["count"]], bold)
         for i, (rid, n) in enumerate(summary["findings"]["by_rule"].items(), start=1):
             fs.write_row(i, 0, [rid, n])
+    campaign.write_topic_sheets(wb, summary, lang, state)
     wb.close()

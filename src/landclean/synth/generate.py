@@ -32,6 +32,7 @@ from landclean.synth.config import GeneratorConfig
 from landclean.synth.geometry import SHEET_GRID, parcel_quads, quads_to_polygons, sheet_gaps
 from landclean.synth.land import INVALID_CODES, LEGACY_SPELLING, main_land_use
 from landclean.synth.layout import allocate, commune_weights, plan_sheets
+from landclean.synth.progress import progress_reports
 from landclean.synth.province import Province
 from landclean.synth.writers import write_outputs
 from landclean.vn import admin_units as au
@@ -228,6 +229,17 @@ def build(config: GeneratorConfig) -> Province:
     person_commune = new_name_of_old[holder_commune[person_holder]]
     registry = _registry(rng, config, people, person_commune, parties, label)
     communes = _commune_status(rng, config, news, olds, no_db)
+    # certificates without digital data, each in the commune of its first parcel
+    paper = certificates.filter(pc.equal(certificates["digital_status"], "Chưa có dữ liệu số"))
+    commune_of = pa.table({"parcel_id": parcel_id, "commune": new_code})
+    per_cert = (
+        paper.select(["certificate_id", "parcel_id"])
+        .join(commune_of, "parcel_id")
+        .group_by("certificate_id")
+        .aggregate([("commune", "min")])
+    )
+    need = per_cert["commune_min"].value_counts().to_pylist()
+    progress = progress_reports(rng, communes, {d["values"]: d["counts"] for d in need})
     synced_commune = dict(
         zip(communes["unit_code"].to_pylist(), communes["vbdlis_synced"].to_pylist(), strict=True)
     )
@@ -289,6 +301,7 @@ def build(config: GeneratorConfig) -> Province:
         defects_tbl,
         geometry,
         stats,
+        progress,
     )
 
 

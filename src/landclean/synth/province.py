@@ -25,3 +25,4 @@ class Province:
     defects: pa.Table
     geometry: npt.NDArray[np.object_]
     stats: dict[str, int] = field(default_factory=dict)
+    progress: pa.Table | None = None  # the communes' weekly progress reports

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pyogrio
@@ -17,6 +18,7 @@ import shapely
 from landclean.ingest.profiles import load_profile
 from landclean.synth.config import GeneratorConfig
 from landclean.synth.geometry import CRS
+from landclean.synth.progress import HEADERS as PROGRESS_HEADERS
 from landclean.synth.province import Province
 from landclean.vn import admin_units as au
 from landclean.vn.legacy_encodings import encode_tcvn3
@@ -100,6 +102,8 @@ def write_outputs(province: Province, config: GeneratorConfig, out: Path) -> Non
     _write_forms(province, olds, out / "attributes", config.tcvn3_district)
     _write_registry(province, out / "registry")
     pacsv.write_csv(province.communes, out / "campaign" / "communes.csv")
+    if province.progress is not None:
+        _write_progress(province.progress, out / "campaign" / "progress")
     for name in (
         "parcels",
         "land_use",
@@ -110,6 +114,7 @@ def write_outputs(province: Province, config: GeneratorConfig, out: Path) -> Non
         "assets",
         "defects",
         "communes",
+        "progress",
     ):
         pq.write_table(getattr(province, name), out / "truth" / f"{name}.parquet")
     files = sorted(p for p in out.rglob("*") if p.is_file())
@@ -197,6 +202,31 @@ def _write_tcvn3_csv(table: pa.Table, headers: tuple[str, ...], path: Path) -> N
     pacsv.write_csv(table.rename_columns(list(headers)), sink)
     text = sink.getvalue().to_pybytes().decode("utf-8")
     path.write_bytes(encode_tcvn3(text))
+
+
+def _write_progress(progress: pa.Table, folder: Path) -> None:
+    """One workbook per report date, as the communes' weekly reports are collected."""
+    folder.mkdir(parents=True, exist_ok=True)
+    dates = sorted(set(progress["report_date"].to_pylist()))
+    text = progress.set_column(
+        progress.column_names.index("report_date"),
+        "report_date",
+        pc.strftime(pc.cast(progress["report_date"], pa.timestamp("s")), "%d/%m/%Y"),
+    )
+    for name in ("committee_date", "working_group_date"):
+        text = text.set_column(
+            text.column_names.index(name),
+            name,
+            pc.strftime(pc.cast(text[name], pa.timestamp("s")), "%d/%m/%Y"),
+        )
+    for day in dates:
+        part = text.filter(pc.equal(progress["report_date"], day))
+        write_xlsx(
+            part,
+            folder / f"tien_do_{day:%Y-%m-%d}.xlsx",
+            "Tiến độ",
+            [PROGRESS_HEADERS[c] for c in part.column_names],
+        )
 
 
 def _write_registry(province: Province, folder: Path) -> None:

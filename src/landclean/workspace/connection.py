@@ -26,6 +26,7 @@ MIGRATIONS = (
     "004_canonical_build",
     "005_renumber",
     "006_authenticate",
+    "007_campaign",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,1 @@
+"""Campaign progress: state per commune, metrics, snapshots, tasks and reports."""

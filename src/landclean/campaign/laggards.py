@@ -1,0 +1,74 @@
+"""Who is behind, and why: the commune ranking and the laggards' reasons.
+
+A commune is ranked by its share of clean parcels (group 1).  It is a laggard when one
+of the REASONS holds now: no land database; not synchronized from VBDLIS; no steering
+committee; map sheets not re-arranged; a share of clean parcels, or of certificates
+collected, below BEHIND times the province's.  (A committee set up late but set up is
+shown in the committee sheet, not as a lag.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+REASONS: dict[str, tuple[str, str]] = {
+    "no_land_db": ("Chưa có CSDL đất đai", "No land database"),
+    "not_synced": ("Chưa đồng bộ VBDLIS", "Not synchronized from VBDLIS"),
+    "no_committee": ("Chưa thành lập Ban chỉ đạo", "No steering committee"),
+    "not_renumbered": ("Chưa hoàn thành sắp xếp tờ bản đồ", "Map sheets not re-arranged"),
+    "low_clean_share": ("Tỷ lệ thửa sạch thấp", "Low share of clean parcels"),
+    "low_collection": ("Thu thập GCN chậm", "Certificate collection behind"),
+}
+# A share below this fraction of the province's share is "low".
+BEHIND = 0.8
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def laggard_reasons(commune: dict[str, Any], province: dict[str, Any]) -> list[str]:
+    """Reason codes for one commune of summary.json (empty: not behind)."""
+    camp = commune.get("campaign", {})
+    out = []
+    if camp.get("no_land_db"):
+        out.append("no_land_db")
+    elif not camp.get("vbdlis_synced"):
+        out.append("not_synced")
+    if not camp.get("committee"):
+        out.append("no_committee")
+    if "renumbering" in province and commune["parcels"].get("total") and not camp.get("renumbered"):
+        out.append("not_renumbered")
+    p, pp = commune["parcels"], province["parcels"]
+    mine, all_ = _share(p.get("group1", 0), p["total"]), _share(pp.get("group1", 0), pp["total"])
+    if "group1" in p and mine is not None and all_ and mine < BEHIND * all_:
+        out.append("low_clean_share")
+    d, pd = commune.get("digitization", {}), province.get("digitization", {})
+    mine = _share(d.get("collected", 0), d.get("to_collect", 0))
+    all_ = _share(pd.get("collected", 0), pd.get("to_collect", 0))
+    if mine is not None and all_ and mine < BEHIND * all_:
+        out.append("low_collection")
+    return out
+
+
+def ranking(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Communes with parcels, best clean share first (ties: more parcels first)."""
+    rows = []
+    for c in summary["communes"]:
+        p = c["parcels"]
+        if not p.get("total") or "group1" not in p:
+            continue
+        rows.append(
+            {
+                "code": c["code"],
+                "name": c["name"],
+                "region": c["region"],
+                "group1": p["group1"],
+                "total": p["total"],
+                "share": p["group1"] / p["total"],
+            }
+        )
+    rows.sort(key=lambda r: (-r["share"], -r["total"], r["code"]))
+    for i, r in enumerate(rows, 1):
+        r["rank"] = i
+    return rows

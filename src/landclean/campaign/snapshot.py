@@ -1,0 +1,86 @@
+"""Daily snapshots of every metric per commune, and the history the charts draw.
+
+``landclean report`` takes the day's snapshot (``--as-of`` another day): every integer
+counter of every commune's summary blocks, as ``block.key`` (``parcels.group1``,
+``digitization.collected`` …).  Taking a snapshot twice the same day replaces it.
+
+The history of the province combines those snapshots with the communes' progress
+reports (which carry their own dates): certificates collected, scanned and entered,
+committees set up, communes synchronized.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+
+def snapshot_rows(summary: dict[str, Any]) -> list[tuple[str, str, float]]:
+    """(commune, metric, value) for every integer counter of every commune."""
+    rows = []
+    for c in summary["communes"]:
+        for block, values in c.items():
+            if not isinstance(values, dict):
+                continue
+            for key, value in values.items():
+                if isinstance(value, int) and not isinstance(value, bool):
+                    rows.append((str(c["code"]), f"{block}.{key}", float(value)))
+    return rows
+
+
+def take_snapshot(con: duckdb.DuckDBPyConnection, summary: dict[str, Any], day: dt.date) -> int:
+    """Store the day's snapshot (replacing one taken earlier that day); rows written."""
+    rows = snapshot_rows(summary)
+    table = pa.table(
+        {
+            "unit_code": [r[0] for r in rows],
+            "metric": [r[1] for r in rows],
+            "value": [r[2] for r in rows],
+        }
+    )
+    con.register("lc_snapshot", table)
+    try:
+        con.execute("DELETE FROM metric_snapshot WHERE snapshot_date = ?", [day])
+        con.execute(
+            "INSERT INTO metric_snapshot SELECT ?, unit_code, metric, value, "
+            "now()::TIMESTAMP FROM lc_snapshot",
+            [day],
+        )
+    finally:
+        con.unregister("lc_snapshot")
+    return len(rows)
+
+
+PROGRESS_HISTORY_SQL = """
+SELECT report_date AS day,
+       sum(certificates_to_collect) AS to_collect,
+       sum(certificates_collected) AS collected,
+       sum(certificates_scanned) AS scanned,
+       sum(certificates_entered) AS entered,
+       count(committee_date) AS committees,
+       count(*) FILTER (WHERE vbdlis_synced) AS synced,
+       count(*) AS communes_reporting
+FROM commune_progress GROUP BY report_date ORDER BY report_date
+"""
+
+SNAPSHOT_HISTORY_SQL = """
+SELECT snapshot_date AS day,
+       sum(value) FILTER (WHERE metric = 'parcels.total') AS parcels,
+       sum(value) FILTER (WHERE metric = 'parcels.group1') AS group1,
+       sum(value) FILTER (WHERE metric = 'authentication.users') AS users,
+       sum(value) FILTER (WHERE metric = 'authentication.matched') AS matched
+FROM metric_snapshot GROUP BY snapshot_date ORDER BY snapshot_date
+"""
+
+
+def history(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
+    """Province totals over time: ``progress`` (report dates) and ``snapshots``."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, sql in (("progress", PROGRESS_HISTORY_SQL), ("snapshots", SNAPSHOT_HISTORY_SQL)):
+        cur = con.execute(sql)
+        cols = [d[0] for d in cur.description]
+        out[name] = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    return out

@@ -1,0 +1,244 @@
+"""Campaign progress: the communes' progress reports, the metrics against truth, daily
+snapshots, and the reports (JSON, XLSX, HTML, briefing, charts) telling the same story."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from landclean.campaign.laggards import ranking
+from landclean.ingest.canonical import bring_up_to_date
+from landclean.ingest.importer import import_sources
+from landclean.report.labels import fmt_int, fmt_pct
+from landclean.report.writer import write_reports
+from landclean.synth.progress import HEADERS, REPORT_DATES
+from landclean.workspace import Workspace, open_workspace
+from landclean.xlsx import write_xlsx
+from tests.conftest import Province, q
+
+DEADLINE = dt.date(2025, 10, 3)
+LAST = REPORT_DATES[-1].astype(dt.date)
+
+
+@pytest.fixture(scope="module")
+def reported(built_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the shared workspace, reported on two days (two snapshots)."""
+    out = tmp_path_factory.mktemp("campaign")
+    copy = out / "ws.duckdb"
+    copy.write_bytes(built_workspace.read_bytes())
+    with open_workspace(copy) as ws:
+        write_reports(ws, out / "day1", as_of=dt.date(2025, 11, 18))
+        write_reports(ws, out / "day2", as_of=dt.date(2025, 11, 19))
+        write_reports(ws, out / "day2", as_of=dt.date(2025, 11, 19))  # same day: replaced
+    return out
+
+
+def _truth(province: Province, sql: str) -> list:
+    con = duckdb.connect()
+    return con.execute(sql.format(t=province.root / "truth")).fetchall()
+
+
+def test_progress_reports_are_imported_whole(ws: Workspace, province: Province) -> None:
+    n = q(ws.con, "SELECT count(*), count(DISTINCT unit_code) FROM commune_progress")[0]
+    assert n == (102 * len(REPORT_DATES), 102)
+    held = q(
+        ws.con,
+        "SELECT unit_code, report_date, committee_date, leader, certificates_collected, "
+        "certificates_scanned, certificates_entered, vbdlis_synced FROM commune_progress "
+        "ORDER BY 1, 2",
+    )
+    truth = _truth(
+        province,
+        "SELECT unit_code, report_date, committee_date, leader, certificates_collected, "
+        "certificates_scanned, certificates_entered, vbdlis_synced = 'Có' "
+        "FROM '{t}/progress.parquet' ORDER BY 1, 2",
+    )
+    assert held == truth
+
+
+def test_metrics_equal_truth(reported: Path, province: Province) -> None:
+    s = json.loads((reported / "day2" / "summary.json").read_text(encoding="utf-8"))
+    latest = {
+        r[0]: r[1:]
+        for r in _truth(
+            province,
+            f"SELECT unit_code, certificates_to_collect, certificates_collected, "
+            f"certificates_scanned, committee_date, vbdlis_synced = 'Có' "
+            f"FROM '{{t}}/progress.parquet' WHERE report_date = DATE '{LAST}'",
+        )
+    }
+    paper = dict(
+        _truth(
+            province,
+            """
+            SELECT commune, count(*) FROM (
+                SELECT c.certificate_id, min(p.unit_code) AS commune
+                FROM '{t}/certificates.parquet' c JOIN '{t}/parcels.parquet' p USING (parcel_id)
+                WHERE c.digital_status = 'Chưa có dữ liệu số' GROUP BY c.certificate_id
+            ) GROUP BY commune""",
+        )
+    )
+    for c in s["communes"]:
+        to_collect, collected, scanned, committee, synced = latest[c["code"]]
+        d, camp = c["digitization"], c["campaign"]
+        assert (d["to_collect"], d["collected"], d["scanned"]) == (to_collect, collected, scanned)
+        assert d["without_digital_data"] == paper.get(c["code"], 0)
+        assert camp["committee"] == int(committee is not None)
+        assert camp["committee_on_time"] == int(committee is not None and committee <= DEADLINE)
+        assert camp["vbdlis_synced"] == int(synced)
+    communes = _truth(province, "SELECT count(*), count(*) FILTER (NOT has_land_db) "
+                                "FROM '{t}/communes.parquet'")[0]  # fmt: skip
+    assert s["campaign"]["communes"] == communes[0] == 102
+    assert s["campaign"]["no_land_db"] == communes[1] == 1
+    west, east = s["regions"]["west"], s["regions"]["east"]
+    for key in ("collected", "to_collect", "without_digital_data"):
+        assert west["digitization"][key] + east["digitization"][key] == s["digitization"][key]
+    assert west["campaign"]["communes"] + east["campaign"]["communes"] == 102
+    # parcels not integrated into VBDLIS, from truth
+    notin = _truth(
+        province, "SELECT count(*) FILTER (NOT vbdlis_synced) FROM '{t}/parcels.parquet'"
+    )
+    assert s["campaign"]["parcels_not_in_vbdlis"] == notin[0][0]
+
+
+def test_laggards_and_ranking(reported: Path) -> None:
+    s = json.loads((reported / "day2" / "summary.json").read_text(encoding="utf-8"))
+    by_code = {c["code"]: c for c in s["communes"]}
+    lagging = {lag["code"]: set(lag["reasons"]) for lag in s["laggards"]}
+    assert lagging
+    for code, c in by_code.items():
+        camp = c["campaign"]
+        expected_sync = "no_land_db" if camp["no_land_db"] else "not_synced"
+        if not camp["vbdlis_synced"] or camp["no_land_db"]:
+            assert expected_sync in lagging.get(code, set())
+        if not camp["committee"]:
+            assert "no_committee" in lagging.get(code, set())
+    ranked = ranking(s)
+    shares = [r["share"] for r in ranked]
+    assert shares == sorted(shares, reverse=True) and [r["rank"] for r in ranked][:3] == [1, 2, 3]
+
+
+def test_snapshots_record_progress_over_time(reported: Path) -> None:
+    with duckdb.connect(str(reported / "ws.duckdb"), read_only=True) as con:
+        days = q(con, "SELECT snapshot_date, count(*) FROM metric_snapshot GROUP BY 1 ORDER BY 1")
+        assert [d for d, _ in days] == [dt.date(2025, 11, 18), dt.date(2025, 11, 19)]
+        assert days[0][1] == days[1][1] > 102 * 10  # every counter of every commune, once
+        s = json.loads((reported / "day2" / "summary.json").read_text(encoding="utf-8"))
+        total = q(
+            con,
+            "SELECT sum(value) FROM metric_snapshot WHERE snapshot_date = DATE '2025-11-19' "
+            "AND metric = 'parcels.group1'",
+        )[0][0]
+        assert total == s["parcels"]["group1"]
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.rows: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "tr" and a.get("data-code"):
+            self.rows.append(str(a["data-code"]))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_html_xlsx_json_show_the_same_numbers(reported: Path) -> None:
+    out = reported / "day2"
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    wb = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    sheet = list(wb["Số hóa GCN"].iter_rows(values_only=True))
+    header, province = sheet[0], sheet[-1]
+    assert province[1] == "Toàn tỉnh"
+    d = s["digitization"]
+    assert province[header.index("Đã thu thập")] == d["collected"]
+    assert province[header.index("GCN cần thu thập (báo cáo)")] == d["to_collect"]
+    rows = {r[0]: r for r in sheet[1:] if r[0]}
+    for c in s["communes"]:
+        assert rows[c["code"]][header.index("Đã quét")] == c["digitization"]["scanned"]
+    clean = list(wb["Làm sạch dữ liệu"].iter_rows(values_only=True))
+    assert clean[-1][clean[0].index("Nhóm 1 (đã số hóa, làm sạch)")] == s["parcels"]["group1"]
+    west = next(r for r in clean if r[1] == "Phía Tây (Đắk Lắk cũ)")
+    assert west[3] == s["regions"]["west"]["parcels"]["total"]
+    lag = list(wb["Xã chậm tiến độ"].iter_rows(values_only=True))[1:]
+    assert [r[0] for r in lag] == [x["code"] for x in s["laggards"]]
+    # the HTML report lists the same laggards and ranking; the briefing the same figures
+    page = _Text()
+    page.feed((out / "report.html").read_text(encoding="utf-8"))
+    n_lag = len(s["laggards"])
+    assert page.rows[:n_lag] == [x["code"] for x in s["laggards"]]
+    assert page.rows[n_lag:] == [r["code"] for r in ranking(s)]
+    brief = _Text()
+    brief.feed((out / "briefing.html").read_text(encoding="utf-8"))
+    text = " ".join(brief.text)
+    wp = s["regions"]["west"]["parcels"]
+    press = (
+        f"{fmt_int(wp['group1'], 'vi')}/{fmt_int(wp['total'], 'vi')} thửa đã số hóa và làm sạch "
+        f"({fmt_pct(wp['group1'], wp['total'], 'vi')})"
+    )
+    assert press in text
+    assert f"{fmt_int(d['collected'], 'vi')}/{fmt_int(d['to_collect'], 'vi')} GCN" in text
+    assert re.search(r"\d+,\d{2} %", text)  # Vietnamese decimal comma
+
+
+def test_charts_exist_and_draw_the_history(reported: Path) -> None:
+    out = reported / "day2"
+    for stem in ("certificates", "communes", "clean", "ranking"):
+        root = ET.fromstring((out / "charts" / f"{stem}.svg").read_text(encoding="utf-8"))
+        assert root.tag.endswith("svg")
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    certs = ET.fromstring((out / "charts" / "certificates.svg").read_text(encoding="utf-8"))
+    lines = certs.findall(".//s:polyline", ns)
+    assert [ln.get("data-label") for ln in lines] == ["Đã thu thập", "Đã quét", "Đã nhập"]
+    assert all(len(ln.get("points", "").split()) == len(REPORT_DATES) for ln in lines)
+    clean = ET.fromstring((out / "charts" / "clean.svg").read_text(encoding="utf-8"))
+    assert len(clean.findall(".//s:polyline", ns)[0].get("points", "").split()) == 2  # 2 days
+    bars = ET.fromstring((out / "charts" / "ranking.svg").read_text(encoding="utf-8"))
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert len(bars.findall(".//s:rect[@class='bar']", ns)) == len(ranking(s))
+    assert "<svg" in (out / "report.html").read_text(encoding="utf-8")  # inlined
+
+
+def test_a_progress_report_updates_the_state_without_rebuilding_parcels(
+    built_workspace: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "ws.duckdb"
+    copy.write_bytes(built_workspace.read_bytes())
+    code = "22015"
+    new = tmp_path / "tien_do_moi.xlsx"
+    import pyarrow as pa
+
+    row = {k: [None] for k in HEADERS}
+    row.update(
+        unit_code=[code], name=["Phường Tuy Hòa"], report_date=["24/11/2025"],
+        committee_date=["01/10/2025"], vbdlis_synced=["Có"], has_land_db=["Có"],
+        certificates_collected=["5"], certificates_to_collect=["9"],
+    )  # fmt: skip
+    table = pa.table({k: pa.array(v, pa.string()) for k, v in row.items()})
+    write_xlsx(table, new, "Tiến độ", [HEADERS[k] for k in table.column_names])
+    with open_workspace(copy) as ws:
+        parcels_before = q(ws.con, "SELECT count(*), max(source_batch) FROM parcel")
+        import_sources(ws, [new], build=False)
+        with ws.transaction() as con:
+            build = bring_up_to_date(con)
+        assert build is not None and build.targets == {"commune_progress"}
+        assert set(build.counts) == {"commune_progress"}
+        assert q(ws.con, "SELECT count(*), max(source_batch) FROM parcel") == parcels_before
+        from landclean.report.summary import compute_summary
+
+        s = compute_summary(ws.con, DEADLINE)
+        c = next(c for c in s["communes"] if c["code"] == code)
+        assert c["campaign"]["committee_on_time"] == 1 and c["campaign"]["vbdlis_synced"] == 1
+        assert (c["digitization"]["collected"], c["digitization"]["to_collect"]) == (5, 9)
