@@ -463,14 +463,15 @@ def authenticate(
         con.execute("INSERT INTO au_score SELECT * FROM au_score_arrow")
         con.unregister("au_score_arrow")
     lap("score")
-    con.execute(
-        "DELETE FROM auth_result WHERE party_id IN (SELECT party_id FROM au_todo) "
-        "OR party_id NOT IN (SELECT party_id FROM au_input)"
-    )
-    con.execute(
-        "DELETE FROM auth_candidate WHERE party_id IN (SELECT party_id FROM au_todo) "
-        "OR party_id NOT IN (SELECT party_id FROM au_input)"
-    )
+    everyone = full or report.recomputed == _count(con, "au_input")
+    for table in ("auth_result", "auth_candidate"):
+        if everyone:
+            con.execute(f"DELETE FROM {table}")
+        else:  # two plain semi/anti joins (an OR of the two is not planned as joins)
+            con.execute(f"DELETE FROM {table} WHERE party_id IN (SELECT party_id FROM au_todo)")
+            con.execute(
+                f"DELETE FROM {table} WHERE party_id NOT IN (SELECT party_id FROM au_input)"
+            )
     con.execute(
         RESULT_SQL,
         {

@@ -2,7 +2,7 @@
 -- proposed corrections (never applied here), review candidates and the trained model.
 DROP TABLE auth_result;
 CREATE TABLE auth_result (
-    party_id       VARCHAR PRIMARY KEY,
+    party_id       VARCHAR NOT NULL,   -- one row per land user (no index: replaced in bulk)
     status         VARCHAR NOT NULL,   -- matched, matched_after_correction, review, unmatched
     reason         VARCHAR,            -- the first of reasons (kept for counting)
     reasons        VARCHAR[],          -- every reason code (docs/authentication.md)
