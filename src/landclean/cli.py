@@ -437,6 +437,64 @@ def review(
 
 @app.command()
 @friendly
+def worklist(
+    workspace: WsArg,
+    commune: Annotated[str, typer.Option(help="The new commune (5-digit code).")],
+    out: Annotated[Path, typer.Option("--out", help="Workbook to write (.xlsx).")],
+) -> None:
+    """Write a commune's worklist: findings to fix (with the field and its current value),
+    land users to verify (with the registry's proposals), certificates to collect.  Fill
+    it in and give it back with 'landclean apply'."""
+    from landclean.campaign.worklist import export_worklist
+    from landclean.workspace import open_workspace
+
+    with open_workspace(workspace, read_only=True) as ws:
+        w = export_worklist(ws.con, commune, out)
+    console.print(
+        f"Wrote {w.path}: {w.findings:,} findings, {w.users:,} land users to verify, "
+        f"{w.certificates:,} certificates to collect"
+    )
+
+
+@app.command()
+@friendly
+def apply(
+    workspace: WsArg,
+    file: Annotated[Path, typer.Argument(help="A filled-in worklist (.xlsx).")],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Who made the corrections (default: LANDCLEAN_ACTOR or you)."),
+    ] = None,
+) -> None:
+    """Apply a filled-in worklist: each value is validated and recorded as a correction
+    with who made it; bad rows are listed (sheet, row, column, value, reason) and the rest
+    is applied.  Run 'landclean run' afterwards to re-check."""
+    import getpass
+
+    from landclean.campaign.worklist import apply_worklist
+    from landclean.settings import get_settings
+    from landclean.workspace import open_workspace
+
+    if not file.is_file():
+        raise LandcleanError(f"{file}: no such file")
+    actor = by or get_settings().actor or getpass.getuser()
+    with open_workspace(workspace) as ws, ws.transaction() as con:
+        result = apply_worklist(con, file, actor)
+    console.print(
+        f"Applied {result.applied:,} correction(s) by {actor} "
+        f"({result.accepted_users:,} registry proposals accepted); "
+        f"{len(result.errors):,} row(s) rejected"
+    )
+    if result.errors:
+        rejected = file.with_suffix(".rejected.txt")
+        rejected.write_text("\n".join(result.errors) + "\n", encoding="utf-8")
+        for line in result.errors[:20]:
+            console.print(f"  [yellow]{line}[/]")
+        console.print(f"  all rejected rows: {rejected}")
+
+
+@app.command()
+@friendly
 def rules() -> None:
     """List the validation rules."""
     from landclean.rules.catalogue import CATALOGUE

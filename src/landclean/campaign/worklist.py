@@ -1,0 +1,352 @@
+"""A commune's worklist: the records to fix, filled in by the commune and applied back.
+
+``export_worklist`` writes one workbook for one new commune:
+
+* *Hướng dẫn* — how to fill it in;
+* *Lỗi cần sửa* — open findings (not the informational ones) with what to do, the field
+  to correct (when the rule points at one) and its current value; the commune writes
+  the right value in *Giá trị đúng*;
+* *Chủ sử dụng* — land users in review, matched after correction or unmatched, with the
+  registry's proposals; *Đồng ý đề xuất* = x accepts them, or the right values are typed;
+* *GCN cần thu thập* — certificates issued without digital data, to collect and scan.
+
+``apply_worklist`` reads a filled-in workbook back: every value is validated and
+recorded as a person's correction (``correction`` and ``change_log``, with who made it);
+rows that fail are reported with sheet, row, column, value and reason, and the rest is
+applied — in one transaction.  ID numbers are masked in the workbook; accepting a
+proposal takes the registry's value from the workspace, not from the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import xlsxwriter
+
+from landclean.corrections import record_correction
+from landclean.errors import LandcleanError, ReportError
+from landclean.report.export import rules_table
+from landclean.report.labels import REASONS
+
+# rule -> (table, column) a person corrects to clear it
+RULE_FIX: dict[str, tuple[str, str]] = {
+    "PARCEL_MISSING_SHEET": ("parcel", "sheet_no"),
+    "PARCEL_MISSING_NUMBER": ("parcel", "parcel_no"),
+    "PARCEL_DUPLICATE_NUMBER": ("parcel", "parcel_no"),
+    "AREA_MISMATCH": ("parcel", "legal_area"),
+    "PARCEL_MISSING_AREA": ("parcel", "legal_area"),
+    "PARCEL_AREA_IMPLAUSIBLE": ("parcel", "legal_area"),
+    "PARTY_MISSING_ID": ("party", "id_number"),
+    "PARTY_ID_BIRTH_MISMATCH": ("party", "id_number"),
+    "PARTY_ID_UNKNOWN_PROVINCE": ("party", "id_number"),
+    "PARTY_ID_WRONG_LENGTH": ("party", "id_number"),
+    "PARTY_SAME_ID_DIFFERENT_PEOPLE": ("party", "id_number"),
+    "PARTY_MISSING_NAME": ("party", "full_name"),
+    "PARTY_MISSING_BIRTH": ("party", "birth_date"),
+    "PARTY_IMPOSSIBLE_BIRTH_DATE": ("party", "birth_date"),
+    "CERT_SERIAL_FORMAT": ("certificate", "serial"),
+    "CERT_MISSING_SERIAL": ("certificate", "serial"),
+    "CERT_DUPLICATE_SERIAL": ("certificate", "serial"),
+    "CERT_BOOK_ENTRY_FORMAT": ("certificate", "book_entry_no"),
+}
+KEYS = {"parcel": "parcel_id", "party": "party_id", "certificate": "certificate_id"}
+YES = {"x", "có", "co", "yes", "1", "đồng ý", "dong y"}
+
+FINDINGS = "Lỗi cần sửa"
+USERS = "Chủ sử dụng"
+CERTS = "GCN cần thu thập"
+GUIDE = "Hướng dẫn"
+F_HEAD = ["Mã lỗi", "Quy tắc", "Loại hồ sơ", "Mã hồ sơ", "Tờ/thửa", "Việc cần làm", "Bảng",
+          "Trường cần sửa", "Giá trị hiện tại", "Giá trị đúng", "Người sửa", "Ghi chú"]  # fmt: skip
+U_HEAD = ["Mã chủ sử dụng", "Họ tên", "Số định danh", "Ngày sinh", "Tình trạng", "Lý do",
+          "Đề xuất họ tên", "Đề xuất số định danh", "Đề xuất ngày sinh", "Đồng ý đề xuất (x)",
+          "Họ tên đúng", "Số định danh đúng", "Ngày sinh đúng (DD/MM/YYYY)", "Người sửa",
+          "Ghi chú"]  # fmt: skip
+C_HEAD = ["Mã GCN", "Số phát hành", "Tờ/thửa", "Người sử dụng", "Việc cần làm"]
+STATUS_VI = {
+    "matched_after_correction": "Khớp sau khi sửa",
+    "review": "Cần xem xét",
+    "unmatched": "Chưa khớp",
+}
+GUIDE_TEXT = [
+    "Bảng công việc của xã: các hồ sơ cần sửa, chủ sử dụng cần xác minh, GCN cần thu thập.",
+    "Lỗi cần sửa: ghi giá trị đúng vào cột 'Giá trị đúng' (ngày theo DD/MM/YYYY, diện tích "
+    "dùng dấu phẩy thập phân được), tên người sửa vào cột 'Người sửa'. Nếu cột 'Trường cần "
+    "sửa' trống, ghi 'bảng.trường' cần sửa vào đó (ví dụ parcel.sheet_no).",
+    "Chủ sử dụng: ghi x vào 'Đồng ý đề xuất' để nhận các giá trị theo CSDL dân cư, hoặc ghi "
+    "giá trị đúng vào các cột 'đúng'.",
+    "Không sửa các cột mã (cột đầu tiên). Nộp lại tệp: landclean apply WS TỆP.xlsx --by TÊN.",
+    "Số định danh được che một phần để bảo vệ dữ liệu cá nhân.",
+]
+
+FINDINGS_SQL = """
+WITH f AS (
+    SELECT f.*, p.unit_code, p.sheet_no, p.parcel_no
+    FROM finding f LEFT JOIN parcel p USING (parcel_id)
+    WHERE f.state = 'open' AND f.severity <> 'info'
+)
+SELECT f.rule_id || '|' || f.record_type || '|' || f.record_id AS key, t.title,
+       f.record_type, f.record_id,
+       CASE WHEN f.parcel_id IS NOT NULL THEN coalesce(f.sheet_no::VARCHAR, '?') || '/'
+            || coalesce(f.parcel_no::VARCHAR, '?') END AS sheet_parcel,
+       t.message, f.rule_id
+FROM f JOIN rule_text t USING (rule_id)
+WHERE f.unit_code = $commune
+ORDER BY f.rule_id, f.record_id
+"""
+USERS_SQL = """
+WITH uc AS (
+    SELECT r.party_id, min(p.unit_code) AS unit_code
+    FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id
+)
+SELECT a.party_id, p.full_name, lc_mask_id(p.id_number), p.birth_raw, a.status,
+       a.reasons, a.proposed_name, lc_mask_id(a.proposed_id),
+       strftime(a.proposed_birth, '%d/%m/%Y')
+FROM auth_result a JOIN party p USING (party_id) JOIN uc USING (party_id)
+WHERE a.status <> 'matched' AND uc.unit_code = $commune
+ORDER BY a.status, a.party_id
+"""
+CERTS_SQL = """
+SELECT c.certificate_id, c.serial,
+       string_agg(DISTINCT p.sheet_no || '/' || p.parcel_no, '; '),
+       string_agg(DISTINCT y.full_name, '; ')
+FROM certificate c JOIN certificate_parcel cp USING (certificate_id)
+JOIN parcel p USING (parcel_id)
+LEFT JOIN land_right r ON r.parcel_id = p.parcel_id LEFT JOIN party y USING (party_id)
+WHERE c.digital_status <> 'digital'
+GROUP BY c.certificate_id, c.serial
+HAVING min(p.unit_code) = $commune
+ORDER BY c.certificate_id
+"""
+
+
+@dataclass
+class WorklistFile:
+    path: Path
+    findings: int
+    users: int
+    certificates: int
+
+
+def _current(con: duckdb.DuckDBPyConnection, table: str, column: str, record: str) -> str:
+    row = con.execute(
+        f"SELECT CAST({column} AS VARCHAR) FROM {table} WHERE {KEYS[table]} = ?", [record]
+    ).fetchone()
+    value = "" if row is None or row[0] is None else str(row[0])
+    if column == "id_number" and len(value) > 5:
+        value = value[:3] + "*" * (len(value) - 5) + value[-2:]
+    return value
+
+
+def export_worklist(
+    con: duckdb.DuckDBPyConnection, commune: str, out: Path, lang: str = "vi"
+) -> WorklistFile:
+    """Write ``commune``'s worklist to ``out`` (.xlsx)."""
+    from landclean.authenticate.review import MASK_ID_MACRO
+
+    name = con.execute("SELECT name FROM admin_unit WHERE code = ?", [commune]).fetchone()
+    if name is None:
+        raise ReportError(f"--commune {commune}: no such commune; expected a 5-digit code")
+    if out.suffix.lower() != ".xlsx":
+        raise ReportError(f"{out}: a worklist is an .xlsx file")
+    if not out.parent.is_dir():
+        raise ReportError(f"{out.parent}: no such folder")
+    rules_table(con, lang, None)
+    con.execute(MASK_ID_MACRO)
+    findings = con.execute(FINDINGS_SQL, {"commune": commune}).fetchall()
+    users = con.execute(USERS_SQL, {"commune": commune}).fetchall()
+    certs = con.execute(CERTS_SQL, {"commune": commune}).fetchall()
+    wb = xlsxwriter.Workbook(str(out))
+    head = wb.add_format({"bold": True, "bg_color": "#F0F4F8", "border": 1, "text_wrap": True})
+    fill = wb.add_format({"bg_color": "#FFF7D6", "border": 1})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    guide = wb.add_worksheet(GUIDE)
+    guide.write(0, 0, f"Bảng công việc: {name[0]} ({commune})", head)
+    for i, line in enumerate(GUIDE_TEXT, 2):
+        guide.write(i, 0, line)
+    guide.set_column(0, 0, 120)
+    ws = wb.add_worksheet(FINDINGS)
+    ws.write_row(0, 0, F_HEAD, head)
+    for i, (key, title, rtype, rid, sp, message, rule) in enumerate(findings, 1):
+        table, column = RULE_FIX.get(rule, ("", ""))
+        current = _current(con, table, column, rid) if table and rtype == table else ""
+        if table and rtype != table:
+            table, column = "", ""
+        ws.write_row(i, 0, [key, title, rtype, rid, sp or "", message, table, column, current])
+        ws.write_row(i, 9, ["", "", ""], fill)
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, 1, 30, wrap)
+    ws.set_column(5, 5, 50, wrap)
+    ws.set_column(6, 11, 16)
+    ws.freeze_panes(1, 1)
+    us = wb.add_worksheet(USERS)
+    us.write_row(0, 0, U_HEAD, head)
+    labels = REASONS[lang]
+    for i, (pid, nm, idm, birth, status, reasons, pname, pid_m, pbirth) in enumerate(users, 1):
+        why = "; ".join(labels.get(r, r) for r in reasons or [])
+        us.write_row(i, 0, [pid, nm or "", idm or "", birth or "", STATUS_VI.get(status, status),
+                            why, pname or "", pid_m or "", pbirth or ""])  # fmt: skip
+        us.write_row(i, 9, [""] * 6, fill)
+    us.set_column(0, 0, 14)
+    us.set_column(1, 14, 18)
+    us.freeze_panes(1, 1)
+    cs = wb.add_worksheet(CERTS)
+    cs.write_row(0, 0, C_HEAD, head)
+    todo = "Thu thập bản sao GCN và CCCD, quét và nhập vào CSDL"
+    for i, (cid, serial, sp, holders) in enumerate(certs, 1):
+        cs.write_row(i, 0, [cid, serial or "", sp or "", holders or "", todo])
+    cs.set_column(0, 4, 22)
+    wb.close()
+    return WorklistFile(out, len(findings), len(users), len(certs))
+
+
+@dataclass
+class ApplyResult:
+    applied: int = 0
+    accepted_users: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _as_value(con: duckdb.DuckDBPyConnection, table: str, column: str, text: str) -> str:
+    """The typed text for a correctable column: dates DD/MM/YYYY, decimal commas, IDs."""
+    kind = con.execute(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
+        [table, column],
+    ).fetchone()
+    kind_name = str(kind[0]) if kind else "VARCHAR"
+    if kind_name == "DATE":
+        for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y"):
+            try:
+                return dt.datetime.strptime(text, fmt).date().isoformat()
+            except ValueError:
+                continue
+        raise LandcleanError(f"{text!r} is not a date; expected DD/MM/YYYY")
+    if kind_name in ("DOUBLE", "DECIMAL") or kind_name.startswith("DECIMAL"):
+        return text.replace(".", "").replace(",", ".") if "," in text else text
+    if column == "id_number":
+        digits = re.sub(r"[\s.]", "", text)
+        if not re.fullmatch(r"[0-9]{9}|[0-9]{12}", digits):
+            raise LandcleanError(f"{text!r} is not an ID number; expected 12 (or 9) digits")
+        return digits
+    return text
+
+
+def _correct(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    record: str,
+    column: str,
+    text: str,
+    actor: str,
+    note: str,
+) -> None:
+    value = _as_value(con, table, column, text)
+    record_correction(con, table, record, column, value, actor, note)
+    if table == "party" and column == "id_number":
+        kind = "CCCD" if len(value) == 12 else "CMND"
+        record_correction(con, table, record, "id_type", kind, actor, note)
+    if table == "party" and column == "birth_date":
+        record_correction(con, table, record, "birth_year", value[:4], actor, note)
+        record_correction(con, table, record, "birth_precision", "day", actor, note)
+
+
+def _rows(path: Path, sheet: str, headers: list[str]) -> list[tuple[int, dict[str, str]]]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # not a workbook at all
+        raise LandcleanError(f"{path}: cannot be read as a worklist (.xlsx): {exc}") from exc
+    if sheet not in wb.sheetnames:
+        raise LandcleanError(f"{path}: no sheet {sheet!r}; is this a landclean worklist?")
+    rows = wb[sheet].iter_rows(values_only=True)
+    head = [_cell(h) for h in next(rows, ())]
+    missing = [h for h in headers if h not in head]
+    if missing:
+        raise LandcleanError(f"{path}, sheet {sheet!r}: missing column(s) {', '.join(missing)}")
+    out = []
+    for number, row in enumerate(rows, 2):
+        values = {h: _cell(row[i]) if i < len(row) else "" for i, h in enumerate(head)}
+        out.append((number, values))
+    wb.close()
+    return out
+
+
+def apply_worklist(con: duckdb.DuckDBPyConnection, path: Path, actor: str) -> ApplyResult:
+    """Record the corrections of a filled-in worklist (call inside a transaction)."""
+    result = ApplyResult()
+    findings = _rows(path, FINDINGS, F_HEAD)
+    users = _rows(path, USERS, U_HEAD)
+
+    def fail(sheet: str, row: int, column: str, value: str, reason: str) -> None:
+        result.errors.append(
+            f"{path.name}, sheet {sheet!r}, row {row}, column {column!r}, value {value!r}: {reason}"
+        )
+
+    for number, r in findings:
+        value = r["Giá trị đúng"]
+        if not value:
+            continue
+        rtype, record = r["Loại hồ sơ"], r["Mã hồ sơ"]
+        table, column = r["Bảng"], r["Trường cần sửa"]
+        if "." in column and not table:
+            table, column = column.split(".", 1)
+        if not table or not column:
+            fail(FINDINGS, number, "Trường cần sửa", column, "expected table.column to correct")
+            continue
+        if table != rtype:
+            fail(FINDINGS, number, "Bảng", table, f"the record is a {rtype}, not a {table}")
+            continue
+        who = r["Người sửa"] or actor
+        note = f"worklist {path.name} row {number}" + (f": {r['Ghi chú']}" if r["Ghi chú"] else "")
+        try:
+            _correct(con, table, record, column, value, who, note)
+            result.applied += 1
+        except LandcleanError as exc:
+            fail(FINDINGS, number, "Giá trị đúng", value, str(exc))
+    for number, r in users:
+        party = r["Mã chủ sử dụng"]
+        who = r["Người sửa"] or actor
+        note = f"worklist {path.name} row {number}" + (f": {r['Ghi chú']}" if r["Ghi chú"] else "")
+        changes: dict[str, str] = {}
+        if r["Đồng ý đề xuất (x)"].lower() in YES:
+            proposal = con.execute(
+                "SELECT proposed_id, proposed_name, strftime(proposed_birth, '%d/%m/%Y') "
+                "FROM auth_result WHERE party_id = ?",
+                [party],
+            ).fetchone()
+            if proposal is None:
+                fail(USERS, number, "Mã chủ sử dụng", party, "no such land user")
+                continue
+            for column, value in zip(
+                ("id_number", "full_name", "birth_date"), proposal, strict=True
+            ):
+                if value:
+                    changes[column] = str(value)
+            result.accepted_users += 1
+        for column, header in (("full_name", "Họ tên đúng"), ("id_number", "Số định danh đúng"),
+                               ("birth_date", "Ngày sinh đúng (DD/MM/YYYY)")):  # fmt: skip
+            if r[header]:
+                changes[column] = r[header]
+        for column, value in changes.items():
+            try:
+                _correct(con, "party", party, column, value, who, note)
+                result.applied += 1
+            except LandcleanError as exc:
+                fail(USERS, number, column, value, str(exc))
+    return result

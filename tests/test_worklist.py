@@ -1,0 +1,124 @@
+"""A commune's worklist round trip: export, fill in the true values, apply, re-run; the
+fixed findings become fixed, bad rows are reported and nothing else is lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from landclean.campaign.worklist import (
+    FINDINGS,
+    USERS,
+    apply_worklist,
+    export_worklist,
+)
+from landclean.errors import LandcleanError
+from landclean.pipeline import run_pipeline
+from landclean.workspace import open_workspace
+from tests.conftest import Province, q
+
+FIXABLE = ("PARCEL_MISSING_SHEET", "PARTY_ID_WRONG_LENGTH")
+
+
+def test_worklist_round_trip(built_workspace: Path, province: Province, tmp_path: Path) -> None:
+    copy = tmp_path / "ws.duckdb"
+    copy.write_bytes(built_workspace.read_bytes())
+    t = province.root / "truth"
+    with open_workspace(copy) as ws:
+        con = ws.con
+        commune = q(
+            con,
+            "SELECT p.unit_code FROM finding f JOIN parcel p USING (parcel_id) "
+            "WHERE f.state = 'open' AND list_contains(?, f.rule_id) "
+            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
+            [list(FIXABLE)],
+        )[0][0]
+        path = tmp_path / "worklist.xlsx"
+        made = export_worklist(con, commune, path)
+        assert made.findings > 0 and made.users > 0
+        truth_sheet = dict(q(con, f"SELECT parcel_id, sheet_no FROM '{t}/parcels.parquet'"))
+        truth_id = dict(
+            q(
+                con,
+                f"SELECT p.party_id, s.cccd FROM '{t}/parties.parquet' p "
+                f"JOIN '{t}/persons.parquet' s USING (person_id)",
+            )
+        )
+        wb = openpyxl.load_workbook(path)
+        ws_f = wb[FINDINGS]
+        head = [c.value for c in ws_f[1]]
+        col = {h: i + 1 for i, h in enumerate(head)}
+        fixed, bad_row = [], None
+        for row in range(2, ws_f.max_row + 1):
+            rule = str(ws_f.cell(row, 1).value).split("|")[0]
+            record = ws_f.cell(row, col["Mã hồ sơ"]).value
+            if rule == "PARCEL_MISSING_SHEET":
+                ws_f.cell(row, col["Giá trị đúng"]).value = str(truth_sheet[record])
+                fixed.append((rule, record))
+            elif rule == "PARTY_ID_WRONG_LENGTH":
+                ws_f.cell(row, col["Giá trị đúng"]).value = truth_id[record]
+                ws_f.cell(row, col["Người sửa"]).value = "Cán bộ địa chính xã"
+                fixed.append((rule, record))
+            elif rule == "AREA_MISMATCH" and bad_row is None:
+                ws_f.cell(row, col["Giá trị đúng"]).value = "abc"
+                bad_row = (row, record)
+        assert fixed and bad_row
+        ws_u = wb[USERS]
+        u_head = [c.value for c in ws_u[1]]
+        accepted = None
+        for row in range(2, ws_u.max_row + 1):
+            if ws_u.cell(row, u_head.index("Tình trạng") + 1).value == "Khớp sau khi sửa":
+                ws_u.cell(row, u_head.index("Đồng ý đề xuất (x)") + 1).value = "x"
+                accepted = ws_u.cell(row, 1).value
+                break
+        assert accepted
+        wb.save(path)
+        before = q(con, "SELECT count(*) FROM correction")[0][0]
+        with ws.transaction() as tx:
+            result = apply_worklist(tx, path, "Nguyễn Văn Kiểm")
+        assert len(result.errors) == 1
+        assert f"row {bad_row[0]}" in result.errors[0] and "'abc'" in result.errors[0]
+        assert FINDINGS in result.errors[0] and "Giá trị đúng" in result.errors[0]
+        assert result.accepted_users == 1
+        assert q(con, "SELECT count(*) FROM correction")[0][0] - before >= len(fixed) + 1
+        who = dict(
+            q(
+                con,
+                "SELECT record_id, actor FROM change_log WHERE stage = 'correction' "
+                "AND column_name IN ('sheet_no', 'id_number')",
+            )
+        )
+        assert set(who.values()) <= {"Nguyễn Văn Kiểm", "Cán bộ địa chính xã"}
+        run_pipeline(ws)
+        for rule, record in fixed:
+            state = q(
+                con, "SELECT state FROM finding WHERE rule_id = ? AND record_id = ?", [rule, record]
+            )
+            assert state == [("fixed",)], (rule, record)
+        assert q(
+            con,
+            "SELECT state FROM finding WHERE rule_id = 'AREA_MISMATCH' AND record_id = ?",
+            [bad_row[1]],
+        ) == [("open",)]
+        assert q(con, "SELECT status FROM auth_result WHERE party_id = ?", [accepted]) == [
+            ("matched",)
+        ]
+
+
+def test_apply_refuses_what_is_not_a_worklist(built_workspace: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "ws.duckdb"
+    copy.write_bytes(built_workspace.read_bytes())
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"not a workbook")
+    other = tmp_path / "other.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Sheet1"
+    wb.save(other)
+    with open_workspace(copy) as ws:
+        n = q(ws.con, "SELECT count(*) FROM correction")[0][0]
+        for path, message in ((junk, "cannot be read"), (other, "no sheet")):
+            with pytest.raises(LandcleanError, match=message), ws.transaction() as tx:
+                apply_worklist(tx, path, "x")
+        assert q(ws.con, "SELECT count(*) FROM correction")[0][0] == n
