@@ -242,3 +242,51 @@ def test_a_progress_report_updates_the_state_without_rebuilding_parcels(
         c = next(c for c in s["communes"] if c["code"] == code)
         assert c["campaign"]["committee_on_time"] == 1 and c["campaign"]["vbdlis_synced"] == 1
         assert (c["digitization"]["collected"], c["digitization"]["to_collect"]) == (5, 9)
+
+
+def test_tasks_follow_the_work_left(reported: Path) -> None:
+    from landclean.campaign.tasks import generate_tasks
+
+    s = json.loads((reported / "day2" / "summary.json").read_text(encoding="utf-8"))
+    with open_workspace(reported / "ws.duckdb") as ws:
+        con = ws.con
+        review = dict(
+            q(
+                con,
+                """
+                SELECT c.unit_code, count(*) FROM auth_result a JOIN (
+                    SELECT r.party_id, min(p.unit_code) AS unit_code
+                    FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY 1
+                ) c USING (party_id) WHERE a.status = 'review' GROUP BY 1""",
+            )
+        )
+        tasks = dict(q(con, "SELECT task_id, quantity FROM task WHERE kind = 'verify_users'"))
+        assert tasks == {f"verify:{k}": v for k, v in review.items()}
+        by_rule = dict(
+            q(
+                con,
+                "SELECT rule_id, count(*) FROM finding f JOIN parcel p USING (parcel_id) "
+                "WHERE f.state = 'open' AND f.severity <> 'info' AND f.record_type = 'parcel' "
+                "GROUP BY 1",
+            )
+        )
+        fixes = dict(
+            q(con, "SELECT subject, sum(quantity) FROM task WHERE kind = 'fix_findings' GROUP BY 1")
+        )
+        for rule, n in by_rule.items():
+            assert fixes[rule] >= n  # parcel findings, plus those of parties/certificates
+        assert q(con, "SELECT DISTINCT due FROM task") == [(dt.date(2025, 11, 30),)]
+        assert sum(c["tasks"]["open"] for c in s["communes"]) == s["tasks"]["open"] > 0
+        # the review users of one commune are settled: its task is done
+        code = max(review, key=lambda k: review[k])
+        with ws.transaction() as tx:
+            tx.execute(
+                "UPDATE auth_result SET status = 'matched' WHERE status = 'review' AND "
+                "party_id IN (SELECT r.party_id FROM land_right r JOIN parcel p "
+                "USING (parcel_id) GROUP BY 1 HAVING min(p.unit_code) = ?)",
+                [code],
+            )
+            generate_tasks(tx, dt.date(2025, 11, 30))
+        assert q(
+            con, "SELECT status, quantity FROM task WHERE task_id = ?", [f"verify:{code}"]
+        ) == [("done", 0)]

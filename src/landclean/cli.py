@@ -437,6 +437,40 @@ def review(
 
 @app.command()
 @friendly
+def tasks(
+    workspace: WsArg,
+    commune: Annotated[
+        str | None, typer.Option(help="Only this new commune (5-digit code).")
+    ] = None,
+    all_tasks: Annotated[bool, typer.Option("--all", help="Also the tasks done.")] = False,
+) -> None:
+    """Bring the campaign's tasks up to date (from findings, the review queue and the
+    certificates to collect) and list them: commune, what to do, who, due date, status."""
+    from landclean.campaign.tasks import generate_tasks
+    from landclean.settings import get_settings
+    from landclean.workspace import open_workspace
+
+    due = dt.date.fromisoformat(get_settings().campaign_end)
+    with open_workspace(workspace) as ws:
+        with ws.transaction() as con:
+            counts = generate_tasks(con, due)
+        rows = ws.con.execute(
+            "SELECT unit_code, title, assignee, strftime(due, '%d/%m/%Y'), status, quantity "
+            "FROM task WHERE ($c IS NULL OR unit_code = $c) AND ($all OR status = 'open') "
+            "ORDER BY unit_code, task_id",
+            {"c": commune, "all": all_tasks},
+        ).fetchall()
+    table = Table()
+    for col in ("xã", "nhiệm vụ", "người thực hiện", "hạn", "trạng thái", "còn lại"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(*[str(v) for v in r])
+    console.print(table)
+    console.print(f"{counts.open:,} open, {counts.done:,} done")
+
+
+@app.command()
+@friendly
 def worklist(
     workspace: WsArg,
     commune: Annotated[str, typer.Option(help="The new commune (5-digit code).")],

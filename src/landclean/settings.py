@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     auth_review: float = Field(0.5, gt=0.0, le=1.0)
     auth_margin: float = Field(5.0, ge=0.0)
     committee_deadline: str = "2025-10-03"
+    # The campaign (plan 515/KH-BCA-BNN&MT): tasks are due by its end.
+    campaign_start: str = "2025-09-01"
+    campaign_end: str = "2025-11-30"
     actor: str | None = None  # who runs the pipeline (defaults to the OS user)
     # DuckDB's memory ceiling; above it DuckDB spills to disk (temp folder beside the
     # workspace).  Keeps a 3.4 M-parcel import within a modest machine's memory.

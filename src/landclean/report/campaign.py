@@ -224,6 +224,29 @@ def write_topic_sheets(
     ws.set_column(3, 3, 80)
 
 
+TASK_HEADERS = {
+    "vi": ["Mã xã", "Tên xã/phường", "Nhiệm vụ", "Người thực hiện", "Hạn", "Trạng thái",
+           "Số hồ sơ còn lại"],
+    "en": ["Code", "Commune", "Task", "Assigned to", "Due", "Status", "Records left"],
+}  # fmt: skip
+TASK_STATUS = {"vi": {"open": "Đang làm", "done": "Xong"}, "en": {"open": "Open", "done": "Done"}}
+
+
+def write_task_sheet(wb: xlsxwriter.Workbook, tasks: list[tuple[Any, ...]], lang: str) -> None:
+    """The tasks (commune, what, who, due, status, records left)."""
+    bold = wb.add_format({"bold": True, "bg_color": "#F0F4F8", "border": 1, "text_wrap": True})
+    date = wb.add_format({"num_format": "dd/mm/yyyy"})
+    ws = wb.add_worksheet("Nhiệm vụ" if lang == "vi" else "Tasks")
+    ws.write_row(0, 0, TASK_HEADERS[lang], bold)
+    for i, (code, name, title, who, due, status, n) in enumerate(tasks, 1):
+        ws.write_row(i, 0, [code, name, title, who])
+        ws.write_datetime(i, 4, dt.datetime(due.year, due.month, due.day), date)
+        ws.write_row(i, 5, [TASK_STATUS[lang][status], n])
+    ws.set_column(1, 1, 24)
+    ws.set_column(2, 2, 70)
+    ws.set_column(3, 3, 22)
+
+
 def charts(
     summary: dict[str, Any], history: dict[str, list[dict[str, Any]]], lang: str
 ) -> dict[str, str]:

@@ -114,6 +114,13 @@ def compute_summary(
     ``committee_deadline`` (default: the setting) decides ``committee_on_time``."""
     deadline = committee_deadline or dt.date.fromisoformat(get_settings().committee_deadline)
     metrics = {r["code"]: r for r in commune_metrics(con).to_pylist()}
+    tasks: dict[str, dict[str, int]] = {}
+    if _has_rows(con, "task"):
+        for code, n_open, n_done in con.execute(
+            "SELECT unit_code, count(*) FILTER (WHERE status = 'open'), "
+            "count(*) FILTER (WHERE status = 'done') FROM task GROUP BY 1"
+        ).fetchall():
+            tasks[str(code)] = {"open": int(n_open), "done": int(n_done)}
     classified = _has_rows(con, "parcel_group")
     authenticated = _has_rows(con, "auth_result")
     validated = _has_rows(con, "pipeline_run")
@@ -134,6 +141,8 @@ def compute_summary(
         m = metrics[row["code"]]
         blocks["digitization"] = digitization_block(m)
         blocks["campaign"] = campaign_block(m, deadline)
+        if tasks:
+            blocks["tasks"] = tasks.get(str(row["code"]), {"open": 0, "done": 0})
         communes.append(
             {"code": row["code"], "name": row["name"], "region": row["region"], **blocks}
         )

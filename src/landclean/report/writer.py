@@ -11,6 +11,7 @@ import xlsxwriter
 
 from landclean.campaign.metrics import commune_metrics
 from landclean.campaign.snapshot import history, take_snapshot
+from landclean.campaign.tasks import generate_tasks
 from landclean.errors import ReportError
 from landclean.report import campaign
 from landclean.report.commune import write_commune_reports
@@ -41,6 +42,9 @@ def write_reports(
     settings = get_settings()
     deadline = dt.date.fromisoformat(settings.committee_deadline)
     day = as_of or dt.date.today()
+    if snapshot:  # a writable workspace: bring the tasks up to date first
+        with ws.transaction() as con:
+            generate_tasks(con, dt.date.fromisoformat(settings.campaign_end))
     summary = compute_summary(ws.con, deadline)
     if snapshot:
         with ws.transaction() as con:
@@ -57,14 +61,22 @@ def write_reports(
         campaign.render_briefing(summary, lang, deadline, day), encoding="utf-8"
     )
     campaign.write_charts(out, svgs)
-    _write_xlsx(summary, out / "report.xlsx", lang, state)
+    tasks = ws.con.execute(
+        "SELECT t.unit_code, u.name, t.title, t.assignee, t.due, t.status, t.quantity "
+        "FROM task t JOIN admin_unit u ON u.code = t.unit_code ORDER BY t.unit_code, t.task_id"
+    ).fetchall()
+    _write_xlsx(summary, out / "report.xlsx", lang, state, tasks)
     if "findings" in summary:
         write_commune_reports(ws.con, out, lang, classification)
     return summary
 
 
 def _write_xlsx(
-    summary: dict[str, Any], path: Path, lang: str, state: dict[str, dict[str, Any]]
+    summary: dict[str, Any],
+    path: Path,
+    lang: str,
+    state: dict[str, dict[str, Any]],
+    tasks: list[tuple[Any, ...]],
 ) -> None:
     t = LABELS[lang]
     wb = xlsxwriter.Workbook(str(path))
@@ -111,4 +123,5 @@ def _write_xlsx(
         for i, (rid, n) in enumerate(summary["findings"]["by_rule"].items(), start=1):
             fs.write_row(i, 0, [rid, n])
     campaign.write_topic_sheets(wb, summary, lang, state)
+    campaign.write_task_sheet(wb, tasks, lang)
     wb.close()

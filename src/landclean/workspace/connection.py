@@ -27,6 +27,7 @@ MIGRATIONS = (
     "005_renumber",
     "006_authenticate",
     "007_campaign",
+    "008_tasks",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

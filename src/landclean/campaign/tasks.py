@@ -1,0 +1,119 @@
+"""Tasks of the campaign, generated from what the workspace says is left to do.
+
+Per new commune: one task per rule with open findings ("Sửa 12 hồ sơ: …"), one for the
+land users in review, one for the corrections to confirm, one for the unmatched users,
+one for the certificates still to collect.  A task is assigned to the commune's
+working-group leader (from its latest progress report; else the working group), due at
+the end of the campaign.  Regenerating updates the quantities; a task with nothing left
+becomes ``done`` (and reopens if work reappears).  Set-based: one query, one upsert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+
+WANTED_SQL = """
+CREATE OR REPLACE TEMP TABLE task_wanted AS
+WITH party_commune AS (
+    SELECT r.party_id, min(p.unit_code) AS unit_code
+    FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id
+),
+cert_commune AS (
+    SELECT cp.certificate_id, min(p.unit_code) AS unit_code
+    FROM certificate_parcel cp JOIN parcel p USING (parcel_id) GROUP BY cp.certificate_id
+),
+open_findings AS (
+    SELECT f.rule_id, coalesce(p.unit_code, pc.unit_code, cc.unit_code) AS unit_code
+    FROM finding f
+    LEFT JOIN parcel p ON p.parcel_id = f.parcel_id
+    LEFT JOIN party_commune pc ON f.record_type = 'party' AND pc.party_id = f.record_id
+    LEFT JOIN cert_commune cc ON f.record_type = 'certificate'
+                              AND cc.certificate_id = f.record_id
+    WHERE f.state = 'open' AND f.severity <> 'info'
+),
+users AS (
+    SELECT c.unit_code, a.status, count(*) AS n
+    FROM auth_result a JOIN party_commune c USING (party_id)
+    WHERE a.status <> 'matched' GROUP BY ALL
+),
+latest AS (
+    SELECT * FROM commune_progress
+    QUALIFY row_number() OVER (PARTITION BY unit_code ORDER BY report_date DESC) = 1
+),
+paper AS (
+    SELECT cc.unit_code, count(*) AS n
+    FROM certificate c JOIN cert_commune cc USING (certificate_id)
+    WHERE c.digital_status <> 'digital' GROUP BY cc.unit_code
+),
+wanted AS (
+    SELECT 'fix:' || unit_code || ':' || rule_id AS task_id, unit_code,
+           'fix_findings' AS kind, rule_id AS subject, count(*) AS quantity
+    FROM open_findings WHERE unit_code IS NOT NULL GROUP BY unit_code, rule_id
+    UNION ALL
+    SELECT CASE status WHEN 'review' THEN 'verify:' WHEN 'unmatched' THEN 'unmatched:'
+                ELSE 'confirm:' END || unit_code, unit_code,
+           CASE status WHEN 'review' THEN 'verify_users' WHEN 'unmatched'
+                THEN 'verify_unmatched' ELSE 'confirm_corrections' END, NULL, n
+    FROM users WHERE unit_code IS NOT NULL
+    UNION ALL
+    SELECT 'collect:' || p.unit_code, p.unit_code, 'collect_certificates', NULL,
+           greatest(p.n - coalesce(l.certificates_collected, 0), 0)
+    FROM paper p LEFT JOIN latest l USING (unit_code)
+)
+SELECT w.*, u.name AS commune_name,
+       coalesce(l.leader, 'Tổ công tác ' || u.name) AS assignee,
+       CASE w.kind
+         WHEN 'fix_findings' THEN 'Sửa ' || w.quantity || ' hồ sơ: ' || coalesce(t.title, w.subject)
+         WHEN 'verify_users' THEN 'Xác minh ' || w.quantity || ' chủ sử dụng cần xem xét'
+         WHEN 'verify_unmatched' THEN 'Xác minh ' || w.quantity
+              || ' chủ sử dụng chưa khớp CSDL dân cư'
+         WHEN 'confirm_corrections' THEN 'Xác nhận ' || w.quantity
+              || ' đề xuất sửa thông tin chủ sử dụng'
+         ELSE 'Thu thập ' || w.quantity || ' GCN chưa có dữ liệu số' END
+         || ' tại ' || u.name AS title
+FROM wanted w JOIN admin_unit u ON u.code = w.unit_code
+LEFT JOIN latest l ON l.unit_code = w.unit_code
+LEFT JOIN rule_text t ON t.rule_id = w.subject
+"""
+
+UPSERT_SQL = """
+INSERT INTO task
+SELECT task_id, unit_code, kind, subject, title, quantity, assignee, $due,
+       CASE WHEN quantity > 0 THEN 'open' ELSE 'done' END, $now, $now
+FROM task_wanted
+ON CONFLICT (task_id) DO UPDATE SET
+    title = excluded.title, quantity = excluded.quantity, assignee = excluded.assignee,
+    status = excluded.status, updated_at = excluded.updated_at
+"""
+CLOSE_SQL = """
+UPDATE task SET status = 'done', quantity = 0, updated_at = $now
+WHERE status = 'open' AND task_id NOT IN (SELECT task_id FROM task_wanted)
+"""
+
+
+@dataclass
+class TaskCounts:
+    open: int
+    done: int
+
+
+def generate_tasks(
+    con: duckdb.DuckDBPyConnection, due: dt.date, now: dt.datetime | None = None
+) -> TaskCounts:
+    """Create or update the tasks (call inside a transaction)."""
+    from landclean.report.export import rules_table
+
+    rules_table(con, "vi", None)
+    stamp = now or dt.datetime.now()
+    con.execute(WANTED_SQL)
+    con.execute(UPSERT_SQL, {"due": due, "now": stamp})
+    con.execute(CLOSE_SQL, {"now": stamp})
+    con.execute("DROP TABLE task_wanted")
+    row = con.execute(
+        "SELECT count(*) FILTER (WHERE status = 'open'), count(*) FILTER (WHERE status = "
+        "'done') FROM task"
+    ).fetchone()
+    return TaskCounts(int(row[0]), int(row[1])) if row else TaskCounts(0, 0)
