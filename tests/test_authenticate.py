@@ -190,6 +190,21 @@ def test_parcel_is_authenticated_when_all_its_users_are(ws: Workspace) -> None:
         "SELECT x, count(*) FROM auth_result, unnest(reasons) t(x) GROUP BY 1"
     ).fetchall()
     assert sum(s["authentication"]["by_reason"].values()) <= sum(n for _, n in reasons)
+    # parcels not authenticated, by reason: from the users that hold them back
+    expected = dict(
+        q(
+            ws.con,
+            """
+            SELECT x, count(DISTINCT r.parcel_id) FROM land_right r
+            JOIN auth_result a USING (party_id), unnest(a.reasons) t(x)
+            WHERE a.status IN ('review', 'unmatched') GROUP BY 1""",
+        )
+    )
+    got: dict[str, int] = {}
+    for c in s["communes"]:
+        for reason, n in c["authentication"]["parcels_unmatched_by_reason"].items():
+            got[reason] = got.get(reason, 0) + n
+    assert got == expected and got
 
 
 # ---------------------------------------------------------------- incremental runs

@@ -76,6 +76,14 @@ SELECT c.unit_code, x.reason, count(*)
 FROM auth_result a JOIN user_commune c USING (party_id), unnest(a.reasons) AS x(reason)
 GROUP BY ALL ORDER BY ALL
 """
+# Parcels not authenticated, per reason of any of their users not matched.
+PARCEL_REASONS_SQL = """
+SELECT p.unit_code, x.reason, count(DISTINCT p.parcel_id)
+FROM parcel p JOIN land_right r USING (parcel_id) JOIN auth_result a USING (party_id),
+     unnest(a.reasons) AS x(reason)
+WHERE a.status IN ('review', 'unmatched') AND p.unit_code IS NOT NULL
+GROUP BY ALL ORDER BY ALL
+"""
 
 
 def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -134,10 +142,17 @@ def compute_summary(
     if authenticated:
         for code, reason, n in con.execute(REASONS_SQL).fetchall():
             reasons.setdefault(str(code), {})[str(reason)] = int(n)
+    parcel_reasons: dict[str, dict[str, int]] = {}
+    if authenticated:
+        for code, reason, n in con.execute(PARCEL_REASONS_SQL).fetchall():
+            parcel_reasons.setdefault(str(code), {})[str(reason)] = int(n)
     for row in rows:
         blocks = _blocks(row, classified, authenticated, validated)
         if authenticated:
             blocks["authentication"]["by_reason"] = reasons.get(str(row["code"]), {})
+            blocks["authentication"]["parcels_unmatched_by_reason"] = parcel_reasons.get(
+                str(row["code"]), {}
+            )
         m = metrics[row["code"]]
         blocks["digitization"] = digitization_block(m)
         blocks["campaign"] = campaign_block(m, deadline)
