@@ -613,7 +613,10 @@ def demo(
         f"unmatched {a['unmatched']:,}"
     )
     console.print(f"  Workspace: {result.workspace}")
-    console.print(f"  Report: {result.report_dir}/report.html, report.xlsx, summary.json")
+    console.print(
+        f"  Report: {result.report_dir}/report.html, report.xlsx, summary.json, "
+        "briefing.html, charts/"
+    )
 
 
 class _spinner:

@@ -161,7 +161,7 @@ def _linker(
         db_api.register(left, table_name="lc_land"),
         db_api.register(right, table_name="lc_registry"),
     ]
-    linker = Linker(dfs, model, log_level=logging.WARNING)
+    linker = Linker(dfs, model, log_level=logging.ERROR)  # its EM notes are not ours to show
     for column, table in (tf or {}).items():
         linker.table_management.register_term_frequency_lookup(
             db_api.register(table, table_name=f"lc_tf_{column}"), column
