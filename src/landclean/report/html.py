@@ -7,6 +7,7 @@ from html import escape
 from typing import Any
 
 from landclean.report.labels import LABELS, REASONS, fmt_int, fmt_pct
+from landclean.report.summary import AUTH_KEYS
 from landclean.rules.catalogue import CATALOGUE
 
 CSS = """
@@ -75,15 +76,7 @@ def render_html(summary: dict[str, Any], lang: str = "vi", campaign_html: str = 
         parts.append(html_table([t["rule"], t["count"]], rows))
     if "authentication" in summary:
         a = summary["authentication"]
-        akeys = [
-            "users",
-            "matched",
-            "matched_after_correction",
-            "review",
-            "unmatched",
-            "parcels_matched",
-            "parcels_unmatched",
-        ]
+        akeys = AUTH_KEYS
         parts.append(f"<h2>{escape(t['authentication'])}</h2>")
         parts.append(html_table([t[k] for k in akeys], [[fmt_int(a[k], lang) for k in akeys]], 0))
         reasons = [
