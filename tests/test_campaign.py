@@ -94,6 +94,8 @@ def test_metrics_equal_truth(reported: Path, province: Province) -> None:
         assert camp["committee"] == int(committee is not None)
         assert camp["committee_on_time"] == int(committee is not None and committee <= DEADLINE)
         assert camp["vbdlis_synced"] == int(synced)
+        p = c["parcels"]
+        assert camp["clean_target_met"] == int(p["total"] > 0 and p["group1"] >= 0.9 * p["total"])
     communes = _truth(province, "SELECT count(*), count(*) FILTER (NOT has_land_db) "
                                 "FROM '{t}/communes.parquet'")[0]  # fmt: skip
     assert s["campaign"]["communes"] == communes[0] == 102
@@ -191,6 +193,8 @@ def test_html_xlsx_json_show_the_same_numbers(reported: Path) -> None:
     assert press in text
     assert f"{fmt_int(d['collected'], 'vi')}/{fmt_int(d['to_collect'], 'vi')} GCN" in text
     assert re.search(r"\d+,\d{2} %", text)  # Vietnamese decimal comma
+    met = s["campaign"]["clean_target_met"]
+    assert f"{met}/102 xã, phường đạt mục tiêu 90,00 % thửa nhóm 1" in text
 
 
 def test_charts_exist_and_draw_the_history(reported: Path) -> None:

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # The campaign (plan 515/KH-BCA-BNN&MT): tasks are due by its end.
     campaign_start: str = "2025-09-01"
     campaign_end: str = "2025-11-30"
+    # Target: the share of a commune's parcels in group 1 by the end of the campaign.
+    clean_target: float = Field(0.9, gt=0.0, le=1.0)
     actor: str | None = None  # who runs the pipeline (defaults to the OS user)
     # DuckDB's memory ceiling; above it DuckDB spills to disk (temp folder beside the
     # workspace).  Keeps a 3.4 M-parcel import within a modest machine's memory.

@@ -87,10 +87,15 @@ def commune_metrics(con: duckdb.DuckDBPyConnection) -> pa.Table:
     return con.execute(METRICS_SQL).fetch_arrow_table()
 
 
-def campaign_block(row: dict[str, object], deadline: dt.date) -> dict[str, int]:
-    """A commune's campaign counters for summary.json (flags as 0/1: they add up)."""
+def campaign_block(
+    row: dict[str, object], deadline: dt.date, clean_target: float = 0.9
+) -> dict[str, int]:
+    """A commune's campaign counters for summary.json (flags as 0/1: they add up);
+    ``clean_target_met``: its share of parcels in group 1 reaches ``clean_target``."""
     committee = row["committee_date"]
+    parcels, group1 = int(row["parcels"]), int(row["group1"])  # type: ignore[call-overload]
     return {
+        "clean_target_met": int(parcels > 0 and group1 >= clean_target * parcels),
         "communes": 1,
         "committee": int(committee is not None),
         "committee_on_time": int(isinstance(committee, dt.date) and committee <= deadline),

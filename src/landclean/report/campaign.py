@@ -28,6 +28,7 @@ TOPICS: list[tuple[str, str, list[Column]]] = [
         ("parcels", "group1", "Nhóm 1 (đã số hóa, làm sạch)", "Group 1 (clean)", "total"),
         ("parcels", "group2", "Nhóm 2 (cần chỉnh lý, bổ sung)", "Group 2 (needs work)", None),
         ("parcels", "group3", "Nhóm 3 (phải xây dựng lại)", "Group 3 (rebuild)", None),
+        ("campaign", "clean_target_met", "Đạt mục tiêu nhóm 1", "Group 1 target met", None),
     ]),
     ("Sắp xếp tờ BĐ, mã thửa", "Sheets and UID", [
         ("campaign", "renumbered", "Đã sắp xếp tờ bản đồ", "Sheets re-arranged", None),
@@ -92,6 +93,7 @@ WORDS = {
         "b_committees": "{on_time}/{all} xã thành lập Ban chỉ đạo và tổ công tác đúng hạn "
                         "({deadline}); {committee} xã đã thành lập",
         "b_uid": "{uid} thửa đã có mã định danh",
+        "b_target": "{met}/{all} xã, phường đạt mục tiêu {target} thửa nhóm 1",
         "b_laggards": "Xã chậm tiến độ: {n}",
     },
     "en": {
@@ -119,6 +121,7 @@ WORDS = {
         "b_committees": "{on_time}/{all} communes set up their steering committee and working "
                         "groups by the deadline ({deadline}); {committee} have one",
         "b_uid": "{uid} parcels have a unique identifier",
+        "b_target": "{met}/{all} communes reached the target of {target} parcels in group 1",
         "b_laggards": "Communes behind: {n}",
     },
 }  # fmt: skip
@@ -326,7 +329,9 @@ def html_sections(summary: dict[str, Any], svgs: dict[str, str], lang: str) -> s
     return "".join(parts)
 
 
-def headlines(summary: dict[str, Any], lang: str, deadline: dt.date) -> list[str]:
+def headlines(
+    summary: dict[str, Any], lang: str, deadline: dt.date, target: float = 0.9
+) -> list[str]:
     """The briefing's sentences, figures as the press gives them."""
     w = WORDS[lang]
     n = fmt_int
@@ -357,6 +362,14 @@ def headlines(summary: dict[str, Any], lang: str, deadline: dt.date) -> list[str
                 all=n(communes, lang),
                 nodb=n(camp["no_land_db"], lang),
                 notin=n(camp["parcels_not_in_vbdlis"], lang),
+            )
+        )
+    if camp and "group1" in summary["parcels"]:
+        lines.append(
+            w["b_target"].format(
+                met=n(camp["clean_target_met"], lang),
+                all=n(communes, lang),
+                target=fmt_pct(round(target * 10000), 10000, lang),
             )
         )
     if "with_uid" in summary["parcels"]:
@@ -393,10 +406,14 @@ def headlines(summary: dict[str, Any], lang: str, deadline: dt.date) -> list[str
     return lines
 
 
-def render_briefing(summary: dict[str, Any], lang: str, deadline: dt.date, today: dt.date) -> str:
+def render_briefing(
+    summary: dict[str, Any], lang: str, deadline: dt.date, today: dt.date, target: float = 0.9
+) -> str:
     """A one-page HTML briefing for the provincial leader."""
     w = WORDS[lang]
-    items = "".join(f"<li>{escape(line)}</li>" for line in headlines(summary, lang, deadline))
+    items = "".join(
+        f"<li>{escape(line)}</li>" for line in headlines(summary, lang, deadline, target)
+    )
     name = summary["province"]["name"]
     return (
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'

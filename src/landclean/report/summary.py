@@ -120,7 +120,9 @@ def compute_summary(
     """The summary.json document for the workspace as it is now.
 
     ``committee_deadline`` (default: the setting) decides ``committee_on_time``."""
-    deadline = committee_deadline or dt.date.fromisoformat(get_settings().committee_deadline)
+    settings = get_settings()
+    deadline = committee_deadline or dt.date.fromisoformat(settings.committee_deadline)
+    clean_target = settings.clean_target
     metrics = {r["code"]: r for r in commune_metrics(con).to_pylist()}
     tasks: dict[str, dict[str, int]] = {}
     if _has_rows(con, "task"):
@@ -155,7 +157,7 @@ def compute_summary(
             )
         m = metrics[row["code"]]
         blocks["digitization"] = digitization_block(m)
-        blocks["campaign"] = campaign_block(m, deadline)
+        blocks["campaign"] = campaign_block(m, deadline, clean_target)
         if tasks:
             blocks["tasks"] = tasks.get(str(row["code"]), {"open": 0, "done": 0})
         communes.append(

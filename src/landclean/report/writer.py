@@ -58,7 +58,8 @@ def write_reports(
         render_html(summary, lang, campaign.html_sections(summary, svgs, lang)), encoding="utf-8"
     )
     (out / "briefing.html").write_text(
-        campaign.render_briefing(summary, lang, deadline, day), encoding="utf-8"
+        campaign.render_briefing(summary, lang, deadline, day, settings.clean_target),
+        encoding="utf-8",
     )
     campaign.write_charts(out, svgs)
     tasks = ws.con.execute(
