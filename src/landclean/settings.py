@@ -40,8 +40,8 @@ class Settings(BaseSettings):
     # the best one sends the user to review ("several candidates").
     # A best candidate that is the only plausible one (every other candidate found by the
     # exhaustive searches below 1 - auth_accept) is accepted from auth_accept_sole.
-    auth_accept: float = Field(0.999, gt=0.0, le=1.0)
-    auth_accept_sole: float = Field(0.985, gt=0.0, le=1.0)
+    auth_accept: float = Field(0.9999, gt=0.0, le=1.0)
+    auth_accept_sole: float = Field(0.995, gt=0.0, le=1.0)
     auth_review: float = Field(0.5, gt=0.0, le=1.0)
     auth_margin: float = Field(5.0, ge=0.0)
     committee_deadline: str = "2025-10-03"
