@@ -129,3 +129,22 @@ def test_user_profile_file(fresh_ws: Workspace, tmp_path: Path) -> None:
     bad.write_text("{not json", encoding="utf-8")
     with pytest.raises(LandcleanError, match=r"broken\.json"):
         import_sources(fresh_ws, [path], profile_dirs=[folder])
+
+
+def test_damaged_map_file_is_refused(
+    fresh_ws: Workspace, province: Province, tmp_path: Path
+) -> None:
+    """GDAL stops reading a GeoPackage at a damaged page without raising: the features
+    read are checked against the layer's count, so a half-read layer is never imported."""
+    src = max((province.root / "map").glob("*.gpkg"), key=lambda p: p.stat().st_size)
+    data = bytearray(src.read_bytes())
+    start = len(data) // 2
+    data[start : start + len(data) // 10] = b"\xff" * (len(data) // 10)
+    path = tmp_path / "damaged.gpkg"
+    path.write_bytes(bytes(data))
+    before = snapshot(fresh_ws)
+    with pytest.raises(LandcleanError) as info:
+        import_sources(fresh_ws, [path])
+    assert "damaged.gpkg" in str(info.value) and "\n" not in str(info.value)
+    assert "cut short" in str(info.value), str(info.value)
+    assert snapshot(fresh_ws) == before

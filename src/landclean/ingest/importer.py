@@ -170,6 +170,36 @@ def _insert_raw(
     )
 
 
+def _insert_stream(
+    con: duckdb.DuckDBPyConnection, source: Source, profile: Profile, batch_id: int
+) -> None:
+    """A map layer: its features go from GDAL straight into the raw table."""
+    assert source.stream is not None
+    reader = source.stream()
+    con.register(source.table, reader)
+    try:
+        _insert_raw(con, source, profile, batch_id)
+    except duckdb.Error as exc:
+        message = first_line(exc)
+        raise ImportError_(
+            message[message.index(str(source.path)) :]
+            if str(source.path) in message
+            else f"{source.path}: cannot read layer {source.part} ({message})"
+        ) from exc
+    finally:
+        con.unregister(source.table)
+        reader.close()
+    row = con.execute(
+        f"SELECT count(*) FROM {profile.table} WHERE batch_id = ?", [batch_id]
+    ).fetchone()
+    read = int(row[0]) if row else 0
+    if read != source.rows:  # GDAL ends a damaged file's features early, without an error
+        raise ImportError_(
+            f"{source.path}: layer {source.part}: read {read:,} of its {source.rows:,} "
+            "features; the file is damaged or was cut short"
+        )
+
+
 # Rows that cannot be used at all: they stay in the raw table (nothing is lost) and are
 # listed in quarantine with the reason; canonical tables skip them.
 QUARANTINE_RULES: dict[str, tuple[str, str, str]] = {
@@ -296,7 +326,8 @@ def import_sources(
         pool.shutdown(cancel_futures=True)
         for _, _, staged_sources in staged:
             for staged_source in staged_sources:
-                con.execute(f"DROP TABLE IF EXISTS {staged_source.table}")
+                if staged_source.stream is None:
+                    con.execute(f"DROP TABLE IF EXISTS {staged_source.table}")
     return report
 
 
@@ -310,7 +341,10 @@ def _write_source(
 ) -> FileResult:
     row = con.execute("SELECT nextval('batch_seq')").fetchone()
     batch_id = int(row[0]) if row else 0
-    _insert_raw(con, source, prof, batch_id)
+    if source.stream is None:
+        _insert_raw(con, source, prof, batch_id)
+    else:
+        _insert_stream(con, source, prof, batch_id)
     quarantined = _quarantine(con, prof, batch_id)
     con.execute(
         "INSERT INTO import_batch (batch_id, source_path, layout, sha256, rows_read, "

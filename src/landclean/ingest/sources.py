@@ -4,7 +4,9 @@ Every table has columns ``c0 … cN`` (VARCHAR, the cells as typed), ``row_no`` 
 person sees in the original: spreadsheet row, CSV record + 1 for the header, feature
 number) and, for map layers, ``geom_wkb``.  The original headers are kept beside.
 CSV and Parquet are read by DuckDB itself (parallel, streaming); spreadsheets by
-fastexcel (calamine); map files by GDAL through pyogrio, batch by batch.
+fastexcel (calamine).  Map layers are only opened here (fields, feature count, encoding);
+their features are streamed by GDAL through pyogrio, batch by batch, straight into the
+raw table when the import writes (``Source.stream``): one copy fewer than a temp table.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import csv
 import itertools
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,10 +39,12 @@ class Source:
     path: Path
     part: str | None  # sheet or layer
     headers: list[str]
-    table: str  # temp table: c0..cN, row_no[, geom_wkb]
+    table: str  # temp table (or, for a stream, the name it is registered under)
     rows: int
     encoding: str | None = None
     is_map: bool = False
+    # map layers: a reader of record batches c0..cN, row_no, geom_wkb, opened on demand
+    stream: Callable[[], pa.RecordBatchReader] | None = None
 
 
 def quote_ident(name: str) -> str:
@@ -221,57 +225,91 @@ def _shapefile_needs_guess(path: Path) -> bool:
     )
 
 
-def _batches(path: Path, layer: str, encoding: str | None) -> Iterator[pa.RecordBatch]:
-    with pyogrio.open_arrow(
-        path, layer=layer, encoding=encoding, use_pyarrow=True, batch_size=65_536
-    ) as (meta, reader):
-        geom_name = meta["geometry_name"] or "wkb_geometry"
-        for batch in reader:
-            yield batch.rename_columns(
-                ["__geom__" if n == geom_name else n for n in batch.schema.names]
-            )
+def _open_layer(path: Path, layer: str, encoding: str | None, batch_size: int = 65_536):  # type: ignore[no-untyped-def]
+    return pyogrio.open_arrow(
+        path, layer=layer, encoding=encoding, use_pyarrow=True, batch_size=batch_size
+    )
+
+
+def _layer_schema(width: int) -> pa.Schema:
+    return pa.schema(
+        [("row_no", pa.int64())]
+        + [(f"c{i}", pa.string()) for i in range(width)]
+        + [("geom_wkb", pa.binary())]
+    )
+
+
+def _layer_batches(
+    path: Path, layer: str, read_as: str | None, decode_as: str | None, width: int
+) -> Iterator[pa.RecordBatch]:
+    """The layer's features as text cells with row numbers and WKB geometry."""
+    schema = _layer_schema(width)
+    row_no = 1
+    try:
+        with _open_layer(path, layer, read_as) as (meta, reader):
+            geom_name = meta["geometry_name"] or "wkb_geometry"
+            for batch in reader:
+                names = [n for n in batch.schema.names if n != geom_name]
+                cols = [pa.array(range(row_no, row_no + batch.num_rows), pa.int64())]
+                for name in names:
+                    col = pc.cast(batch.column(name), pa.string())
+                    cols.append(decode_text(col, decode_as) if decode_as else col)
+                cols.append(
+                    batch.column(geom_name)
+                    if geom_name in batch.schema.names
+                    else pa.nulls(batch.num_rows, pa.binary())
+                )
+                yield pa.RecordBatch.from_arrays(cols, schema=schema)
+                row_no += batch.num_rows
+    except ImportError_:
+        raise
+    except Exception as exc:
+        raise ImportError_(f"{path}: cannot read layer {layer} ({first_line(exc)})") from exc
 
 
 def read_map(con: duckdb.DuckDBPyConnection, path: Path) -> list[Source]:
+    """Open every layer: its fields, feature count and (Shapefile without .cpg) encoding.
+    The features themselves are streamed when the import writes them."""
+    del con  # nothing is staged: see Source.stream
     out = []
     for layer in _layers(path):
         guess = _shapefile_needs_guess(path)
-        encoding = "latin1" if guess else None
+        read_as = "latin1" if guess else None
         chosen: str | None = None
-        table = _temp_name()
-        headers: list[str] = []
-        row_no = 1
         try:
-            for batch in _batches(path, layer, encoding):
-                names = [n for n in batch.schema.names if n != "__geom__"]
-                if not headers:
-                    headers = names
-                    if guess:
-                        chosen = _guess_dbf_encoding(batch, names)
-                cols = {"row_no": pa.array(range(row_no, row_no + batch.num_rows), pa.int64())}
-                for i, name in enumerate(names):
-                    col = pc.cast(batch.column(name), pa.string())
-                    cols[f"c{i}"] = decode_text(col, chosen) if chosen else col
-                cols["geom_wkb"] = (
-                    batch.column("__geom__")
-                    if "__geom__" in batch.schema.names
-                    else pa.nulls(batch.num_rows, pa.binary())
-                )
-                arrow = pa.table(cols)
-                con.register("map_batch", arrow)
-                if row_no == 1:
-                    con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM map_batch")
-                else:
-                    con.execute(f"INSERT INTO {table} SELECT * FROM map_batch")
-                con.unregister("map_batch")
-                row_no += batch.num_rows
-        except ImportError_:
-            raise
-        except Exception as exc:
+            rows = int(pyogrio.read_info(path, layer=layer, force_feature_count=True)["features"])
+            with _open_layer(path, layer, read_as, batch_size=2000) as (meta, reader):
+                geom_name = meta["geometry_name"] or "wkb_geometry"
+                headers = [n for n in reader.schema.names if n != geom_name]
+                if guess and rows:
+                    chosen = _guess_dbf_encoding(reader.read_next_batch(), headers)
+        except Exception as exc:  # GDAL raises many types; its message says what is wrong
             raise ImportError_(f"{path}: cannot read layer {layer} ({first_line(exc)})") from exc
-        if row_no == 1:
+        if rows <= 0:
             continue  # empty layer
-        out.append(Source(path, layer, headers, table, row_no - 1, chosen or encoding, is_map=True))
+
+        def stream(
+            layer: str = layer,
+            read_as: str | None = read_as,
+            chosen: str | None = chosen,
+            width: int = len(headers),
+        ) -> pa.RecordBatchReader:
+            return pa.RecordBatchReader.from_batches(
+                _layer_schema(width), _layer_batches(path, layer, read_as, chosen, width)
+            )
+
+        out.append(
+            Source(
+                path,
+                layer,
+                headers,
+                _temp_name(),
+                rows,
+                chosen or read_as,
+                is_map=True,
+                stream=stream,
+            )
+        )
     if not out:
         raise ImportError_(f"{path}: the map file has no features")
     return out
