@@ -215,6 +215,27 @@ def test_charts_exist_and_draw_the_history(reported: Path) -> None:
     assert "<svg" in (out / "report.html").read_text(encoding="utf-8")  # inlined
 
 
+def test_charts_exist_as_png_too(reported: Path) -> None:
+    from PIL import Image
+
+    out = reported / "day2"
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+    def has(img: Image.Image, hex_colour: str) -> bool:
+        rgb = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+        return any(c[1][:3] == rgb for c in img.getcolors(maxcolors=1 << 20) or [])
+
+    for stem in ("certificates", "communes", "clean", "ranking"):
+        with Image.open(out / "charts" / f"{stem}.png") as img:
+            assert img.format == "PNG" and img.width >= 600 and img.height >= 200
+            rgb = img.convert("RGB")
+            assert has(rgb, "#1f77b4")  # the first series / bar colour is drawn
+    with Image.open(out / "charts" / "ranking.png") as img:
+        # one bar per commune: the chart grows with the ranking; laggards in red
+        assert img.height > 0.14 * len(ranking(s)) * 150
+        assert has(img.convert("RGB"), "#d62728") == bool(s["laggards"])
+
+
 def test_a_progress_report_updates_the_state_without_rebuilding_parcels(
     built_workspace: Path, tmp_path: Path
 ) -> None:

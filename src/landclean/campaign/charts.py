@@ -1,14 +1,17 @@
-"""Small self-contained SVG charts for the reports (no plotting library needed).
+"""The reports' charts: self-contained SVG (inlined in the HTML) and PNG (for documents).
 
-``line_chart`` draws series over dates (progress over time), ``bar_chart`` one
-horizontal bar per commune (the ranking), laggards in another colour.  Labels are
-escaped text, dates DD/MM.
+A chart is data (``LineChart``: series over dates, progress over time; ``BarChart``: one
+horizontal bar per commune, the ranking, laggards in another colour).  ``svg()`` draws
+it by hand, small and inline; ``write_png()`` draws the same data with matplotlib's Agg
+renderer and its bundled DejaVu fonts, which cover Vietnamese.  Dates DD/MM.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from html import escape
+from pathlib import Path
 
 COLOURS = ("#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b")
 LAGGARD = "#d62728"
@@ -104,6 +107,90 @@ def bar_chart(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+@dataclass
+class LineChart:
+    title: str
+    series: dict[str, list[tuple[dt.date, float]]]
+
+    def svg(self) -> str:
+        return line_chart(self.title, self.series)
+
+    def write_png(self, path: Path) -> None:
+        fig, ax = _figure(6.4, 2.8)
+        for i, (label, values) in enumerate(self.series.items()):
+            points = sorted(values)
+            ax.plot(
+                [d for d, _ in points],
+                [v for _, v in points],
+                marker="o",
+                markersize=3,
+                linewidth=2,
+                color=COLOURS[i % len(COLOURS)],
+                label=label,
+            )
+        import matplotlib.dates as mdates
+        import matplotlib.ticker as mticker
+
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m"))
+        ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: _fmt(v)))
+        ax.set_ylim(bottom=0)
+        ax.grid(axis="y", color="#eee")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
+        _save(fig, self.title, path)
+
+
+@dataclass
+class BarChart:
+    title: str
+    bars: list[tuple[str, float]]
+    flagged: set[str] = field(default_factory=set)
+    unit: str = "%"
+    decimal_comma: bool = True
+
+    def svg(self) -> str:
+        return bar_chart(self.title, self.bars, self.flagged, self.unit, self.decimal_comma)
+
+    def write_png(self, path: Path) -> None:
+        fig, ax = _figure(6.4, 0.4 + 0.14 * max(len(self.bars), 1))
+        labels = [label for label, _ in self.bars]
+        values = [value for _, value in self.bars]
+        rows = list(range(len(self.bars)))
+        ax.barh(
+            rows,
+            values,
+            color=[LAGGARD if label in self.flagged else COLOURS[0] for label in labels],
+            height=0.8,
+        )
+        ax.set_yticks(rows, labels, fontsize=7)
+        ax.invert_yaxis()
+        top = max([*values, 100.0 if self.unit == "%" else 1.0])
+        ax.set_xlim(0, top * 1.12)
+        for row, value in zip(rows, values, strict=True):
+            text = f"{value:.2f}"
+            text = (text.replace(".", ",") if self.decimal_comma else text) + " " + self.unit
+            ax.text(value + top * 0.01, row, text, va="center", fontsize=6)
+        ax.margins(y=0.002)
+        _save(fig, self.title, path)
+
+
+Chart = LineChart | BarChart
+
+
+def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
+    from matplotlib.figure import Figure  # Agg, no display, safe off the main thread
+
+    fig = Figure(figsize=(width, height), dpi=150, layout="constrained")
+    ax = fig.add_subplot()
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig, ax
+
+
+def _save(fig, title: str, path: Path) -> None:  # type: ignore[no-untyped-def]
+    fig.suptitle(title, x=0.01, ha="left", fontsize=10, fontweight="bold")
+    fig.savefig(path, format="png", metadata={"Title": title})
 
 
 def _value(value: float, unit: str, decimal_comma: bool) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import xlsxwriter
 
-from landclean.campaign.charts import bar_chart, line_chart
+from landclean.campaign.charts import BarChart, Chart, LineChart
 from landclean.campaign.laggards import REASONS as LAGGARD_REASONS
 from landclean.campaign.laggards import ranking
 from landclean.report.labels import fmt_int, fmt_pct
@@ -252,20 +252,20 @@ def write_task_sheet(wb: xlsxwriter.Workbook, tasks: list[tuple[Any, ...]], lang
 
 def charts(
     summary: dict[str, Any], history: dict[str, list[dict[str, Any]]], lang: str
-) -> dict[str, str]:
-    """The report's charts as SVG documents, by file stem."""
+) -> dict[str, Chart]:
+    """The report's charts, by file stem."""
     w = WORDS[lang]
-    out = {}
+    out: dict[str, Chart] = {}
     prog = history.get("progress", [])
     if prog:
-        out["certificates"] = line_chart(
+        out["certificates"] = LineChart(
             w["certs_chart"],
             {
                 w[k]: [(r["day"], float(r[k] or 0)) for r in prog]
                 for k in ("collected", "scanned", "entered")
             },
         )
-        out["communes"] = line_chart(
+        out["communes"] = LineChart(
             w["communes_chart"],
             {
                 w["committees"]: [(r["day"], float(r["committees"])) for r in prog],
@@ -277,11 +277,11 @@ def charts(
         series = {w["group1"]: [(r["day"], float(r["group1"] or 0)) for r in snaps]}
         if any(r["matched"] for r in snaps):
             series[w["matched"]] = [(r["day"], float(r["matched"] or 0)) for r in snaps]
-        out["clean"] = line_chart(w["clean_chart"], series)
+        out["clean"] = LineChart(w["clean_chart"], series)
     ranked = ranking(summary)
     if ranked:
         flagged = {lag["name"] for lag in summary.get("laggards", [])}
-        out["ranking"] = bar_chart(
+        out["ranking"] = BarChart(
             w["ranking_chart"],
             [(r["name"], 100 * r["share"]) for r in ranked],
             flagged,
@@ -290,11 +290,14 @@ def charts(
     return out
 
 
-def html_sections(summary: dict[str, Any], svgs: dict[str, str], lang: str) -> str:
+def html_sections(summary: dict[str, Any], charts: dict[str, Chart], lang: str) -> str:
     """Charts, ranking and laggards for report.html."""
     w = WORDS[lang]
     parts = [f"<h2>{escape(w['charts'])}</h2>"]
-    parts += [f'<figure class="chart" id="chart-{k}">{svg}</figure>' for k, svg in svgs.items()]
+    parts += [
+        f'<figure class="chart" id="chart-{k}">{chart.svg()}</figure>'
+        for k, chart in charts.items()
+    ]
     lags = summary.get("laggards", [])
     idx = 0 if lang == "vi" else 1
     parts.append(f"<h2>{escape(w['laggards'])}: {len(lags)}</h2>")
@@ -425,8 +428,10 @@ def render_briefing(
     )
 
 
-def write_charts(out: Path, svgs: dict[str, str]) -> None:
+def write_charts(out: Path, charts: dict[str, Chart]) -> None:
+    """charts/<stem>.svg and charts/<stem>.png: the same chart for the web and for documents."""
     folder = out / "charts"
     folder.mkdir(exist_ok=True)
-    for stem, svg in svgs.items():
-        (folder / f"{stem}.svg").write_text(svg, encoding="utf-8")
+    for stem, chart in charts.items():
+        (folder / f"{stem}.svg").write_text(chart.svg(), encoding="utf-8")
+        chart.write_png(folder / f"{stem}.png")

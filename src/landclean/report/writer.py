@@ -32,7 +32,7 @@ def write_reports(
 ) -> dict[str, Any]:
     """Compute the summary, take the day's snapshot (``as_of``, default today) and write
     the report files: summary.json, report.html, report.xlsx, briefing.html,
-    charts/*.svg, and communes/<code>.html|.xlsx per commune; returns the summary."""
+    charts/*.svg and *.png, and communes/<code>.html|.xlsx per commune; returns the summary."""
     if lang not in LABELS:
         raise ReportError(f"unknown language {lang!r}; expected one of {', '.join(LABELS)}")
     try:
@@ -49,19 +49,19 @@ def write_reports(
     if snapshot:
         with ws.transaction() as con:
             take_snapshot(con, summary, day)
-    svgs = campaign.charts(summary, history(ws.con), lang)
+    charts = campaign.charts(summary, history(ws.con), lang)
     state = {r["code"]: r for r in commune_metrics(ws.con).to_pylist()}
     (out / "summary.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8"
     )
     (out / "report.html").write_text(
-        render_html(summary, lang, campaign.html_sections(summary, svgs, lang)), encoding="utf-8"
+        render_html(summary, lang, campaign.html_sections(summary, charts, lang)), encoding="utf-8"
     )
     (out / "briefing.html").write_text(
         campaign.render_briefing(summary, lang, deadline, day, settings.clean_target),
         encoding="utf-8",
     )
-    campaign.write_charts(out, svgs)
+    campaign.write_charts(out, charts)
     tasks = ws.con.execute(
         "SELECT t.unit_code, u.name, t.title, t.assignee, t.due, t.status, t.quantity "
         "FROM task t JOIN admin_unit u ON u.code = t.unit_code ORDER BY t.unit_code, t.task_id"
