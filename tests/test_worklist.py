@@ -51,9 +51,26 @@ def test_worklist_round_trip(built_workspace: Path, province: Province, tmp_path
         head = [c.value for c in ws_f[1]]
         col = {h: i + 1 for i, h in enumerate(head)}
         fixed, bad_row = [], None
+        shown = 0
         for row in range(2, ws_f.max_row + 1):
             rule = str(ws_f.cell(row, 1).value).split("|")[0]
             record = ws_f.cell(row, col["Mã hồ sơ"]).value
+            table, column = (
+                ws_f.cell(row, col["Bảng"]).value,
+                ws_f.cell(row, col["Trường cần sửa"]).value,
+            )
+            if table == "parcel" and column == "legal_area":  # the current value, as held
+                held = q(con, "SELECT legal_area FROM parcel WHERE parcel_id = ?", [record])[0][0]
+                assert (ws_f.cell(row, col["Giá trị hiện tại"]).value or None) == (
+                    None if held is None else str(held)
+                )
+                shown += 1
+            if table == "party" and column == "id_number":  # masked: 3 digits … 2 digits
+                held = q(con, "SELECT id_number FROM party WHERE party_id = ?", [record])[0][0]
+                text = ws_f.cell(row, col["Giá trị hiện tại"]).value or ""
+                if held and len(held) > 5:
+                    assert text == held[:3] + "*" * (len(held) - 5) + held[-2:]
+                shown += 1
             if rule == "PARCEL_MISSING_SHEET":
                 ws_f.cell(row, col["Giá trị đúng"]).value = str(truth_sheet[record])
                 fixed.append((rule, record))
@@ -64,7 +81,7 @@ def test_worklist_round_trip(built_workspace: Path, province: Province, tmp_path
             elif rule == "AREA_MISMATCH" and bad_row is None:
                 ws_f.cell(row, col["Giá trị đúng"]).value = "abc"
                 bad_row = (row, record)
-        assert fixed and bad_row
+        assert fixed and bad_row and shown
         ws_u = wb[USERS]
         u_head = [c.value for c in ws_u[1]]
         accepted = None

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import xlsxwriter
 
 from landclean.corrections import record_correction
@@ -133,14 +134,38 @@ class WorklistFile:
     certificates: int
 
 
-def _current(con: duckdb.DuckDBPyConnection, table: str, column: str, record: str) -> str:
-    row = con.execute(
-        f"SELECT CAST({column} AS VARCHAR) FROM {table} WHERE {KEYS[table]} = ?", [record]
-    ).fetchone()
-    value = "" if row is None or row[0] is None else str(row[0])
-    if column == "id_number" and len(value) > 5:
-        value = value[:3] + "*" * (len(value) - 5) + value[-2:]
-    return value
+def _current_values(
+    con: duckdb.DuckDBPyConnection, findings: list[tuple[Any, ...]]
+) -> dict[str, str]:
+    """The current value of the field each finding points at, by finding key: one join
+    per (table, column) of RULE_FIX over all the findings, ID numbers masked."""
+    keys = [(f[0], f[3], f[6]) for f in findings if f[6] in RULE_FIX and f[2] == RULE_FIX[f[6]][0]]
+    if not keys:
+        return {}
+    wl_arrow = pa.table(
+        {
+            "key": [k[0] for k in keys],
+            "record_id": [k[1] for k in keys],
+            "rule": [k[2] for k in keys],
+        }
+    )
+    con.register("wl_arrow", wl_arrow)
+    con.execute("CREATE OR REPLACE TEMP TABLE wl_key AS SELECT * FROM wl_arrow")
+    con.unregister("wl_arrow")
+    out: dict[str, str] = {}
+    for table, column in sorted(set(RULE_FIX.values())):
+        rules = [r for r, tc in RULE_FIX.items() if tc == (table, column)]
+        value = f"CAST(t.{column} AS VARCHAR)"
+        if column == "id_number":
+            value = f"lc_mask_id({value})"
+        rows = con.execute(
+            f"SELECT k.key, {value} FROM wl_key k JOIN {table} t ON t.{KEYS[table]} = k.record_id "
+            "WHERE list_contains(?, k.rule)",
+            [rules],
+        ).fetchall()
+        out.update({str(k): "" if v is None else str(v) for k, v in rows})
+    con.execute("DROP TABLE wl_key")
+    return out
 
 
 def export_worklist(
@@ -172,9 +197,10 @@ def export_worklist(
     guide.set_column(0, 0, 120)
     ws = wb.add_worksheet(FINDINGS)
     ws.write_row(0, 0, F_HEAD, head)
+    current_values = _current_values(con, findings)
     for i, (key, title, rtype, rid, sp, message, rule) in enumerate(findings, 1):
         table, column = RULE_FIX.get(rule, ("", ""))
-        current = _current(con, table, column, rid) if table and rtype == table else ""
+        current = current_values.get(key, "")
         if table and rtype != table:
             table, column = "", ""
         ws.write_row(i, 0, [key, title, rtype, rid, sp or "", message, table, column, current])
