@@ -9,7 +9,10 @@ one the correction replaced), the correction still wins and the case is listed i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
+import pyarrow as pa
 
 from landclean.errors import LandcleanError
 
@@ -50,7 +53,7 @@ CORRECTABLE: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def _check(table: str, column: str) -> str:
+def check_correctable(table: str, column: str) -> str:
     if table not in CORRECTABLE or column not in CORRECTABLE[table][1]:
         allowed = "; ".join(f"{t}: {', '.join(c)}" for t, (_, c) in CORRECTABLE.items())
         raise LandcleanError(f"{table}.{column} cannot be corrected; correctable: {allowed}")
@@ -75,7 +78,7 @@ def record_correction(
     note: str | None = None,
 ) -> None:
     """Validate, store and apply one correction, and log it (call inside a transaction)."""
-    key = _check(table, column)
+    key = check_correctable(table, column)
     kind = _column_type(con, table, column)
     current = con.execute(
         f"SELECT CAST({column} AS VARCHAR) FROM {table} WHERE {key} = ?", [record_id]
@@ -114,7 +117,7 @@ def _pairs(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     rows = con.execute("SELECT DISTINCT table_name, column_name FROM correction").fetchall()
     pairs = [(str(t), str(c)) for t, c in rows]
     for t, c in pairs:
-        _check(t, c)  # only whitelisted names ever reach SQL text
+        check_correctable(t, c)  # only whitelisted names ever reach SQL text
     return pairs
 
 
@@ -146,3 +149,110 @@ def find_conflicts(con: duckdb.DuckDBPyConnection, batch_id: int) -> int:
         )
     after = con.execute("SELECT count(*) FROM import_conflict").fetchone()
     return (int(after[0]) if after else 0) - (int(before[0]) if before else 0)
+
+
+@dataclass
+class Correction:
+    """One value a person set, for ``record_corrections``."""
+
+    table: str
+    record_id: str
+    column: str
+    value: str | None
+    actor: str
+    note: str | None = None
+
+
+def record_corrections(
+    con: duckdb.DuckDBPyConnection, corrections: list[Correction]
+) -> dict[int, str]:
+    """Validate, store, apply and log many corrections at once, set-based (one join per
+    table and column, not a statement per value); call inside a transaction.
+
+    Returns the reason for each correction refused, by its index in ``corrections``
+    (record does not exist, value not of the column's type); the others are recorded in
+    order, so the last one for a record and column wins, as with ``record_correction``.
+    """
+    errors: dict[int, str] = {}
+    rows = []
+    for i, c in enumerate(corrections):
+        try:
+            check_correctable(c.table, c.column)
+        except LandcleanError as exc:
+            errors[i] = str(exc)
+            continue
+        rows.append(c)
+    if not rows:
+        return errors
+    index = [i for i in range(len(corrections)) if i not in errors]
+    arrow = pa.table(
+        {
+            "idx": pa.array(index, pa.int64()),
+            "table_name": [c.table for c in rows],
+            "record_id": [c.record_id for c in rows],
+            "column_name": [c.column for c in rows],
+            "value": pa.array([c.value for c in rows], pa.string()),
+            "actor": [c.actor for c in rows],
+            "note": pa.array([c.note for c in rows], pa.string()),
+        }
+    )
+    con.register("corr_arrow", arrow)
+    con.execute("CREATE OR REPLACE TEMP TABLE corr_in AS SELECT * FROM corr_arrow")
+    con.unregister("corr_arrow")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE corr_checked (idx BIGINT, before VARCHAR, found BOOLEAN, "
+        "typed BOOLEAN, kind VARCHAR, as_text VARCHAR)"
+    )
+    pairs = con.execute("SELECT DISTINCT table_name, column_name FROM corr_in").fetchall()
+    for table, column in pairs:
+        key = check_correctable(table, column)
+        kind = _column_type(con, table, column)
+        con.execute(
+            f"INSERT INTO corr_checked SELECT i.idx, CAST(t.{column} AS VARCHAR), "
+            f"t.{key} IS NOT NULL, i.value IS NULL OR TRY_CAST(i.value AS {kind}) IS NOT NULL, ?, "
+            f"CAST(TRY_CAST(i.value AS {kind}) AS VARCHAR) "
+            f"FROM corr_in i LEFT JOIN {table} t ON t.{key} = i.record_id "
+            "WHERE i.table_name = ? AND i.column_name = ?",
+            [kind, table, column],
+        )
+    for idx, table, record, column, value, kind, found in con.execute(
+        "SELECT i.idx, i.table_name, i.record_id, i.column_name, i.value, c.kind, c.found "
+        "FROM corr_in i JOIN corr_checked c USING (idx) WHERE NOT (c.found AND c.typed)"
+    ).fetchall():
+        errors[int(idx)] = (
+            f"{table} {record!r} does not exist"
+            if not found
+            else f"{table}.{column}: {value!r} is not a valid {kind}"
+        )
+    con.execute(
+        # the value a correction replaced: the one before it in this batch, if any
+        "CREATE OR REPLACE TEMP TABLE corr_ok AS SELECT i.* EXCLUDE (value), i.value, "
+        "CASE WHEN row_number() OVER w = 1 THEN c.before "
+        "ELSE lag(c.as_text) OVER w END AS before, c.kind "
+        "FROM corr_in i JOIN corr_checked c USING (idx) WHERE c.found AND c.typed "
+        "WINDOW w AS (PARTITION BY i.table_name, i.record_id, i.column_name ORDER BY i.idx) "
+        "ORDER BY i.idx"
+    )
+    con.execute(
+        "INSERT INTO correction (table_name, record_id, column_name, before, value, actor, "
+        "made_at, note) SELECT table_name, record_id, column_name, before, value, actor, "
+        "now()::TIMESTAMP, note FROM corr_ok ORDER BY idx"
+    )
+    con.execute(
+        "INSERT INTO change_log (changed_at, actor, stage, table_name, record_id, column_name, "
+        "before, after, note) SELECT now()::TIMESTAMP, actor, 'correction', table_name, "
+        "record_id, column_name, before, value, note FROM corr_ok ORDER BY idx"
+    )
+    for table, column in pairs:
+        key = CORRECTABLE[table][0]
+        kind = _column_type(con, table, column)
+        con.execute(
+            f"UPDATE {table} SET {column} = CAST(c.value AS {kind}) FROM ("
+            "SELECT record_id, value FROM corr_ok WHERE table_name = ? AND column_name = ? "
+            "QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY idx DESC) = 1"
+            f") c WHERE {table}.{key} = c.record_id",
+            [table, column],
+        )
+    for name in ("corr_in", "corr_checked", "corr_ok"):
+        con.execute(f"DROP TABLE {name}")
+    return errors

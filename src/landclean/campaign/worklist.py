@@ -29,7 +29,7 @@ import duckdb
 import pyarrow as pa
 import xlsxwriter
 
-from landclean.corrections import record_correction
+from landclean.corrections import Correction, check_correctable, record_corrections
 from landclean.errors import LandcleanError, ReportError
 from landclean.report.export import rules_table
 from landclean.report.labels import REASONS
@@ -248,13 +248,16 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def _as_value(con: duckdb.DuckDBPyConnection, table: str, column: str, text: str) -> str:
-    """The typed text for a correctable column: dates DD/MM/YYYY, decimal commas, IDs."""
+def _column_kind(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str:
     kind = con.execute(
         "SELECT data_type FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
         [table, column],
     ).fetchone()
-    kind_name = str(kind[0]) if kind else "VARCHAR"
+    return str(kind[0]) if kind else "VARCHAR"
+
+
+def _as_value(kind_name: str, column: str, text: str) -> str:
+    """The typed text for a correctable column: dates DD/MM/YYYY, decimal commas, IDs."""
     if kind_name == "DATE":
         for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y"):
             try:
@@ -272,23 +275,40 @@ def _as_value(con: duckdb.DuckDBPyConnection, table: str, column: str, text: str
     return text
 
 
-def _correct(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    record: str,
-    column: str,
-    text: str,
-    actor: str,
-    note: str,
-) -> None:
-    value = _as_value(con, table, column, text)
-    record_correction(con, table, record, column, value, actor, note)
-    if table == "party" and column == "id_number":
-        kind = "CCCD" if len(value) == 12 else "CMND"
-        record_correction(con, table, record, "id_type", kind, actor, note)
-    if table == "party" and column == "birth_date":
-        record_correction(con, table, record, "birth_year", value[:4], actor, note)
-        record_correction(con, table, record, "birth_precision", "day", actor, note)
+@dataclass
+class _Pending:
+    """Corrections gathered from the workbook, each with the cell it came from."""
+
+    corrections: list[Correction] = field(default_factory=list)
+    origin: list[tuple[str, int, str, str]] = field(default_factory=list)  # sheet,row,col,val
+    primary: list[bool] = field(default_factory=list)
+    kinds: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def add(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        where: tuple[str, int, str, str],
+        target: tuple[str, str, str],
+        text: str,
+        actor: str,
+        note: str,
+    ) -> None:
+        """Check the typed text for ``target`` (table, record, column) and queue it, with
+        what follows from it; raises LandcleanError for a value that cannot be right."""
+        table, record, column = target
+        check_correctable(table, column)
+        if (table, column) not in self.kinds:
+            self.kinds[table, column] = _column_kind(con, table, column)
+        value = _as_value(self.kinds[table, column], column, text)
+        queued = [(column, value)]
+        if table == "party" and column == "id_number":
+            queued.append(("id_type", "CCCD" if len(value) == 12 else "CMND"))
+        if table == "party" and column == "birth_date":
+            queued += [("birth_year", value[:4]), ("birth_precision", "day")]
+        for i, (col, val) in enumerate(queued):
+            self.corrections.append(Correction(table, record, col, val, actor, note))
+            self.origin.append(where)
+            self.primary.append(i == 0)
 
 
 def _rows(path: Path, sheet: str, headers: list[str]) -> list[tuple[int, dict[str, str]]]:
@@ -314,10 +334,14 @@ def _rows(path: Path, sheet: str, headers: list[str]) -> list[tuple[int, dict[st
 
 
 def apply_worklist(con: duckdb.DuckDBPyConnection, path: Path, actor: str) -> ApplyResult:
-    """Record the corrections of a filled-in worklist (call inside a transaction)."""
+    """Record the corrections of a filled-in worklist (call inside a transaction).
+
+    Each cell is checked as it is read (dates, ID numbers, the field named); then all
+    the corrections are validated against the workspace and recorded set-based."""
     result = ApplyResult()
     findings = _rows(path, FINDINGS, F_HEAD)
     users = _rows(path, USERS, U_HEAD)
+    pending = _Pending()
 
     def fail(sheet: str, row: int, column: str, value: str, reason: str) -> None:
         result.errors.append(
@@ -340,39 +364,52 @@ def apply_worklist(con: duckdb.DuckDBPyConnection, path: Path, actor: str) -> Ap
             continue
         who = r["Người sửa"] or actor
         note = f"worklist {path.name} row {number}" + (f": {r['Ghi chú']}" if r["Ghi chú"] else "")
+        where = (FINDINGS, number, "Giá trị đúng", value)
         try:
-            _correct(con, table, record, column, value, who, note)
-            result.applied += 1
+            pending.add(con, where, (table, record, column), value, who, note)
         except LandcleanError as exc:
-            fail(FINDINGS, number, "Giá trị đúng", value, str(exc))
+            fail(*where, str(exc))
+    accepting = [r["Mã chủ sử dụng"] for _, r in users if r["Đồng ý đề xuất (x)"].lower() in YES]
+    proposals = {
+        str(p): rest
+        for p, *rest in con.execute(
+            "SELECT party_id, proposed_id, proposed_name, strftime(proposed_birth, '%d/%m/%Y') "
+            "FROM auth_result WHERE list_contains(?, party_id)",
+            [accepting],
+        ).fetchall()
+    }
     for number, r in users:
         party = r["Mã chủ sử dụng"]
         who = r["Người sửa"] or actor
         note = f"worklist {path.name} row {number}" + (f": {r['Ghi chú']}" if r["Ghi chú"] else "")
-        changes: dict[str, str] = {}
+        changes: dict[str, tuple[str, str]] = {}
         if r["Đồng ý đề xuất (x)"].lower() in YES:
-            proposal = con.execute(
-                "SELECT proposed_id, proposed_name, strftime(proposed_birth, '%d/%m/%Y') "
-                "FROM auth_result WHERE party_id = ?",
-                [party],
-            ).fetchone()
-            if proposal is None:
+            if party not in proposals:
                 fail(USERS, number, "Mã chủ sử dụng", party, "no such land user")
                 continue
             for column, value in zip(
-                ("id_number", "full_name", "birth_date"), proposal, strict=True
+                ("id_number", "full_name", "birth_date"), proposals[party], strict=True
             ):
                 if value:
-                    changes[column] = str(value)
+                    changes[column] = ("Đồng ý đề xuất (x)", str(value))
             result.accepted_users += 1
         for column, header in (("full_name", "Họ tên đúng"), ("id_number", "Số định danh đúng"),
                                ("birth_date", "Ngày sinh đúng (DD/MM/YYYY)")):  # fmt: skip
             if r[header]:
-                changes[column] = r[header]
-        for column, value in changes.items():
+                changes[column] = (header, r[header])
+        for column, (_, value) in changes.items():
+            where = (USERS, number, column, value)
             try:
-                _correct(con, "party", party, column, value, who, note)
-                result.applied += 1
+                pending.add(con, where, ("party", party, column), value, who, note)
             except LandcleanError as exc:
-                fail(USERS, number, column, value, str(exc))
+                fail(*where, str(exc))
+    refused = record_corrections(con, pending.corrections)
+    reported = set()
+    for idx, reason in sorted(refused.items()):
+        if pending.origin[idx][:3] not in reported:
+            reported.add(pending.origin[idx][:3])
+            fail(*pending.origin[idx], reason)
+    result.applied = sum(
+        1 for i, primary in enumerate(pending.primary) if primary and i not in refused
+    )
     return result

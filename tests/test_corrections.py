@@ -1,0 +1,101 @@
+"""Many corrections at once (a worklist) end exactly as the same corrections one by one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from landclean.corrections import Correction, record_correction, record_corrections
+from landclean.errors import LandcleanError
+from landclean.workspace import Workspace, open_workspace
+from tests.conftest import q
+
+COLUMNS = {
+    "parcel": ("sheet_no", "legal_area", "address"),
+    "party": ("full_name", "birth_date", "id_number"),
+    "nope": ("x",),
+}
+VALUES = st.sampled_from(
+    ["12", "007", "1234.50", "abc", "1965-03-12", "31/02/1965", "Nguyễn Thị Hoà", "", None]
+)
+
+
+@pytest.fixture(scope="module")
+def copy_ws(built_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    path = tmp_path_factory.mktemp("corr") / "ws.duckdb"
+    path.write_bytes(built_workspace.read_bytes())
+    ws = open_workspace(path)
+    yield ws  # type: ignore[misc]
+    ws.close()
+
+
+def _state(ws: Workspace, touched: set[tuple[str, str, str]]) -> tuple[Any, ...]:
+    logged = q(
+        ws.con,
+        "SELECT table_name, record_id, column_name, before, value, actor, note "
+        "FROM correction ORDER BY correction_id",
+    )
+    values = []
+    for table, record, column in sorted(touched):
+        if table in ("parcel", "party") and column in COLUMNS[table]:
+            key = f"{table}_id"
+            values.append(
+                q(
+                    ws.con,
+                    f"SELECT CAST({column} AS VARCHAR) FROM {table} WHERE {key} = ?",
+                    [record],
+                )
+            )
+    return logged, values
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_bulk_equals_one_by_one(copy_ws: Workspace, data: st.DataObject) -> None:
+    con = copy_ws.con
+    parcels = [r[0] for r in q(con, "SELECT parcel_id FROM parcel ORDER BY 1 LIMIT 3")]
+    parties = [r[0] for r in q(con, "SELECT party_id FROM party ORDER BY 1 LIMIT 3")]
+    records = {"parcel": [*parcels, "NO-SUCH"], "party": [*parties, "NO-SUCH"], "nope": ["1"]}
+    table = st.sampled_from(sorted(COLUMNS))
+    items = data.draw(
+        st.lists(
+            table.flatmap(
+                lambda t: st.tuples(
+                    st.just(t),
+                    st.sampled_from(records[t]),
+                    st.sampled_from(COLUMNS[t]),
+                    VALUES,
+                    st.sampled_from(["cán bộ A", "cán bộ B"]),
+                )
+            ),
+            max_size=12,
+        )
+    )
+    corrections = [
+        Correction(t, r, c, v, a, f"note {i}") for i, (t, r, c, v, a) in enumerate(items)
+    ]
+    touched = {(c.table, c.record_id, c.column) for c in corrections}
+
+    con.execute("BEGIN TRANSACTION")
+    refused_one = set()
+    for i, c in enumerate(corrections):
+        try:
+            record_correction(con, c.table, c.record_id, c.column, c.value, c.actor, c.note)
+        except LandcleanError:
+            refused_one.add(i)
+    one_by_one = _state(copy_ws, touched)
+    con.execute("ROLLBACK")
+
+    con.execute("BEGIN TRANSACTION")
+    refused_bulk = record_corrections(con, corrections)
+    bulk = _state(copy_ws, touched)
+    con.execute("ROLLBACK")
+
+    assert set(refused_bulk) == refused_one
+    assert bulk == one_by_one
