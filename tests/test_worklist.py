@@ -3,12 +3,14 @@ fixed findings become fixed, bad rows are reported and nothing else is lost."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from landclean.campaign.worklist import (
+    CERTS,
     FINDINGS,
     USERS,
     apply_worklist,
@@ -16,6 +18,7 @@ from landclean.campaign.worklist import (
 )
 from landclean.errors import LandcleanError
 from landclean.pipeline import run_pipeline
+from landclean.report.summary import compute_summary
 from landclean.workspace import open_workspace
 from tests.conftest import Province, q
 
@@ -91,13 +94,64 @@ def test_worklist_round_trip(built_workspace: Path, province: Province, tmp_path
                 accepted = ws_u.cell(row, 1).value
                 break
         assert accepted
+        ws_c = wb[CERTS]
+        c_head = {c.value: i + 1 for i, c in enumerate(ws_c[1])}
+        assert ws_c.max_row >= 5
+        cert = [ws_c.cell(r, 1).value for r in range(2, 6)]
+        ws_c.cell(2, c_head["Ngày thu thập"]).value = "02/10/2025"  # collected and scanned
+        ws_c.cell(2, c_head["Ngày quét"]).value = "06/10/2025"
+        ws_c.cell(2, c_head["Người thực hiện"]).value = "Văn thư xã"
+        ws_c.cell(3, c_head["Ngày nhập CSDL"]).value = "x"  # entered today
+        ws_c.cell(4, c_head["Ngày thu thập"]).value = "32/13/2025"  # no such day
+        ws_c.cell(5, c_head["Ngày thu thập"]).value = "10/10/2025"  # scanned before collected
+        ws_c.cell(5, c_head["Ngày quét"]).value = "01/10/2025"
         wb.save(path)
         before = q(con, "SELECT count(*) FROM correction")[0][0]
         with ws.transaction() as tx:
             result = apply_worklist(tx, path, "Nguyễn Văn Kiểm")
-        assert len(result.errors) == 1
+        assert len(result.errors) == 3, result.errors
         assert f"row {bad_row[0]}" in result.errors[0] and "'abc'" in result.errors[0]
         assert FINDINGS in result.errors[0] and "Giá trị đúng" in result.errors[0]
+        assert any(f"'{CERTS}', row 4" in e and "32/13/2025" in e for e in result.errors)
+        assert any(f"'{CERTS}', row 5" in e and "out of order" in e for e in result.errors)
+        assert result.certificate_steps == 3
+        steps = q(
+            con,
+            "SELECT certificate_id, step, strftime(done_on, '%d/%m/%Y'), actor "
+            "FROM certificate_step ORDER BY 1, 2",
+        )
+        today = dt.date.today().strftime("%d/%m/%Y")
+        assert sorted(steps) == sorted(
+            [
+                (cert[0], "collected", "02/10/2025", "Văn thư xã"),
+                (cert[0], "scanned", "06/10/2025", "Văn thư xã"),
+                (cert[1], "entered", today, "Nguyễn Văn Kiểm"),
+            ]
+        )
+        logged = q(
+            con,
+            "SELECT count(*) FROM change_log WHERE stage = 'worklist' AND table_name = "
+            "'certificate'",
+        )
+        assert logged == [(3,)]
+        # the next worklist: the entered certificate is gone, the recorded days are shown;
+        # giving it back unchanged records nothing again
+        again = tmp_path / "again.xlsx"
+        export_worklist(con, commune, again)
+        wb2 = openpyxl.load_workbook(again)
+        rows2 = {r[0].value: r for r in wb2[CERTS].iter_rows(min_row=2)}
+        assert cert[1] not in rows2 and cert[0] in rows2
+        shown = rows2[cert[0]][c_head["Ngày thu thập"] - 1].value
+        assert shown is not None and shown.date() == dt.date(2025, 10, 2)
+        with ws.transaction() as tx:
+            assert apply_worklist(tx, again, "x").certificate_steps == 0
+        s = compute_summary(con, dt.date(2025, 10, 3))
+        row = next(c for c in s["communes"] if c["code"] == commune)["digitization"]
+        assert (row["collected_itemized"], row["scanned_itemized"], row["entered_itemized"]) == (
+            1,
+            1,
+            1,
+        )
         assert result.accepted_users == 1
         assert q(con, "SELECT count(*) FROM correction")[0][0] - before >= len(fixed) + 1
         who = dict(

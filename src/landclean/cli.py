@@ -516,7 +516,8 @@ def apply(
         result = apply_worklist(con, file, actor)
     console.print(
         f"Applied {result.applied:,} correction(s) by {actor} "
-        f"({result.accepted_users:,} registry proposals accepted); "
+        f"({result.accepted_users:,} registry proposals accepted), "
+        f"{result.certificate_steps:,} certificate collection/scanning/entry date(s); "
         f"{len(result.errors):,} row(s) rejected"
     )
     if result.errors:

@@ -2,7 +2,8 @@
 
 One set-based query gives, per commune, the state (latest progress report over the
 baseline commune status) and the counts from the data: parcels and groups, UIDs,
-re-arrangement, VBDLIS, certificates without digital data and their collection, land
+re-arrangement, VBDLIS, certificates without digital data and their collection (as the
+progress reports give it, and as recorded certificate by certificate on worklists), land
 users matched, committees against the deadline.
 """
 
@@ -30,15 +31,23 @@ parcels AS (
     FROM parcel p LEFT JOIN parcel_group g USING (parcel_id)
     WHERE p.unit_code IS NOT NULL GROUP BY p.unit_code
 ),
+steps AS (   -- certificates followed one by one (worklists)
+    SELECT certificate_id, bool_or(step = 'collected') AS collected,
+           bool_or(step = 'scanned') AS scanned, bool_or(step = 'entered') AS entered
+    FROM certificate_step GROUP BY certificate_id
+),
 certs AS (   -- a certificate counts in the commune of its first parcel
     SELECT unit_code, count(*) AS certificates,
-           count(*) FILTER (WHERE digital_status <> 'digital') AS without_digital_data
+           count(*) FILTER (WHERE digital_status <> 'digital') AS without_digital_data,
+           count(*) FILTER (WHERE st.collected) AS collected_itemized,
+           count(*) FILTER (WHERE st.scanned) AS scanned_itemized,
+           count(*) FILTER (WHERE st.entered) AS entered_itemized
     FROM (
         SELECT c.certificate_id, any_value(c.digital_status) AS digital_status,
                min(p.unit_code) AS unit_code
         FROM certificate c JOIN certificate_parcel cp USING (certificate_id)
         JOIN parcel p USING (parcel_id) GROUP BY c.certificate_id
-    ) GROUP BY unit_code
+    ) LEFT JOIN steps st USING (certificate_id) GROUP BY unit_code
 ),
 users AS (
     SELECT c.unit_code, count(*) AS users,
@@ -69,6 +78,9 @@ SELECT u.code, u.name, u.region,
        coalesce(l.certificates_scanned, 0) AS scanned,
        coalesce(l.certificates_entered, 0) AS entered,
        coalesce(l.id_cards_collected, 0) AS id_cards_collected,
+       coalesce(ce.collected_itemized, 0) AS collected_itemized,
+       coalesce(ce.scanned_itemized, 0) AS scanned_itemized,
+       coalesce(ce.entered_itemized, 0) AS entered_itemized,
        coalesce(us.users, 0) AS users, coalesce(us.matched, 0) AS matched,
        coalesce(us.matched_after_correction, 0) AS matched_after_correction,
        coalesce(us.review, 0) AS review, coalesce(us.unmatched, 0) AS unmatched
@@ -114,4 +126,6 @@ def digitization_block(row: dict[str, object]) -> dict[str, int]:
     out = {k: int(row[k]) for k in keys}  # type: ignore[call-overload]
     out["entered"] = int(row["entered"])  # type: ignore[call-overload]
     out["id_cards_collected"] = int(row["id_cards_collected"])  # type: ignore[call-overload]
+    for key in ("collected_itemized", "scanned_itemized", "entered_itemized"):
+        out[key] = int(row[key])  # type: ignore[call-overload]  # followed one by one
     return out

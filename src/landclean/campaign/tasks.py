@@ -46,8 +46,11 @@ latest AS (
     SELECT * FROM commune_progress
     QUALIFY row_number() OVER (PARTITION BY unit_code ORDER BY report_date DESC) = 1
 ),
-paper AS (
-    SELECT cc.unit_code, count(*) AS n
+paper AS (   -- n without digital data; n_open of them not recorded as collected
+    SELECT cc.unit_code, count(*) AS n,
+           count(*) FILTER (WHERE certificate_id NOT IN (
+               SELECT certificate_id FROM certificate_step WHERE step = 'collected'
+           )) AS n_open
     FROM certificate c JOIN cert_commune cc USING (certificate_id)
     WHERE c.digital_status <> 'digital' GROUP BY cc.unit_code
 ),
@@ -63,7 +66,9 @@ wanted AS (
     FROM users WHERE unit_code IS NOT NULL
     UNION ALL
     SELECT 'collect:' || p.unit_code, p.unit_code, 'collect_certificates', NULL,
-           greatest(p.n - coalesce(l.certificates_collected, 0), 0)
+           -- the progress report's count or the certificates recorded one by one,
+           -- whichever says more were collected
+           greatest(least(p.n - coalesce(l.certificates_collected, 0), p.n_open), 0)
     FROM paper p LEFT JOIN latest l USING (unit_code)
 )
 SELECT w.*, u.name AS commune_name,

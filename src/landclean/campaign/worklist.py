@@ -8,7 +8,8 @@
   the right value in *Giá trị đúng*;
 * *Chủ sử dụng* — land users in review, matched after correction or unmatched, with the
   registry's proposals; *Đồng ý đề xuất* = x accepts them, or the right values are typed;
-* *GCN cần thu thập* — certificates issued without digital data, to collect and scan.
+* *GCN cần thu thập* — certificates issued without digital data and not yet entered; the
+  commune writes the day each was collected, scanned and entered (or x for today).
 
 ``apply_worklist`` reads a filled-in workbook back: every value is validated and
 recorded as a person's correction (``correction`` and ``change_log``, with who made it);
@@ -68,7 +69,10 @@ U_HEAD = ["Mã chủ sử dụng", "Họ tên", "Số định danh", "Ngày sinh
           "Đề xuất họ tên", "Đề xuất số định danh", "Đề xuất ngày sinh", "Đồng ý đề xuất (x)",
           "Họ tên đúng", "Số định danh đúng", "Ngày sinh đúng (DD/MM/YYYY)", "Người sửa",
           "Ghi chú"]  # fmt: skip
-C_HEAD = ["Mã GCN", "Số phát hành", "Tờ/thửa", "Người sử dụng", "Việc cần làm"]
+C_HEAD = ["Mã GCN", "Số phát hành", "Tờ/thửa", "Người sử dụng", "Việc cần làm",
+          "Ngày thu thập", "Ngày quét", "Ngày nhập CSDL", "Người thực hiện", "Ghi chú"]  # fmt: skip
+# worklist column -> certificate_step.step
+STEPS = {"Ngày thu thập": "collected", "Ngày quét": "scanned", "Ngày nhập CSDL": "entered"}
 STATUS_VI = {
     "matched_after_correction": "Khớp sau khi sửa",
     "review": "Cần xem xét",
@@ -81,6 +85,8 @@ GUIDE_TEXT = [
     "sửa' trống, ghi 'bảng.trường' cần sửa vào đó (ví dụ parcel.sheet_no).",
     "Chủ sử dụng: ghi x vào 'Đồng ý đề xuất' để nhận các giá trị theo CSDL dân cư, hoặc ghi "
     "giá trị đúng vào các cột 'đúng'.",
+    "GCN cần thu thập: ghi ngày đã thu thập, đã quét, đã nhập CSDL (DD/MM/YYYY, hoặc x nếu là "
+    "hôm nay) và tên người thực hiện. GCN đã nhập CSDL không còn trong bảng lần sau.",
     "Không sửa các cột mã (cột đầu tiên). Nộp lại tệp: landclean apply WS TỆP.xlsx --by TÊN.",
     "Số định danh được che một phần để bảo vệ dữ liệu cá nhân.",
 ]
@@ -113,13 +119,22 @@ WHERE a.status <> 'matched' AND uc.unit_code = $commune
 ORDER BY a.status, a.party_id
 """
 CERTS_SQL = """
+WITH steps AS (   -- the newest date recorded for each step
+    SELECT certificate_id,
+           max(done_on) FILTER (WHERE step = 'collected') AS collected,
+           max(done_on) FILTER (WHERE step = 'scanned') AS scanned,
+           max(done_on) FILTER (WHERE step = 'entered') AS entered
+    FROM certificate_step GROUP BY certificate_id
+)
 SELECT c.certificate_id, c.serial,
        string_agg(DISTINCT p.sheet_no || '/' || p.parcel_no, '; '),
-       string_agg(DISTINCT y.full_name, '; ')
+       string_agg(DISTINCT y.full_name, '; '),
+       any_value(s.collected), any_value(s.scanned)
 FROM certificate c JOIN certificate_parcel cp USING (certificate_id)
 JOIN parcel p USING (parcel_id)
 LEFT JOIN land_right r ON r.parcel_id = p.parcel_id LEFT JOIN party y USING (party_id)
-WHERE c.digital_status <> 'digital'
+LEFT JOIN steps s USING (certificate_id)
+WHERE c.digital_status <> 'digital' AND s.entered IS NULL
 GROUP BY c.certificate_id, c.serial
 HAVING min(p.unit_code) = $commune
 ORDER BY c.certificate_id
@@ -224,9 +239,18 @@ def export_worklist(
     cs = wb.add_worksheet(CERTS)
     cs.write_row(0, 0, C_HEAD, head)
     todo = "Thu thập bản sao GCN và CCCD, quét và nhập vào CSDL"
-    for i, (cid, serial, sp, holders) in enumerate(certs, 1):
+    day = wb.add_format({"num_format": "dd/mm/yyyy", "bg_color": "#FFF7D6", "border": 1})
+    for i, (cid, serial, sp, holders, collected, scanned) in enumerate(certs, 1):
         cs.write_row(i, 0, [cid, serial or "", sp or "", holders or "", todo])
+        for j, done in enumerate((collected, scanned, None), 5):
+            if done is None:
+                cs.write_blank(i, j, None, day)
+            else:
+                cs.write_datetime(i, j, dt.datetime(done.year, done.month, done.day), day)
+        cs.write_row(i, 8, ["", ""], fill)
     cs.set_column(0, 4, 22)
+    cs.set_column(5, 9, 15)
+    cs.freeze_panes(1, 1)
     wb.close()
     return WorklistFile(out, len(findings), len(users), len(certs))
 
@@ -235,6 +259,7 @@ def export_worklist(
 class ApplyResult:
     applied: int = 0
     accepted_users: int = 0
+    certificate_steps: int = 0  # collection / scanning / entry dates recorded
     errors: list[str] = field(default_factory=list)
 
 
@@ -413,4 +438,108 @@ def apply_worklist(con: duckdb.DuckDBPyConnection, path: Path, actor: str) -> Ap
     result.applied = sum(
         1 for i, primary in enumerate(pending.primary) if primary and i not in refused
     )
+    _record_steps(con, path, actor, result, fail)
     return result
+
+
+STEPS_SQL = """
+CREATE OR REPLACE TEMP TABLE wl_step_new AS
+WITH latest AS (
+    SELECT certificate_id, step, done_on FROM certificate_step
+    QUALIFY row_number() OVER (PARTITION BY certificate_id, step
+                               ORDER BY recorded_at DESC, done_on DESC) = 1
+)
+SELECT n.*, l.done_on AS before, c.certificate_id IS NOT NULL AS found
+FROM wl_steps n
+LEFT JOIN (SELECT DISTINCT certificate_id FROM certificate) c USING (certificate_id)
+LEFT JOIN latest l USING (certificate_id, step)
+WHERE l.done_on IS DISTINCT FROM n.done_on
+"""
+
+
+def _record_steps(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    actor: str,
+    result: ApplyResult,
+    fail: Any,
+) -> None:
+    """The certificates sheet: the days each certificate was collected, scanned and
+    entered; a date already recorded is not recorded again (set-based)."""
+    try:
+        certs = _rows(path, CERTS, ["Mã GCN", *STEPS, "Người thực hiện"])
+    except LandcleanError:
+        return  # a worklist from before certificates were followed one by one
+    today = dt.date.today()
+    rows: list[tuple[str, str, dt.date, str, str, int, str, str]] = []
+    for number, r in certs:
+        who = r["Người thực hiện"] or actor
+        note = f"worklist {path.name} row {number}" + (f": {r['Ghi chú']}" if r["Ghi chú"] else "")
+        days: dict[str, dt.date] = {}
+        for header, step in STEPS.items():
+            text = r[header]
+            if not text:
+                continue
+            try:
+                day = (
+                    today
+                    if text.lower() in YES
+                    else dt.date.fromisoformat(_as_value("DATE", "", text))
+                )
+            except LandcleanError as exc:
+                fail(CERTS, number, header, text, str(exc))
+                continue
+            if day > today:
+                fail(CERTS, number, header, text, "the date is in the future")
+                continue
+            days[step] = day
+            rows.append((r["Mã GCN"], step, day, who, note, number, header, text))
+        order = [days[s] for s in STEPS.values() if s in days]
+        if order != sorted(order):
+            fail(
+                CERTS,
+                number,
+                "Ngày thu thập",
+                "",
+                "collected, scanned, entered: dates out of order",
+            )
+            rows = [x for x in rows if x[5] != number]
+    if not rows:
+        return
+    con.register(
+        "wl_steps_arrow",
+        pa.table(
+            {
+                "certificate_id": [x[0] for x in rows],
+                "step": [x[1] for x in rows],
+                "done_on": pa.array([x[2] for x in rows], pa.date32()),
+                "actor": [x[3] for x in rows],
+                "source": [x[4] for x in rows],
+                "row_no": [x[5] for x in rows],
+                "header": [x[6] for x in rows],
+                "text": [x[7] for x in rows],
+            }
+        ),
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE wl_steps AS SELECT * FROM wl_steps_arrow")
+    con.unregister("wl_steps_arrow")
+    con.execute(STEPS_SQL)
+    for row_no, header, text, cid in con.execute(
+        "SELECT row_no, header, text, certificate_id FROM wl_step_new WHERE NOT found "
+        "ORDER BY row_no"
+    ).fetchall():
+        fail(CERTS, row_no, header, text, f"no certificate {cid!r} in the workspace")
+    con.execute(
+        "INSERT INTO certificate_step SELECT certificate_id, step, done_on, actor, "
+        "now()::TIMESTAMP, source FROM wl_step_new WHERE found"
+    )
+    con.execute(
+        "INSERT INTO change_log (changed_at, actor, stage, table_name, record_id, column_name, "
+        "before, after, note) SELECT now()::TIMESTAMP, actor, 'worklist', 'certificate', "
+        "certificate_id, step || '_on', CAST(before AS VARCHAR), CAST(done_on AS VARCHAR), "
+        "source FROM wl_step_new WHERE found"
+    )
+    row = con.execute("SELECT count(*) FROM wl_step_new WHERE found").fetchone()
+    result.certificate_steps = int(row[0]) if row else 0
+    con.execute("DROP TABLE wl_steps")
+    con.execute("DROP TABLE wl_step_new")

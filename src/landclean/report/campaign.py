@@ -60,6 +60,12 @@ TOPICS: list[tuple[str, str, list[Column]]] = [
         ("digitization", "scanned", "Đã quét", "Scanned", None),
         ("digitization", "entered", "Đã nhập", "Entered", None),
         ("digitization", "id_cards_collected", "CCCD đã thu thập", "ID cards collected", None),
+        ("digitization", "collected_itemized", "Đã thu thập (theo từng GCN)",
+         "Collected (recorded one by one)", "without_digital_data"),
+        ("digitization", "scanned_itemized", "Đã quét (theo từng GCN)",
+         "Scanned (recorded one by one)", None),
+        ("digitization", "entered_itemized", "Đã nhập (theo từng GCN)",
+         "Entered (recorded one by one)", None),
     ]),
     ("Ban chỉ đạo, tổ công tác", "Committees", [
         ("campaign", "committee", "Đã thành lập BCĐ", "Committee set up", None),

@@ -28,6 +28,7 @@ MIGRATIONS = (
     "006_authenticate",
     "007_campaign",
     "008_tasks",
+    "009_certificate_steps",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
