@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -315,3 +318,43 @@ def test_tasks_follow_the_work_left(reported: Path) -> None:
         assert q(
             con, "SELECT status, quantity FROM task WHERE task_id = ?", [f"verify:{code}"]
         ) == [("done", 0)]
+
+
+def test_a_task_given_to_someone_stays_with_them(built_workspace: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "ws.duckdb"
+    copy.write_bytes(built_workspace.read_bytes())
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "LANDCLEAN_ACTOR": "Trưởng ban chỉ đạo"}
+        return subprocess.run(
+            [sys.executable, "-m", "landclean", "tasks", str(copy), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+
+    first = cli()
+    assert first.returncode == 0, first.stderr
+    with open_workspace(copy, read_only=True) as ws:
+        task_id, assignee = q(ws.con, "SELECT task_id, assignee FROM task ORDER BY 1 LIMIT 1")[0]
+    done = cli("--assign", task_id, "--to", "Lê Thị Thu", "--due", "15/11/2025", "--all")
+    assert done.returncode == 0, done.stderr
+    assert f"Task {task_id}: to Lê Thị Thu, due 15/11/2025" in done.stdout
+    cli()  # regenerated: the person and the date stay
+    with open_workspace(copy, read_only=True) as ws:
+        assert q(
+            ws.con, "SELECT assignee, due, assigned_by FROM task WHERE task_id = ?", [task_id]
+        ) == [("Lê Thị Thu", dt.date(2025, 11, 15), "Trưởng ban chỉ đạo")]
+        log = q(
+            ws.con,
+            "SELECT column_name, before, after, actor FROM change_log WHERE table_name = 'task' "
+            "ORDER BY change_id",
+        )
+        assert log == [
+            ("assignee", assignee, "Lê Thị Thu", "Trưởng ban chỉ đạo"),
+            ("due", "2025-11-30", "2025-11-15", "Trưởng ban chỉ đạo"),
+        ]
+    bad = cli("--assign", "no-such-task", "--to", "A")
+    assert bad.returncode != 0 and "no task 'no-such-task'" in bad.stderr
+    assert "Traceback" not in bad.stderr

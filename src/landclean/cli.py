@@ -443,30 +443,57 @@ def tasks(
         str | None, typer.Option(help="Only this new commune (5-digit code).")
     ] = None,
     all_tasks: Annotated[bool, typer.Option("--all", help="Also the tasks done.")] = False,
+    assign: Annotated[
+        str | None,
+        typer.Option("--assign", help="A task's code (first column): give it --to someone."),
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Who takes the task.")] = None,
+    due_on: Annotated[
+        str | None, typer.Option("--due", help="New due date of the task (DD/MM/YYYY).")
+    ] = None,
 ) -> None:
     """Bring the campaign's tasks up to date (from findings, the review queue and the
-    certificates to collect) and list them: commune, what to do, who, due date, status."""
-    from landclean.campaign.tasks import generate_tasks
+    certificates to collect) and list them: code, commune, what to do, who, due date,
+    status.  With --assign CODE --to NAME [--due DD/MM/YYYY] a task is given to someone;
+    that stays when tasks are regenerated."""
+    import getpass
+
+    from landclean.campaign.tasks import assign_task, generate_tasks
     from landclean.settings import get_settings
     from landclean.workspace import open_workspace
 
-    due = dt.date.fromisoformat(get_settings().campaign_end)
+    settings = get_settings()
+    due = dt.date.fromisoformat(settings.campaign_end)
+    new_due = None
+    if due_on:
+        try:
+            new_due = dt.datetime.strptime(due_on, "%d/%m/%Y").date()
+        except ValueError as exc:
+            raise LandcleanError(f"--due {due_on!r}: expected a date DD/MM/YYYY") from exc
+    if (to or new_due) and not assign:
+        raise LandcleanError("--to and --due need --assign TASK_CODE")
     with open_workspace(workspace) as ws:
         with ws.transaction() as con:
             counts = generate_tasks(con, due)
+            if assign:
+                assign_task(con, assign, to, new_due, settings.actor or getpass.getuser())
         rows = ws.con.execute(
-            "SELECT unit_code, title, assignee, strftime(due, '%d/%m/%Y'), status, quantity "
-            "FROM task WHERE ($c IS NULL OR unit_code = $c) AND ($all OR status = 'open') "
-            "ORDER BY unit_code, task_id",
+            "SELECT task_id, unit_code, title, assignee, strftime(due, '%d/%m/%Y'), status, "
+            "quantity FROM task WHERE ($c IS NULL OR unit_code = $c) "
+            "AND ($all OR status = 'open') ORDER BY unit_code, task_id",
             {"c": commune, "all": all_tasks},
         ).fetchall()
     table = Table()
-    for col in ("xã", "nhiệm vụ", "người thực hiện", "hạn", "trạng thái", "còn lại"):
+    for col in ("mã", "xã", "nhiệm vụ", "người thực hiện", "hạn", "trạng thái", "còn lại"):
         table.add_column(col)
     for r in rows:
         table.add_row(*[str(v) for v in r])
     console.print(table)
     console.print(f"{counts.open:,} open, {counts.done:,} done")
+    if assign:
+        given = [f"to {to.strip()}"] if to and to.strip() else []
+        given += [f"due {new_due:%d/%m/%Y}"] if new_due else []
+        console.print(f"Task {assign}: {', '.join(given)}")
 
 
 @app.command()

@@ -4,8 +4,9 @@ Per new commune: one task per rule with open findings ("Sửa 12 hồ sơ: …")
 land users in review, one for the corrections to confirm, one for the unmatched users,
 one for the certificates still to collect.  A task is assigned to the commune's
 working-group leader (from its latest progress report; else the working group), due at
-the end of the campaign.  Regenerating updates the quantities; a task with nothing left
-becomes ``done`` (and reopens if work reappears).  Set-based: one query, one upsert.
+the end of the campaign; ``assign_task`` gives it to someone else or moves its due date,
+and that stays.  Regenerating updates the quantities; a task with nothing left becomes
+``done`` (and reopens if work reappears).  Set-based: one query, one upsert.
 """
 
 from __future__ import annotations
@@ -90,10 +91,12 @@ LEFT JOIN rule_text t ON t.rule_id = w.subject
 UPSERT_SQL = """
 INSERT INTO task
 SELECT task_id, unit_code, kind, subject, title, quantity, assignee, $due,
-       CASE WHEN quantity > 0 THEN 'open' ELSE 'done' END, $now, $now
+       CASE WHEN quantity > 0 THEN 'open' ELSE 'done' END, $now, $now, NULL, NULL
 FROM task_wanted
 ON CONFLICT (task_id) DO UPDATE SET
-    title = excluded.title, quantity = excluded.quantity, assignee = excluded.assignee,
+    title = excluded.title, quantity = excluded.quantity,
+    assignee = CASE WHEN task.assigned_by IS NULL THEN excluded.assignee
+                    ELSE task.assignee END,
     status = excluded.status, updated_at = excluded.updated_at
 """
 CLOSE_SQL = """
@@ -125,3 +128,40 @@ def generate_tasks(
         "'done') FROM task"
     ).fetchone()
     return TaskCounts(int(row[0]), int(row[1])) if row else TaskCounts(0, 0)
+
+
+def assign_task(
+    con: duckdb.DuckDBPyConnection,
+    task_id: str,
+    assignee: str | None,
+    due: dt.date | None,
+    actor: str,
+) -> None:
+    """Give a task to ``assignee`` and/or move its due date; logged in change_log, kept
+    when tasks are regenerated (call inside a transaction)."""
+    from landclean.errors import LandcleanError
+
+    row = con.execute(
+        "SELECT assignee, CAST(due AS VARCHAR) FROM task WHERE task_id = ?", [task_id]
+    ).fetchone()
+    if row is None:
+        raise LandcleanError(f"no task {task_id!r}; see 'landclean tasks' for the task codes")
+    if not (assignee and assignee.strip()) and due is None:
+        raise LandcleanError("nothing to change: give --to NAME and/or --due DD/MM/YYYY")
+    changes = []
+    if assignee and assignee.strip():
+        changes.append(("assignee", row[0], assignee.strip()))
+    if due is not None:
+        changes.append(("due", row[1], due.isoformat()))
+    for column, before, after in changes:
+        con.execute(
+            f"UPDATE task SET {column} = ?, assigned_by = ?, assigned_at = now()::TIMESTAMP "
+            "WHERE task_id = ?",
+            [after, actor, task_id],
+        )
+        con.execute(
+            "INSERT INTO change_log (changed_at, actor, stage, table_name, record_id, "
+            "column_name, before, after) VALUES (now()::TIMESTAMP, ?, 'tasks', 'task', ?, ?, "
+            "?, ?)",
+            [actor, task_id, column, before, after],
+        )

@@ -9,3 +9,8 @@ CREATE TABLE certificate_step (
     recorded_at    TIMESTAMP NOT NULL,
     source         VARCHAR              -- worklist file and row
 );
+
+-- A task given to someone by hand keeps its person and due date when tasks are
+-- regenerated.
+ALTER TABLE task ADD COLUMN assigned_by VARCHAR;
+ALTER TABLE task ADD COLUMN assigned_at TIMESTAMP;
