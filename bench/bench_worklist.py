@@ -72,13 +72,13 @@ def main() -> None:
             filled.append((rule, record))
     users = wb[USERS]
     head = [c.value for c in users[1]]
-    accepted = 0
+    accepted_ids: list[str] = []
     for row in range(2, users.max_row + 1):
         if users.cell(row, head.index("Tình trạng") + 1).value == "Khớp sau khi sửa":
             users.cell(row, head.index("Đồng ý đề xuất (x)") + 1).value = "x"
-            accepted += 1
+            accepted_ids.append(str(users.cell(row, 1).value))
     wb.save(book)
-    results["filled_in"] = {"findings": len(filled), "users_accepted": accepted}
+    results["filled_in"] = {"findings": len(filled), "users_accepted": len(accepted_ids)}
     results["fill_seconds_openpyxl"] = time.perf_counter() - t
     results["apply"] = measure(*landclean("apply", str(ws), str(book), "--by", "bench"))
     results["rerun"] = measure(
@@ -94,6 +94,20 @@ def main() -> None:
         "JOIN finding f USING (rule_id, record_id)"
     ).fetchone()
     results["filled_now_fixed"] = list(row) if row else None
+    results["by_rule"] = {
+        rule: [int(fixed), int(n)]
+        for rule, fixed, n in con.execute(
+            "SELECT rule_id, count(*) FILTER (WHERE f.state = 'fixed'), count(*) FROM filled "
+            "JOIN finding f USING (rule_id, record_id) GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    }
+    accepted_arrow = pa.table({"party_id": accepted_ids})  # noqa: F841
+    results["users_accepted_by_status_now"] = dict(
+        con.execute(
+            "SELECT status, count(*) FROM auth_result JOIN accepted_arrow USING (party_id) "
+            "GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    )
     results["corrections"] = con.execute("SELECT count(*) FROM correction").fetchone()
     con.close()
     print(json.dumps(results, indent=1, default=str))
