@@ -22,7 +22,7 @@ from landclean.ingest.canonical import bring_up_to_date
 from landclean.ingest.importer import import_sources
 from landclean.report.labels import fmt_int, fmt_pct
 from landclean.report.writer import write_reports
-from landclean.synth.progress import HEADERS, REPORT_DATES
+from landclean.synth.progress import HEADERS, REPORT_DATES, TARGET_HEADERS
 from landclean.workspace import Workspace, open_workspace
 from landclean.xlsx import write_xlsx
 from tests.conftest import Province, q
@@ -89,6 +89,13 @@ def test_metrics_equal_truth(reported: Path, province: Province) -> None:
             ) GROUP BY commune""",
         )
     )
+    targets = {
+        code: (share, due)
+        for code, share, due in _truth(
+            province, "SELECT unit_code, clean_target, due_date FROM '{t}/targets.parquet'"
+        )
+    }
+    assert 40 < len(targets) < 102  # some communes have their own target, others not
     for c in s["communes"]:
         to_collect, collected, scanned, committee, synced = latest[c["code"]]
         d, camp = c["digitization"], c["campaign"]
@@ -98,7 +105,15 @@ def test_metrics_equal_truth(reported: Path, province: Province) -> None:
         assert camp["committee_on_time"] == int(committee is not None and committee <= DEADLINE)
         assert camp["vbdlis_synced"] == int(synced)
         p = c["parcels"]
-        assert camp["clean_target_met"] == int(p["total"] > 0 and p["group1"] >= 0.9 * p["total"])
+        share, due = targets.get(c["code"], (0.9, dt.date(2025, 11, 30)))
+        assert camp["clean_target_met"] == int(p["total"] > 0 and p["group1"] >= share * p["total"])
+        assert camp["own_clean_target"] == int(c["code"] in targets)
+        assert c["target"] == {
+            "clean_share": share,
+            "due": due.strftime("%d/%m/%Y"),
+            "own": c["code"] in targets,
+        }
+    assert s["campaign"]["own_clean_target"] == len(targets)
     communes = _truth(province, "SELECT count(*), count(*) FILTER (NOT has_land_db) "
                                 "FROM '{t}/communes.parquet'")[0]  # fmt: skip
     assert s["campaign"]["communes"] == communes[0] == 102
@@ -197,7 +212,11 @@ def test_html_xlsx_json_show_the_same_numbers(reported: Path) -> None:
     assert f"{fmt_int(d['collected'], 'vi')}/{fmt_int(d['to_collect'], 'vi')} GCN" in text
     assert re.search(r"\d+,\d{2} %", text)  # Vietnamese decimal comma
     met = s["campaign"]["clean_target_met"]
-    assert f"{met}/102 xã, phường đạt mục tiêu 90,00 % thửa nhóm 1" in text
+    own = s["campaign"]["own_clean_target"]
+    assert (
+        f"{met}/102 xã, phường đạt chỉ tiêu thửa nhóm 1 được giao ({own} xã, phường có chỉ "
+        "tiêu riêng; còn lại 90,00 %)"
+    ) in text
 
 
 def test_charts_exist_and_draw_the_history(reported: Path) -> None:
@@ -270,6 +289,41 @@ def test_a_progress_report_updates_the_state_without_rebuilding_parcels(
         c = next(c for c in s["communes"] if c["code"] == code)
         assert c["campaign"]["committee_on_time"] == 1 and c["campaign"]["vbdlis_synced"] == 1
         assert (c["digitization"]["collected"], c["digitization"]["to_collect"]) == (5, 9)
+
+
+def test_a_targets_sheet_sets_communes_targets(built_workspace: Path, tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    copy = tmp_path / "ws.duckdb"
+    copy.write_bytes(built_workspace.read_bytes())
+    sheet = tmp_path / "chi_tieu_moi.xlsx"
+    table = pa.table(
+        {
+            "unit_code": ["22015", "22018", "22021"],
+            "name": ["Phường Tuy Hòa", "x", "y"],
+            "clean_target": ["97,5 %", "abc", "0,8"],
+            "due_date": ["20/11/2025", "", ""],
+        }
+    )
+    write_xlsx(table, sheet, "Chỉ tiêu", [TARGET_HEADERS[k] for k in table.column_names])
+    with open_workspace(copy) as ws:
+        parcels_before = q(ws.con, "SELECT count(*), max(source_batch) FROM parcel")
+        import_sources(ws, [sheet], build=False)
+        with ws.transaction() as con:
+            build = bring_up_to_date(con)
+        assert build is not None and build.targets == {"commune_target"}
+        assert q(ws.con, "SELECT count(*), max(source_batch) FROM parcel") == parcels_before
+        held = dict(
+            q(ws.con, "SELECT unit_code, clean_target FROM commune_target WHERE source_file = ?",
+              [str(sheet)])
+        )  # fmt: skip
+        assert held == {"22015": 0.975, "22021": 0.8}
+        bad = q(ws.con, "SELECT row_no, column_name, value, reason FROM quarantine "
+                        "WHERE source_file = ?", [str(sheet)])  # fmt: skip
+        assert len(bad) == 1 and bad[0][:3] == (3, "Chỉ tiêu thửa nhóm 1 (%)", "abc")
+        assert q(ws.con, "SELECT due_date FROM commune_target WHERE unit_code = '22015'") == [
+            (dt.date(2025, 11, 20),)
+        ]
 
 
 def test_tasks_follow_the_work_left(reported: Path) -> None:

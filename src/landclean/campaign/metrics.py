@@ -83,13 +83,15 @@ SELECT u.code, u.name, u.region,
        coalesce(ce.entered_itemized, 0) AS entered_itemized,
        coalesce(us.users, 0) AS users, coalesce(us.matched, 0) AS matched,
        coalesce(us.matched_after_correction, 0) AS matched_after_correction,
-       coalesce(us.review, 0) AS review, coalesce(us.unmatched, 0) AS unmatched
+       coalesce(us.review, 0) AS review, coalesce(us.unmatched, 0) AS unmatched,
+       ct.clean_target AS own_clean_target, ct.due_date AS target_due
 FROM admin_unit u
 LEFT JOIN parcels pa ON pa.unit_code = u.code
 LEFT JOIN latest l ON l.unit_code = u.code
 LEFT JOIN commune_status s ON s.unit_code = u.code
 LEFT JOIN certs ce ON ce.unit_code = u.code
 LEFT JOIN users us ON us.unit_code = u.code
+LEFT JOIN commune_target ct ON ct.unit_code = u.code
 ORDER BY u.code
 """
 
@@ -103,11 +105,15 @@ def campaign_block(
     row: dict[str, object], deadline: dt.date, clean_target: float = 0.9
 ) -> dict[str, int]:
     """A commune's campaign counters for summary.json (flags as 0/1: they add up);
-    ``clean_target_met``: its share of parcels in group 1 reaches ``clean_target``."""
+    ``clean_target_met``: its share of parcels in group 1 reaches its own target (table
+    ``commune_target``) or else the province's ``clean_target``."""
     committee = row["committee_date"]
     parcels, group1 = int(row["parcels"]), int(row["group1"])  # type: ignore[call-overload]
+    own = row.get("own_clean_target")
+    target = float(own) if own is not None else clean_target  # type: ignore[arg-type]
     return {
-        "clean_target_met": int(parcels > 0 and group1 >= clean_target * parcels),
+        "clean_target_met": int(parcels > 0 and group1 >= target * parcels),
+        "own_clean_target": int(own is not None),
         "communes": 1,
         "committee": int(committee is not None),
         "committee_on_time": int(isinstance(committee, dt.date) and committee <= deadline),
@@ -129,3 +135,16 @@ def digitization_block(row: dict[str, object]) -> dict[str, int]:
     for key in ("collected_itemized", "scanned_itemized", "entered_itemized"):
         out[key] = int(row[key])  # type: ignore[call-overload]  # followed one by one
     return out
+
+
+def target_of(
+    row: dict[str, object], clean_target: float, campaign_end: dt.date
+) -> dict[str, object]:
+    """A commune's target as given (its own, or the province's): share and due date."""
+    own = row.get("own_clean_target")
+    due = row.get("target_due") or campaign_end
+    return {
+        "clean_share": float(own) if own is not None else clean_target,  # type: ignore[arg-type]
+        "due": due.strftime("%d/%m/%Y") if isinstance(due, dt.date) else None,
+        "own": own is not None,
+    }

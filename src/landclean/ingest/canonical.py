@@ -28,6 +28,7 @@ CANONICAL_TABLES = (
     "registry_person",
     "commune_status",
     "commune_progress",
+    "commune_target",
 )
 
 # Parse helpers as SQL macros (no user values are pasted into SQL).
@@ -43,6 +44,11 @@ CREATE OR REPLACE TEMP MACRO lc_num(x) AS TRY_CAST(CASE
     WHEN regexp_full_match(lc_num_clean(x), '[0-9]{1,3}(,[0-9]{3})+(\\.[0-9]+)?')
         THEN replace(lc_num_clean(x), ',', '')
     ELSE replace(lc_num_clean(x), ',', '.') END AS DOUBLE);
+-- Shares as typed: 95, 95 %, 95,5 %, 0,95, 0.95 -> 0.95 (a fraction when at most 1).
+CREATE OR REPLACE TEMP MACRO lc_share_num(x) AS lc_num(replace(x, '%', ''));
+CREATE OR REPLACE TEMP MACRO lc_share(x) AS CASE
+    WHEN lc_share_num(x) > 0 AND lc_share_num(x) <= 1 THEN lc_share_num(x)
+    WHEN lc_share_num(x) > 1 AND lc_share_num(x) <= 100 THEN lc_share_num(x) / 100 END;
 -- Dates as typed: 12/03/1965, 12-3-65, 1965-03-12, 12/03/1965 00:00:00, Excel serials.
 CREATE OR REPLACE TEMP MACRO lc_date_any(x) AS CASE
     WHEN regexp_full_match(x, '[0-9]{2}/[0-9]{2}/[0-9]{4}')
@@ -329,8 +335,20 @@ WHERE regexp_full_match(trim(unit_code), '[0-9]{5}') AND lc_date(report_date) IS
 QUALIFY row_number() OVER (PARTITION BY trim(unit_code), lc_date(report_date)
                            ORDER BY batch_id DESC, row_no DESC) = 1
 """
+# Targets per commune: the newest import of a commune wins.
+COMMUNE_TARGET = """
+INSERT INTO commune_target
+SELECT trim(unit_code), lc_share(clean_target), lc_date(due_date), batch_id, source_file, row_no
+FROM raw_commune_target
+WHERE regexp_full_match(trim(unit_code), '[0-9]{5}') AND lc_share(clean_target) IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY trim(unit_code) ORDER BY batch_id DESC, row_no DESC) = 1
+"""
 # Layouts whose tables nothing else is built from: importing them rebuilds only those.
-LIGHT_TARGETS = {"registry": ("registry_person",), "commune_progress": ("commune_progress",)}
+LIGHT_TARGETS = {
+    "registry": ("registry_person",),
+    "commune_progress": ("commune_progress",),
+    "commune_target": ("commune_target",),
+}
 
 
 def macros_sql() -> str:
@@ -366,6 +384,8 @@ def build_canonical(
             con.execute(REGISTRY)
         if "commune_progress" in tables:
             con.execute(COMMUNE_PROGRESS)
+        if "commune_target" in tables:
+            con.execute(COMMUNE_TARGET)
     else:
         con.execute(COMMUNE_STATUS_SRC)
         con.execute("INSERT INTO commune_status SELECT * FROM commune_status_src")
@@ -373,6 +393,7 @@ def build_canonical(
         for sql in (PARCEL, LAND_USE, CERT_KEYS, PARTY, CERTIFICATE, ASSET, MAP_SHEET, REGISTRY):
             con.execute(sql)
         con.execute(COMMUNE_PROGRESS)
+        con.execute(COMMUNE_TARGET)
     conflicts = find_conflicts(con, max(new_batches)) if new_batches else 0
     apply_corrections(con)
     counts = {}

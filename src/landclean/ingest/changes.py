@@ -20,6 +20,7 @@ KEYS: dict[str, tuple[str, str | None]] = {
     "registry": ("regexp_replace(so_dinh_danh, '[^0-9]', '', 'g')", None),
     "commune_status": ("trim(unit_code)", None),
     "commune_progress": ("trim(unit_code) || '|' || trim(report_date)", None),
+    "commune_target": ("trim(unit_code)", None),
 }
 LINEAGE = {
     "batch_id",

@@ -219,6 +219,14 @@ QUARANTINE_RULES: dict[str, tuple[str, str, str]] = {
         "unit_code IS NULL OR NOT regexp_full_match(trim(unit_code), '[0-9]{5}')",
         "expected a 5-digit commune code",
     ),
+    "commune_target": (
+        "clean_target",
+        "unit_code IS NULL OR NOT regexp_full_match(trim(unit_code), '[0-9]{5}') OR "
+        "clean_target IS NULL OR NOT regexp_full_match(trim(clean_target), "
+        "'[0-9]+([.,][0-9]+)?\\s*%?') OR TRY_CAST(replace(regexp_replace(trim(clean_target), "
+        "'\\s*%$', ''), ',', '.') AS DOUBLE) NOT BETWEEN 0.0001 AND 100",
+        "expected a 5-digit commune code and a target share (e.g. 95 or 95 % or 0,95)",
+    ),
     "commune_progress": (
         "report_date",
         "unit_code IS NULL OR NOT regexp_full_match(trim(unit_code), '[0-9]{5}') OR "

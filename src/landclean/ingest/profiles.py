@@ -26,6 +26,7 @@ TARGET_TABLES = {
     "registry": "raw_registry",
     "commune_status": "raw_commune_status",
     "commune_progress": "raw_commune_progress",
+    "commune_target": "raw_commune_target",
 }
 
 

@@ -29,6 +29,7 @@ TOPICS: list[tuple[str, str, list[Column]]] = [
         ("parcels", "group2", "Nhóm 2 (cần chỉnh lý, bổ sung)", "Group 2 (needs work)", None),
         ("parcels", "group3", "Nhóm 3 (phải xây dựng lại)", "Group 3 (rebuild)", None),
         ("campaign", "clean_target_met", "Đạt mục tiêu nhóm 1", "Group 1 target met", None),
+        ("campaign", "own_clean_target", "Có chỉ tiêu riêng", "Own target given", None),
     ]),
     ("Sắp xếp tờ BĐ, mã thửa", "Sheets and UID", [
         ("campaign", "renumbered", "Đã sắp xếp tờ bản đồ", "Sheets re-arranged", None),
@@ -100,6 +101,8 @@ WORDS = {
                         "({deadline}); {committee} xã đã thành lập",
         "b_uid": "{uid} thửa đã có mã định danh",
         "b_target": "{met}/{all} xã, phường đạt mục tiêu {target} thửa nhóm 1",
+        "b_target_own": "{met}/{all} xã, phường đạt chỉ tiêu thửa nhóm 1 được giao "
+        "({own} xã, phường có chỉ tiêu riêng; còn lại {target})",
         "b_laggards": "Xã chậm tiến độ: {n}",
     },
     "en": {
@@ -128,6 +131,8 @@ WORDS = {
                         "groups by the deadline ({deadline}); {committee} have one",
         "b_uid": "{uid} parcels have a unique identifier",
         "b_target": "{met}/{all} communes reached the target of {target} parcels in group 1",
+        "b_target_own": "{met}/{all} communes reached the share of parcels in group 1 set for "
+        "them ({own} with their own target; the others {target})",
         "b_laggards": "Communes behind: {n}",
     },
 }  # fmt: skip
@@ -375,9 +380,10 @@ def headlines(
         )
     if camp and "group1" in summary["parcels"]:
         lines.append(
-            w["b_target"].format(
+            w["b_target_own" if camp.get("own_clean_target") else "b_target"].format(
                 met=n(camp["clean_target_met"], lang),
                 all=n(communes, lang),
+                own=n(camp.get("own_clean_target", 0), lang),
                 target=fmt_pct(round(target * 10000), 10000, lang),
             )
         )

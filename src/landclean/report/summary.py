@@ -11,7 +11,12 @@ from typing import Any
 import duckdb
 
 from landclean.campaign.laggards import laggard_reasons
-from landclean.campaign.metrics import campaign_block, commune_metrics, digitization_block
+from landclean.campaign.metrics import (
+    campaign_block,
+    commune_metrics,
+    digitization_block,
+    target_of,
+)
 from landclean.renumber.stage import COMPLETED_SQL
 from landclean.settings import get_settings
 from landclean.vn.admin_units import PROVINCE_CODE, PROVINCE_NAME
@@ -123,6 +128,7 @@ def compute_summary(
     settings = get_settings()
     deadline = committee_deadline or dt.date.fromisoformat(settings.committee_deadline)
     clean_target = settings.clean_target
+    campaign_end = dt.date.fromisoformat(settings.campaign_end)
     metrics = {r["code"]: r for r in commune_metrics(con).to_pylist()}
     tasks: dict[str, dict[str, int]] = {}
     if _has_rows(con, "task"):
@@ -161,7 +167,13 @@ def compute_summary(
         if tasks:
             blocks["tasks"] = tasks.get(str(row["code"]), {"open": 0, "done": 0})
         communes.append(
-            {"code": row["code"], "name": row["name"], "region": row["region"], **blocks}
+            {
+                "code": row["code"],
+                "name": row["name"],
+                "region": row["region"],
+                "target": target_of(m, clean_target, campaign_end),
+                **blocks,
+            }
         )
         _add(regions[row["region"]], blocks)
         _add(province, blocks)

@@ -32,7 +32,7 @@ from landclean.synth.config import GeneratorConfig
 from landclean.synth.geometry import SHEET_GRID, parcel_quads, quads_to_polygons, sheet_gaps
 from landclean.synth.land import INVALID_CODES, LEGACY_SPELLING, main_land_use
 from landclean.synth.layout import allocate, commune_weights, plan_sheets
-from landclean.synth.progress import progress_reports
+from landclean.synth.progress import commune_targets, progress_reports
 from landclean.synth.province import Province
 from landclean.synth.writers import write_outputs
 from landclean.vn import admin_units as au
@@ -240,6 +240,8 @@ def build(config: GeneratorConfig) -> Province:
     )
     need = per_cert["commune_min"].value_counts().to_pylist()
     progress = progress_reports(rng, communes, {d["values"]: d["counts"] for d in need})
+    # a stream of its own: the targets do not change anything else generated
+    targets = commune_targets(np.random.default_rng([config.seed, 9]), communes)
     synced_commune = dict(
         zip(communes["unit_code"].to_pylist(), communes["vbdlis_synced"].to_pylist(), strict=True)
     )
@@ -302,6 +304,7 @@ def build(config: GeneratorConfig) -> Province:
         geometry,
         stats,
         progress,
+        targets,
     )
 
 

@@ -96,3 +96,46 @@ def progress_reports(
         "report_date",
         pc.cast(table["report_date"], pa.date32()),
     )  # fmt: skip
+
+
+# Headers of the province's targets sheet (profile "commune_target").
+TARGET_HEADERS = {
+    "unit_code": "Mã xã",
+    "name": "Tên xã",
+    "clean_target": "Chỉ tiêu thửa nhóm 1 (%)",
+    "due_date": "Hạn hoàn thành",
+}
+
+
+def commune_targets(rng: np.random.Generator, communes: pa.Table) -> pa.Table:
+    """Targets the province gives about two communes in three: a share of clean parcels
+    (85-100 %) and a due date (mid-November or the campaign's end).  ``clean_target``
+    is the share as a fraction (truth); ``clean_target_text`` as the sheet types it,
+    sometimes "95", "95 %" or "0,95"."""
+    n = communes.num_rows
+    given = rng.random(n) < 0.65
+    share = rng.choice(np.array([0.85, 0.9, 0.95, 1.0]), n)
+    style = rng.integers(0, 3, n)
+    text = [
+        (
+            f"{round(v * 100)}"
+            if k == 0
+            else f"{round(v * 100)} %"
+            if k == 1
+            else f"{v:g}".replace(".", ",")
+        )
+        for v, k in zip(share, style, strict=True)
+    ]
+    due = np.where(rng.random(n) < 0.5, np.datetime64("2025-11-15"), CAMPAIGN_END).astype(
+        "datetime64[D]"
+    )
+    keep = pa.array(given)
+    return pa.table(
+        {
+            "unit_code": communes["unit_code"],
+            "name": communes["name"],
+            "clean_target": pa.array(share, pa.float64()),
+            "clean_target_text": pa.array(text, pa.string()),
+            "due_date": pa.array(due, pa.date32()),
+        }
+    ).filter(keep)

@@ -26,3 +26,4 @@ class Province:
     geometry: npt.NDArray[np.object_]
     stats: dict[str, int] = field(default_factory=dict)
     progress: pa.Table | None = None  # the communes' weekly progress reports
+    targets: pa.Table | None = None  # the province's targets per commune

@@ -19,6 +19,7 @@ from landclean.ingest.profiles import load_profile
 from landclean.synth.config import GeneratorConfig
 from landclean.synth.geometry import CRS
 from landclean.synth.progress import HEADERS as PROGRESS_HEADERS
+from landclean.synth.progress import TARGET_HEADERS
 from landclean.synth.province import Province
 from landclean.vn import admin_units as au
 from landclean.vn.legacy_encodings import encode_tcvn3
@@ -104,6 +105,8 @@ def write_outputs(province: Province, config: GeneratorConfig, out: Path) -> Non
     pacsv.write_csv(province.communes, out / "campaign" / "communes.csv")
     if province.progress is not None:
         _write_progress(province.progress, out / "campaign" / "progress")
+    if province.targets is not None:
+        _write_targets(province.targets, out / "campaign" / "chi_tieu.xlsx")
     for name in (
         "parcels",
         "land_use",
@@ -115,8 +118,10 @@ def write_outputs(province: Province, config: GeneratorConfig, out: Path) -> Non
         "defects",
         "communes",
         "progress",
+        "targets",
     ):
-        pq.write_table(getattr(province, name), out / "truth" / f"{name}.parquet")
+        if getattr(province, name) is not None:
+            pq.write_table(getattr(province, name), out / "truth" / f"{name}.parquet")
     files = sorted(p for p in out.rglob("*") if p.is_file())
     manifest = {
         "generator": "landclean synth",
@@ -227,6 +232,19 @@ def _write_progress(progress: pa.Table, folder: Path) -> None:
             "Tiến độ",
             [PROGRESS_HEADERS[c] for c in part.column_names],
         )
+
+
+def _write_targets(targets: pa.Table, path: Path) -> None:
+    """The province's targets sheet: share as typed, due date DD/MM/YYYY."""
+    sheet = pa.table(
+        {
+            "unit_code": targets["unit_code"],
+            "name": targets["name"],
+            "clean_target": targets["clean_target_text"],
+            "due_date": pc.strftime(pc.cast(targets["due_date"], pa.timestamp("s")), "%d/%m/%Y"),
+        }
+    )
+    write_xlsx(sheet, path, "Chỉ tiêu", [TARGET_HEADERS[c] for c in sheet.column_names])
 
 
 def _write_registry(province: Province, folder: Path) -> None:
