@@ -258,6 +258,17 @@ def test_charts_exist_as_png_too(reported: Path) -> None:
         assert has(img.convert("RGB"), "#d62728") == bool(s["laggards"])
 
 
+def _import_alone(ws: Workspace, path: Path, table: str) -> None:
+    """Import ``path``: only ``table`` is rebuilt, the parcels stay as they were."""
+    parcels_before = q(ws.con, "SELECT count(*), max(source_batch) FROM parcel")
+    import_sources(ws, [path], build=False)
+    with ws.transaction() as con:
+        build = bring_up_to_date(con)
+    assert build is not None and build.targets == {table}
+    assert set(build.counts) == {table}
+    assert q(ws.con, "SELECT count(*), max(source_batch) FROM parcel") == parcels_before
+
+
 def test_a_progress_report_updates_the_state_without_rebuilding_parcels(
     built_workspace: Path, tmp_path: Path
 ) -> None:
@@ -276,13 +287,7 @@ def test_a_progress_report_updates_the_state_without_rebuilding_parcels(
     table = pa.table({k: pa.array(v, pa.string()) for k, v in row.items()})
     write_xlsx(table, new, "Tiến độ", [HEADERS[k] for k in table.column_names])
     with open_workspace(copy) as ws:
-        parcels_before = q(ws.con, "SELECT count(*), max(source_batch) FROM parcel")
-        import_sources(ws, [new], build=False)
-        with ws.transaction() as con:
-            build = bring_up_to_date(con)
-        assert build is not None and build.targets == {"commune_progress"}
-        assert set(build.counts) == {"commune_progress"}
-        assert q(ws.con, "SELECT count(*), max(source_batch) FROM parcel") == parcels_before
+        _import_alone(ws, new, "commune_progress")
         from landclean.report.summary import compute_summary
 
         s = compute_summary(ws.con, DEADLINE)
@@ -307,12 +312,7 @@ def test_a_targets_sheet_sets_communes_targets(built_workspace: Path, tmp_path: 
     )
     write_xlsx(table, sheet, "Chỉ tiêu", [TARGET_HEADERS[k] for k in table.column_names])
     with open_workspace(copy) as ws:
-        parcels_before = q(ws.con, "SELECT count(*), max(source_batch) FROM parcel")
-        import_sources(ws, [sheet], build=False)
-        with ws.transaction() as con:
-            build = bring_up_to_date(con)
-        assert build is not None and build.targets == {"commune_target"}
-        assert q(ws.con, "SELECT count(*), max(source_batch) FROM parcel") == parcels_before
+        _import_alone(ws, sheet, "commune_target")
         held = dict(
             q(ws.con, "SELECT unit_code, clean_target FROM commune_target WHERE source_file = ?",
               [str(sheet)])
