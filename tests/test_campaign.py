@@ -192,6 +192,11 @@ def test_html_xlsx_json_show_the_same_numbers(reported: Path) -> None:
     assert clean[-1][clean[0].index("Nhóm 1 (đã số hóa, làm sạch)")] == s["parcels"]["group1"]
     west = next(r for r in clean if r[1] == "Phía Tây (Đắk Lắk cũ)")
     assert west[3] == s["regions"]["west"]["parcels"]["total"]
+    by_code = {r[0]: r for r in clean[1:] if r[0]}
+    share, due = clean[0].index("Chỉ tiêu thửa nhóm 1"), clean[0].index("Hạn đạt chỉ tiêu")
+    for c in s["communes"]:  # each commune's target, as given
+        assert by_code[c["code"]][share] == c["target"]["clean_share"]
+        assert by_code[c["code"]][due].strftime("%d/%m/%Y") == c["target"]["due"]
     lag = list(wb["Xã chậm tiến độ"].iter_rows(values_only=True))[1:]
     assert [r[0] for r in lag] == [x["code"] for x in s["laggards"]]
     # the HTML report lists the same laggards and ranking; the briefing the same figures

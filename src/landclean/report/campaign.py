@@ -89,6 +89,7 @@ WORDS = {
         "briefing": "Báo cáo nhanh", "committee_date": "Ngày thành lập BCĐ",
         "working_group_date": "Ngày thành lập tổ công tác", "leader": "Tổ trưởng",
         "members": "Số thành viên", "report_date": "Ngày báo cáo gần nhất",
+        "target_share": "Chỉ tiêu thửa nhóm 1", "target_due": "Hạn đạt chỉ tiêu",
         "plots": "{done}/{total} thửa đã số hóa và làm sạch ({pct})",
         "b_users": "{matched} chủ sử dụng đã khớp với CSDL quốc gia về dân cư, {unmatched} "
                    "chưa khớp",
@@ -119,6 +120,7 @@ WORDS = {
         "briefing": "Briefing", "committee_date": "Committee set up",
         "working_group_date": "Working group set up", "leader": "Leader",
         "members": "Members", "report_date": "Latest report",
+        "target_share": "Group 1 target", "target_due": "Target due",
         "plots": "{done}/{total} plots digitized and cleaned ({pct})",
         "b_users": "{matched} land users matched with the national population database, "
                    "{unmatched} unmatched",
@@ -176,7 +178,9 @@ def write_topic_sheets(
             if title_en == "Committees"
             else []
         )
+        targets = title_en == "Cleaning"  # the share each commune must reach, by when
         headers += [w[e] for e in extra]
+        headers += [w["target_share"], w["target_due"]] if targets else []
         ws.write_row(0, 0, headers, bold)
         lines = [
             (c["code"], c["name"], w[c["region"]], c, None, state.get(c["code"], {}))
@@ -203,6 +207,12 @@ def write_topic_sheets(
                 elif v is not None:
                     ws.write(i, col, v)
                 col += 1
+            if targets and "target" in block:
+                ws.write_number(i, col, block["target"]["clean_share"], pct)
+                due = block["target"]["due"]
+                if due:
+                    day = dt.datetime.strptime(due, "%d/%m/%Y")
+                    ws.write_datetime(i, col + 1, day, date)
         ws.set_column(1, 1, 26)
         ws.set_column(2, 2, 22)
         ws.set_column(3, len(headers), 14)
