@@ -395,6 +395,11 @@ def test_a_task_given_to_someone_stays_with_them(built_workspace: Path, tmp_path
 
     first = cli()
     assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()  # not a terminal: a task a line, tab-separated
+    assert lines[0].split("\t") == [
+        "mã", "xã", "nhiệm vụ", "người thực hiện", "hạn", "trạng thái", "còn lại"
+    ]  # fmt: skip
+    assert all(len(line.split("\t")) == 7 for line in lines[1:-1])
     with open_workspace(copy, read_only=True) as ws:
         task_id, assignee = q(ws.con, "SELECT task_id, assignee FROM task ORDER BY 1 LIMIT 1")[0]
     done = cli("--assign", task_id, "--to", "Lê Thị Thu", "--due", "15/11/2025", "--all")

@@ -483,12 +483,17 @@ def tasks(
             "AND ($all OR status = 'open') ORDER BY unit_code, task_id",
             {"c": commune, "all": all_tasks},
         ).fetchall()
-    table = Table()
-    for col in ("mã", "xã", "nhiệm vụ", "người thực hiện", "hạn", "trạng thái", "còn lại"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(*[str(v) for v in r])
-    console.print(table)
+    columns = ("mã", "xã", "nhiệm vụ", "người thực hiện", "hạn", "trạng thái", "còn lại")
+    if console.is_terminal:
+        table = Table()
+        for col in columns:
+            table.add_column(col)
+        for r in rows:
+            table.add_row(*[str(v) for v in r])
+        console.print(table)
+    else:  # into a file or another program: one task per line, tab-separated, unwrapped
+        for line in (columns, *rows):
+            print("\t".join(str(v) for v in line))
     console.print(f"{counts.open:,} open, {counts.done:,} done")
     if assign:
         given = [f"to {to.strip()}"] if to and to.strip() else []
