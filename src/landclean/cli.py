@@ -509,8 +509,8 @@ def worklist(
     out: Annotated[Path, typer.Option("--out", help="Workbook to write (.xlsx).")],
 ) -> None:
     """Write a commune's worklist: findings to fix (with the field and its current value),
-    land users to verify (with the registry's proposals), certificates to collect.  Fill
-    it in and give it back with 'landclean apply'."""
+    land users to verify (with the registry's proposals), certificates to collect, scan
+    and enter.  Fill it in and give it back with 'landclean apply'."""
     from landclean.campaign.worklist import export_worklist
     from landclean.workspace import open_workspace
 
@@ -533,8 +533,9 @@ def apply(
     ] = None,
 ) -> None:
     """Apply a filled-in worklist: each value is validated and recorded as a correction
-    with who made it; bad rows are listed (sheet, row, column, value, reason) and the rest
-    is applied.  Run 'landclean run' afterwards to re-check."""
+    with who made it, and the days certificates were collected, scanned and entered are
+    recorded; bad rows are listed (sheet, row, column, value, reason) and the rest is
+    applied.  Run 'landclean run' afterwards to re-check."""
     import getpass
 
     from landclean.campaign.worklist import apply_worklist
