@@ -4,6 +4,7 @@ fixed findings become fixed, bad rows are reported and nothing else is lost."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import openpyxl
@@ -19,7 +20,7 @@ from landclean.campaign.worklist import (
 from landclean.errors import LandcleanError
 from landclean.pipeline import run_pipeline
 from landclean.report.summary import compute_summary
-from landclean.workspace import open_workspace
+from landclean.workspace import Workspace, open_workspace
 from tests.conftest import Province, q
 
 FIXABLE = ("PARCEL_MISSING_SHEET", "PARTY_ID_WRONG_LENGTH")
@@ -193,3 +194,34 @@ def test_apply_refuses_what_is_not_a_worklist(built_workspace: Path, tmp_path: P
             with pytest.raises(LandcleanError, match=message), ws.transaction() as tx:
                 apply_worklist(tx, path, "x")
         assert q(ws.con, "SELECT count(*) FROM correction")[0][0] == n
+
+
+def test_a_shared_id_finding_names_the_other_holders(ws: Workspace, tmp_path: Path) -> None:
+    con = ws.con
+    code, record, details = q(
+        con,
+        "SELECT p.unit_code, f.record_id, f.details FROM finding f JOIN parcel p "
+        "USING (parcel_id) WHERE f.rule_id = 'PARTY_SAME_ID_DIFFERENT_PEOPLE' "
+        "AND f.state = 'open' ORDER BY 2 LIMIT 1",
+    )[0]
+    others = [p for p in json.loads(details)["parties"] if p != record]
+    assert others
+    path = tmp_path / "w.xlsx"
+    export_worklist(con, code, path)
+    sheet = openpyxl.load_workbook(path)[FINDINGS]
+    head = [c.value for c in sheet[1]]
+    row = next(
+        r for r in sheet.iter_rows(min_row=2, values_only=True)
+        if r[0] == f"PARTY_SAME_ID_DIFFERENT_PEOPLE|party|{record}"
+    )  # fmt: skip
+    message = row[head.index("Việc cần làm")]
+    assert "Hồ sơ liên quan: " in message
+    for other in others:  # each other holder, with the commune of its first parcel
+        commune = q(
+            con,
+            "SELECT u.name FROM land_right r JOIN parcel p USING (parcel_id) "
+            "JOIN admin_unit u ON u.code = p.unit_code WHERE r.party_id = ? "
+            "ORDER BY p.unit_code LIMIT 1",
+            [other],
+        )[0][0]
+        assert f"{other} ({commune})" in message

@@ -95,15 +95,34 @@ FINDINGS_SQL = """
 WITH f AS (
     SELECT f.*, p.unit_code, p.sheet_no, p.parcel_no
     FROM finding f LEFT JOIN parcel p USING (parcel_id)
-    WHERE f.state = 'open' AND f.severity <> 'info'
+    WHERE f.state = 'open' AND f.severity <> 'info' AND p.unit_code = $commune
+),
+rel AS (   -- the other land users a finding names (same ID, same person twice)
+    SELECT rule_id, record_id, other FROM (
+        SELECT rule_id, record_id,
+               unnest(CAST(json_extract(details, '$.parties') AS VARCHAR[])) AS other
+        FROM f WHERE json_extract(details, '$.parties') IS NOT NULL
+    ) WHERE other <> record_id
+),
+others AS (
+    SELECT rel.rule_id, rel.record_id,
+           string_agg(rel.other || ' (' || coalesce(u.name, '?') || ')', ', '
+                      ORDER BY rel.other) AS txt
+    FROM rel
+    LEFT JOIN (SELECT r.party_id, min(p.unit_code) AS unit_code
+               FROM land_right r JOIN parcel p USING (parcel_id)
+               WHERE r.party_id IN (SELECT other FROM rel) GROUP BY 1) pc
+           ON pc.party_id = rel.other
+    LEFT JOIN admin_unit u ON u.code = pc.unit_code
+    GROUP BY 1, 2
 )
 SELECT f.rule_id || '|' || f.record_type || '|' || f.record_id AS key, t.title,
        f.record_type, f.record_id,
        CASE WHEN f.parcel_id IS NOT NULL THEN coalesce(f.sheet_no::VARCHAR, '?') || '/'
             || coalesce(f.parcel_no::VARCHAR, '?') END AS sheet_parcel,
-       t.message, f.rule_id
+       t.message || coalesce(' Hồ sơ liên quan: ' || o.txt || '.', ''), f.rule_id
 FROM f JOIN rule_text t USING (rule_id)
-WHERE f.unit_code = $commune
+LEFT JOIN others o USING (rule_id, record_id)
 ORDER BY f.rule_id, f.record_id
 """
 USERS_SQL = """
