@@ -60,7 +60,7 @@ def check_correctable(table: str, column: str) -> str:
     return CORRECTABLE[table][0]
 
 
-def _column_type(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str:
+def column_type(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str:
     row = con.execute(
         "SELECT data_type FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
         [table, column],
@@ -77,32 +77,11 @@ def record_correction(
     actor: str,
     note: str | None = None,
 ) -> None:
-    """Validate, store and apply one correction, and log it (call inside a transaction)."""
-    key = check_correctable(table, column)
-    kind = _column_type(con, table, column)
-    current = con.execute(
-        f"SELECT CAST({column} AS VARCHAR) FROM {table} WHERE {key} = ?", [record_id]
-    ).fetchone()
-    if current is None:
-        raise LandcleanError(f"{table} {record_id!r} does not exist")
-    if value is not None:
-        ok = con.execute(f"SELECT TRY_CAST(? AS {kind}) IS NOT NULL", [value]).fetchone()
-        if not ok or not ok[0]:
-            raise LandcleanError(f"{table}.{column}: {value!r} is not a valid {kind}")
-    con.execute(
-        "INSERT INTO correction (table_name, record_id, column_name, before, value, "
-        "actor, made_at, note) VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
-        [table, record_id, column, current[0], value, actor, note],
-    )
-    con.execute(
-        "INSERT INTO change_log (changed_at, actor, stage, table_name, record_id, "
-        "column_name, before, after, note) VALUES (now()::TIMESTAMP, ?, 'correction', "
-        "?, ?, ?, ?, ?, ?)",
-        [actor, table, record_id, column, current[0], value, note],
-    )
-    con.execute(
-        f"UPDATE {table} SET {column} = CAST(? AS {kind}) WHERE {key} = ?", [value, record_id]
-    )
+    """Validate, store and apply one correction, and log it (call inside a transaction);
+    raises LandcleanError when it is refused (see ``record_corrections``)."""
+    refused = record_corrections(con, [Correction(table, record_id, column, value, actor, note)])
+    if refused:
+        raise LandcleanError(refused[0])
 
 
 def _latest(table: str, column: str) -> str:
@@ -125,7 +104,7 @@ def apply_corrections(con: duckdb.DuckDBPyConnection) -> None:
     """Apply the latest correction of every (record, column), set-based per column."""
     for table, column in _pairs(con):
         key = CORRECTABLE[table][0]
-        kind = _column_type(con, table, column)
+        kind = column_type(con, table, column)
         con.execute(
             f"UPDATE {table} SET {column} = TRY_CAST(c.value AS {kind}) "
             f"FROM ({_latest(table, column)}) c WHERE {table}.{key} = c.record_id"
@@ -204,9 +183,10 @@ def record_corrections(
         "typed BOOLEAN, kind VARCHAR, as_text VARCHAR)"
     )
     pairs = con.execute("SELECT DISTINCT table_name, column_name FROM corr_in").fetchall()
+    kinds = {(t, c): column_type(con, t, c) for t, c in pairs}
     for table, column in pairs:
         key = check_correctable(table, column)
-        kind = _column_type(con, table, column)
+        kind = kinds[table, column]
         con.execute(
             f"INSERT INTO corr_checked SELECT i.idx, CAST(t.{column} AS VARCHAR), "
             f"t.{key} IS NOT NULL, i.value IS NULL OR TRY_CAST(i.value AS {kind}) IS NOT NULL, ?, "
@@ -245,7 +225,7 @@ def record_corrections(
     )
     for table, column in pairs:
         key = CORRECTABLE[table][0]
-        kind = _column_type(con, table, column)
+        kind = kinds[table, column]
         con.execute(
             f"UPDATE {table} SET {column} = CAST(c.value AS {kind}) FROM ("
             "SELECT record_id, value FROM corr_ok WHERE table_name = ? AND column_name = ? "

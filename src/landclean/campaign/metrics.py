@@ -109,11 +109,10 @@ def campaign_block(
     ``commune_target``) or else the province's ``clean_target``."""
     committee = row["committee_date"]
     parcels, group1 = int(row["parcels"]), int(row["group1"])  # type: ignore[call-overload]
-    own = row.get("own_clean_target")
-    target = float(own) if own is not None else clean_target  # type: ignore[arg-type]
+    target = _clean_share(row, clean_target)
     return {
         "clean_target_met": int(parcels > 0 and group1 >= target * parcels),
-        "own_clean_target": int(own is not None),
+        "own_clean_target": int(row.get("own_clean_target") is not None),
         "communes": 1,
         "committee": int(committee is not None),
         "committee_on_time": int(isinstance(committee, dt.date) and committee <= deadline),
@@ -141,10 +140,15 @@ def target_of(
     row: dict[str, object], clean_target: float, campaign_end: dt.date
 ) -> dict[str, object]:
     """A commune's target as given (its own, or the province's): share and due date."""
-    own = row.get("own_clean_target")
     due = row.get("target_due") or campaign_end
     return {
-        "clean_share": float(own) if own is not None else clean_target,  # type: ignore[arg-type]
+        "clean_share": _clean_share(row, clean_target),
         "due": due.strftime("%d/%m/%Y") if isinstance(due, dt.date) else None,
-        "own": own is not None,
+        "own": row.get("own_clean_target") is not None,
     }
+
+
+def _clean_share(row: dict[str, object], clean_target: float) -> float:
+    """The share of clean parcels a commune must reach: its own, else the province's."""
+    own = row.get("own_clean_target")
+    return float(own) if own is not None else clean_target  # type: ignore[arg-type]

@@ -30,7 +30,12 @@ import duckdb
 import pyarrow as pa
 import xlsxwriter
 
-from landclean.corrections import Correction, check_correctable, record_corrections
+from landclean.corrections import (
+    Correction,
+    check_correctable,
+    column_type,
+    record_corrections,
+)
 from landclean.errors import LandcleanError, ReportError
 from landclean.report.export import rules_table
 from landclean.report.labels import REASONS
@@ -292,14 +297,6 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def _column_kind(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str:
-    kind = con.execute(
-        "SELECT data_type FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
-        [table, column],
-    ).fetchone()
-    return str(kind[0]) if kind else "VARCHAR"
-
-
 def _as_value(kind_name: str, column: str, text: str) -> str:
     """The typed text for a correctable column: dates DD/MM/YYYY, decimal commas, IDs."""
     if kind_name == "DATE":
@@ -342,7 +339,7 @@ class _Pending:
         table, record, column = target
         check_correctable(table, column)
         if (table, column) not in self.kinds:
-            self.kinds[table, column] = _column_kind(con, table, column)
+            self.kinds[table, column] = column_type(con, table, column)
         value = _as_value(self.kinds[table, column], column, text)
         queued = [(column, value)]
         if table == "party" and column == "id_number":
@@ -495,6 +492,7 @@ def _record_steps(
         who = r["Người thực hiện"] or actor
         note = f"worklist {path.name} row {number}" + (f": {r['Ghi chú']}" if r["Ghi chú"] else "")
         days: dict[str, dt.date] = {}
+        row_steps = []
         for header, step in STEPS.items():
             text = r[header]
             if not text:
@@ -512,9 +510,11 @@ def _record_steps(
                 fail(CERTS, number, header, text, "the date is in the future")
                 continue
             days[step] = day
-            rows.append((r["Mã GCN"], step, day, who, note, number, header, text))
+            row_steps.append((r["Mã GCN"], step, day, who, note, number, header, text))
         order = [days[s] for s in STEPS.values() if s in days]
-        if order != sorted(order):
+        if order == sorted(order):
+            rows += row_steps
+        else:
             fail(
                 CERTS,
                 number,
@@ -522,7 +522,6 @@ def _record_steps(
                 "",
                 "collected, scanned, entered: dates out of order",
             )
-            rows = [x for x in rows if x[5] != number]
     if not rows:
         return
     con.register(

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from landclean.errors import ImportError_, first_line
-from landclean.ingest.canonical import bring_up_to_date
+from landclean.ingest.canonical import bring_up_to_date, macros_sql
 from landclean.ingest.changes import record_changes, record_removals
 from landclean.ingest.profiles import Profile, all_profiles, load_profile
 from landclean.ingest.sources import (
@@ -221,10 +221,9 @@ QUARANTINE_RULES: dict[str, tuple[str, str, str]] = {
     ),
     "commune_target": (
         "clean_target",
+        # lc_share: the parser the canonical build uses, so both agree on every row
         "unit_code IS NULL OR NOT regexp_full_match(trim(unit_code), '[0-9]{5}') OR "
-        "clean_target IS NULL OR NOT regexp_full_match(trim(clean_target), "
-        "'[0-9]+([.,][0-9]+)?\\s*%?') OR TRY_CAST(replace(regexp_replace(trim(clean_target), "
-        "'\\s*%$', ''), ',', '.') AS DOUBLE) NOT BETWEEN 0.0001 AND 100",
+        "lc_share(clean_target) IS NULL",
         "expected a 5-digit commune code and a target share (e.g. 95 or 95 % or 0,95)",
     ),
     "commune_progress": (
@@ -302,6 +301,7 @@ def import_sources(
         ]
         con.execute("BEGIN TRANSACTION")
         try:
+            con.execute(macros_sql())  # the value parsers some quarantine rules use
             for path, digest, source, prof in plan:
                 if progress:
                     progress(f"writing {path.name}")
