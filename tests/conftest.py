@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from landclean.ingest.importer import import_sources
+from landclean.api import import_sources
 from landclean.pipeline import run_pipeline
 from landclean.synth.config import GeneratorConfig
 from landclean.synth.generate import generate

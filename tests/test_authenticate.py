@@ -16,15 +16,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from landclean.api import import_sources
 from landclean.authenticate.cascade import REASONS, STATUSES, authenticate
-from landclean.authenticate.keys import name_keys_sql, register
 from landclean.authenticate.review import export_review_queue
-from landclean.ingest.importer import import_sources
 from landclean.pipeline import run_pipeline
 from landclean.settings import Settings
 from landclean.synth.auth_scoring import score_authentication
 from landclean.synth.config import GeneratorConfig
 from landclean.synth.generate import generate
+from landclean.vn import sql as vn_sql
+from landclean.vn.names import name_keys_sql
 from landclean.vn.text import to_old_tone_placement, tone_key
 from landclean.workspace import Workspace, create_workspace, open_workspace
 from tests.conftest import Province, ids, q
@@ -46,7 +47,7 @@ def real_rates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def _keys(names: list[str]) -> dict[str, tuple]:
     con = duckdb.connect()
-    register(con)
+    vn_sql.register(con)
     con.execute("CREATE TABLE n (name VARCHAR)")
     con.executemany("INSERT INTO n VALUES (?)", [[x] for x in names])
     rows = con.execute(name_keys_sql("SELECT name FROM n")).fetchall()
@@ -170,9 +171,9 @@ def test_nothing_is_applied_to_the_land_records(ws: Workspace) -> None:
 
 
 def test_parcel_is_authenticated_when_all_its_users_are(ws: Workspace) -> None:
-    from landclean.report.summary import compute_summary
+    from landclean.campaign.summary import summarize
 
-    s = compute_summary(ws.con)
+    s = summarize(ws.con).document()
     ok = ids(
         ws.con,
         """

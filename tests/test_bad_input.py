@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from landclean.api import import_sources
 from landclean.errors import LandcleanError
-from landclean.ingest.importer import import_sources
 from landclean.workspace import Workspace
 from tests import samples
 from tests.conftest import Province, q
@@ -122,13 +122,13 @@ def test_user_profile_file(fresh_ws: Workspace, tmp_path: Path) -> None:
     )
     path = tmp_path / "huyen_x.csv"
     path.write_text("Ma thua dat,Ma xa,To so,Thua so\nX1,24178,5,7\n", encoding="utf-8")
-    report = import_sources(fresh_ws, [path], profile_dirs=[folder])
+    report = import_sources(fresh_ws, [path], profiles_dir=folder)
     assert report.files[0].layout == "huyen_x"
     assert q(fresh_ws.con, "SELECT parcel_id, sheet_no, parcel_no FROM parcel") == [("X1", 5, 7)]
     bad = folder / "broken.json"
     bad.write_text("{not json", encoding="utf-8")
     with pytest.raises(LandcleanError, match=r"broken\.json"):
-        import_sources(fresh_ws, [path], profile_dirs=[folder])
+        import_sources(fresh_ws, [path], profiles_dir=folder)
 
 
 def test_damaged_map_file_is_refused(

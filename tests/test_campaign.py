@@ -17,11 +17,12 @@ import duckdb
 import openpyxl
 import pytest
 
+from landclean.api import import_sources
 from landclean.campaign.laggards import ranking
-from landclean.ingest.canonical import bring_up_to_date
-from landclean.ingest.importer import import_sources
-from landclean.report.labels import fmt_int, fmt_pct
-from landclean.report.writer import write_reports
+from landclean.campaign.summary import summarize
+from landclean.labels import fmt_int, fmt_pct
+from landclean.pipeline import ensure_built, run_pipeline
+from landclean.reports.writer import write_reports
 from landclean.synth.progress import HEADERS, REPORT_DATES, TARGET_HEADERS
 from landclean.workspace import Workspace, open_workspace
 from landclean.xlsx import write_xlsx
@@ -38,9 +39,10 @@ def reported(built_workspace: Path, tmp_path_factory: pytest.TempPathFactory) ->
     copy = out / "ws.duckdb"
     copy.write_bytes(built_workspace.read_bytes())
     with open_workspace(copy) as ws:
-        write_reports(ws, out / "day1", as_of=dt.date(2025, 11, 18))
-        write_reports(ws, out / "day2", as_of=dt.date(2025, 11, 19))
-        write_reports(ws, out / "day2", as_of=dt.date(2025, 11, 19))  # same day: replaced
+        ws.con.execute("DELETE FROM metric_snapshot")  # the shared run's own (today's)
+        for day, folder in ((18, "day1"), (19, "day2"), (19, "day2")):  # the same day: replaced
+            run_pipeline(ws, stages=["campaign"], day=dt.date(2025, 11, day))
+            write_reports(ws.con, out / folder, as_of=dt.date(2025, 11, day))
     return out
 
 
@@ -267,10 +269,9 @@ def _import_alone(ws: Workspace, path: Path, table: str) -> None:
     """Import ``path``: only ``table`` is rebuilt, the parcels stay as they were."""
     parcels_before = q(ws.con, "SELECT count(*), max(source_batch) FROM parcel")
     import_sources(ws, [path], build=False)
-    with ws.transaction() as con:
-        build = bring_up_to_date(con)
-    assert build is not None and build.targets == {table}
-    assert set(build.counts) == {table}
+    build = ensure_built(ws)
+    assert build is not None
+    assert set(build.counts) == {"batches", table, "conflicts"}
     assert q(ws.con, "SELECT count(*), max(source_batch) FROM parcel") == parcels_before
 
 
@@ -293,9 +294,7 @@ def test_a_progress_report_updates_the_state_without_rebuilding_parcels(
     write_xlsx(table, new, "Tiến độ", [HEADERS[k] for k in table.column_names])
     with open_workspace(copy) as ws:
         _import_alone(ws, new, "commune_progress")
-        from landclean.report.summary import compute_summary
-
-        s = compute_summary(ws.con, DEADLINE)
+        s = summarize(ws.con).document()
         c = next(c for c in s["communes"] if c["code"] == code)
         assert c["campaign"]["committee_on_time"] == 1 and c["campaign"]["vbdlis_synced"] == 1
         assert (c["digitization"]["collected"], c["digitization"]["to_collect"]) == (5, 9)
@@ -404,7 +403,7 @@ def test_a_task_given_to_someone_stays_with_them(built_workspace: Path, tmp_path
         task_id, assignee = q(ws.con, "SELECT task_id, assignee FROM task ORDER BY 1 LIMIT 1")[0]
     done = cli("--assign", task_id, "--to", "Lê Thị Thu", "--due", "15/11/2025", "--all")
     assert done.returncode == 0, done.stderr
-    assert f"Task {task_id}: to Lê Thị Thu, due 15/11/2025" in done.stdout
+    assert f"Nhiệm vụ {task_id}: giao cho Lê Thị Thu, hạn 15/11/2025" in done.stdout
     cli()  # regenerated: the person and the date stay
     with open_workspace(copy, read_only=True) as ws:
         assert q(

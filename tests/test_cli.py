@@ -90,7 +90,9 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     workdir = tmp_path / "demo"
     result = landclean("demo", "--parcels", "1500", "--seed", "5", "--workdir", str(workdir))
     assert result.returncode == 0, result.stderr
-    assert "1,500 parcels" in result.stdout
+    assert "1.500 thửa" in result.stdout  # Vietnamese by default, numbers as Vietnamese write
+    english = landclean("--lang", "en", "status", str(workdir / "workspace.duckdb"))
+    assert "corrections by people" in english.stdout and "parcels" in english.stdout
     summary = json.loads((workdir / "report" / "summary.json").read_text(encoding="utf-8"))
     assert summary["parcels"]["total"] == 1500
     assert (workdir / "report" / "report.html").exists()
@@ -113,11 +115,8 @@ def test_profiles_and_correct(tmp_path: Path) -> None:
     src = samples.write_csv(tmp_path / "form.csv", "field_form", "tcvn3")
     result = landclean("import", str(ws), str(src))
     assert result.returncode == 0, result.stderr
-    assert "encoding tcvn3" in result.stdout
-    assert (
-        "1 imported batch(es) not yet in the canonical tables"
-        in landclean("status", str(ws)).stdout
-    )
+    assert "bảng mã tcvn3" in result.stdout
+    assert "1 lô đã nhập chưa vào bảng chuẩn" in landclean("status", str(ws)).stdout
     ok = landclean("correct", str(ws), "parcel", "T001", "sheet_no", "7", "--by", "Cán bộ A")
     assert ok.returncode == 0, ok.stderr
     assert "cannot be corrected" in _one_line_error(
@@ -130,5 +129,5 @@ def test_profiles_and_correct(tmp_path: Path) -> None:
         landclean("correct", str(ws), "parcel", "NOPE", "sheet_no", "1", "--by", "A")
     )
     status = landclean("status", str(ws)).stdout
-    assert "corrections by people" in status
-    assert "not yet in the canonical tables" not in status  # 'correct' took the batch in
+    assert "chỉnh sửa của cán bộ" in status
+    assert "chưa vào bảng chuẩn" not in status  # 'correct' took the batch in

@@ -11,7 +11,8 @@ import pyogrio
 import pytest
 
 from landclean.errors import ReportError
-from landclean.report.export import COLUMNS, export_findings
+from landclean.labels import labels
+from landclean.reports.export import COLUMNS, export_findings
 from landclean.workspace import Workspace
 from tests.conftest import q
 
@@ -50,7 +51,7 @@ def test_lineage_leads_to_the_row_in_the_original_spreadsheet(
     export_findings(ws.con, out, "xlsx", lang="en")
     book = openpyxl.load_workbook(out, read_only=True)
     rows = list(book.worksheets[0].iter_rows(values_only=True))
-    assert rows[1] == tuple(en for _, en in COLUMNS.values())  # title row, then headers
+    assert rows[1] == tuple(labels("export_columns", "en")[c] for c in COLUMNS)  # title, headers
     col = {name: i for i, name in enumerate(COLUMNS)}
     wanted = [
         r

@@ -9,7 +9,7 @@ import pyogrio
 import pytest
 import shapely
 
-from landclean.ingest.importer import import_sources
+from landclean.api import import_sources
 from landclean.vn.legacy_encodings import encode_tcvn3
 from landclean.workspace import Workspace
 from tests import samples

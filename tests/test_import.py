@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from landclean.api import import_sources
 from landclean.errors import ImportError_, LandcleanError
-from landclean.ingest.importer import import_sources
 from landclean.workspace import Workspace
 from tests.conftest import Province, ids, q
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+from landclean.api import import_sources
 from landclean.corrections import record_correction
-from landclean.ingest.importer import import_sources
 from landclean.pipeline import run_pipeline
 from landclean.workspace import Workspace
 from tests import samples
@@ -88,7 +88,8 @@ CANONICAL_DUMP = (
 def test_deferred_build_equals_building_at_each_import(tmp_path: Path) -> None:
     """Imports without --build leave the canonical tables to the next run, which takes in
     every batch imported meanwhile: the result is the same as building at each import."""
-    from landclean.ingest.canonical import bring_up_to_date, pending_batches
+    from landclean.ingest.build import pending_batches
+    from landclean.pipeline import ensure_built
     from landclean.workspace import create_workspace
 
     form = _write(tmp_path / "v1.csv", samples.PARCELS)
@@ -102,14 +103,12 @@ def test_deferred_build_equals_building_at_each_import(tmp_path: Path) -> None:
         assert q(lazy.con, "SELECT count(*) FROM parcel") == [(0,)]
         batches, targets = pending_batches(lazy.con)
         assert len(batches) == 2 and targets == {"parcel_record", "map_feature"}
-        with lazy.transaction() as tx:
-            done = bring_up_to_date(tx)
-        assert done is not None and done.batches == batches
+        done = ensure_built(lazy)
+        assert done is not None and done.counts["batches"] == len(batches)
         assert q(lazy.con, CANONICAL_DUMP) == q(eager.con, CANONICAL_DUMP)
         assert len(q(lazy.con, CANONICAL_DUMP)) == len(samples.PARCELS)
         assert pending_batches(lazy.con) == ([], set())
-        with lazy.transaction() as tx:
-            assert bring_up_to_date(tx) is None  # nothing new: nothing rebuilt
+        assert ensure_built(lazy) is None  # nothing new: nothing rebuilt
     finally:
         eager.close()
         lazy.close()
@@ -123,6 +122,6 @@ def test_deferred_build_still_lists_conflicts(fresh_ws: Workspace, tmp_path: Pat
     v2[0]["map_sheet"] = "14"
     import_sources(fresh_ws, [_write(tmp_path / "v2.csv", v2)], build=False)
     rep = run_pipeline(fresh_ws, stages=["validate", "classify"])
-    assert rep.canonical is not None and rep.canonical.conflicts == 1
+    assert rep["build"].ran and rep["build"].counts["conflicts"] == 1
     assert q(fresh_ws.con, "SELECT sheet_no FROM parcel WHERE parcel_id = 'T001'") == [(99,)]
     assert q(fresh_ws.con, "SELECT imported FROM import_conflict") == [("14",)]

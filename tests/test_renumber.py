@@ -20,9 +20,11 @@ from hypothesis import strategies as st
 from pyproj import Transformer
 
 from landclean.errors import PipelineError
+from landclean.pipeline import run_pipeline
 from landclean.renumber.lookup import lookup_old, lookup_serial, write_crosswalks
 from landclean.renumber.order import load_order
-from landclean.renumber.stage import number_sheets, renumber
+from landclean.renumber.stage import number_sheets
+from landclean.settings import Settings
 from landclean.workspace import Workspace, create_workspace, open_workspace
 from tests.conftest import Province, ids, q
 from tests.test_geohash import _decode_box
@@ -82,7 +84,7 @@ def run_core(
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE rn_place AS SELECT parcel_id, unit_code AS new_code, "
-            "'not_split' AS placement FROM parcel"
+            "unit_code, 'not_split' AS placement FROM parcel"
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE rn_order "
@@ -96,7 +98,7 @@ def run_core(
         rows = q(
             con, "SELECT old_unit_code, scale, old_sheet_no, new_sheet_no FROM sheet_crosswalk"
         )
-        parcel_rows = q(con, "SELECT count(*) FROM parcel WHERE new_sheet_no IS NULL")
+        parcel_rows = q(con, "SELECT count(*) FROM parcel_place WHERE new_sheet_no IS NULL")
     finally:
         con.execute("ROLLBACK")
     assert parcel_rows == [(0,)]
@@ -368,8 +370,7 @@ def test_province_boundaries_decide_split_communes(built_workspace: Path, tmp_pa
             "WHERE p.placement = 'location' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
         )[0]
         path = _boundaries(tmp_path / "communes.geojson", news[:1])
-        with ws.transaction() as tx:
-            renumber(tx, boundaries=path)
+        run_pipeline(ws, ["renumber"], settings=Settings(commune_boundaries=path))
         placed = q(
             ws.con,
             "SELECT DISTINCT unit_code, placement FROM parcel WHERE old_unit_code = ? "
@@ -379,8 +380,7 @@ def test_province_boundaries_decide_split_communes(built_workspace: Path, tmp_pa
         assert placed == [(news[0], "boundary")]
         # two polygons over the same ground: the location does not decide
         path = _boundaries(tmp_path / "communes.geojson", news[:2])
-        with ws.transaction() as tx:
-            renumber(tx, boundaries=path)
+        run_pipeline(ws, ["renumber"], settings=Settings(commune_boundaries=path))
         assert q(
             ws.con,
             "SELECT DISTINCT placement FROM parcel WHERE old_unit_code = ? AND geom IS NOT NULL "
@@ -395,9 +395,9 @@ def test_province_boundaries_decide_split_communes(built_workspace: Path, tmp_pa
 
 
 def test_summary_reports_renumbering(ws: Workspace, tmp_path: Path) -> None:
-    from landclean.report.writer import write_reports
+    from landclean.reports.writer import write_reports
 
-    summary = write_reports(ws, tmp_path, snapshot=False)  # read-only workspace
+    summary = write_reports(ws.con, tmp_path).summary.document()  # reports only read
     assert (
         json.loads((tmp_path / "summary.json").read_text())["renumbering"] == summary["renumbering"]
     )

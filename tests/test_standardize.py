@@ -9,11 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from landclean.pipeline import run_pipeline
-from landclean.standardize.names import has_mojibake_marks, standard_name, usual_tone_placement
 from landclean.synth.people import names_data
 from landclean.vn.land_use import current_codes
 from landclean.vn.legacy_encodings import tcvn3_mojibake, vni_mojibake
-from landclean.vn.text import to_old_tone_placement
+from landclean.vn.names import has_mojibake_marks, standard_name
+from landclean.vn.text import to_old_tone_placement, usual_tone_placement
 from landclean.workspace import Workspace, open_workspace
 from tests.conftest import Province, ids, q
 
@@ -107,7 +107,12 @@ def test_standardize_is_idempotent_and_logged(built_workspace: Path, tmp_path: P
         before = q(ws.con, "SELECT count(*) FROM change_log")[0][0]
         assert q(ws.con, "SELECT DISTINCT actor FROM change_log") == [("landclean:standardize",)]
         report = run_pipeline(ws)
-        assert report.standardized == {"names": 0, "land_use": 0, "addresses": 0, "geometry": 0}
+        assert report["standardize"].counts == {
+            "names": 0,
+            "land_use": 0,
+            "addresses": 0,
+            "geometry": 0,
+        }
         assert q(ws.con, "SELECT count(*) FROM change_log")[0][0] == before
 
 
@@ -155,7 +160,7 @@ def test_parcel_addresses_take_the_new_commune(ws: Workspace) -> None:
 
 
 def test_address_conversion_on_hand_made_addresses(fresh_ws: Workspace, tmp_path: Path) -> None:
-    from landclean.ingest.importer import import_sources
+    from landclean.api import import_sources
     from landclean.standardize.stage import standardize_addresses
     from tests import samples
 

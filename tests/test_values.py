@@ -9,13 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from landclean.ingest.canonical import macros_sql
+from landclean.vn import sql as vn_sql
 
 
 @pytest.fixture(scope="module")
 def con() -> duckdb.DuckDBPyConnection:
     c = duckdb.connect()
-    c.execute(macros_sql())
+    vn_sql.register(c)
     return c
 
 
@@ -80,7 +80,7 @@ def test_any_date_in_any_common_format(con: duckdb.DuckDBPyConnection, date: dt.
 def test_id_numbers(
     con: duckdb.DuckDBPyConnection, raw: str, digits: str | None, problem: str | None
 ) -> None:
-    assert one(con, "SELECT lc_digits(?)", raw) == digits
+    assert one(con, "SELECT lc_id_number(?)", raw) == digits
     assert one(con, "SELECT lc_id_problem(?)", raw) == problem
 
 

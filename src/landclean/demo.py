@@ -8,13 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from landclean import api
+from landclean.campaign.summary import Summary
 from landclean.errors import LandcleanError
-from landclean.ingest.importer import import_sources
-from landclean.pipeline import run_pipeline
-from landclean.report.writer import write_reports
-from landclean.synth.config import GeneratorConfig
-from landclean.synth.generate import generate
-from landclean.workspace import create_workspace
 
 MARKER = ".landclean-demo"
 
@@ -24,7 +20,7 @@ class DemoResult:
     workdir: Path
     workspace: Path
     report_dir: Path
-    summary: dict[str, Any]
+    summary: Summary
     seconds: dict[str, float]
 
 
@@ -57,16 +53,16 @@ def run_demo(workdir: Path, parcels: int, seed: int, step: Any = None) -> DemoRe
         return time.perf_counter()
 
     t = timed("generate")
-    generate(GeneratorConfig(parcels=parcels, seed=seed), source)
+    api.generate(source, parcels=parcels, seed=seed)
     seconds["generate"] = time.perf_counter() - t
     t = timed("import")
-    with create_workspace(ws_path) as ws:
-        import_sources(ws, [source], actor="landclean-demo")
+    with api.create_workspace(ws_path) as ws:
+        api.import_sources(ws, [source], build=False, actor="landclean-demo")
         seconds["import"] = time.perf_counter() - t
         t = timed("run")
-        run_pipeline(ws)
+        api.run(ws, actor="landclean-demo")
         seconds["run"] = time.perf_counter() - t
         t = timed("report")
-        summary = write_reports(ws, report_dir)
+        summary = api.report(ws, report_dir).summary
         seconds["report"] = time.perf_counter() - t
     return DemoResult(workdir, ws_path, report_dir, summary, seconds)

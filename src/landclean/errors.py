@@ -25,6 +25,22 @@ class ReportError(LandcleanError):
     """A report cannot be written."""
 
 
+class Problems(LandcleanError):
+    """Several problems found at once, before any work: each is one line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+class SettingsProblem(Problems):
+    """A LANDCLEAN_* environment variable has a value that cannot be used."""
+
+
+class PreflightError(Problems, PipelineError):
+    """Settings, files or arguments that would make the work fail, found before it starts."""
+
+
 def first_line(exc: BaseException) -> str:
     """The first non-empty line of a library's error message (they can run to pages)."""
     for line in str(exc).splitlines():

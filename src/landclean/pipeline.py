@@ -1,47 +1,79 @@
-"""Run the pipeline stages on a workspace: standardize → renumber → validate → authenticate
-→ classify.
+"""The pipeline: an ordered tuple of stages (``landclean.stage``), run and recorded.
 
-Rules are evaluated first (each isolated, into temp tables); then every result is
-written in one transaction, so a failing stage leaves the workspace as it was.
+build → renumber → standardize → validate → authenticate → classify → campaign
+
+Each stage runs in its own transaction (validation evaluates its rules outside one, then
+records them in one): a stage that fails leaves its tables as they were, and the run is
+recorded with the stage that failed.  The build stage runs whenever imports wait, even
+when other stages are chosen, so that no stage reads stale canonical tables.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import getpass
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TypeVar
+from dataclasses import dataclass
 
-from landclean.authenticate.cascade import AuthReport, authenticate
-from landclean.errors import PipelineError
-from landclean.ingest.canonical import CanonicalBuild, bring_up_to_date
-from landclean.ingest.importer import import_sources
-from landclean.renumber.stage import RenumberReport, renumber
-from landclean.rules.classify import classify, group_mapping
-from landclean.rules.runner import ValidationReport, evaluate_rules, record_findings
-from landclean.settings import Settings, get_settings
-from landclean.standardize.stage import standardize
+import duckdb
+
+from landclean.authenticate import stage as authenticate
+from landclean.campaign import stage as campaign
+from landclean.errors import PipelineError, first_line
+from landclean.ingest import build
+from landclean.preflight import check_run
+from landclean.renumber import stage as renumber
+from landclean.rules import classify, validate
+from landclean.settings import Settings, current_actor, get_settings
+from landclean.stage import Stage, StageContext, StageReport
+from landclean.standardize import stage as standardize
 from landclean.workspace import Workspace
 
-STAGES = ("standardize", "renumber", "validate", "authenticate", "classify")
+STAGES: tuple[Stage, ...] = (
+    build.STAGE,
+    renumber.STAGE,
+    standardize.STAGE,
+    validate.STAGE,
+    authenticate.STAGE,
+    classify.STAGE,
+    campaign.STAGE,
+)
+STAGE_NAMES = tuple(s.name for s in STAGES)
 
 
 @dataclass
 class RunReport:
+    """One run of the pipeline: a report per stage that ran, in order."""
+
     run_id: int
-    stages: list[str]
-    standardized: dict[str, int] = field(default_factory=dict)
-    validation: ValidationReport | None = None
-    authentication: dict[str, int] = field(default_factory=dict)
-    groups: dict[int, int] = field(default_factory=dict)
-    seconds: dict[str, float] = field(default_factory=dict)
-    canonical: CanonicalBuild | None = None
-    renumbering: RenumberReport | None = None
-    auth: AuthReport | None = None
+    stages: list[StageReport]
+
+    def __getitem__(self, name: str) -> StageReport:
+        for report in self.stages:
+            if report.stage == name:
+                return report
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return any(r.stage == name for r in self.stages)
+
+    @property
+    def seconds(self) -> float:
+        return sum(r.seconds for r in self.stages)
+
+
+def chosen_stages(names: list[str] | None) -> tuple[Stage, ...]:
+    """The stages to run, in pipeline order (all by default; the build always)."""
+    if names is None:
+        return STAGES
+    unknown = [n for n in names if n not in STAGE_NAMES]
+    if unknown:
+        raise PipelineError(
+            f"unknown stage(s) {', '.join(unknown)}; expected some of: {', '.join(STAGE_NAMES)}"
+        )
+    return tuple(s for s in STAGES if s.name in names or s.name == "build")
 
 
 def _count(ws: Workspace, table: str) -> int:
@@ -49,107 +81,97 @@ def _count(ws: Workspace, table: str) -> int:
     return int(value) if isinstance(value, int) else 0
 
 
-T = TypeVar("T")
-
-
-def _timed(
-    report: RunReport, stage: str, progress: Callable[[str], None] | None, work: Callable[[], T]
-) -> T:
-    if progress:
-        progress(stage)
-    started = time.perf_counter()
-    result = work()
-    report.seconds[stage] = time.perf_counter() - started
-    return result
-
-
-def _stage_seconds(report: RunReport) -> dict[str, float]:
-    """Seconds per stage, and per step of the authentication stage."""
-    out = {k: round(v, 3) for k, v in report.seconds.items()}
-    if report.auth is not None:
-        out.update({f"authenticate.{k}": v for k, v in report.auth.seconds.items()})
-    return out
+def _check_inputs(ws: Workspace, stages: tuple[Stage, ...]) -> None:
+    """What the chosen stages cannot do without (checked after the build)."""
+    if len(stages) > 1 and _count(ws, "parcel") == 0:
+        raise PipelineError("the workspace holds no parcels; run 'landclean import' first")
+    if any(s.name == "authenticate" for s in stages) and _count(ws, "registry_person") == 0:
+        raise PipelineError("no population registry in the workspace; pass --registry FILE")
 
 
 def run_pipeline(
     ws: Workspace,
-    registry: Path | None = None,
     stages: list[str] | None = None,
     settings: Settings | None = None,
+    actor: str | None = None,
+    day: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> RunReport:
-    """Run the requested stages (all by default) and record the run."""
+    """Run the chosen stages (all by default) in order and record the run.
+
+    ``day`` is the day the run counts for (the campaign's daily snapshot; today by
+    default).  Raises ``PipelineError`` for a stage that cannot run; a stage that fails
+    leaves its tables as they were and the run records the failure."""
     settings = settings or get_settings()
-    chosen = list(stages or STAGES)
-    unknown = [s for s in chosen if s not in STAGES]
-    if unknown:
-        raise PipelineError(
-            f"unknown stage(s) {', '.join(unknown)}; expected some of: {', '.join(STAGES)}"
-        )
-    mapping = group_mapping(settings.classification)  # a bad file fails before any work
-    if registry is not None:
-        import_sources(ws, [registry], profile="registry", build=False)
-    report = RunReport(0, chosen)
-    with ws.transaction() as con:  # imports since the last build: canonical tables first
-        report.canonical = _timed(report, "canonical", progress, lambda: bring_up_to_date(con))
-    if _count(ws, "parcel") == 0:
-        raise PipelineError("the workspace holds no parcels; run 'landclean import' first")
-    if "authenticate" in chosen and _count(ws, "registry_person") == 0:
-        raise PipelineError("no population registry in the workspace; pass --registry FILE")
-    actor = settings.actor or getpass.getuser()
-    started_at = dt.datetime.now()
+    todo = chosen_stages(stages)
+    check_run(ws.con, settings, [s.name for s in todo])  # every problem, before any work
+    if not build.pending_batches(ws.con)[0]:
+        _check_inputs(ws, todo)
     row = ws.con.execute("SELECT nextval('run_seq')").fetchone()
-    report.run_id = int(row[0]) if row else 1
-    run_id = report.run_id
-    if "standardize" in chosen:  # its own transaction: the rules must see its result
-        with ws.transaction() as con:
-            report.standardized = _timed(
-                report, "standardize", progress, lambda: standardize(con, run_id)
-            )
-    if "renumber" in chosen:  # before validation: rules read placements and UIDs
-        with ws.transaction() as con:
-            report.renumbering = _timed(
-                report,
-                "renumber",
-                progress,
-                lambda: renumber(con, settings.renumber_order, settings.commune_boundaries),
-            )
-    if "validate" in chosen:
-        report.validation = _timed(
-            report, "validate", progress, lambda: evaluate_rules(ws.con, settings)
-        )
+    run_id = int(row[0]) if row else 1
+    ctx = StageContext(
+        ws,
+        run_id,
+        settings,
+        current_actor(actor, settings),
+        day or dt.date.today(),
+        STAGES,
+        progress,
+    )
     with ws.transaction() as con:
         con.execute(
             "INSERT INTO pipeline_run (run_id, started_at, actor, stages, settings) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "VALUES (?, now()::TIMESTAMP, ?, ?, ?)",
             [
                 run_id,
-                started_at,
-                actor,
-                ",".join(chosen),
-                json.dumps(settings.model_dump(), default=str),
+                ctx.actor,
+                ",".join(s.name for s in todo),
+                json.dumps(settings.model_dump(mode="json")),
             ],
         )
-        if report.validation is not None:
-            validation = report.validation
-            _timed(report, "record", progress, lambda: record_findings(con, validation, run_id))
-            con.executemany(
-                "INSERT INTO rule_run VALUES (?, ?, ?, ?, ?)",
-                [[run_id, r.rule_id, r.found, r.seconds, r.error] for r in validation.results],
-            )
-        if "authenticate" in chosen:
-            auth = _timed(
-                report, "authenticate", progress, lambda: authenticate(con, run_id, settings)
-            )
-            report.authentication = auth.counts
-            report.auth = auth
-        if "classify" in chosen:
-            report.groups = _timed(
-                report, "classify", progress, lambda: classify(con, run_id, mapping)
-            )
-        con.execute(
-            "UPDATE pipeline_run SET finished_at = now()::TIMESTAMP, stage_seconds = ? "
-            "WHERE run_id = ?",
-            [json.dumps(_stage_seconds(report)), run_id],
-        )
+    report = RunReport(run_id, [])
+    current = ""
+    try:
+        for stage in todo:
+            current = stage.name
+            report.stages.append(_run_stage(ctx, stage))
+            if stage.name == "build" and report.stages[-1].ran:
+                _check_inputs(ws, todo)
+    except BaseException as exc:
+        with contextlib.suppress(duckdb.Error):  # the failure itself stays the error raised
+            _finish(ws, report, f"{current}: {first_line(exc)}")
+        raise
+    _finish(ws, report, None)
     return report
+
+
+def _run_stage(ctx: StageContext, stage: Stage) -> StageReport:
+    ctx.tell(stage.name)
+    started = time.perf_counter()
+    if stage.atomic:
+        with ctx.transaction():
+            result = stage.run(ctx)
+    else:
+        result = stage.run(ctx)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _finish(ws: Workspace, report: RunReport, error: str | None) -> None:
+    seconds = {r.stage: round(r.seconds, 3) for r in report.stages if r.ran}
+    for r in report.stages:
+        seconds.update({f"{r.stage}.{k}": v for k, v in r.steps.items()})
+    with ws.transaction() as con:
+        con.execute(
+            "UPDATE pipeline_run SET finished_at = now()::TIMESTAMP, stage_seconds = ?, "
+            "error = ? WHERE run_id = ?",
+            [json.dumps(seconds), error, report.run_id],
+        )
+
+
+def ensure_built(ws: Workspace, actor: str | None = None) -> StageReport | None:
+    """Run the build stage alone if imports wait (``import --build``, ``correct``);
+    None when the canonical tables were up to date."""
+    if not build.pending_batches(ws.con)[0]:
+        return None
+    return run_pipeline(ws, ["build"], actor=actor)["build"]

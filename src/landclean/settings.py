@@ -1,19 +1,38 @@
-"""One typed settings object (environment prefix ``LANDCLEAN_``), created on demand."""
+"""One typed settings object (environment prefix ``LANDCLEAN_``), created on demand.
+
+Every value is typed where it is read: dates are dates (``30/11/2025`` or
+``2025-11-30``), paths are paths, shares are numbers in their range.  A bad value is
+refused when the settings are first read, with one line naming the variable, the value
+and what was expected (``settings_error``); files named by settings are checked before
+any work by ``landclean.preflight``.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import getpass
 from functools import cache
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+from landclean.errors import SettingsProblem
+from landclean.vn.values import parse_date
+
+PREFIX = "LANDCLEAN_"
+LANGUAGES = ("vi", "en")
+MEMORY = r"(?i)^\s*[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$"  # as DuckDB takes it
 
 
 class Settings(BaseSettings):
     """Settings a province may tune.  Override with LANDCLEAN_<NAME> environment variables."""
 
-    model_config = SettingsConfigDict(env_prefix="LANDCLEAN_")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, validate_default=True)
 
+    # Language of reports, worklists and the command line's messages.
+    lang: Literal["vi", "en"] = "vi"
     # Permitted relative gap between legal area and geometry area, per map scale.  No
     # official figure was found (DOMAIN.md); these are the project's defaults.
     area_tolerance: dict[int, float] = Field(
@@ -21,11 +40,11 @@ class Settings(BaseSettings):
     )
     # A parcel whose compactness (4πA/P²: 1 for a circle, 0.79 for a square, 0.19 for a
     # 1:20 strip) is below this, or whose area is under 1 m², is a sliver.
-    sliver_compactness: float = 0.12
+    sliver_compactness: float = Field(0.12, ge=0.0, le=1.0)
     # Metres added around an old commune's bounding box (administrative data) before a
     # parcel counts as outside it.  The synthetic map strays up to ~5.4 km; with real
     # boundaries a province may lower it.
-    commune_extent_margin: float = 10_000.0
+    commune_extent_margin: float = Field(10_000.0, ge=0.0)
     # A CSV file (rule_id,group) overriding the group an open finding implies; the rule
     # AUTHENTICATION is the group of a parcel with a land user not matched (docs/rules.md).
     classification: Path | None = None
@@ -33,7 +52,6 @@ class Settings(BaseSettings):
     # and its new communes' boundaries (GeoPackage/GeoJSON in EPSG:9218, field 'code').
     renumber_order: Path | None = None
     commune_boundaries: Path | None = None
-    # Steering-committee deadline of the campaign (Plan 60 of Đắk Lắk).
     # Authentication bands on Splink's match probability of a land user's best registry
     # candidate: auto-accept at or above auth_accept, human review at or above
     # auth_review, reject below.  A runner-up within auth_margin match-weight units of
@@ -44,24 +62,69 @@ class Settings(BaseSettings):
     auth_accept_sole: float = Field(0.995, gt=0.0, le=1.0)
     auth_review: float = Field(0.5, gt=0.0, le=1.0)
     auth_margin: float = Field(5.0, ge=0.0)
-    committee_deadline: str = "2025-10-03"
+    # Steering-committee deadline of the campaign (Plan 60 of Đắk Lắk).
+    committee_deadline: dt.date = dt.date(2025, 10, 3)
     # The campaign (plan 515/KH-BCA-BNN&MT): tasks are due by its end.
-    campaign_start: str = "2025-09-01"
-    campaign_end: str = "2025-11-30"
+    campaign_start: dt.date = dt.date(2025, 9, 1)
+    campaign_end: dt.date = dt.date(2025, 11, 30)
     # Target: the share of a commune's parcels in group 1 by the end of the campaign.
     clean_target: float = Field(0.9, gt=0.0, le=1.0)
-    actor: str | None = None  # who runs the pipeline (defaults to the OS user)
+    actor: str | None = None  # who acts (defaults to the login name): see current_actor
     # DuckDB's memory ceiling; above it DuckDB spills to disk (temp folder beside the
     # workspace).  Keeps a 3.4 M-parcel import within a modest machine's memory.
-    memory_limit: str = "6GB"
+    memory_limit: str = Field("6GB", pattern=MEMORY)
     # Extra folders of column-mapping profiles (JSON); a profile there with a built-in's
     # name replaces it.
     profile_dirs: list[Path] = Field(
         default_factory=lambda: [Path.home() / ".config" / "landclean" / "profiles"]
     )
 
+    @field_validator("committee_deadline", "campaign_start", "campaign_end", mode="before")
+    @classmethod
+    def _vietnamese_date(cls, value: Any) -> Any:
+        """Dates as officials write them (DD/MM/YYYY) as well as ISO (YYYY-MM-DD)."""
+        if isinstance(value, str):
+            return parse_date(value) or value  # not a date: refused, with the expected form
+        return value
+
+    @field_validator("actor", mode="before")
+    @classmethod
+    def _blank_actor(cls, value: Any) -> Any:
+        return value.strip() or None if isinstance(value, str) else value
+
+
+def settings_error(exc: ValidationError | SettingsError) -> SettingsProblem:
+    """One line per bad variable: its name, the value given and what was expected."""
+    if isinstance(exc, SettingsError):  # a JSON value that does not parse
+        field = str(exc).split('"')[1] if '"' in str(exc) else "?"
+        return SettingsProblem([f"{PREFIX}{field.upper()}: not valid JSON ({exc.__cause__})"])
+    lines = []
+    for error in exc.errors():
+        name = PREFIX + str(error["loc"][0]).upper() if error["loc"] else PREFIX + "?"
+        given = error.get("input")
+        expected = error["msg"].replace("Input should be", "expected").replace("Value error, ", "")
+        if "date" in error["type"]:
+            expected = "expected a date DD/MM/YYYY (or YYYY-MM-DD)"
+        if error["type"] == "string_pattern_mismatch" and error["loc"][0] == "memory_limit":
+            expected = "expected a size such as 6GB or 8000MB"
+        lines.append(f"{name}={given!r}: {expected}")
+    return SettingsProblem(lines)
+
 
 @cache
 def get_settings() -> Settings:
-    """The process-wide settings; tests may call ``get_settings.cache_clear()``."""
-    return Settings()
+    """The process-wide settings; tests may call ``get_settings.cache_clear()``.
+
+    Raises ``SettingsProblem`` (one line per bad ``LANDCLEAN_*`` variable)."""
+    try:
+        return Settings()
+    except (ValidationError, SettingsError) as exc:
+        raise settings_error(exc) from None
+
+
+def current_actor(given: str | None = None, settings: Settings | None = None) -> str:
+    """Who is acting: the name given, else ``LANDCLEAN_ACTOR``, else the login name."""
+    if given and given.strip():
+        return given.strip()
+    chosen = (settings or get_settings()).actor
+    return chosen or getpass.getuser()

@@ -21,20 +21,15 @@ import duckdb
 import pyarrow as pa
 
 from landclean.errors import ReportError
-from landclean.report.labels import REASONS
+from landclean.labels import labels
 from landclean.xlsx import Sheet, write_workbook
-
-MASK_ID_MACRO = """
-CREATE OR REPLACE TEMP MACRO lc_mask_id(x) AS
-    CASE WHEN x IS NULL OR length(x) <= 5 THEN x
-         ELSE left(x, 3) || repeat('*', length(x) - 5) || right(x, 2) END;
-"""
 
 USERS_SQL = """
 CREATE OR REPLACE TEMP TABLE rq_user AS
 WITH uc AS (
     SELECT r.party_id, min(p.unit_code) AS unit_code,
-           string_agg(DISTINCT p.sheet_no || '/' || p.parcel_no, '; ') AS parcels
+           string_agg(DISTINCT p.sheet_no || '/' || p.parcel_no, '; '
+                      ORDER BY p.sheet_no || '/' || p.parcel_no) AS parcels
     FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id
 )
 SELECT a.*, uc.unit_code, uc.parcels, p.full_name, p.id_number, p.birth_raw,
@@ -55,18 +50,10 @@ LEFT JOIN registry_person r ON r.cccd = c.cccd
 WHERE u.status = 'review' AND u.unit_code = $commune
 ORDER BY u.party_id, c.rank
 """
-REVIEW_HEADERS = {
-    "vi": [
-        "Mã chủ sử dụng", "Họ tên (hồ sơ đất)", "Số định danh (hồ sơ đất)", "Ngày sinh (hồ sơ đất)",
-        "Thửa (tờ/thửa)", "Lý do", "Ứng viên", "Họ tên (CSDL dân cư)", "Số định danh (CSDL dân cư)",
-        "Ngày sinh (CSDL dân cư)", "Nơi thường trú", "Xác suất khớp", "Tìm thấy qua",
-    ],
-    "en": [
-        "Land user", "Name (land record)", "ID (land record)", "Birth (land record)",
-        "Parcels (sheet/parcel)", "Reasons", "Candidate", "Name (registry)", "ID (registry)",
-        "Birth (registry)", "Registered address", "Match probability", "Found by",
-    ],
-}  # fmt: skip
+# columns of each sheet (headers: labels "review_columns")
+REVIEW_COLUMNS = ("party_id", "name", "id", "birth", "parcels", "reasons", "candidate",
+                  "registry_name", "registry_id", "registry_birth", "registry_address",
+                  "probability", "found_by")  # fmt: skip
 
 PROPOSAL_SQL = """
 SELECT u.party_id, u.full_name, lc_mask_id(u.id_number), u.birth_raw, u.parcels,
@@ -76,18 +63,8 @@ FROM rq_user u
 WHERE u.status = 'matched_after_correction' AND u.unit_code = $commune
 ORDER BY u.party_id
 """
-PROPOSAL_HEADERS = {
-    "vi": [
-        "Mã chủ sử dụng", "Họ tên (hồ sơ đất)", "Số định danh (hồ sơ đất)", "Ngày sinh (hồ sơ đất)",
-        "Thửa (tờ/thửa)", "Lý do", "Đề xuất số định danh", "Đề xuất họ tên", "Đề xuất ngày sinh",
-        "Xác suất khớp",
-    ],
-    "en": [
-        "Land user", "Name (land record)", "ID (land record)", "Birth (land record)",
-        "Parcels (sheet/parcel)", "Reasons", "Proposed ID", "Proposed name", "Proposed birth date",
-        "Match probability",
-    ],
-}  # fmt: skip
+PROPOSAL_COLUMNS = (*REVIEW_COLUMNS[:6], "proposed_id", "proposed_name", "proposed_birth",
+                    "probability")  # fmt: skip
 
 UNMATCHED_SQL = """
 SELECT u.party_id, u.full_name, lc_mask_id(u.id_number), u.birth_raw, u.parcels,
@@ -96,11 +73,8 @@ FROM rq_user u
 WHERE u.status = 'unmatched' AND u.unit_code = $commune
 ORDER BY u.party_id
 """
-UNMATCHED_HEADERS = {k: v[:6] for k, v in REVIEW_HEADERS.items()}
-SHEETS = {
-    "vi": ("Cần xem xét", "Đề xuất sửa", "Chưa khớp"),
-    "en": ("Review", "Proposed corrections", "Unmatched"),
-}
+UNMATCHED_COLUMNS = REVIEW_COLUMNS[:6]
+SHEETS = ("review", "proposals", "unmatched")  # labels "review_sheets"
 
 
 @dataclass
@@ -131,17 +105,20 @@ def export_review_queue(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ReportError(f"{out}: cannot create ({exc.strerror or exc})") from exc
-    labels = REASONS[lang]
-    con.execute(MASK_ID_MACRO)
-    con.execute(USERS_SQL, {"keys": list(labels), "labels": list(labels.values())})
+    reasons = labels("reasons", lang)
+    con.execute(USERS_SQL, {"keys": list(reasons), "labels": list(reasons.values())})
     files = []
-    names = SHEETS[lang]
+    names = [labels("review_sheets", lang)[k] for k in SHEETS]
+    header = labels("review_columns", lang)
     for code in codes:
         tables = [
             con.execute(sql, {"commune": code}).fetch_arrow_table()
             for sql in (REVIEW_SQL, PROPOSAL_SQL, UNMATCHED_SQL)
         ]
-        headers = (REVIEW_HEADERS[lang], PROPOSAL_HEADERS[lang], UNMATCHED_HEADERS[lang])
+        headers = [
+            [header[c] for c in cols]
+            for cols in (REVIEW_COLUMNS, PROPOSAL_COLUMNS, UNMATCHED_COLUMNS)
+        ]
         path = out / f"review_{code}.xlsx"
         sheets = [
             Sheet(name, _named(t, h), h) for name, t, h in zip(names, tables, headers, strict=True)

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-REASONS: dict[str, tuple[str, str]] = {
-    "no_land_db": ("Chưa có CSDL đất đai", "No land database"),
-    "not_synced": ("Chưa đồng bộ VBDLIS", "Not synchronized from VBDLIS"),
-    "no_committee": ("Chưa thành lập Ban chỉ đạo", "No steering committee"),
-    "not_renumbered": ("Chưa hoàn thành sắp xếp tờ bản đồ", "Map sheets not re-arranged"),
-    "low_clean_share": ("Tỷ lệ thửa sạch thấp", "Low share of clean parcels"),
-    "low_collection": ("Thu thập GCN chậm", "Certificate collection behind"),
-}
+# Reason codes, in the order they are given (labels: section "laggards").
+REASONS = (
+    "no_land_db",
+    "not_synced",
+    "no_committee",
+    "not_renumbered",
+    "low_clean_share",
+    "low_collection",
+)
 # A share below this fraction of the province's share is "low".
 BEHIND = 0.8
 

@@ -1,8 +1,9 @@
 """Daily snapshots of every metric per commune, and the history the charts draw.
 
-``landclean report`` takes the day's snapshot (``--as-of`` another day): every integer
-counter of every commune's summary blocks, as ``block.key`` (``parcels.group1``,
-``digitization.collected`` …).  Taking a snapshot twice the same day replaces it.
+The campaign stage of every run takes the day's snapshot (``run --as-of`` another day):
+every integer counter of every commune's summary blocks, as ``block.key``
+(``parcels.group1``, ``digitization.collected`` …).  A second snapshot the same day
+replaces the first.
 
 The history of the province combines those snapshots with the communes' progress
 reports (which carry their own dates): certificates collected, scanned and entered,
@@ -17,11 +18,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from landclean.campaign.summary import Summary
 
-def snapshot_rows(summary: dict[str, Any]) -> list[tuple[str, str, float]]:
+
+def snapshot_rows(summary: Summary) -> list[tuple[str, str, float]]:
     """(commune, metric, value) for every integer counter of every commune."""
     rows = []
-    for c in summary["communes"]:
+    for c in summary.document()["communes"]:
         for block, values in c.items():
             if not isinstance(values, dict):
                 continue
@@ -31,7 +34,7 @@ def snapshot_rows(summary: dict[str, Any]) -> list[tuple[str, str, float]]:
     return rows
 
 
-def take_snapshot(con: duckdb.DuckDBPyConnection, summary: dict[str, Any], day: dt.date) -> int:
+def take_snapshot(con: duckdb.DuckDBPyConnection, summary: Summary, day: dt.date) -> int:
     """Store the day's snapshot (replacing one taken earlier that day); rows written."""
     rows = snapshot_rows(summary)
     table = pa.table(

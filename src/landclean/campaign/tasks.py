@@ -16,17 +16,13 @@ from dataclasses import dataclass
 
 import duckdb
 
+from landclean.errors import LandcleanError
+from landclean.labels import labels
+from landclean.rules.catalogue import rules_table
+
 WANTED_SQL = """
 CREATE OR REPLACE TEMP TABLE task_wanted AS
-WITH party_commune AS (
-    SELECT r.party_id, min(p.unit_code) AS unit_code
-    FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id
-),
-cert_commune AS (
-    SELECT cp.certificate_id, min(p.unit_code) AS unit_code
-    FROM certificate_parcel cp JOIN parcel p USING (parcel_id) GROUP BY cp.certificate_id
-),
-open_findings AS (
+WITH open_findings AS (
     SELECT f.rule_id, coalesce(p.unit_code, pc.unit_code, cc.unit_code) AS unit_code
     FROM finding f
     LEFT JOIN parcel p ON p.parcel_id = f.parcel_id
@@ -34,7 +30,7 @@ open_findings AS (
     -- makes DuckDB plan a nested-loop join (hours at 3.4 M parcels)
     LEFT JOIN party_commune pc
            ON pc.party_id = CASE WHEN f.record_type = 'party' THEN f.record_id END
-    LEFT JOIN cert_commune cc
+    LEFT JOIN certificate_commune cc
            ON cc.certificate_id = CASE WHEN f.record_type = 'certificate' THEN f.record_id END
     WHERE f.state = 'open' AND f.severity <> 'info'
 ),
@@ -52,7 +48,7 @@ paper AS (   -- n without digital data; n_open of them not recorded as collected
            count(*) FILTER (WHERE certificate_id NOT IN (
                SELECT certificate_id FROM certificate_step WHERE step = 'collected'
            )) AS n_open
-    FROM certificate c JOIN cert_commune cc USING (certificate_id)
+    FROM certificate c JOIN certificate_commune cc USING (certificate_id)
     WHERE c.digital_status <> 'digital' GROUP BY cc.unit_code
 ),
 wanted AS (
@@ -73,16 +69,10 @@ wanted AS (
     FROM paper p LEFT JOIN latest l USING (unit_code)
 )
 SELECT w.*, u.name AS commune_name,
-       coalesce(l.leader, 'Tổ công tác ' || u.name) AS assignee,
-       CASE w.kind
-         WHEN 'fix_findings' THEN 'Sửa ' || w.quantity || ' hồ sơ: ' || coalesce(t.title, w.subject)
-         WHEN 'verify_users' THEN 'Xác minh ' || w.quantity || ' chủ sử dụng cần xem xét'
-         WHEN 'verify_unmatched' THEN 'Xác minh ' || w.quantity
-              || ' chủ sử dụng chưa khớp CSDL dân cư'
-         WHEN 'confirm_corrections' THEN 'Xác nhận ' || w.quantity
-              || ' đề xuất sửa thông tin chủ sử dụng'
-         ELSE 'Thu thập ' || w.quantity || ' GCN chưa có dữ liệu số' END
-         || ' tại ' || u.name AS title
+       coalesce(l.leader, replace($working_group, '{commune}', u.name)) AS assignee,
+       replace(replace(replace(map_extract(map($kinds, $titles), w.kind)[1],
+                               '{n}', w.quantity::VARCHAR),
+                       '{rule}', coalesce(t.title, w.subject, '')), '{commune}', u.name) AS title
 FROM wanted w JOIN admin_unit u ON u.code = w.unit_code
 LEFT JOIN latest l ON l.unit_code = w.unit_code
 LEFT JOIN rule_text t ON t.rule_id = w.subject
@@ -112,14 +102,20 @@ class TaskCounts:
 
 
 def generate_tasks(
-    con: duckdb.DuckDBPyConnection, due: dt.date, now: dt.datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    due: dt.date,
+    now: dt.datetime | None = None,
+    lang: str = "vi",
 ) -> TaskCounts:
-    """Create or update the tasks (call inside a transaction)."""
-    from landclean.report.export import rules_table
-
-    rules_table(con, "vi", None)
+    """Create or update the tasks, titled in ``lang`` (call inside a transaction)."""
+    rules_table(con, lang, {})
     stamp = now or dt.datetime.now()
-    con.execute(WANTED_SQL)
+    titles = dict(labels("task_titles", lang))
+    group = titles.pop("working_group")
+    con.execute(
+        WANTED_SQL,
+        {"kinds": list(titles), "titles": list(titles.values()), "working_group": group},
+    )
     con.execute(UPSERT_SQL, {"due": due, "now": stamp})
     con.execute(CLOSE_SQL, {"now": stamp})
     con.execute("DROP TABLE task_wanted")
@@ -139,8 +135,6 @@ def assign_task(
 ) -> None:
     """Give a task to ``assignee`` and/or move its due date; logged in change_log, kept
     when tasks are regenerated (call inside a transaction)."""
-    from landclean.errors import LandcleanError
-
     row = con.execute(
         "SELECT assignee, CAST(due AS VARCHAR) FROM task WHERE task_id = ?", [task_id]
     ).fetchone()
@@ -165,3 +159,31 @@ def assign_task(
             "?, ?)",
             [actor, task_id, column, before, after],
         )
+
+
+@dataclass
+class Task:
+    """A task as listed: its code, commune, what to do, who, by when, and what is left."""
+
+    code: str
+    commune_code: str
+    commune: str
+    title: str
+    assignee: str
+    due: dt.date
+    status: str  # open, done
+    left: int
+
+
+def list_tasks(
+    con: duckdb.DuckDBPyConnection, commune: str | None = None, include_done: bool = False
+) -> list[Task]:
+    """The tasks (of one commune), open ones only unless ``include_done``."""
+    rows = con.execute(
+        "SELECT t.task_id, t.unit_code, u.name, t.title, t.assignee, t.due, t.status, "
+        "t.quantity FROM task t JOIN admin_unit u ON u.code = t.unit_code "
+        "WHERE ($c IS NULL OR t.unit_code = $c) AND ($all OR t.status = 'open') "
+        "ORDER BY t.unit_code, t.task_id",
+        {"c": commune, "all": include_done},
+    ).fetchall()
+    return [Task(*r) for r in rows]

@@ -10,34 +10,14 @@ from __future__ import annotations
 
 import codecs
 import unicodedata
-from functools import cache
 from pathlib import Path
 
 import pyarrow as pa
 
-from landclean.vn.legacy_encodings import _tcvn3_tables, decode_vni_glyphs
+from landclean.vn.legacy_encodings import LEGACY, decode_legacy
+from landclean.vn.text import TONE_MARKS, VIETNAMESE_LETTERS
 
-VIETNAMESE = set("ăâđêôơưáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ")
-TONES = set("\u0300\u0301\u0303\u0309\u0323")
-LEGACY = ("tcvn3", "vni", "cp1258", "cp1252")
 CHUNK = 8 << 20
-
-
-@cache
-def _tcvn3_translate() -> dict[int, str]:
-    _, decode = _tcvn3_tables()
-    return dict(decode)
-
-
-def decode_legacy(data: bytes, encoding: str) -> str:
-    """Decode bytes of a legacy 8-bit encoding to NFC text."""
-    if encoding == "tcvn3":
-        text = data.decode("latin-1").translate(_tcvn3_translate())
-    elif encoding == "vni":
-        text = decode_vni_glyphs(data.decode("cp1252", errors="replace"))
-    else:
-        text = data.decode(encoding, errors="replace")
-    return unicodedata.normalize("NFC", text)
 
 
 def plausibility(text: str) -> float:
@@ -48,10 +28,10 @@ def plausibility(text: str) -> float:
         return 0.0
     good = bad = 0
     for word in words:
-        tones = sum(ch in TONES for ch in unicodedata.normalize("NFD", word))
+        tones = sum(ch in TONE_MARKS for ch in unicodedata.normalize("NFD", word))
         bad += 5 * (tones > 1)
         for ch in word:
-            if ch in VIETNAMESE:
+            if ch in VIETNAMESE_LETTERS:
                 good += 1
             elif ord(ch) > 127:
                 bad += 3

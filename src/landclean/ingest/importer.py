@@ -1,15 +1,14 @@
-"""Import source files into the workspace: raw tables with lineage, then canonical tables.
+"""Import source files into the workspace: raw tables with lineage and the change set.
 
 All files of one ``import`` call are written in one transaction: if any file cannot be
 read, nothing is written.  A file whose content (SHA-256) was imported before is
 skipped.  A newer export of records already held produces a change set (added, changed,
-removed); corrections made by people are kept and disagreeing values are listed as
-conflicts.
+removed).  The canonical tables are the build stage's (``ingest.build``): the next run
+takes the new batches in.
 """
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import logging
 from collections.abc import Callable
@@ -20,7 +19,6 @@ from pathlib import Path
 import duckdb
 
 from landclean.errors import ImportError_, first_line
-from landclean.ingest.canonical import bring_up_to_date, macros_sql
 from landclean.ingest.changes import record_changes, record_removals
 from landclean.ingest.profiles import Profile, all_profiles, load_profile
 from landclean.ingest.sources import (
@@ -30,6 +28,7 @@ from landclean.ingest.sources import (
     read_source,
     temp_workdir,
 )
+from landclean.settings import current_actor
 from landclean.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -58,7 +57,7 @@ class ImportReport:
     conflicts: int = 0
     removed: int = 0
     dry_run: bool = False
-    built: bool = False  # the canonical tables were rebuilt by this import
+    built: bool = False  # the canonical tables were rebuilt after this import
 
     @property
     def rows(self) -> int:
@@ -251,7 +250,7 @@ def _quarantine(con: duckdb.DuckDBPyConnection, profile: Profile, batch_id: int)
     return int(row[0]) if row else 0
 
 
-def import_sources(
+def import_files(
     ws: Workspace,
     sources: list[Path],
     profile: str | None = None,
@@ -259,21 +258,19 @@ def import_sources(
     actor: str | None = None,
     progress: Callable[[str], None] | None = None,
     profile_dirs: list[Path] | None = None,
-    build: bool = True,
 ) -> ImportReport:
     """Import files and folders: raw rows with lineage and the change set; all or nothing.
 
     Every file is read first (into temporary tables, outside any transaction, so that
     DuckDB's readers may retry); only when all could be read is anything written, in
-    one transaction.  With ``build`` the canonical tables are rebuilt in the same
-    transaction; without, the next command that needs them rebuilds them once for all
-    the batches imported meanwhile (``canonical.bring_up_to_date``).
+    one transaction.  The canonical tables are rebuilt by the build stage of the next
+    pipeline run, once for all the batches imported meanwhile.
     """
     files = discover(sources)
     profiles = all_profiles(profile_dirs)
     forced = load_profile(profile, profile_dirs) if profile else None
     report = ImportReport(dry_run=dry_run)
-    actor = actor or getpass.getuser()
+    actor = current_actor(actor)
     con = ws.con
     staged: list[tuple[Path, str, list[Source]]] = []
     pool = ThreadPoolExecutor(max_workers=1)  # hashing runs beside DuckDB's reading
@@ -301,7 +298,6 @@ def import_sources(
         ]
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(macros_sql())  # the value parsers some quarantine rules use
             for path, digest, source, prof in plan:
                 if progress:
                     progress(f"writing {path.name}")
@@ -318,11 +314,6 @@ def import_sources(
                 for batch, counts in record_changes(con, target, batches).items():
                     by_batch[batch].changes = counts
                 report.removed += record_removals(con, target, batches)
-            if build and not dry_run:
-                done = bring_up_to_date(con)
-                if done:
-                    report.canonical, report.conflicts = done.counts, done.conflicts
-                    report.built = True
         except duckdb.Error as exc:
             con.execute("ROLLBACK")
             raise ImportError_(f"import failed, nothing was written: {first_line(exc)}") from exc

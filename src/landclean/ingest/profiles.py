@@ -123,21 +123,39 @@ def _builtin() -> dict[str, Profile]:
     return out
 
 
-def load_profiles(extra_dirs: list[Path] | None = None) -> dict[str, Profile]:
-    """Built-in profiles, overridden or extended by JSON files in ``extra_dirs``."""
+def _user_profiles(extra_dirs: list[Path] | None) -> list[tuple[Path, Profile | ImportError_]]:
+    """Every JSON file of the profile folders, parsed, or the reason it cannot be."""
     from landclean.settings import get_settings
 
-    profiles = _builtin()
+    out: list[tuple[Path, Profile | ImportError_]] = []
     for folder in [*get_settings().profile_dirs, *(extra_dirs or [])]:
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.json")):
             try:
                 doc = json.loads(path.read_text("utf-8"))
-            except (OSError, json.JSONDecodeError) as exc:
-                raise ImportError_(f"profile {path}: not valid JSON ({exc})") from exc
-            profile = _parse(doc, str(path))
-            profiles[profile.name] = profile
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                out.append((path, ImportError_(f"profile {path}: not valid JSON ({exc})")))
+                continue
+            try:
+                out.append((path, _parse(doc, str(path))))
+            except ImportError_ as exc:
+                out.append((path, exc))
+    return out
+
+
+def check_profiles(extra_dirs: list[Path] | None = None) -> list[str]:
+    """Every problem of the profile files (preflight: all of them at once)."""
+    return [str(p) for _, p in _user_profiles(extra_dirs) if isinstance(p, ImportError_)]
+
+
+def load_profiles(extra_dirs: list[Path] | None = None) -> dict[str, Profile]:
+    """Built-in profiles, overridden or extended by JSON files in ``extra_dirs``."""
+    profiles = _builtin()
+    for _, profile in _user_profiles(extra_dirs):
+        if isinstance(profile, ImportError_):
+            raise profile
+        profiles[profile.name] = profile
     return profiles
 
 

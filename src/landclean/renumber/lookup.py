@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from landclean.errors import LandcleanError
+from landclean.labels import LANGS, labels
 from landclean.xlsx import Sheet, write_workbook
 
 LOOKUP_COLUMNS = (
@@ -29,19 +30,6 @@ LOOKUP_COLUMNS = (
     "placement",
 )
 
-LOOKUP_LABELS = (
-    "Mã thửa (parcel id)",
-    "Mã xã cũ (old commune)",
-    "Xã cũ",
-    "Tỷ lệ (scale)",
-    "Tờ bản đồ cũ (old sheet)",
-    "Thửa số (parcel)",
-    "Mã xã mới (new commune)",
-    "Xã mới",
-    "Tờ bản đồ mới (new sheet)",
-    "Mã định danh (UID)",
-    "Xác định xã mới (placement)",
-)
 
 LOOKUP_SQL = """
 SELECT p.parcel_id, p.old_unit_code, o.name, p.scale, p.sheet_no, p.parcel_no,
@@ -122,30 +110,8 @@ def lookup_serial(con: duckdb.DuckDBPyConnection, serial: str) -> list[Found]:
     return [Found(*r) for r in con.execute(sql, [serial]).fetchall()]
 
 
-CROSSWALK_HEADERS = {
-    "vi": [
-        "STT",
-        "Mã xã cũ",
-        "Tên xã cũ",
-        "Tỷ lệ bản đồ",
-        "Số tờ cũ",
-        "Số tờ mới",
-        "Số thửa",
-        "Mã xã mới",
-        "Tên xã mới",
-    ],
-    "en": [
-        "No.",
-        "Old commune code",
-        "Old commune",
-        "Map scale",
-        "Old sheet",
-        "New sheet",
-        "Parcels",
-        "New commune code",
-        "New commune",
-    ],
-}
+CROSSWALK_COLUMNS = ("no", "old_code", "old_name", "scale", "old_sheet", "new_sheet", "parcels",
+                     "new_code", "new_name")  # labels "crosswalk"  # fmt: skip
 
 CROSSWALK_SQL = """
 SELECT row_number() OVER (ORDER BY x.position, x.scale, x.old_sheet_no) AS no,
@@ -163,7 +129,7 @@ def write_crosswalks(
     con: duckdb.DuckDBPyConnection, out: Path, commune: str | None = None, lang: str = "vi"
 ) -> list[Path]:
     """One XLSX and one CSV per new commune (or the one given): its sheet crosswalk."""
-    if lang not in CROSSWALK_HEADERS:
+    if lang not in LANGS:
         raise LandcleanError(f"unknown language {lang!r}; expected vi or en")
     units = con.execute(
         "SELECT DISTINCT x.unit_code, u.name FROM sheet_crosswalk x "
@@ -179,8 +145,9 @@ def write_crosswalks(
             else "no sheet crosswalk yet: run 'landclean run' (stage renumber) first"
         )
     out.mkdir(parents=True, exist_ok=True)
-    headers = CROSSWALK_HEADERS[lang]
-    title = "Bảng đối chiếu số tờ bản đồ cũ - mới" if lang == "vi" else "Old to new sheets"
+    words = labels("crosswalk", lang)
+    headers = [words[c] for c in CROSSWALK_COLUMNS]
+    title = words["title"]
     written = []
     for code, name in units:
         table = con.execute(CROSSWALK_SQL, [code]).fetch_arrow_table()

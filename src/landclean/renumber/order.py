@@ -14,6 +14,49 @@ import duckdb
 
 from landclean.errors import PipelineError
 
+COLUMNS = {"new_code", "old_code", "position"}
+
+
+def read_order(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[list[object]], list[str]]:
+    """The file's rows (new_code, old_code, position) and every problem found in it."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        return [], [f"{path}: cannot read the renumbering order ({exc})"]
+    if not rows or not set(rows[0]) >= COLUMNS:
+        return [], [f"{path}: expected a CSV file with columns new_code,old_code,position"]
+    links = {
+        (str(a), str(b))
+        for a, b in con.execute("SELECT new_code, old_code FROM admin_crosswalk").fetchall()
+    }
+    seen: set[tuple[str, int]] = set()
+    values: list[list[object]] = []
+    problems = []
+    for line, row in enumerate(rows, start=2):
+        new, old = (row["new_code"] or "").strip(), (row["old_code"] or "").strip()
+        if (new, old) not in links:
+            problems.append(
+                f"{path}, row {line}, columns new_code/old_code: {new}/{old} is not an "
+                "old commune of that new commune (see the administrative crosswalk)"
+            )
+            continue
+        try:
+            position = int((row["position"] or "").strip())
+        except ValueError:
+            problems.append(
+                f"{path}, row {line}, column position: {row['position']!r}; expected a number"
+            )
+            continue
+        if (new, position) in seen:
+            problems.append(
+                f"{path}, row {line}, column position: {position} is used twice for {new}"
+            )
+            continue
+        seen.add((new, position))
+        values.append([new, old, position])
+    return values, problems
+
 
 def load_order(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
     """Fill the temp table rn_order (unit_code, old_unit_code, position) from the file."""
@@ -23,36 +66,8 @@ def load_order(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
     )
     if path is None:
         return
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.DictReader(f))
-    except OSError as exc:
-        raise PipelineError(f"{path}: cannot read the renumbering order ({exc})") from exc
-    if not rows or not {"new_code", "old_code", "position"} <= set(rows[0]):
-        raise PipelineError(f"{path}: expected a CSV file with columns new_code,old_code,position")
-    links = {
-        (str(a), str(b))
-        for a, b in con.execute("SELECT new_code, old_code FROM admin_crosswalk").fetchall()
-    }
-    seen: set[tuple[str, int]] = set()
-    values = []
-    for line, row in enumerate(rows, start=2):
-        new, old = (row["new_code"] or "").strip(), (row["old_code"] or "").strip()
-        if (new, old) not in links:
-            raise PipelineError(
-                f"{path}, row {line}, columns new_code/old_code: {new}/{old} is not an "
-                "old commune of that new commune (see the administrative crosswalk)"
-            )
-        try:
-            position = int((row["position"] or "").strip())
-        except ValueError:
-            raise PipelineError(
-                f"{path}, row {line}, column position: {row['position']!r}; expected a number"
-            ) from None
-        if (new, position) in seen:
-            raise PipelineError(
-                f"{path}, row {line}, column position: {position} is used twice for {new}"
-            )
-        seen.add((new, position))
-        values.append([new, old, position])
-    con.executemany("INSERT INTO rn_order VALUES (?, ?, ?)", values)
+    values, problems = read_order(con, path)
+    if problems:
+        raise PipelineError(problems[0])
+    if values:
+        con.executemany("INSERT INTO rn_order VALUES (?, ?, ?)", values)

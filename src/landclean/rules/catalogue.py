@@ -1,60 +1,64 @@
-"""Validation rules as data: id, titles in Vietnamese and English, target, severity, SQL.
+"""Validation rules as data: id, target, severity, the group a finding implies, SQL,
+and the field that fixes it; titles and advice in Vietnamese and English are in the
+labels file (sections ``rule_titles`` and ``rule_advice``).
 
 Each rule's SQL selects the offending records as (record_id, parcel_id, details) where
 ``details`` is a JSON-able struct.  Rules are registered in ``CATALOGUE`` below, the one
-place the runner and the docs read.
+place the validate stage, the worklists and the docs read.  The module is one long
+table of rules (data, not logic); that is why it is over 400 lines.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
+
+from landclean.labels import labels
+
 
 @dataclass(frozen=True)
 class Rule:
     rule_id: str
-    title_vi: str
-    title_en: str
-    message_vi: str
-    message_en: str
     target: str  # parcel, party, certificate, right
     severity: str  # error, warning, info
     group_impact: int  # the parcel group an open finding implies (2 or 3)
     sql: str
     # a spatial rule's SQL returns a 4th column, the geometry the finding is about
     spatial: bool = False
+    # the record's field a person corrects to clear the finding (table, column of
+    # corrections.CORRECTABLE), when one field does
+    fix: tuple[str, str] | None = None
+
+    def title(self, lang: str) -> str:
+        """What the rule finds, for people."""
+        return labels("rule_titles", lang).get(self.rule_id, self.rule_id)
+
+    def advice(self, lang: str) -> str:
+        """What to do about a finding of the rule."""
+        return labels("rule_advice", lang).get(self.rule_id, "")
 
 
 CATALOGUE: tuple[Rule, ...] = (
     Rule(
         "PARCEL_MISSING_SHEET",
-        "Thửa đất thiếu số tờ bản đồ",
-        "Parcel without map sheet number",
-        "Bổ sung số tờ bản đồ hiện trạng cho thửa đất.",
-        "Fill in the current map sheet number of the parcel.",
         "parcel",
         "error",
         2,
         "SELECT parcel_id AS record_id, parcel_id, {'parcel_no': parcel_no} AS details "
         "FROM parcel WHERE sheet_no IS NULL",
+        fix=("parcel", "sheet_no"),
     ),
     Rule(
         "PARCEL_MISSING_NUMBER",
-        "Thửa đất thiếu số thửa",
-        "Parcel without parcel number",
-        "Bổ sung số thửa (theo bản đồ hiện trạng) cho thửa đất.",
-        "Fill in the parcel's number on the current map.",
         "parcel",
         "error",
         2,
         "SELECT parcel_id, parcel_id, {'sheet_no': sheet_no} FROM parcel WHERE parcel_no IS NULL",
+        fix=("parcel", "parcel_no"),
     ),
     Rule(
         "PARCEL_MISSING_GEOMETRY",
-        "Thửa đất không có hình thể",
-        "Parcel without geometry",
-        "Thửa đất có trong hồ sơ nhưng không có trên bản đồ: cần đo đạc, xây dựng lại.",
-        "The parcel is in the records but not on the map: survey and rebuild it.",
         "parcel",
         "error",
         3,
@@ -63,10 +67,6 @@ CATALOGUE: tuple[Rule, ...] = (
     ),
     Rule(
         "PARCEL_INVALID_GEOMETRY",
-        "Hình thể thửa đất không hợp lệ",
-        "Invalid parcel geometry",
-        "Ranh thửa tự cắt hoặc sai cấu trúc: kiểm tra và sửa ranh thửa.",
-        "The boundary self-intersects or is malformed: check and fix it.",
         "parcel",
         "error",
         2,
@@ -77,10 +77,6 @@ CATALOGUE: tuple[Rule, ...] = (
     ),
     Rule(
         "PARCEL_OVERLAP",
-        "Thửa đất chồng lấn thửa bên cạnh",
-        "Parcel overlaps its neighbours",
-        "Ranh thửa chồng lên thửa bên cạnh: kiểm tra, chỉnh lý ranh thửa.",
-        "The parcel's boundary overlaps a neighbour's: check and correct the boundary.",
         "parcel",
         "error",
         2,
@@ -98,10 +94,6 @@ CATALOGUE: tuple[Rule, ...] = (
     ),
     Rule(
         "PARCEL_NO_OWNER",
-        "Thửa đất chưa có chủ sử dụng",
-        "Parcel without a land user",
-        "Bổ sung thông tin người sử dụng đất.",
-        "Record who uses the parcel.",
         "parcel",
         "error",
         2,
@@ -111,10 +103,6 @@ CATALOGUE: tuple[Rule, ...] = (
     ),
     Rule(
         "PARCEL_DUPLICATE_NUMBER",
-        "Trùng số thửa trong tờ bản đồ",
-        "Duplicate parcel number in a map sheet",
-        "Hai thửa cùng số trong cùng tờ bản đồ và tỷ lệ: kiểm tra, đánh lại số thửa.",
-        "Two parcels share a number in one sheet and scale: check and renumber.",
         "parcel",
         "error",
         2,
@@ -122,13 +110,10 @@ CATALOGUE: tuple[Rule, ...] = (
         "'scale': scale, 'parcel_no': parcel_no} FROM parcel "
         "WHERE sheet_no IS NOT NULL AND parcel_no IS NOT NULL "
         "QUALIFY count(*) OVER (PARTITION BY old_unit_code, sheet_no, scale, parcel_no) > 1",
+        fix=("parcel", "parcel_no"),
     ),
     Rule(
         "LAND_USE_INVALID_CODE",
-        "Mã loại đất không hợp lệ",
-        "Invalid land-use code",
-        "Mã loại đất không có trong bảng mã (TT 08/2024 và mã cũ): sửa lại.",
-        "The land-use code is in neither the current nor the legacy table: correct it.",
         "parcel",
         "error",
         2,
@@ -138,10 +123,6 @@ CATALOGUE: tuple[Rule, ...] = (
     ),
     Rule(
         "AREA_MISMATCH",
-        "Diện tích pháp lý lệch diện tích hình thể",
-        "Legal area differs from geometry area",
-        "Diện tích pháp lý khác diện tích đo trên bản đồ vượt sai số cho phép theo tỷ lệ.",
-        "The legal area differs from the map area by more than the scale's tolerance.",
         "parcel",
         "warning",
         2,
@@ -153,13 +134,10 @@ CATALOGUE: tuple[Rule, ...] = (
         "AND p.legal_area * 20 >= ST_Area(p.geom) "
         "AND p.parcel_id NOT IN (SELECT parcel_id FROM parcel_shape WHERE sliver) "
         "AND abs(p.legal_area - ST_Area(p.geom)) > t.tolerance * p.legal_area",
+        fix=("parcel", "legal_area"),
     ),
     Rule(
         "RIGHT_SHARES_NOT_ONE",
-        "Tổng tỷ lệ quyền khác 1",
-        "Rights shares do not sum to 1",
-        "Tổng tỷ lệ quyền sử dụng của các đồng sử dụng phải bằng 1.",
-        "The shares of all co-users of a parcel must add up to 1.",
         "parcel",
         "error",
         2,
@@ -168,23 +146,16 @@ CATALOGUE: tuple[Rule, ...] = (
     ),
     Rule(
         "CERT_SERIAL_FORMAT",
-        "Số phát hành GCN sai định dạng",
-        "Certificate serial in the wrong format",
-        "Số phát hành phải gồm 2 chữ cái và 6 chữ số (mẫu cũ) hoặc 8 chữ số (mẫu 2024).",
-        "A serial is 2 letters and 6 digits (old forms) or 8 digits (2024 form).",
         "certificate",
         "error",
         2,
         "SELECT c.certificate_id, cp.parcel_id, {'serial': c.serial_raw} FROM certificate c "
         "JOIN certificate_parcel cp USING (certificate_id) "
         "WHERE c.serial IS NOT NULL AND c.form_version = 'unknown'",
+        fix=("certificate", "serial"),
     ),
     Rule(
         "CERT_NO_DIGITAL_DATA",
-        "GCN đã cấp nhưng chưa có dữ liệu số",
-        "Certificate issued but without digital data",
-        "Thu thập bản GCN, quét và nhập dữ liệu vào cơ sở dữ liệu.",
-        "Collect the certificate, scan it and enter its data.",
         "certificate",
         "warning",
         2,
@@ -193,25 +164,16 @@ CATALOGUE: tuple[Rule, ...] = (
     ),
     Rule(
         "PARTY_MISSING_ID",
-        "Cá nhân thiếu số định danh",
-        "Individual without an ID number",
-        "Bổ sung số CCCD (12 số) của người sử dụng đất.",
-        "Record the land user's 12-digit citizen ID.",
         "party",
         "error",
         2,
         "SELECT p.party_id, r.parcel_id, {'name': p.full_name} FROM party p "
         "JOIN land_right r USING (party_id) "
         "WHERE p.party_type IN ('individual', 'household') AND p.id_number IS NULL",
+        fix=("party", "id_number"),
     ),
     Rule(
         "PARTY_ID_BIRTH_MISMATCH",
-        "Số CCCD không khớp năm sinh hoặc giới tính",
-        "ID number contradicts birth year or sex",
-        "Chữ số thứ 4 (thế kỷ, giới tính) hoặc chữ số 5-6 (năm sinh) của số CCCD mâu thuẫn "
-        "với năm sinh, giới tính đã ghi: kiểm tra lại.",
-        "The 4th digit (century and sex) or digits 5-6 (birth year) of the citizen ID "
-        "contradict the recorded birth year or sex: check them.",
         "party",
         "error",
         2,
@@ -219,55 +181,42 @@ CATALOGUE: tuple[Rule, ...] = (
         "'sex': p.sex} FROM party p JOIN land_right r USING (party_id) "
         "WHERE p.id_type = 'CCCD' AND p.birth_year IS NOT NULL AND p.sex IS NOT NULL "
         "AND p.birth_year BETWEEN 1900 AND year(current_date) "
-        "AND (CAST(substr(p.id_number, 4, 1) AS INTEGER) <> (p.birth_year // 100 - 19) * 2 "
-        "+ CASE p.sex WHEN 'F' THEN 1 ELSE 0 END "
+        "AND (CAST(substr(p.id_number, 4, 1) AS INTEGER) "
+        "<> lc_cccd_century_sex(p.birth_year, p.sex) "
         "OR substr(p.id_number, 5, 2) <> lpad(CAST(p.birth_year % 100 AS VARCHAR), 2, '0'))",
+        fix=("party", "id_number"),
     ),
     Rule(
         "PARTY_ID_UNKNOWN_PROVINCE",
-        "Số CCCD có mã tỉnh không tồn tại",
-        "ID number with an unknown province code",
-        "Ba chữ số đầu của số CCCD phải là mã tỉnh nơi đăng ký khai sinh.",
-        "The first three digits of a citizen ID are the birth-registration province code.",
         "party",
         "error",
         2,
         "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number} FROM party p "
         "JOIN land_right r USING (party_id) WHERE p.id_type = 'CCCD' "
-        "AND substr(p.id_number, 1, 3) NOT IN (SELECT code FROM cccd_province)",
+        "AND NOT lc_cccd_province_known(p.id_number)",
+        fix=("party", "id_number"),
     ),
     Rule(
         "CERT_BOOK_ENTRY_FORMAT",
-        "Số vào sổ cấp GCN sai định dạng",
-        "Certificate book-entry number in the wrong format",
-        "Số vào sổ gồm tiền tố (CH, CS, CT, CN, VP …) và các chữ số.",
-        "A book-entry number is a prefix (CH, CS, CT, CN, VP …) followed by digits.",
         "certificate",
         "warning",
         2,
         "SELECT c.certificate_id, cp.parcel_id, {'book_entry_no': c.book_entry_no} "
         "FROM certificate c JOIN certificate_parcel cp USING (certificate_id) "
-        "WHERE c.book_entry_no IS NOT NULL AND NOT regexp_full_match(upper(c.book_entry_no), "
-        "'(CH|CS|CT|CN|VP|H|T)[ .]*[0-9][0-9 .]*')",
+        "WHERE c.book_entry_no IS NOT NULL AND NOT lc_book_entry_valid(c.book_entry_no)",
+        fix=("certificate", "book_entry_no"),
     ),
     Rule(
         "PARCEL_MISSING_AREA",
-        "Thửa đất thiếu diện tích pháp lý",
-        "Parcel without a legal area",
-        "Bổ sung diện tích pháp lý của thửa đất.",
-        "Record the parcel's legal area.",
         "parcel",
         "error",
         2,
         "SELECT parcel_id, parcel_id, {'legal_area': legal_area_raw} FROM parcel "
         "WHERE legal_area IS NULL",
+        fix=("parcel", "legal_area"),
     ),
     Rule(
         "PARCEL_MISSING_LAND_USE",
-        "Thửa đất thiếu loại đất",
-        "Parcel without a land-use code",
-        "Bổ sung loại đất (mục đích sử dụng) của thửa đất.",
-        "Record the parcel's land-use code.",
         "parcel",
         "error",
         2,
@@ -276,48 +225,35 @@ CATALOGUE: tuple[Rule, ...] = (
     ),
     Rule(
         "PARTY_MISSING_NAME",
-        "Người sử dụng đất thiếu họ tên",
-        "Land user without a name",
-        "Bổ sung họ tên người sử dụng đất.",
-        "Record the land user's name.",
         "party",
         "error",
         2,
         "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number} FROM party p "
         "JOIN land_right r USING (party_id) WHERE p.full_name IS NULL",
+        fix=("party", "full_name"),
     ),
     Rule(
         "CERT_MISSING_SERIAL",
-        "GCN thiếu số phát hành",
-        "Certificate without a serial",
-        "Bổ sung số phát hành (số seri) của GCN.",
-        "Record the certificate's serial.",
         "certificate",
         "error",
         2,
         "SELECT c.certificate_id, cp.parcel_id, {'book_entry_no': c.book_entry_no} "
         "FROM certificate c JOIN certificate_parcel cp USING (certificate_id) "
         "WHERE c.serial IS NULL",
+        fix=("certificate", "serial"),
     ),
     Rule(
         "CERT_DUPLICATE_SERIAL",
-        "Trùng số phát hành GCN",
-        "Duplicate certificate serial",
-        "Hai GCN khác nhau cùng một số phát hành: kiểm tra lại.",
-        "Two different certificates carry the same serial: check them.",
         "certificate",
         "error",
         2,
         "SELECT c.certificate_id, cp.parcel_id, {'serial': c.serial} FROM certificate c "
         "JOIN certificate_parcel cp USING (certificate_id) WHERE c.serial IS NOT NULL "
         "QUALIFY count(DISTINCT c.certificate_id) OVER (PARTITION BY c.serial) > 1",
+        fix=("certificate", "serial"),
     ),
     Rule(
         "ASSET_ON_NON_RESIDENTIAL",
-        "Nhà ở trên thửa đất không phải đất ở",
-        "House on a non-residential parcel",
-        "Thửa có nhà ở nhưng không có loại đất ở (ONT, ODT): kiểm tra loại đất hoặc tài sản.",
-        "The parcel has a house but no residential land use (ONT, ODT): check either.",
         "parcel",
         "warning",
         2,
@@ -330,10 +266,6 @@ CATALOGUE: tuple[Rule, ...] = (
     ),
     Rule(
         "PARCEL_NOT_SYNCED",
-        "Thửa đất chưa đồng bộ VBDLIS",
-        "Parcel not synchronized with VBDLIS",
-        "Thửa đất chưa được tích hợp vào hệ thống VBDLIS.",
-        "The parcel is not yet integrated into VBDLIS.",
         "parcel",
         "info",
         1,
@@ -342,23 +274,16 @@ CATALOGUE: tuple[Rule, ...] = (
     ),
     Rule(
         "PARTY_ID_WRONG_LENGTH",
-        "Số giấy tờ tùy thân sai độ dài",
-        "ID number of the wrong length",
-        "Số CCCD có 12 chữ số, số CMND cũ có 9 chữ số: kiểm tra lại số đã ghi.",
-        "A citizen ID has 12 digits, an old ID card 9: check the number recorded.",
         "party",
         "error",
         2,
         "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number, "
         "'digits': length(p.id_number)} FROM party p JOIN land_right r USING (party_id) "
         "WHERE p.party_type IN ('individual', 'household') AND p.id_type = 'other'",
+        fix=("party", "id_number"),
     ),
     Rule(
         "PARTY_MISSING_BIRTH",
-        "Cá nhân thiếu năm sinh",
-        "Individual without a birth year",
-        "Bổ sung ngày sinh (ít nhất năm sinh) của người sử dụng đất.",
-        "Record the land user's birth date (at least the year).",
         "party",
         "error",
         2,
@@ -366,13 +291,10 @@ CATALOGUE: tuple[Rule, ...] = (
         "FROM party p JOIN land_right r USING (party_id) "
         "WHERE p.party_type IN ('individual', 'household') AND p.birth_year IS NULL "
         "AND NULLIF(trim(p.birth_raw), '') IS NULL",
+        fix=("party", "birth_date"),
     ),
     Rule(
         "PARTY_IMPOSSIBLE_BIRTH_DATE",
-        "Ngày sinh không thể có",
-        "Impossible birth date",
-        "Ngày sinh ở tương lai, trước năm 1900, hoặc không phải là ngày: kiểm tra lại.",
-        "The birth date is in the future, before 1900, or not a date at all: check it.",
         "party",
         "error",
         2,
@@ -381,14 +303,10 @@ CATALOGUE: tuple[Rule, ...] = (
         "WHERE p.birth_date > current_date OR p.birth_year > year(current_date) "
         "OR p.birth_year < 1900 OR (p.party_type IN ('individual', 'household') "
         "AND p.birth_year IS NULL AND NULLIF(trim(p.birth_raw), '') IS NOT NULL)",
+        fix=("party", "birth_date"),
     ),
     Rule(
         "PARTY_SAME_ID_DIFFERENT_PEOPLE",
-        "Một số định danh cho nhiều người khác nhau",
-        "One ID number for different people",
-        "Cùng một số giấy tờ nhưng họ tên hoặc ngày sinh khác nhau: xác định số đúng của "
-        "từng người.",
-        "The same ID number with different names or birth dates: find each person's own number.",
         "party",
         "error",
         2,
@@ -397,13 +315,10 @@ CATALOGUE: tuple[Rule, ...] = (
         "HAVING count(DISTINCT name_key || '|' || birth_key) > 1) "
         "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number, 'parties': g.parties} "
         "FROM party_identity p JOIN g USING (id_number) JOIN land_right r USING (party_id)",
+        fix=("party", "id_number"),
     ),
     Rule(
         "PARTY_DUPLICATE",
-        "Một người được ghi hai lần",
-        "The same person recorded twice",
-        "Hai bản ghi người sử dụng đất cùng số giấy tờ, họ tên, ngày sinh: gộp thành một.",
-        "Two land-user records with the same ID number, name and birth date: merge them.",
         "party",
         "warning",
         2,
@@ -416,12 +331,6 @@ CATALOGUE: tuple[Rule, ...] = (
     ),
     Rule(
         "PARCEL_AREA_IMPLAUSIBLE",
-        "Diện tích thửa đất không hợp lý",
-        "Implausible parcel area",
-        "Diện tích pháp lý bằng 0, âm, hoặc gấp hơn 20 lần (hay nhỏ hơn 1/20) diện tích "
-        "trên bản đồ: kiểm tra đơn vị và dấu thập phân.",
-        "The legal area is zero, negative, or over 20 times (or under 1/20 of) the map "
-        "area: check the unit and the decimal separator.",
         "parcel",
         "error",
         2,
@@ -430,13 +339,10 @@ CATALOGUE: tuple[Rule, ...] = (
         "LEFT JOIN parcel_shape s USING (parcel_id) WHERE p.legal_area <= 0 "
         "OR p.legal_area > 10000000 OR (s.area > 0 AND NOT s.sliver "
         "AND (p.legal_area > 20 * s.area OR p.legal_area * 20 < s.area))",
+        fix=("parcel", "legal_area"),
     ),
     Rule(
         "PARCEL_SLIVER",
-        "Thửa đất dạng mảnh vụn",
-        "Sliver parcel",
-        "Thửa đất hẹp bất thường (dải mảnh): kiểm tra ranh thửa và các thửa liền kề.",
-        "The parcel is an abnormally thin strip: check its boundary and its neighbours'.",
         "parcel",
         "error",
         2,
@@ -447,12 +353,6 @@ CATALOGUE: tuple[Rule, ...] = (
     ),
     Rule(
         "PARCEL_OUTSIDE_COMMUNE",
-        "Thửa đất nằm ngoài phạm vi xã",
-        "Parcel outside its commune",
-        "Vị trí thửa đất nằm ngoài phạm vi của xã (theo dữ liệu địa giới hành chính): "
-        "kiểm tra hệ tọa độ (múi chiếu, độ lệch 500 km) của bản đồ.",
-        "The parcel lies outside its commune's extent (from the administrative data): check "
-        "the map's coordinate system (zone, 500 km false easting).",
         "parcel",
         "error",
         2,
@@ -466,12 +366,6 @@ CATALOGUE: tuple[Rule, ...] = (
     ),
     Rule(
         "SHEET_GAP",
-        "Tờ bản đồ có khoảng hở giữa các thửa",
-        "Gap between parcels inside a map sheet",
-        "Có vùng trống giữa các thửa trong tờ bản đồ (thửa thiếu, bị dịch, bị co): kiểm tra "
-        "các thửa quanh khoảng hở.",
-        "An empty area between parcels inside the sheet (a parcel missing, moved or shrunk): "
-        "check the parcels around the gap.",
         "sheet",
         "warning",
         2,
@@ -484,12 +378,6 @@ CATALOGUE: tuple[Rule, ...] = (
     ),
     Rule(
         "CERT_RIGHTS_MISMATCH",
-        "GCN không khớp với người có quyền trên thửa",
-        "Certificate disagrees with the parcels' rights",
-        "Các thửa trên cùng một GCN có người sử dụng đất khác nhau: kiểm tra biến động "
-        "(chuyển nhượng, thừa kế) chưa được chỉnh lý trên GCN.",
-        "The parcels of one certificate have different land users: look for a transfer or "
-        "inheritance not yet recorded on the certificate.",
         "certificate",
         "error",
         2,
@@ -503,12 +391,6 @@ CATALOGUE: tuple[Rule, ...] = (
     ),
     Rule(
         "PARCEL_COMMUNE_UNCERTAIN",
-        "Chưa xác định được xã mới của thửa đất",
-        "New commune of the parcel not certain",
-        "Xã cũ đã chia cho nhiều xã mới và vị trí thửa không đủ để xác định xã mới: cán bộ "
-        "xác định xã mới để sắp xếp lại tờ bản đồ.",
-        "The old commune was split between new communes and the parcel's location does not "
-        "decide: a person must say which new commune holds it before its sheet is renumbered.",
         "parcel",
         "warning",
         2,
@@ -517,11 +399,6 @@ CATALOGUE: tuple[Rule, ...] = (
     ),
     Rule(
         "PARCEL_UID_COLLISION",
-        "Trùng mã định danh thửa đất",
-        "Parcel identifier shared with another parcel",
-        "Hai thửa có cùng mã định danh (GeoHash 12 ký tự): kiểm tra thửa trùng hoặc chồng hình.",
-        "Two parcels share one identifier (12-character GeoHash): look for a duplicated or "
-        "stacked parcel.",
         "parcel",
         "error",
         2,
@@ -536,3 +413,24 @@ def rule_by_id(rule_id: str) -> Rule:
         if rule.rule_id == rule_id:
             return rule
     raise KeyError(rule_id)
+
+
+def rules_table(con: duckdb.DuckDBPyConnection, lang: str, groups: dict[str, int]) -> None:
+    """The temp table ``rule_text`` (rule_id, title, message, grp) in ``lang``, for the
+    queries that show findings; ``groups``: the classification mapping in force."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE rule_text "
+        "(rule_id VARCHAR, title VARCHAR, message VARCHAR, grp INTEGER)"
+    )
+    con.executemany(
+        "INSERT INTO rule_text VALUES (?, ?, ?, ?)",
+        [
+            [
+                r.rule_id,
+                r.title(lang),
+                r.advice(lang),
+                groups.get(r.rule_id, r.group_impact),
+            ]
+            for r in CATALOGUE
+        ],
+    )

@@ -16,33 +16,45 @@ import duckdb
 
 from landclean.errors import PipelineError
 from landclean.rules.catalogue import CATALOGUE
+from landclean.stage import Stage, StageContext, StageReport
 
 AUTHENTICATION = "AUTHENTICATION"
 
 
-def group_mapping(path: Path | None = None) -> dict[str, int]:
-    """Rule -> group an open finding implies (and AUTHENTICATION -> group of a parcel
-    with an unmatched user): the catalogue's defaults, overridden by the CSV at ``path``."""
+def read_mapping(path: Path | None = None) -> tuple[dict[str, int], list[str]]:
+    """The mapping (see ``group_mapping``) and every problem of the file at ``path``."""
     mapping = {r.rule_id: r.group_impact for r in CATALOGUE} | {AUTHENTICATION: 2}
     if path is None:
-        return mapping
+        return mapping, []
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:
             rows = list(csv.DictReader(f))
-    except OSError as exc:
-        raise PipelineError(f"{path}: cannot read the classification file ({exc})") from exc
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        return mapping, [f"{path}: cannot read the classification file ({exc})"]
     if not rows or not {"rule_id", "group"} <= set(rows[0]):
-        raise PipelineError(f"{path}: expected a CSV file with columns rule_id,group")
+        return mapping, [f"{path}: expected a CSV file with columns rule_id,group"]
+    problems = []
     for line, row in enumerate(rows, start=2):
         rule_id, group = (row["rule_id"] or "").strip(), (row["group"] or "").strip()
         if rule_id not in mapping:
-            raise PipelineError(
+            problems.append(
                 f"{path}, row {line}, column rule_id: unknown rule {rule_id!r}; "
                 "expected a rule of 'landclean rules' or AUTHENTICATION"
             )
-        if group not in ("1", "2", "3"):
-            raise PipelineError(f"{path}, row {line}, column group: {group!r}; expected 1, 2 or 3")
-        mapping[rule_id] = int(group)
+        elif group not in ("1", "2", "3"):
+            problems.append(f"{path}, row {line}, column group: {group!r}; expected 1, 2 or 3")
+        else:
+            mapping[rule_id] = int(group)
+    return mapping, problems
+
+
+def group_mapping(path: Path | None = None) -> dict[str, int]:
+    """Rule -> group an open finding implies (and AUTHENTICATION -> group of a parcel
+    with an unmatched user): the catalogue's defaults, overridden by the CSV at ``path``.
+    Raises ``PipelineError`` naming the file's first problem (preflight lists them all)."""
+    mapping, problems = read_mapping(path)
+    if problems:
+        raise PipelineError(problems[0])
     return mapping
 
 
@@ -87,3 +99,17 @@ def classify(
     con.execute(CLASSIFY_SQL, [run_id])
     rows = con.execute("SELECT grp, count(*) FROM parcel_group GROUP BY grp").fetchall()
     return {int(g): int(n) for g, n in rows}
+
+
+def run(ctx: StageContext) -> StageReport:
+    groups = classify(ctx.con, ctx.run_id, group_mapping(ctx.settings.classification))
+    return StageReport("classify", {f"group{g}": n for g, n in sorted(groups.items())})
+
+
+STAGE = Stage(
+    name="classify",
+    summary="every parcel's group: 1 usable, 2 needs work, 3 unusable",
+    reads=("parcel", "finding", "certificate_parcel", "land_right", "auth_result"),
+    owns=("parcel_group",),
+    run=run,
+)

@@ -16,20 +16,15 @@ import duckdb
 
 PROVINCE = "Tỉnh Đắk Lắk"
 
+# Units by their accent-free name (lc_ascii_key) and bare name (lc_unit_bare_key).
 KEYS_SQL = """
-CREATE OR REPLACE TEMP MACRO lc_unit_key(x) AS
-    regexp_replace(lower(strip_accents(replace(replace(trim(x), 'Đ', 'D'), 'đ', 'd'))),
-                   '\\s+', ' ', 'g');
-CREATE OR REPLACE TEMP MACRO lc_bare_key(x) AS
-    regexp_replace(lc_unit_key(x),
-                   '^(xa|phuong|thi tran|huyen|quan|thanh pho|thi xa|tinh|tp|tx|tt)[ .]+', '');
 CREATE OR REPLACE TEMP TABLE addr_old AS
-SELECT o.code, lc_unit_key(o.name) AS k, lc_bare_key(o.district_name) AS district,
+SELECT o.code, lc_ascii_key(o.name) AS k, lc_unit_bare_key(o.district_name) AS district,
        (SELECT list(c.new_code) FROM admin_crosswalk c WHERE c.old_code = o.code) AS news
 FROM admin_unit_old o;
 CREATE OR REPLACE TEMP TABLE addr_district AS
-SELECT DISTINCT lc_bare_key(district_name) AS k FROM admin_unit_old;
-CREATE OR REPLACE TEMP TABLE addr_new AS SELECT code, name, lc_unit_key(name) AS k FROM admin_unit;
+SELECT DISTINCT lc_unit_bare_key(district_name) AS k FROM admin_unit_old;
+CREATE OR REPLACE TEMP TABLE addr_new AS SELECT code, name, lc_ascii_key(name) AS k FROM admin_unit;
 """
 
 # Every address part with what it names: province, old district, an old or new commune.
@@ -42,14 +37,14 @@ WITH split AS (
 exploded AS (
     SELECT record_id, generate_subscripts(p, 1) AS i, unnest(p) AS part FROM split
 )
-SELECT record_id, i, part, lc_unit_key(part) AS k,
-       lc_bare_key(part) IN ('dak lak', 'phu yen')
-           AND (lc_unit_key(part) LIKE 'tinh %' OR lc_unit_key(part) = lc_bare_key(part))
+SELECT record_id, i, part, lc_ascii_key(part) AS k,
+       lc_unit_bare_key(part) IN ('dak lak', 'phu yen')
+           AND (lc_ascii_key(part) LIKE 'tinh %' OR lc_ascii_key(part) = lc_unit_bare_key(part))
            AS is_province,
-       regexp_matches(lc_unit_key(part), '^(huyen|quan|thanh pho|thi xa|tp|tx)[ .]')
-           AND lc_bare_key(part) IN (SELECT k FROM addr_district) AS is_district,
-       lc_unit_key(part) IN (SELECT k FROM addr_old) AS is_old_commune,
-       lc_unit_key(part) IN (SELECT k FROM addr_new) AS is_new_commune
+       regexp_matches(lc_ascii_key(part), '^(huyen|quan|thanh pho|thi xa|tp|tx)[ .]')
+           AND lc_unit_bare_key(part) IN (SELECT k FROM addr_district) AS is_district,
+       lc_ascii_key(part) IN (SELECT k FROM addr_old) AS is_old_commune,
+       lc_ascii_key(part) IN (SELECT k FROM addr_new) AS is_new_commune
 FROM exploded WHERE part <> ''
 """
 
@@ -57,7 +52,7 @@ PARTY_PLAN_SQL = """
 CREATE OR REPLACE TEMP TABLE address_changes AS
 WITH shape AS (
     SELECT record_id,
-           max(CASE WHEN is_district THEN lc_bare_key(part) END) AS district,
+           max(CASE WHEN is_district THEN lc_unit_bare_key(part) END) AS district,
            max(i) FILTER (WHERE is_old_commune) AS commune_at,
            bool_or(is_district) AS has_district,
            bool_or(is_province) AS has_province,

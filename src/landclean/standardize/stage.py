@@ -1,7 +1,18 @@
-"""The standardize stage: set-based fixes of canonical values, each one in the change log.
+"""The standardize stage: set-based, logged fixes of canonical values.
 
-Names are standardized from the raw text every time (so the stage is idempotent and a
-re-import is standardized again); values a person corrected are left alone.
+* names of land users: legacy encodings decoded, NFC, tone placement, title case
+  (``vn.names.standard_name``, once per distinct raw name);
+* legacy land-use codes mapped to the current ones (``vn.land_use``);
+* addresses from the old 3-level units to the new 2-level ones (``standardize.address``;
+  a parcel's new commune is the renumber stage's);
+* invalid geometries made valid (``ST_MakeValid``; the parcel keeps a flag so that the
+  rule PARCEL_INVALID_GEOMETRY still reports the repair).
+
+Every change is written to ``change_log`` (actor ``landclean:standardize``) and kept in
+the stage's own table ``standardized_value`` (record, column, value before, value
+after): ``restore`` puts the fixes back after the build rebuilds the canonical tables,
+where the rebuilt value is still the one that was fixed, so a re-run logs nothing twice.
+Values a person corrected are left alone.
 """
 
 from __future__ import annotations
@@ -9,11 +20,19 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from landclean.stage import Stage, StageContext, StageReport
 from landclean.standardize.address import plan_parcel_addresses, plan_party_addresses
-from landclean.standardize.names import standard_name
 from landclean.vn.land_use import legacy_to_current
+from landclean.vn.names import standard_name
 
 ACTOR = "landclean:standardize"
+# (table, column) the stage fixes -> the record key as standardized_value.record_id holds it
+KEYS = {
+    ("party", "full_name"): "party.party_id",
+    ("party", "address"): "party.party_id",
+    ("parcel", "address"): "parcel.parcel_id",
+    ("parcel_land_use", "code"): "parcel_land_use.parcel_id || '#' || parcel_land_use.seq",
+}
 
 
 def _apply(
@@ -24,14 +43,24 @@ def _apply(
     rule: str,
     changes: str,
 ) -> int:
-    """Apply the planned changes (temp table ``changes``: record_id, before, after …) and
-    log each one as an automatic change; returns how many."""
+    """Apply the planned changes (temp table ``changes``: record_id, before, after …), log
+    each one as an automatic change and keep it; returns how many."""
     con.execute(update_sql)
     con.execute(
         "INSERT INTO change_log (changed_at, actor, stage, table_name, record_id, column_name, "
         "before, after, rule_id) SELECT now()::TIMESTAMP, ?, 'standardize', ?, record_id, ?, "
         f"before, after, ? FROM {changes}",
         [ACTOR, table, column, rule],
+    )
+    con.execute(
+        "DELETE FROM standardized_value WHERE table_name = ? AND column_name = ? "
+        f"AND record_id IN (SELECT record_id FROM {changes})",
+        [table, column],
+    )
+    con.execute(
+        "INSERT INTO standardized_value (table_name, record_id, column_name, before, after, "
+        f"rule_id) SELECT ?, record_id, ?, before, after, ? FROM {changes}",
+        [table, column, rule],
     )
     row = con.execute(f"SELECT count(*) FROM {changes}").fetchone()
     return int(row[0]) if row else 0
@@ -41,7 +70,7 @@ def standardize_names(con: duckdb.DuckDBPyConnection) -> int:
     """Party names: legacy encodings decoded, NFC, tone placement, spacing, title case."""
     raw = con.execute(
         "SELECT DISTINCT full_name_raw FROM party WHERE full_name_raw IS NOT NULL "
-        "AND party_type <> 'organization'"
+        "AND party_type <> 'organization' ORDER BY 1"
     ).fetchall()
     names = [r[0] for r in raw]
     mapping = pa.table(
@@ -95,8 +124,7 @@ def standardize_land_use(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def repair_geometries(con: duckdb.DuckDBPyConnection) -> int:
-    """Invalid polygons (self-intersections …) made valid with ST_MakeValid; the parcel
-    keeps a flag so that the rule PARCEL_INVALID_GEOMETRY still reports the repair."""
+    """Invalid polygons (self-intersections …) made valid with ST_MakeValid."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE geometry_changes AS
         SELECT parcel_id AS record_id, 'invalid, ' || ST_NPoints(geom) || ' vertices' AS before,
@@ -134,11 +162,49 @@ def standardize_addresses(con: duckdb.DuckDBPyConnection) -> int:
     return changed
 
 
-def standardize(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, int]:
-    """Run every standardization (inside the caller's transaction); changes per kind."""
-    return {
-        "names": standardize_names(con),
-        "land_use": standardize_land_use(con),
-        "addresses": standardize_addresses(con),
-        "geometry": repair_geometries(con),
-    }
+def restore(con: duckdb.DuckDBPyConnection) -> None:
+    """Put the fixes back on rebuilt rows whose value is still the one that was fixed."""
+    for (table, column), key in KEYS.items():
+        con.execute(
+            f"UPDATE {table} SET {column} = s.after FROM standardized_value s "
+            f"WHERE s.table_name = ? AND s.column_name = ? AND s.record_id = {key} "
+            f"AND {table}.{column} IS NOT DISTINCT FROM s.before",
+            [table, column],
+        )
+    con.execute(
+        "UPDATE parcel SET geom = ST_MakeValid(geom), geom_repaired = true "
+        "FROM standardized_value s WHERE s.table_name = 'parcel' AND s.column_name = 'geom' "
+        "AND s.record_id = parcel.parcel_id AND NOT ST_IsValid(parcel.geom)"
+    )
+
+
+def run(ctx: StageContext) -> StageReport:
+    """Every standardization, each logged (inside the pipeline's transaction)."""
+    report = StageReport("standardize")
+    for name, step in (
+        ("names", standardize_names),
+        ("land_use", standardize_land_use),
+        ("addresses", standardize_addresses),
+        ("geometry", repair_geometries),
+    ):
+        report.counts[name] = step(ctx.con)
+        report.lap(name)
+    return report
+
+
+STAGE = Stage(
+    name="standardize",
+    summary="names, land-use codes, addresses and geometries in their standard form",
+    reads=("party", "parcel", "parcel_land_use", "correction", "admin_unit", "admin_unit_old"),
+    owns=("standardized_value", "change_log"),
+    run=run,
+    carries=(
+        "party.full_name",
+        "party.address",
+        "parcel.address",
+        "parcel_land_use.code",
+        "parcel.geom",
+        "parcel.geom_repaired",
+    ),
+    restore=restore,
+)

@@ -176,3 +176,12 @@ def crosswalk() -> tuple[CrosswalkRow, ...]:
                 )
             )
     return tuple(sorted(rows, key=lambda r: (r.old_code, r.new_code)))
+
+
+# An administrative unit's name without its type ("Xã Hòa Phú", "TP. Tuy Hòa" -> "hoa phu",
+# "tuy hoa"), accent-free: how addresses name units.  Registered on every connection.
+MACROS = r"""
+CREATE OR REPLACE TEMP MACRO lc_unit_bare_key(x) AS
+    regexp_replace(lc_ascii_key(x),
+                   '^(xa|phuong|thi tran|huyen|quan|thanh pho|thi xa|tinh|tp|tx|tt)[ .]+', '');
+"""

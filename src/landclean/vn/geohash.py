@@ -7,8 +7,6 @@ Arrow function ``lc_geohash(lat, lon)`` (see ``register``).
 
 from __future__ import annotations
 
-import contextlib
-
 import duckdb
 import duckdb.func as func
 import numpy as np
@@ -78,8 +76,6 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
         lo = np.asarray(lon.fill_null(0.0), dtype=np.float64)
         return pa.array(encode(la, lo), pa.string(), mask=~valid)
 
-    with contextlib.suppress(duckdb.InvalidInputException, duckdb.CatalogException):
-        con.remove_function("lc_geohash")
     con.create_function(
         "lc_geohash",
         geohash,

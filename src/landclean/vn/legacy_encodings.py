@@ -14,6 +14,8 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
+from landclean.vn.text import TONE_MARKS
+
 # ---------------------------------------------------------------- TCVN3
 
 
@@ -45,10 +47,16 @@ def encode_tcvn3(text: str, *, abc: bool = False) -> bytes:
     return bytes(out)
 
 
+@cache
+def _tcvn3_translate() -> dict[int, str]:
+    _, decode = _tcvn3_tables()
+    return dict(decode)
+
+
 def decode_tcvn3(data: bytes) -> str:
     """Decode TCVN3 bytes to NFC text (bytes without a letter pass through as Latin-1)."""
-    _, decode = _tcvn3_tables()
-    return "".join(decode.get(b, chr(b)) for b in data)
+    text = data.decode("latin-1").translate(_tcvn3_translate())
+    return unicodedata.normalize("NFC", text)
 
 
 # ---------------------------------------------------------------- VNI Windows
@@ -137,7 +145,7 @@ def decode_vni_glyphs(glyphs: str) -> str:
 
 def decode_vni(data: bytes) -> str:
     """Decode VNI Windows bytes to NFC text."""
-    return decode_vni_glyphs(data.decode("cp1252", errors="replace"))
+    return unicodedata.normalize("NFC", decode_vni_glyphs(data.decode("cp1252", errors="replace")))
 
 
 # ---------------------------------------------------------------- mojibake
@@ -155,8 +163,6 @@ def vni_mojibake(text: str) -> str:
 
 # ---------------------------------------------------------------- CP1258
 
-_TONE_MARKS = set("\u0300\u0301\u0303\u0309\u0323")
-
 
 def encode_cp1258(text: str) -> bytes:
     """Encode to Windows-1258: vowel shapes precomposed (â, ơ, ư …), tones as combining marks.
@@ -166,8 +172,8 @@ def encode_cp1258(text: str) -> bytes:
     out = []
     for ch in unicodedata.normalize("NFC", text):
         parts = unicodedata.normalize("NFD", ch)
-        tones = [m for m in parts if m in _TONE_MARKS]
-        base = unicodedata.normalize("NFC", "".join(m for m in parts if m not in _TONE_MARKS))
+        tones = [m for m in parts if m in TONE_MARKS]
+        base = unicodedata.normalize("NFC", "".join(m for m in parts if m not in TONE_MARKS))
         out.append(base + "".join(tones))
     return "".join(out).encode("cp1258")
 
@@ -175,3 +181,18 @@ def encode_cp1258(text: str) -> bytes:
 def decode_cp1258(data: bytes) -> str:
     """Decode Windows-1258 bytes to NFC text."""
     return unicodedata.normalize("NFC", data.decode("cp1258"))
+
+
+# ---------------------------------------------------------------- any of them
+
+LEGACY = ("tcvn3", "vni", "cp1258", "cp1252")
+
+
+def decode_legacy(data: bytes, encoding: str) -> str:
+    """Decode bytes of one of the ``LEGACY`` 8-bit encodings to NFC text (bytes a
+    single-byte code page lacks are replaced, never an error)."""
+    if encoding == "tcvn3":
+        return decode_tcvn3(data)
+    if encoding == "vni":
+        return decode_vni(data)
+    return unicodedata.normalize("NFC", data.decode(encoding, errors="replace"))

@@ -6,7 +6,14 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
-_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền sắc ngã hỏi nặng
+# The five tone marks as combining characters (huyền, sắc, ngã, hỏi, nặng): the one
+# definition every module uses (Python sets, SQL regular expressions, encoders).
+TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
+_TONES = frozenset(TONE_MARKS)
+# Lower-case letters only Vietnamese has (vowel shapes, toned vowels, đ).
+VIETNAMESE_LETTERS = frozenset(
+    "ăâđêôơưáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ"
+)
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
 
 # Old ("oà, oá, uỷ") vs new ("òa, óa, ủy") tone placement: the two spellings of the same
@@ -78,6 +85,29 @@ def to_old_tone_placement(text: str) -> str:
     return pattern.sub(fix, nfc(text))
 
 
+# "oà", "oé", "uỷ" at the end of a syllable (not after q): the tone goes on the first vowel.
+_NEW_PLACEMENT = re.compile(r"(?i)(?<!q)([ou])([aeyàáảãạèéẻẽẹỳýỷỹỵ])(?![a-zđ])")
+
+
+def usual_tone_placement(text: str) -> str:
+    """'Hoà' -> 'Hòa', 'Thuỷ' -> 'Thủy', 'Khoẻ' -> 'Khỏe' (the spelling of official data)."""
+
+    def move(match: re.Match[str]) -> str:
+        first, second = match.group(1), match.group(2)
+        parts = unicodedata.normalize("NFD", second)
+        tones = [c for c in parts if c in _TONES]
+        if not tones:
+            return match.group(0)
+        if first.lower() == "u" and parts[0].lower() != "y":
+            return match.group(0)
+        if first.lower() == "o" and parts[0].lower() not in "ae":
+            return match.group(0)
+        bare = "".join(c for c in parts if c not in _TONES)
+        return nfc(first + tones[0]) + nfc(bare)
+
+    return _NEW_PLACEMENT.sub(move, nfc(text))
+
+
 def title_case(text: str) -> str:
     """Vietnamese title case, keeping Ê Đê prefixes: "h'hen niê" -> "H'Hen Niê"."""
     words = []
@@ -85,3 +115,14 @@ def title_case(text: str) -> str:
         parts = word.split("'")
         words.append("'".join(p[:1].upper() + p[1:].lower() for p in parts))
     return " ".join(words)
+
+
+# The SQL twins of ``ascii_key`` and of an empty cell, registered on every workspace
+# connection (``vn.sql``).
+MACROS = r"""
+CREATE OR REPLACE TEMP MACRO lc_text(x) AS NULLIF(trim(x), '');
+CREATE OR REPLACE TEMP MACRO lc_ascii_key(x) AS
+    regexp_replace(lower(strip_accents(replace(replace(
+        regexp_replace(nfc_normalize(trim(x)), '[’‘`´ʼ]', '''', 'g'), 'Đ', 'D'), 'đ', 'd'))),
+        '\s+', ' ', 'g');
+"""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,8 +11,10 @@ from pathlib import Path
 
 import duckdb
 
+from landclean import privacy
 from landclean.errors import WorkspaceError
-from landclean.settings import get_settings
+from landclean.settings import current_actor, get_settings
+from landclean.vn import sql as vn_sql
 from landclean.workspace.admin import load_admin_units
 from landclean.workspace.spatial import load_spatial
 
@@ -29,6 +30,7 @@ MIGRATIONS = (
     "007_campaign",
     "008_tasks",
     "009_certificate_steps",
+    "010_stage_tables",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -79,6 +81,8 @@ def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     con.execute("SET memory_limit = ?", [get_settings().memory_limit])
     con.execute("SET temp_directory = ?", [str(path) + ".tmp"])
     con.execute("SET preserve_insertion_order = true")
+    vn_sql.register(con)  # the Vietnamese domain rules the SQL uses
+    privacy.register(con)
     return con
 
 
@@ -108,7 +112,7 @@ def _migrate(con: duckdb.DuckDBPyConnection, current: int) -> None:
             con.execute(_migration_sql(name))
             con.execute(
                 "INSERT INTO schema_migration VALUES (?, ?, now()::TIMESTAMP, ?)",
-                [version, name, getpass.getuser()],
+                [version, name, current_actor()],
             )
         if current == 0:
             load_admin_units(con)
@@ -118,8 +122,9 @@ def _migrate(con: duckdb.DuckDBPyConnection, current: int) -> None:
     con.execute("COMMIT")
 
 
-def create_workspace(path: Path) -> Workspace:
+def create_workspace(path: Path | str) -> Workspace:
     """Create a new workspace file with the current schema and the administrative units."""
+    path = Path(path)
     if path.exists():
         raise WorkspaceError(f"{path} already exists; choose a new file or delete it first")
     if not path.parent.exists():
@@ -135,8 +140,9 @@ def create_workspace(path: Path) -> Workspace:
     return Workspace(path, con)
 
 
-def open_workspace(path: Path, read_only: bool = False) -> Workspace:
+def open_workspace(path: Path | str, read_only: bool = False) -> Workspace:
     """Open an existing workspace; older schemas are migrated, newer ones refused."""
+    path = Path(path)
     if not path.exists():
         raise WorkspaceError(f"workspace {path} does not exist; create it with 'landclean init'")
     con = _connect(path, read_only=read_only)

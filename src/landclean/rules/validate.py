@@ -1,4 +1,12 @@
-"""Run the rule catalogue: each rule isolated, findings kept with their history."""
+"""The validate stage: the rule catalogue run, each rule isolated, findings kept with
+their history.
+
+Rules are evaluated outside any transaction, each as its own statement into a temp
+table (DuckDB aborts a whole transaction on an error, so a failing rule, or a failing
+reference table that only some rules read, must stay local); then every finding is
+recorded in one transaction.  A finding is open while its rule finds it, fixed when a
+run no longer does (kept, never deleted), or an exception a person accepted.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +16,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from landclean.authenticate.keys import NAME_KEY_MACRO
 from landclean.rules.catalogue import CATALOGUE, Rule
 from landclean.settings import Settings
-from landclean.vn.citizen_id import cccd_province_codes
+from landclean.stage import Stage, StageContext, StageReport
 from landclean.vn.land_use import land_use_codes
 
 log = logging.getLogger(__name__)
@@ -59,10 +66,6 @@ def _reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> dic
     con.executemany(
         "INSERT INTO land_use_code VALUES (?, ?)",
         [[c.code, c.status] for c in land_use_codes().values()],
-    )
-    con.execute("CREATE OR REPLACE TEMP TABLE cccd_province (code VARCHAR)")
-    con.executemany(
-        "INSERT INTO cccd_province VALUES (?)", [[c] for c in sorted(cccd_province_codes())]
     )
     _derived(
         con,
@@ -134,12 +137,11 @@ def _reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> dic
         [settings.commune_extent_margin] * 4,
     )
     # Who a land user is, as far as the records say: ID, name key, birth.
-    con.execute(NAME_KEY_MACRO)
     _derived(
         con,
         failures,
         "CREATE OR REPLACE TEMP TABLE party_identity AS "
-        "SELECT party_id, id_number, COALESCE(lc_name_key(full_name), '') AS name_key, "
+        "SELECT party_id, id_number, COALESCE(lc_ascii_key(full_name), '') AS name_key, "
         "COALESCE(CAST(birth_date AS VARCHAR), CAST(birth_year AS VARCHAR), '') AS birth_key "
         "FROM party WHERE party_type IN ('individual', 'household') AND id_number IS NOT NULL",
     )
@@ -160,9 +162,12 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, index: int) -> int:
     hits = _hits_table(index)
     columns = "record_id, parcel_id, details" + (", geom" if rule.spatial else "")
     extra = "" if rule.spatial else ", NULL::GEOMETRY AS geom"
+    # one finding per record; of a certificate's or a land user's several parcels, the
+    # first by id (a fixed choice: the same inputs give the same findings)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {hits} AS "
-        f"SELECT DISTINCT ON (record_id) *{extra} FROM ({rule.sql}) AS h({columns})"
+        f"SELECT DISTINCT ON (record_id) *{extra} FROM ({rule.sql}) AS h({columns}) "
+        "ORDER BY record_id, parcel_id NULLS LAST"
     )
     row = con.execute(f"SELECT count(*) FROM {hits}").fetchone()
     return int(row[0]) if row else 0
@@ -244,9 +249,40 @@ def record_findings(
             _record_findings(con, rule, index, run_id)
 
 
-def findings_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
-    rows = con.execute(
-        "SELECT rule_id, count(*) FROM finding WHERE state = 'open' "
-        "GROUP BY rule_id ORDER BY rule_id"
-    ).fetchall()
-    return {"open": sum(n for _, n in rows), "by_rule": {r: n for r, n in rows}}
+def run(ctx: StageContext) -> StageReport:
+    """Evaluate every rule (outside a transaction), then record the findings in one."""
+    report = StageReport("validate")
+    evaluated = evaluate_rules(ctx.con, ctx.settings)
+    report.steps["reference_tables"] = round(evaluated.reference_seconds, 3)
+    report.lap("evaluate")
+    with ctx.transaction() as con:
+        record_findings(con, evaluated, ctx.run_id)
+        con.executemany(
+            "INSERT INTO rule_run (run_id, rule_id, found, seconds, error) VALUES (?, ?, ?, ?, ?)",
+            [[ctx.run_id, r.rule_id, r.found, r.seconds, r.error] for r in evaluated.results],
+        )
+    report.lap("record")
+    found = {r.rule_id: r.found for r in evaluated.results}
+    report.counts = {"rules": len(evaluated.results), "findings": sum(found.values()), **found}
+    report.warnings = [f"rule {r.rule_id} failed: {r.error}" for r in evaluated.failed]
+    return report
+
+
+STAGE = Stage(
+    name="validate",
+    summary="every rule of the catalogue: the findings, open, fixed or accepted as exceptions",
+    reads=(
+        "parcel",
+        "parcel_land_use",
+        "party",
+        "land_right",
+        "certificate",
+        "certificate_parcel",
+        "asset",
+        "uid_collision",
+        "admin_unit_old",
+    ),
+    owns=("finding", "rule_run"),
+    run=run,
+    atomic=False,
+)

@@ -16,9 +16,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from landclean.report.export import COLUMNS, MASK_SQL, findings_query, rules_table
-from landclean.report.html import CSS, html_table
-from landclean.report.labels import fmt_int
+from landclean.labels import fmt_int, labels
+from landclean.reports.export import findings_query
+from landclean.reports.html import CSS, html_table
+from landclean.rules.catalogue import rules_table
 from landclean.xlsx import Sheet, write_workbook
 
 HTML_ROWS_PER_RULE = 100
@@ -38,38 +39,6 @@ LIST_COLUMNS = [
     "source_row",
     "details",
 ]
-TEXT = {
-    "vi": {
-        "title": "Báo cáo chất lượng dữ liệu",
-        "by_rule": "Số lỗi theo quy tắc",
-        "list": "Danh sách bản ghi cần xử lý",
-        "rule": "Quy tắc",
-        "title_col": "Lỗi",
-        "severity": "Mức độ",
-        "group": "Nhóm",
-        "count": "Số lượng",
-        "more": "… và {n} bản ghi khác: xem đầy đủ trong tệp {file}",
-        "none": "Không có lỗi đang mở.",
-        "generated": "Lập ngày",
-        "summary_sheet": "Tổng hợp",
-        "list_sheet": "Danh sách",
-    },
-    "en": {
-        "title": "Data quality report",
-        "by_rule": "Findings by rule",
-        "list": "Records to fix",
-        "rule": "Rule",
-        "title_col": "Problem",
-        "severity": "Severity",
-        "group": "Group",
-        "count": "Count",
-        "more": "… and {n} more records: see the full list in {file}",
-        "none": "No open findings.",
-        "generated": "Generated",
-        "summary_sheet": "Summary",
-        "list_sheet": "Records",
-    },
-}
 
 
 @dataclass
@@ -85,14 +54,15 @@ def write_commune_reports(
     con: duckdb.DuckDBPyConnection,
     out: Path,
     lang: str = "vi",
-    classification: Path | None = None,
+    groups: dict[str, int] | None = None,
     communes: list[str] | None = None,
+    day: dt.date | None = None,
 ) -> list[CommuneReport]:
-    """Write communes/<code>.html and .xlsx for every new commune (or those given)."""
+    """Write communes/<code>.html and .xlsx for every new commune (or those given);
+    ``groups``: the classification mapping in force."""
     folder = out / "communes"
     folder.mkdir(parents=True, exist_ok=True)
-    rules_table(con, lang, classification)
-    con.execute(MASK_SQL)
+    rules_table(con, lang, groups or {})
     con.execute(
         "CREATE OR REPLACE TEMP TABLE commune_finding AS "
         + findings_query(None, ("open",), masked=True),
@@ -119,14 +89,15 @@ def write_commune_reports(
         ).fetch_arrow_table()
         html, xlsx = folder / f"{code}.html", folder / f"{code}.xlsx"
         _write_xlsx(xlsx, str(name), counts, records, lang)
-        html.write_text(_render(str(code), str(name), counts, records, xlsx.name, lang), "utf-8")
+        page = _render(str(code), str(name), counts, records, xlsx.name, lang, day)
+        html.write_text(page, "utf-8")
         reports.append(CommuneReport(str(code), str(name), sum(c[4] for c in counts), html, xlsx))
     return reports
 
 
 def _write_xlsx(path: Path, name: str, counts: list[tuple], records: pa.Table, lang: str) -> None:
-    t = TEXT[lang]
-    first = 0 if lang == "vi" else 1
+    t = labels("commune_report", lang)
+    names = labels("export_columns", lang)
     summary = pa.table(
         {
             "rule": [c[0] for c in counts],
@@ -148,7 +119,7 @@ def _write_xlsx(path: Path, name: str, counts: list[tuple], records: pa.Table, l
             Sheet(
                 t["list_sheet"],
                 records,
-                [COLUMNS[c][first] for c in LIST_COLUMNS],
+                [names[c] for c in LIST_COLUMNS],
                 f"{t['list']}: {name}",
             ),
         ],
@@ -156,13 +127,19 @@ def _write_xlsx(path: Path, name: str, counts: list[tuple], records: pa.Table, l
 
 
 def _render(
-    code: str, name: str, counts: list[tuple], records: pa.Table, xlsx: str, lang: str
+    code: str,
+    name: str,
+    counts: list[tuple],
+    records: pa.Table,
+    xlsx: str,
+    lang: str,
+    day: dt.date | None,
 ) -> str:
-    t = TEXT[lang]
-    first = 0 if lang == "vi" else 1
+    t = labels("commune_report", lang)
+    names = labels("export_columns", lang)
     parts = [
         f"<h1>{escape(t['title'])}: {escape(name)} ({escape(code)})</h1>",
-        f"<p>{escape(t['generated'])}: {dt.date.today().strftime('%d/%m/%Y')} · "
+        f"<p>{escape(t['generated'])}: {(day or dt.date.today()).strftime('%d/%m/%Y')} · "
         f'<a href="{escape(xlsx)}">{escape(xlsx)}</a></p>',
         f"<h2>{escape(t['by_rule'])}</h2>",
     ]
@@ -196,7 +173,7 @@ def _render(
         parts.append(f"<p>{escape(str(todo.get(rule_id, '')))}</p>")
         parts.append(
             html_table(
-                [COLUMNS[c][first] for c in shown],
+                [names[c] for c in shown],
                 [["" if r[c] is None else str(r[c]) for c in shown] for r in part],
                 99,
             )

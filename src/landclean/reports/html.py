@@ -6,9 +6,7 @@ import datetime as dt
 from html import escape
 from typing import Any
 
-from landclean.report.labels import LABELS, REASONS, fmt_int, fmt_pct
-from landclean.report.summary import AUTH_KEYS
-from landclean.rules.catalogue import CATALOGUE
+from landclean.labels import fmt_int, fmt_pct, labels
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
@@ -42,13 +40,15 @@ def html_table(
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def render_html(summary: dict[str, Any], lang: str = "vi", campaign_html: str = "") -> str:
-    """The report page for a summary.json document."""
-    t = LABELS[lang]
+def render_html(
+    summary: dict[str, Any], lang: str = "vi", campaign_html: str = "", day: dt.date | None = None
+) -> str:
+    """The report page for a summary.json document, dated ``day`` (today by default)."""
+    t = labels("report", lang)
     parts = [
         f"<h1>{escape(t['title'])}: {escape(t['province'])} "
         f"{escape(summary['province']['name'])}</h1>",
-        f"<p>{escape(t['generated'])}: {dt.date.today().strftime('%d/%m/%Y')}</p>",
+        f"<p>{escape(t['generated'])}: {(day or dt.date.today()).strftime('%d/%m/%Y')}</p>",
     ]
     p = summary["parcels"]
     if "group1" in p:
@@ -65,7 +65,7 @@ def render_html(summary: dict[str, Any], lang: str = "vi", campaign_html: str = 
     parts.append(f"<h2>{escape(t['parcels'])}</h2>")
     parts.append(html_table([t[k] for k in keys], [[fmt_int(p[k], lang) for k in keys]], 0))
     if "findings" in summary:
-        titles = {r.rule_id: (r.title_vi if lang == "vi" else r.title_en) for r in CATALOGUE}
+        titles = labels("rule_titles", lang)
         rows = [
             [f"{rid} – {titles.get(rid, rid)}", fmt_int(n, lang)]
             for rid, n in summary["findings"]["by_rule"].items()
@@ -76,11 +76,12 @@ def render_html(summary: dict[str, Any], lang: str = "vi", campaign_html: str = 
         parts.append(html_table([t["rule"], t["count"]], rows))
     if "authentication" in summary:
         a = summary["authentication"]
-        akeys = AUTH_KEYS
+        akeys = [k for k in a if not isinstance(a[k], dict)]
         parts.append(f"<h2>{escape(t['authentication'])}</h2>")
         parts.append(html_table([t[k] for k in akeys], [[fmt_int(a[k], lang) for k in akeys]], 0))
         reasons = [
-            [REASONS[lang].get(r, r), fmt_int(n, lang)] for r, n in a.get("by_reason", {}).items()
+            [labels("reasons", lang).get(r, r), fmt_int(n, lang)]
+            for r, n in a.get("by_reason", {}).items()
         ]
         parts.append(html_table([t["reason"], t["count"]], reasons))
     parts.append(campaign_html)

@@ -16,46 +16,15 @@ import pyarrow.csv as pacsv
 import pyogrio
 
 from landclean.errors import ReportError
-from landclean.report.labels import LABELS
-from landclean.rules.catalogue import CATALOGUE
+from landclean.labels import LANGS, labels
+from landclean.rules.catalogue import rules_table
 from landclean.rules.classify import group_mapping
 from landclean.xlsx import MAX_ROWS, Sheet, write_workbook
 
 FORMATS = ("csv", "xlsx", "gpkg")
 
-# Column -> (Vietnamese header, English header); the order of the export.
-COLUMNS: dict[str, tuple[str, str]] = {
-    "commune_code": ("Mã xã/phường", "Commune code"),
-    "commune_name": ("Xã/phường", "Commune"),
-    "old_commune_code": ("Mã xã cũ", "Old commune code"),
-    "old_commune_name": ("Xã cũ", "Old commune"),
-    "rule_id": ("Mã quy tắc", "Rule"),
-    "rule_title": ("Lỗi", "Problem"),
-    "severity": ("Mức độ", "Severity"),
-    "parcel_group": ("Nhóm thửa theo lỗi", "Group the finding implies"),
-    "what_to_do": ("Cách xử lý", "What to do"),
-    "record_type": ("Loại bản ghi", "Record type"),
-    "record_id": ("Mã bản ghi", "Record"),
-    "parcel_id": ("Mã thửa", "Parcel"),
-    "sheet_no": ("Số tờ", "Sheet"),
-    "parcel_no": ("Số thửa", "Parcel no."),
-    "source_file": ("Tệp nguồn", "Source file"),
-    "source_sheet": ("Trang tính", "Sheet in file"),
-    "source_row": ("Dòng", "Row"),
-    "details": ("Chi tiết", "Details"),
-    "state": ("Trạng thái", "State"),
-    "first_seen_run": ("Phát hiện ở lần chạy", "First seen (run)"),
-    "last_seen_run": ("Còn ở lần chạy", "Last seen (run)"),
-}
-
-# Masks for the personal values rules put in their details (JSON text).
-MASK_SQL = """
-CREATE OR REPLACE TEMP MACRO lc_mask(d) AS
-    regexp_replace(regexp_replace(regexp_replace(CAST(d AS VARCHAR),
-        '"(id_number)":"([0-9]{3})[0-9]*([0-9]{2})"', '"\\1":"\\2*******\\3"', 'g'),
-        '"name":"([^" ]+)[^"]*"', '"name":"\\1 ***"', 'g'),
-        '"birth":"[^"]*"', '"birth":"***"', 'g');
-"""
+# The columns of an export, in order (headers: labels "export_columns").
+COLUMNS = tuple(labels("export_columns", "en"))
 
 
 @dataclass
@@ -65,28 +34,8 @@ class ExportResult:
     masked: bool
 
 
-def rules_table(con: duckdb.DuckDBPyConnection, lang: str, classification: Path | None) -> None:
-    groups = group_mapping(classification)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE rule_text "
-        "(rule_id VARCHAR, title VARCHAR, message VARCHAR, grp INTEGER)"
-    )
-    con.executemany(
-        "INSERT INTO rule_text VALUES (?, ?, ?, ?)",
-        [
-            [
-                r.rule_id,
-                r.title_vi if lang == "vi" else r.title_en,
-                r.message_vi if lang == "vi" else r.message_en,
-                groups[r.rule_id],
-            ]
-            for r in CATALOGUE
-        ],
-    )
-
-
 def findings_query(commune: str | None, states: tuple[str, ...], masked: bool) -> str:
-    details = "lc_mask(w.details)" if masked else "CAST(w.details AS VARCHAR)"
+    details = "lc_mask_details(w.details)" if masked else "CAST(w.details AS VARCHAR)"
     where = "list_contains($states, f.state)"
     if commune:
         where += " AND w.commune_code = $commune"
@@ -132,8 +81,8 @@ def export_findings(
     """Write the findings (open ones unless ``all_states``) to ``out``."""
     if fmt not in FORMATS:
         raise ReportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    if lang not in LABELS:
-        raise ReportError(f"unknown language {lang!r}; expected one of {', '.join(LABELS)}")
+    if lang not in LANGS:
+        raise ReportError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
     if commune is not None:
         hit = con.execute("SELECT name FROM admin_unit WHERE code = ?", [commune]).fetchone()
         if hit is None:
@@ -143,8 +92,7 @@ def export_findings(
             )
     if not out.parent.is_dir():
         raise ReportError(f"{out.parent}: no such folder")
-    rules_table(con, lang, classification)
-    con.execute(MASK_SQL)
+    rules_table(con, lang, group_mapping(classification))
     states = ("open", "fixed", "exception") if all_states else ("open",)
     query = findings_query(commune, states, masked)
     params: dict[str, object] = {"states": list(states)}
@@ -177,8 +125,8 @@ def _write(table: pa.Table, out: Path, fmt: str, lang: str) -> None:
             f.write(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel keeps the Vietnamese letters
             pacsv.write_csv(table, f)
         return
-    first = 0 if lang == "vi" else 1
-    headers = [COLUMNS[c][first] for c in table.column_names]
+    names = labels("export_columns", lang)
+    headers = [names[c] for c in table.column_names]
     if table.num_rows > MAX_ROWS - 2:
         raise ReportError(
             f"{table.num_rows:,} findings do not fit in one worksheet "

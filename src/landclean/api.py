@@ -1,0 +1,345 @@
+"""The operations of landclean: what the command line and the campaign server call.
+
+Each operation takes an open workspace (``create_workspace`` / ``open_workspace``) and
+returns a typed result; none prints.  Who acts is the ``actor`` given, else
+``LANDCLEAN_ACTOR``, else the login name.  Settings are read once, typed and checked
+(``landclean.settings``), and the files they name are checked before any work
+(``landclean.preflight``).  The modules behind each operation own its SQL; this one only
+strings them together.
+
+    import landclean as lc
+
+    with lc.create_workspace("dak_lak.duckdb") as ws:
+        lc.import_sources(ws, ["ban_do/", "vbdlis.xlsx", "dan_cu.parquet"])
+        run = lc.run(ws)
+        summary = lc.report(ws, "bao_cao/").summary
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from landclean.authenticate.review import ReviewFile, export_review_queue
+from landclean.campaign.apply import ApplyResult, apply_worklist
+from landclean.campaign.summary import Summary, summarize
+from landclean.campaign.tasks import Task, TaskCounts, assign_task, generate_tasks, list_tasks
+from landclean.campaign.worklist import WorklistFile, export_worklist
+from landclean.corrections import record_correction
+from landclean.errors import LandcleanError
+from landclean.ingest.importer import ImportReport, import_files
+from landclean.ingest.profiles import Profile, all_profiles
+from landclean.pipeline import RunReport, ensure_built, run_pipeline
+from landclean.preflight import check_import
+from landclean.renumber.lookup import Found, lookup_old, lookup_serial, write_crosswalks
+from landclean.reports.export import ExportResult, export_findings
+from landclean.reports.writer import ReportResult, write_reports
+from landclean.rules.catalogue import CATALOGUE, Rule
+from landclean.settings import Settings, current_actor, get_settings
+from landclean.workspace import Workspace, create_workspace, open_workspace
+from landclean.workspace.status import Status, workspace_status
+
+__all__ = [
+    "ApplyResult",
+    "CorrectionResult",
+    "ExportResult",
+    "Found",
+    "ImportReport",
+    "ReportResult",
+    "ReviewFile",
+    "RunReport",
+    "Status",
+    "Summary",
+    "TaskList",
+    "WorklistFile",
+    "Workspace",
+    "apply",
+    "correct",
+    "create_workspace",
+    "crosswalk",
+    "export",
+    "generate",
+    "import_sources",
+    "list_profiles",
+    "list_rules",
+    "lookup",
+    "open_workspace",
+    "report",
+    "review",
+    "run",
+    "status",
+    "summary",
+    "tasks",
+    "worklist",
+]
+
+Progress = Callable[[str], None]
+
+
+def _lang(lang: str | None, settings: Settings | None = None) -> str:
+    chosen = lang or (settings or get_settings()).lang
+    if chosen not in ("vi", "en"):
+        raise LandcleanError(f"language {chosen!r}: expected vi or en")
+    return chosen
+
+
+def status(ws: Workspace) -> Status:
+    """What the workspace holds: rows per table, the last run, imports waiting."""
+    return workspace_status(ws)
+
+
+def import_sources(
+    ws: Workspace,
+    sources: list[Path] | list[str],
+    *,
+    profile: str | None = None,
+    profiles_dir: Path | None = None,
+    dry_run: bool = False,
+    build: bool = True,
+    actor: str | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import files and folders (all or nothing); with ``build``, rebuild the canonical
+    tables at once (the build stage), otherwise the next run does."""
+    paths = [Path(s) for s in sources]
+    dirs = [profiles_dir] if profiles_dir else None
+    check_import(dirs, paths)
+    result = import_files(
+        ws, paths, profile=profile, dry_run=dry_run, actor=actor, progress=progress,
+        profile_dirs=dirs,
+    )  # fmt: skip
+    if build and not dry_run and result.rows:
+        built = ensure_built(ws, actor)
+        if built is not None:
+            result.built = True
+            result.conflicts = built.counts.get("conflicts", 0)
+            result.canonical = {
+                k: v for k, v in built.counts.items() if k not in ("batches", "conflicts")
+            }
+    return result
+
+
+def run(
+    ws: Workspace,
+    *,
+    registry: Path | None = None,
+    stages: list[str] | None = None,
+    settings: Settings | None = None,
+    actor: str | None = None,
+    day: dt.date | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Run the pipeline (all stages by default; ``registry``: a population registry file
+    imported first).  ``day``: the day the run counts for (its campaign snapshot)."""
+    if registry is not None:
+        import_files(ws, [registry], profile="registry", actor=actor)
+    return run_pipeline(
+        ws, stages=stages, settings=settings, actor=actor, day=day, progress=progress
+    )
+
+
+def summary(ws: Workspace, *, settings: Settings | None = None) -> Summary:
+    """summary.json of the workspace as it is, without writing anything."""
+    return summarize(ws.con, settings=settings)
+
+
+def report(
+    ws: Workspace,
+    out: Path | str,
+    *,
+    lang: str | None = None,
+    as_of: dt.date | None = None,
+    settings: Settings | None = None,
+) -> ReportResult:
+    """Write summary.json, report.html/.xlsx, briefing.html, charts/ and communes/ into
+    ``out``, dated ``as_of`` (today by default).  Reads only."""
+    settings = settings or get_settings()
+    return write_reports(ws.con, Path(out), _lang(lang, settings), settings, as_of)
+
+
+def export(
+    ws: Workspace,
+    out: Path | str,
+    *,
+    fmt: str | None = None,
+    commune: str | None = None,
+    all_states: bool = False,
+    masked: bool = True,
+    lang: str | None = None,
+    settings: Settings | None = None,
+) -> ExportResult:
+    """The findings (open ones unless ``all_states``) with their lineage, as CSV, XLSX or
+    GeoPackage (``fmt``, default from the file's suffix); personal data masked."""
+    settings = settings or get_settings()
+    path = Path(out)
+    return export_findings(
+        ws.con,
+        path,
+        fmt or path.suffix.lower().lstrip("."),
+        commune=commune,
+        all_states=all_states,
+        masked=masked,
+        lang=_lang(lang, settings),
+        classification=settings.classification,
+    )
+
+
+def worklist(ws: Workspace, commune: str, out: Path | str) -> WorklistFile:
+    """A commune's worklist workbook (findings to fix, users to verify, certificates)."""
+    return export_worklist(ws.con, commune, Path(out))
+
+
+@dataclass
+class AppliedWorklist:
+    """What ``apply`` recorded, and where the rejected rows were listed."""
+
+    result: ApplyResult
+    actor: str
+    rejected_file: Path | None = None
+
+
+def apply(ws: Workspace, file: Path | str, *, by: str | None = None) -> AppliedWorklist:
+    """Take a filled-in worklist back: valid values recorded as corrections by ``by``;
+    rejected rows listed (with sheet, row, column, value, reason) in FILE.rejected.txt."""
+    path = Path(file)
+    if not path.is_file():
+        raise LandcleanError(f"{path}: no such file")
+    actor = current_actor(by)
+    ensure_built(ws, actor)
+    with ws.transaction() as con:
+        result = apply_worklist(con, path, actor)
+    applied = AppliedWorklist(result, actor)
+    if result.errors:
+        applied.rejected_file = path.with_suffix(".rejected.txt")
+        applied.rejected_file.write_text("\n".join(result.errors) + "\n", encoding="utf-8")
+    return applied
+
+
+@dataclass
+class CorrectionResult:
+    table: str
+    record_id: str
+    column: str
+    value: str | None
+    actor: str
+
+
+def correct(
+    ws: Workspace,
+    table: str,
+    record_id: str,
+    column: str,
+    value: str | None,
+    *,
+    by: str,
+    note: str | None = None,
+) -> CorrectionResult:
+    """Record a person's correction; it survives re-imports and re-runs."""
+    actor = current_actor(by)
+    ensure_built(ws, actor)  # the record may come from an import not yet built
+    with ws.transaction() as con:
+        record_correction(con, table, record_id, column, value, actor, note)
+    return CorrectionResult(table, record_id, column, value, actor)
+
+
+def lookup(
+    ws: Workspace,
+    *,
+    old_commune: str | None = None,
+    sheet: int | None = None,
+    parcel: int | None = None,
+    scale: int | None = None,
+    serial: str | None = None,
+) -> list[Found]:
+    """Parcels from what a certificate prints: old commune, sheet and parcel (and scale),
+    or the serial; with their new commune, new sheet and UID."""
+    if serial is not None:
+        found = lookup_serial(ws.con, serial)
+    elif old_commune is not None and sheet is not None and parcel is not None:
+        found = lookup_old(ws.con, old_commune, sheet, parcel, scale)
+    else:
+        raise LandcleanError("give the old commune, sheet and parcel, or the serial")
+    if not found:
+        raise LandcleanError("no parcel found with these numbers")
+    return found
+
+
+def crosswalk(
+    ws: Workspace, out: Path | str, *, commune: str | None = None, lang: str | None = None
+) -> list[Path]:
+    """Each new commune's sheet crosswalk (XLSX and CSV) in ``out``."""
+    return write_crosswalks(ws.con, Path(out), commune, _lang(lang))
+
+
+def review(
+    ws: Workspace, out: Path | str, *, commune: str | None = None, lang: str | None = None
+) -> list[ReviewFile]:
+    """Each new commune's authentication review queue (review_CODE.xlsx) in ``out``."""
+    return export_review_queue(ws.con, Path(out), commune, _lang(lang))
+
+
+@dataclass
+class TaskList:
+    tasks: list[Task]
+    counts: TaskCounts
+    assigned: Task | None = None  # the task given by ``assign``, as it now is
+    changes: dict[str, str] = field(default_factory=dict)
+
+
+def tasks(
+    ws: Workspace,
+    *,
+    commune: str | None = None,
+    include_done: bool = False,
+    assign: str | None = None,
+    to: str | None = None,
+    due: dt.date | None = None,
+    actor: str | None = None,
+    settings: Settings | None = None,
+) -> TaskList:
+    """Bring the campaign's tasks up to date and list them; ``assign`` a task ``to``
+    someone and/or move its ``due`` date (kept when tasks are regenerated, logged)."""
+    settings = settings or get_settings()
+    if (to or due) and not assign:
+        raise LandcleanError("--to and --due need --assign TASK_CODE")
+    with ws.transaction() as con:
+        counts = generate_tasks(con, settings.campaign_end)
+        if assign:
+            assign_task(con, assign, to, due, current_actor(actor, settings))
+    listed = TaskList(list_tasks(ws.con, commune, include_done), counts)
+    if assign:
+        listed.assigned = next(t for t in list_tasks(ws.con, None, True) if t.code == assign)
+        if to and to.strip():
+            listed.changes["to"] = to.strip()
+        if due:
+            listed.changes["due"] = due.strftime("%d/%m/%Y")
+    return listed
+
+
+def list_rules() -> tuple[Rule, ...]:
+    """The validation rules (docs/rules.md)."""
+    return CATALOGUE
+
+
+def list_profiles(profiles_dir: Path | None = None) -> list[Profile]:
+    """The column-mapping profiles, built-in and the province's own (docs/profiles.md)."""
+    return all_profiles([profiles_dir] if profiles_dir else None)
+
+
+def generate(
+    out: Path | str, *, parcels: int = 20_000, seed: int = 42, defect_scale: float = 1.0
+) -> dict[str, int]:
+    """A synthetic province's source files (and truth/) in ``out``: counts written."""
+    from pydantic import ValidationError
+
+    from landclean.synth.config import GeneratorConfig
+    from landclean.synth.generate import generate as generate_province
+
+    try:
+        config = GeneratorConfig(parcels=parcels, seed=seed, defect_scale=defect_scale)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise LandcleanError(f"--{first['loc'][0]}: {first['msg']}") from None
+    return generate_province(config, Path(out))

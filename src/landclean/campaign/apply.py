@@ -1,0 +1,310 @@
+"""Taking a filled-in worklist back (``campaign.worklist`` writes it).
+
+Every value is validated and recorded as a person's correction (``correction`` and
+``change_log``, with who made it); the days certificates were collected, scanned and
+entered go to ``certificate_step``; rows that fail are reported with sheet, row, column,
+value and reason, and the rest is applied, set-based, in the caller's transaction.
+Accepting a registry proposal takes the value from the workspace, never from the file
+(the file shows it masked).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from landclean.campaign.worklist import CERTS, F_HEAD, FINDINGS, STEPS, U_HEAD, USERS
+from landclean.corrections import (
+    Correction,
+    check_correctable,
+    column_type,
+    record_corrections,
+)
+from landclean.errors import LandcleanError
+from landclean.vn.citizen_id import id_type
+from landclean.vn.values import parse_date
+from landclean.vn.words import is_yes
+
+
+@dataclass
+class ApplyResult:
+    applied: int = 0
+    accepted_users: int = 0
+    certificate_steps: int = 0  # collection / scanning / entry dates recorded
+    errors: list[str] = field(default_factory=list)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _as_value(kind_name: str, column: str, text: str) -> str:
+    """The typed text for a correctable column: dates DD/MM/YYYY, decimal commas, IDs."""
+    if kind_name == "DATE":
+        day = parse_date(text)
+        if day is None:
+            raise LandcleanError(f"{text!r} is not a date; expected DD/MM/YYYY")
+        return day.isoformat()
+    if kind_name in ("DOUBLE", "DECIMAL") or kind_name.startswith("DECIMAL"):
+        return text.replace(".", "").replace(",", ".") if "," in text else text
+    if column == "id_number":
+        digits = re.sub(r"[\s.]", "", text)
+        if not re.fullmatch(r"[0-9]{9}|[0-9]{12}", digits):
+            raise LandcleanError(f"{text!r} is not an ID number; expected 12 (or 9) digits")
+        return digits
+    return text
+
+
+@dataclass
+class _Pending:
+    """Corrections gathered from the workbook, each with the cell it came from."""
+
+    corrections: list[Correction] = field(default_factory=list)
+    origin: list[tuple[str, int, str, str]] = field(default_factory=list)  # sheet,row,col,val
+    primary: list[bool] = field(default_factory=list)
+    kinds: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def add(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        where: tuple[str, int, str, str],
+        target: tuple[str, str, str],
+        text: str,
+        actor: str,
+        note: str,
+    ) -> None:
+        """Check the typed text for ``target`` (table, record, column) and queue it, with
+        what follows from it; raises LandcleanError for a value that cannot be right."""
+        table, record, column = target
+        check_correctable(table, column)
+        if (table, column) not in self.kinds:
+            self.kinds[table, column] = column_type(con, table, column)
+        value = _as_value(self.kinds[table, column], column, text)
+        queued = [(column, value)]
+        if table == "party" and column == "id_number":
+            queued.append(("id_type", id_type(value)))
+        if table == "party" and column == "birth_date":
+            queued += [("birth_year", value[:4]), ("birth_precision", "day")]
+        for i, (col, val) in enumerate(queued):
+            self.corrections.append(Correction(table, record, col, val, actor, note))
+            self.origin.append(where)
+            self.primary.append(i == 0)
+
+
+def _rows(path: Path, sheet: str, headers: list[str]) -> list[tuple[int, dict[str, str]]]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # not a workbook at all
+        raise LandcleanError(f"{path}: cannot be read as a worklist (.xlsx): {exc}") from exc
+    if sheet not in wb.sheetnames:
+        raise LandcleanError(f"{path}: no sheet {sheet!r}; is this a landclean worklist?")
+    rows = wb[sheet].iter_rows(values_only=True)
+    head = [_cell(h) for h in next(rows, ())]
+    missing = [h for h in headers if h not in head]
+    if missing:
+        raise LandcleanError(f"{path}, sheet {sheet!r}: missing column(s) {', '.join(missing)}")
+    out = []
+    for number, row in enumerate(rows, 2):
+        values = {h: _cell(row[i]) if i < len(row) else "" for i, h in enumerate(head)}
+        out.append((number, values))
+    wb.close()
+    return out
+
+
+def apply_worklist(con: duckdb.DuckDBPyConnection, path: Path, actor: str) -> ApplyResult:
+    """Record the corrections of a filled-in worklist (call inside a transaction).
+
+    Each cell is checked as it is read (dates, ID numbers, the field named); then all
+    the corrections are validated against the workspace and recorded set-based."""
+    result = ApplyResult()
+    findings = _rows(path, FINDINGS, F_HEAD)
+    users = _rows(path, USERS, U_HEAD)
+    pending = _Pending()
+
+    def fail(sheet: str, row: int, column: str, value: str, reason: str) -> None:
+        result.errors.append(
+            f"{path.name}, sheet {sheet!r}, row {row}, column {column!r}, value {value!r}: {reason}"
+        )
+
+    for number, r in findings:
+        value = r["Giá trị đúng"]
+        if not value:
+            continue
+        rtype, record = r["Loại hồ sơ"], r["Mã hồ sơ"]
+        table, column = r["Bảng"], r["Trường cần sửa"]
+        if "." in column and not table:
+            table, column = column.split(".", 1)
+        if not table or not column:
+            fail(FINDINGS, number, "Trường cần sửa", column, "expected table.column to correct")
+            continue
+        if table != rtype:
+            fail(FINDINGS, number, "Bảng", table, f"the record is a {rtype}, not a {table}")
+            continue
+        who = r["Người sửa"] or actor
+        note = f"worklist {path.name} row {number}" + (f": {r['Ghi chú']}" if r["Ghi chú"] else "")
+        where = (FINDINGS, number, "Giá trị đúng", value)
+        try:
+            pending.add(con, where, (table, record, column), value, who, note)
+        except LandcleanError as exc:
+            fail(*where, str(exc))
+    accepting = [r["Mã chủ sử dụng"] for _, r in users if is_yes(r["Đồng ý đề xuất (x)"])]
+    con.register("wl_accepting", pa.table({"party_id": pa.array(accepting, pa.string())}))
+    proposals = {  # a join, not list_contains: that scans the list for every user
+        str(p): rest
+        for p, *rest in con.execute(
+            "SELECT party_id, proposed_id, proposed_name, strftime(proposed_birth, '%d/%m/%Y') "
+            "FROM auth_result JOIN wl_accepting USING (party_id)"
+        ).fetchall()
+    }
+    con.unregister("wl_accepting")
+    for number, r in users:
+        party = r["Mã chủ sử dụng"]
+        who = r["Người sửa"] or actor
+        note = f"worklist {path.name} row {number}" + (f": {r['Ghi chú']}" if r["Ghi chú"] else "")
+        changes: dict[str, tuple[str, str]] = {}
+        if is_yes(r["Đồng ý đề xuất (x)"]):
+            if party not in proposals:
+                fail(USERS, number, "Mã chủ sử dụng", party, "no such land user")
+                continue
+            for column, value in zip(
+                ("id_number", "full_name", "birth_date"), proposals[party], strict=True
+            ):
+                if value:
+                    changes[column] = ("Đồng ý đề xuất (x)", str(value))
+            result.accepted_users += 1
+        for column, header in (("full_name", "Họ tên đúng"), ("id_number", "Số định danh đúng"),
+                               ("birth_date", "Ngày sinh đúng (DD/MM/YYYY)")):  # fmt: skip
+            if r[header]:
+                changes[column] = (header, r[header])
+        for column, (_, value) in changes.items():
+            where = (USERS, number, column, value)
+            try:
+                pending.add(con, where, ("party", party, column), value, who, note)
+            except LandcleanError as exc:
+                fail(*where, str(exc))
+    refused = record_corrections(con, pending.corrections)
+    reported = set()
+    for idx, reason in sorted(refused.items()):
+        if pending.origin[idx][:3] not in reported:
+            reported.add(pending.origin[idx][:3])
+            fail(*pending.origin[idx], reason)
+    result.applied = sum(
+        1 for i, primary in enumerate(pending.primary) if primary and i not in refused
+    )
+    _record_steps(con, path, actor, result, fail)
+    return result
+
+
+STEPS_SQL = """
+CREATE OR REPLACE TEMP TABLE wl_step_new AS
+WITH latest AS (
+    SELECT certificate_id, step, done_on FROM certificate_step
+    QUALIFY row_number() OVER (PARTITION BY certificate_id, step
+                               ORDER BY recorded_at DESC, done_on DESC) = 1
+)
+SELECT n.*, l.done_on AS before, c.certificate_id IS NOT NULL AS found
+FROM wl_steps n
+LEFT JOIN (SELECT DISTINCT certificate_id FROM certificate) c USING (certificate_id)
+LEFT JOIN latest l USING (certificate_id, step)
+WHERE l.done_on IS DISTINCT FROM n.done_on
+"""
+
+
+def _record_steps(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    actor: str,
+    result: ApplyResult,
+    fail: Any,
+) -> None:
+    """The certificates sheet: the days each certificate was collected, scanned and
+    entered; a date already recorded is not recorded again (set-based)."""
+    try:
+        certs = _rows(path, CERTS, ["Mã GCN", *STEPS, "Người thực hiện"])
+    except LandcleanError:
+        return  # a worklist from before certificates were followed one by one
+    today = dt.date.today()
+    rows: list[tuple[str, str, dt.date, str, str, int, str, str]] = []
+    for number, r in certs:
+        who = r["Người thực hiện"] or actor
+        note = f"worklist {path.name} row {number}" + (f": {r['Ghi chú']}" if r["Ghi chú"] else "")
+        days: dict[str, dt.date] = {}
+        row_steps = []
+        for header, step in STEPS.items():
+            text = r[header]
+            if not text:
+                continue
+            try:
+                day = today if is_yes(text) else dt.date.fromisoformat(_as_value("DATE", "", text))
+            except LandcleanError as exc:
+                fail(CERTS, number, header, text, str(exc))
+                continue
+            if day > today:
+                fail(CERTS, number, header, text, "the date is in the future")
+                continue
+            days[step] = day
+            row_steps.append((r["Mã GCN"], step, day, who, note, number, header, text))
+        order = [days[s] for s in STEPS.values() if s in days]
+        if order == sorted(order):
+            rows += row_steps
+        else:
+            fail(
+                CERTS,
+                number,
+                "Ngày thu thập",
+                "",
+                "collected, scanned, entered: dates out of order",
+            )
+    if not rows:
+        return
+    con.register(
+        "wl_steps_arrow",
+        pa.table(
+            {
+                "certificate_id": [x[0] for x in rows],
+                "step": [x[1] for x in rows],
+                "done_on": pa.array([x[2] for x in rows], pa.date32()),
+                "actor": [x[3] for x in rows],
+                "source": [x[4] for x in rows],
+                "row_no": [x[5] for x in rows],
+                "header": [x[6] for x in rows],
+                "text": [x[7] for x in rows],
+            }
+        ),
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE wl_steps AS SELECT * FROM wl_steps_arrow")
+    con.unregister("wl_steps_arrow")
+    con.execute(STEPS_SQL)
+    for row_no, header, text, cid in con.execute(
+        "SELECT row_no, header, text, certificate_id FROM wl_step_new WHERE NOT found "
+        "ORDER BY row_no"
+    ).fetchall():
+        fail(CERTS, row_no, header, text, f"no certificate {cid!r} in the workspace")
+    con.execute(
+        "INSERT INTO certificate_step SELECT certificate_id, step, done_on, actor, "
+        "now()::TIMESTAMP, source FROM wl_step_new WHERE found"
+    )
+    con.execute(
+        "INSERT INTO change_log (changed_at, actor, stage, table_name, record_id, column_name, "
+        "before, after, note) SELECT now()::TIMESTAMP, actor, 'worklist', 'certificate', "
+        "certificate_id, step || '_on', CAST(before AS VARCHAR), CAST(done_on AS VARCHAR), "
+        "source FROM wl_step_new WHERE found"
+    )
+    row = con.execute("SELECT count(*) FROM wl_step_new WHERE found").fetchone()
+    result.certificate_steps = int(row[0]) if row else 0
+    con.execute("DROP TABLE wl_steps")
+    con.execute("DROP TABLE wl_step_new")

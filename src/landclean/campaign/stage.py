@@ -1,0 +1,42 @@
+"""The campaign stage: the campaign's state brought up to date after every run.
+
+Tasks are regenerated from what the workspace says is left to do (``campaign.tasks``),
+then the day's snapshot of every commune's counters is taken (``campaign.snapshot``), so
+that progress can be drawn over time.  Reports only read what this stage wrote.
+"""
+
+from __future__ import annotations
+
+from landclean.campaign.snapshot import take_snapshot
+from landclean.campaign.summary import summarize
+from landclean.campaign.tasks import generate_tasks
+from landclean.stage import Stage, StageContext, StageReport
+
+
+def run(ctx: StageContext) -> StageReport:
+    report = StageReport("campaign")
+    tasks = generate_tasks(ctx.con, ctx.settings.campaign_end)
+    report.lap("tasks")
+    metrics = take_snapshot(ctx.con, summarize(ctx.con, settings=ctx.settings), ctx.day)
+    report.lap("snapshot")
+    report.counts = {"tasks_open": tasks.open, "tasks_done": tasks.done, "metrics": metrics}
+    return report
+
+
+STAGE = Stage(
+    name="campaign",
+    summary="the campaign's tasks, and the day's snapshot of every commune's counters",
+    reads=(
+        "finding",
+        "auth_result",
+        "parcel",
+        "parcel_group",
+        "certificate",
+        "certificate_step",
+        "commune_progress",
+        "commune_status",
+        "commune_target",
+    ),
+    owns=("task", "metric_snapshot"),
+    run=run,
+)

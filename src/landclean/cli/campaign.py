@@ -1,0 +1,138 @@
+"""Commands of the campaign's daily work: tasks, worklists and their return, corrections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from landclean import api
+from landclean.cli.app import CommuneOpt, WsArg, app, console, friendly, lang, parse_day, say, text
+from landclean.labels import fmt_int, labels
+
+
+@app.command()
+@friendly
+def tasks(
+    workspace: WsArg,
+    commune: CommuneOpt = None,
+    all_tasks: Annotated[bool, typer.Option("--all", help="Also the tasks done.")] = False,
+    assign: Annotated[
+        str | None,
+        typer.Option("--assign", help="A task's code (first column): give it --to someone."),
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Who takes the task.")] = None,
+    due_on: Annotated[
+        str | None, typer.Option("--due", help="New due date of the task (DD/MM/YYYY).")
+    ] = None,
+) -> None:
+    """Bring the campaign's tasks up to date (from findings, the review queue and the
+    certificates to collect) and list them: code, commune, what to do, who, due date,
+    status.  With --assign CODE --to NAME [--due DD/MM/YYYY] a task is given to someone;
+    that stays when tasks are regenerated."""
+    due = parse_day("--due", due_on)
+    with api.open_workspace(workspace) as ws:
+        listed = api.tasks(
+            ws, commune=commune, include_done=all_tasks, assign=assign, to=to, due=due
+        )
+    lg = lang()
+    status = labels("task_statuses", lg)
+    rows = [
+        (t.code, t.commune_code, t.title, t.assignee, f"{t.due:%d/%m/%Y}", status[t.status],
+         fmt_int(t.left, lg))
+        for t in listed.tasks
+    ]  # fmt: skip
+    head = tuple(text("tasks_columns").split("|"))
+    if console.is_terminal:
+        table = Table()
+        for column in head:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    else:  # into a file or another program: one task per line, tab-separated, unwrapped
+        for line in (head, *rows):
+            print("\t".join(line))
+    say("tasks_counts", open=listed.counts.open, done=listed.counts.done)
+    if listed.assigned is not None:
+        changes = [text("task_to", name=listed.changes["to"])] if "to" in listed.changes else []
+        changes += [text("task_due", due=listed.changes["due"])] if "due" in listed.changes else []
+        say("task_assigned", code=listed.assigned.code, changes=", ".join(changes))
+
+
+@app.command()
+@friendly
+def worklist(
+    workspace: WsArg,
+    commune: Annotated[str, typer.Option(help="The new commune (5-digit code).")],
+    out: Annotated[Path, typer.Option("--out", help="Workbook to write (.xlsx).")],
+) -> None:
+    """Write a commune's worklist: findings to fix (with the field and its current value),
+    land users to verify (with the registry's proposals), certificates to collect, scan
+    and enter.  Fill it in and give it back with 'landclean apply'."""
+    with api.open_workspace(workspace, read_only=True) as ws:
+        w = api.worklist(ws, commune, out)
+    say(
+        "worklist_written",
+        path=w.path,
+        findings=w.findings,
+        users=w.users,
+        certificates=w.certificates,
+    )
+
+
+@app.command()
+@friendly
+def apply(
+    workspace: WsArg,
+    file: Annotated[Path, typer.Argument(help="A filled-in worklist (.xlsx).")],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Who made the corrections (default: LANDCLEAN_ACTOR or you)."),
+    ] = None,
+) -> None:
+    """Apply a filled-in worklist: each value is validated and recorded as a correction
+    with who made it, and the days certificates were collected, scanned and entered are
+    recorded; bad rows are listed (sheet, row, column, value, reason) and the rest is
+    applied.  Run 'landclean run' afterwards to re-check."""
+    with api.open_workspace(workspace) as ws:
+        done = api.apply(ws, file, by=by)
+    r = done.result
+    say(
+        "applied",
+        applied=r.applied,
+        actor=done.actor,
+        accepted=r.accepted_users,
+        steps=r.certificate_steps,
+        rejected=len(r.errors),
+    )
+    for line in r.errors[:20]:
+        console.print(f"  [yellow]{line}[/]", highlight=False)
+    if done.rejected_file is not None:
+        say("rejected_file", path=done.rejected_file)
+
+
+@app.command()
+@friendly
+def correct(
+    workspace: WsArg,
+    table: Annotated[str, typer.Argument(help="parcel, party or certificate")],
+    record: Annotated[str, typer.Argument(help="Record id (parcel, party or certificate id)")],
+    column: Annotated[str, typer.Argument(help="Column to correct, e.g. sheet_no")],
+    value: Annotated[str, typer.Argument(help="New value (use '' for empty)")],
+    by: Annotated[str, typer.Option(help="Who makes the correction.")],
+    note: Annotated[str | None, typer.Option(help="Why (kept in the change log).")] = None,
+) -> None:
+    """Record a correction by a person; it survives re-imports and re-runs."""
+    with api.open_workspace(workspace) as ws:
+        done = api.correct(ws, table, record, column, value or None, by=by, note=note)
+    say(
+        "corrected",
+        table=done.table,
+        record=done.record_id,
+        column=done.column,
+        value=repr(value),
+        actor=done.actor,
+    )

@@ -1,0 +1,245 @@
+"""Commands that set up and fill a workspace: init, status, generate, import, run, demo,
+and the catalogues (rules, profiles)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from landclean import api
+from landclean.cli.app import (
+    ProfilesDir,
+    Spinner,
+    WsArg,
+    app,
+    console,
+    counts_text,
+    friendly,
+    lang,
+    parse_day,
+    say,
+    text,
+)
+from landclean.errors import LandcleanError
+from landclean.labels import fmt_int, fmt_pct, label, labels
+
+
+@app.command()
+@friendly
+def init(workspace: WsArg) -> None:
+    """Create a new workspace with the real administrative units of Đắk Lắk."""
+    with api.create_workspace(workspace) as ws:
+        counts = api.status(ws).counts
+    say("created", path=workspace, units=counts["admin_unit"], olds=counts["admin_unit_old"])
+
+
+@app.command()
+@friendly
+def status(workspace: WsArg) -> None:
+    """Print what the workspace holds."""
+    with api.open_workspace(workspace, read_only=True) as ws:
+        st = api.status(ws)
+    table = Table(title=text("status_title", path=st.path, version=str(st.schema_version)))
+    for column in ("status_table", "status_holds", "status_rows"):
+        table.add_column(text(column), justify="right" if column == "status_rows" else "left")
+    names = labels("tables", lang())
+    for name, n in st.counts.items():
+        table.add_row(name, names[name], fmt_int(n, lang()))
+    console.print(table)
+    run = st.last_run
+    shown = text("no_run")
+    if run is not None:
+        stages = ", ".join(label("stages", s, lang()) for s in run.stages if s)
+        shown = text(
+            "run_line",
+            run_id=str(run.run_id),
+            started=f"{run.started:%d/%m/%Y %H:%M}",
+            actor=run.actor,
+            stages=stages,
+        )
+        shown += text("run_failed", error=run.error) if run.error else ""
+    say("last_run", run=shown)
+    if st.pending_batches:
+        say("pending", n=st.pending_batches)
+
+
+@app.command("generate")
+@friendly
+def generate_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write (must be new or empty).")],
+    parcels: Annotated[int, typer.Option(help="Number of parcels.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 42,
+    defect_scale: Annotated[float, typer.Option(help="Multiply every defect rate.")] = 1.0,
+) -> None:
+    """Generate a synthetic Đắk Lắk: map, spreadsheet and registry files, plus truth/."""
+    with Spinner("generate"):
+        stats = api.generate(out, parcels=parcels, seed=seed, defect_scale=defect_scale)
+    say("generated", out=out, counts=counts_text(stats))
+
+
+@app.command("import")
+@friendly
+def import_cmd(
+    workspace: WsArg,
+    sources: Annotated[list[Path], typer.Argument(help="Files or folders to import.")],
+    profile: Annotated[
+        str | None, typer.Option(help="Force a layout profile (see 'landclean profiles').")
+    ] = None,
+    profiles_dir: ProfilesDir = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report, write nothing.")] = False,
+    build: Annotated[
+        bool,
+        typer.Option(
+            "--build",
+            help="Rebuild the canonical tables now (by default the next run, correct or "
+            "apply does it once for all imports made meanwhile).",
+        ),
+    ] = False,
+) -> None:
+    """Import map layers, spreadsheets, CSV and Parquet exports (files or folders)."""
+    with api.open_workspace(workspace) as ws, Spinner("import") as tick:
+        report = api.import_sources(
+            ws,
+            sources,
+            profile=profile,
+            profiles_dir=profiles_dir,
+            dry_run=dry_run,
+            build=build,
+            progress=tick,
+        )
+    for f in report.files:
+        note = text("import_skipped") if f.skipped else text("import_rows", n=f.rows)
+        if f.quarantined:
+            note += text("import_quarantined", n=f.quarantined)
+        if f.encoding and f.encoding != "utf-8":
+            note += text("import_encoding", encoding=f.encoding)
+        if set(f.changes) - {"added"}:
+            note += ", " + counts_text(dict(sorted(f.changes.items())))
+        part = f"#{f.part}" if f.part else ""
+        console.print(f"  {f.path}{part} [{f.layout}] {note}", highlight=False)
+    if report.conflicts:
+        console.print(f"[yellow]{text('import_conflicts', n=report.conflicts)}[/]")
+    say(
+        "would_import" if dry_run else "imported",
+        rows=report.rows,
+        files=len(report.files),
+    )
+    if report.built:
+        say("canonical", counts=counts_text(report.canonical))
+    elif report.rows and not dry_run:
+        say("canonical_later")
+
+
+@app.command()
+@friendly
+def run(
+    workspace: WsArg,
+    registry: Annotated[Path | None, typer.Option(help="Population registry file.")] = None,
+    stages: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated stages (renumber,standardize,validate,authenticate,classify,"
+            "campaign); all by default.  The build stage runs whenever imports wait."
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Day of the campaign's snapshot, DD/MM/YYYY (default: today)."
+        ),
+    ] = None,
+) -> None:
+    """Run the pipeline: build, renumber, standardize, validate, authenticate, classify,
+    and bring the campaign's tasks and daily snapshot up to date."""
+    chosen = [s.strip() for s in stages.split(",")] if stages else None
+    day = parse_day("--as-of", as_of)
+    with api.open_workspace(workspace) as ws, Spinner("run") as tick:
+        rep = api.run(ws, registry=registry, stages=chosen, day=day, progress=tick)
+    names = labels("stages", lang())
+    say("run_done", run_id=str(rep.run_id), stages=", ".join(names[r.stage] for r in rep.stages))
+    for r in rep.stages:
+        if not r.ran:
+            say("stage_idle", stage=names[r.stage])
+            continue
+        say(
+            "stage_line",
+            stage=names[r.stage],
+            seconds=f"{r.seconds:.1f}",
+            counts=counts_text(r.counts),
+        )
+        for warning in r.warnings:
+            console.print(f"  [yellow]{warning}[/]", highlight=False)
+
+
+@app.command()
+@friendly
+def rules() -> None:
+    """List the validation rules."""
+    table = Table()
+    for column in text("rules_columns").split("|"):
+        table.add_column(column)
+    for r in api.list_rules():
+        table.add_row(
+            r.rule_id, r.target, r.severity, str(r.group_impact), r.title("vi"), r.title("en")
+        )
+    console.print(table)
+
+
+@app.command()
+@friendly
+def profiles(profiles_dir: ProfilesDir = None) -> None:
+    """List the column-mapping profiles (built-in and your own)."""
+    table = Table()
+    for column in text("profiles_columns").split("|"):
+        table.add_column(column)
+    for p in api.list_profiles(profiles_dir):
+        table.add_row(p.name, p.target, str(len(p.fields)), p.title, p.source)
+    console.print(table)
+
+
+@app.command()
+@friendly
+def demo(
+    parcels: Annotated[int, typer.Option(help="Parcels in the synthetic province.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    workdir: Annotated[Path, typer.Option(help="Folder for sources, workspace and report.")] = Path(
+        "demo-out"
+    ),
+) -> None:
+    """Generate a synthetic Đắk Lắk, import it, run the pipeline and write the report."""
+    from landclean.demo import run_demo
+
+    if parcels < 500:
+        raise LandcleanError("--parcels must be at least 500")
+    with Spinner("demo") as tick:
+        result = run_demo(workdir, parcels, seed, step=tick)
+    s = result.summary
+    p, a, lg = s.parcels, s.authentication, lang()
+    seconds = f"{sum(result.seconds.values()):.1f}"
+    console.print(f"[bold]{text('demo_title', parcels=p.total, seconds=seconds)}[/]")
+    regions = labels("report", lg)
+    for region, blocks in s.regions.items():
+        rp = blocks.parcels
+        say(
+            "demo_region",
+            region=regions[region],
+            group1=rp.group1 or 0,
+            total=rp.total,
+            pct=fmt_pct(rp.group1 or 0, rp.total, lg),
+        )
+    say("demo_groups", g1=p.group1 or 0, g2=p.group2 or 0, g3=p.group3 or 0)
+    say("demo_findings", n=s.findings.open if s.findings else 0)
+    if a is not None:
+        say(
+            "demo_users",
+            users=a.users,
+            matched=a.matched,
+            mac=a.matched_after_correction,
+            review=a.review,
+            unmatched=a.unmatched,
+        )
+    say("demo_workspace", path=result.workspace)
+    say("demo_report", path=result.report_dir)

@@ -1,0 +1,172 @@
+"""Placement: which new commune holds each parcel (the one place this is decided).
+
+A parcel of an old commune that went whole to one new commune belongs to it
+(``not_split``).  A parcel of a split old commune belongs to the new commune that holds
+it by location: inside the new commune's polygon when the province supplies a boundary
+file (``boundary``), otherwise nearest to the new commune's centre from the
+administrative data (``location``), unless another centre is nearly as close (within
+``AMBIGUOUS_MARGIN_M`` or ``AMBIGUOUS_MARGIN_SHARE``): then it is ``ambiguous``.  A split
+commune's parcel without a usable geometry is ``no_location``; a parcel of an old commune
+the crosswalk does not know is ``unknown_commune``.
+
+Only placed parcels are renumbered.  Until a person decides, an ambiguous parcel is
+counted in the nearest candidate (by centre; with boundaries, the first polygon by code
+that holds it), and one without a location in its old commune's default new commune
+(the one the official conversion names); both get the finding PARCEL_COMMUNE_UNCERTAIN.
+New communes without a land database (commune status) are not candidates.  Geometries
+are taken as the standardize stage leaves them: an invalid one as ``ST_MakeValid``
+repairs it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyogrio
+
+from landclean.errors import PipelineError
+
+# Two new-commune centres closer than this to a parcel's point than each other's distance
+# difference: the location does not decide (metres, and share of the nearest distance).
+AMBIGUOUS_MARGIN_M = 200.0
+AMBIGUOUS_MARGIN_SHARE = 0.05
+PLACED = ("not_split", "location", "boundary")
+
+CANDIDATES_SQL = """
+CREATE OR REPLACE TEMP TABLE rn_candidate AS
+SELECT x.old_code, x.new_code, x.is_default,
+       ST_Transform(ST_Point(u.lat, u.lon), 'EPSG:4326', 'EPSG:9218') AS centre
+FROM admin_crosswalk x JOIN admin_unit u ON u.code = x.new_code
+LEFT JOIN commune_status s ON s.unit_code = x.new_code
+WHERE COALESCE(s.has_land_db, true);
+-- a parcel's point on its surface (repaired: the geometry needed ST_MakeValid first)
+CREATE OR REPLACE TEMP TABLE rn_point AS
+WITH g AS (
+    SELECT parcel_id, old_unit_code, geom, repaired,
+           CASE WHEN repaired THEN ST_MakeValid(geom) ELSE geom END AS usable
+    FROM (SELECT parcel_id, old_unit_code, geom,
+                 geom IS NOT NULL AND NOT ST_IsValid(geom) AS repaired FROM parcel)
+)
+SELECT parcel_id, old_unit_code, repaired,
+       CASE WHEN usable IS NOT NULL AND NOT ST_IsEmpty(usable)
+                 AND (NOT repaired OR ST_IsValid(usable))
+            THEN ST_PointOnSurface(usable) END AS pt,
+       (SELECT count(*) FROM rn_candidate c WHERE c.old_code = g.old_unit_code) AS n_candidates
+FROM g;
+"""
+
+# Placement shared by both methods: an old commune that went whole to one new commune; a
+# split one's parcel without a usable geometry; an old commune the crosswalk does not know.
+NOT_SPLIT_OR_UNPLACEABLE = """
+UNION ALL
+SELECT pt.parcel_id, c.new_code, 'not_split', NULL
+FROM rn_point pt JOIN rn_candidate c ON c.old_code = pt.old_unit_code
+WHERE pt.n_candidates = 1
+UNION ALL
+SELECT parcel_id, NULL, 'no_location', NULL FROM rn_point WHERE n_candidates > 1 AND pt IS NULL
+UNION ALL
+SELECT parcel_id, NULL, 'unknown_commune', NULL FROM rn_point WHERE n_candidates = 0
+"""
+
+BY_CENTRE_SQL = (
+    """
+WITH ranked AS (
+    SELECT pt.parcel_id, c.new_code, ST_Distance(pt.pt, c.centre) AS d,
+           row_number() OVER (PARTITION BY pt.parcel_id
+                              ORDER BY ST_Distance(pt.pt, c.centre), c.new_code) AS r
+    FROM rn_point pt JOIN rn_candidate c ON c.old_code = pt.old_unit_code
+    WHERE pt.n_candidates > 1 AND pt.pt IS NOT NULL
+),
+split AS (
+    SELECT a.parcel_id,
+           b.d - a.d < greatest($margin_m, $margin_share * a.d) AS ambiguous, a.new_code
+    FROM ranked a JOIN ranked b ON b.parcel_id = a.parcel_id AND b.r = 2 WHERE a.r = 1
+)
+SELECT parcel_id, CASE WHEN NOT ambiguous THEN new_code END AS new_code,
+       CASE WHEN ambiguous THEN 'ambiguous' ELSE 'location' END AS placement,
+       new_code AS nearest
+FROM split
+"""
+    + NOT_SPLIT_OR_UNPLACEABLE
+)
+
+BY_BOUNDARY_SQL = (
+    """
+WITH hits AS (
+    SELECT pt.parcel_id, list(b.unit_code ORDER BY b.unit_code) AS codes
+    FROM rn_point pt JOIN rn_candidate c ON c.old_code = pt.old_unit_code
+    JOIN rn_boundary b ON b.unit_code = c.new_code AND ST_Within(pt.pt, b.geom)
+    WHERE pt.n_candidates > 1 AND pt.pt IS NOT NULL
+    GROUP BY pt.parcel_id
+)
+SELECT pt.parcel_id, CASE WHEN len(h.codes) = 1 THEN h.codes[1] END AS new_code,
+       CASE WHEN len(h.codes) = 1 THEN 'boundary' ELSE 'ambiguous' END AS placement,
+       h.codes[1] AS nearest
+FROM rn_point pt LEFT JOIN hits h USING (parcel_id)
+WHERE pt.n_candidates > 1 AND pt.pt IS NOT NULL
+"""
+    + NOT_SPLIT_OR_UNPLACEABLE
+)
+
+# rn_place: one row per parcel, the commune it is counted in (unit_code: the placed one,
+# else the nearest, else the old commune's default new commune), the placed one
+# (new_code) and how.
+PLACE_SQL = """
+CREATE OR REPLACE TEMP TABLE rn_place AS
+WITH decided AS ({decided}),
+fallback AS (   -- the default new commune among the candidates, else the first by code
+    SELECT old_code, arg_min(new_code, (NOT is_default, new_code)) AS code
+    FROM rn_candidate GROUP BY old_code
+)
+SELECT d.parcel_id, d.new_code, d.placement,
+       COALESCE(d.new_code, d.nearest, f.code) AS unit_code, pt.repaired
+FROM decided d JOIN rn_point pt USING (parcel_id)
+LEFT JOIN fallback f ON f.old_code = pt.old_unit_code;
+"""
+
+
+def check_boundaries(path: Path) -> list[str]:
+    """Problems of a boundary file, without reading its features (preflight)."""
+    try:
+        info = pyogrio.read_info(path)
+    except Exception as exc:  # GDAL's own error types: the file is not a readable layer
+        return [f"{path}: cannot read commune boundaries ({str(exc).splitlines()[0]})"]
+    fields = [str(f).lower() for f in info["fields"]]
+    if "code" not in fields:
+        return [
+            f"{path}: commune boundaries need a field 'code' with the new commune's 5-digit "
+            f"code; fields found: {', '.join(map(str, info['fields'])) or 'none'}"
+        ]
+    return []
+
+
+def load_boundaries(con: duckdb.DuckDBPyConnection, path: Path | None) -> bool:
+    """The province's commune boundaries (EPSG:9218, a field 'code' with the 5-digit new
+    commune code) into rn_boundary; False when no file is given."""
+    if path is None:
+        return False
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE rn_boundary AS "
+            "SELECT CAST(code AS VARCHAR) AS unit_code, geom FROM ST_Read(?)",
+            [str(path)],
+        )
+    except duckdb.Error as exc:
+        raise PipelineError(
+            f"{path}: cannot read commune boundaries ({str(exc).splitlines()[0]}); expected "
+            "polygons in EPSG:9218 with a field 'code' holding the new commune's code"
+        ) from exc
+    return True
+
+
+def place(con: duckdb.DuckDBPyConnection, boundaries: Path | None) -> None:
+    """Fill the temp table rn_place (see PLACE_SQL) from the parcels' locations."""
+    con.execute(CANDIDATES_SQL)
+    if load_boundaries(con, boundaries):
+        con.execute(PLACE_SQL.format(decided=BY_BOUNDARY_SQL))
+    else:
+        con.execute(
+            PLACE_SQL.format(decided=BY_CENTRE_SQL),
+            {"margin_m": AMBIGUOUS_MARGIN_M, "margin_share": AMBIGUOUS_MARGIN_SHARE},
+        )

@@ -1,0 +1,72 @@
+"""Numbers, shares and dates as Vietnamese offices type them, parsed in SQL.
+
+* numbers: "1.234,5" and "1,234.5" and "1234,5", "1.234" (thousands), "250 m2";
+* shares: 95, "95 %", "95,5 %", "0,95", "0.95" -> 0.95 (a fraction when at most 1);
+* dates: 12/03/1965, 12-3-65, 1965-03-12, "12/03/1965 00:00:00", Excel serial numbers;
+  a year alone ("1965") is a year, kept with its precision (``lc_precision``);
+* map scales: "1/2000", "1:2000", "2000" -> 2000.
+
+Registered on every workspace connection (``vn.sql``); no user value is pasted into SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+# A date a person types (options, settings, worklists): day first, as in Vietnam.
+DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
+
+
+def parse_date(text: str | None) -> dt.date | None:
+    """'30/11/2025', '30-11-2025', '30.11.2025' or '2025-11-30' as a date; None if not one."""
+    if text is None:
+        return None
+    for form in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text.strip(), form).date()
+        except ValueError:
+            continue
+    return None
+
+
+MACROS = r"""
+CREATE OR REPLACE TEMP MACRO lc_int(x) AS TRY_CAST(TRY_CAST(trim(x) AS DOUBLE) AS INTEGER);
+CREATE OR REPLACE TEMP MACRO lc_num_clean(x) AS
+    regexp_replace(lower(trim(x)), '\s*(m2|m²|m\^2)$|\s', '', 'g');
+CREATE OR REPLACE TEMP MACRO lc_num(x) AS TRY_CAST(CASE
+    WHEN regexp_full_match(lc_num_clean(x), '[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?')
+        THEN replace(replace(lc_num_clean(x), '.', ''), ',', '.')
+    WHEN regexp_full_match(lc_num_clean(x), '[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?')
+        THEN replace(lc_num_clean(x), ',', '')
+    ELSE replace(lc_num_clean(x), ',', '.') END AS DOUBLE);
+CREATE OR REPLACE TEMP MACRO lc_share_num(x) AS lc_num(replace(x, '%', ''));
+CREATE OR REPLACE TEMP MACRO lc_share(x) AS CASE
+    WHEN lc_share_num(x) > 0 AND lc_share_num(x) <= 1 THEN lc_share_num(x)
+    WHEN lc_share_num(x) > 1 AND lc_share_num(x) <= 100 THEN lc_share_num(x) / 100 END;
+CREATE OR REPLACE TEMP MACRO lc_date_any(x) AS CASE
+    WHEN regexp_full_match(x, '[0-9]{2}/[0-9]{2}/[0-9]{4}')
+        THEN try_strptime(x, '%d/%m/%Y')::DATE
+    WHEN regexp_full_match(trim(x), '[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2}') THEN
+        try(make_date(
+            CAST(regexp_extract(trim(x), '([0-9]{2})$', 1) AS INTEGER)
+              + CASE WHEN CAST(regexp_extract(trim(x), '([0-9]{2})$', 1) AS INTEGER)
+                          > year(current_date) % 100 THEN 1900 ELSE 2000 END,
+            CAST(regexp_extract(trim(x), '^[0-9]{1,2}[/.-]([0-9]{1,2})', 1) AS INTEGER),
+            CAST(regexp_extract(trim(x), '^([0-9]{1,2})', 1) AS INTEGER)))
+    WHEN regexp_full_match(trim(x), '[0-9]{3,5}(\.0+)?')
+         AND NOT CAST(trim(x) AS DOUBLE) BETWEEN 1850 AND 2100 THEN  -- Excel serial number
+        DATE '1899-12-30' + CAST(CAST(trim(x) AS DOUBLE) AS INTEGER)
+    ELSE try_strptime(trim(x), ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y', '%d-%m-%Y', '%d.%m.%Y',
+                                '%Y-%m-%d %H:%M:%S', '%Y-%m-%d', '%Y/%m/%d'])::DATE END;
+CREATE OR REPLACE TEMP MACRO lc_date(x) AS CASE
+    WHEN year(lc_date_any(x)) BETWEEN 1850 AND 2100 THEN lc_date_any(x) END;
+CREATE OR REPLACE TEMP MACRO lc_year(x) AS CASE
+    WHEN regexp_full_match(trim(x), '(18|19|20)[0-9]{2}(\.0+)?')
+        THEN CAST(CAST(trim(x) AS DOUBLE) AS INTEGER)
+    ELSE year(lc_date(x)) END;
+CREATE OR REPLACE TEMP MACRO lc_precision(x) AS CASE
+    WHEN lc_date(x) IS NOT NULL AND NOT regexp_full_match(trim(x), '(18|19|20)[0-9]{2}(\.0+)?')
+        THEN 'day'
+    WHEN lc_year(x) IS NOT NULL THEN 'year' ELSE 'none' END;
+CREATE OR REPLACE TEMP MACRO lc_scale(x) AS lc_int(regexp_extract(x, '([0-9]+)\s*$', 1));
+"""

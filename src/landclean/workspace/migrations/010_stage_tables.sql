@@ -1,0 +1,49 @@
+-- Version 10: one stage contract (issue 13).  Every stage's results live in tables it
+-- owns; the columns that carry them onto canonical rows are copies, put back after a
+-- rebuild (docs/architecture.md).
+
+-- The renumber stage's decisions, one row per parcel (carried onto parcel.unit_code,
+-- placement, new_sheet_no, uid).
+CREATE TABLE parcel_place (
+    parcel_id    VARCHAR NOT NULL,
+    unit_code    VARCHAR,               -- the new commune the parcel counts in
+    placement    VARCHAR NOT NULL,      -- not_split, location, boundary | ambiguous,
+                                        -- no_location, unknown_commune (not placed)
+    new_sheet_no INTEGER,               -- placed parcels with a sheet only
+    uid          VARCHAR                -- 12-character GeoHash
+);
+INSERT INTO parcel_place
+SELECT parcel_id, unit_code, placement, new_sheet_no, uid FROM parcel WHERE placement IS NOT NULL;
+
+-- The standardize stage's fixes in force: a record's column, the value it fixed and the
+-- fixed value (carried onto the canonical rows where they still hold that value).
+CREATE TABLE standardized_value (
+    table_name  VARCHAR NOT NULL,
+    record_id   VARCHAR NOT NULL,
+    column_name VARCHAR NOT NULL,
+    before      VARCHAR,
+    after       VARCHAR,
+    rule_id     VARCHAR NOT NULL
+);
+INSERT INTO standardized_value
+SELECT table_name, record_id, column_name, before, after, rule_id FROM change_log
+WHERE stage = 'standardize'
+QUALIFY row_number() OVER (PARTITION BY table_name, record_id, column_name
+                           ORDER BY change_id DESC) = 1;
+
+-- The renumber stage's sheets live in sheet_crosswalk only.
+ALTER TABLE map_sheet DROP COLUMN unit_code;
+ALTER TABLE map_sheet DROP COLUMN new_sheet_no;
+
+-- A run is recorded when it starts; a stage that fails leaves its tables as they were
+-- and the run keeps why.
+ALTER TABLE pipeline_run ADD COLUMN error VARCHAR;
+
+-- The commune a land user counts in (that of their first parcel, by code) and the one a
+-- certificate counts in (that of its first parcel): one definition for every report.
+CREATE VIEW party_commune AS
+SELECT r.party_id, min(p.unit_code) AS unit_code
+FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id;
+CREATE VIEW certificate_commune AS
+SELECT cp.certificate_id, min(p.unit_code) AS unit_code
+FROM certificate_parcel cp JOIN parcel p USING (parcel_id) GROUP BY cp.certificate_id;
