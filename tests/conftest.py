@@ -64,3 +64,14 @@ def q(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = No
 
 def ids(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> set:
     return {r[0] for r in con.execute(sql, params or []).fetchall()}
+
+
+def valid_summary(document: dict) -> dict:
+    """``document`` checked against docs/summary.schema.json (the contract), returned."""
+    import json
+
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parents[1] / "docs" / "summary.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(document)
+    return document

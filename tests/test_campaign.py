@@ -26,7 +26,7 @@ from landclean.reports.writer import write_reports
 from landclean.synth.progress import HEADERS, REPORT_DATES, TARGET_HEADERS
 from landclean.workspace import Workspace, open_workspace
 from landclean.xlsx import write_xlsx
-from tests.conftest import Province, q
+from tests.conftest import Province, q, valid_summary
 
 DEADLINE = dt.date(2025, 10, 3)
 LAST = REPORT_DATES[-1].astype(dt.date)
@@ -70,7 +70,7 @@ def test_progress_reports_are_imported_whole(ws: Workspace, province: Province) 
 
 
 def test_metrics_equal_truth(reported: Path, province: Province) -> None:
-    s = json.loads((reported / "day2" / "summary.json").read_text(encoding="utf-8"))
+    s = valid_summary(json.loads((reported / "day2" / "summary.json").read_text("utf-8")))
     latest = {
         r[0]: r[1:]
         for r in _truth(
@@ -132,7 +132,7 @@ def test_metrics_equal_truth(reported: Path, province: Province) -> None:
 
 
 def test_laggards_and_ranking(reported: Path) -> None:
-    s = json.loads((reported / "day2" / "summary.json").read_text(encoding="utf-8"))
+    s = valid_summary(json.loads((reported / "day2" / "summary.json").read_text("utf-8")))
     by_code = {c["code"]: c for c in s["communes"]}
     lagging = {lag["code"]: set(lag["reasons"]) for lag in s["laggards"]}
     assert lagging
@@ -153,7 +153,7 @@ def test_snapshots_record_progress_over_time(reported: Path) -> None:
         days = q(con, "SELECT snapshot_date, count(*) FROM metric_snapshot GROUP BY 1 ORDER BY 1")
         assert [d for d, _ in days] == [dt.date(2025, 11, 18), dt.date(2025, 11, 19)]
         assert days[0][1] == days[1][1] > 102 * 10  # every counter of every commune, once
-        s = json.loads((reported / "day2" / "summary.json").read_text(encoding="utf-8"))
+        s = valid_summary(json.loads((reported / "day2" / "summary.json").read_text("utf-8")))
         total = q(
             con,
             "SELECT sum(value) FROM metric_snapshot WHERE snapshot_date = DATE '2025-11-19' "
@@ -333,7 +333,7 @@ def test_a_targets_sheet_sets_communes_targets(built_workspace: Path, tmp_path: 
 def test_tasks_follow_the_work_left(reported: Path) -> None:
     from landclean.campaign.tasks import generate_tasks
 
-    s = json.loads((reported / "day2" / "summary.json").read_text(encoding="utf-8"))
+    s = valid_summary(json.loads((reported / "day2" / "summary.json").read_text("utf-8")))
     with open_workspace(reported / "ws.duckdb") as ws:
         con = ws.con
         review = dict(

@@ -13,7 +13,7 @@ import pytest
 from landclean.labels import fmt_int, fmt_pct
 from landclean.reports.writer import write_reports
 from landclean.workspace import Workspace
-from tests.conftest import Province, q
+from tests.conftest import Province, q, valid_summary
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def reports(built_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def test_summary_contract(reports: Path, ws: Workspace, province: Province) -> None:
-    s = json.loads((reports / "summary.json").read_text(encoding="utf-8"))
+    s = valid_summary(json.loads((reports / "summary.json").read_text(encoding="utf-8")))
     assert s["province"] == {"code": "66", "name": "Đắk Lắk"}
     assert set(s["parcels"]) == {"total", "group1", "group2", "group3", "with_uid"}
     assert {"open", "by_rule"} <= set(s["findings"])

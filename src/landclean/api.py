@@ -39,7 +39,7 @@ from landclean.reports.writer import ReportResult, write_reports
 from landclean.rules.catalogue import CATALOGUE, Rule
 from landclean.settings import Settings, current_actor, get_settings
 from landclean.workspace import Workspace, create_workspace, open_workspace
-from landclean.workspace.status import Status, workspace_status
+from landclean.workspace_status import Status, workspace_status
 
 __all__ = [
     "ApplyResult",

@@ -31,6 +31,8 @@ class _Block(BaseModel):
 
 
 class ParcelCounts(_Block):
+    """Parcels, and their groups once the classify stage has run."""
+
     total: Count = Field(description="Parcels in the canonical tables (counted in a commune).")
     with_uid: Count = Field(description="Parcels with a unique identifier (GeoHash-12).")
     group1: Count | None = Field(None, description="Parcels in group 1: usable now.")
@@ -41,10 +43,14 @@ class ParcelCounts(_Block):
 
 
 class FindingCounts(_Block):
+    """Open findings of a commune or region (by the commune of their parcel)."""
+
     open: Count = Field(description="Open findings on the parcels of the commune or region.")
 
 
 class ProvinceFindings(_Block):
+    """The province's findings, of every record, by state, severity and rule."""
+
     open: Count = Field(description="Open findings (every record, also map sheets).")
     fixed: Count = Field(description="Findings a later run no longer found.")
     exception: Count = Field(description="Findings a person accepted as exceptions.")
@@ -53,6 +59,9 @@ class ProvinceFindings(_Block):
 
 
 class AuthenticationCounts(_Block):
+    """Land users against the population registry (a user counts in the commune of their
+    first parcel), and parcels authenticated."""
+
     users: Count = Field(description="Land users (individuals, household members) authenticated.")
     matched: Count = Field(description="Matched with the population registry as recorded.")
     matched_after_correction: Count = Field(
@@ -72,6 +81,9 @@ class AuthenticationCounts(_Block):
 
 
 class DigitizationCounts(_Block):
+    """Certificates: in the data, without digital data, and their collection as the
+    progress reports give it and as recorded one by one on worklists."""
+
     certificates: Count = Field(description="Certificates in the canonical tables.")
     without_digital_data: Count = Field(description="Certificates issued without digital data.")
     to_collect: Count = Field(description="Certificates to collect (progress reports).")
@@ -105,33 +117,51 @@ class CampaignCounts(_Block):
 
 
 class TaskCounts(_Block):
+    """The campaign's tasks (the campaign stage brings them up to date)."""
+
     open: Count = Field(description="Tasks with work left.")
     done: Count = Field(description="Tasks done.")
 
 
+PARCELS = "Parcels: total, with a UID, by group."
+FINDINGS = "Open findings (absent until the validate stage has run)."
+AUTHENTICATION = "Land users matched with the registry (absent until authenticate has run)."
+DIGITIZATION = "Certificates and their collection, scanning and entry."
+CAMPAIGN = "The campaign's flags and counts (0/1 per commune)."
+TASKS = "The campaign's tasks (absent until the campaign stage has run)."
+
+
 class Blocks(_Block):
-    parcels: ParcelCounts
-    findings: FindingCounts | None = None
-    authentication: AuthenticationCounts | None = None
-    digitization: DigitizationCounts
-    campaign: CampaignCounts
-    tasks: TaskCounts | None = None
+    """The counters of a commune, a region or the province."""
+
+    parcels: ParcelCounts = Field(description=PARCELS)
+    findings: FindingCounts | None = Field(None, description=FINDINGS)
+    authentication: AuthenticationCounts | None = Field(None, description=AUTHENTICATION)
+    digitization: DigitizationCounts = Field(description=DIGITIZATION)
+    campaign: CampaignCounts = Field(description=CAMPAIGN)
+    tasks: TaskCounts | None = Field(None, description=TASKS)
 
 
 class Target(_Block):
+    """The share of clean parcels a commune must reach, and by when."""
+
     clean_share: float = Field(description="Share of parcels to bring to group 1 (0 to 1).")
     due: str = Field(description="Due date, DD/MM/YYYY.")
     own: bool = Field(description="True: the province gave this commune its own target.")
 
 
 class CommuneSummary(Blocks):
+    """One new commune: who it is, its target, its counters."""
+
     code: str = Field(description="Official 5-digit code of the new commune.")
     name: str = Field(description="Name of the new commune (NFC).")
     region: Region = Field(description="west = old Đắk Lắk, east = old Phú Yên.")
-    target: Target
+    target: Target = Field(description="Its target of clean parcels.")
 
 
 class LastRun(_Block):
+    """The newest pipeline run that finished."""
+
     run_id: int = Field(description="The newest pipeline run.")
     started: str = Field(description="When it started, DD/MM/YYYY HH:MM (run metadata).")
     by: str = Field(description="Who ran it (run metadata).")
@@ -140,6 +170,8 @@ class LastRun(_Block):
 
 
 class Renumbering(_Block):
+    """Map sheets re-arranged for the merged communes."""
+
     communes_completed: Count = Field(description="Communes whose sheets are re-arranged.")
     sheets: Count = Field(description="Old sheets in the crosswalk.")
     sheets_renumbered: Count = Field(description="Old sheets whose number changed.")
@@ -147,15 +179,19 @@ class Renumbering(_Block):
 
 
 class Laggard(_Block):
-    code: str
-    name: str
-    region: Region
+    """A commune behind now, and why."""
+
+    code: str = Field(description="Official 5-digit code of the new commune.")
+    name: str = Field(description="Name of the new commune.")
+    region: Region = Field(description="west = old Đắk Lắk, east = old Phú Yên.")
     reasons: list[str] = Field(description="Reason codes (campaign.laggards).")
 
 
 class Province(_Block):
+    """The province the workspace is about."""
+
     code: str = Field(description="Province code (66 = Đắk Lắk).")
-    name: str
+    name: str = Field(description="Its name.")
 
 
 class Summary(_Block):
@@ -163,18 +199,22 @@ class Summary(_Block):
 
     model_config = ConfigDict(extra="forbid", title="landclean summary.json")
 
-    province: Province
-    parcels: ParcelCounts
-    findings: ProvinceFindings | None = None
-    authentication: AuthenticationCounts | None = None
-    digitization: DigitizationCounts
-    campaign: CampaignCounts
-    tasks: TaskCounts | None = None
-    last_run: LastRun | None = None
-    renumbering: Renumbering | None = None
-    regions: dict[Region, Blocks]
-    communes: list[CommuneSummary]
-    laggards: list[Laggard]
+    province: Province = Field(description="The province.")
+    parcels: ParcelCounts = Field(description=PARCELS)
+    findings: ProvinceFindings | None = Field(None, description=FINDINGS)
+    authentication: AuthenticationCounts | None = Field(None, description=AUTHENTICATION)
+    digitization: DigitizationCounts = Field(description=DIGITIZATION)
+    campaign: CampaignCounts = Field(description=CAMPAIGN)
+    tasks: TaskCounts | None = Field(None, description=TASKS)
+    last_run: LastRun | None = Field(None, description="The newest run that finished.")
+    renumbering: Renumbering | None = Field(
+        None, description="Map sheets re-arranged (absent until renumber has run)."
+    )
+    regions: dict[Region, Blocks] = Field(
+        description="The counters of west (old Đắk Lắk) and east (old Phú Yên)."
+    )
+    communes: list[CommuneSummary] = Field(description="Every new commune, by code.")
+    laggards: list[Laggard] = Field(description="Communes behind now, with the reasons.")
 
     def document(self) -> dict[str, Any]:
         """The JSON document (blocks of stages not run are left out)."""
@@ -351,3 +391,34 @@ def summarize(
         if (why := laggard_reasons(c, document))
     ]
     return Summary.model_validate(document)
+
+
+def schema_markdown() -> str:
+    """docs/summary.md: every block and field of summary.json, from the schema."""
+    schema = summary_schema()
+    lines = [
+        "# summary.json",
+        "",
+        "Written by `landclean report` (and returned by `landclean.summary()`); read by the",
+        "reports, the daily snapshots and other tools.  The JSON Schema is",
+        "[summary.schema.json](summary.schema.json); this page is generated from it (a test",
+        "checks both are current).  All counters are integers; a block whose stage has not",
+        "run yet is absent, never zeros.",
+        "",
+    ]
+
+    def rows(node: dict[str, Any]) -> list[str]:
+        out = ["| field | type | meaning |", "|---|---|---|"]
+        for name, prop in node.get("properties", {}).items():
+            kind = prop.get("type") or next(
+                (a.get("$ref", a.get("type", "")) for a in prop.get("anyOf", []) if a),
+                prop.get("$ref", ""),
+            )
+            kind = str(kind).split("/")[-1]
+            out.append(f"| `{name}` | {kind} | {prop.get('description', '')} |")
+        return out
+
+    lines += [f"## {schema['title']}", "", schema.get("description", ""), "", *rows(schema), ""]
+    for name, definition in sorted(schema["$defs"].items()):
+        lines += [f"## {name}", "", definition.get("description", ""), "", *rows(definition), ""]
+    return "\n".join(lines)

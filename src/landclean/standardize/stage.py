@@ -196,7 +196,7 @@ STAGE = Stage(
     name="standardize",
     summary="names, land-use codes, addresses and geometries in their standard form",
     reads=("party", "parcel", "parcel_land_use", "correction", "admin_unit", "admin_unit_old"),
-    owns=("standardized_value", "change_log"),
+    owns=("standardized_value",),
     run=run,
     carries=(
         "party.full_name",

@@ -122,7 +122,7 @@ def title_case(text: str) -> str:
 MACROS = r"""
 CREATE OR REPLACE TEMP MACRO lc_text(x) AS NULLIF(trim(x), '');
 CREATE OR REPLACE TEMP MACRO lc_ascii_key(x) AS
-    regexp_replace(lower(strip_accents(replace(replace(
-        regexp_replace(nfc_normalize(trim(x)), '[’‘`´ʼ]', '''', 'g'), 'Đ', 'D'), 'đ', 'd'))),
-        '\s+', ' ', 'g');
+    trim(regexp_replace(lower(strip_accents(replace(replace(
+        regexp_replace(nfc_normalize(x), '[’‘`´ʼ]', '''', 'g'), 'Đ', 'D'), 'đ', 'd'))),
+        '\s+', ' ', 'g'));
 """

@@ -1,4 +1,4 @@
-"""What a workspace holds: rows per table, the last run, the imports waiting."""
+"""What a workspace holds: rows per table, the last run, the imports waiting (``status``)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,57 @@
+"""The labels file: every label in Vietnamese and English, the same placeholders in both,
+NFC text, and a label for every code people are shown."""
+
+from __future__ import annotations
+
+import string
+import unicodedata
+
+import pytest
+
+from landclean.authenticate.cascade import REASONS, STATUSES
+from landclean.campaign.laggards import REASONS as LAGGARD_REASONS
+from landclean.labels import LANGS, labels, sections
+from landclean.pipeline import STAGE_NAMES
+from landclean.renumber.placement import PLACED
+from landclean.rules.catalogue import CATALOGUE
+from landclean.workspace_status import COUNTED
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_label_has_both_languages_and_the_same_placeholders() -> None:
+    for section, entries in sections().items():
+        for key, texts in entries.items():
+            assert set(texts) == set(LANGS), f"{section}.{key}: {sorted(texts)}"
+            for lang in LANGS:
+                text = texts[lang]
+                assert text.strip(), f"{section}.{key} ({lang}) is empty"
+                assert unicodedata.is_normalized("NFC", text), f"{section}.{key} ({lang})"
+            assert _placeholders(texts["vi"]) == _placeholders(texts["en"]), f"{section}.{key}"
+
+
+@pytest.mark.parametrize(
+    ("section", "codes"),
+    [
+        ("rule_titles", [r.rule_id for r in CATALOGUE]),
+        ("rule_advice", [r.rule_id for r in CATALOGUE]),
+        ("reasons", list(REASONS)),
+        ("statuses", list(STATUSES)),
+        ("laggards", list(LAGGARD_REASONS)),
+        ("stages", list(STAGE_NAMES)),
+        ("placements", [*PLACED, "ambiguous", "no_location", "unknown_commune"]),
+        ("tables", list(COUNTED)),
+    ],
+)
+def test_every_code_people_see_has_a_label(section: str, codes: list[str]) -> None:
+    for lang in LANGS:
+        assert set(codes) <= set(labels(section, lang)), f"{section} ({lang})"
+
+
+def test_the_worklist_form_has_distinct_headers() -> None:
+    from landclean.campaign.worklist import C_HEAD, F_HEAD, U_HEAD
+
+    for head in (F_HEAD, U_HEAD, C_HEAD):
+        assert len(set(head)) == len(head)

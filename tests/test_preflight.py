@@ -1,0 +1,107 @@
+"""Checks before any work: settings typed and refused with the variable's name, every
+problem of the files they name reported at once, nothing written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from landclean import api
+from landclean.errors import PreflightError, SettingsProblem
+from landclean.pipeline import run_pipeline
+from landclean.settings import Settings, get_settings
+from landclean.workspace import open_workspace
+from tests.conftest import q
+
+
+def landclean(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "landclean", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
+    )
+
+
+def test_dates_are_dates_and_read_as_officials_write_them() -> None:
+    s = Settings(campaign_end="15/12/2025", committee_deadline="2025-10-05")  # type: ignore[arg-type]
+    assert (s.campaign_end, s.committee_deadline) == (dt.date(2025, 12, 15), dt.date(2025, 10, 5))
+
+
+def test_a_bad_variable_is_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANDCLEAN_AUTH_ACCEPT", "1.5")
+    monkeypatch.setenv("LANDCLEAN_CAMPAIGN_END", "31/02/2025")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SettingsProblem) as caught:
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    assert len(caught.value.problems) == 2
+    assert caught.value.problems[0].startswith("LANDCLEAN_AUTH_ACCEPT='1.5': ")
+    assert "DD/MM/YYYY" in caught.value.problems[1]
+
+
+def test_the_command_line_says_which_variable_in_one_line(tmp_path: Path) -> None:
+    ws = tmp_path / "ws.duckdb"
+    assert landclean("init", str(ws)).returncode == 0
+    one = landclean("status", str(ws), LANDCLEAN_MEMORY_LIMIT="lots")
+    assert one.returncode == 1 and "Traceback" not in one.stderr
+    assert one.stderr.strip().splitlines() == [
+        "landclean: lỗi: LANDCLEAN_MEMORY_LIMIT='lots': expected a size such as 6GB or 8000MB"
+    ]
+    two = landclean("status", str(ws), LANDCLEAN_AUTH_REVIEW="x", LANDCLEAN_LANG="fr")
+    lines = two.stderr.strip().splitlines()
+    assert two.returncode == 1 and len(lines) == 3  # a heading, then one line per variable
+    assert lines[1].strip().startswith("LANDCLEAN_LANG='fr'")
+    assert lines[2].strip().startswith("LANDCLEAN_AUTH_REVIEW='x'")
+
+
+def test_every_problem_of_the_files_settings_name_at_once(
+    built_workspace: Path, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "groups.csv"
+    mapping.write_text("rule_id,group\nNO_SUCH_RULE,2\nAREA_MISMATCH,7\nPARCEL_OVERLAP,3\n")
+    order = tmp_path / "order.csv"
+    order.write_text("new_code,old_code,position\n22015,99999,1\n")
+    settings = Settings(
+        classification=mapping,
+        renumber_order=order,
+        commune_boundaries=tmp_path / "nowhere.gpkg",
+    )
+    with open_workspace(built_workspace, read_only=True) as ws:
+        runs = q(ws.con, "SELECT count(*) FROM pipeline_run")
+        with pytest.raises(PreflightError) as caught:
+            run_pipeline(ws, settings=settings)
+        assert q(ws.con, "SELECT count(*) FROM pipeline_run") == runs  # nothing written
+    problems = caught.value.problems
+    assert len(problems) == 4, problems
+    assert "row 2, column rule_id: unknown rule 'NO_SUCH_RULE'" in problems[0]
+    assert "row 3, column group: '7'" in problems[1]
+    assert "row 2, columns new_code/old_code: 22015/99999" in problems[2]
+    assert problems[3].startswith("LANDCLEAN_COMMUNE_BOUNDARIES=") and "no such file" in problems[3]
+
+
+def test_an_import_reports_bad_profiles_and_missing_sources_together(
+    fresh_ws: object, tmp_path: Path
+) -> None:
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    (folder / "broken.json").write_text("{not json")
+    (folder / "odd.json").write_text(json.dumps({"name": "odd", "target": "nowhere"}))
+    with pytest.raises(PreflightError) as caught:
+        api.import_sources(fresh_ws, [tmp_path / "missing.csv"], profiles_dir=folder)  # type: ignore[arg-type]
+    problems = caught.value.problems
+    assert len(problems) == 3
+    assert "broken.json: not valid JSON" in problems[0]
+    assert "odd.json" in problems[1]
+    assert problems[2] == f"{tmp_path / 'missing.csv'}: no such file or folder"
