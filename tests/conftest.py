@@ -75,3 +75,10 @@ def valid_summary(document: dict) -> dict:
     schema = json.loads((Path(__file__).parents[1] / "docs" / "summary.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(document)
     return document
+
+
+def summary_of(con: duckdb.DuckDBPyConnection) -> dict:
+    """The workspace's summary.json document, checked against the schema."""
+    from landclean.campaign.rollup import summarize
+
+    return valid_summary(summarize(con).document())

@@ -28,7 +28,7 @@ from landclean.vn import sql as vn_sql
 from landclean.vn.names import name_keys_sql
 from landclean.vn.text import to_old_tone_placement, tone_key
 from landclean.workspace import Workspace, create_workspace, open_workspace
-from tests.conftest import Province, ids, q
+from tests.conftest import Province, ids, q, summary_of
 
 REAL_RATES = GeneratorConfig(parcels=6000, seed=11, defect_scale=1.0)
 
@@ -171,9 +171,7 @@ def test_nothing_is_applied_to_the_land_records(ws: Workspace) -> None:
 
 
 def test_parcel_is_authenticated_when_all_its_users_are(ws: Workspace) -> None:
-    from landclean.campaign.summary import summarize
-
-    s = summarize(ws.con).document()
+    s = summary_of(ws.con)
     ok = ids(
         ws.con,
         """

@@ -19,14 +19,13 @@ import pytest
 
 from landclean.api import import_sources
 from landclean.campaign.laggards import ranking
-from landclean.campaign.summary import summarize
 from landclean.labels import fmt_int, fmt_pct
 from landclean.pipeline import ensure_built, run_pipeline
 from landclean.reports.writer import write_reports
 from landclean.synth.progress import HEADERS, REPORT_DATES, TARGET_HEADERS
 from landclean.workspace import Workspace, open_workspace
 from landclean.xlsx import write_xlsx
-from tests.conftest import Province, q, valid_summary
+from tests.conftest import Province, q, summary_of, valid_summary
 
 DEADLINE = dt.date(2025, 10, 3)
 LAST = REPORT_DATES[-1].astype(dt.date)
@@ -294,7 +293,7 @@ def test_a_progress_report_updates_the_state_without_rebuilding_parcels(
     write_xlsx(table, new, "Tiến độ", [HEADERS[k] for k in table.column_names])
     with open_workspace(copy) as ws:
         _import_alone(ws, new, "commune_progress")
-        s = summarize(ws.con).document()
+        s = summary_of(ws.con)
         c = next(c for c in s["communes"] if c["code"] == code)
         assert c["campaign"]["committee_on_time"] == 1 and c["campaign"]["vbdlis_synced"] == 1
         assert (c["digitization"]["collected"], c["digitization"]["to_collect"]) == (5, 9)

@@ -26,7 +26,7 @@ from landclean.renumber.order import load_order
 from landclean.renumber.stage import number_sheets
 from landclean.settings import Settings
 from landclean.workspace import Workspace, create_workspace, open_workspace
-from tests.conftest import Province, ids, q
+from tests.conftest import Province, ids, q, valid_summary
 from tests.test_geohash import _decode_box
 
 # ---------------------------------------------------------------- the numbering core
@@ -397,7 +397,7 @@ def test_province_boundaries_decide_split_communes(built_workspace: Path, tmp_pa
 def test_summary_reports_renumbering(ws: Workspace, tmp_path: Path) -> None:
     from landclean.reports.writer import write_reports
 
-    summary = write_reports(ws.con, tmp_path).summary.document()  # reports only read
+    summary = valid_summary(write_reports(ws.con, tmp_path).summary.document())  # reads only
     assert (
         json.loads((tmp_path / "summary.json").read_text())["renumbering"] == summary["renumbering"]
     )

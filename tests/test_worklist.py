@@ -11,12 +11,11 @@ import openpyxl
 import pytest
 
 from landclean.campaign.apply import apply_worklist
-from landclean.campaign.summary import summarize
 from landclean.campaign.worklist import CERTS, FINDINGS, USERS, export_worklist
 from landclean.errors import LandcleanError
 from landclean.pipeline import run_pipeline
 from landclean.workspace import Workspace, open_workspace
-from tests.conftest import Province, q
+from tests.conftest import Province, q, summary_of
 
 FIXABLE = ("PARCEL_MISSING_SHEET", "PARTY_ID_WRONG_LENGTH")
 
@@ -141,7 +140,7 @@ def test_worklist_round_trip(built_workspace: Path, province: Province, tmp_path
         assert shown is not None and shown.date() == dt.date(2025, 10, 2)
         with ws.transaction() as tx:
             assert apply_worklist(tx, again, "x").certificate_steps == 0
-        s = summarize(con).document()
+        s = summary_of(con)
         row = next(c for c in s["communes"] if c["code"] == commune)["digitization"]
         assert (row["collected_itemized"], row["scanned_itemized"], row["entered_itemized"]) == (
             1,

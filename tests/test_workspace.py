@@ -61,3 +61,42 @@ def test_transaction_rolls_back(tmp_path: Path) -> None:
             con.execute("DELETE FROM admin_unit")
             raise RuntimeError("boom")
         assert ws.scalar("SELECT count(*) FROM admin_unit") == 102
+
+
+def test_a_version_9_workspace_is_migrated_keeping_its_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Version 10 moves the renumber and standardize results into the stages' own tables:
+    a workspace of version 9 keeps its placements, UIDs and standardizations."""
+    from landclean.workspace import connection
+
+    path = tmp_path / "v9.duckdb"
+    monkeypatch.setattr(connection, "MIGRATIONS", connection.MIGRATIONS[:9])
+    with create_workspace(path) as ws:
+        ws.con.execute(
+            "INSERT INTO parcel (parcel_id, old_unit_code, unit_code, placement, new_sheet_no, "
+            "uid) VALUES ('T1', '24217', '24175', 'location', 12, 'w6ugq1w3kfy0')"
+        )
+        ws.con.execute(
+            "INSERT INTO change_log (changed_at, actor, stage, table_name, record_id, "
+            "column_name, before, after, rule_id) VALUES "
+            "(now()::TIMESTAMP, 'landclean:standardize', 'standardize', 'party', 'C1', "
+            "'full_name', 'nguyen van a', 'Nguyễn Văn A', 'STD_NAME'), "
+            "(now()::TIMESTAMP, 'landclean:standardize', 'standardize', 'party', 'C1', "
+            "'full_name', 'Nguyen Van A', 'Nguyễn Văn A', 'STD_NAME')"
+        )
+        ws.con.execute("INSERT INTO parcel_group VALUES ('T1', 2, 1)")
+    monkeypatch.undo()  # every migration again
+    with open_workspace(path) as ws:
+        assert ws.scalar("SELECT max(version) FROM schema_migration") == SCHEMA_VERSION
+        assert ws.con.execute("SELECT * FROM parcel_place").fetchall() == [
+            ("T1", "24175", "location", 12, "w6ugq1w3kfy0")
+        ]
+        assert ws.con.execute(
+            "SELECT record_id, column_name, before, after FROM standardized_value"
+        ).fetchall() == [("C1", "full_name", "Nguyen Van A", "Nguyễn Văn A")]  # the newest
+        assert ws.con.execute("SELECT * FROM parcel_group").fetchall() == [("T1", 2, 1)]
+        columns = ws.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'map_sheet'"
+        ).fetchall()
+        assert {c[0] for c in columns} == {"old_unit_code", "sheet_no", "scale"}

@@ -22,6 +22,9 @@ from landclean.errors import LandcleanError
 __version__ = "0.2.0"
 __all__ = [
     "LandcleanError",
+    "RunReport",
+    "Summary",
+    "Workspace",
     "__version__",
     "apply",
     "correct",

@@ -24,56 +24,25 @@ from pathlib import Path
 
 from landclean.authenticate.review import ReviewFile, export_review_queue
 from landclean.campaign.apply import ApplyResult, apply_worklist
-from landclean.campaign.summary import Summary, summarize
+from landclean.campaign.rollup import summarize
+from landclean.campaign.summary import Summary
 from landclean.campaign.tasks import Task, TaskCounts, assign_task, generate_tasks, list_tasks
 from landclean.campaign.worklist import WorklistFile, export_worklist
 from landclean.corrections import record_correction
 from landclean.errors import LandcleanError
 from landclean.ingest.importer import ImportReport, import_files
 from landclean.ingest.profiles import Profile, all_profiles
-from landclean.pipeline import RunReport, ensure_built, run_pipeline
-from landclean.preflight import check_import
+from landclean.pipeline import RunReport, chosen_stages, ensure_built, run_pipeline
+from landclean.preflight import check_import, check_run
 from landclean.renumber.lookup import Found, lookup_old, lookup_serial, write_crosswalks
 from landclean.reports.export import ExportResult, export_findings
 from landclean.reports.writer import ReportResult, write_reports
 from landclean.rules.catalogue import CATALOGUE, Rule
 from landclean.settings import Settings, current_actor, get_settings
-from landclean.workspace import Workspace, create_workspace, open_workspace
+from landclean.workspace import Workspace
+from landclean.workspace import create_workspace as create_workspace  # re-exported
+from landclean.workspace import open_workspace as open_workspace  # re-exported
 from landclean.workspace_status import Status, workspace_status
-
-__all__ = [
-    "ApplyResult",
-    "CorrectionResult",
-    "ExportResult",
-    "Found",
-    "ImportReport",
-    "ReportResult",
-    "ReviewFile",
-    "RunReport",
-    "Status",
-    "Summary",
-    "TaskList",
-    "WorklistFile",
-    "Workspace",
-    "apply",
-    "correct",
-    "create_workspace",
-    "crosswalk",
-    "export",
-    "generate",
-    "import_sources",
-    "list_profiles",
-    "list_rules",
-    "lookup",
-    "open_workspace",
-    "report",
-    "review",
-    "run",
-    "status",
-    "summary",
-    "tasks",
-    "worklist",
-]
 
 Progress = Callable[[str], None]
 
@@ -110,7 +79,7 @@ def import_sources(
         ws, paths, profile=profile, dry_run=dry_run, actor=actor, progress=progress,
         profile_dirs=dirs,
     )  # fmt: skip
-    if build and not dry_run and result.rows:
+    if build and not dry_run:  # also batches an earlier import left waiting
         built = ensure_built(ws, actor)
         if built is not None:
             result.built = True
@@ -133,7 +102,10 @@ def run(
 ) -> RunReport:
     """Run the pipeline (all stages by default; ``registry``: a population registry file
     imported first).  ``day``: the day the run counts for (its campaign snapshot)."""
-    if registry is not None:
+    if registry is not None:  # every check first: a run that cannot start imports nothing
+        settings = settings or get_settings()
+        check_import(None, [registry])
+        check_run(ws.con, settings, [s.name for s in chosen_stages(stages)])
         import_files(ws, [registry], profile="registry", actor=actor)
     return run_pipeline(
         ws, stages=stages, settings=settings, actor=actor, day=day, progress=progress

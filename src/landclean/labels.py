@@ -11,8 +11,10 @@ both (a test checks).  Numbers are written the Vietnamese way in Vietnamese
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
+from types import MappingProxyType
 
 LANGS = ("vi", "en")
 
@@ -25,11 +27,11 @@ def _catalogue() -> dict[str, dict[str, dict[str, str]]]:
 
 
 @cache
-def labels(section: str, lang: str) -> dict[str, str]:
-    """Every label of ``section`` in ``lang`` ("vi" or "en"), by key."""
+def labels(section: str, lang: str) -> Mapping[str, str]:
+    """Every label of ``section`` in ``lang`` ("vi" or "en"), by key (read-only)."""
     if lang not in LANGS:
         raise ValueError(f"language {lang!r}: expected vi or en")
-    return {key: texts[lang] for key, texts in _catalogue()[section].items()}
+    return MappingProxyType({key: texts[lang] for key, texts in _catalogue()[section].items()})
 
 
 def label(section: str, key: str, lang: str, **values: object) -> str:

@@ -31,7 +31,7 @@ def run_problems(
 ) -> list[str]:
     """What would make a pipeline run of ``stages`` fail, found without running it."""
     problems: list[str] = []
-    if settings.classification is not None:
+    if "classify" in stages and settings.classification is not None:
         problems += (
             _file("classification", settings.classification)
             or read_mapping(settings.classification)[1]

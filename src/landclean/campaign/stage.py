@@ -7,8 +7,8 @@ that progress can be drawn over time.  Reports only read what this stage wrote.
 
 from __future__ import annotations
 
+from landclean.campaign.rollup import summarize
 from landclean.campaign.snapshot import take_snapshot
-from landclean.campaign.summary import summarize
 from landclean.campaign.tasks import generate_tasks
 from landclean.stage import Stage, StageContext, StageReport
 

@@ -1,12 +1,9 @@
 """summary.json: the contract every report, the snapshots and the coming dashboard read.
 
 The document is a pydantic model (``Summary``): ``docs/summary.schema.json`` is its JSON
-Schema, every field described there.  It is built from the one per-commune metrics
-query (``campaign.metrics``) and rolled up to the two regions and the province; only the
-province's findings (by rule, severity, state), the last run and the renumbering block
-are read on their own.  A block whose stage has not run yet is absent, never zeros
-(DESIGN.md).  The same workspace and settings give the same document, byte for byte,
-apart from ``last_run.started`` and ``last_run.by``.
+Schema and ``docs/summary.md`` describes every field (``schema_markdown``).  It is built
+by ``campaign.rollup``.  A block whose stage has not run yet is absent, never zeros
+(DESIGN.md).
 """
 
 from __future__ import annotations
@@ -14,13 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-import duckdb
 from pydantic import BaseModel, ConfigDict, Field
-
-from landclean.campaign.laggards import laggard_reasons
-from landclean.campaign.metrics import commune_metrics
-from landclean.settings import Settings, get_settings
-from landclean.vn.admin_units import PROVINCE_CODE, PROVINCE_NAME
 
 Region = Literal["west", "east"]
 Count = int
@@ -48,10 +39,10 @@ class FindingCounts(_Block):
     open: Count = Field(description="Open findings on the parcels of the commune or region.")
 
 
-class ProvinceFindings(_Block):
-    """The province's findings, of every record, by state, severity and rule."""
+class ProvinceFindings(FindingCounts):
+    """The province's findings, of every record (map sheets too), by state, severity and
+    rule."""
 
-    open: Count = Field(description="Open findings (every record, also map sheets).")
     fixed: Count = Field(description="Findings a later run no longer found.")
     exception: Count = Field(description="Findings a person accepted as exceptions.")
     by_severity: dict[str, Count] = Field(description="Open findings by severity.")
@@ -194,18 +185,13 @@ class Province(_Block):
     name: str = Field(description="Its name.")
 
 
-class Summary(_Block):
+class Summary(Blocks):
     """The whole document; the province's own counters are the sum of its communes'."""
 
     model_config = ConfigDict(extra="forbid", title="landclean summary.json")
 
     province: Province = Field(description="The province.")
-    parcels: ParcelCounts = Field(description=PARCELS)
     findings: ProvinceFindings | None = Field(None, description=FINDINGS)
-    authentication: AuthenticationCounts | None = Field(None, description=AUTHENTICATION)
-    digitization: DigitizationCounts = Field(description=DIGITIZATION)
-    campaign: CampaignCounts = Field(description=CAMPAIGN)
-    tasks: TaskCounts | None = Field(None, description=TASKS)
     last_run: LastRun | None = Field(None, description="The newest run that finished.")
     renumbering: Renumbering | None = Field(
         None, description="Map sheets re-arranged (absent until renumber has run)."
@@ -217,8 +203,9 @@ class Summary(_Block):
     laggards: list[Laggard] = Field(description="Communes behind now, with the reasons.")
 
     def document(self) -> dict[str, Any]:
-        """The JSON document (blocks of stages not run are left out)."""
-        return self.model_dump(mode="json", exclude_none=True)
+        """The JSON document (blocks of stages not run are left out), the province first."""
+        document = self.model_dump(mode="json", exclude_none=True)
+        return {"province": document.pop("province"), **document}
 
     def json_text(self) -> str:
         return json.dumps(self.document(), ensure_ascii=False, indent=1)
@@ -227,170 +214,6 @@ class Summary(_Block):
 def summary_schema() -> dict[str, Any]:
     """The JSON Schema of summary.json (docs/summary.schema.json)."""
     return Summary.model_json_schema(mode="serialization")
-
-
-# ---------------------------------------------------------------- building it
-
-
-def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    row = con.execute(f"SELECT count(*) > 0 FROM {table}").fetchone()
-    return bool(row and row[0])
-
-
-def _clean_share(row: dict[str, Any], settings: Settings) -> float:
-    """The share of clean parcels a commune must reach: its own, else the province's."""
-    own = row["own_clean_target"]
-    return float(own) if own is not None else settings.clean_target
-
-
-def _commune_blocks(row: dict[str, Any], present: set[str], settings: Settings) -> dict[str, Any]:
-    """A commune's blocks from its metrics row (flags as 0/1: they add up)."""
-    parcels, group1 = int(row["parcels"]), int(row["group1"])
-    committee = row["committee_date"]
-    blocks: dict[str, Any] = {
-        "parcels": {"total": parcels, "with_uid": row["with_uid"]},
-        "digitization": {k: row[k] for k in DigitizationCounts.model_fields},
-        "campaign": {
-            "clean_target_met": int(
-                parcels > 0 and group1 >= _clean_share(row, settings) * parcels
-            ),
-            "own_clean_target": int(row["own_clean_target"] is not None),
-            "communes": 1,
-            "committee": int(committee is not None),
-            "committee_on_time": int(
-                committee is not None and committee <= settings.committee_deadline
-            ),
-            "working_group": int(row["working_group_date"] is not None),
-            "has_land_db": int(bool(row["has_land_db"])),
-            "no_land_db": int(not row["has_land_db"]),
-            "vbdlis_synced": int(bool(row["vbdlis_synced"])),
-            "renumbered": int(bool(row["renumbered"])),
-            "parcels_not_in_vbdlis": row["parcels_not_in_vbdlis"],
-        },
-    }
-    if "classified" in present:
-        blocks["parcels"].update({k: row[k] for k in ("group1", "group2", "group3")})
-    if "validated" in present:
-        blocks["findings"] = {"open": row["findings_open"]}
-    if "authenticated" in present:
-        keys = [k for k in AuthenticationCounts.model_fields if "by_reason" not in k]
-        blocks["authentication"] = {k: row[k] for k in keys} | {
-            "by_reason": dict(row["users_by_reason"] or []),
-            "parcels_unmatched_by_reason": dict(row["parcels_unmatched_by_reason"] or []),
-        }
-    if "tasks" in present:
-        blocks["tasks"] = {"open": row["tasks_open"], "done": row["tasks_done"]}
-    return blocks
-
-
-def _add(total: dict[str, Any], part: dict[str, Any]) -> None:
-    """Add a commune's blocks into a region's or the province's (counts and maps)."""
-    for block, values in part.items():
-        dest = total.setdefault(block, {})
-        for k, v in values.items():
-            if isinstance(v, dict):
-                inner = dest.setdefault(k, {})
-                for kk, vv in v.items():
-                    inner[kk] = inner.get(kk, 0) + vv
-                dest[k] = dict(sorted(inner.items()))
-            else:
-                dest[k] = dest.get(k, 0) + v
-
-
-def _province_findings(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    by_rule = con.execute(
-        "SELECT rule_id, count(*) FROM finding WHERE state = 'open' GROUP BY 1 ORDER BY 1"
-    ).fetchall()
-    states = dict(con.execute("SELECT state, count(*) FROM finding GROUP BY 1").fetchall())
-    severity = con.execute(
-        "SELECT severity, count(*) FROM finding WHERE state = 'open' GROUP BY 1 ORDER BY 1"
-    ).fetchall()
-    return {
-        "open": sum(n for _, n in by_rule),
-        "fixed": int(states.get("fixed", 0)),
-        "exception": int(states.get("exception", 0)),
-        "by_severity": {str(s): int(n) for s, n in severity},
-        "by_rule": {str(r): int(n) for r, n in by_rule},
-    }
-
-
-def _last_run(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
-    run = con.execute(
-        "SELECT run_id, strftime(started_at, '%d/%m/%Y %H:%M'), actor, stages, "
-        "(SELECT count(*) FROM rule_run r WHERE r.run_id = p.run_id) "
-        "FROM pipeline_run p WHERE error IS NULL AND finished_at IS NOT NULL "
-        "ORDER BY run_id DESC LIMIT 1"
-    ).fetchone()
-    if not run:
-        return None
-    return {
-        "run_id": int(run[0]),
-        "started": run[1],
-        "by": run[2],
-        "stages": str(run[3]).split(","),
-        "rules": int(run[4]),
-    }
-
-
-def summarize(
-    con: duckdb.DuckDBPyConnection,
-    metrics: list[dict[str, Any]] | None = None,
-    settings: Settings | None = None,
-) -> Summary:
-    """The summary of the workspace as it is now (``metrics``: the rows of
-    ``commune_metrics``, when the caller already has them)."""
-    settings = settings or get_settings()
-    rows = metrics if metrics is not None else commune_metrics(con).to_pylist()
-    present = {
-        name
-        for name, table in (
-            ("classified", "parcel_group"),
-            ("validated", "rule_run"),
-            ("authenticated", "auth_result"),
-            ("tasks", "task"),
-        )
-        if _has_rows(con, table)
-    }
-    communes: list[dict[str, Any]] = []
-    province: dict[str, Any] = {}
-    regions: dict[str, dict[str, Any]] = {"west": {}, "east": {}}
-    for row in rows:
-        blocks = _commune_blocks(row, present, settings)
-        due = row["target_due"] or settings.campaign_end
-        target = {
-            "clean_share": _clean_share(row, settings),
-            "due": due.strftime("%d/%m/%Y"),
-            "own": row["own_clean_target"] is not None,
-        }
-        communes.append(
-            {"code": row["code"], "name": row["name"], "region": row["region"], "target": target}
-            | blocks
-        )
-        _add(regions[row["region"]], blocks)
-        _add(province, blocks)
-    document: dict[str, Any] = {"province": {"code": PROVINCE_CODE, "name": PROVINCE_NAME}}
-    document |= province
-    if "validated" in present:
-        document["findings"] = _province_findings(con)
-    document["last_run"] = _last_run(con)
-    renumbered = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE new_sheet_no <> old_sheet_no) FROM sheet_crosswalk"
-    ).fetchone()
-    if renumbered and renumbered[0]:
-        document["renumbering"] = {
-            "communes_completed": document["campaign"]["renumbered"],
-            "sheets": int(renumbered[0]),
-            "sheets_renumbered": int(renumbered[1]),
-            "parcels_with_uid": document["parcels"]["with_uid"],
-        }
-    document["regions"] = regions
-    document["communes"] = communes
-    document["laggards"] = [
-        {"code": c["code"], "name": c["name"], "region": c["region"], "reasons": why}
-        for c in communes
-        if (why := laggard_reasons(c, document))
-    ]
-    return Summary.model_validate(document)
 
 
 def schema_markdown() -> str:

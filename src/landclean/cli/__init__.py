@@ -15,7 +15,13 @@ import typer
 # typer (pinned) vendors click; its usage errors are caught to print them on one line.
 from typer._click.exceptions import UsageError
 
-from landclean.cli import campaign, outputs, workspace  # noqa: F401  (they register commands)
+# the commands are listed in the order their modules register them
+# isort: off
+from landclean.cli import workspace  # noqa: F401
+from landclean.cli import outputs  # noqa: F401
+from landclean.cli import campaign  # noqa: F401
+
+# isort: on
 from landclean.cli.app import app, err, text
 
 __all__ = ["app", "main"]

@@ -82,8 +82,9 @@ def build_canonical(
     conflicts_for: int | None = None,
 ) -> tuple[dict[str, int], int]:
     """Rebuild ``tables`` from the raw tables, put back what the ``restores`` stages
-    carry, list the conflicts of the newer import ``conflicts_for`` with people's
-    corrections, then apply the corrections again; returns row counts and conflicts.
+    carry (their ``restore``, in pipeline order), list the conflicts of the newer import
+    ``conflicts_for`` with people's corrections, then apply the corrections again;
+    returns row counts and conflicts.
 
     Runs inside the caller's transaction."""
     for table in tables:
@@ -115,8 +116,8 @@ def run(ctx: StageContext) -> StageReport:
         report.ran = False
         return report
     tables = tables_to_build(targets)
-    later = ctx.stages[[s.name for s in ctx.stages].index("build") + 1 :] if ctx.stages else ()
-    counts, conflicts = build_canonical(ctx.con, tables, later, max(batches))
+    restores = tuple(s for s in ctx.stages if s.restore is not None)  # in pipeline order
+    counts, conflicts = build_canonical(ctx.con, tables, restores, max(batches))
     ctx.con.execute(
         "INSERT INTO canonical_build SELECT COALESCE(max(build_id), 0) + 1, now()::TIMESTAMP, "
         "?, ?, ?, ? FROM canonical_build",

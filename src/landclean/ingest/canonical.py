@@ -105,14 +105,17 @@ FROM tokens;
 
 PARTY = """
 CREATE OR REPLACE TEMP TABLE party_rows AS
-SELECT batch_id, source_file, source_sheet, row_no, parcel_code, owner_type AS kind,
-       'owner' AS block, owner_code AS code, owner_name AS name, owner_birth AS birth,
-       owner_sex AS sex, owner_id AS id_raw, owner_address AS address, owner_share AS share
-FROM form WHERE lc_text(owner_code) IS NOT NULL
-UNION ALL
-SELECT batch_id, source_file, source_sheet, row_no, parcel_code, owner_type, 'spouse',
-       spouse_code, spouse_name, spouse_birth, spouse_sex, spouse_id, owner_address, spouse_share
-FROM form WHERE lc_text(spouse_code) IS NOT NULL;
+SELECT *, lc_party_kind(kind) AS kind_word FROM (
+    SELECT batch_id, source_file, source_sheet, row_no, parcel_code, owner_type AS kind,
+           'owner' AS block, owner_code AS code, owner_name AS name, owner_birth AS birth,
+           owner_sex AS sex, owner_id AS id_raw, owner_address AS address, owner_share AS share
+    FROM form WHERE lc_text(owner_code) IS NOT NULL
+    UNION ALL
+    SELECT batch_id, source_file, source_sheet, row_no, parcel_code, owner_type, 'spouse',
+           spouse_code, spouse_name, spouse_birth, spouse_sex, spouse_id, owner_address,
+           spouse_share
+    FROM form WHERE lc_text(spouse_code) IS NOT NULL
+);
 
 INSERT INTO party (party_id, party_type, full_name, full_name_raw, birth_date, birth_year,
                    birth_precision, birth_raw, sex, id_number, id_number_raw, id_type, address,
@@ -124,7 +127,7 @@ WITH latest AS (   -- one row per party first, then parse each value once
 ),
 parsed AS (
     SELECT *, lc_precision(birth) AS precision, lc_year(birth) AS byear,
-           lc_id_number(id_raw) AS digits, lc_party_kind(kind) AS kind_word
+           lc_id_number(id_raw) AS digits
     FROM latest
 )
 SELECT trim(code),
@@ -140,9 +143,9 @@ FROM parsed;
 
 INSERT INTO land_right (parcel_id, party_id, role, share, certificate_id)
 SELECT trim(r.parcel_code), trim(r.code),
-       CASE WHEN r.block = 'spouse' OR lc_party_kind(r.kind) = 'couple' THEN 'co-owner'
-            WHEN lc_party_kind(r.kind) = 'household' THEN 'household'
-            WHEN lc_party_kind(r.kind) = 'organization' THEN 'organization'
+       CASE WHEN r.block = 'spouse' OR r.kind_word = 'couple' THEN 'co-owner'
+            WHEN r.kind_word = 'household' THEN 'household'
+            WHEN r.kind_word = 'organization' THEN 'organization'
             ELSE 'owner' END,
        lc_num(r.share), c.certificate_id
 FROM party_rows r LEFT JOIN cert_rows c ON c.parcel_code = r.parcel_code

@@ -16,8 +16,9 @@ import duckdb
 import xlsxwriter
 
 from landclean.campaign.metrics import commune_metrics
+from landclean.campaign.rollup import summarize
 from landclean.campaign.snapshot import history
-from landclean.campaign.summary import Summary, summarize
+from landclean.campaign.summary import Summary
 from landclean.campaign.tasks import Task, list_tasks
 from landclean.errors import ReportError
 from landclean.labels import LANGS, labels

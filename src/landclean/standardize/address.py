@@ -36,23 +36,30 @@ WITH split AS (
 ),
 exploded AS (
     SELECT record_id, generate_subscripts(p, 1) AS i, unnest(p) AS part FROM split
+),
+keyed AS (   -- each distinct part keyed once (addresses repeat their units a lot)
+    SELECT part, lc_ascii_key(part) AS k, lc_unit_bare_key(part) AS bare
+    FROM (SELECT DISTINCT part FROM exploded WHERE part <> '')
+),
+named AS (
+    SELECT part, k, bare,
+           bare IN ('dak lak', 'phu yen') AND (k LIKE 'tinh %' OR k = bare) AS is_province,
+           regexp_matches(k, '^(huyen|quan|thanh pho|thi xa|tp|tx)[ .]')
+               AND bare IN (SELECT k FROM addr_district) AS is_district,
+           k IN (SELECT k FROM addr_old) AS is_old_commune,
+           k IN (SELECT k FROM addr_new) AS is_new_commune
+    FROM keyed
 )
-SELECT record_id, i, part, lc_ascii_key(part) AS k,
-       lc_unit_bare_key(part) IN ('dak lak', 'phu yen')
-           AND (lc_ascii_key(part) LIKE 'tinh %' OR lc_ascii_key(part) = lc_unit_bare_key(part))
-           AS is_province,
-       regexp_matches(lc_ascii_key(part), '^(huyen|quan|thanh pho|thi xa|tp|tx)[ .]')
-           AND lc_unit_bare_key(part) IN (SELECT k FROM addr_district) AS is_district,
-       lc_ascii_key(part) IN (SELECT k FROM addr_old) AS is_old_commune,
-       lc_ascii_key(part) IN (SELECT k FROM addr_new) AS is_new_commune
-FROM exploded WHERE part <> ''
+SELECT e.record_id, e.i, e.part, n.k, n.bare, n.is_province, n.is_district, n.is_old_commune,
+       n.is_new_commune
+FROM exploded e JOIN named n USING (part)
 """
 
 PARTY_PLAN_SQL = """
 CREATE OR REPLACE TEMP TABLE address_changes AS
 WITH shape AS (
     SELECT record_id,
-           max(CASE WHEN is_district THEN lc_unit_bare_key(part) END) AS district,
+           max(CASE WHEN is_district THEN bare END) AS district,
            max(i) FILTER (WHERE is_old_commune) AS commune_at,
            bool_or(is_district) AS has_district,
            bool_or(is_province) AS has_province,

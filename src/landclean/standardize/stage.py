@@ -171,10 +171,13 @@ def restore(con: duckdb.DuckDBPyConnection) -> None:
             f"AND {table}.{column} IS NOT DISTINCT FROM s.before",
             [table, column],
         )
+    # validity is tested in SET, on the repaired parcels only: as a WHERE condition DuckDB
+    # would test every parcel's geometry before the join
     con.execute(
-        "UPDATE parcel SET geom = ST_MakeValid(geom), geom_repaired = true "
+        "UPDATE parcel SET geom = CASE WHEN ST_IsValid(geom) THEN geom ELSE ST_MakeValid(geom) "
+        "END, geom_repaired = CASE WHEN ST_IsValid(geom) THEN geom_repaired ELSE true END "
         "FROM standardized_value s WHERE s.table_name = 'parcel' AND s.column_name = 'geom' "
-        "AND s.record_id = parcel.parcel_id AND NOT ST_IsValid(parcel.geom)"
+        "AND s.record_id = parcel.parcel_id"
     )
 
 

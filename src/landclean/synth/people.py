@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from landclean.synth.sampling import sample
+from landclean.vn.citizen_id import century_sex_digit
 
 # Birth provinces of land users living in the two regions (3-digit CCCD codes, shares).
 BIRTH_PROVINCES = {
@@ -129,7 +130,7 @@ def _unique_cccd(
     year: npt.NDArray[np.int64],
     female: npt.NDArray[np.bool_],
 ) -> npt.NDArray[np.str_]:
-    century_sex = ((year // 100) - 19) * 2 + female.astype(int)
+    century_sex = century_sex_digit(year, female)
     prefix = np.char.add(
         np.char.add(province, century_sex.astype(str)), np.char.zfill((year % 100).astype(str), 2)
     )

@@ -121,8 +121,8 @@ def title_case(text: str) -> str:
 # connection (``vn.sql``).
 MACROS = r"""
 CREATE OR REPLACE TEMP MACRO lc_text(x) AS NULLIF(trim(x), '');
+-- strip_accents drops the marks of any normalization form, so no NFC is needed first
 CREATE OR REPLACE TEMP MACRO lc_ascii_key(x) AS
-    trim(regexp_replace(lower(strip_accents(replace(replace(
-        regexp_replace(nfc_normalize(x), '[’‘`´ʼ]', '''', 'g'), 'Đ', 'D'), 'đ', 'd'))),
-        '\s+', ' ', 'g'));
+    trim(regexp_replace(lower(strip_accents(translate(x, 'Đđ’‘`´ʼ', 'Dd'''''''''''))),
+                        '\s+', ' ', 'g'));
 """

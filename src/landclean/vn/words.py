@@ -56,25 +56,25 @@ def _sql_list(values: tuple[str, ...] | list[str]) -> str:
 
 
 def _sql_prefix(prefixes: tuple[str, ...]) -> str:
-    return " OR ".join(f"starts_with(lc_ascii_key(x), '{p}')" for p in prefixes)
+    return " OR ".join(f"starts_with(k, '{p}')" for p in prefixes)
 
 
 def _sql_kinds() -> str:
     return " ".join(
-        f"WHEN starts_with(lc_ascii_key(x), '{prefix}') THEN '{kind}'"
-        for prefix, kind in PARTY_KINDS.items()
+        f"WHEN starts_with(k, '{prefix}') THEN '{kind}'" for prefix, kind in PARTY_KINDS.items()
     )
 
 
-# The SQL twins of ``yes_no`` and ``sex_code``, registered on every workspace connection.
+# The SQL twins of ``yes_no``, ``party_kind`` and ``sex_code``, registered on every
+# workspace connection; ``k`` is the cell's key, computed once (a one-element list).
 MACROS = f"""
-CREATE OR REPLACE TEMP MACRO lc_yes(x) AS CASE
-    WHEN lc_text(x) IS NULL THEN NULL
-    WHEN list_contains({_sql_list(NO_WORDS)}, lc_ascii_key(x)) OR {_sql_prefix(NO_PREFIXES)}
-        THEN false
-    WHEN list_contains({_sql_list(YES_WORDS)}, lc_ascii_key(x)) OR {_sql_prefix(YES_PREFIXES)}
-        THEN true END;
-CREATE OR REPLACE TEMP MACRO lc_party_kind(x) AS CASE {_sql_kinds()} END;
+CREATE OR REPLACE TEMP MACRO lc_yes(x) AS CASE WHEN lc_text(x) IS NOT NULL THEN
+    list_transform([lc_ascii_key(x)], k -> CASE
+        WHEN list_contains({_sql_list(NO_WORDS)}, k) OR {_sql_prefix(NO_PREFIXES)} THEN false
+        WHEN list_contains({_sql_list(YES_WORDS)}, k) OR {_sql_prefix(YES_PREFIXES)} THEN true
+        END)[1] END;
+CREATE OR REPLACE TEMP MACRO lc_party_kind(x) AS
+    list_transform([lc_ascii_key(x)], k -> CASE {_sql_kinds()} END)[1];
 CREATE OR REPLACE TEMP MACRO lc_sex(x) AS map_extract(
     map({_sql_list(list(SEX_WORDS))}, {_sql_list(list(SEX_WORDS.values()))}), lc_ascii_key(x))[1];
 """
