@@ -418,5 +418,5 @@ def test_a_task_given_to_someone_stays_with_them(built_workspace: Path, tmp_path
             ("due", "2025-11-30", "2025-11-15", "Trưởng ban chỉ đạo"),
         ]
     bad = cli("--assign", "no-such-task", "--to", "A")
-    assert bad.returncode != 0 and "no task 'no-such-task'" in bad.stderr
+    assert bad.returncode != 0 and "không có nhiệm vụ 'no-such-task'" in bad.stderr
     assert "Traceback" not in bad.stderr

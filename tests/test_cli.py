@@ -52,13 +52,14 @@ def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
 
 def test_errors_are_one_line(tmp_path: Path) -> None:
     missing = tmp_path / "nope.duckdb"
-    assert "does not exist" in _one_line_error(landclean("status", str(missing)))
-    assert "does not exist" in _one_line_error(landclean("run", str(missing)))
+    assert "không có không gian làm việc" in _one_line_error(landclean("status", str(missing)))
+    english = _one_line_error(landclean("--lang", "en", "run", str(missing)))
+    assert english.startswith("landclean: error: workspace") and "does not exist" in english
     ws = tmp_path / "ws.duckdb"
     assert landclean("init", str(ws)).returncode == 0
-    assert "already exists" in _one_line_error(landclean("init", str(ws)))
-    assert "no such file" in _one_line_error(landclean("import", str(ws), str(tmp_path / "x")))
-    assert "no parcels" in _one_line_error(landclean("run", str(ws)))
+    assert "đã có" in _one_line_error(landclean("init", str(ws)))
+    assert "không có tệp" in _one_line_error(landclean("import", str(ws), str(tmp_path / "x")))
+    assert "chưa có thửa nào" in _one_line_error(landclean("run", str(ws)))
     assert "parcels" in _one_line_error(
         landclean("generate", "--out", str(tmp_path / "g"), "--parcels", "5")
     )
@@ -75,7 +76,7 @@ def test_wrong_version_workspace(tmp_path: Path) -> None:
     assert landclean("init", str(ws)).returncode == 0
     with duckdb.connect(str(ws)) as con:
         con.execute("INSERT INTO schema_migration VALUES (42, 'future', now()::TIMESTAMP, 'x')")
-    assert "newer" in _one_line_error(landclean("status", str(ws)))
+    assert "mới hơn landclean" in _one_line_error(landclean("status", str(ws)))
 
 
 def test_failed_import_leaves_workspace_unchanged(tmp_path: Path) -> None:
@@ -104,7 +105,7 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     other = tmp_path / "other"
     other.mkdir()
     (other / "keep.txt").write_text("mine")
-    assert "not empty" in _one_line_error(landclean("demo", "--workdir", str(other)))
+    assert "không trống" in _one_line_error(landclean("demo", "--workdir", str(other)))
 
 
 def test_profiles_and_correct(tmp_path: Path) -> None:
@@ -121,13 +122,13 @@ def test_profiles_and_correct(tmp_path: Path) -> None:
     assert "1 lô đã nhập chưa vào bảng chuẩn" in landclean("status", str(ws)).stdout
     ok = landclean("correct", str(ws), "parcel", "T001", "sheet_no", "7", "--by", "Cán bộ A")
     assert ok.returncode == 0, ok.stderr
-    assert "cannot be corrected" in _one_line_error(
+    assert "không sửa được" in _one_line_error(
         landclean("correct", str(ws), "parcel", "T001", "geom", "x", "--by", "A")
     )
-    assert "not a valid" in _one_line_error(
+    assert "không phải giá trị" in _one_line_error(
         landclean("correct", str(ws), "parcel", "T001", "sheet_no", "abc", "--by", "A")
     )
-    assert "does not exist" in _one_line_error(
+    assert "không có parcel 'NOPE'" in _one_line_error(
         landclean("correct", str(ws), "parcel", "NOPE", "sheet_no", "1", "--by", "A")
     )
     status = landclean("status", str(ws)).stdout

@@ -3,8 +3,10 @@ NFC text, and a label for every code people are shown."""
 
 from __future__ import annotations
 
+import ast
 import string
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +57,39 @@ def test_the_worklist_form_has_distinct_headers() -> None:
 
     for head in (F_HEAD, U_HEAD, C_HEAD):
         assert len(set(head)) == len(head)
+
+
+ERRORS = {"LandcleanError", "WorkspaceError", "GenerateError", "ImportError_", "PipelineError",
+          "ReportError"}  # fmt: skip
+
+
+def _calls(names: set[str]) -> list[tuple[str, ast.Call]]:
+    found = []
+    for path in sorted((Path(__file__).parents[1] / "src" / "landclean").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in names:
+                found.append((f"{path.name}:{node.lineno}", node))
+    return found
+
+
+def test_every_error_is_a_label_with_its_values() -> None:
+    """Errors are raised with a key of the labels' "errors" section and exactly the
+    values its text names, so that they read in Vietnamese and English alike."""
+    errors = sections()["errors"]
+    calls = _calls(ERRORS)
+    assert len(calls) > 80
+    for where, call in calls:
+        assert call.args and isinstance(call.args[0], ast.Constant), f"{where}: no key"
+        key = call.args[0].value
+        assert key in errors, f"{where}: no label errors.{key}"
+        given = {k.arg for k in call.keywords}
+        assert given == _placeholders(errors[key]["en"]), f"{where}: {key} {sorted(given)}"
+
+
+def test_every_label_the_code_names_exists() -> None:
+    for where, call in _calls({"label", "labels"}):
+        if call.args and all(isinstance(a, ast.Constant) for a in call.args[:2]):
+            section = call.args[0].value
+            assert section in sections(), f"{where}: no section {section}"
+            if len(call.args) > 2 and call.func.id == "label":  # type: ignore[attr-defined]
+                assert call.args[1].value in sections()[section], f"{where}"  # type: ignore[attr-defined]

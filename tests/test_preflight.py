@@ -47,8 +47,12 @@ def test_a_bad_variable_is_one_line_naming_it(
     finally:
         get_settings.cache_clear()
     assert len(caught.value.problems) == 2
-    assert caught.value.problems[0].startswith("LANDCLEAN_AUTH_ACCEPT='1.5': ")
-    assert "DD/MM/YYYY" in caught.value.problems[1]
+    problems = [str(p) for p in caught.value.problems]
+    assert problems[0].startswith("LANDCLEAN_AUTH_ACCEPT='1.5': ")
+    assert "DD/MM/YYYY" in problems[1]
+    assert (
+        caught.value.problems[1].text("vi").endswith("cần ngày theo DD/MM/YYYY (hoặc YYYY-MM-DD)")
+    )
 
 
 def test_the_command_line_says_which_variable_in_one_line(tmp_path: Path) -> None:
@@ -57,7 +61,7 @@ def test_the_command_line_says_which_variable_in_one_line(tmp_path: Path) -> Non
     one = landclean("status", str(ws), LANDCLEAN_MEMORY_LIMIT="lots")
     assert one.returncode == 1 and "Traceback" not in one.stderr
     assert one.stderr.strip().splitlines() == [
-        "landclean: lỗi: LANDCLEAN_MEMORY_LIMIT='lots': expected a size such as 6GB or 8000MB"
+        "landclean: lỗi: LANDCLEAN_MEMORY_LIMIT='lots': cần dung lượng như 6GB hoặc 8000MB"
     ]
     two = landclean("status", str(ws), LANDCLEAN_AUTH_REVIEW="x", LANDCLEAN_LANG="fr")
     lines = two.stderr.strip().splitlines()
@@ -83,7 +87,7 @@ def test_every_problem_of_the_files_settings_name_at_once(
         with pytest.raises(PreflightError) as caught:
             run_pipeline(ws, settings=settings)
         assert q(ws.con, "SELECT count(*) FROM pipeline_run") == runs  # nothing written
-    problems = caught.value.problems
+    problems = [str(p) for p in caught.value.problems]
     assert len(problems) == 4, problems
     assert "row 2, column rule_id: unknown rule 'NO_SUCH_RULE'" in problems[0]
     assert "row 3, column group: '7'" in problems[1]
@@ -100,7 +104,7 @@ def test_an_import_reports_bad_profiles_and_missing_sources_together(
     (folder / "odd.json").write_text(json.dumps({"name": "odd", "target": "nowhere"}))
     with pytest.raises(PreflightError) as caught:
         api.import_sources(fresh_ws, [tmp_path / "missing.csv"], profiles_dir=folder)  # type: ignore[arg-type]
-    problems = caught.value.problems
+    problems = [str(p) for p in caught.value.problems]
     assert len(problems) == 3
     assert "broken.json: not valid JSON" in problems[0]
     assert "odd.json" in problems[1]

@@ -109,6 +109,9 @@ def test_worklist_round_trip(built_workspace: Path, province: Province, tmp_path
         assert FINDINGS in result.errors[0] and "Giá trị đúng" in result.errors[0]
         assert any(f"'{CERTS}', row 4" in e and "32/13/2025" in e for e in result.errors)
         assert any(f"'{CERTS}', row 5" in e and "out of order" in e for e in result.errors)
+        # the same cells worded for the commune, in Vietnamese
+        assert f"trang '{CERTS}', dòng 5" in result.rejected[-1].text("vi")
+        assert "không đúng thứ tự" in result.rejected[-1].text("vi")
         assert result.certificate_steps == 3
         steps = q(
             con,

@@ -50,7 +50,7 @@ Progress = Callable[[str], None]
 def _lang(lang: str | None, settings: Settings | None = None) -> str:
     chosen = lang or (settings or get_settings()).lang
     if chosen not in ("vi", "en"):
-        raise LandcleanError(f"language {chosen!r}: expected vi or en")
+        raise LandcleanError("unknown_language", lang=chosen)
     return chosen
 
 
@@ -172,20 +172,24 @@ class AppliedWorklist:
     rejected_file: Path | None = None
 
 
-def apply(ws: Workspace, file: Path | str, *, by: str | None = None) -> AppliedWorklist:
+def apply(
+    ws: Workspace, file: Path | str, *, by: str | None = None, lang: str | None = None
+) -> AppliedWorklist:
     """Take a filled-in worklist back: valid values recorded as corrections by ``by``;
-    rejected rows listed (with sheet, row, column, value, reason) in FILE.rejected.txt."""
+    rejected cells listed (sheet, row, column, value, reason) in FILE.rejected.txt, in
+    ``lang`` (the settings' language by default: the file goes back to the commune)."""
     path = Path(file)
     if not path.is_file():
-        raise LandcleanError(f"{path}: no such file")
+        raise LandcleanError("no_file", path=path)
     actor = current_actor(by)
     ensure_built(ws, actor)
     with ws.transaction() as con:
         result = apply_worklist(con, path, actor)
     applied = AppliedWorklist(result, actor)
-    if result.errors:
+    if result.rejected:
+        lines = [r.text(_lang(lang)) for r in result.rejected]
         applied.rejected_file = path.with_suffix(".rejected.txt")
-        applied.rejected_file.write_text("\n".join(result.errors) + "\n", encoding="utf-8")
+        applied.rejected_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return applied
 
 
@@ -232,9 +236,9 @@ def lookup(
     elif old_commune is not None and sheet is not None and parcel is not None:
         found = lookup_old(ws.con, old_commune, sheet, parcel, scale)
     else:
-        raise LandcleanError("give the old commune, sheet and parcel, or the serial")
+        raise LandcleanError("lookup_args")
     if not found:
-        raise LandcleanError("no parcel found with these numbers")
+        raise LandcleanError("no_parcel_found")
     return found
 
 
@@ -275,7 +279,7 @@ def tasks(
     someone and/or move its ``due`` date (kept when tasks are regenerated, logged)."""
     settings = settings or get_settings()
     if (to or due) and not assign:
-        raise LandcleanError("--to and --due need --assign TASK_CODE")
+        raise LandcleanError("assign_needed")
     with ws.transaction() as con:
         counts = generate_tasks(con, settings.campaign_end)
         if assign:
@@ -313,5 +317,5 @@ def generate(
         config = GeneratorConfig(parcels=parcels, seed=seed, defect_scale=defect_scale)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise LandcleanError(f"--{first['loc'][0]}: {first['msg']}") from None
+        raise LandcleanError("bad_option", option=first["loc"][0], reason=first["msg"]) from None
     return generate_province(config, Path(out))

@@ -56,7 +56,7 @@ CORRECTABLE: dict[str, tuple[str, tuple[str, ...]]] = {
 def check_correctable(table: str, column: str) -> str:
     if table not in CORRECTABLE or column not in CORRECTABLE[table][1]:
         allowed = "; ".join(f"{t}: {', '.join(c)}" for t, (_, c) in CORRECTABLE.items())
-        raise LandcleanError(f"{table}.{column} cannot be corrected; correctable: {allowed}")
+        raise LandcleanError("not_correctable", table=table, column=column, allowed=allowed)
     return CORRECTABLE[table][0]
 
 
@@ -81,7 +81,7 @@ def record_correction(
     raises LandcleanError when it is refused (see ``record_corrections``)."""
     refused = record_corrections(con, [Correction(table, record_id, column, value, actor, note)])
     if refused:
-        raise LandcleanError(refused[0])
+        raise refused[0]
 
 
 def _latest(table: str, column: str) -> str:
@@ -144,7 +144,7 @@ class Correction:
 
 def record_corrections(
     con: duckdb.DuckDBPyConnection, corrections: list[Correction]
-) -> dict[int, str]:
+) -> dict[int, LandcleanError]:
     """Validate, store, apply and log many corrections at once, set-based (one join per
     table and column, not a statement per value); call inside a transaction.
 
@@ -152,13 +152,13 @@ def record_corrections(
     (record does not exist, value not of the column's type); the others are recorded in
     order, so the last one for a record and column wins, as with ``record_correction``.
     """
-    errors: dict[int, str] = {}
+    errors: dict[int, LandcleanError] = {}
     rows = []
     for i, c in enumerate(corrections):
         try:
             check_correctable(c.table, c.column)
         except LandcleanError as exc:
-            errors[i] = str(exc)
+            errors[i] = exc
             continue
         rows.append(c)
     if not rows:
@@ -200,9 +200,9 @@ def record_corrections(
         "FROM corr_in i JOIN corr_checked c USING (idx) WHERE NOT (c.found AND c.typed)"
     ).fetchall():
         errors[int(idx)] = (
-            f"{table} {record!r} does not exist"
+            LandcleanError("no_record", table=table, record=record)
             if not found
-            else f"{table}.{column}: {value!r} is not a valid {kind}"
+            else LandcleanError("bad_value", table=table, column=column, value=value, kind=kind)
         )
     con.execute(
         # the value a correction replaced: the one before it in this batch, if any

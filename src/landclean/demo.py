@@ -28,10 +28,7 @@ def prepare_workdir(workdir: Path) -> None:
     """A demo folder is ours to reset; any other non-empty folder is refused."""
     if workdir.exists() and any(workdir.iterdir()):
         if not (workdir / MARKER).exists():
-            raise LandcleanError(
-                f"{workdir} is not empty and was not made by 'landclean demo'; "
-                "choose another --workdir"
-            )
+            raise LandcleanError("demo_not_empty", path=workdir)
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / MARKER).write_text("made by landclean demo; safe to delete\n")

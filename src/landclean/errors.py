@@ -1,8 +1,27 @@
-"""One exception family: the CLI turns any of these into a one-line message."""
+"""One exception family: every error a user can cause, worded in Vietnamese and English.
+
+An error is raised with a key of the labels' ``errors`` section and the values it names
+(``ImportError_("no_source", path=src)``): ``text(lang)`` words it for people (the
+command line prints it in the user's language, one line), ``str()`` is the English text
+(logs, tests).  Several problems found at once, before any work, are one ``Problems``.
+"""
+
+from __future__ import annotations
+
+from landclean.labels import label
 
 
 class LandcleanError(Exception):
     """Base of every error a user can cause (bad input, bad arguments, wrong workspace)."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str) -> str:
+        """The error in ``lang`` (vi or en)."""
+        return label("errors", self.key, lang, **self.values)
 
 
 class WorkspaceError(LandcleanError):
@@ -28,9 +47,12 @@ class ReportError(LandcleanError):
 class Problems(LandcleanError):
     """Several problems found at once, before any work: each is one line."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[LandcleanError]) -> None:
         self.problems = list(problems)
-        super().__init__("; ".join(self.problems))
+        super().__init__("problems", n=len(self.problems))
+
+    def text(self, lang: str) -> str:
+        return "; ".join(p.text(lang) for p in self.problems)
 
 
 class SettingsProblem(Problems):

@@ -34,7 +34,7 @@ def labels(section: str, lang: str) -> Mapping[str, str]:
     return MappingProxyType({key: texts[lang] for key, texts in _catalogue()[section].items()})
 
 
-def label(section: str, key: str, lang: str, **values: object) -> str:
+def label(section: str, key: str, lang: str, /, **values: object) -> str:
     """One label, its placeholders filled in (``label("cli", "imported", "vi", rows=3)``)."""
     text = labels(section, lang)[key]
     return text.format(**values) if values else text

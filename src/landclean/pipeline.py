@@ -71,7 +71,7 @@ def chosen_stages(names: list[str] | None) -> tuple[Stage, ...]:
     unknown = [n for n in names if n not in STAGE_NAMES]
     if unknown:
         raise PipelineError(
-            f"unknown stage(s) {', '.join(unknown)}; expected some of: {', '.join(STAGE_NAMES)}"
+            "unknown_stages", stages=", ".join(unknown), known=", ".join(STAGE_NAMES)
         )
     return tuple(s for s in STAGES if s.name in names or s.name == "build")
 
@@ -84,9 +84,9 @@ def _count(ws: Workspace, table: str) -> int:
 def _check_inputs(ws: Workspace, stages: tuple[Stage, ...]) -> None:
     """What the chosen stages cannot do without (checked after the build)."""
     if len(stages) > 1 and _count(ws, "parcel") == 0:
-        raise PipelineError("the workspace holds no parcels; run 'landclean import' first")
+        raise PipelineError("no_parcels")
     if any(s.name == "authenticate" for s in stages) and _count(ws, "registry_person") == 0:
-        raise PipelineError("no population registry in the workspace; pass --registry FILE")
+        raise PipelineError("no_registry")
 
 
 def run_pipeline(

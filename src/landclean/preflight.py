@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from landclean.errors import PreflightError
+from landclean.errors import ImportError_, LandcleanError, PreflightError
 from landclean.ingest.profiles import check_profiles
 from landclean.renumber.order import read_order
 from landclean.renumber.placement import check_boundaries
@@ -20,17 +20,19 @@ from landclean.rules.classify import read_mapping
 from landclean.settings import Settings
 
 
-def _file(setting: str, path: Path) -> list[str]:
+def _file(setting: str, path: Path) -> list[LandcleanError]:
     if not path.is_file():
-        return [f"LANDCLEAN_{setting.upper()}={str(path)!r}: no such file"]
+        return [
+            LandcleanError("setting_no_file", name=f"LANDCLEAN_{setting.upper()}", path=str(path))
+        ]
     return []
 
 
 def run_problems(
     con: duckdb.DuckDBPyConnection, settings: Settings, stages: list[str]
-) -> list[str]:
+) -> list[LandcleanError]:
     """What would make a pipeline run of ``stages`` fail, found without running it."""
-    problems: list[str] = []
+    problems: list[LandcleanError] = []
     if "classify" in stages and settings.classification is not None:
         problems += (
             _file("classification", settings.classification)
@@ -57,6 +59,6 @@ def check_run(con: duckdb.DuckDBPyConnection, settings: Settings, stages: list[s
 def check_import(profile_dirs: list[Path] | None, sources: list[Path]) -> None:
     """Every problem of the profile folders and the sources named, at once."""
     problems = check_profiles(profile_dirs)
-    problems += [f"{src}: no such file or folder" for src in sources if not src.exists()]
+    problems += [ImportError_("no_source", path=src) for src in sources if not src.exists()]
     if problems:
         raise PreflightError(problems)

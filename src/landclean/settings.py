@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
-from landclean.errors import SettingsProblem
+from landclean.errors import LandcleanError, SettingsProblem
 from landclean.vn.values import parse_date
 
 PREFIX = "LANDCLEAN_"
@@ -97,18 +97,22 @@ def settings_error(exc: ValidationError | SettingsError) -> SettingsProblem:
     """One line per bad variable: its name, the value given and what was expected."""
     if isinstance(exc, SettingsError):  # a JSON value that does not parse
         field = str(exc).split('"')[1] if '"' in str(exc) else "?"
-        return SettingsProblem([f"{PREFIX}{field.upper()}: not valid JSON ({exc.__cause__})"])
-    lines = []
+        name = PREFIX + field.upper()
+        return SettingsProblem([LandcleanError("setting_json", name=name, reason=exc.__cause__)])
+    problems = []
     for error in exc.errors():
         name = PREFIX + str(error["loc"][0]).upper() if error["loc"] else PREFIX + "?"
         given = error.get("input")
-        expected = error["msg"].replace("Input should be", "expected").replace("Value error, ", "")
         if "date" in error["type"]:
-            expected = "expected a date DD/MM/YYYY (or YYYY-MM-DD)"
-        if error["type"] == "string_pattern_mismatch" and error["loc"][0] == "memory_limit":
-            expected = "expected a size such as 6GB or 8000MB"
-        lines.append(f"{name}={given!r}: {expected}")
-    return SettingsProblem(lines)
+            problems.append(LandcleanError("setting_date", name=name, value=given))
+        elif error["type"] == "string_pattern_mismatch" and error["loc"][0] == "memory_limit":
+            problems.append(LandcleanError("setting_size", name=name, value=given))
+        else:  # pydantic's own words for what was expected
+            expected = error["msg"].replace("Input should be", "expected")
+            problems.append(
+                LandcleanError("setting_value", name=name, value=given, expected=expected)
+            )
+    return SettingsProblem(problems)
 
 
 @cache

@@ -91,7 +91,7 @@ def export_review_queue(
 ) -> list[ReviewFile]:
     """Write review_CODE.xlsx for each new commune (or only ``commune``) into ``out``."""
     if not con.execute("SELECT count(*) FROM auth_result").fetchone()[0]:  # type: ignore[index]
-        raise ReportError("no authentication results yet; run 'landclean run' first")
+        raise ReportError("no_auth_results")
     codes = [
         str(r[0])
         for r in con.execute(
@@ -100,11 +100,11 @@ def export_review_queue(
         ).fetchall()
     ]
     if commune and not codes:
-        raise ReportError(f"no new commune with code {commune!r}; see 'landclean status'")
+        raise ReportError("no_commune", commune=commune)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ReportError(f"{out}: cannot create ({exc.strerror or exc})") from exc
+        raise ReportError("cannot_create", path=out, reason=exc.strerror or exc) from exc
     reasons = labels("reasons", lang)
     con.execute(USERS_SQL, {"keys": list(reasons), "labels": list(reasons.values())})
     files = []
@@ -126,7 +126,7 @@ def export_review_queue(
         try:
             write_workbook(path, sheets)
         except OSError as exc:
-            raise ReportError(f"{path}: cannot write ({exc.strerror or exc})") from exc
+            raise ReportError("cannot_write", path=path, reason=exc.strerror or exc) from exc
         review_users = len(set(tables[0].column(0).to_pylist()))
         files.append(ReviewFile(code, path, review_users, tables[1].num_rows, tables[2].num_rows))
     con.execute("DROP TABLE rq_user")

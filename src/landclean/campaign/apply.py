@@ -2,16 +2,17 @@
 
 Every value is validated and recorded as a person's correction (``correction`` and
 ``change_log``, with who made it); the days certificates were collected, scanned and
-entered go to ``certificate_step``; rows that fail are reported with sheet, row, column,
-value and reason, and the rest is applied, set-based, in the caller's transaction.
-Accepting a registry proposal takes the value from the workspace, never from the file
-(the file shows it masked).
+entered go to ``certificate_step``; cells that cannot be applied are listed with sheet,
+row, column, value and reason (``Rejected``, worded in Vietnamese or English), and the
+rest is applied, set-based, in the caller's transaction.  Accepting a registry proposal
+takes the value from the workspace, never from the file (the file shows it masked).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,17 +20,48 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from landclean.campaign.worklist import CERTS, F_HEAD, FINDINGS, STEPS, U_HEAD, USERS
-from landclean.corrections import (
-    Correction,
-    check_correctable,
-    column_type,
-    record_corrections,
+from landclean.campaign.worklist import (
+    CERT,
+    CERTS,
+    F_HEAD,
+    FIND,
+    FINDINGS,
+    STEPS,
+    U_HEAD,
+    USER,
+    USERS,
 )
+from landclean.corrections import Correction, check_correctable, column_type, record_corrections
 from landclean.errors import LandcleanError
+from landclean.labels import label
 from landclean.vn.citizen_id import id_type
 from landclean.vn.values import parse_date
 from landclean.vn.words import is_yes
+
+
+@dataclass
+class Rejected:
+    """A cell of the worklist that was not applied, and why."""
+
+    file: str
+    sheet: str
+    row: int
+    column: str
+    value: str
+    reason: LandcleanError
+
+    def text(self, lang: str) -> str:
+        return label(
+            "errors",
+            "rejected_cell",
+            lang,
+            file=self.file,
+            sheet=self.sheet,
+            row=self.row,
+            column=self.column,
+            value=self.value,
+            reason=self.reason.text(lang),
+        )
 
 
 @dataclass
@@ -37,7 +69,15 @@ class ApplyResult:
     applied: int = 0
     accepted_users: int = 0
     certificate_steps: int = 0  # collection / scanning / entry dates recorded
-    errors: list[str] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        """The rejected cells, in English."""
+        return [r.text("en") for r in self.rejected]
+
+
+Fail = Callable[[str, int, str, str, LandcleanError], None]
 
 
 def _cell(value: Any) -> str:
@@ -55,14 +95,14 @@ def _as_value(kind_name: str, column: str, text: str) -> str:
     if kind_name == "DATE":
         day = parse_date(text)
         if day is None:
-            raise LandcleanError(f"{text!r} is not a date; expected DD/MM/YYYY")
+            raise LandcleanError("not_a_date", value=text)
         return day.isoformat()
     if kind_name in ("DOUBLE", "DECIMAL") or kind_name.startswith("DECIMAL"):
         return text.replace(".", "").replace(",", ".") if "," in text else text
     if column == "id_number":
         digits = re.sub(r"[\s.]", "", text)
         if not re.fullmatch(r"[0-9]{9}|[0-9]{12}", digits):
-            raise LandcleanError(f"{text!r} is not an ID number; expected 12 (or 9) digits")
+            raise LandcleanError("not_an_id", value=text)
         return digits
     return text
 
@@ -109,20 +149,24 @@ def _rows(path: Path, sheet: str, headers: list[str]) -> list[tuple[int, dict[st
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # not a workbook at all
-        raise LandcleanError(f"{path}: cannot be read as a worklist (.xlsx): {exc}") from exc
+        raise LandcleanError("not_a_worklist", path=path, reason=exc) from exc
     if sheet not in wb.sheetnames:
-        raise LandcleanError(f"{path}: no sheet {sheet!r}; is this a landclean worklist?")
+        raise LandcleanError("no_worklist_sheet", path=path, sheet=sheet)
     rows = wb[sheet].iter_rows(values_only=True)
     head = [_cell(h) for h in next(rows, ())]
     missing = [h for h in headers if h not in head]
     if missing:
-        raise LandcleanError(f"{path}, sheet {sheet!r}: missing column(s) {', '.join(missing)}")
+        raise LandcleanError("worklist_columns", path=path, sheet=sheet, columns=", ".join(missing))
     out = []
     for number, row in enumerate(rows, 2):
         values = {h: _cell(row[i]) if i < len(row) else "" for i, h in enumerate(head)}
         out.append((number, values))
     wb.close()
     return out
+
+
+def _note(path: Path, number: int, row: dict[str, str], header: str) -> str:
+    return f"worklist {path.name} row {number}" + (f": {row[header]}" if row[header] else "")
 
 
 def apply_worklist(con: duckdb.DuckDBPyConnection, path: Path, actor: str) -> ApplyResult:
@@ -135,33 +179,31 @@ def apply_worklist(con: duckdb.DuckDBPyConnection, path: Path, actor: str) -> Ap
     users = _rows(path, USERS, U_HEAD)
     pending = _Pending()
 
-    def fail(sheet: str, row: int, column: str, value: str, reason: str) -> None:
-        result.errors.append(
-            f"{path.name}, sheet {sheet!r}, row {row}, column {column!r}, value {value!r}: {reason}"
-        )
+    def fail(sheet: str, row: int, column: str, value: str, reason: LandcleanError) -> None:
+        result.rejected.append(Rejected(path.name, sheet, row, column, value, reason))
 
     for number, r in findings:
-        value = r["Giá trị đúng"]
+        value = r[FIND["value"]]
         if not value:
             continue
-        rtype, record = r["Loại hồ sơ"], r["Mã hồ sơ"]
-        table, column = r["Bảng"], r["Trường cần sửa"]
+        rtype, record = r[FIND["record_type"]], r[FIND["record_id"]]
+        table, column = r[FIND["table"]], r[FIND["field"]]
         if "." in column and not table:
             table, column = column.split(".", 1)
         if not table or not column:
-            fail(FINDINGS, number, "Trường cần sửa", column, "expected table.column to correct")
+            fail(FINDINGS, number, FIND["field"], column, LandcleanError("need_field"))
             continue
         if table != rtype:
-            fail(FINDINGS, number, "Bảng", table, f"the record is a {rtype}, not a {table}")
+            reason = LandcleanError("wrong_table", rtype=rtype, table=table)
+            fail(FINDINGS, number, FIND["table"], table, reason)
             continue
-        who = r["Người sửa"] or actor
-        note = f"worklist {path.name} row {number}" + (f": {r['Ghi chú']}" if r["Ghi chú"] else "")
-        where = (FINDINGS, number, "Giá trị đúng", value)
+        where = (FINDINGS, number, FIND["value"], value)
+        who, note = r[FIND["by"]] or actor, _note(path, number, r, FIND["note"])
         try:
             pending.add(con, where, (table, record, column), value, who, note)
         except LandcleanError as exc:
-            fail(*where, str(exc))
-    accepting = [r["Mã chủ sử dụng"] for _, r in users if is_yes(r["Đồng ý đề xuất (x)"])]
+            fail(*where, exc)
+    accepting = [r[USER["party_id"]] for _, r in users if is_yes(r[USER["accept"]])]
     con.register("wl_accepting", pa.table({"party_id": pa.array(accepting, pa.string())}))
     proposals = {  # a join, not list_contains: that scans the list for every user
         str(p): rest
@@ -172,30 +214,29 @@ def apply_worklist(con: duckdb.DuckDBPyConnection, path: Path, actor: str) -> Ap
     }
     con.unregister("wl_accepting")
     for number, r in users:
-        party = r["Mã chủ sử dụng"]
-        who = r["Người sửa"] or actor
-        note = f"worklist {path.name} row {number}" + (f": {r['Ghi chú']}" if r["Ghi chú"] else "")
-        changes: dict[str, tuple[str, str]] = {}
-        if is_yes(r["Đồng ý đề xuất (x)"]):
+        party = r[USER["party_id"]]
+        who, note = r[USER["by"]] or actor, _note(path, number, r, USER["note"])
+        changes: dict[str, str] = {}
+        if is_yes(r[USER["accept"]]):
             if party not in proposals:
-                fail(USERS, number, "Mã chủ sử dụng", party, "no such land user")
+                fail(USERS, number, USER["party_id"], party, LandcleanError("no_land_user"))
                 continue
             for column, value in zip(
                 ("id_number", "full_name", "birth_date"), proposals[party], strict=True
             ):
                 if value:
-                    changes[column] = ("Đồng ý đề xuất (x)", str(value))
+                    changes[column] = str(value)
             result.accepted_users += 1
-        for column, header in (("full_name", "Họ tên đúng"), ("id_number", "Số định danh đúng"),
-                               ("birth_date", "Ngày sinh đúng (DD/MM/YYYY)")):  # fmt: skip
-            if r[header]:
-                changes[column] = (header, r[header])
-        for column, (_, value) in changes.items():
+        for column, key in (("full_name", "right_name"), ("id_number", "right_id"),
+                            ("birth_date", "right_birth")):  # fmt: skip
+            if r[USER[key]]:
+                changes[column] = r[USER[key]]
+        for column, value in changes.items():
             where = (USERS, number, column, value)
             try:
                 pending.add(con, where, ("party", party, column), value, who, note)
             except LandcleanError as exc:
-                fail(*where, str(exc))
+                fail(*where, exc)
     refused = record_corrections(con, pending.corrections)
     reported = set()
     for idx, reason in sorted(refused.items()):
@@ -225,23 +266,18 @@ WHERE l.done_on IS DISTINCT FROM n.done_on
 
 
 def _record_steps(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    actor: str,
-    result: ApplyResult,
-    fail: Any,
+    con: duckdb.DuckDBPyConnection, path: Path, actor: str, result: ApplyResult, fail: Fail
 ) -> None:
     """The certificates sheet: the days each certificate was collected, scanned and
     entered; a date already recorded is not recorded again (set-based)."""
     try:
-        certs = _rows(path, CERTS, ["Mã GCN", *STEPS, "Người thực hiện"])
+        certs = _rows(path, CERTS, [CERT["certificate_id"], *STEPS, CERT["by"]])
     except LandcleanError:
         return  # a worklist from before certificates were followed one by one
     today = dt.date.today()
     rows: list[tuple[str, str, dt.date, str, str, int, str, str]] = []
     for number, r in certs:
-        who = r["Người thực hiện"] or actor
-        note = f"worklist {path.name} row {number}" + (f": {r['Ghi chú']}" if r["Ghi chú"] else "")
+        who, note = r[CERT["by"]] or actor, _note(path, number, r, CERT["note"])
         days: dict[str, dt.date] = {}
         row_steps = []
         for header, step in STEPS.items():
@@ -251,24 +287,20 @@ def _record_steps(
             try:
                 day = today if is_yes(text) else dt.date.fromisoformat(_as_value("DATE", "", text))
             except LandcleanError as exc:
-                fail(CERTS, number, header, text, str(exc))
+                fail(CERTS, number, header, text, exc)
                 continue
             if day > today:
-                fail(CERTS, number, header, text, "the date is in the future")
+                fail(CERTS, number, header, text, LandcleanError("date_in_future"))
                 continue
             days[step] = day
-            row_steps.append((r["Mã GCN"], step, day, who, note, number, header, text))
+            row_steps.append(
+                (r[CERT["certificate_id"]], step, day, who, note, number, header, text)
+            )
         order = [days[s] for s in STEPS.values() if s in days]
         if order == sorted(order):
             rows += row_steps
         else:
-            fail(
-                CERTS,
-                number,
-                "Ngày thu thập",
-                "",
-                "collected, scanned, entered: dates out of order",
-            )
+            fail(CERTS, number, CERT["collected"], "", LandcleanError("dates_out_of_order"))
     if not rows:
         return
     con.register(
@@ -293,7 +325,7 @@ def _record_steps(
         "SELECT row_no, header, text, certificate_id FROM wl_step_new WHERE NOT found "
         "ORDER BY row_no"
     ).fetchall():
-        fail(CERTS, row_no, header, text, f"no certificate {cid!r} in the workspace")
+        fail(CERTS, row_no, header, text, LandcleanError("no_certificate", certificate=cid))
     con.execute(
         "INSERT INTO certificate_step SELECT certificate_id, step, done_on, actor, "
         "now()::TIMESTAMP, source FROM wl_step_new WHERE found"

@@ -139,9 +139,9 @@ def assign_task(
         "SELECT assignee, CAST(due AS VARCHAR) FROM task WHERE task_id = ?", [task_id]
     ).fetchone()
     if row is None:
-        raise LandcleanError(f"no task {task_id!r}; see 'landclean tasks' for the task codes")
+        raise LandcleanError("no_task", task=task_id)
     if not (assignee and assignee.strip()) and due is None:
-        raise LandcleanError("nothing to change: give --to NAME and/or --due DD/MM/YYYY")
+        raise LandcleanError("nothing_to_change")
     changes = []
     if assignee and assignee.strip():
         changes.append(("assignee", row[0], assignee.strip()))

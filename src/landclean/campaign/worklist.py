@@ -44,11 +44,14 @@ _U = ("party_id", "name", "id", "birth", "status", "reasons", "proposed_name",
       "note")  # fmt: skip
 _C = ("certificate_id", "serial", "sheet_parcel", "holders", "todo", "collected", "scanned",
       "entered", "by", "note")  # fmt: skip
-F_HEAD = [labels("worklist_findings", "vi")[k] for k in _F]
-U_HEAD = [labels("worklist_users", "vi")[k] for k in _U]
-C_HEAD = [labels("worklist_certificates", "vi")[k] for k in _C]
+FIND = labels("worklist_findings", "vi")  # column key -> header
+USER = labels("worklist_users", "vi")
+CERT = labels("worklist_certificates", "vi")
+F_HEAD = [FIND[k] for k in _F]
+U_HEAD = [USER[k] for k in _U]
+C_HEAD = [CERT[k] for k in _C]
 # worklist column -> certificate_step.step
-STEPS = {labels("worklist_certificates", "vi")[k]: k for k in ("collected", "scanned", "entered")}
+STEPS = {CERT[k]: k for k in ("collected", "scanned", "entered")}
 GUIDE_TEXT = list(labels("worklist_guide", "vi").values())
 
 FINDINGS_SQL = """
@@ -162,11 +165,11 @@ def export_worklist(
     """Write ``commune``'s worklist to ``out`` (.xlsx)."""
     name = con.execute("SELECT name FROM admin_unit WHERE code = ?", [commune]).fetchone()
     if name is None:
-        raise ReportError(f"--commune {commune}: no such commune; expected a 5-digit code")
+        raise ReportError("no_commune", commune=commune)
     if out.suffix.lower() != ".xlsx":
-        raise ReportError(f"{out}: a worklist is an .xlsx file")
+        raise ReportError("worklist_xlsx", path=out)
     if not out.parent.is_dir():
-        raise ReportError(f"{out.parent}: no such folder")
+        raise ReportError("no_such_folder", path=out.parent)
     rules_table(con, lang, {})
     related = label("worklist_findings", "related", "vi")
     findings = con.execute(FINDINGS_SQL, {"commune": commune, "related": related}).fetchall()

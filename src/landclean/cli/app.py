@@ -13,10 +13,11 @@ from typing import Annotated, Any, TypeVar
 import duckdb
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from landclean import __version__
-from landclean.errors import LandcleanError, Problems
+from landclean.errors import LandcleanError, Problems, first_line
 from landclean.labels import LANGS, fmt_int, label
 from landclean.vn.values import parse_date
 
@@ -59,7 +60,7 @@ def lang() -> str:
 
 def say(key: str, **values: object) -> None:
     """Print one message of the labels' "cli" section."""
-    console.print(text(key, **values), highlight=False, soft_wrap=True)
+    console.print(text(key, **values), highlight=False, soft_wrap=True, markup=False)
 
 
 def text(key: str, **values: object) -> str:
@@ -72,7 +73,7 @@ def counts_text(counts: dict[str, int]) -> str:
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]{text('error')}[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]{text('error')}[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def friendly(func: F) -> F:
@@ -84,23 +85,23 @@ def friendly(func: F) -> F:
             return func(*args, **kwargs)
         except Problems as exc:
             if len(exc.problems) == 1:
-                _fail(exc.problems[0])
+                _fail(exc.problems[0].text(lang()))
             else:
                 err.print(f"[bold red]{text('problems', n=len(exc.problems))}[/]", highlight=False)
                 for problem in exc.problems:
-                    err.print(f"  {problem}", highlight=False, soft_wrap=True)
+                    err.print(f"  {escape(problem.text(lang()))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except LandcleanError as exc:
-            _fail(str(exc))
+            _fail(exc.text(lang()))
             raise typer.Exit(1) from None
         except duckdb.Error as exc:
             err.print(
-                f"[bold red]{text('database_error')}[/] {str(exc).splitlines()[0]}",
+                f"[bold red]{text('database_error')}[/] {escape(first_line(exc))}",
                 highlight=False,
             )
             raise typer.Exit(1) from None
         except OSError as exc:
-            _fail(f"{exc.strerror}: {exc.filename}")
+            _fail(label("errors", "os_error", lang(), reason=exc.strerror, path=exc.filename))
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -168,5 +169,5 @@ def parse_day(option: str, value: str | None) -> dt.date | None:
         return None
     day = parse_date(value)
     if day is None:
-        raise LandcleanError(f"{option} {value!r}: expected a date DD/MM/YYYY")
+        raise LandcleanError("bad_date_option", option=option, value=value)
     return day

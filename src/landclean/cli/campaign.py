@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from landclean import api
@@ -50,7 +51,7 @@ def tasks(
         for column in head:
             table.add_column(column)
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(escape(cell) for cell in row))
         console.print(table)
     else:  # into a file or another program: one task per line, tab-separated, unwrapped
         for line in (head, *rows):
@@ -98,7 +99,7 @@ def apply(
     recorded; bad rows are listed (sheet, row, column, value, reason) and the rest is
     applied.  Run 'landclean run' afterwards to re-check."""
     with api.open_workspace(workspace) as ws:
-        done = api.apply(ws, file, by=by)
+        done = api.apply(ws, file, by=by, lang=lang())
     r = done.result
     say(
         "applied",
@@ -106,10 +107,10 @@ def apply(
         actor=done.actor,
         accepted=r.accepted_users,
         steps=r.certificate_steps,
-        rejected=len(r.errors),
+        rejected=len(r.rejected),
     )
-    for line in r.errors[:20]:
-        console.print(f"  [yellow]{line}[/]", highlight=False)
+    for cell in r.rejected[:20]:
+        console.print(f"  [yellow]{escape(cell.text(lang()))}[/]", highlight=False)
     if done.rejected_file is not None:
         say("rejected_file", path=done.rejected_file)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from landclean import api
@@ -108,7 +109,7 @@ def lookup(
             shown = "" if value is None else str(value)
             if key == "placement" and value:
                 shown = label("placements", str(value), lang())
-            table.add_row(names[key], shown)
+            table.add_row(names[key], escape(shown))
         console.print(table)
         console.print()
 

@@ -119,9 +119,9 @@ def import_cmd(
         if set(f.changes) - {"added"}:
             note += ", " + counts_text(dict(sorted(f.changes.items())))
         part = f"#{f.part}" if f.part else ""
-        console.print(f"  {f.path}{part} [{f.layout}] {note}", highlight=False)
+        console.print(f"  {f.path}{part} [{f.layout}] {note}", highlight=False, markup=False)
     if report.conflicts:
-        console.print(f"[yellow]{text('import_conflicts', n=report.conflicts)}[/]")
+        console.print(text("import_conflicts", n=report.conflicts), style="yellow", markup=False)
     say(
         "would_import" if dry_run else "imported",
         rows=report.rows,
@@ -171,7 +171,7 @@ def run(
             counts=counts_text(r.counts),
         )
         for warning in r.warnings:
-            console.print(f"  [yellow]{warning}[/]", highlight=False)
+            console.print(f"  {warning}", style="yellow", highlight=False, markup=False)
 
 
 @app.command()
@@ -213,7 +213,7 @@ def demo(
     from landclean.demo import run_demo
 
     if parcels < 500:
-        raise LandcleanError("--parcels must be at least 500")
+        raise LandcleanError("demo_small")
     with Spinner("demo") as tick:
         result = run_demo(workdir, parcels, seed, step=tick)
     s = result.summary

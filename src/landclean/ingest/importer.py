@@ -69,7 +69,7 @@ def discover(sources: list[Path]) -> list[Path]:
     found: list[Path] = []
     for src in sources:
         if not src.exists():
-            raise ImportError_(f"{src}: no such file or folder")
+            raise ImportError_("no_source", path=src)
         if src.is_file():
             found.append(src)
             continue
@@ -83,7 +83,7 @@ def discover(sources: list[Path]) -> list[Path]:
             ):
                 found.append(p)
     if not found:
-        raise ImportError_(f"no importable files in {', '.join(map(str, sources))}")
+        raise ImportError_("nothing_to_import", paths=", ".join(map(str, sources)))
     return found
 
 
@@ -95,22 +95,26 @@ def detect_profile(source: Source, profiles: list[Profile], forced: Profile | No
     if forced:
         if not forced.accepts(source.headers):
             missing = forced.missing_required(source.headers)
-            raise ImportError_(
-                f"{where}: does not look like layout {forced.name}: "
-                + (
-                    f"required column(s) missing: {', '.join(missing)}"
-                    if missing
-                    else f"only {len(forced.match(source.headers))} of its columns found"
+            found = ", ".join(source.headers[:6])
+            if missing:
+                raise ImportError_(
+                    "layout_missing_columns",
+                    where=where,
+                    profile=forced.name,
+                    missing=", ".join(missing),
+                    headers=found,
                 )
-                + f"; headers found: {', '.join(source.headers[:6])}"
+            raise ImportError_(
+                "layout_few_columns",
+                where=where,
+                profile=forced.name,
+                n=len(forced.match(source.headers)),
+                headers=found,
             )
         return forced
     candidates = [p for p in profiles if p.target != "map_feature" and p.accepts(source.headers)]
     if not candidates:
-        raise ImportError_(
-            f"{where}: headers match no known layout; headers found: "
-            f"{', '.join(source.headers[:8])}; see 'landclean profiles' or add a profile"
-        )
+        raise ImportError_("no_layout", where=where, headers=", ".join(source.headers[:8]))
     return max(
         candidates, key=lambda p: (len(p.match(source.headers)), p.coverage(source.headers), p.name)
     )
@@ -138,8 +142,11 @@ def _insert_raw(
     unknown = set(mapping.values()) - _table_columns(con, profile.table)
     if unknown:
         raise ImportError_(
-            f"profile {profile.name} ({profile.source}) names fields that "
-            f"{profile.table} does not have: {', '.join(sorted(unknown))}"
+            "profile_fields",
+            profile=profile.name,
+            source=profile.source,
+            table=profile.table,
+            fields=", ".join(sorted(unknown)),
         )
     targets = ["batch_id", "source_file", "row_no", "profile", "extra"]
     select = ["?", "?", "row_no", "?"]
@@ -180,10 +187,10 @@ def _insert_stream(
         _insert_raw(con, source, profile, batch_id)
     except duckdb.Error as exc:
         message = first_line(exc)
+        if str(source.path) in message:  # GDAL names the file: from there on
+            message = message[message.index(str(source.path)) + len(str(source.path)) :]
         raise ImportError_(
-            message[message.index(str(source.path)) :]
-            if str(source.path) in message
-            else f"{source.path}: cannot read layer {source.part} ({message})"
+            "unreadable_layer", path=source.path, layer=source.part, reason=message.strip(": ")
         ) from exc
     finally:
         con.unregister(source.table)
@@ -194,8 +201,7 @@ def _insert_stream(
     read = int(row[0]) if row else 0
     if read != source.rows:  # GDAL ends a damaged file's features early, without an error
         raise ImportError_(
-            f"{source.path}: layer {source.part}: read {read:,} of its {source.rows:,} "
-            "features; the file is damaged or was cut short"
+            "layer_short", path=source.path, layer=source.part, read=read, total=source.rows
         )
 
 
@@ -316,7 +322,7 @@ def import_files(
                 report.removed += record_removals(con, target, batches)
         except duckdb.Error as exc:
             con.execute("ROLLBACK")
-            raise ImportError_(f"import failed, nothing was written: {first_line(exc)}") from exc
+            raise ImportError_("import_failed", reason=first_line(exc)) from exc
         except BaseException:
             con.execute("ROLLBACK")
             raise

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from landclean.errors import ImportError_
+from landclean.errors import ImportError_, LandcleanError
 from landclean.vn.text import compact_key
 
 # Each target is a raw table; a profile's fields must be columns of it.
@@ -87,7 +87,7 @@ def _parse(doc: dict[str, object], source: str) -> Profile:
         target = str(doc["target"])
         if target not in TARGET_TABLES:
             raise ImportError_(
-                f"profile {source}: target {target!r} is not one of {', '.join(TARGET_TABLES)}"
+                "profile_target", source=source, target=target, targets=", ".join(TARGET_TABLES)
             )
         aliases: dict[str, str] = {}
         for col in columns:
@@ -107,10 +107,7 @@ def _parse(doc: dict[str, object], source: str) -> Profile:
             required=tuple(str(f) for f in _as_list(doc.get("required", []))),
         )
     except (KeyError, TypeError, ValueError, AssertionError) as exc:
-        raise ImportError_(
-            f"profile {source} is malformed ({exc!r}); expected name, title, "
-            "target and columns [{field, header, aliases}]"
-        ) from exc
+        raise ImportError_("profile_malformed", source=source, reason=repr(exc)) from exc
 
 
 def _builtin() -> dict[str, Profile]:
@@ -135,7 +132,7 @@ def _user_profiles(extra_dirs: list[Path] | None) -> list[tuple[Path, Profile | 
             try:
                 doc = json.loads(path.read_text("utf-8"))
             except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                out.append((path, ImportError_(f"profile {path}: not valid JSON ({exc})")))
+                out.append((path, ImportError_("profile_json", path=path, reason=exc)))
                 continue
             try:
                 out.append((path, _parse(doc, str(path))))
@@ -144,9 +141,9 @@ def _user_profiles(extra_dirs: list[Path] | None) -> list[tuple[Path, Profile | 
     return out
 
 
-def check_profiles(extra_dirs: list[Path] | None = None) -> list[str]:
+def check_profiles(extra_dirs: list[Path] | None = None) -> list[LandcleanError]:
     """Every problem of the profile files (preflight: all of them at once)."""
-    return [str(p) for _, p in _user_profiles(extra_dirs) if isinstance(p, ImportError_)]
+    return [p for _, p in _user_profiles(extra_dirs) if isinstance(p, ImportError_)]
 
 
 def load_profiles(extra_dirs: list[Path] | None = None) -> dict[str, Profile]:
@@ -162,7 +159,7 @@ def load_profiles(extra_dirs: list[Path] | None = None) -> dict[str, Profile]:
 def load_profile(name: str, extra_dirs: list[Path] | None = None) -> Profile:
     profiles = load_profiles(extra_dirs)
     if name not in profiles:
-        raise ImportError_(f"unknown profile {name!r}; known: {', '.join(sorted(profiles))}")
+        raise ImportError_("unknown_profile", name=name, known=", ".join(sorted(profiles)))
     return profiles[name]
 
 

@@ -67,9 +67,9 @@ def read_source(
     """Every sheet or layer of ``path`` as a Source (temp tables in ``con``)."""
     suffix = path.suffix.lower()
     if not path.is_file():
-        raise ImportError_(f"{path}: no such file")
+        raise ImportError_("no_file", path=path)
     if path.stat().st_size == 0:
-        raise ImportError_(f"{path}: the file is empty")
+        raise ImportError_("empty_file", path=path)
     if suffix in (".csv", ".txt"):
         return [read_csv(con, path, workdir)]
     if suffix == ".parquet":
@@ -79,8 +79,10 @@ def read_source(
     if suffix in MAP_SUFFIXES:
         return read_map(con, path)
     raise ImportError_(
-        f"{path}: unsupported file type {suffix!r}; expected one of "
-        f"{', '.join(sorted(MAP_SUFFIXES | TABLE_SUFFIXES))}"
+        "unsupported_type",
+        path=path,
+        suffix=suffix,
+        expected=", ".join(sorted(MAP_SUFFIXES | TABLE_SUFFIXES)),
     )
 
 
@@ -99,9 +101,9 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path) -> Sourc
         with text_path.open(encoding="utf-8-sig", newline="") as f:
             first = f.readline()
     except UnicodeDecodeError as exc:
-        raise ImportError_(f"{path}: not a readable text file ({first_line(exc)})") from exc
+        raise ImportError_("unreadable_text", path=path, reason=first_line(exc)) from exc
     if not first.strip():
-        raise ImportError_(f"{path}: the first line is empty; expected a header row")
+        raise ImportError_("empty_header", path=path)
     delimiter = max([",", ";", "\t", "|"], key=first.count)
     headers = next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter))
     names = [f"c{i}" for i in range(len(headers))]
@@ -125,7 +127,7 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path) -> Sourc
                 [str(text_path), delimiter, names],
             )
         except duckdb.Error as exc:
-            raise ImportError_(f"{path}: not a readable CSV file ({first_line(exc)})") from exc
+            raise ImportError_("unreadable_csv", path=path, reason=first_line(exc)) from exc
     cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()][1:]
     if len(cols) > len(headers):  # rows longer than the header: keep the extra cells
         for i, col in enumerate(cols[len(headers) :], start=len(headers)):
@@ -144,7 +146,7 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
             for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
         ]
     except duckdb.Error as exc:
-        raise ImportError_(f"{path}: not a readable Parquet file ({first_line(exc)})") from exc
+        raise ImportError_("unreadable_parquet", path=path, reason=first_line(exc)) from exc
     select = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS c{i}" for i, c in enumerate(cols))
     table = _temp_name()
     con.execute(
@@ -163,7 +165,7 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, profiles: list[Profile
         reader = fastexcel.read_excel(str(path))
         sheets = reader.sheet_names
     except Exception as exc:  # calamine raises its own error types
-        raise ImportError_(f"{path}: not a readable .xlsx workbook ({first_line(exc)})") from exc
+        raise ImportError_("unreadable_xlsx", path=path, reason=first_line(exc)) from exc
     out = []
     for sheet in sheets:
         # one parse of the sheet: the header is looked for in its first rows
@@ -192,7 +194,7 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, profiles: list[Profile
         con.unregister(f"{table}_arrow")
         out.append(Source(path, sheet, headers, table, table_arrow.num_rows))
     if not out:
-        raise ImportError_(f"{path}: the workbook has no rows")
+        raise ImportError_("workbook_empty", path=path)
     return out
 
 
@@ -214,7 +216,7 @@ def _layers(path: Path) -> list[str]:
     try:
         return [str(name) for name, _ in pyogrio.list_layers(path)]
     except Exception as exc:  # GDAL raises many types; its message says what is wrong
-        raise ImportError_(f"{path}: cannot read map file ({first_line(exc)})") from exc
+        raise ImportError_("unreadable_map", path=path, reason=first_line(exc)) from exc
 
 
 def _shapefile_needs_guess(path: Path) -> bool:
@@ -264,7 +266,9 @@ def _layer_batches(
     except ImportError_:
         raise
     except Exception as exc:
-        raise ImportError_(f"{path}: cannot read layer {layer} ({first_line(exc)})") from exc
+        raise ImportError_(
+            "unreadable_layer", path=path, layer=layer, reason=first_line(exc)
+        ) from exc
 
 
 def read_map(con: duckdb.DuckDBPyConnection, path: Path) -> list[Source]:
@@ -284,7 +288,9 @@ def read_map(con: duckdb.DuckDBPyConnection, path: Path) -> list[Source]:
                 if guess and rows:
                     chosen = _guess_dbf_encoding(reader.read_next_batch(), headers)
         except Exception as exc:  # GDAL raises many types; its message says what is wrong
-            raise ImportError_(f"{path}: cannot read layer {layer} ({first_line(exc)})") from exc
+            raise ImportError_(
+                "unreadable_layer", path=path, layer=layer, reason=first_line(exc)
+            ) from exc
         if rows <= 0:
             continue  # empty layer
 
@@ -311,7 +317,7 @@ def read_map(con: duckdb.DuckDBPyConnection, path: Path) -> list[Source]:
             )
         )
     if not out:
-        raise ImportError_(f"{path}: the map file has no features")
+        raise ImportError_("map_empty", path=path)
     return out
 
 

@@ -61,7 +61,7 @@ def _old_commune(con: duckdb.DuckDBPyConnection, commune: str) -> str:
         row = con.execute("SELECT code FROM admin_unit_old WHERE code = ?", [commune]).fetchone()
         if row:
             return str(row[0])
-        raise LandcleanError(f"--old-commune {commune}: no old commune has this code")
+        raise LandcleanError("old_commune_code", commune=commune)
     rows = con.execute(
         """SELECT code, name || ' (' || district_name || ')' FROM admin_unit_old
            WHERE lower(strip_accents(name)) = lower(strip_accents(trim(?)))
@@ -73,12 +73,9 @@ def _old_commune(con: duckdb.DuckDBPyConnection, commune: str) -> str:
     if len(rows) == 1:
         return str(rows[0][0])
     if not rows:
-        raise LandcleanError(f"--old-commune {commune!r}: no old commune has this name")
-    raise LandcleanError(
-        f"--old-commune {commune!r} is ambiguous: "
-        + "; ".join(f"{c} {n}" for c, n in rows)
-        + "; give the code"
-    )
+        raise LandcleanError("old_commune_name", commune=commune)
+    candidates = "; ".join(f"{c} {n}" for c, n in rows)
+    raise LandcleanError("old_commune_ambiguous", commune=commune, candidates=candidates)
 
 
 def lookup_old(
@@ -130,7 +127,7 @@ def write_crosswalks(
 ) -> list[Path]:
     """One XLSX and one CSV per new commune (or the one given): its sheet crosswalk."""
     if lang not in LANGS:
-        raise LandcleanError(f"unknown language {lang!r}; expected vi or en")
+        raise LandcleanError("unknown_language", lang=lang)
     units = con.execute(
         "SELECT DISTINCT x.unit_code, u.name FROM sheet_crosswalk x "
         "JOIN admin_unit u ON u.code = x.unit_code "
@@ -139,11 +136,9 @@ def write_crosswalks(
         [commune] if commune else [],
     ).fetchall()
     if not units:
-        raise LandcleanError(
-            f"no sheet crosswalk for {commune}"
-            if commune
-            else "no sheet crosswalk yet: run 'landclean run' (stage renumber) first"
-        )
+        if commune:
+            raise LandcleanError("no_crosswalk_commune", commune=commune)
+        raise LandcleanError("no_crosswalk")
     out.mkdir(parents=True, exist_ok=True)
     words = labels("crosswalk", lang)
     headers = [words[c] for c in CROSSWALK_COLUMNS]

@@ -17,40 +17,39 @@ from landclean.errors import PipelineError
 COLUMNS = {"new_code", "old_code", "position"}
 
 
-def read_order(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[list[object]], list[str]]:
+def read_order(
+    con: duckdb.DuckDBPyConnection, path: Path
+) -> tuple[list[list[object]], list[PipelineError]]:
     """The file's rows (new_code, old_code, position) and every problem found in it."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:
             rows = list(csv.DictReader(f))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        return [], [f"{path}: cannot read the renumbering order ({exc})"]
+        return [], [PipelineError("order_unreadable", path=path, reason=exc)]
     if not rows or not set(rows[0]) >= COLUMNS:
-        return [], [f"{path}: expected a CSV file with columns new_code,old_code,position"]
+        return [], [PipelineError("order_columns", path=path)]
     links = {
         (str(a), str(b))
         for a, b in con.execute("SELECT new_code, old_code FROM admin_crosswalk").fetchall()
     }
     seen: set[tuple[str, int]] = set()
     values: list[list[object]] = []
-    problems = []
+    problems: list[PipelineError] = []
     for line, row in enumerate(rows, start=2):
         new, old = (row["new_code"] or "").strip(), (row["old_code"] or "").strip()
         if (new, old) not in links:
-            problems.append(
-                f"{path}, row {line}, columns new_code/old_code: {new}/{old} is not an "
-                "old commune of that new commune (see the administrative crosswalk)"
-            )
+            problems.append(PipelineError("order_link", path=path, row=line, new=new, old=old))
             continue
         try:
             position = int((row["position"] or "").strip())
         except ValueError:
             problems.append(
-                f"{path}, row {line}, column position: {row['position']!r}; expected a number"
+                PipelineError("order_position", path=path, row=line, value=row["position"])
             )
             continue
         if (new, position) in seen:
             problems.append(
-                f"{path}, row {line}, column position: {position} is used twice for {new}"
+                PipelineError("order_twice", path=path, row=line, position=position, new=new)
             )
             continue
         seen.add((new, position))
@@ -68,6 +67,6 @@ def load_order(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
         return
     values, problems = read_order(con, path)
     if problems:
-        raise PipelineError(problems[0])
+        raise problems[0]
     if values:
         con.executemany("INSERT INTO rn_order VALUES (?, ?, ?)", values)

@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pyogrio
 
-from landclean.errors import PipelineError
+from landclean.errors import PipelineError, first_line
 
 # Two new-commune centres closer than this to a parcel's point than each other's distance
 # difference: the location does not decide (metres, and share of the nearest distance).
@@ -126,18 +126,16 @@ LEFT JOIN fallback f ON f.old_code = pt.old_unit_code;
 """
 
 
-def check_boundaries(path: Path) -> list[str]:
+def check_boundaries(path: Path) -> list[PipelineError]:
     """Problems of a boundary file, without reading its features (preflight)."""
     try:
         info = pyogrio.read_info(path)
     except Exception as exc:  # GDAL's own error types: the file is not a readable layer
-        return [f"{path}: cannot read commune boundaries ({str(exc).splitlines()[0]})"]
+        return [PipelineError("boundaries_unreadable", path=path, reason=first_line(exc))]
     fields = [str(f).lower() for f in info["fields"]]
     if "code" not in fields:
-        return [
-            f"{path}: commune boundaries need a field 'code' with the new commune's 5-digit "
-            f"code; fields found: {', '.join(map(str, info['fields'])) or 'none'}"
-        ]
+        found = ", ".join(map(str, info["fields"])) or "-"
+        return [PipelineError("boundaries_field", path=path, fields=found)]
     return []
 
 
@@ -153,10 +151,7 @@ def load_boundaries(con: duckdb.DuckDBPyConnection, path: Path | None) -> bool:
             [str(path)],
         )
     except duckdb.Error as exc:
-        raise PipelineError(
-            f"{path}: cannot read commune boundaries ({str(exc).splitlines()[0]}); expected "
-            "polygons in EPSG:9218 with a field 'code' holding the new commune's code"
-        ) from exc
+        raise PipelineError("boundaries_unreadable", path=path, reason=first_line(exc)) from exc
     return True
 
 

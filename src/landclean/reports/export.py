@@ -16,7 +16,7 @@ import pyarrow.csv as pacsv
 import pyogrio
 
 from landclean.errors import ReportError
-from landclean.labels import LANGS, labels
+from landclean.labels import LANGS, label, labels
 from landclean.rules.catalogue import rules_table
 from landclean.rules.classify import group_mapping
 from landclean.xlsx import MAX_ROWS, Sheet, write_workbook
@@ -80,18 +80,15 @@ def export_findings(
 ) -> ExportResult:
     """Write the findings (open ones unless ``all_states``) to ``out``."""
     if fmt not in FORMATS:
-        raise ReportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise ReportError("unknown_format", fmt=fmt, formats=", ".join(FORMATS))
     if lang not in LANGS:
-        raise ReportError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
+        raise ReportError("unknown_language", lang=lang)
     if commune is not None:
         hit = con.execute("SELECT name FROM admin_unit WHERE code = ?", [commune]).fetchone()
         if hit is None:
-            raise ReportError(
-                f"--commune {commune}: no such commune; expected a 5-digit code of the new "
-                "communes (see the report's commune list)"
-            )
+            raise ReportError("no_commune", commune=commune)
     if not out.parent.is_dir():
-        raise ReportError(f"{out.parent}: no such folder")
+        raise ReportError("no_such_folder", path=out.parent)
     rules_table(con, lang, group_mapping(classification))
     states = ("open", "fixed", "exception") if all_states else ("open",)
     query = findings_query(commune, states, masked)
@@ -102,7 +99,7 @@ def export_findings(
     try:
         _write(table, out, fmt, lang)
     except OSError as exc:
-        raise ReportError(f"{out}: cannot write ({exc.strerror or exc})") from exc
+        raise ReportError("cannot_write", path=out, reason=exc.strerror or exc) from exc
     return ExportResult(out, table.num_rows, masked)
 
 
@@ -128,9 +125,6 @@ def _write(table: pa.Table, out: Path, fmt: str, lang: str) -> None:
     names = labels("export_columns", lang)
     headers = [names[c] for c in table.column_names]
     if table.num_rows > MAX_ROWS - 2:
-        raise ReportError(
-            f"{table.num_rows:,} findings do not fit in one worksheet "
-            f"({MAX_ROWS - 2:,} rows): export one commune (--commune) or use csv or gpkg"
-        )
-    title = "Danh sách lỗi phát hiện" if lang == "vi" else "Findings"
+        raise ReportError("too_many_rows", n=table.num_rows, limit=MAX_ROWS - 2)
+    title = label("commune_report", "findings_title", lang)
     write_workbook(out, [Sheet(title, table, headers, title)])

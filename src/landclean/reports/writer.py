@@ -48,12 +48,12 @@ def write_reports(
     """Write every report file into ``out`` (``as_of``: the date the reports are dated,
     default today).  Reads only."""
     if lang not in LANGS:
-        raise ReportError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
+        raise ReportError("unknown_language", lang=lang)
     settings = settings or get_settings()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ReportError(f"cannot create report folder {out}: {exc.strerror}") from exc
+        raise ReportError("cannot_create", path=out, reason=exc.strerror or exc) from exc
     day = as_of or dt.date.today()
     metrics = commune_metrics(con).to_pylist()
     summary = summarize(con, metrics, settings)

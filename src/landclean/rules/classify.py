@@ -21,7 +21,7 @@ from landclean.stage import Stage, StageContext, StageReport
 AUTHENTICATION = "AUTHENTICATION"
 
 
-def read_mapping(path: Path | None = None) -> tuple[dict[str, int], list[str]]:
+def read_mapping(path: Path | None = None) -> tuple[dict[str, int], list[PipelineError]]:
     """The mapping (see ``group_mapping``) and every problem of the file at ``path``."""
     mapping = {r.rule_id: r.group_impact for r in CATALOGUE} | {AUTHENTICATION: 2}
     if path is None:
@@ -30,19 +30,16 @@ def read_mapping(path: Path | None = None) -> tuple[dict[str, int], list[str]]:
         with path.open(encoding="utf-8-sig", newline="") as f:
             rows = list(csv.DictReader(f))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        return mapping, [f"{path}: cannot read the classification file ({exc})"]
+        return mapping, [PipelineError("classification_unreadable", path=path, reason=exc)]
     if not rows or not {"rule_id", "group"} <= set(rows[0]):
-        return mapping, [f"{path}: expected a CSV file with columns rule_id,group"]
-    problems = []
+        return mapping, [PipelineError("classification_columns", path=path)]
+    problems: list[PipelineError] = []
     for line, row in enumerate(rows, start=2):
         rule_id, group = (row["rule_id"] or "").strip(), (row["group"] or "").strip()
         if rule_id not in mapping:
-            problems.append(
-                f"{path}, row {line}, column rule_id: unknown rule {rule_id!r}; "
-                "expected a rule of 'landclean rules' or AUTHENTICATION"
-            )
+            problems.append(PipelineError("classification_rule", path=path, row=line, rule=rule_id))
         elif group not in ("1", "2", "3"):
-            problems.append(f"{path}, row {line}, column group: {group!r}; expected 1, 2 or 3")
+            problems.append(PipelineError("classification_group", path=path, row=line, group=group))
         else:
             mapping[rule_id] = int(group)
     return mapping, problems
@@ -54,7 +51,7 @@ def group_mapping(path: Path | None = None) -> dict[str, int]:
     Raises ``PipelineError`` naming the file's first problem (preflight lists them all)."""
     mapping, problems = read_mapping(path)
     if problems:
-        raise PipelineError(problems[0])
+        raise problems[0]
     return mapping
 
 

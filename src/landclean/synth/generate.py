@@ -43,10 +43,10 @@ log = logging.getLogger(__name__)
 def generate(config: GeneratorConfig, out: Path) -> dict[str, int]:
     """Generate the province into ``out`` (must be empty or absent); return counts."""
     if out.exists() and any(out.iterdir()):
-        raise GenerateError(f"output folder {out} is not empty; choose a new folder")
+        raise GenerateError("output_not_empty", path=out)
     unknown = set(config.defect_rates) - set(dfx_names())
     if unknown:
-        raise GenerateError(f"unknown defect types: {', '.join(sorted(unknown))}")
+        raise GenerateError("unknown_defects", defects=", ".join(sorted(unknown)))
     province = build(config)
     write_outputs(province, config, out)
     return province.stats
@@ -65,7 +65,7 @@ def build(config: GeneratorConfig) -> Province:
     cross = au.crosswalk()
     no_db = next((c for c, u in news.items() if u.name == config.no_land_db_commune), None)
     if no_db is None:
-        raise GenerateError(f"no new commune named {config.no_land_db_commune!r}")
+        raise GenerateError("no_such_new_commune", name=config.no_land_db_commune)
     default_new = {r.old_code: r.new_code for r in cross if r.is_default}
     candidates: dict[str, list[str]] = {}
     for r in cross:

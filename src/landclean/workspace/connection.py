@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from landclean import privacy
-from landclean.errors import WorkspaceError
+from landclean.errors import WorkspaceError, first_line
 from landclean.settings import current_actor, get_settings
 from landclean.vn import sql as vn_sql
 from landclean.workspace.admin import load_admin_units
@@ -74,9 +74,9 @@ def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
-        raise WorkspaceError(f"cannot open workspace {path}: {str(exc).splitlines()[0]}") from exc
+        raise WorkspaceError("cannot_open", path=path, reason=first_line(exc)) from exc
     except duckdb.Error as exc:
-        raise WorkspaceError(f"{path} is not a DuckDB workspace: {exc}") from exc
+        raise WorkspaceError("not_duckdb", path=path, reason=first_line(exc)) from exc
     load_spatial(con)
     con.execute("SET memory_limit = ?", [get_settings().memory_limit])
     con.execute("SET temp_directory = ?", [str(path) + ".tmp"])
@@ -126,9 +126,9 @@ def create_workspace(path: Path | str) -> Workspace:
     """Create a new workspace file with the current schema and the administrative units."""
     path = Path(path)
     if path.exists():
-        raise WorkspaceError(f"{path} already exists; choose a new file or delete it first")
+        raise WorkspaceError("workspace_exists", path=path)
     if not path.parent.exists():
-        raise WorkspaceError(f"folder {path.parent} does not exist")
+        raise WorkspaceError("no_folder", path=path.parent)
     con = _connect(path)
     try:
         _migrate(con, 0)
@@ -144,21 +144,18 @@ def open_workspace(path: Path | str, read_only: bool = False) -> Workspace:
     """Open an existing workspace; older schemas are migrated, newer ones refused."""
     path = Path(path)
     if not path.exists():
-        raise WorkspaceError(f"workspace {path} does not exist; create it with 'landclean init'")
+        raise WorkspaceError("no_workspace", path=path)
     con = _connect(path, read_only=read_only)
     version = schema_version(con)
     if version is None:
         con.close()
-        raise WorkspaceError(f"{path} is a DuckDB file but not a landclean workspace")
+        raise WorkspaceError("not_workspace", path=path)
     if version > SCHEMA_VERSION:
         con.close()
-        raise WorkspaceError(
-            f"workspace {path} has schema version {version}, newer than this landclean "
-            f"(version {SCHEMA_VERSION}); upgrade landclean"
-        )
+        raise WorkspaceError("newer_schema", path=path, version=version, supported=SCHEMA_VERSION)
     if version < SCHEMA_VERSION:
         if read_only:
             con.close()
-            raise WorkspaceError(f"workspace {path} needs migration; open it read-write once")
+            raise WorkspaceError("needs_migration", path=path, version=version)
         _migrate(con, version)
     return Workspace(path, con)

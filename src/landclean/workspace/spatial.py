@@ -20,10 +20,7 @@ def spatial_extension_path() -> Path:
         if found:
             break
     if not found:
-        raise WorkspaceError(
-            f"spatial extension for DuckDB {version} not found in the duckdb_ext package; "
-            f"install duckdb-ext-spatial=={version}.*"
-        )
+        raise WorkspaceError("no_spatial", version=version)
     return found[0]
 
 
