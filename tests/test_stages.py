@@ -102,6 +102,60 @@ def test_a_rebuild_keeps_every_stage_result(built_workspace: Path, tmp_path: Pat
         assert {k: q(ws.con, sql) for k, sql in CARRIED.items()} == before
 
 
+def test_a_changed_parcel_gets_no_stale_renumbering(built_workspace: Path, tmp_path: Path) -> None:
+    """A parcel whose sheet a newer export changed keeps no new sheet number decided from
+    the old one: it has none until the renumber stage runs again."""
+    copy = tmp_path / "ws.duckdb"
+    copy.write_bytes(built_workspace.read_bytes())
+    with open_workspace(copy) as ws:
+        moved, kept = (
+            r[0]
+            for r in q(
+                ws.con,
+                "SELECT parcel_id FROM parcel WHERE new_sheet_no IS NOT NULL AND source_file "
+                "LIKE '%.xlsx' ORDER BY parcel_id LIMIT 2",
+            )
+        )
+        before = q(ws.con, "SELECT new_sheet_no, uid FROM parcel WHERE parcel_id = ?", [kept])
+        with ws.transaction() as con:  # as a newer export would have it: another sheet
+            con.execute(
+                "UPDATE raw_parcel_record SET map_sheet = '999' WHERE parcel_code = ?", [moved]
+            )
+            build_canonical(con, CANONICAL_TABLES, STAGES[1:])
+        assert q(ws.con, "SELECT sheet_no, new_sheet_no, uid FROM parcel WHERE parcel_id = ?",
+                 [moved]) == [(999, None, None)]  # fmt: skip
+        assert q(ws.con, "SELECT new_sheet_no, uid FROM parcel WHERE parcel_id = ?", [kept]) == (
+            before
+        )
+        run_pipeline(ws, ["renumber"])
+        assert q(ws.con, "SELECT new_sheet_no FROM parcel WHERE parcel_id = ?", [moved])[0][0]
+
+
+def test_an_address_follows_its_parcel_to_another_commune(
+    built_workspace: Path, tmp_path: Path
+) -> None:
+    from landclean.standardize.stage import standardize_addresses
+
+    copy = tmp_path / "ws.duckdb"
+    copy.write_bytes(built_workspace.read_bytes())
+    with open_workspace(copy) as ws:
+        parcel, unit = q(
+            ws.con,
+            "SELECT record_id, basis FROM standardized_value WHERE table_name = 'parcel' "
+            "AND column_name = 'address' ORDER BY record_id LIMIT 1",
+        )[0]
+        other, name = q(
+            ws.con,
+            "SELECT code, name FROM admin_unit WHERE code <> ? ORDER BY code LIMIT 1",
+            [unit],
+        )[0]
+        with ws.transaction() as con:  # the renumber stage placed it elsewhere
+            con.execute("UPDATE parcel SET unit_code = ? WHERE parcel_id = ?", [other, parcel])
+            standardize_addresses(con)
+        address = q(ws.con, "SELECT address FROM parcel WHERE parcel_id = ?", [parcel])[0][0]
+        assert address.endswith(f", {name}, Tỉnh Đắk Lắk"), address
+
+
 def test_without_the_renumber_stage_no_parcel_has_a_commune(
     fresh_ws: Workspace, tmp_path: Path
 ) -> None:

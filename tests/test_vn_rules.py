@@ -14,9 +14,15 @@ from hypothesis import strategies as st
 from landclean import privacy
 from landclean.vn import sql as vn_sql
 from landclean.vn.certificates import serial_form
-from landclean.vn.citizen_id import century_sex_digit, id_type, make_cccd, parse_cccd
+from landclean.vn.citizen_id import (
+    century_sex_digit,
+    id_number,
+    id_type,
+    make_cccd,
+    parse_cccd,
+)
 from landclean.vn.text import ascii_key
-from landclean.vn.values import parse_date
+from landclean.vn.values import parse_date, parse_number
 from landclean.vn.words import (
     NO_WORDS,
     PARTY_KINDS,
@@ -52,8 +58,8 @@ CELLS = st.one_of(
         st.sampled_from(["", " ", "  "]),
         st.sampled_from(["", " đồng bộ", " có dữ liệu số", "x"]),
     ),
-    st.text(max_size=12),
-)
+    st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=12),
+)  # cells hold printable text: control characters are no Vietnamese office's input
 
 
 @settings(max_examples=300, deadline=None)
@@ -64,6 +70,25 @@ def test_yes_no_sex_and_party_kind_agree_with_sql(
     assert sql(con, "lc_yes(?)", cell) == yes_no(cell)
     assert sql(con, "lc_sex(?)", cell) == sex_code(cell)
     assert sql(con, "lc_party_kind(?)", cell) == party_kind(cell)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    number=st.text(alphabet="0123456789.,  m2²", max_size=12),
+    id_number_text=st.one_of(
+        st.text(alphabet="0123456789 .", max_size=14),
+        st.builds(
+            lambda m, e: f"{m}E+{e}",
+            st.from_regex(r"[1-9]\.[0-9]{0,11}", fullmatch=True),
+            st.integers(8, 12),
+        ),
+    ),
+)
+def test_numbers_and_id_numbers_agree_with_sql(
+    con: duckdb.DuckDBPyConnection, number: str, id_number_text: str
+) -> None:
+    assert sql(con, "lc_num(?)", number) == parse_number(number)
+    assert sql(con, "lc_id_number(?)", id_number_text) == id_number(id_number_text)
 
 
 @settings(max_examples=200, deadline=None)

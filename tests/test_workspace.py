@@ -89,9 +89,8 @@ def test_a_version_9_workspace_is_migrated_keeping_its_results(
     monkeypatch.undo()  # every migration again
     with open_workspace(path) as ws:
         assert ws.scalar("SELECT max(version) FROM schema_migration") == SCHEMA_VERSION
-        assert ws.con.execute("SELECT * FROM parcel_place").fetchall() == [
-            ("T1", "24175", "location", 12, "w6ugq1w3kfy0")
-        ]
+        place = "SELECT parcel_id, unit_code, placement, new_sheet_no, uid FROM parcel_place"
+        assert ws.con.execute(place).fetchall() == [("T1", "24175", "location", 12, "w6ugq1w3kfy0")]
         assert ws.con.execute(
             "SELECT record_id, column_name, before, after FROM standardized_value"
         ).fetchall() == [("C1", "full_name", "Nguyen Van A", "Nguyễn Văn A")]  # the newest

@@ -26,7 +26,7 @@ from landclean.authenticate.review import ReviewFile, export_review_queue
 from landclean.campaign.apply import ApplyResult, apply_worklist
 from landclean.campaign.rollup import summarize
 from landclean.campaign.summary import Summary
-from landclean.campaign.tasks import Task, TaskCounts, assign_task, generate_tasks, list_tasks
+from landclean.campaign.tasks import Task, TaskCounts, assign_task, list_tasks, task_counts
 from landclean.campaign.worklist import WorklistFile, export_worklist
 from landclean.corrections import record_correction
 from landclean.errors import LandcleanError
@@ -178,18 +178,18 @@ def apply(
     """Take a filled-in worklist back: valid values recorded as corrections by ``by``;
     rejected cells listed (sheet, row, column, value, reason) in FILE.rejected.txt, in
     ``lang`` (the settings' language by default: the file goes back to the commune)."""
-    path = Path(file)
+    path, language = Path(file), _lang(lang)
     if not path.is_file():
         raise LandcleanError("no_file", path=path)
     actor = current_actor(by)
     ensure_built(ws, actor)
-    with ws.transaction() as con:
+    with ws.transaction() as con:  # the list of rejected cells is written before it commits
         result = apply_worklist(con, path, actor)
-    applied = AppliedWorklist(result, actor)
-    if result.rejected:
-        lines = [r.text(_lang(lang)) for r in result.rejected]
-        applied.rejected_file = path.with_suffix(".rejected.txt")
-        applied.rejected_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        applied = AppliedWorklist(result, actor)
+        if result.rejected:
+            lines = [r.text(language) for r in result.rejected]
+            applied.rejected_file = path.with_suffix(".rejected.txt")
+            applied.rejected_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return applied
 
 
@@ -275,16 +275,15 @@ def tasks(
     actor: str | None = None,
     settings: Settings | None = None,
 ) -> TaskList:
-    """Bring the campaign's tasks up to date and list them; ``assign`` a task ``to``
-    someone and/or move its ``due`` date (kept when tasks are regenerated, logged)."""
-    settings = settings or get_settings()
+    """The campaign's tasks (brought up to date by every run's campaign stage); ``assign``
+    a task ``to`` someone and/or move its ``due`` date (a person's decision: logged, and
+    kept when the campaign stage regenerates the tasks)."""
     if (to or due) and not assign:
         raise LandcleanError("assign_needed")
-    with ws.transaction() as con:
-        counts = generate_tasks(con, settings.campaign_end)
-        if assign:
+    if assign:
+        with ws.transaction() as con:
             assign_task(con, assign, to, due, current_actor(actor, settings))
-    listed = TaskList(list_tasks(ws.con, commune, include_done), counts)
+    listed = TaskList(list_tasks(ws.con, commune, include_done), task_counts(ws.con))
     if assign:
         listed.assigned = next(t for t in list_tasks(ws.con, None, True) if t.code == assign)
         if to and to.strip():

@@ -11,7 +11,6 @@ takes the value from the workspace, never from the file (the file shows it maske
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +33,8 @@ from landclean.campaign.worklist import (
 from landclean.corrections import Correction, check_correctable, column_type, record_corrections
 from landclean.errors import LandcleanError
 from landclean.labels import label
-from landclean.vn.citizen_id import id_type
-from landclean.vn.values import parse_date
+from landclean.vn.citizen_id import id_number, id_type
+from landclean.vn.values import parse_date, parse_number
 from landclean.vn.words import is_yes
 
 
@@ -98,10 +97,13 @@ def _as_value(kind_name: str, column: str, text: str) -> str:
             raise LandcleanError("not_a_date", value=text)
         return day.isoformat()
     if kind_name in ("DOUBLE", "DECIMAL") or kind_name.startswith("DECIMAL"):
-        return text.replace(".", "").replace(",", ".") if "," in text else text
+        number = parse_number(text)  # as the build reads areas: "1.234,5", "250 m2"
+        if number is None:
+            raise LandcleanError("not_a_number", value=text)
+        return repr(number)
     if column == "id_number":
-        digits = re.sub(r"[\s.]", "", text)
-        if not re.fullmatch(r"[0-9]{9}|[0-9]{12}", digits):
+        digits = id_number(text)  # as the build reads IDs: a lost leading zero restored
+        if digits is None or len(digits) not in (9, 12):
             raise LandcleanError("not_an_id", value=text)
         return digits
     return text

@@ -119,6 +119,11 @@ def generate_tasks(
     con.execute(UPSERT_SQL, {"due": due, "now": stamp})
     con.execute(CLOSE_SQL, {"now": stamp})
     con.execute("DROP TABLE task_wanted")
+    return task_counts(con)
+
+
+def task_counts(con: duckdb.DuckDBPyConnection) -> TaskCounts:
+    """How many tasks are open and done."""
     row = con.execute(
         "SELECT count(*) FILTER (WHERE status = 'open'), count(*) FILTER (WHERE status = "
         "'done') FROM task"

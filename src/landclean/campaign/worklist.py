@@ -25,8 +25,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import xlsxwriter
+import xlsxwriter.exceptions
 
-from landclean.errors import ReportError
+from landclean.errors import ReportError, first_line
 from landclean.labels import label, labels
 from landclean.rules.catalogue import CATALOGUE, rules_table
 
@@ -225,5 +226,8 @@ def export_worklist(
     cs.set_column(0, 4, 22)
     cs.set_column(5, 9, 15)
     cs.freeze_panes(1, 1)
-    wb.close()
+    try:
+        wb.close()
+    except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:
+        raise ReportError("cannot_write", path=out, reason=first_line(exc)) from exc
     return WorklistFile(out, len(findings), len(users), len(certs))

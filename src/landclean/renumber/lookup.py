@@ -62,11 +62,10 @@ def _old_commune(con: duckdb.DuckDBPyConnection, commune: str) -> str:
         if row:
             return str(row[0])
         raise LandcleanError("old_commune_code", commune=commune)
-    rows = con.execute(
+    rows = con.execute(  # accents, Đ, case and the unit type ("Xã") optional
         """SELECT code, name || ' (' || district_name || ')' FROM admin_unit_old
-           WHERE lower(strip_accents(name)) = lower(strip_accents(trim(?)))
-              OR lower(strip_accents(regexp_replace(name, '^(Xã|Phường|Thị trấn) ', '')))
-                 = lower(strip_accents(trim(?)))
+           WHERE lc_ascii_key(name) = lc_ascii_key(?)
+              OR lc_unit_bare_key(name) = lc_unit_bare_key(?)
            ORDER BY code""",
         [commune, commune],
     ).fetchall()

@@ -33,6 +33,7 @@ def read_order(
         for a, b in con.execute("SELECT new_code, old_code FROM admin_crosswalk").fetchall()
     }
     seen: set[tuple[str, int]] = set()
+    listed: set[tuple[str, str]] = set()
     values: list[list[object]] = []
     problems: list[PipelineError] = []
     for line, row in enumerate(rows, start=2):
@@ -40,6 +41,10 @@ def read_order(
         if (new, old) not in links:
             problems.append(PipelineError("order_link", path=path, row=line, new=new, old=old))
             continue
+        if (new, old) in listed:
+            problems.append(PipelineError("order_duplicate", path=path, row=line, new=new, old=old))
+            continue
+        listed.add((new, old))
         try:
             position = int((row["position"] or "").strip())
         except ValueError:

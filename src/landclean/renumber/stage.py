@@ -25,10 +25,12 @@ from landclean.renumber.placement import PLACED, place
 from landclean.stage import Stage, StageContext, StageReport
 
 _PLACED = "(" + ", ".join(f"'{p}'" for p in PLACED) + ")"
+# what a parcel's placement, sheet and UID are decided from
+BASIS = "hash(p.old_unit_code, p.sheet_no, p.scale, ST_AsWKB(p.geom))"
 
 # Offsets per (new commune, scale, old commune): the largest sheet numbers of the old
 # communes before it in the order.  Positions: the province's file first, then by code.
-NUMBER_SQL = """
+NUMBER_SQL = f"""
 CREATE OR REPLACE TEMP TABLE rn_block AS
 WITH blocks AS (
     SELECT pl.new_code AS unit_code, p.scale, p.old_unit_code, max(p.sheet_no) AS max_sheet
@@ -58,8 +60,8 @@ GROUP BY ALL;
 -- one row per parcel with everything the stage decided (a join on all the sheet keys at
 -- once: joining on the commune first would multiply the rows); the UID comes next
 DELETE FROM parcel_place;
-INSERT INTO parcel_place (parcel_id, unit_code, placement, new_sheet_no)
-SELECT pl.parcel_id, pl.unit_code, pl.placement, x.new_sheet_no
+INSERT INTO parcel_place (parcel_id, unit_code, placement, new_sheet_no, basis)
+SELECT pl.parcel_id, pl.unit_code, pl.placement, x.new_sheet_no, {BASIS}
 FROM rn_place pl JOIN parcel p USING (parcel_id)
 LEFT JOIN sheet_crosswalk x ON x.unit_code = pl.new_code
      AND x.old_unit_code = p.old_unit_code AND x.scale = p.scale
@@ -89,13 +91,15 @@ WHERE uid IN (SELECT uid FROM parcel_place WHERE uid IS NOT NULL
               GROUP BY uid HAVING count(*) > 1);
 """
 
-# The stage's results on the parcels every report reads (a parcel imported since the
-# last run has none until the next one).
+# The stage's results on the parcels every report reads; after a rebuild only where the
+# parcel's old commune, sheet, scale and geometry are still those they were decided
+# from (a parcel imported or changed since has none until the next run).
 CARRY_SQL = """
 UPDATE parcel SET unit_code = x.unit_code, placement = x.placement,
                   new_sheet_no = x.new_sheet_no, uid = x.uid
 FROM parcel_place x WHERE parcel.parcel_id = x.parcel_id
 """
+RESTORE_SQL = CARRY_SQL + f" AND x.basis = {BASIS.replace('p.', 'parcel.')}"
 
 # Conservation per old commune, computed through the crosswalk: each parcel reached from
 # its old keys exactly once, or counted as not renumbered (unplaced, without a sheet).
@@ -147,8 +151,8 @@ def number_sheets(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def restore(con: duckdb.DuckDBPyConnection) -> None:
-    """Carry the stage's last results onto the rebuilt parcels."""
-    con.execute(CARRY_SQL)
+    """Carry the stage's last results onto the rebuilt parcels that did not change."""
+    con.execute(RESTORE_SQL)
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:

@@ -14,13 +14,14 @@ from typing import Any
 
 import duckdb
 import xlsxwriter
+import xlsxwriter.exceptions
 
 from landclean.campaign.metrics import commune_metrics
 from landclean.campaign.rollup import summarize
 from landclean.campaign.snapshot import history
 from landclean.campaign.summary import Summary
 from landclean.campaign.tasks import Task, list_tasks
-from landclean.errors import ReportError
+from landclean.errors import ReportError, first_line
 from landclean.labels import LANGS, labels
 from landclean.reports import briefing, progress, sheets
 from landclean.reports.commune import write_commune_reports
@@ -134,4 +135,7 @@ def _write_xlsx(
             fs.write_row(i, 0, [rid, n])
     sheets.write_topic_sheets(wb, summary, lang, state)
     sheets.write_task_sheet(wb, tasks, lang)
-    wb.close()
+    try:
+        wb.close()
+    except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:
+        raise ReportError("cannot_write", path=path, reason=first_line(exc)) from exc

@@ -122,7 +122,7 @@ kept AS (
     GROUP BY a.record_id
 )
 SELECT k.record_id, p.address AS before,
-       concat_ws(', ', k.street, n.name, '__PROVINCE__') AS after
+       concat_ws(', ', k.street, n.name, '__PROVINCE__') AS after, p.unit_code
 FROM kept k JOIN parcel p ON p.parcel_id = k.record_id JOIN addr_new n ON n.code = p.unit_code
 WHERE p.address IS DISTINCT FROM concat_ws(', ', k.street, n.name, '__PROVINCE__')
 """

@@ -33,6 +33,9 @@ KEYS = {
     ("parcel", "address"): "parcel.parcel_id",
     ("parcel_land_use", "code"): "parcel_land_use.parcel_id || '#' || parcel_land_use.seq",
 }
+# a fix that holds only while something else is unchanged: a parcel's address names the
+# new commune the parcel was placed in then (standardized_value.basis)
+BASIS = {("parcel", "address"): "parcel.unit_code"}
 
 
 def _apply(
@@ -42,9 +45,11 @@ def _apply(
     column: str,
     rule: str,
     changes: str,
+    basis: str = "NULL",
 ) -> int:
     """Apply the planned changes (temp table ``changes``: record_id, before, after …), log
-    each one as an automatic change and keep it; returns how many."""
+    each one as an automatic change and keep it (with ``basis``, a column of
+    ``changes``, when the fix depends on it); returns how many."""
     con.execute(update_sql)
     con.execute(
         "INSERT INTO change_log (changed_at, actor, stage, table_name, record_id, column_name, "
@@ -59,7 +64,7 @@ def _apply(
     )
     con.execute(
         "INSERT INTO standardized_value (table_name, record_id, column_name, before, after, "
-        f"rule_id) SELECT ?, record_id, ?, before, after, ? FROM {changes}",
+        f"rule_id, basis) SELECT ?, record_id, ?, before, after, ?, {basis} FROM {changes}",
         [table, column, rule],
     )
     row = con.execute(f"SELECT count(*) FROM {changes}").fetchone()
@@ -144,10 +149,18 @@ def repair_geometries(con: duckdb.DuckDBPyConnection) -> int:
 def standardize_addresses(con: duckdb.DuckDBPyConnection) -> int:
     """Parcels' and land users' addresses from the old 3-level units to the new 2-level
     ones (see ``standardize.address``)."""
+    # a parcel placed since in another new commune: its address is planned again from the
+    # one it was standardized from
+    con.execute(
+        "UPDATE parcel SET address = s.before FROM standardized_value s "
+        "WHERE s.table_name = 'parcel' AND s.column_name = 'address' "
+        "AND s.record_id = parcel.parcel_id AND parcel.address IS NOT DISTINCT FROM s.after "
+        "AND s.basis IS DISTINCT FROM parcel.unit_code"
+    )
     changed = 0
-    for table, key, plan in (
-        ("parcel", "parcel_id", plan_parcel_addresses),
-        ("party", "party_id", plan_party_addresses),
+    for table, key, plan, basis in (
+        ("parcel", "parcel_id", plan_parcel_addresses, "unit_code"),
+        ("party", "party_id", plan_party_addresses, "NULL"),
     ):
         plan(con)
         changed += _apply(
@@ -158,6 +171,7 @@ def standardize_addresses(con: duckdb.DuckDBPyConnection) -> int:
             "address",
             "STD_ADDRESS",
             "address_changes",
+            basis,
         )
     return changed
 
@@ -165,10 +179,15 @@ def standardize_addresses(con: duckdb.DuckDBPyConnection) -> int:
 def restore(con: duckdb.DuckDBPyConnection) -> None:
     """Put the fixes back on rebuilt rows whose value is still the one that was fixed."""
     for (table, column), key in KEYS.items():
+        holds = (
+            f"AND s.basis IS NOT DISTINCT FROM {BASIS[table, column]} "
+            if ((table, column) in BASIS)
+            else ""
+        )
         con.execute(
             f"UPDATE {table} SET {column} = s.after FROM standardized_value s "
             f"WHERE s.table_name = ? AND s.column_name = ? AND s.record_id = {key} "
-            f"AND {table}.{column} IS NOT DISTINCT FROM s.before",
+            f"AND {table}.{column} IS NOT DISTINCT FROM s.before {holds}",
             [table, column],
         )
     # validity is tested in SET, on the repaired parcels only: as a WHERE condition DuckDB

@@ -72,6 +72,40 @@ def digits_only(raw: str) -> str:
     return _NON_DIGITS.sub("", raw)
 
 
+_SCIENTIFIC = re.compile(r"[0-9]+(\.[0-9]+)?E\+?[0-9]+")
+
+
+def id_digits(raw: str | None) -> str | None:
+    """The digits of an ID as typed; a number shown in scientific notation expanded when no
+    digit was lost, else None (the twin of ``lc_id_digits``)."""
+    if raw is None:
+        return None
+    if re.fullmatch(r"[0-9]+", raw):
+        return raw
+    upper = raw.strip().upper()
+    if _SCIENTIFIC.fullmatch(upper):
+        mantissa, exponent = upper.split("E")
+        decimals = mantissa.split(".")[1] if "." in mantissa else ""
+        if len(decimals) >= int(exponent.lstrip("+")):
+            return str(round(float(upper)))  # to the nearest, halves to even, as DuckDB casts
+        return None
+    return digits_only(raw) or None
+
+
+def id_number(raw: str | None) -> str | None:
+    """An ID number as stored: digits, a leading zero lost by Excel restored when the length
+    proves it (11 digits with a known province code -> 12; 8 -> 9) (twin of
+    ``lc_id_number``)."""
+    digits = id_digits(raw)
+    if digits is None:
+        return None
+    if len(digits) == 11 and ("0" + digits)[:3] in cccd_province_codes():
+        return "0" + digits
+    if len(digits) == 8:
+        return "0" + digits
+    return digits
+
+
 def id_type(digits: str | None) -> str:
     """CCCD (12 digits), CMND (9), other, or none."""
     if not digits:

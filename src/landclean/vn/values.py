@@ -12,6 +12,28 @@ Registered on every workspace connection (``vn.sql``); no user value is pasted i
 from __future__ import annotations
 
 import datetime as dt
+import re
+
+_NUMBER_CLEAN = re.compile(r"\s*(m2|m²|m\^2)$|\s")
+_DOT_THOUSANDS = re.compile(r"[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?")
+_COMMA_THOUSANDS = re.compile(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def parse_number(text: str | None) -> float | None:
+    """'1.234,5' -> 1234.5, '1,234.5' -> 1234.5, '1234,5' -> 1234.5, '1.234' -> 1234,
+    '250 m2' -> 250; None when it is not a number (the twin of the macro ``lc_num``)."""
+    if text is None:
+        return None
+    cleaned = _NUMBER_CLEAN.sub("", text.strip().lower())
+    if _DOT_THOUSANDS.fullmatch(cleaned):
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    elif _COMMA_THOUSANDS.fullmatch(cleaned):
+        cleaned = cleaned.replace(",", "")
+    else:
+        cleaned = cleaned.replace(",", ".")
+    return float(cleaned) if _DECIMAL.fullmatch(cleaned) else None
+
 
 # A date a person types (options, settings, worklists): day first, as in Vietnam.
 DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")

@@ -10,10 +10,14 @@ CREATE TABLE parcel_place (
     placement    VARCHAR NOT NULL,      -- not_split, location, boundary | ambiguous,
                                         -- no_location, unknown_commune (not placed)
     new_sheet_no INTEGER,               -- placed parcels with a sheet only
-    uid          VARCHAR                -- 12-character GeoHash
+    uid          VARCHAR,               -- 12-character GeoHash
+    basis        UBIGINT                -- hash of what it was decided from (old commune,
+                                        -- sheet, scale, geometry): restored only if equal
 );
 INSERT INTO parcel_place
-SELECT parcel_id, unit_code, placement, new_sheet_no, uid FROM parcel WHERE placement IS NOT NULL;
+SELECT parcel_id, unit_code, placement, new_sheet_no, uid,
+       hash(old_unit_code, sheet_no, scale, ST_AsWKB(geom))
+FROM parcel WHERE placement IS NOT NULL;
 
 -- The standardize stage's fixes in force: a record's column, the value it fixed and the
 -- fixed value (carried onto the canonical rows where they still hold that value).
@@ -23,13 +27,17 @@ CREATE TABLE standardized_value (
     column_name VARCHAR NOT NULL,
     before      VARCHAR,
     after       VARCHAR,
-    rule_id     VARCHAR NOT NULL
+    rule_id     VARCHAR NOT NULL,
+    basis       VARCHAR               -- a parcel address: the new commune it was written for
 );
 INSERT INTO standardized_value
-SELECT table_name, record_id, column_name, before, after, rule_id FROM change_log
+SELECT table_name, record_id, column_name, before, after, rule_id, NULL FROM change_log
 WHERE stage = 'standardize'
 QUALIFY row_number() OVER (PARTITION BY table_name, record_id, column_name
                            ORDER BY change_id DESC) = 1;
+UPDATE standardized_value SET basis = p.unit_code FROM parcel p
+WHERE standardized_value.table_name = 'parcel' AND standardized_value.column_name = 'address'
+  AND standardized_value.record_id = p.parcel_id;
 
 -- The renumber stage's sheets live in sheet_crosswalk only.
 ALTER TABLE map_sheet DROP COLUMN unit_code;
