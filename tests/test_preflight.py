@@ -109,3 +109,20 @@ def test_an_import_reports_bad_profiles_and_missing_sources_together(
     assert "broken.json: not valid JSON" in problems[0]
     assert "odd.json" in problems[1]
     assert problems[2] == f"{tmp_path / 'missing.csv'}: no such file or folder"
+
+
+def test_a_run_with_a_registry_checks_everything_before_importing_it(
+    fresh_ws: object, tmp_path: Path
+) -> None:
+    """No parcels and a missing boundaries file: both said at once, the registry file is
+    not imported (a run that cannot start writes nothing)."""
+    registry = tmp_path / "registry.csv"
+    registry.write_text("cccd,ho_ten\n001089000001,Nguyễn Văn A\n", encoding="utf-8")
+    settings = Settings(commune_boundaries=tmp_path / "nowhere.gpkg")
+    with pytest.raises(PreflightError) as caught:
+        api.run(fresh_ws, registry=registry, settings=settings)  # type: ignore[arg-type]
+    problems = [str(p) for p in caught.value.problems]
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("LANDCLEAN_COMMUNE_BOUNDARIES=")
+    assert "no parcels" in problems[1]
+    assert q(fresh_ws.con, "SELECT count(*) FROM import_batch") == [(0,)]  # type: ignore[attr-defined]

@@ -156,18 +156,44 @@ def test_an_address_follows_its_parcel_to_another_commune(
         assert address.endswith(f", {name}, Tỉnh Đắk Lắk"), address
 
 
-def test_without_the_renumber_stage_no_parcel_has_a_commune(
+def test_the_build_places_no_parcel_and_renumber_always_follows_it(
     fresh_ws: Workspace, tmp_path: Path
 ) -> None:
-    """The build takes no decision on the new commune; the renumber stage does, once."""
-    api.import_sources(fresh_ws, [samples.write_csv(tmp_path / "f.csv", "field_form", "utf-8")])
+    """The build takes no decision on the new commune; the renumber stage does, once, and
+    runs whenever the build rebuilt, whatever stages were asked for."""
+    api.import_sources(
+        fresh_ws, [samples.write_csv(tmp_path / "f.csv", "field_form", "utf-8")], build=False
+    )
+    with fresh_ws.transaction() as con:
+        build_canonical(con, CANONICAL_TABLES, STAGES[1:])
     assert q(fresh_ws.con, "SELECT count(*), count(unit_code) FROM parcel") == [(3, 0)]
-    run_pipeline(fresh_ws, ["renumber"])
+    api.import_sources(fresh_ws, [samples.write_csv(tmp_path / "g.csv", "field_form", "cp1258")])
     placed = q(fresh_ws.con, "SELECT parcel_id, unit_code, placement FROM parcel ORDER BY 1")
     assert placed == q(
         fresh_ws.con, "SELECT parcel_id, unit_code, placement FROM parcel_place ORDER BY 1"
     )
-    assert all(unit for _, unit, _ in placed)
+    assert placed and all(unit for _, unit, _ in placed)
+    last = q(fresh_ws.con, "SELECT stages FROM pipeline_run ORDER BY run_id DESC LIMIT 1")
+    assert last == [("build,renumber",)]
+
+
+def test_a_run_of_other_stages_after_an_import_places_the_new_parcels(
+    fresh_ws: Workspace, tmp_path: Path
+) -> None:
+    api.import_sources(
+        fresh_ws, [samples.write_csv(tmp_path / "f.csv", "field_form", "utf-8")], build=False
+    )
+    report = run_pipeline(fresh_ws, ["validate"])
+    assert [r.stage for r in report.stages] == ["build", "renumber", "validate"]
+    assert q(fresh_ws.con, "SELECT count(*) FROM parcel WHERE unit_code IS NULL") == [(0,)]
+    report = run_pipeline(fresh_ws, ["validate"])  # nothing waits: validate alone
+    assert [r.stage for r in report.stages if r.ran] == ["validate"]
+
+
+@pytest.mark.parametrize("stages", [[], [""], ["", " "]])
+def test_no_stage_named_is_refused(fresh_ws: Workspace, stages: list[str]) -> None:
+    with pytest.raises(pipeline.PipelineError, match="no stage chosen; expected some of: build"):
+        run_pipeline(fresh_ws, stages)
 
 
 def test_a_failing_stage_leaves_its_tables_and_the_run_says_why(

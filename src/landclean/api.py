@@ -32,8 +32,14 @@ from landclean.corrections import record_correction
 from landclean.errors import LandcleanError
 from landclean.ingest.importer import ImportReport, import_files
 from landclean.ingest.profiles import Profile, all_profiles
-from landclean.pipeline import RunReport, chosen_stages, ensure_built, run_pipeline
-from landclean.preflight import check_import, check_run
+from landclean.pipeline import (
+    RunReport,
+    ensure_built,
+    raise_problems,
+    run_pipeline,
+    start_problems,
+)
+from landclean.preflight import check_import, import_problems
 from landclean.renumber.lookup import Found, lookup_old, lookup_serial, write_crosswalks
 from landclean.reports.export import ExportResult, export_findings
 from landclean.reports.writer import ReportResult, write_reports
@@ -104,8 +110,9 @@ def run(
     imported first).  ``day``: the day the run counts for (its campaign snapshot)."""
     if registry is not None:  # every check first: a run that cannot start imports nothing
         settings = settings or get_settings()
-        check_import(None, [registry])
-        check_run(ws.con, settings, [s.name for s in chosen_stages(stages)])
+        problems = import_problems(None, [registry])
+        problems += start_problems(ws, settings, stages, registry_coming=True)
+        raise_problems(problems)
         import_files(ws, [registry], profile="registry", actor=actor)
     return run_pipeline(
         ws, stages=stages, settings=settings, actor=actor, day=day, progress=progress

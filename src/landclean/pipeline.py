@@ -5,7 +5,8 @@ build → renumber → standardize → validate → authenticate → classify �
 Each stage runs in its own transaction (validation evaluates its rules outside one, then
 records them in one): a stage that fails leaves its tables as they were, and the run is
 recorded with the stage that failed.  The build stage runs whenever imports wait, even
-when other stages are chosen, so that no stage reads stale canonical tables.
+when other stages are chosen, so that no stage reads stale canonical tables; renumber
+runs with it then, so that no rebuilt parcel is left without its commune.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ import duckdb
 
 from landclean.authenticate import stage as authenticate
 from landclean.campaign import stage as campaign
-from landclean.errors import PipelineError, first_line
+from landclean.errors import LandcleanError, PipelineError, PreflightError, first_line
 from landclean.ingest import build
-from landclean.preflight import check_run
+from landclean.preflight import run_problems
 from landclean.renumber import stage as renumber
 from landclean.rules import classify, validate
 from landclean.settings import Settings, current_actor, get_settings
@@ -64,16 +65,21 @@ class RunReport:
         return sum(r.seconds for r in self.stages)
 
 
-def chosen_stages(names: list[str] | None) -> tuple[Stage, ...]:
-    """The stages to run, in pipeline order (all by default; the build always)."""
+def chosen_stages(names: list[str] | None, rebuild: bool = False) -> tuple[Stage, ...]:
+    """The stages to run, in pipeline order (all by default).  The build always comes
+    first; when it will rebuild (``rebuild``: imports wait), renumber comes with it."""
     if names is None:
         return STAGES
+    names = [n.strip() for n in names if n.strip()]
+    if not names:
+        raise PipelineError("no_stages", known=", ".join(STAGE_NAMES))
     unknown = [n for n in names if n not in STAGE_NAMES]
     if unknown:
         raise PipelineError(
             "unknown_stages", stages=", ".join(unknown), known=", ".join(STAGE_NAMES)
         )
-    return tuple(s for s in STAGES if s.name in names or s.name == "build")
+    implied = {"build", "renumber"} if rebuild else {"build"}
+    return tuple(s for s in STAGES if s.name in names or s.name in implied)
 
 
 def _count(ws: Workspace, table: str) -> int:
@@ -81,12 +87,39 @@ def _count(ws: Workspace, table: str) -> int:
     return int(value) if isinstance(value, int) else 0
 
 
-def _check_inputs(ws: Workspace, stages: tuple[Stage, ...]) -> None:
-    """What the chosen stages cannot do without (checked after the build)."""
+def _input_problems(
+    ws: Workspace, stages: tuple[Stage, ...], registry_coming: bool = False
+) -> list[LandcleanError]:
+    """What the chosen stages cannot do without (checked again after the build; the
+    build and the renumbering it brings along run on an empty workspace too)."""
+    problems: list[LandcleanError] = []
     if len(stages) > 1 and _count(ws, "parcel") == 0:
-        raise PipelineError("no_parcels")
-    if any(s.name == "authenticate" for s in stages) and _count(ws, "registry_person") == 0:
-        raise PipelineError("no_registry")
+        problems.append(PipelineError("no_parcels"))
+    needs_registry = any(s.name == "authenticate" for s in stages)
+    if needs_registry and not registry_coming and _count(ws, "registry_person") == 0:
+        problems.append(PipelineError("no_registry"))
+    return problems
+
+
+def raise_problems(problems: list[LandcleanError]) -> None:
+    """One problem raised as itself, several as one ``PreflightError``."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise PreflightError(problems)
+
+
+def start_problems(
+    ws: Workspace, settings: Settings, stages: list[str] | None, registry_coming: bool = False
+) -> list[LandcleanError]:
+    """Everything that would stop a run of ``stages`` before it starts: the settings'
+    files, and parcels and registry unless imports wait to be built."""
+    rebuild = bool(build.pending_batches(ws.con)[0])
+    todo = chosen_stages(stages, rebuild)
+    problems = run_problems(ws.con, settings, [s.name for s in todo])
+    if not rebuild:
+        problems += _input_problems(ws, chosen_stages(stages), registry_coming)
+    return problems
 
 
 def run_pipeline(
@@ -103,10 +136,9 @@ def run_pipeline(
     default).  Raises ``PipelineError`` for a stage that cannot run; a stage that fails
     leaves its tables as they were and the run records the failure."""
     settings = settings or get_settings()
-    todo = chosen_stages(stages)
-    check_run(ws.con, settings, [s.name for s in todo])  # every problem, before any work
-    if not build.pending_batches(ws.con)[0]:
-        _check_inputs(ws, todo)
+    raise_problems(start_problems(ws, settings, stages))  # every problem, before any work
+    todo = chosen_stages(stages, bool(build.pending_batches(ws.con)[0]))
+    requested = chosen_stages(stages)
     row = ws.con.execute("SELECT nextval('run_seq')").fetchone()
     run_id = int(row[0]) if row else 1
     ctx = StageContext(
@@ -136,7 +168,7 @@ def run_pipeline(
             current = stage.name
             report.stages.append(_run_stage(ctx, stage))
             if stage.name == "build" and report.stages[-1].ran:
-                _check_inputs(ws, todo)
+                raise_problems(_input_problems(ws, requested))
     except BaseException as exc:
         with contextlib.suppress(duckdb.Error):  # the failure itself stays the error raised
             _finish(ws, report, f"{current}: {first_line(exc)}")
@@ -170,8 +202,9 @@ def _finish(ws: Workspace, report: RunReport, error: str | None) -> None:
 
 
 def ensure_built(ws: Workspace, actor: str | None = None) -> StageReport | None:
-    """Run the build stage alone if imports wait (``import --build``, ``correct``);
-    None when the canonical tables were up to date."""
+    """Run the build stage (and renumber, which places the rebuilt parcels) if imports
+    wait (``import --build``, ``correct``); None when the canonical tables were up to
+    date."""
     if not build.pending_batches(ws.con)[0]:
         return None
     return run_pipeline(ws, ["build"], actor=actor)["build"]

@@ -49,16 +49,15 @@ def run_problems(
     return problems
 
 
-def check_run(con: duckdb.DuckDBPyConnection, settings: Settings, stages: list[str]) -> None:
-    """Raise ``PreflightError`` with every problem ``run_problems`` finds."""
-    problems = run_problems(con, settings, stages)
-    if problems:
-        raise PreflightError(problems)
+def import_problems(profile_dirs: list[Path] | None, sources: list[Path]) -> list[LandcleanError]:
+    """What would make an import fail: the profile folders and the sources named."""
+    problems = check_profiles(profile_dirs)
+    problems += [ImportError_("no_source", path=src) for src in sources if not src.exists()]
+    return problems
 
 
 def check_import(profile_dirs: list[Path] | None, sources: list[Path]) -> None:
     """Every problem of the profile folders and the sources named, at once."""
-    problems = check_profiles(profile_dirs)
-    problems += [ImportError_("no_source", path=src) for src in sources if not src.exists()]
+    problems = import_problems(profile_dirs, sources)
     if problems:
         raise PreflightError(problems)

@@ -154,7 +154,7 @@ def run(
 ) -> None:
     """Run the pipeline: build, renumber, standardize, validate, authenticate, classify,
     and bring the campaign's tasks and daily snapshot up to date."""
-    chosen = [s.strip() for s in stages.split(",")] if stages else None
+    chosen = stages.split(",") if stages is not None else None
     day = parse_day("--as-of", as_of)
     with api.open_workspace(workspace) as ws, Spinner("run") as tick:
         rep = api.run(ws, registry=registry, stages=chosen, day=day, progress=tick)
