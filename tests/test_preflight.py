@@ -126,3 +126,38 @@ def test_a_run_with_a_registry_checks_everything_before_importing_it(
     assert problems[0].startswith("LANDCLEAN_COMMUNE_BOUNDARIES=")
     assert "no parcels" in problems[1]
     assert q(fresh_ws.con, "SELECT count(*) FROM import_batch") == [(0,)]  # type: ignore[attr-defined]
+
+
+def test_a_variable_that_is_not_json_hides_no_other(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANDCLEAN_AREA_TOLERANCE", "{500: 0.05")
+    monkeypatch.setenv("LANDCLEAN_PROFILE_DIRS", "[x")
+    monkeypatch.setenv("LANDCLEAN_SLIVER_COMPACTNESS", "2")
+    monkeypatch.setenv("LANDCLEAN_CAMPAIGN_START", "01/12/2025")  # after the default end
+    monkeypatch.setenv("LANDCLEAN_AUTH_REVIEW", "0.999")  # above auth_accept_sole (0.995)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SettingsProblem) as caught:
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    assert os.environ["LANDCLEAN_AREA_TOLERANCE"] == "{500: 0.05"  # the environment as it was
+    problems = [str(p) for p in caught.value.problems]
+    assert [p.split(":")[0].split("=")[0] for p in problems] == [
+        "LANDCLEAN_AREA_TOLERANCE",
+        "LANDCLEAN_PROFILE_DIRS",
+        "LANDCLEAN_SLIVER_COMPACTNESS",
+    ]  # the order checks wait for values that parse
+    monkeypatch.delenv("LANDCLEAN_SLIVER_COMPACTNESS")
+    monkeypatch.delenv("LANDCLEAN_AREA_TOLERANCE")
+    monkeypatch.delenv("LANDCLEAN_PROFILE_DIRS")
+    try:
+        with pytest.raises(SettingsProblem) as caught:
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    assert [str(p) for p in caught.value.problems] == [
+        "LANDCLEAN_AUTH_REVIEW=0.999 is above LANDCLEAN_AUTH_ACCEPT_SOLE=0.995: "
+        "LANDCLEAN_AUTH_REVIEW must not be above LANDCLEAN_AUTH_ACCEPT_SOLE",
+        "LANDCLEAN_CAMPAIGN_START=01/12/2025 is above LANDCLEAN_CAMPAIGN_END=30/11/2025: "
+        "LANDCLEAN_CAMPAIGN_START must not be above LANDCLEAN_CAMPAIGN_END",
+    ]

@@ -9,13 +9,17 @@ any work by ``landclean.preflight``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
+import os
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from landclean.errors import LandcleanError, SettingsProblem
@@ -92,18 +96,53 @@ class Settings(BaseSettings):
     def _blank_actor(cls, value: Any) -> Any:
         return value.strip() or None if isinstance(value, str) else value
 
+    @model_validator(mode="after")
+    def _in_order(self) -> Settings:
+        """Values that only make sense in order: review ≤ accept (alone) ≤ accept; the
+        campaign starts before it ends."""
+        pairs = (
+            ("auth_review", "auth_accept_sole"),
+            ("auth_accept_sole", "auth_accept"),
+            ("campaign_start", "campaign_end"),
+        )
+        wrong = [
+            (low, high, getattr(self, low), getattr(self, high))
+            for low, high in pairs
+            if getattr(self, low) > getattr(self, high)
+        ]
+        if wrong:
+            raise PydanticCustomError(
+                "settings_order", "values out of order: {wrong}", {"wrong": wrong}
+            )
+        return self
+
+
+def _json_field(exc: SettingsError) -> str:
+    """The field whose environment value is not JSON (pydantic-settings names it in quotes)."""
+    return str(exc).split('"')[1] if '"' in str(exc) else "?"
+
 
 def settings_error(exc: ValidationError | SettingsError) -> SettingsProblem:
     """One line per bad variable: its name, the value given and what was expected."""
     if isinstance(exc, SettingsError):  # a JSON value that does not parse
-        field = str(exc).split('"')[1] if '"' in str(exc) else "?"
-        name = PREFIX + field.upper()
+        name = PREFIX + _json_field(exc).upper()
         return SettingsProblem([LandcleanError("setting_json", name=name, reason=exc.__cause__)])
     problems = []
     for error in exc.errors():
         name = PREFIX + str(error["loc"][0]).upper() if error["loc"] else PREFIX + "?"
         given = error.get("input")
-        if "date" in error["type"]:
+        if error["type"] == "settings_order":
+            problems += [
+                LandcleanError(
+                    "setting_order",
+                    low=PREFIX + low.upper(),
+                    high=PREFIX + high.upper(),
+                    low_value=_shown(low_value),
+                    high_value=_shown(high_value),
+                )
+                for low, high, low_value, high_value in (error.get("ctx") or {})["wrong"]
+            ]
+        elif "date" in error["type"]:
             problems.append(LandcleanError("setting_date", name=name, value=given))
         elif error["type"] == "string_pattern_mismatch" and error["loc"][0] == "memory_limit":
             problems.append(LandcleanError("setting_size", name=name, value=given))
@@ -115,15 +154,44 @@ def settings_error(exc: ValidationError | SettingsError) -> SettingsProblem:
     return SettingsProblem(problems)
 
 
+def _shown(value: object) -> str:
+    return value.strftime("%d/%m/%Y") if isinstance(value, dt.date) else str(value)
+
+
+@contextlib.contextmanager
+def _without(names: list[str]) -> Iterator[None]:
+    """The environment without ``names`` for a moment (to read the other variables)."""
+    saved = {n: os.environ.pop(n) for n in names if n in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
 @cache
 def get_settings() -> Settings:
     """The process-wide settings; tests may call ``get_settings.cache_clear()``.
 
-    Raises ``SettingsProblem`` (one line per bad ``LANDCLEAN_*`` variable)."""
-    try:
-        return Settings()
-    except (ValidationError, SettingsError) as exc:
-        raise settings_error(exc) from None
+    Raises ``SettingsProblem`` (one line per bad ``LANDCLEAN_*`` variable: a value that
+    is not JSON does not hide the others)."""
+    problems: list[LandcleanError] = []
+    skipped: list[str] = []
+    while True:
+        try:
+            with _without(skipped):
+                settings = Settings()
+        except SettingsError as exc:  # the JSON variable aside, the others read again
+            name = PREFIX + _json_field(exc).upper()
+            if name in skipped or name not in os.environ:
+                raise settings_error(exc) from None
+            problems += settings_error(exc).problems
+            skipped.append(name)
+            continue
+        except ValidationError as exc:
+            raise SettingsProblem(problems + settings_error(exc).problems) from None
+        if problems:
+            raise SettingsProblem(problems)
+        return settings
 
 
 def current_actor(given: str | None = None, settings: Settings | None = None) -> str:
