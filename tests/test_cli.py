@@ -59,7 +59,14 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     assert landclean("init", str(ws)).returncode == 0
     assert "đã có" in _one_line_error(landclean("init", str(ws)))
     assert "không có tệp" in _one_line_error(landclean("import", str(ws), str(tmp_path / "x")))
-    assert "chưa có thửa nào" in _one_line_error(landclean("run", str(ws)))
+    empty = landclean("run", str(ws))  # both problems of an empty workspace, at once
+    assert empty.returncode == 1 and "Traceback" not in empty.stderr
+    assert [line.strip()[:30] for line in empty.stderr.splitlines()] == [
+        "landclean: lỗi: 2 vấn đề, chưa",
+        "không gian làm việc chưa có th",
+        "chưa có dữ liệu dân cư trong k",
+    ]
+    assert "chưa có thửa nào" in _one_line_error(landclean("run", str(ws), "--stages", "validate"))
     assert "parcels" in _one_line_error(
         landclean("generate", "--out", str(tmp_path / "g"), "--parcels", "5")
     )
@@ -67,6 +74,18 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.duckdb"
     bogus.write_text("not a database")
     _one_line_error(landclean("status", str(bogus)))
+    assert "'fr': cần một trong vi / en" in _one_line_error(landclean("--lang", "fr", "rules"))
+    assert "ít nhất 500 thửa (--parcels 10)" in _one_line_error(
+        landclean("demo", "--parcels", "10", "--workdir", str(tmp_path / "d"))
+    )
+    assert not (tmp_path / "d").exists()  # refused before any work
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:
+    """``landclean rules | head -1``: no traceback when the reader goes away."""
+    command = f"'{sys.executable}' -m landclean rules | true"
+    result = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=120)
+    assert result.stderr == ""
 
 
 def test_wrong_version_workspace(tmp_path: Path) -> None:

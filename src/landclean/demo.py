@@ -1,12 +1,14 @@
-"""``landclean demo``: generate a synthetic Đắk Lắk, run the whole pipeline, report."""
+"""``landclean demo``: generate a synthetic Đắk Lắk, run the whole pipeline, report.
+
+Built on ``landclean.api`` like any other user of the library (``run_demo``)."""
 
 from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from landclean import api
 from landclean.campaign.summary import Summary
@@ -34,8 +36,15 @@ def prepare_workdir(workdir: Path) -> None:
     (workdir / MARKER).write_text("made by landclean demo; safe to delete\n")
 
 
-def run_demo(workdir: Path, parcels: int, seed: int, step: Any = None) -> DemoResult:
+MIN_PARCELS = 500  # fewer leave some new communes without a parcel
+
+
+def run_demo(
+    workdir: Path, parcels: int, seed: int, step: Callable[[str], None] | None = None
+) -> DemoResult:
     """Run every step; ``step(name)`` is called before each (for a progress display)."""
+    if parcels < MIN_PARCELS:
+        raise LandcleanError("demo_small", minimum=MIN_PARCELS, given=parcels)
     prepare_workdir(workdir)
     seconds: dict[str, float] = {}
     source, ws_path, report_dir = (

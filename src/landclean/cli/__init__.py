@@ -8,11 +8,13 @@ when several are found before any work) and a non-zero exit code.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
 
 # typer (pinned) vendors click; its usage errors are caught to print them on one line.
+from rich.markup import escape
 from typer._click.exceptions import UsageError
 
 # the commands are listed in the order their modules register them
@@ -36,10 +38,16 @@ def main() -> None:
         if message:  # empty when the help was shown for a bare command
             hint = text("see_help", command=exc.ctx.command_path) if exc.ctx else ""
             err.print(
-                f"[bold red]{text('error')}[/] {message}{hint}", highlight=False, soft_wrap=True
+                f"[bold red]{text('error')}[/] {escape(message + hint)}",
+                highlight=False,
+                soft_wrap=True,
             )
         sys.exit(2)
     except typer.Abort:
         err.print(text("interrupted"))
         sys.exit(130)
+    except BrokenPipeError:  # output piped into a reader that stopped (| head): quiet
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit must not fail again
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

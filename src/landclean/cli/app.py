@@ -83,6 +83,8 @@ def friendly(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:  # the reader (| head) went away: main() ends quietly
+            raise
         except Problems as exc:
             if len(exc.problems) == 1:
                 _fail(exc.problems[0].text(lang()))
@@ -98,6 +100,7 @@ def friendly(func: F) -> F:
             err.print(
                 f"[bold red]{text('database_error')}[/] {escape(first_line(exc))}",
                 highlight=False,
+                soft_wrap=True,
             )
             raise typer.Exit(1) from None
         except OSError as exc:
@@ -132,7 +135,10 @@ def main_options(
         format="%(levelname)s %(name)s: %(message)s",
     )
     if language is not None and language not in LANGS:
-        raise typer.BadParameter(f"{language!r}: expected vi or en", param_hint="--lang")
+        raise typer.BadParameter(
+            label("errors", "bad_lang", lang(), value=language, known=" / ".join(LANGS)),
+            param_hint="--lang",
+        )
     _State.lang = language
 
 

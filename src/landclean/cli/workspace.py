@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from landclean import api
@@ -23,7 +24,6 @@ from landclean.cli.app import (
     say,
     text,
 )
-from landclean.errors import LandcleanError
 from landclean.labels import fmt_int, fmt_pct, label, labels
 
 
@@ -182,9 +182,8 @@ def rules() -> None:
     for column in text("rules_columns").split("|"):
         table.add_column(column)
     for r in api.list_rules():
-        table.add_row(
-            r.rule_id, r.target, r.severity, str(r.group_impact), r.title("vi"), r.title("en")
-        )
+        cells = (r.rule_id, r.target, r.severity, str(r.group_impact), r.title("vi"), r.title("en"))
+        table.add_row(*map(escape, cells))
     console.print(table)
 
 
@@ -196,7 +195,7 @@ def profiles(profiles_dir: ProfilesDir = None) -> None:
     for column in text("profiles_columns").split("|"):
         table.add_column(column)
     for p in api.list_profiles(profiles_dir):
-        table.add_row(p.name, p.target, str(len(p.fields)), p.title, p.source)
+        table.add_row(*map(escape, (p.name, p.target, str(len(p.fields)), p.title, p.source)))
     console.print(table)
 
 
@@ -212,8 +211,6 @@ def demo(
     """Generate a synthetic Đắk Lắk, import it, run the pipeline and write the report."""
     from landclean.demo import run_demo
 
-    if parcels < 500:
-        raise LandcleanError("demo_small")
     with Spinner("demo") as tick:
         result = run_demo(workdir, parcels, seed, step=tick)
     s = result.summary
