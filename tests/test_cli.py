@@ -150,6 +150,9 @@ def test_profiles_and_correct(tmp_path: Path) -> None:
     assert "không có parcel 'NOPE'" in _one_line_error(
         landclean("correct", str(ws), "parcel", "NOPE", "sheet_no", "1", "--by", "A")
     )
+    assert "cần tên người sửa" in _one_line_error(
+        landclean("correct", str(ws), "parcel", "T001", "sheet_no", "1", "--by", " ")
+    )
     status = landclean("status", str(ws)).stdout
     assert "chỉnh sửa của cán bộ" in status
     assert "chưa vào bảng chuẩn" not in status  # 'correct' took the batch in

@@ -85,9 +85,7 @@ def test_bulk_equals_one_by_one(copy_ws: Workspace, data: st.DataObject) -> None
     con.execute("BEGIN TRANSACTION")
     refused_one = set()
     for i, c in enumerate(corrections):
-        try:
-            record_correction(con, c.table, c.record_id, c.column, c.value, c.actor, c.note)
-        except LandcleanError:
+        if record_corrections(con, [c]):
             refused_one.add(i)
     one_by_one = _state(copy_ws, touched)
     con.execute("ROLLBACK")
@@ -99,3 +97,38 @@ def test_bulk_equals_one_by_one(copy_ws: Workspace, data: st.DataObject) -> None
 
     assert set(refused_bulk) == refused_one
     assert bulk == one_by_one
+
+
+def test_one_correction_is_read_as_a_worklist_cell_is(copy_ws: Workspace) -> None:
+    """``landclean correct`` and a worklist read a person's text the same way: dates as
+    DD/MM/YYYY, decimal commas, an ID number's lost leading zero; what follows from the
+    value (the ID's type, the birth year) is set with it; nonsense is refused."""
+    con = copy_ws.con
+    parcel = q(con, "SELECT parcel_id FROM parcel ORDER BY 1 LIMIT 1")[0][0]
+    party = q(con, "SELECT party_id FROM party ORDER BY 1 LIMIT 1")[0][0]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        assert record_correction(con, "parcel", parcel, "legal_area", "1.234,5", "A") == "1234.5"
+        assert record_correction(con, "party", party, "birth_date", "05/03/1980", "A") == (
+            "1980-03-05"
+        )
+        assert record_correction(con, "party", party, "id_number", "66089000123", "A") == (
+            "066089000123"
+        )
+        assert q(con, "SELECT legal_area FROM parcel WHERE parcel_id = ?", [parcel]) == [(1234.5,)]
+        assert q(
+            con,
+            "SELECT birth_date::VARCHAR, birth_year, birth_precision, id_number, id_type "
+            "FROM party WHERE party_id = ?",
+            [party],
+        ) == [("1980-03-05", 1980, "day", "066089000123", "CCCD")]
+        for column, text, reason in (
+            ("legal_area", "nhiều", "not a number"),
+            ("sheet_no", "abc", "INTEGER"),
+        ):
+            with pytest.raises(LandcleanError, match=reason):
+                record_correction(con, "parcel", parcel, column, text, "A")
+        with pytest.raises(LandcleanError, match="31/02/1980"):
+            record_correction(con, "party", party, "birth_date", "31/02/1980", "A")
+    finally:
+        con.execute("ROLLBACK")

@@ -89,6 +89,11 @@ def test_worklist_round_trip(built_workspace: Path, province: Province, tmp_path
                 accepted = ws_u.cell(row, 1).value
                 break
         assert accepted
+        other = 2 if accepted != ws_u.cell(2, 1).value else 3
+        ws_u.cell(
+            other, u_head.index("Đồng ý đề xuất (x)") + 1
+        ).value = "xem lại"  # neither yes nor no
+        ws_u.cell(other, u_head.index("Số định danh đúng") + 1).value = "12ab"  # not an ID
         ws_c = wb[CERTS]
         c_head = {c.value: i + 1 for i, c in enumerate(ws_c[1])}
         assert ws_c.max_row >= 5
@@ -104,11 +109,19 @@ def test_worklist_round_trip(built_workspace: Path, province: Province, tmp_path
         before = q(con, "SELECT count(*) FROM correction")[0][0]
         with ws.transaction() as tx:
             result = apply_worklist(tx, path, "Nguyễn Văn Kiểm")
-        assert len(result.errors) == 3, result.errors
+        assert len(result.errors) == 5, result.errors
         assert f"row {bad_row[0]}" in result.errors[0] and "'abc'" in result.errors[0]
         assert FINDINGS in result.errors[0] and "Giá trị đúng" in result.errors[0]
+        users_sheet = [e for e in result.errors if f"'{USERS}', row {other}," in e]
+        assert len(users_sheet) == 2, result.errors  # named by the sheet's headers
+        assert "column 'Đồng ý đề xuất (x)', value 'xem lại'" in users_sheet[0]
+        assert "column 'Số định danh đúng', value '12ab'" in users_sheet[1]
         assert any(f"'{CERTS}', row 4" in e and "32/13/2025" in e for e in result.errors)
-        assert any(f"'{CERTS}', row 5" in e and "out of order" in e for e in result.errors)
+        assert any(
+            f"'{CERTS}', row 5, column 'Ngày thu thập / Ngày quét', value '10/10/2025 / "
+            "01/10/2025': collected, scanned, entered: dates out of order" in e
+            for e in result.errors
+        )
         # the same cells worded for the commune, in Vietnamese
         assert f"trang '{CERTS}', dòng 5" in result.rejected[-1].text("vi")
         assert "không đúng thứ tự" in result.rejected[-1].text("vi")
@@ -187,7 +200,17 @@ def test_apply_refuses_what_is_not_a_worklist(built_workspace: Path, tmp_path: P
     wb.save(other)
     with open_workspace(copy) as ws:
         n = q(ws.con, "SELECT count(*) FROM correction")[0][0]
-        for path, message in ((junk, "cannot be read"), (other, "no sheet")):
+        missing = tmp_path / "missing.xlsx"  # a certificates sheet without its dates
+        export_worklist(ws.con, q(ws.con, "SELECT min(unit_code) FROM parcel")[0][0], missing)
+        wb = openpyxl.load_workbook(missing)
+        wb[CERTS].delete_cols(6, 3)
+        wb.save(missing)
+        cases = (
+            (junk, "cannot be read"),
+            (other, "no sheet"),
+            (missing, "missing column.*Ngày thu thập, Ngày quét, Ngày nhập CSDL"),
+        )
+        for path, message in cases:
             with pytest.raises(LandcleanError, match=message), ws.transaction() as tx:
                 apply_worklist(tx, path, "x")
         assert q(ws.con, "SELECT count(*) FROM correction")[0][0] == n

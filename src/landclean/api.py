@@ -180,11 +180,12 @@ class AppliedWorklist:
 
 
 def apply(
-    ws: Workspace, file: Path | str, *, by: str | None = None, lang: str | None = None
+    ws: Workspace, file: Path | str, *, by: str | None = None, lang: str = "vi"
 ) -> AppliedWorklist:
     """Take a filled-in worklist back: valid values recorded as corrections by ``by``;
     rejected cells listed (sheet, row, column, value, reason) in FILE.rejected.txt, in
-    ``lang`` (the settings' language by default: the file goes back to the commune)."""
+    ``lang`` (Vietnamese by default, as the worklist is: the file goes back to the
+    commune).  ``result.rejected`` words them in any language."""
     path, language = Path(file), _lang(lang)
     if not path.is_file():
         raise LandcleanError("no_file", path=path)
@@ -219,12 +220,16 @@ def correct(
     by: str,
     note: str | None = None,
 ) -> CorrectionResult:
-    """Record a person's correction; it survives re-imports and re-runs."""
+    """Record a person's correction (``by``: who made it, required); it survives
+    re-imports and re-runs.  The value is read as a worklist's is (DD/MM/YYYY dates,
+    decimal commas, ID numbers); the result holds the value stored."""
+    if not by.strip():
+        raise LandcleanError("need_actor")
     actor = current_actor(by)
     ensure_built(ws, actor)  # the record may come from an import not yet built
     with ws.transaction() as con:
-        record_correction(con, table, record_id, column, value, actor, note)
-    return CorrectionResult(table, record_id, column, value, actor)
+        stored = record_correction(con, table, record_id, column, value, actor, note)
+    return CorrectionResult(table, record_id, column, stored, actor)
 
 
 def lookup(

@@ -15,6 +15,8 @@ import duckdb
 import pyarrow as pa
 
 from landclean.errors import LandcleanError
+from landclean.vn.citizen_id import id_number, id_type
+from landclean.vn.values import parse_date, parse_number
 
 # table -> (key column, columns a person may correct)
 CORRECTABLE: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -68,6 +70,39 @@ def column_type(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str:
     return str(row[0]) if row else "VARCHAR"
 
 
+def typed_text(kind: str, column: str, text: str) -> str:
+    """A person's text for a column of type ``kind``, as the build would read it: dates
+    DD/MM/YYYY (or ISO) to ISO, numbers with decimal commas or units, ID numbers with a
+    lost leading zero restored.  Raises LandcleanError for text that cannot be one."""
+    if kind == "DATE":
+        day = parse_date(text)
+        if day is None:
+            raise LandcleanError("not_a_date", value=text)
+        return day.isoformat()
+    if kind in ("DOUBLE", "DECIMAL") or kind.startswith("DECIMAL"):
+        number = parse_number(text)  # "1.234,5", "250 m2"
+        if number is None:
+            raise LandcleanError("not_a_number", value=text)
+        return repr(number)
+    if column == "id_number":
+        digits = id_number(text)
+        if digits is None or len(digits) not in (9, 12):
+            raise LandcleanError("not_an_id", value=text)
+        return digits
+    return text
+
+
+def consequences(table: str, column: str, value: str) -> list[tuple[str, str]]:
+    """The column set and the columns that follow from it: an ID number's type, a full
+    birth date's year and precision."""
+    follows = [(column, value)]
+    if table == "party" and column == "id_number":
+        follows.append(("id_type", id_type(value)))
+    if table == "party" and column == "birth_date":
+        follows += [("birth_year", value[:4]), ("birth_precision", "day")]
+    return follows
+
+
 def record_correction(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -76,12 +111,21 @@ def record_correction(
     value: str | None,
     actor: str,
     note: str | None = None,
-) -> None:
-    """Validate, store and apply one correction, and log it (call inside a transaction);
-    raises LandcleanError when it is refused (see ``record_corrections``)."""
-    refused = record_corrections(con, [Correction(table, record_id, column, value, actor, note)])
+) -> str | None:
+    """Validate, store and apply one correction (the value read as ``typed_text`` reads
+    it, with its ``consequences``), and log it (call inside a transaction); returns the
+    value stored; raises LandcleanError when it is refused (see ``record_corrections``)."""
+    check_correctable(table, column)
+    stored = value
+    follows: list[tuple[str, str | None]] = [(column, None)]
+    if value is not None:
+        stored = typed_text(column_type(con, table, column), column, value)
+        follows = list(consequences(table, column, stored))
+    corrections = [Correction(table, record_id, c, v, actor, note) for c, v in follows]
+    refused = record_corrections(con, corrections)
     if refused:
-        raise refused[0]
+        raise refused[min(refused)]
+    return stored
 
 
 def _latest(table: str, column: str) -> str:

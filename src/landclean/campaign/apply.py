@@ -30,12 +30,17 @@ from landclean.campaign.worklist import (
     USER,
     USERS,
 )
-from landclean.corrections import Correction, check_correctable, column_type, record_corrections
+from landclean.corrections import (
+    Correction,
+    check_correctable,
+    column_type,
+    consequences,
+    record_corrections,
+    typed_text,
+)
 from landclean.errors import LandcleanError
 from landclean.labels import label
-from landclean.vn.citizen_id import id_number, id_type
-from landclean.vn.values import parse_date, parse_number
-from landclean.vn.words import is_yes
+from landclean.vn.words import is_yes, yes_no
 
 
 @dataclass
@@ -89,26 +94,6 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def _as_value(kind_name: str, column: str, text: str) -> str:
-    """The typed text for a correctable column: dates DD/MM/YYYY, decimal commas, IDs."""
-    if kind_name == "DATE":
-        day = parse_date(text)
-        if day is None:
-            raise LandcleanError("not_a_date", value=text)
-        return day.isoformat()
-    if kind_name in ("DOUBLE", "DECIMAL") or kind_name.startswith("DECIMAL"):
-        number = parse_number(text)  # as the build reads areas: "1.234,5", "250 m2"
-        if number is None:
-            raise LandcleanError("not_a_number", value=text)
-        return repr(number)
-    if column == "id_number":
-        digits = id_number(text)  # as the build reads IDs: a lost leading zero restored
-        if digits is None or len(digits) not in (9, 12):
-            raise LandcleanError("not_an_id", value=text)
-        return digits
-    return text
-
-
 @dataclass
 class _Pending:
     """Corrections gathered from the workbook, each with the cell it came from."""
@@ -133,13 +118,8 @@ class _Pending:
         check_correctable(table, column)
         if (table, column) not in self.kinds:
             self.kinds[table, column] = column_type(con, table, column)
-        value = _as_value(self.kinds[table, column], column, text)
-        queued = [(column, value)]
-        if table == "party" and column == "id_number":
-            queued.append(("id_type", id_type(value)))
-        if table == "party" and column == "birth_date":
-            queued += [("birth_year", value[:4]), ("birth_precision", "day")]
-        for i, (col, val) in enumerate(queued):
+        value = typed_text(self.kinds[table, column], column, text)
+        for i, (col, val) in enumerate(consequences(table, column, value)):
             self.corrections.append(Correction(table, record, col, val, actor, note))
             self.origin.append(where)
             self.primary.append(i == 0)
@@ -205,7 +185,13 @@ def apply_worklist(con: duckdb.DuckDBPyConnection, path: Path, actor: str) -> Ap
             pending.add(con, where, (table, record, column), value, who, note)
         except LandcleanError as exc:
             fail(*where, exc)
-    accepting = [r[USER["party_id"]] for _, r in users if is_yes(r[USER["accept"]])]
+    answers = {}  # row -> the accept cell's yes (True), no (False), or empty (None)
+    for number, r in users:
+        answers[number] = yes_no(r[USER["accept"]])
+        if r[USER["accept"]] and answers[number] is None:  # neither: say so, apply the rest
+            reason = LandcleanError("not_yes_no", value=r[USER["accept"]])
+            fail(USERS, number, USER["accept"], r[USER["accept"]], reason)
+    accepting = [r[USER["party_id"]] for n, r in users if answers[n]]
     con.register("wl_accepting", pa.table({"party_id": pa.array(accepting, pa.string())}))
     proposals = {  # a join, not list_contains: that scans the list for every user
         str(p): rest
@@ -218,8 +204,8 @@ def apply_worklist(con: duckdb.DuckDBPyConnection, path: Path, actor: str) -> Ap
     for number, r in users:
         party = r[USER["party_id"]]
         who, note = r[USER["by"]] or actor, _note(path, number, r, USER["note"])
-        changes: dict[str, str] = {}
-        if is_yes(r[USER["accept"]]):
+        changes: dict[str, tuple[str, str]] = {}  # column -> (value, the header it came from)
+        if answers[number]:
             if party not in proposals:
                 fail(USERS, number, USER["party_id"], party, LandcleanError("no_land_user"))
                 continue
@@ -227,14 +213,14 @@ def apply_worklist(con: duckdb.DuckDBPyConnection, path: Path, actor: str) -> Ap
                 ("id_number", "full_name", "birth_date"), proposals[party], strict=True
             ):
                 if value:
-                    changes[column] = str(value)
+                    changes[column] = (str(value), USER["accept"])
             result.accepted_users += 1
         for column, key in (("full_name", "right_name"), ("id_number", "right_id"),
                             ("birth_date", "right_birth")):  # fmt: skip
             if r[USER[key]]:
-                changes[column] = r[USER[key]]
-        for column, value in changes.items():
-            where = (USERS, number, column, value)
+                changes[column] = (r[USER[key]], USER[key])
+        for column, (value, header) in changes.items():
+            where = (USERS, number, header, value)
             try:
                 pending.add(con, where, ("party", party, column), value, who, note)
             except LandcleanError as exc:
@@ -274,8 +260,10 @@ def _record_steps(
     entered; a date already recorded is not recorded again (set-based)."""
     try:
         certs = _rows(path, CERTS, [CERT["certificate_id"], *STEPS, CERT["by"]])
-    except LandcleanError:
-        return  # a worklist from before certificates were followed one by one
+    except LandcleanError as exc:
+        if exc.key == "no_worklist_sheet":
+            return  # a worklist from before certificates were followed one by one
+        raise
     today = dt.date.today()
     rows: list[tuple[str, str, dt.date, str, str, int, str, str]] = []
     for number, r in certs:
@@ -284,10 +272,10 @@ def _record_steps(
         row_steps = []
         for header, step in STEPS.items():
             text = r[header]
-            if not text:
+            if not text or yes_no(text) is False:  # empty, or "chưa": not done yet
                 continue
             try:
-                day = today if is_yes(text) else dt.date.fromisoformat(_as_value("DATE", "", text))
+                day = today if is_yes(text) else dt.date.fromisoformat(typed_text("DATE", "", text))
             except LandcleanError as exc:
                 fail(CERTS, number, header, text, exc)
                 continue
@@ -301,8 +289,10 @@ def _record_steps(
         order = [days[s] for s in STEPS.values() if s in days]
         if order == sorted(order):
             rows += row_steps
-        else:
-            fail(CERTS, number, CERT["collected"], "", LandcleanError("dates_out_of_order"))
+        else:  # the cells as written, and the days they were read as
+            headers = " / ".join(x[6] for x in row_steps)
+            shown = " / ".join(f"{x[2]:%d/%m/%Y}" for x in row_steps)
+            fail(CERTS, number, headers, shown, LandcleanError("dates_out_of_order"))
     if not rows:
         return
     con.register(

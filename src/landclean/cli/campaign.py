@@ -99,7 +99,7 @@ def apply(
     recorded; bad rows are listed (sheet, row, column, value, reason) and the rest is
     applied.  Run 'landclean run' afterwards to re-check."""
     with api.open_workspace(workspace) as ws:
-        done = api.apply(ws, file, by=by, lang=lang())
+        done = api.apply(ws, file, by=by)
     r = done.result
     say(
         "applied",
