@@ -102,13 +102,18 @@ def test_an_import_reports_bad_profiles_and_missing_sources_together(
     folder.mkdir()
     (folder / "broken.json").write_text("{not json")
     (folder / "odd.json").write_text(json.dumps({"name": "odd", "target": "nowhere"}))
+    columns = [{"field": "parcel_no", "header": "Số thửa"}, {"header": "Tờ"}]
+    (folder / "part.json").write_text(
+        json.dumps({"name": "p", "title": "P", "target": "parcel_record", "columns": columns})
+    )
     with pytest.raises(PreflightError) as caught:
         api.import_sources(fresh_ws, [tmp_path / "missing.csv"], profiles_dir=folder)  # type: ignore[arg-type]
     problems = [str(p) for p in caught.value.problems]
-    assert len(problems) == 3
+    assert len(problems) == 4
     assert "broken.json: not valid JSON" in problems[0]
-    assert "odd.json" in problems[1]
-    assert problems[2] == f"{tmp_path / 'missing.csv'}: no such file or folder"
+    assert f"{folder / 'odd.json'}: title, columns missing; expected name" in problems[1]
+    assert f"{folder / 'part.json'}: columns[2] is malformed" in problems[2]
+    assert problems[3] == f"{tmp_path / 'missing.csv'}: no such file or folder"
 
 
 def test_a_run_with_a_registry_checks_everything_before_importing_it(

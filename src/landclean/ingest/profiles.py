@@ -74,40 +74,55 @@ class Profile:
         return not self.missing_required(headers) and len(self.match(headers)) >= enough
 
 
-def _as_list(value: object) -> list[object]:
-    if not isinstance(value, list):
-        raise TypeError(f"expected a list, got {value!r}")
-    return value
+def _column_problem(columns: object) -> str | None:
+    """What is wrong with a profile's "columns" (None: nothing)."""
+    if not isinstance(columns, list) or not columns:
+        return "columns"
+    for i, col in enumerate(columns, 1):
+        if not isinstance(col, dict) or not {"field", "header"} <= set(col):
+            return f"columns[{i}]"
+        if not isinstance(col.get("aliases", []), list):
+            return f"columns[{i}].aliases"
+    return None
 
 
-def _parse(doc: dict[str, object], source: str) -> Profile:
-    try:
-        columns = doc["columns"]
-        assert isinstance(columns, list) and columns
-        target = str(doc["target"])
-        if target not in TARGET_TABLES:
-            raise ImportError_(
-                "profile_target", source=source, target=target, targets=", ".join(TARGET_TABLES)
-            )
-        aliases: dict[str, str] = {}
-        for col in columns:
-            for h in [col["header"], *col.get("aliases", [])]:
-                aliases.setdefault(compact_key(h), col["field"])
-        return Profile(
-            name=str(doc["name"]),
-            title=str(doc["title"]),
-            description=str(doc.get("description", "")),
-            target=target,
-            header_row=int(str(doc.get("header_row", 1))),
-            sheet=str(doc.get("sheet", "")),
-            fields=tuple(c["field"] for c in columns),
-            headers=tuple(c["header"] for c in columns),
-            aliases=aliases,
-            source=source,
-            required=tuple(str(f) for f in _as_list(doc.get("required", []))),
+def _parse(doc: object, source: str) -> Profile:
+    """A profile from its JSON document; ``ImportError_`` naming what is missing or wrong."""
+    if not isinstance(doc, dict):
+        raise ImportError_("profile_malformed", source=source, part="{…}")
+    missing = [k for k in ("name", "title", "target", "columns") if k not in doc]
+    if missing:
+        raise ImportError_("profile_missing", source=source, keys=", ".join(missing))
+    bad = _column_problem(doc["columns"])
+    if bad is None and not isinstance(doc.get("required", []), list):
+        bad = "required"
+    if bad is None and not str(doc.get("header_row", 1)).isdigit():
+        bad = "header_row"
+    if bad is not None:
+        raise ImportError_("profile_malformed", source=source, part=bad)
+    target = str(doc["target"])
+    if target not in TARGET_TABLES:
+        raise ImportError_(
+            "profile_target", source=source, target=target, targets=", ".join(TARGET_TABLES)
         )
-    except (KeyError, TypeError, ValueError, AssertionError) as exc:
-        raise ImportError_("profile_malformed", source=source, reason=repr(exc)) from exc
+    columns = doc["columns"]
+    aliases: dict[str, str] = {}
+    for col in columns:
+        for h in [col["header"], *col.get("aliases", [])]:
+            aliases.setdefault(compact_key(str(h)), str(col["field"]))
+    return Profile(
+        name=str(doc["name"]),
+        title=str(doc["title"]),
+        description=str(doc.get("description", "")),
+        target=target,
+        header_row=int(str(doc.get("header_row", 1))),
+        sheet=str(doc.get("sheet", "")),
+        fields=tuple(str(c["field"]) for c in columns),
+        headers=tuple(str(c["header"]) for c in columns),
+        aliases=aliases,
+        source=source,
+        required=tuple(str(f) for f in doc.get("required", [])),
+    )
 
 
 def _builtin() -> dict[str, Profile]:
