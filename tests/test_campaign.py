@@ -329,6 +329,14 @@ def test_a_targets_sheet_sets_communes_targets(built_workspace: Path, tmp_path: 
         ]
 
 
+# a land user's commune: that of their first placed parcel by id (as their findings')
+FIRST = """(
+    SELECT r.party_id, p.unit_code FROM land_right r JOIN parcel p USING (parcel_id)
+    WHERE p.unit_code IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY r.party_id ORDER BY p.parcel_id) = 1
+)"""
+
+
 def test_tasks_follow_the_work_left(reported: Path) -> None:
     from landclean.campaign.tasks import generate_tasks
 
@@ -339,10 +347,8 @@ def test_tasks_follow_the_work_left(reported: Path) -> None:
             q(
                 con,
                 """
-                SELECT c.unit_code, count(*) FROM auth_result a JOIN (
-                    SELECT r.party_id, min(p.unit_code) AS unit_code
-                    FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY 1
-                ) c USING (party_id) WHERE a.status = 'review' GROUP BY 1""",
+                SELECT c.unit_code, count(*) FROM auth_result a JOIN FIRST
+                c USING (party_id) WHERE a.status = 'review' GROUP BY 1""".replace("FIRST", FIRST),
             )
         )
         tasks = dict(q(con, "SELECT task_id, quantity FROM task WHERE kind = 'verify_users'"))
@@ -367,8 +373,7 @@ def test_tasks_follow_the_work_left(reported: Path) -> None:
         with ws.transaction() as tx:
             tx.execute(
                 "UPDATE auth_result SET status = 'matched' WHERE status = 'review' AND "
-                "party_id IN (SELECT r.party_id FROM land_right r JOIN parcel p "
-                "USING (parcel_id) GROUP BY 1 HAVING min(p.unit_code) = ?)",
+                f"party_id IN (SELECT party_id FROM {FIRST} WHERE unit_code = ?)",
                 [code],
             )
             generate_tasks(tx, dt.date(2025, 11, 30))
@@ -381,10 +386,10 @@ def test_a_task_given_to_someone_stays_with_them(built_workspace: Path, tmp_path
     copy = tmp_path / "ws.duckdb"
     copy.write_bytes(built_workspace.read_bytes())
 
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    def cli(*args: str, command: str = "tasks") -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "LANDCLEAN_ACTOR": "Trưởng ban chỉ đạo"}
         return subprocess.run(
-            [sys.executable, "-m", "landclean", "tasks", str(copy), *args],
+            [sys.executable, "-m", "landclean", command, str(copy), *args],
             capture_output=True,
             text=True,
             env=env,
@@ -403,7 +408,8 @@ def test_a_task_given_to_someone_stays_with_them(built_workspace: Path, tmp_path
     done = cli("--assign", task_id, "--to", "Lê Thị Thu", "--due", "15/11/2025", "--all")
     assert done.returncode == 0, done.stderr
     assert f"Nhiệm vụ {task_id}: giao cho Lê Thị Thu, hạn 15/11/2025" in done.stdout
-    cli()  # regenerated: the person and the date stay
+    again = cli("--stages", "campaign", command="run")  # brought up to date: they stay
+    assert again.returncode == 0, again.stderr
     with open_workspace(copy, read_only=True) as ws:
         assert q(
             ws.con, "SELECT assignee, due, assigned_by FROM task WHERE task_id = ?", [task_id]
@@ -420,3 +426,22 @@ def test_a_task_given_to_someone_stays_with_them(built_workspace: Path, tmp_path
     bad = cli("--assign", "no-such-task", "--to", "A")
     assert bad.returncode != 0 and "không có nhiệm vụ 'no-such-task'" in bad.stderr
     assert "Traceback" not in bad.stderr
+    nowhere = cli("--commune", "99999")
+    assert nowhere.returncode == 1 and "--commune 99999: không có xã này" in nowhere.stderr
+
+
+def test_tasks_are_listed_in_the_language_asked(ws: Workspace) -> None:
+    from landclean import api
+
+    vi = {t.code: t for t in api.tasks(ws, include_done=True, lang="vi").tasks}
+    en = {t.code: t for t in api.tasks(ws, include_done=True, lang="en").tasks}
+    assert vi.keys() == en.keys() and vi
+    stored = dict(q(ws.con, "SELECT task_id, title FROM task"))
+    assert all(vi[code].title == stored[code] for code in vi)  # stored in LANDCLEAN_LANG
+    fix = next(code for code in en if code.startswith("fix:"))
+    rule = fix.rsplit(":", 1)[1]
+    from landclean.rules.catalogue import CATALOGUE
+
+    title = next(r for r in CATALOGUE if r.rule_id == rule).title("en")
+    assert title in en[fix].title and title not in vi[fix].title
+    assert str(en[fix].left) in en[fix].title

@@ -93,3 +93,37 @@ def test_every_label_the_code_names_exists() -> None:
             assert section in sections(), f"{where}: no section {section}"
             if len(call.args) > 2 and call.func.id == "label":  # type: ignore[attr-defined]
                 assert call.args[1].value in sections()[section], f"{where}"  # type: ignore[attr-defined]
+
+
+def test_every_stage_warning_is_a_label_with_its_values() -> None:
+    warnings = sections()["stage_warnings"]
+    found = 0
+    for path in sorted((Path(__file__).parents[1] / "src" / "landclean").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            func = node.func if isinstance(node, ast.Call) else None
+            if isinstance(func, ast.Attribute) and func.attr == "of":
+                if getattr(func.value, "id", None) != "StageWarning":
+                    continue
+                assert isinstance(node, ast.Call)
+                key = node.args[0].value  # type: ignore[attr-defined]
+                assert key in warnings, f"{path.name}:{node.lineno}: {key}"
+                assert {k.arg for k in node.keywords} == _placeholders(warnings[key]["en"])
+                found += 1
+    assert found >= 3
+
+
+def test_every_count_a_run_shows_is_worded(built_workspace: Path) -> None:
+    """What ``landclean run`` prints after each stage: a label for every count, no bare
+    column names (the counts of every run are kept with it)."""
+    import json
+
+    from landclean.stage import count_label
+    from landclean.workspace import open_workspace
+
+    with open_workspace(built_workspace, read_only=True) as ws:
+        rows = ws.con.execute("SELECT stage_counts FROM pipeline_run").fetchall()
+    runs = [json.loads(r[0]) for r in rows if r[0]]
+    seen = {(stage, key) for run in runs for stage, counts in run.items() for key in counts}
+    assert {"build", "renumber", "authenticate", "campaign"} <= {s for s, _ in seen}
+    for stage, key in seen:  # a Vietnamese label is never the key (English ones may be)
+        assert count_label(stage, key, "vi") != key, (stage, key)

@@ -74,7 +74,9 @@ def test_every_problem_of_the_files_settings_name_at_once(
     built_workspace: Path, tmp_path: Path
 ) -> None:
     mapping = tmp_path / "groups.csv"
-    mapping.write_text("rule_id,group\nNO_SUCH_RULE,2\nAREA_MISMATCH,7\nPARCEL_OVERLAP,3\n")
+    mapping.write_text(
+        "rule_id,group\nNO_SUCH_RULE,2\nAREA_MISMATCH,7\nPARCEL_OVERLAP,3\nPARCEL_OVERLAP,2\n"
+    )
     order = tmp_path / "order.csv"
     order.write_text("new_code,old_code,position\n22015,99999,1\n")
     settings = Settings(
@@ -88,11 +90,12 @@ def test_every_problem_of_the_files_settings_name_at_once(
             run_pipeline(ws, settings=settings)
         assert q(ws.con, "SELECT count(*) FROM pipeline_run") == runs  # nothing written
     problems = [str(p) for p in caught.value.problems]
-    assert len(problems) == 4, problems
+    assert len(problems) == 5, problems
     assert "row 2, column rule_id: unknown rule 'NO_SUCH_RULE'" in problems[0]
     assert "row 3, column group: '7'" in problems[1]
-    assert "row 2, columns new_code/old_code: 22015/99999" in problems[2]
-    assert problems[3].startswith("LANDCLEAN_COMMUNE_BOUNDARIES=") and "no such file" in problems[3]
+    assert "row 5, column rule_id: PARCEL_OVERLAP already given on row 4" in problems[2]
+    assert "row 2, columns new_code/old_code: 22015/99999" in problems[3]
+    assert problems[4].startswith("LANDCLEAN_COMMUNE_BOUNDARIES=") and "no such file" in problems[4]
 
 
 def test_an_import_reports_bad_profiles_and_missing_sources_together(
@@ -108,6 +111,8 @@ def test_an_import_reports_bad_profiles_and_missing_sources_together(
     )
     with pytest.raises(PreflightError) as caught:
         api.import_sources(fresh_ws, [tmp_path / "missing.csv"], profiles_dir=folder)  # type: ignore[arg-type]
+    with pytest.raises(PreflightError, match=r"--profiles-dir .*nowhere: no such folder"):
+        api.import_sources(fresh_ws, [folder], profiles_dir=tmp_path / "nowhere")  # type: ignore[arg-type]
     problems = [str(p) for p in caught.value.problems]
     assert len(problems) == 4
     assert "broken.json: not valid JSON" in problems[0]
@@ -165,4 +170,27 @@ def test_a_variable_that_is_not_json_hides_no_other(monkeypatch: pytest.MonkeyPa
         "LANDCLEAN_AUTH_REVIEW must not be above LANDCLEAN_AUTH_ACCEPT_SOLE",
         "LANDCLEAN_CAMPAIGN_START=01/12/2025 is above LANDCLEAN_CAMPAIGN_END=30/11/2025: "
         "LANDCLEAN_CAMPAIGN_START must not be above LANDCLEAN_CAMPAIGN_END",
+    ]
+
+
+def test_commune_boundaries_must_be_areas_of_the_province(
+    built_workspace: Path, tmp_path: Path
+) -> None:
+    import pyarrow as pa
+    import pyogrio
+    import shapely
+
+    path = tmp_path / "communes.geojson"
+    shapes = [shapely.Point(500_000, 1_400_000), shapely.box(0, 0, 10, 10)]
+    table = pa.table({"code": ["22015", "99999"], "geometry": shapely.to_wkb(shapes)})
+    pyogrio.write_arrow(table, path, driver="GeoJSON", geometry_name="geometry",
+                        geometry_type="Unknown", crs="EPSG:9218")  # fmt: skip
+    settings = Settings(commune_boundaries=path)
+    with open_workspace(built_workspace, read_only=True) as ws, pytest.raises(PreflightError) as c:
+        run_pipeline(ws, ["renumber"], settings=settings)
+    caught = c
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}: 1 features are not areas (Polygon/MultiPolygon); commune boundaries must "
+        "be areas",
+        f"{path}: field 'code' holds codes that are not new communes of the province: 99999",
     ]

@@ -285,19 +285,22 @@ def tasks(
     to: str | None = None,
     due: dt.date | None = None,
     actor: str | None = None,
+    lang: str | None = None,
     settings: Settings | None = None,
 ) -> TaskList:
-    """The campaign's tasks (brought up to date by every run's campaign stage); ``assign``
-    a task ``to`` someone and/or move its ``due`` date (a person's decision: logged, and
-    kept when the campaign stage regenerates the tasks)."""
+    """The campaign's tasks (brought up to date by every run's campaign stage), titled in
+    ``lang``; ``assign`` a task ``to`` someone and/or move its ``due`` date (a person's
+    decision: logged, and kept when the campaign stage regenerates the tasks)."""
+    language = _lang(lang, settings)
     if (to or due) and not assign:
         raise LandcleanError("assign_needed")
     if assign:
         with ws.transaction() as con:
             assign_task(con, assign, to, due, current_actor(actor, settings))
-    listed = TaskList(list_tasks(ws.con, commune, include_done), task_counts(ws.con))
+    listed = TaskList(list_tasks(ws.con, commune, include_done, language), task_counts(ws.con))
     if assign:
-        listed.assigned = next(t for t in list_tasks(ws.con, None, True) if t.code == assign)
+        every = list_tasks(ws.con, None, True, language)
+        listed.assigned = next(t for t in every if t.code == assign)
         if to and to.strip():
             listed.changes["to"] = to.strip()
         if due:

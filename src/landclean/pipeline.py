@@ -193,11 +193,23 @@ def _finish(ws: Workspace, report: RunReport, error: str | None) -> None:
     seconds = {r.stage: round(r.seconds, 3) for r in report.stages if r.ran}
     for r in report.stages:
         seconds.update({f"{r.stage}.{k}": v for k, v in r.steps.items()})
+    counts = {r.stage: r.counts for r in report.stages if r.ran}
+    warnings = {
+        r.stage: [{"key": w.key, **dict(w.values)} for w in r.warnings]
+        for r in report.stages
+        if r.warnings
+    }
     with ws.transaction() as con:
         con.execute(
             "UPDATE pipeline_run SET finished_at = now()::TIMESTAMP, stage_seconds = ?, "
-            "error = ? WHERE run_id = ?",
-            [json.dumps(seconds), error, report.run_id],
+            "stage_counts = ?, stage_warnings = ?, error = ? WHERE run_id = ?",
+            [
+                json.dumps(seconds),
+                json.dumps(counts),
+                json.dumps(warnings, ensure_ascii=False, default=str),
+                error,
+                report.run_id,
+            ],
         )
 
 

@@ -45,7 +45,7 @@ def run_problems(
         )
     if "renumber" in stages and settings.commune_boundaries is not None:
         path = settings.commune_boundaries
-        problems += _file("commune_boundaries", path) or check_boundaries(path)
+        problems += _file("commune_boundaries", path) or check_boundaries(con, path)
     return problems
 
 

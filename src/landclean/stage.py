@@ -22,8 +22,43 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from landclean.labels import fmt_int, label
 from landclean.settings import Settings
 from landclean.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class StageWarning:
+    """Something a person should look at after a stage, worded from the labels'
+    ``stage_warnings`` section (``str()`` is the English text)."""
+
+    key: str
+    values: tuple[tuple[str, object], ...] = ()
+
+    @classmethod
+    def of(cls, key: str, **values: object) -> StageWarning:
+        return cls(key, tuple(values.items()))
+
+    def text(self, lang: str) -> str:
+        shown = {k: fmt_int(v, lang) if isinstance(v, int) else v for k, v in self.values}
+        return label("stage_warnings", self.key, lang, **shown)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
+def count_label(stage: str, key: str, lang: str) -> str:
+    """What a stage's count is, in ``lang``: its own label, a placement, an
+    authentication status or a table's name (``placement.location`` → "theo vị trí")."""
+    if key.startswith("placement."):
+        return label("placements", key.split(".", 1)[1], lang)
+    sections = ("statuses", "counts") if stage == "authenticate" else ("counts", "tables")
+    for section in sections:
+        try:
+            return label(section, key, lang)
+        except KeyError:
+            continue
+    return key
 
 
 @dataclass
@@ -32,7 +67,7 @@ class StageReport:
 
     stage: str
     counts: dict[str, int] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[StageWarning] = field(default_factory=list)
     steps: dict[str, float] = field(default_factory=dict)  # seconds of its own steps
     seconds: float = 0.0
     ran: bool = True  # False: there was nothing to do (the build with no new import)

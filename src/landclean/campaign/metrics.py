@@ -5,9 +5,9 @@ baseline commune status) and the counts from the data: parcels and groups, UIDs,
 re-arrangement, VBDLIS, open findings, certificates without digital data and their
 collection (as the progress reports give it, and as recorded certificate by certificate
 on worklists), land users and parcels authenticated (with the reasons of the others),
-committees, and the commune's own target.  A land user counts in the commune of their
-first parcel, a certificate in that of its first parcel (views ``party_commune`` and
-``certificate_commune``).
+committees, and the commune's own target.  A land user and a certificate count in the
+commune of their first placed parcel by id, the parcel their findings are attached to
+(views ``party_commune`` and ``certificate_commune``).
 """
 
 from __future__ import annotations

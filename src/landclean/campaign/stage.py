@@ -15,7 +15,7 @@ from landclean.stage import Stage, StageContext, StageReport
 
 def run(ctx: StageContext) -> StageReport:
     report = StageReport("campaign")
-    tasks = generate_tasks(ctx.con, ctx.settings.campaign_end)
+    tasks = generate_tasks(ctx.con, ctx.settings.campaign_end, lang=ctx.settings.lang)
     report.lap("tasks")
     metrics = take_snapshot(ctx.con, summarize(ctx.con, settings=ctx.settings), ctx.day)
     report.lap("snapshot")

@@ -22,16 +22,9 @@ from landclean.rules.catalogue import rules_table
 
 WANTED_SQL = """
 CREATE OR REPLACE TEMP TABLE task_wanted AS
-WITH open_findings AS (
-    SELECT f.rule_id, coalesce(p.unit_code, pc.unit_code, cc.unit_code) AS unit_code
-    FROM finding f
-    LEFT JOIN parcel p ON p.parcel_id = f.parcel_id
-    -- the record type goes into the key: a constant condition beside the equality
-    -- makes DuckDB plan a nested-loop join (hours at 3.4 M parcels)
-    LEFT JOIN party_commune pc
-           ON pc.party_id = CASE WHEN f.record_type = 'party' THEN f.record_id END
-    LEFT JOIN certificate_commune cc
-           ON cc.certificate_id = CASE WHEN f.record_type = 'certificate' THEN f.record_id END
+WITH open_findings AS (   -- a finding counts in the commune of the parcel it is attached to
+    SELECT f.rule_id, p.unit_code
+    FROM finding f JOIN parcel p ON p.parcel_id = f.parcel_id
     WHERE f.state = 'open' AND f.severity <> 'info'
 ),
 users AS (
@@ -70,13 +63,17 @@ wanted AS (
 )
 SELECT w.*, u.name AS commune_name,
        coalesce(l.leader, replace($working_group, '{commune}', u.name)) AS assignee,
-       replace(replace(replace(map_extract(map($kinds, $titles), w.kind)[1],
-                               '{n}', w.quantity::VARCHAR),
-                       '{rule}', coalesce(t.title, w.subject, '')), '{commune}', u.name) AS title
+       TITLE AS title
 FROM wanted w JOIN admin_unit u ON u.code = w.unit_code
 LEFT JOIN latest l ON l.unit_code = w.unit_code
 LEFT JOIN rule_text t ON t.rule_id = w.subject
 """
+# A task's title in a language: the labels' task_titles with the count, the rule's title
+# and the commune's name filled in (w: the task, u: its commune, t: rule_text).
+TITLE = """replace(replace(replace(map_extract(map($kinds, $titles), w.kind)[1],
+                               '{n}', w.quantity::VARCHAR),
+                       '{rule}', coalesce(t.title, w.subject, '')), '{commune}', u.name)"""
+WANTED_SQL = WANTED_SQL.replace("TITLE", TITLE)
 
 UPSERT_SQL = """
 INSERT INTO task
@@ -108,18 +105,20 @@ def generate_tasks(
     lang: str = "vi",
 ) -> TaskCounts:
     """Create or update the tasks, titled in ``lang`` (call inside a transaction)."""
-    rules_table(con, lang, {})
     stamp = now or dt.datetime.now()
-    titles = dict(labels("task_titles", lang))
-    group = titles.pop("working_group")
-    con.execute(
-        WANTED_SQL,
-        {"kinds": list(titles), "titles": list(titles.values()), "working_group": group},
-    )
+    con.execute(WANTED_SQL, _titles(con, lang))
     con.execute(UPSERT_SQL, {"due": due, "now": stamp})
     con.execute(CLOSE_SQL, {"now": stamp})
     con.execute("DROP TABLE task_wanted")
     return task_counts(con)
+
+
+def _titles(con: duckdb.DuckDBPyConnection, lang: str) -> dict[str, object]:
+    """The parameters of TITLE in ``lang`` (and the temp table rule_text)."""
+    rules_table(con, lang, {})
+    titles = dict(labels("task_titles", lang))
+    group = titles.pop("working_group")
+    return {"kinds": list(titles), "titles": list(titles.values()), "working_group": group}
 
 
 def task_counts(con: duckdb.DuckDBPyConnection) -> TaskCounts:
@@ -181,14 +180,26 @@ class Task:
 
 
 def list_tasks(
-    con: duckdb.DuckDBPyConnection, commune: str | None = None, include_done: bool = False
+    con: duckdb.DuckDBPyConnection,
+    commune: str | None = None,
+    include_done: bool = False,
+    lang: str = "vi",
 ) -> list[Task]:
-    """The tasks (of one commune), open ones only unless ``include_done``."""
+    """The tasks (of one commune), open ones only unless ``include_done``, titled in
+    ``lang``; ``LandcleanError`` for a commune that does not exist."""
+    if commune is not None:
+        known = con.execute("SELECT count(*) FROM admin_unit WHERE code = ?", [commune]).fetchone()
+        if not (known and known[0]):
+            raise LandcleanError("no_commune", commune=commune)
+    params = _titles(con, lang)
+    params.pop("working_group")
     rows = con.execute(
-        "SELECT t.task_id, t.unit_code, u.name, t.title, t.assignee, t.due, t.status, "
-        "t.quantity FROM task t JOIN admin_unit u ON u.code = t.unit_code "
-        "WHERE ($c IS NULL OR t.unit_code = $c) AND ($all OR t.status = 'open') "
-        "ORDER BY t.unit_code, t.task_id",
-        {"c": commune, "all": include_done},
+        f"""SELECT w.task_id, w.unit_code, u.name, {TITLE}, w.assignee, w.due, w.status,
+                   w.quantity
+            FROM task w JOIN admin_unit u ON u.code = w.unit_code
+            LEFT JOIN rule_text t ON t.rule_id = w.subject
+            WHERE ($c IS NULL OR w.unit_code = $c) AND ($all OR w.status = 'open')
+            ORDER BY w.unit_code, w.task_id""",
+        {**params, "c": commune, "all": include_done},
     ).fetchall()
     return [Task(*r) for r in rows]

@@ -19,6 +19,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from landclean import __version__
 from landclean.errors import LandcleanError, Problems, first_line
 from landclean.labels import LANGS, fmt_int, label
+from landclean.stage import count_label
 from landclean.vn.values import parse_date
 
 app = typer.Typer(
@@ -68,8 +69,10 @@ def text(key: str, **values: object) -> str:
     return label("cli", key, lang(), **shown)
 
 
-def counts_text(counts: dict[str, int]) -> str:
-    return ", ".join(f"{k} {fmt_int(v, lang())}" for k, v in counts.items())
+def counts_text(counts: dict[str, int], stage: str = "") -> str:
+    """``3 thửa, 2 tờ bản đồ``: each count with what it counts, in the user's language."""
+    lg = lang()
+    return ", ".join(f"{fmt_int(v, lg)} {count_label(stage, k, lg)}" for k, v in counts.items())
 
 
 def _fail(message: str) -> None:

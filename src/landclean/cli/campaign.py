@@ -29,14 +29,14 @@ def tasks(
         str | None, typer.Option("--due", help="New due date of the task (DD/MM/YYYY).")
     ] = None,
 ) -> None:
-    """Bring the campaign's tasks up to date (from findings, the review queue and the
-    certificates to collect) and list them: code, commune, what to do, who, due date,
-    status.  With --assign CODE --to NAME [--due DD/MM/YYYY] a task is given to someone;
-    that stays when tasks are regenerated."""
+    """List the campaign's tasks (every run brings them up to date from the findings, the
+    review queue and the certificates to collect): code, commune, what to do, who, due
+    date, status.  With --assign CODE --to NAME [--due DD/MM/YYYY] a task is given to
+    someone; that stays when the tasks are brought up to date."""
     due = parse_day("--due", due_on)
     with api.open_workspace(workspace) as ws:
         listed = api.tasks(
-            ws, commune=commune, include_done=all_tasks, assign=assign, to=to, due=due
+            ws, commune=commune, include_done=all_tasks, assign=assign, to=to, due=due, lang=lang()
         )
     lg = lang()
     status = labels("task_statuses", lg)

@@ -128,7 +128,7 @@ def import_cmd(
         files=len(report.files),
     )
     if report.built:
-        say("canonical", counts=counts_text(report.canonical))
+        say("canonical", counts=counts_text(report.canonical, "build"))
     elif report.rows and not dry_run:
         say("canonical_later")
 
@@ -168,10 +168,11 @@ def run(
             "stage_line",
             stage=names[r.stage],
             seconds=f"{r.seconds:.1f}",
-            counts=counts_text(r.counts),
+            counts=counts_text(r.counts, r.stage),
         )
         for warning in r.warnings:
-            console.print(f"  {warning}", style="yellow", highlight=False, markup=False)
+            shown = f"  {warning.text(lang())}"
+            console.print(shown, style="yellow", highlight=False, markup=False)
 
 
 @app.command()

@@ -18,7 +18,7 @@ from landclean.corrections import apply_corrections, find_conflicts
 from landclean.ingest import canonical as sql
 from landclean.ingest.canonical import CANONICAL_TABLES
 from landclean.ingest.profiles import TARGET_TABLES
-from landclean.stage import Stage, StageContext, StageReport
+from landclean.stage import Stage, StageContext, StageReport, StageWarning
 
 # Layouts whose tables nothing else is built from: importing them rebuilds only those.
 LIGHT_TARGETS = {
@@ -125,10 +125,7 @@ def run(ctx: StageContext) -> StageReport:
     )
     report.counts = {"batches": len(batches), **counts, "conflicts": conflicts}
     if conflicts:
-        report.warnings.append(
-            f"{conflicts:,} conflicts with people's corrections (corrections kept; see table "
-            "import_conflict)"
-        )
+        report.warnings.append(StageWarning.of("conflicts", n=conflicts))
     return report
 
 

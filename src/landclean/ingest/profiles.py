@@ -157,8 +157,12 @@ def _user_profiles(extra_dirs: list[Path] | None) -> list[tuple[Path, Profile | 
 
 
 def check_profiles(extra_dirs: list[Path] | None = None) -> list[LandcleanError]:
-    """Every problem of the profile files (preflight: all of them at once)."""
-    return [p for _, p in _user_profiles(extra_dirs) if isinstance(p, ImportError_)]
+    """Every problem of the profile folders named and their files (preflight: all of
+    them at once).  The default folder (``LANDCLEAN_PROFILE_DIRS``) may be absent."""
+    problems: list[LandcleanError] = [
+        ImportError_("no_profiles_dir", path=d) for d in extra_dirs or [] if not d.is_dir()
+    ]
+    return problems + [p for _, p in _user_profiles(extra_dirs) if isinstance(p, ImportError_)]
 
 
 def load_profiles(extra_dirs: list[Path] | None = None) -> dict[str, Profile]:

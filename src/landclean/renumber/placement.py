@@ -126,8 +126,19 @@ LEFT JOIN fallback f ON f.old_code = pt.old_unit_code;
 """
 
 
-def check_boundaries(path: Path) -> list[PipelineError]:
-    """Problems of a boundary file, without reading its features (preflight)."""
+BOUNDARY_CHECK_SQL = """
+SELECT count(*) FILTER (WHERE geom IS NULL OR ST_GeometryType(geom)
+                              NOT IN ('POLYGON', 'MULTIPOLYGON')),
+       list(DISTINCT CAST(code AS VARCHAR) ORDER BY CAST(code AS VARCHAR))
+           FILTER (WHERE CAST(code AS VARCHAR) NOT IN (SELECT code FROM admin_unit)),
+       count(*)
+FROM ST_Read(?)
+"""
+
+
+def check_boundaries(con: duckdb.DuckDBPyConnection, path: Path) -> list[PipelineError]:
+    """Problems of a boundary file (preflight): a readable layer with a field 'code',
+    polygons only (a commune is an area), every code a new commune of the province."""
     try:
         info = pyogrio.read_info(path)
     except Exception as exc:  # GDAL's own error types: the file is not a readable layer
@@ -136,7 +147,20 @@ def check_boundaries(path: Path) -> list[PipelineError]:
     if "code" not in fields:
         found = ", ".join(map(str, info["fields"])) or "-"
         return [PipelineError("boundaries_field", path=path, fields=found)]
-    return []
+    try:
+        row = con.execute(BOUNDARY_CHECK_SQL, [str(path)]).fetchone()
+    except duckdb.Error as exc:
+        return [PipelineError("boundaries_unreadable", path=path, reason=first_line(exc))]
+    not_areas, unknown, features = row if row else (0, [], 0)
+    problems = []
+    if not features:
+        problems.append(PipelineError("boundaries_empty", path=path))
+    if not_areas:
+        problems.append(PipelineError("boundaries_not_areas", path=path, n=not_areas))
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
+        problems.append(PipelineError("boundaries_codes", path=path, codes=shown))
+    return problems
 
 
 def load_boundaries(con: duckdb.DuckDBPyConnection, path: Path | None) -> bool:

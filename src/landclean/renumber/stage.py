@@ -22,7 +22,7 @@ import duckdb
 
 from landclean.renumber.order import load_order
 from landclean.renumber.placement import PLACED, place
-from landclean.stage import Stage, StageContext, StageReport
+from landclean.stage import Stage, StageContext, StageReport, StageWarning
 
 _PLACED = "(" + ", ".join(f"'{p}'" for p in PLACED) + ")"
 # what a parcel's placement, sheet and UID are decided from
@@ -189,7 +189,7 @@ def run(ctx: StageContext) -> StageReport:
         "not_conserved": _scalar(con, "SELECT count(*) FROM renumber_check WHERE NOT conserved"),
     }
     if report.counts["not_conserved"]:
-        report.warnings.append(f"{report.counts['not_conserved']} old communes not conserved")
+        report.warnings.append(StageWarning.of("not_conserved", n=report.counts["not_conserved"]))
     return report
 
 

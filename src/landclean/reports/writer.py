@@ -74,7 +74,7 @@ def write_reports(
     )
     files += progress.write_charts(out, charts)
     files.append(out / "report.xlsx")
-    _write_xlsx(doc, files[-1], lang, state, list_tasks(con, include_done=True))
+    _write_xlsx(doc, files[-1], lang, state, list_tasks(con, include_done=True, lang=lang))
     if "findings" in doc:
         mapping = group_mapping(settings.classification)
         for r in write_commune_reports(con, out, lang, mapping, day=day):

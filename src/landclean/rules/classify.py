@@ -34,13 +34,21 @@ def read_mapping(path: Path | None = None) -> tuple[dict[str, int], list[Pipelin
     if not rows or not {"rule_id", "group"} <= set(rows[0]):
         return mapping, [PipelineError("classification_columns", path=path)]
     problems: list[PipelineError] = []
+    seen: dict[str, int] = {}  # rule -> the row that set it
     for line, row in enumerate(rows, start=2):
         rule_id, group = (row["rule_id"] or "").strip(), (row["group"] or "").strip()
         if rule_id not in mapping:
             problems.append(PipelineError("classification_rule", path=path, row=line, rule=rule_id))
         elif group not in ("1", "2", "3"):
             problems.append(PipelineError("classification_group", path=path, row=line, group=group))
+        elif rule_id in seen:  # which one was meant is not ours to guess
+            problems.append(
+                PipelineError(
+                    "classification_twice", path=path, row=line, rule=rule_id, first=seen[rule_id]
+                )
+            )
         else:
+            seen[rule_id] = line
             mapping[rule_id] = int(group)
     return mapping, problems
 

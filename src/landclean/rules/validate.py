@@ -18,7 +18,7 @@ import duckdb
 
 from landclean.rules.catalogue import CATALOGUE, Rule
 from landclean.settings import Settings
-from landclean.stage import Stage, StageContext, StageReport
+from landclean.stage import Stage, StageContext, StageReport, StageWarning
 from landclean.vn.land_use import land_use_codes
 
 log = logging.getLogger(__name__)
@@ -267,7 +267,9 @@ def run(ctx: StageContext) -> StageReport:
         "findings": sum(r.found for r in evaluated.results),
         "failed": len(evaluated.failed),
     }
-    report.warnings = [f"rule {r.rule_id} failed: {r.error}" for r in evaluated.failed]
+    report.warnings = [
+        StageWarning.of("rule_failed", rule=r.rule_id, error=r.error) for r in evaluated.failed
+    ]
     return report
 
 

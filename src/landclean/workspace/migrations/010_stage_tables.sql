@@ -44,16 +44,20 @@ ALTER TABLE map_sheet DROP COLUMN unit_code;
 ALTER TABLE map_sheet DROP COLUMN new_sheet_no;
 
 -- A run is recorded when it starts; a stage that fails leaves its tables as they were
--- and the run keeps why.
+-- and the run keeps why; what each stage counted and warned of is kept with it (JSON).
 ALTER TABLE pipeline_run ADD COLUMN error VARCHAR;
+ALTER TABLE pipeline_run ADD COLUMN stage_counts JSON;
+ALTER TABLE pipeline_run ADD COLUMN stage_warnings JSON;
 
--- The commune a land user counts in (that of their first parcel, by code) and the one a
--- certificate counts in (that of its first parcel): one definition for every report.
+-- The commune a land user counts in and the one a certificate counts in: that of their
+-- first placed parcel by id, the parcel their findings are attached to (rules.validate),
+-- so a record and its findings count in the same commune.  One definition for every
+-- report.
 CREATE VIEW party_commune AS
-SELECT r.party_id, min(p.unit_code) AS unit_code
+SELECT r.party_id, arg_min(p.unit_code, p.parcel_id) AS unit_code
 FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id;
 CREATE VIEW certificate_commune AS
-SELECT cp.certificate_id, min(p.unit_code) AS unit_code
+SELECT cp.certificate_id, arg_min(p.unit_code, p.parcel_id) AS unit_code
 FROM certificate_parcel cp JOIN parcel p USING (parcel_id) GROUP BY cp.certificate_id;
 
 -- parcel_group is replaced in bulk by every run: without an index (as auth_result), a
