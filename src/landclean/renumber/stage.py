@@ -103,6 +103,7 @@ RESTORE_SQL = CARRY_SQL + f" AND x.basis = {BASIS.replace('p.', 'parcel.')}"
 
 # Conservation per old commune, computed through the crosswalk: each parcel reached from
 # its old keys exactly once, or counted as not renumbered (unplaced, without a sheet).
+# Parcels without an old commune are counted by the placement (unknown_commune) only.
 CHECK_SQL = f"""
 DELETE FROM renumber_check;
 INSERT INTO renumber_check
@@ -123,7 +124,9 @@ per AS (
            COALESCE(sum(ST_Area(p.geom)), 0) AS area,
            COALESCE(sum(ST_Area(p.geom)) FILTER (WHERE r.n = 1), 0)
              + COALESCE(sum(ST_Area(p.geom)) FILTER (WHERE r.n IS NULL), 0) AS area_mapped
-    FROM parcel p LEFT JOIN reached r USING (parcel_id) GROUP BY p.old_unit_code
+    FROM parcel p LEFT JOIN reached r USING (parcel_id)
+    WHERE p.old_unit_code IS NOT NULL   -- a parcel of no known old commune is not placed
+    GROUP BY p.old_unit_code
 )
 SELECT *, mapped + unplaced + without_sheet = parcels AND mapped_twice = 0
           AND abs(area - area_mapped) <= 1e-6 * greatest(area, 1) AS conserved

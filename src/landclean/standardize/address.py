@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import duckdb
 
-PROVINCE = "Tỉnh Đắk Lắk"
+from landclean.vn.admin_units import PROVINCE_IN_ADDRESS as PROVINCE
 
 # Units by their accent-free name (lc_ascii_key) and bare name (lc_unit_bare_key).
 KEYS_SQL = """
@@ -43,9 +43,8 @@ keyed AS (   -- each distinct part keyed once (addresses repeat their units a lo
 ),
 named AS (
     SELECT part, k, bare,
-           bare IN ('dak lak', 'phu yen') AND (k LIKE 'tinh %' OR k = bare) AS is_province,
-           regexp_matches(k, '^(huyen|quan|thanh pho|thi xa|tp|tx)[ .]')
-               AND bare IN (SELECT k FROM addr_district) AS is_district,
+           lc_names_old_province(k, bare) AS is_province,
+           lc_names_district(k) AND bare IN (SELECT k FROM addr_district) AS is_district,
            k IN (SELECT k FROM addr_old) AS is_old_commune,
            k IN (SELECT k FROM addr_new) AS is_new_commune
     FROM keyed

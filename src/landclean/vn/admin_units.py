@@ -180,8 +180,28 @@ def crosswalk() -> tuple[CrosswalkRow, ...]:
 
 # An administrative unit's name without its type ("Xã Hòa Phú", "TP. Tuy Hòa" -> "hoa phu",
 # "tuy hoa"), accent-free: how addresses name units.  Registered on every connection.
-MACROS = r"""
+# How addresses name units, accent-free (lc_ascii_key): the unit types written before a
+# commune, a district and a province ("TX. Buôn Hồ", "Tp Tuy Hòa"), and the provinces
+# merged into the new Đắk Lắk; the province as the new 2-level addresses end.
+COMMUNE_PREFIXES = ("xa", "phuong", "thi tran", "tt")
+DISTRICT_PREFIXES = ("huyen", "quan", "thanh pho", "thi xa", "tp", "tx")
+PROVINCE_PREFIXES = ("tinh",)
+OLD_PROVINCE_KEYS = ("dak lak", "phu yen")
+PROVINCE_IN_ADDRESS = f"Tỉnh {PROVINCE_NAME}"
+
+
+def _alternatives(prefixes: tuple[str, ...]) -> str:
+    return "|".join(prefixes)
+
+
+MACROS = f"""
 CREATE OR REPLACE TEMP MACRO lc_unit_bare_key(x) AS
-    regexp_replace(lc_ascii_key(x),
-                   '^(xa|phuong|thi tran|huyen|quan|thanh pho|thi xa|tinh|tp|tx|tt)[ .]+', '');
+    regexp_replace(lc_ascii_key(x), '^({
+    _alternatives(COMMUNE_PREFIXES + DISTRICT_PREFIXES + PROVINCE_PREFIXES)
+})[ .]+', '');
+CREATE OR REPLACE TEMP MACRO lc_names_district(k) AS
+    regexp_matches(k, '^({_alternatives(DISTRICT_PREFIXES)})[ .]');
+CREATE OR REPLACE TEMP MACRO lc_names_old_province(k, bare) AS
+    list_contains({list(OLD_PROVINCE_KEYS)}, bare)
+    AND (starts_with(k, '{PROVINCE_PREFIXES[0]} ') OR k = bare);
 """
