@@ -113,7 +113,10 @@ class Stage:
 
     name: str
     summary: str  # one line: what the stage decides
+    # the tables it reads: documentation (docs/architecture.md), not enforced
     reads: tuple[str, ...]
+    # the tables it writes; no other stage writes them (a test checks every table has
+    # one owner)
     owns: tuple[str, ...]
     run: Callable[[StageContext], StageReport]
     # columns of other stages' tables that carry this stage's results (copies of its

@@ -1,6 +1,6 @@
 """The campaign stage: the campaign's state brought up to date after every run.
 
-Tasks are regenerated from what the workspace says is left to do (``campaign.tasks``),
+Tasks are brought up to date from what the workspace says is left to do (``campaign.tasks``),
 then the day's snapshot of every commune's counters is taken (``campaign.snapshot``), so
 that progress can be drawn over time.  Reports only read what this stage wrote.
 """
@@ -28,14 +28,20 @@ STAGE = Stage(
     summary="the campaign's tasks, and the day's snapshot of every commune's counters",
     reads=(
         "finding",
+        "rule_run",
         "auth_result",
         "parcel",
         "parcel_group",
+        "land_right",
         "certificate",
+        "certificate_parcel",
         "certificate_step",
+        "sheet_crosswalk",
+        "admin_unit",
         "commune_progress",
         "commune_status",
         "commune_target",
+        "pipeline_run",
     ),
     owns=("task", "metric_snapshot"),
     run=run,

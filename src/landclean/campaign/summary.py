@@ -2,8 +2,8 @@
 
 The document is a pydantic model (``Summary``): ``docs/summary.schema.json`` is its JSON
 Schema and ``docs/summary.md`` describes every field (``schema_markdown``).  It is built
-by ``campaign.rollup``.  A block whose stage has not run yet is absent, never zeros
-(DESIGN.md).
+by ``campaign.rollup``.  A block is absent until its stage has produced results (a
+stage that found nothing to record reads as not run), never zeros (DESIGN.md).
 """
 
 from __future__ import annotations
@@ -115,11 +115,13 @@ class TaskCounts(_Block):
 
 
 PARCELS = "Parcels: total, with a UID, by group."
-FINDINGS = "Open findings (absent until the validate stage has run)."
-AUTHENTICATION = "Land users matched with the registry (absent until authenticate has run)."
+FINDINGS = "Open findings (absent until the validate stage has produced results)."
+AUTHENTICATION = (
+    "Land users matched with the registry (absent until authenticate has produced results)."
+)
 DIGITIZATION = "Certificates and their collection, scanning and entry."
 CAMPAIGN = "The campaign's flags and counts (0/1 per commune)."
-TASKS = "The campaign's tasks (absent until the campaign stage has run)."
+TASKS = "The campaign's tasks (absent until the campaign stage has produced tasks)."
 
 
 class Blocks(_Block):
@@ -186,7 +188,9 @@ class Province(_Block):
 
 
 class Summary(Blocks):
-    """The whole document; the province's own counters are the sum of its communes'."""
+    """The whole document; the province's own counters are the sum of its communes',
+    except ``findings``, which counts every record (map sheets and records of no commune
+    too)."""
 
     model_config = ConfigDict(extra="forbid", title="landclean summary.json")
 
@@ -194,7 +198,7 @@ class Summary(Blocks):
     findings: ProvinceFindings | None = Field(None, description=FINDINGS)
     last_run: LastRun | None = Field(None, description="The newest run that finished.")
     renumbering: Renumbering | None = Field(
-        None, description="Map sheets re-arranged (absent until renumber has run)."
+        None, description="Map sheets re-arranged (absent until renumber has numbered sheets)."
     )
     regions: dict[Region, Blocks] = Field(
         description="The counters of west (old Đắk Lắk) and east (old Phú Yên)."
@@ -225,8 +229,8 @@ def schema_markdown() -> str:
         "Written by `landclean report` (and returned by `landclean.summary()`); read by the",
         "reports, the daily snapshots and other tools.  The JSON Schema is",
         "[summary.schema.json](summary.schema.json); this page is generated from it (a test",
-        "checks both are current).  All counters are integers; a block whose stage has not",
-        "run yet is absent, never zeros.",
+        "checks both are current).  All counters are integers; a block is absent until its",
+        "stage has produced results, never zeros.",
         "",
     ]
 

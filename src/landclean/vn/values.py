@@ -1,4 +1,9 @@
-"""Numbers, shares and dates as Vietnamese offices type them, parsed in SQL.
+"""Numbers, shares and dates as Vietnamese offices type them.
+
+What the build reads from imports is parsed in SQL (the macros below); a number a
+person types (a worklist, ``correct``) is parsed by ``parse_number``, the twin of
+``lc_num`` (tests check they agree), and a date a person types (options, settings,
+worklists) by ``parse_date``, day first, with no SQL twin: imports take far more forms.
 
 * numbers: "1.234,5" and "1,234.5" and "1234,5", "1.234" (thousands), "250 m2";
 * shares: 95, "95 %", "95,5 %", "0,95", "0.95" -> 0.95 (a fraction when at most 1);
