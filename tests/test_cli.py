@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -113,6 +114,7 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     result = landclean("demo", "--parcels", "1500", "--seed", "5", "--workdir", str(workdir))
     assert result.returncode == 0, result.stderr
     assert "1.500 thửa" in result.stdout  # Vietnamese by default, numbers as Vietnamese write
+    assert re.search(r"1\.500 thửa \([0-9]+,[0-9] s\)", result.stdout), result.stdout
     english = landclean("--lang", "en", "status", str(workdir / "workspace.duckdb"))
     assert "corrections by people" in english.stdout and "parcels" in english.stdout
     summary = valid_summary(json.loads((workdir / "report" / "summary.json").read_text("utf-8")))

@@ -51,6 +51,12 @@ def fmt_int(value: int, lang: str) -> str:
     return text.replace(",", ".") if lang == "vi" else text
 
 
+def fmt_dec(value: float, lang: str, digits: int = 1) -> str:
+    """12.34 -> '12,3' (vi) or '12.3' (en)."""
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
 def fmt_pct(part: int, whole: int, lang: str) -> str:
     """Share with two decimals: '91,92 %' (vi) or '91.92 %' (en); '–' when whole is 0."""
     if whole == 0:

@@ -24,7 +24,7 @@ from landclean.cli.app import (
     say,
     text,
 )
-from landclean.labels import fmt_int, fmt_pct, label, labels
+from landclean.labels import fmt_dec, fmt_int, fmt_pct, label, labels
 
 
 @app.command()
@@ -167,7 +167,7 @@ def run(
         say(
             "stage_line",
             stage=names[r.stage],
-            seconds=f"{r.seconds:.1f}",
+            seconds=fmt_dec(r.seconds, lang()),
             counts=counts_text(r.counts, r.stage),
         )
         for warning in r.warnings:
@@ -216,7 +216,7 @@ def demo(
         result = run_demo(workdir, parcels, seed, step=tick)
     s = result.summary
     p, a, lg = s.parcels, s.authentication, lang()
-    seconds = f"{sum(result.seconds.values()):.1f}"
+    seconds = fmt_dec(sum(result.seconds.values()), lang())
     console.print(f"[bold]{text('demo_title', parcels=p.total, seconds=seconds)}[/]")
     regions = labels("report", lg)
     for region, blocks in s.regions.items():
