@@ -71,7 +71,13 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     assert "parcels" in _one_line_error(
         landclean("generate", "--out", str(tmp_path / "g"), "--parcels", "5")
     )
-    _one_line_error(landclean("generate", "--parcels", "abc", "--out", str(tmp_path / "g")))
+    assert "--parcels='abc': cần một số nguyên" in _one_line_error(
+        landclean("generate", "--parcels", "abc", "--out", str(tmp_path / "g"))
+    )
+    assert "landclean: error: missing workspace (see" in _one_line_error(
+        landclean("--lang", "en", "status")
+    )  # the parser's errors in the user's language too
+    assert "lỗi: không có tùy chọn --nope" in _one_line_error(landclean("status", "x", "--nope"))
     bogus = tmp_path / "bogus.duckdb"
     bogus.write_text("not a database")
     _one_line_error(landclean("status", str(bogus)))
