@@ -30,6 +30,17 @@ def landclean(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _settings_problem() -> pytest.ExceptionInfo[SettingsProblem]:
+    """The problem reading the settings from this environment raises."""
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SettingsProblem) as caught:
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    return caught
+
+
 def test_dates_are_dates_and_read_as_officials_write_them() -> None:
     s = Settings(campaign_end="15/12/2025", committee_deadline="2025-10-05")  # type: ignore[arg-type]
     assert (s.campaign_end, s.committee_deadline) == (dt.date(2025, 12, 15), dt.date(2025, 10, 5))
@@ -40,12 +51,7 @@ def test_a_bad_variable_is_one_line_naming_it(
 ) -> None:
     monkeypatch.setenv("LANDCLEAN_AUTH_ACCEPT", "1.5")
     monkeypatch.setenv("LANDCLEAN_CAMPAIGN_END", "31/02/2025")
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(SettingsProblem) as caught:
-            get_settings()
-    finally:
-        get_settings.cache_clear()
+    caught = _settings_problem()
     assert len(caught.value.problems) == 2
     problems = [str(p) for p in caught.value.problems]
     assert problems[0].startswith("LANDCLEAN_AUTH_ACCEPT='1.5': ")
@@ -144,12 +150,7 @@ def test_a_variable_that_is_not_json_hides_no_other(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("LANDCLEAN_SLIVER_COMPACTNESS", "2")
     monkeypatch.setenv("LANDCLEAN_CAMPAIGN_START", "01/12/2025")  # after the default end
     monkeypatch.setenv("LANDCLEAN_AUTH_REVIEW", "0.999")  # above auth_accept_sole (0.995)
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(SettingsProblem) as caught:
-            get_settings()
-    finally:
-        get_settings.cache_clear()
+    caught = _settings_problem()
     assert os.environ["LANDCLEAN_AREA_TOLERANCE"] == "{500: 0.05"  # the environment as it was
     problems = [str(p) for p in caught.value.problems]
     assert [p.split(":")[0].split("=")[0] for p in problems] == [
