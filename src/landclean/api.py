@@ -29,7 +29,7 @@ from landclean.campaign.summary import Summary
 from landclean.campaign.tasks import Task, TaskCounts, assign_task, list_tasks, task_counts
 from landclean.campaign.worklist import WorklistFile, export_worklist
 from landclean.corrections import record_correction
-from landclean.errors import LandcleanError
+from landclean.errors import LandcleanError, check_lang
 from landclean.ingest.importer import ImportReport, import_files
 from landclean.ingest.profiles import Profile, all_profiles
 from landclean.pipeline import (
@@ -54,10 +54,7 @@ Progress = Callable[[str], None]
 
 
 def _lang(lang: str | None, settings: Settings | None = None) -> str:
-    chosen = lang or (settings or get_settings()).lang
-    if chosen not in ("vi", "en"):
-        raise LandcleanError("unknown_language", lang=chosen)
-    return chosen
+    return check_lang(lang or (settings or get_settings()).lang)
 
 
 def status(ws: Workspace) -> Status:
@@ -115,7 +112,13 @@ def run(
         raise_problems(problems)
         import_files(ws, [registry], profile="registry", actor=actor)
     return run_pipeline(
-        ws, stages=stages, settings=settings, actor=actor, day=day, progress=progress
+        ws,
+        stages=stages,
+        settings=settings,
+        actor=actor,
+        day=day,
+        progress=progress,
+        checked=registry is not None,
     )
 
 
@@ -299,8 +302,7 @@ def tasks(
             assign_task(con, assign, to, due, current_actor(actor, settings))
     listed = TaskList(list_tasks(ws.con, commune, include_done, language), task_counts(ws.con))
     if assign:
-        every = list_tasks(ws.con, None, True, language)
-        listed.assigned = next(t for t in every if t.code == assign)
+        listed.assigned = list_tasks(ws.con, None, True, language, code=assign)[0]
         if to and to.strip():
             listed.changes["to"] = to.strip()
         if due:

@@ -103,6 +103,28 @@ def consequences(table: str, column: str, value: str) -> list[tuple[str, str]]:
     return follows
 
 
+def planned(
+    kind: str,
+    table: str,
+    record_id: str,
+    column: str,
+    value: str | None,
+    actor: str,
+    note: str | None = None,
+) -> list[Correction]:
+    """The corrections a person's value for a column of type ``kind`` means: the value
+    read as ``typed_text`` reads it, first, then its ``consequences`` (None clears the
+    column alone).  Raises LandcleanError for a column or a value that cannot be."""
+    check_correctable(table, column)
+    if value is None:
+        return [Correction(table, record_id, column, None, actor, note)]
+    typed = typed_text(kind, column, value)
+    return [
+        Correction(table, record_id, c, v, actor, note)
+        for c, v in consequences(table, column, typed)
+    ]
+
+
 def record_correction(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -112,20 +134,15 @@ def record_correction(
     actor: str,
     note: str | None = None,
 ) -> str | None:
-    """Validate, store and apply one correction (the value read as ``typed_text`` reads
-    it, with its ``consequences``), and log it (call inside a transaction); returns the
-    value stored; raises LandcleanError when it is refused (see ``record_corrections``)."""
-    check_correctable(table, column)
-    stored = value
-    follows: list[tuple[str, str | None]] = [(column, None)]
-    if value is not None:
-        stored = typed_text(column_type(con, table, column), column, value)
-        follows = list(consequences(table, column, stored))
-    corrections = [Correction(table, record_id, c, v, actor, note) for c, v in follows]
+    """Validate, store and apply one correction (``planned``), and log it (call inside a
+    transaction); returns the value stored; raises LandcleanError when it is refused
+    (see ``record_corrections``)."""
+    kind = column_type(con, table, column)  # planned checks the column is correctable
+    corrections = planned(kind, table, record_id, column, value, actor, note)
     refused = record_corrections(con, corrections)
     if refused:
         raise refused[min(refused)]
-    return stored
+    return corrections[0].value
 
 
 def _latest(table: str, column: str) -> str:

@@ -8,7 +8,7 @@ command line prints it in the user's language, one line), ``str()`` is the Engli
 
 from __future__ import annotations
 
-from landclean.labels import label
+from landclean.labels import LANGS, label
 
 
 class LandcleanError(Exception):
@@ -69,3 +69,10 @@ def first_line(exc: BaseException) -> str:
         if line.strip():
             return line.strip()
     return type(exc).__name__
+
+
+def check_lang(lang: str, error: type[LandcleanError] = LandcleanError) -> str:
+    """``lang`` if it is a language of the labels (vi, en); else ``error``."""
+    if lang not in LANGS:
+        raise error("unknown_language", lang=lang)
+    return lang

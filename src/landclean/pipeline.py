@@ -113,11 +113,12 @@ def start_problems(
     ws: Workspace, settings: Settings, stages: list[str] | None, registry_coming: bool = False
 ) -> list[LandcleanError]:
     """Everything that would stop a run of ``stages`` before it starts: the settings'
-    files, and parcels and registry unless imports wait to be built."""
-    rebuild = bool(build.pending_batches(ws.con)[0])
-    todo = chosen_stages(stages, rebuild)
+    files, and parcels and registry unless imports wait to be built.  ``registry_coming``:
+    a registry file is imported first (so the build, and renumbering, will run)."""
+    waiting = build.waiting_batches(ws.con) > 0
+    todo = chosen_stages(stages, waiting or registry_coming)
     problems = run_problems(ws.con, settings, [s.name for s in todo])
-    if not rebuild:
+    if not waiting:
         problems += _input_problems(ws, chosen_stages(stages), registry_coming)
     return problems
 
@@ -129,15 +130,18 @@ def run_pipeline(
     actor: str | None = None,
     day: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
+    checked: bool = False,
 ) -> RunReport:
     """Run the chosen stages (all by default) in order and record the run.
 
     ``day`` is the day the run counts for (the campaign's daily snapshot; today by
-    default).  Raises ``PipelineError`` for a stage that cannot run; a stage that fails
-    leaves its tables as they were and the run records the failure."""
+    default).  ``checked``: the caller has raised ``start_problems`` already.  Raises
+    ``PipelineError`` for a stage that cannot run; a stage that fails leaves its tables
+    as they were and the run records the failure."""
     settings = settings or get_settings()
-    raise_problems(start_problems(ws, settings, stages))  # every problem, before any work
-    todo = chosen_stages(stages, bool(build.pending_batches(ws.con)[0]))
+    if not checked:  # every problem, before any work
+        raise_problems(start_problems(ws, settings, stages))
+    todo = chosen_stages(stages, build.waiting_batches(ws.con) > 0)
     requested = chosen_stages(stages)
     row = ws.con.execute("SELECT nextval('run_seq')").fetchone()
     run_id = int(row[0]) if row else 1
@@ -217,6 +221,6 @@ def ensure_built(ws: Workspace, actor: str | None = None) -> StageReport | None:
     """Run the build stage (and renumber, which places the rebuilt parcels) if imports
     wait (``import --build``, ``correct``); None when the canonical tables were up to
     date."""
-    if not build.pending_batches(ws.con)[0]:
+    if not build.waiting_batches(ws.con):
         return None
     return run_pipeline(ws, ["build"], actor=actor)["build"]

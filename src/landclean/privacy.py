@@ -18,7 +18,8 @@ KEEP_FIRST, KEEP_LAST = 3, 2
 
 
 def mask_id(number: str | None) -> str | None:
-    """'066085001260' -> '066*******60'; short or missing numbers as they are."""
+    """'066085001260' -> '066*******60'; short or missing numbers as they are (the twin
+    of ``lc_mask_id``, for logs)."""
     if number is None or len(number) <= KEEP_FIRST + KEEP_LAST:
         return number
     hidden = len(number) - KEEP_FIRST - KEEP_LAST

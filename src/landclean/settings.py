@@ -26,7 +26,6 @@ from landclean.errors import LandcleanError, SettingsProblem
 from landclean.vn.values import parse_date
 
 PREFIX = "LANDCLEAN_"
-LANGUAGES = ("vi", "en")
 MEMORY = r"(?i)^\s*[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$"  # as DuckDB takes it
 
 

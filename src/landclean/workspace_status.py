@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from landclean.ingest.build import pending_batches
+from landclean.ingest.build import waiting_batches
 from landclean.workspace import Workspace
 from landclean.workspace.connection import SCHEMA_VERSION, schema_version
 
@@ -73,7 +73,10 @@ def workspace_status(ws: Workspace) -> Status:
     for table in COUNTED:
         value = ws.scalar(f"SELECT count(*) FROM {table}")
         counts[table] = int(value) if isinstance(value, int) else 0
-    pending, _ = pending_batches(ws.con)
     return Status(
-        str(ws.path), schema_version(ws.con) or SCHEMA_VERSION, counts, last_run(ws), len(pending)
+        str(ws.path),
+        schema_version(ws.con) or SCHEMA_VERSION,
+        counts,
+        last_run(ws),
+        waiting_batches(ws.con),
     )

@@ -75,7 +75,6 @@ class AuthReport:
     counts: dict[str, int] = field(default_factory=dict)
     recomputed: int = 0
     exact: int = 0
-    scored_users: int = 0
     candidate_pairs: int = 0
     trained: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
@@ -177,9 +176,6 @@ def authenticate(
     report.exact = _count(con, "au_exact")
     con.execute(CANDIDATES_SQL)
     report.candidate_pairs = _count(con, "au_pair")
-    report.scored_users = int(
-        con.execute("SELECT count(DISTINCT party_id) FROM au_pair").fetchone()[0]  # type: ignore[index]
-    )
     lap("candidates")
     if report.candidate_pairs:
         tf = {

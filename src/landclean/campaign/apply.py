@@ -32,9 +32,8 @@ from landclean.campaign.worklist import (
 )
 from landclean.corrections import (
     Correction,
-    check_correctable,
     column_type,
-    consequences,
+    planned,
     record_corrections,
     typed_text,
 )
@@ -115,23 +114,19 @@ class _Pending:
         """Check the typed text for ``target`` (table, record, column) and queue it, with
         what follows from it; raises LandcleanError for a value that cannot be right."""
         table, record, column = target
-        check_correctable(table, column)
-        if (table, column) not in self.kinds:
+        if (table, column) not in self.kinds:  # planned checks the column is correctable
             self.kinds[table, column] = column_type(con, table, column)
-        value = typed_text(self.kinds[table, column], column, text)
-        for i, (col, val) in enumerate(consequences(table, column, value)):
-            self.corrections.append(Correction(table, record, col, val, actor, note))
-            self.origin.append(where)
-            self.primary.append(i == 0)
+        queued = planned(self.kinds[table, column], table, record, column, text, actor, note)
+        self.corrections += queued
+        self.origin += [where] * len(queued)
+        self.primary += [i == 0 for i in range(len(queued))]
 
 
-def _rows(path: Path, sheet: str, headers: list[str]) -> list[tuple[int, dict[str, str]]]:
-    import openpyxl
+Rows = list[tuple[int, dict[str, str]]]
 
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # not a workbook at all
-        raise LandcleanError("not_a_worklist", path=path, reason=exc) from exc
+
+def _rows(wb: Any, path: Path, sheet: str, headers: list[str]) -> Rows:
+    """The rows of ``sheet`` by header, numbered as the spreadsheet numbers them."""
     if sheet not in wb.sheetnames:
         raise LandcleanError("no_worklist_sheet", path=path, sheet=sheet)
     rows = wb[sheet].iter_rows(values_only=True)
@@ -143,8 +138,25 @@ def _rows(path: Path, sheet: str, headers: list[str]) -> list[tuple[int, dict[st
     for number, row in enumerate(rows, 2):
         values = {h: _cell(row[i]) if i < len(row) else "" for i, h in enumerate(head)}
         out.append((number, values))
-    wb.close()
     return out
+
+
+def _read(path: Path) -> tuple[Rows, Rows, Rows | None]:
+    """The findings, users and certificates sheets (None: a worklist from before
+    certificates were followed one by one), the workbook opened once."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # not a workbook at all
+        raise LandcleanError("not_a_worklist", path=path, reason=exc) from exc
+    try:
+        certs = None
+        if CERTS in wb.sheetnames:
+            certs = _rows(wb, path, CERTS, [CERT["certificate_id"], *STEPS, CERT["by"]])
+        return _rows(wb, path, FINDINGS, F_HEAD), _rows(wb, path, USERS, U_HEAD), certs
+    finally:
+        wb.close()
 
 
 def _note(path: Path, number: int, row: dict[str, str], header: str) -> str:
@@ -157,8 +169,7 @@ def apply_worklist(con: duckdb.DuckDBPyConnection, path: Path, actor: str) -> Ap
     Each cell is checked as it is read (dates, ID numbers, the field named); then all
     the corrections are validated against the workspace and recorded set-based."""
     result = ApplyResult()
-    findings = _rows(path, FINDINGS, F_HEAD)
-    users = _rows(path, USERS, U_HEAD)
+    findings, users, certs = _read(path)
     pending = _Pending()
 
     def fail(sheet: str, row: int, column: str, value: str, reason: LandcleanError) -> None:
@@ -234,7 +245,8 @@ def apply_worklist(con: duckdb.DuckDBPyConnection, path: Path, actor: str) -> Ap
     result.applied = sum(
         1 for i, primary in enumerate(pending.primary) if primary and i not in refused
     )
-    _record_steps(con, path, actor, result, fail)
+    if certs is not None:
+        _record_steps(con, path, certs, actor, result, fail)
     return result
 
 
@@ -254,16 +266,15 @@ WHERE l.done_on IS DISTINCT FROM n.done_on
 
 
 def _record_steps(
-    con: duckdb.DuckDBPyConnection, path: Path, actor: str, result: ApplyResult, fail: Fail
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    certs: Rows,
+    actor: str,
+    result: ApplyResult,
+    fail: Fail,
 ) -> None:
     """The certificates sheet: the days each certificate was collected, scanned and
     entered; a date already recorded is not recorded again (set-based)."""
-    try:
-        certs = _rows(path, CERTS, [CERT["certificate_id"], *STEPS, CERT["by"]])
-    except LandcleanError as exc:
-        if exc.key == "no_worklist_sheet":
-            return  # a worklist from before certificates were followed one by one
-        raise
     today = dt.date.today()
     rows: list[tuple[str, str, dt.date, str, str, int, str, str]] = []
     for number, r in certs:

@@ -184,9 +184,11 @@ def list_tasks(
     commune: str | None = None,
     include_done: bool = False,
     lang: str = "vi",
+    code: str | None = None,
 ) -> list[Task]:
-    """The tasks (of one commune), open ones only unless ``include_done``, titled in
-    ``lang``; ``LandcleanError`` for a commune that does not exist."""
+    """The tasks (of one commune; or the one task ``code``), open ones only unless
+    ``include_done``, titled in ``lang``; ``LandcleanError`` for a commune that does not
+    exist."""
     if commune is not None:
         known = con.execute("SELECT count(*) FROM admin_unit WHERE code = ?", [commune]).fetchone()
         if not (known and known[0]):
@@ -199,7 +201,8 @@ def list_tasks(
             FROM task w JOIN admin_unit u ON u.code = w.unit_code
             LEFT JOIN rule_text t ON t.rule_id = w.subject
             WHERE ($c IS NULL OR w.unit_code = $c) AND ($all OR w.status = 'open')
+              AND ($code IS NULL OR w.task_id = $code)
             ORDER BY w.unit_code, w.task_id""",
-        {**params, "c": commune, "all": include_done},
+        {**params, "c": commune, "all": include_done, "code": code},
     ).fetchall()
     return [Task(*r) for r in rows]

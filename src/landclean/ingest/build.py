@@ -47,6 +47,18 @@ LIGHT_BUILD = {
 }
 
 
+WAITING_SQL = """
+SELECT count(*) FROM import_batch
+WHERE batch_id > (SELECT COALESCE(max(through_batch), 0) FROM canonical_build)
+"""
+
+
+def waiting_batches(con: duckdb.DuckDBPyConnection) -> int:
+    """How many batches were imported since the canonical tables were last built."""
+    row = con.execute(WAITING_SQL).fetchone()
+    return int(row[0]) if row else 0
+
+
 def pending_batches(con: duckdb.DuckDBPyConnection) -> tuple[list[int], set[str]]:
     """Batches imported since the canonical tables were last built, and their layouts."""
     row = con.execute("SELECT COALESCE(max(through_batch), 0) FROM canonical_build").fetchone()

@@ -12,8 +12,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from landclean.errors import LandcleanError
-from landclean.labels import LANGS, labels
+from landclean.errors import LandcleanError, check_lang
+from landclean.labels import labels
 from landclean.xlsx import Sheet, write_workbook
 
 LOOKUP_COLUMNS = (
@@ -125,8 +125,7 @@ def write_crosswalks(
     con: duckdb.DuckDBPyConnection, out: Path, commune: str | None = None, lang: str = "vi"
 ) -> list[Path]:
     """One XLSX and one CSV per new commune (or the one given): its sheet crosswalk."""
-    if lang not in LANGS:
-        raise LandcleanError("unknown_language", lang=lang)
+    check_lang(lang)
     units = con.execute(
         "SELECT DISTINCT x.unit_code, u.name FROM sheet_crosswalk x "
         "JOIN admin_unit u ON u.code = x.unit_code "

@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyogrio
 
-from landclean.errors import ReportError
-from landclean.labels import LANGS, label, labels
+from landclean.errors import ReportError, check_lang
+from landclean.labels import label, labels
 from landclean.rules.catalogue import rules_table
 from landclean.rules.classify import group_mapping
 from landclean.xlsx import MAX_ROWS, Sheet, write_workbook
@@ -81,8 +81,7 @@ def export_findings(
     """Write the findings (open ones unless ``all_states``) to ``out``."""
     if fmt not in FORMATS:
         raise ReportError("unknown_format", fmt=fmt, formats=", ".join(FORMATS))
-    if lang not in LANGS:
-        raise ReportError("unknown_language", lang=lang)
+    check_lang(lang, ReportError)
     if commune is not None:
         hit = con.execute("SELECT name FROM admin_unit WHERE code = ?", [commune]).fetchone()
         if hit is None:

@@ -21,8 +21,8 @@ from landclean.campaign.rollup import summarize
 from landclean.campaign.snapshot import history
 from landclean.campaign.summary import Summary
 from landclean.campaign.tasks import Task, list_tasks
-from landclean.errors import ReportError, first_line
-from landclean.labels import LANGS, labels
+from landclean.errors import ReportError, check_lang, first_line
+from landclean.labels import labels
 from landclean.reports import briefing, progress, sheets
 from landclean.reports.commune import write_commune_reports
 from landclean.reports.html import render_html
@@ -48,8 +48,7 @@ def write_reports(
 ) -> ReportResult:
     """Write every report file into ``out`` (``as_of``: the date the reports are dated,
     default today).  Reads only."""
-    if lang not in LANGS:
-        raise ReportError("unknown_language", lang=lang)
+    check_lang(lang, ReportError)
     settings = settings or get_settings()
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from landclean.errors import first_line
 from landclean.rules.catalogue import CATALOGUE, Rule
 from landclean.settings import Settings
 from landclean.stage import Stage, StageContext, StageReport, StageWarning
@@ -55,7 +56,7 @@ def _derived(
         con.execute(sql, params or [])
     except duckdb.Error as exc:
         log.warning("reference table %s failed: %s", name, exc)
-        failures[name] = str(exc).splitlines()[0]
+        failures[name] = first_line(exc)
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
@@ -226,7 +227,7 @@ def evaluate_rules(
             )
         except duckdb.Error as exc:
             log.warning("rule %s failed: %s", rule.rule_id, exc)
-            error = str(exc).splitlines()[0]
+            error = first_line(exc)
             causes = [f"{t}: {e}" for t, e in failures.items() if t in rule.sql]
             if causes:
                 error += " (reference table " + "; ".join(causes) + ")"
