@@ -285,9 +285,11 @@ def test_review_queue_per_commune_with_masked_ids(ws: Workspace, tmp_path: Path)
     users = ids(
         ws.con,
         """
-        SELECT a.party_id FROM auth_result a JOIN land_right r USING (party_id)
-        JOIN parcel p USING (parcel_id) WHERE a.status = 'review'
-        GROUP BY a.party_id HAVING min(p.unit_code) = ?
+        SELECT party_id FROM auth_result a JOIN (   -- their first placed parcel by id
+            SELECT r.party_id, p.unit_code FROM land_right r JOIN parcel p USING (parcel_id)
+            WHERE p.unit_code IS NOT NULL
+            QUALIFY row_number() OVER (PARTITION BY r.party_id ORDER BY p.parcel_id) = 1
+        ) USING (party_id) WHERE a.status = 'review' AND unit_code = ?
         """,
         [f.commune],
     )

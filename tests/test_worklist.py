@@ -245,3 +245,49 @@ def test_a_shared_id_finding_names_the_other_holders(ws: Workspace, tmp_path: Pa
             [other],
         )[0][0]
         assert f"{other} ({commune})" in message
+
+
+def test_a_worklist_lists_the_certificates_its_commune_counts(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A certificate with parcels in several communes is on one worklist: that of its
+    first placed parcel by id, where the summary and the tasks count it."""
+    con = ws.con
+    spread = q(
+        con,
+        "SELECT cp.certificate_id FROM certificate_parcel cp JOIN parcel p USING (parcel_id) "
+        "GROUP BY 1 HAVING count(DISTINCT p.unit_code) > 1 ORDER BY 1 LIMIT 1",
+    )
+    communes = [r[0] for r in q(con, "SELECT code FROM admin_unit ORDER BY code")][:12]
+    if spread:  # the commune of a spread certificate is checked too
+        communes.append(
+            q(
+                con,
+                "SELECT min(p.unit_code) FROM certificate_parcel cp JOIN parcel p "
+                "USING (parcel_id) WHERE cp.certificate_id = ?",
+                spread[0],
+            )[0][0]
+        )
+    for code in communes:
+        path = tmp_path / f"{code}.xlsx"
+        export_worklist(con, code, path)
+        listed = {r[0].value for r in openpyxl.load_workbook(path)[CERTS].iter_rows(min_row=2)}
+        expected = {
+            r[0]
+            for r in q(
+                con,
+                """
+                SELECT c.certificate_id FROM certificate c JOIN (
+                    SELECT cp.certificate_id, p.unit_code
+                    FROM certificate_parcel cp JOIN parcel p USING (parcel_id)
+                    WHERE p.unit_code IS NOT NULL
+                    QUALIFY row_number() OVER (PARTITION BY cp.certificate_id
+                                               ORDER BY p.parcel_id) = 1
+                ) f USING (certificate_id)
+                WHERE f.unit_code = ? AND c.digital_status <> 'digital'
+                  AND c.certificate_id NOT IN (SELECT certificate_id FROM certificate_step
+                                               WHERE step = 'entered')""",
+                [code],
+            )
+        }
+        assert listed - {None} == expected, code

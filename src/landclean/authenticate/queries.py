@@ -10,7 +10,7 @@ from __future__ import annotations
 
 USER_INPUT_SQL = """
 CREATE OR REPLACE TEMP TABLE au_input AS
-WITH uc AS (   -- a land user's commune: the new commune of their first parcel
+WITH uc AS (   -- a place to look for a land user: the lowest new commune of their parcels
     SELECT r.party_id, min(p.unit_code) AS commune
     FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id
 )

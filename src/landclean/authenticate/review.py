@@ -27,15 +27,16 @@ from landclean.xlsx import Sheet, write_workbook
 USERS_SQL = """
 CREATE OR REPLACE TEMP TABLE rq_user AS
 WITH uc AS (
-    SELECT r.party_id, min(p.unit_code) AS unit_code,
+    SELECT r.party_id,
            string_agg(DISTINCT p.sheet_no || '/' || p.parcel_no, '; '
                       ORDER BY p.sheet_no || '/' || p.parcel_no) AS parcels
     FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id
 )
-SELECT a.*, uc.unit_code, uc.parcels, p.full_name, p.id_number, p.birth_raw,
+SELECT a.*, pc.unit_code, uc.parcels, p.full_name, p.id_number, p.birth_raw,
        list_transform(a.reasons, x -> coalesce(map_extract(map($keys, $labels), x)[1], x))
            AS reason_text
 FROM auth_result a JOIN party p USING (party_id) JOIN uc USING (party_id)
+JOIN party_commune pc USING (party_id)   -- the commune the user counts in everywhere
 WHERE a.status <> 'matched'
 """
 

@@ -107,13 +107,13 @@ SELECT c.certificate_id, c.serial,
                   ORDER BY p.sheet_no || '/' || p.parcel_no),
        string_agg(DISTINCT y.full_name, '; ' ORDER BY y.full_name),
        any_value(s.collected), any_value(s.scanned)
-FROM certificate c JOIN certificate_parcel cp USING (certificate_id)
+FROM certificate c JOIN certificate_commune cc USING (certificate_id)
+JOIN certificate_parcel cp USING (certificate_id)
 JOIN parcel p USING (parcel_id)
 LEFT JOIN land_right r ON r.parcel_id = p.parcel_id LEFT JOIN party y USING (party_id)
 LEFT JOIN steps s USING (certificate_id)
-WHERE c.digital_status <> 'digital' AND s.entered IS NULL
+WHERE cc.unit_code = $commune AND c.digital_status <> 'digital' AND s.entered IS NULL
 GROUP BY c.certificate_id, c.serial
-HAVING min(p.unit_code) = $commune
 ORDER BY c.certificate_id
 """
 
