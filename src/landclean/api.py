@@ -30,8 +30,10 @@ from landclean.campaign.tasks import Task, TaskCounts, assign_task, list_tasks, 
 from landclean.campaign.worklist import WorklistFile, export_worklist
 from landclean.corrections import record_correction
 from landclean.errors import LandcleanError, check_lang
+from landclean.ingest import suggest
 from landclean.ingest.importer import ImportReport, import_files
 from landclean.ingest.profiles import Profile, all_profiles
+from landclean.ingest.suggest import Suggestion
 from landclean.pipeline import (
     RunReport,
     ensure_built,
@@ -320,17 +322,40 @@ def list_profiles(profiles_dir: Path | None = None) -> list[Profile]:
     return all_profiles([profiles_dir] if profiles_dir else None)
 
 
+def suggest_profile(path: Path | str, sheet: str | None = None) -> Suggestion:
+    """Draft a profile for a file no profile reads: the proposed mapping with its
+    evidence and confidence, the composed parcel key, and what is still missing."""
+    return suggest.suggest_profile(Path(path), sheet)
+
+
+def write_suggested_profile(suggestion: Suggestion, out: Path | str) -> Path:
+    """Save a drafted profile as JSON (put it in a profile folder to use it)."""
+    return suggest.write_profile(suggestion, Path(out))
+
+
 def generate(
-    out: Path | str, *, parcels: int = 20_000, seed: int = 42, defect_scale: float = 1.0
+    out: Path | str,
+    *,
+    parcels: int = 20_000,
+    seed: int = 42,
+    defect_scale: float = 1.0,
+    layout: str = "field_form",
 ) -> dict[str, int]:
-    """A synthetic province's source files (and truth/) in ``out``: counts written."""
+    """A synthetic province's source files (and truth/) in ``out``: counts written.
+    ``layout``: ``field_form`` (the campaign's form, one row per parcel) or
+    ``owner_rows`` (a land-system export, one row per land user, composed keys)."""
     from pydantic import ValidationError
 
     from landclean.synth.config import GeneratorConfig
     from landclean.synth.generate import generate as generate_province
 
     try:
-        config = GeneratorConfig(parcels=parcels, seed=seed, defect_scale=defect_scale)
+        config = GeneratorConfig(
+            parcels=parcels,
+            seed=seed,
+            defect_scale=defect_scale,
+            layout=layout,  # checked by the model
+        )
     except ValidationError as exc:
         first = exc.errors()[0]
         raise LandcleanError("bad_option", option=first["loc"][0], reason=first["msg"]) from None

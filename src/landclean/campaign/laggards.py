@@ -1,10 +1,11 @@
 """Who is behind, and why: the commune ranking and the laggards' reasons.
 
 A commune is ranked by its share of clean parcels (group 1).  It is a laggard when one
-of the REASONS holds now: no land database; not synchronized from VBDLIS; no steering
-committee; map sheets not re-arranged; a share of clean parcels, or of certificates
-collected, below BEHIND times the province's.  (A committee set up late but set up is
-shown in the committee sheet, not as a lag.)
+of the REASONS holds now: no land database; not synchronized from VBDLIS; its VBDLIS
+synchronization unknown (no source says: a reason of its own, not "not synchronized");
+no steering committee; map sheets not re-arranged; a share of clean parcels, or of
+certificates collected, below BEHIND times the province's.  (A committee set up late but
+set up is shown in the committee sheet, not as a lag.)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 REASONS = (
     "no_land_db",
     "not_synced",
+    "sync_unknown",
     "no_committee",
     "not_renumbered",
     "low_clean_share",
@@ -34,8 +36,10 @@ def laggard_reasons(commune: dict[str, Any], province: dict[str, Any]) -> list[s
     out = []
     if camp.get("no_land_db"):
         out.append("no_land_db")
-    elif not camp.get("vbdlis_synced"):
+    elif camp.get("vbdlis_not_synced"):
         out.append("not_synced")
+    elif camp.get("vbdlis_unknown"):
+        out.append("sync_unknown")
     if not camp.get("committee"):
         out.append("no_committee")
     if "renumbering" in province and commune["parcels"].get("total") and not camp.get("renumbered"):

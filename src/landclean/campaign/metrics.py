@@ -2,10 +2,17 @@
 
 One set-based query gives, per commune, the state (latest progress report over the
 baseline commune status) and the counts from the data: parcels and groups, UIDs,
-re-arrangement, VBDLIS, open findings, certificates without digital data and their
-collection (as the progress reports give it, and as recorded certificate by certificate
-on worklists), land users and parcels authenticated (with the reasons of the others),
-committees, and the commune's own target.  A land user and a certificate count in the
+re-arrangement, VBDLIS, open findings, certificates with and without digital data and
+the collection of the latter (as the progress reports give it, and as recorded
+certificate by certificate on worklists), land users and parcels authenticated (with the
+reasons of the others), committees, and the commune's own target.
+
+Unknown is not no: a status no source gives is counted apart, never as "no".  A parcel
+is in VBDLIS, not in it, or unknown (``vbdlis_synced`` true, false, NULL); a
+certificate's digital data is there, absent, or unknown (``digital_status`` 'digital',
+'paper_only', anything else); a commune's land database and VBDLIS synchronization are
+NULL in the metrics when neither its latest progress report nor its baseline status
+says.  A land user and a certificate count in the
 commune of their first placed parcel by id, the parcel their findings are attached to
 (views ``party_commune`` and ``certificate_commune``).
 """
@@ -33,7 +40,9 @@ parcels AS (
            count(*) FILTER (WHERE g.grp = 2) AS group2,
            count(*) FILTER (WHERE g.grp = 3) AS group3,
            count(p.uid) AS with_uid,
-           count(*) FILTER (WHERE NOT coalesce(p.vbdlis_synced, false)) AS not_in_vbdlis,
+           count(*) FILTER (WHERE p.vbdlis_synced) AS in_vbdlis,
+           count(*) FILTER (WHERE NOT p.vbdlis_synced) AS not_in_vbdlis,
+           count(*) FILTER (WHERE p.vbdlis_synced IS NULL) AS vbdlis_unknown,
            count(*) FILTER (WHERE pa.all_matched) AS parcels_matched,
            count(*) FILTER (WHERE NOT pa.all_matched) AS parcels_unmatched,
            {COMMUNE_RENUMBERED} AS renumbered
@@ -52,7 +61,10 @@ steps AS (   -- certificates followed one by one (worklists)
 ),
 certs AS (
     SELECT cc.unit_code, count(*) AS certificates,
-           count(*) FILTER (WHERE c.digital_status <> 'digital') AS without_digital_data,
+           count(*) FILTER (WHERE c.digital_status = 'digital') AS with_digital_data,
+           count(*) FILTER (WHERE c.digital_status = 'paper_only') AS without_digital_data,
+           count(*) FILTER (WHERE coalesce(c.digital_status NOT IN ('digital', 'paper_only'),
+                                           true)) AS digital_unknown,
            count(*) FILTER (WHERE st.collected) AS collected_itemized,
            count(*) FILTER (WHERE st.scanned) AS scanned_itemized,
            count(*) FILTER (WHERE st.entered) AS entered_itemized
@@ -92,15 +104,19 @@ SELECT u.code, u.name, u.region,
        coalesce(pa.total, 0) AS parcels, coalesce(pa.group1, 0) AS group1,
        coalesce(pa.group2, 0) AS group2, coalesce(pa.group3, 0) AS group3,
        coalesce(pa.with_uid, 0) AS with_uid,
+       coalesce(pa.in_vbdlis, 0) AS parcels_in_vbdlis,
        coalesce(pa.not_in_vbdlis, 0) AS parcels_not_in_vbdlis,
+       coalesce(pa.vbdlis_unknown, 0) AS parcels_vbdlis_unknown,
        coalesce(pa.renumbered, false) AS renumbered,
        coalesce(fi.findings_open, 0) AS findings_open,
-       coalesce(l.has_land_db, s.has_land_db, true) AS has_land_db,
-       coalesce(l.vbdlis_synced, s.vbdlis_synced, false) AS vbdlis_synced,
+       coalesce(l.has_land_db, s.has_land_db) AS has_land_db,        -- NULL: unknown
+       coalesce(l.vbdlis_synced, s.vbdlis_synced) AS vbdlis_synced,  -- NULL: unknown
        coalesce(l.committee_date, s.committee_date) AS committee_date,
        l.working_group_date, l.leader, l.members, l.report_date,
        coalesce(ce.certificates, 0) AS certificates,
+       coalesce(ce.with_digital_data, 0) AS with_digital_data,
        coalesce(ce.without_digital_data, 0) AS without_digital_data,
+       coalesce(ce.digital_unknown, 0) AS certificates_digital_unknown,
        coalesce(l.certificates_to_collect, 0) AS to_collect,
        coalesce(l.certificates_collected, 0) AS collected,
        coalesce(l.certificates_scanned, 0) AS scanned,

@@ -29,9 +29,16 @@ def _clean_share(row: dict[str, Any], settings: Settings) -> float:
     return float(own) if own is not None else settings.clean_target
 
 
+def _yes_no_unknown(flag: bool | None) -> tuple[int, int, int]:
+    """A commune's flag as 0/1 counts of yes, no and unknown (NULL: no source says)."""
+    return int(flag is True), int(flag is False), int(flag is None)
+
+
 def _commune_blocks(row: dict[str, Any], present: set[str], settings: Settings) -> dict[str, Any]:
     """A commune's blocks from its metrics row (flags as 0/1: they add up)."""
     parcels, group1 = int(row["parcels"]), int(row["group1"])
+    has_db, no_db, db_unknown = _yes_no_unknown(row["has_land_db"])
+    synced, not_synced, sync_unknown = _yes_no_unknown(row["vbdlis_synced"])
     committee = row["committee_date"]
     blocks: dict[str, Any] = {
         "parcels": {"total": parcels, "with_uid": row["with_uid"]},
@@ -47,11 +54,16 @@ def _commune_blocks(row: dict[str, Any], present: set[str], settings: Settings) 
                 committee is not None and committee <= settings.committee_deadline
             ),
             "working_group": int(row["working_group_date"] is not None),
-            "has_land_db": int(bool(row["has_land_db"])),
-            "no_land_db": int(not row["has_land_db"]),
-            "vbdlis_synced": int(bool(row["vbdlis_synced"])),
+            "has_land_db": has_db,
+            "no_land_db": no_db,
+            "land_db_unknown": db_unknown,
+            "vbdlis_synced": synced,
+            "vbdlis_not_synced": not_synced,
+            "vbdlis_unknown": sync_unknown,
             "renumbered": int(bool(row["renumbered"])),
+            "parcels_in_vbdlis": row["parcels_in_vbdlis"],
             "parcels_not_in_vbdlis": row["parcels_not_in_vbdlis"],
+            "parcels_vbdlis_unknown": row["parcels_vbdlis_unknown"],
         },
     }
     if "classified" in present:

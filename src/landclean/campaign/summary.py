@@ -4,6 +4,10 @@ The document is a pydantic model (``Summary``): ``docs/summary.schema.json`` is 
 Schema and ``docs/summary.md`` describes every field (``schema_markdown``).  It is built
 by ``campaign.rollup``.  A block is absent until its stage has produced results (a
 stage that found nothing to record reads as not run), never zeros (DESIGN.md).
+
+Unknown is not no: a status the sources do not give (a certificate's digital data, a
+parcel's or a commune's VBDLIS synchronization, a commune's land database) is counted in
+a field of its own, beside the yes and the no, which together add up to the whole.
 """
 
 from __future__ import annotations
@@ -72,11 +76,18 @@ class AuthenticationCounts(_Block):
 
 
 class DigitizationCounts(_Block):
-    """Certificates: in the data, without digital data, and their collection as the
-    progress reports give it and as recorded one by one on worklists."""
+    """Certificates: in the data, with, without or of unknown digital data, and their
+    collection as the progress reports give it and as recorded one by one on worklists."""
 
     certificates: Count = Field(description="Certificates in the canonical tables.")
-    without_digital_data: Count = Field(description="Certificates issued without digital data.")
+    with_digital_data: Count = Field(description="Certificates the sources say have digital data.")
+    without_digital_data: Count = Field(
+        description="Certificates the sources say were issued without digital data."
+    )
+    certificates_digital_unknown: Count = Field(
+        description="Certificates whose sources do not say whether they have digital data "
+        "(not counted as without)."
+    )
     to_collect: Count = Field(description="Certificates to collect (progress reports).")
     collected: Count = Field(description="Certificates collected (progress reports).")
     scanned: Count = Field(description="Certificates scanned (progress reports).")
@@ -102,9 +113,23 @@ class CampaignCounts(_Block):
     working_group: Count = Field(description="Communes with a working group.")
     has_land_db: Count = Field(description="Communes with a land database.")
     no_land_db: Count = Field(description="Communes without a land database.")
+    land_db_unknown: Count = Field(
+        description="Communes no progress report or status sheet says have a land database "
+        "or not (not counted as without)."
+    )
     vbdlis_synced: Count = Field(description="Communes synchronized from VBDLIS.")
+    vbdlis_not_synced: Count = Field(description="Communes not synchronized from VBDLIS.")
+    vbdlis_unknown: Count = Field(
+        description="Communes no progress report or status sheet says are synchronized from "
+        "VBDLIS or not (not counted as not synchronized)."
+    )
     renumbered: Count = Field(description="Communes whose map sheets are re-arranged.")
+    parcels_in_vbdlis: Count = Field(description="Parcels integrated into VBDLIS.")
     parcels_not_in_vbdlis: Count = Field(description="Parcels not integrated into VBDLIS.")
+    parcels_vbdlis_unknown: Count = Field(
+        description="Parcels whose sources do not say whether they are in VBDLIS (not counted "
+        "as not integrated)."
+    )
 
 
 class TaskCounts(_Block):

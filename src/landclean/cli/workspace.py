@@ -3,6 +3,7 @@ and the catalogues (rules, profiles)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -73,10 +74,21 @@ def generate_cmd(
     parcels: Annotated[int, typer.Option(help="Number of parcels.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 42,
     defect_scale: Annotated[float, typer.Option(help="Multiply every defect rate.")] = 1.0,
+    layout: Annotated[
+        str,
+        typer.Option(
+            help="Attribute files: field_form (the campaign's form, one row per parcel) or "
+            "owner_rows (a land-system export: one row per land user, parcels keyed by old "
+            "commune + scale + sheet + parcel, camelCase headers, no status columns, one "
+            "district as a VNI ';' CSV)."
+        ),
+    ] = "field_form",
 ) -> None:
     """Generate a synthetic Đắk Lắk: map, spreadsheet and registry files, plus truth/."""
     with Spinner("generate"):
-        stats = api.generate(out, parcels=parcels, seed=seed, defect_scale=defect_scale)
+        stats = api.generate(
+            out, parcels=parcels, seed=seed, defect_scale=defect_scale, layout=layout
+        )
     say("generated", out=out, counts=counts_text(stats))
 
 
@@ -112,6 +124,12 @@ def import_cmd(
         )
     for f in report.files:
         note = text("import_skipped") if f.skipped else text("import_rows", n=f.rows)
+        if not f.skipped:
+            note += text("import_records", n=f.records)
+        if f.merged:
+            note += text("import_merged", n=f.merged)
+        if f.blank:
+            note += text("import_blank", n=f.blank)
         if f.quarantined:
             note += text("import_quarantined", n=f.quarantined)
         if f.encoding and f.encoding != "utf-8":
@@ -120,6 +138,13 @@ def import_cmd(
             note += ", " + counts_text(dict(sorted(f.changes.items())))
         part = f"#{f.part}" if f.part else ""
         console.print(f"  {f.path}{part} [{f.layout}] {note}", highlight=False, markup=False)
+        for key, values in f.warnings:
+            console.print(
+                "    ! " + label("import_warnings", key, lang(), **values),
+                style="yellow",
+                highlight=False,
+                markup=False,
+            )
     if report.conflicts:
         console.print(text("import_conflicts", n=report.conflicts), style="yellow", markup=False)
     say(
@@ -188,16 +213,59 @@ def rules() -> None:
     console.print(table)
 
 
-@app.command()
+profiles_app = typer.Typer(
+    invoke_without_command=True,
+    help="List the column-mapping profiles (built-in and your own); 'suggest' drafts one "
+    "for a file no profile reads (docs/profiles.md).",
+)
+app.add_typer(profiles_app, name="profiles")
+
+
+@profiles_app.callback()
 @friendly
-def profiles(profiles_dir: ProfilesDir = None) -> None:
+def profiles(ctx: typer.Context, profiles_dir: ProfilesDir = None) -> None:
     """List the column-mapping profiles (built-in and your own)."""
+    if ctx.invoked_subcommand is not None:
+        return
     table = Table()
     for column in text("profiles_columns").split("|"):
         table.add_column(column)
     for p in api.list_profiles(profiles_dir):
         table.add_row(*map(escape, (p.name, p.target, str(len(p.fields)), p.title, p.source)))
     console.print(table)
+
+
+@profiles_app.command("suggest")
+@friendly
+def profiles_suggest(
+    file: Annotated[Path, typer.Argument(help="The file no profile reads.")],
+    sheet: Annotated[str | None, typer.Option(help="Sheet of a workbook (default: first).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the drafted profile here (JSON).")] = None,
+) -> None:
+    """Draft a profile from a file's headers and values: the proposed mapping with its
+    evidence and confidence, the parcel key, and what is still missing."""
+    suggestion = api.suggest_profile(file, sheet)
+    if suggestion.matched_profile:
+        say("suggest_matched", profile=suggestion.matched_profile)
+    say("suggest_target", target=suggestion.target)
+    table = Table()
+    for column in text("suggest_columns").split("|"):
+        table.add_column(column)
+    for c in suggestion.columns:
+        table.add_row(
+            escape(c.header),
+            escape(c.field or "—"),
+            f"{round(c.confidence * 100)} %" if c.field else "",
+            escape("; ".join(label("suggest_evidence", k, lang(), **v) for k, v in c.evidence)),
+        )
+    console.print(table)
+    if suggestion.parcel_key:
+        say("suggest_key", parts=json.dumps(suggestion.parcel_key, ensure_ascii=False))
+    for missing in suggestion.missing:
+        say("suggest_missing", field=missing)
+    if out is not None:
+        api.write_suggested_profile(suggestion, out)
+        say("suggest_written", path=out, name=suggestion.profile["name"])
 
 
 @app.command()

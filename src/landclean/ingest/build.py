@@ -28,6 +28,7 @@ LIGHT_TARGETS = {
 }
 FULL_BUILD = (
     sql.LATEST_FORM,
+    sql.MATCH_FEATURES,
     sql.PARCEL,
     sql.LAND_USE,
     sql.CERT_KEYS,

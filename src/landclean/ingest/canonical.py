@@ -23,65 +23,181 @@ CANONICAL_TABLES = (
     "commune_status",
     "commune_progress",
     "commune_target",
+    "parcel_source_conflict",
+    "parcel_filled_value",
 )
 
-# The newest version of each record, unless a later full export no longer had it.
-LATEST_FORM = """
-CREATE OR REPLACE TEMP TABLE form AS
+# The parcel-level cells of a parcel record (owners' cells are read row by row).
+PARCEL_CELLS = (
+    "stt", "commune_code", "commune_name", "cert_serial", "cert_issue_date", "cert_book_no",
+    "cert_issuer", "cert_digital", "owner_type", "user_name", "user_id", "user_address",
+    "change_reason", "parcel_code", "cert_sheet", "cert_parcel", "map_sheet", "map_parcel",
+    "map_scale", "parcel_address", "village", "legal_area", "lu1_code", "lu1_area",
+    "lu1_origin", "lu1_term", "lu2_code", "lu2_area", "lu2_origin", "lu2_term", "lu3_code",
+    "lu3_area", "asset_type", "asset_area", "asset_floors", "vbdlis", "key_commune",
+)  # fmt: skip
+# Cells whose different values on the rows of one parcel are a finding (stt, owners'
+# own cells and free text are not).
+COMPARED_CELLS = (
+    "commune_code", "commune_name", "cert_serial", "cert_issue_date", "cert_book_no",
+    "map_sheet", "map_parcel", "map_scale", "legal_area", "lu1_code", "lu1_area", "lu2_code",
+    "lu2_area", "lu3_code", "asset_type", "vbdlis", "cert_digital",
+)  # fmt: skip
+_FIRST_VALUES = ",\n    ".join(f"arg_min({c}, row_no) AS {c}" for c in PARCEL_CELLS)
+_COMPARED = ", ".join(f"'{c}'" for c in COMPARED_CELLS)
+_COMPARED_VALUES = ", ".join(f"lc_text({c})" for c in COMPARED_CELLS)
+
+# Every row of the newest version of each record (one parcel may come on several rows,
+# one per owner), unless a later full export no longer had it; then one row per parcel:
+# the first value each cell has on its rows, and where the rows disagree, a conflict.
+LATEST_FORM = f"""
+CREATE OR REPLACE TEMP TABLE form_rows AS
 SELECT * FROM (
-    SELECT * FROM raw_parcel_record
-    WHERE lc_text(parcel_code) IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY trim(parcel_code) ORDER BY batch_id DESC, row_no) = 1
+    SELECT * FROM raw_parcel_record WHERE record_key IS NOT NULL
+    QUALIFY batch_id = max(batch_id) OVER (PARTITION BY record_key)
 ) f WHERE NOT EXISTS (SELECT 1 FROM import_change c
                       WHERE c.record_type = 'parcel_record' AND c.change = 'removed'
-                        AND c.record_key = trim(f.parcel_code) AND c.batch_id > f.batch_id);
+                        AND c.record_key = f.record_key AND c.batch_id > f.batch_id);
+CREATE OR REPLACE TEMP TABLE form_multi AS
+SELECT record_key FROM form_rows GROUP BY 1 HAVING count(*) > 1;
+CREATE OR REPLACE TEMP TABLE form AS
+SELECT * EXCLUDE (n) FROM (
+    SELECT *, count(*) OVER (PARTITION BY record_key) AS n FROM form_rows
+    QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY row_no) = 1
+) WHERE n = 1
+UNION ALL BY NAME
+SELECT record_key, min(batch_id) AS batch_id, min(source_file) AS source_file,
+       min(source_sheet) AS source_sheet, min(row_no) AS row_no,
+    {_FIRST_VALUES}
+FROM form_rows WHERE record_key IN (SELECT record_key FROM form_multi) GROUP BY record_key;
+INSERT INTO parcel_source_conflict (parcel_id, field, origin, source_values)
+SELECT record_key, field, 'rows', list(DISTINCT v ORDER BY v)
+FROM (SELECT record_key, unnest([{_COMPARED}]) AS field, unnest([{_COMPARED_VALUES}]) AS v
+      FROM form_rows WHERE record_key IN (SELECT record_key FROM form_multi))
+WHERE v IS NOT NULL
+GROUP BY record_key, field HAVING count(DISTINCT v) > 1;
 CREATE OR REPLACE TEMP TABLE feature AS
 SELECT * FROM (
     SELECT * FROM raw_map_feature
-    WHERE geom_wkb IS NOT NULL AND lc_text(parcel_code) IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY trim(parcel_code) ORDER BY batch_id DESC, row_no) = 1
+    WHERE geom_wkb IS NOT NULL AND record_key IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY batch_id DESC, row_no) = 1
 ) m WHERE NOT EXISTS (SELECT 1 FROM import_change c
                       WHERE c.record_type = 'map_feature' AND c.change = 'removed'
-                        AND c.record_key = trim(m.parcel_code) AND c.batch_id > m.batch_id);
+                        AND c.record_key = m.record_key AND c.batch_id > m.batch_id);
+"""
+
+# A map feature and an attribute row of one parcel may be keyed differently (a system
+# code on one side, a composed key on the other): those left unmatched by key are
+# matched by old commune + sheet + parcel number (and scale where both have one),
+# where exactly one of each side fits.
+MATCH_FEATURES = """
+CREATE OR REPLACE TEMP TABLE feature_match AS
+WITH lone_m AS (
+    SELECT record_key AS m_key,
+           concat_ws('-', COALESCE(key_commune, lc_unit_code(commune_code)),
+                     lc_key_part(sheet), lc_key_part(parcel)) AS nat, lc_scale(scale) AS sc
+    FROM feature WHERE record_key NOT IN (SELECT record_key FROM form)
+      AND lc_key_part(sheet) IS NOT NULL AND lc_key_part(parcel) IS NOT NULL
+), lone_f AS (
+    SELECT record_key AS f_key,
+           concat_ws('-', COALESCE(key_commune, lc_unit_code(commune_code)),
+                     lc_key_part(map_sheet), lc_key_part(map_parcel)) AS nat,
+           lc_scale(map_scale) AS sc
+    FROM form WHERE record_key NOT IN (SELECT record_key FROM feature)
+      AND lc_key_part(map_sheet) IS NOT NULL AND lc_key_part(map_parcel) IS NOT NULL
+)
+SELECT m_key, f_key FROM lone_m JOIN lone_f USING (nat)
+WHERE lone_m.sc IS NULL OR lone_f.sc IS NULL OR lone_m.sc = lone_f.sc
+QUALIFY count(*) OVER (PARTITION BY m_key) = 1 AND count(*) OVER (PARTITION BY f_key) = 1;
+UPDATE feature SET record_key = x.f_key FROM feature_match x WHERE feature.record_key = x.m_key;
 """
 
 # Placement in a new commune (unit_code), new sheet numbers and UIDs are the renumber
-# stage's: they are carried onto these rows by its restore, not guessed here.
+# stage's: they are carried onto these rows by its restore, not guessed here.  A key
+# value one side lacks is taken from the other (parcel_filled_value, with a change-log
+# entry); one the sides disagree on is a conflict (a finding).
 PARCEL = """
+CREATE OR REPLACE TEMP TABLE parcel_sides AS
+SELECT COALESCE(f.record_key, m.record_key) AS parcel_id, f.record_key IS NOT NULL AS has_f,
+       m.record_key IS NOT NULL AS has_m,
+       COALESCE(f.key_commune, lc_unit_code(f.commune_code), trim(f.commune_code)) AS f_commune,
+       COALESCE(m.key_commune, lc_unit_code(m.commune_code), trim(m.commune_code)) AS m_commune,
+       lc_int(f.map_sheet) AS f_sheet, lc_int(m.sheet) AS m_sheet,
+       lc_int(f.map_parcel) AS f_parcel, lc_int(m.parcel) AS m_parcel,
+       lc_scale(f.map_scale) AS f_scale, lc_scale(m.scale) AS m_scale,
+       f.map_sheet AS f_sheet_raw, m.sheet AS m_sheet_raw,
+       f.map_parcel AS f_parcel_raw, m.parcel AS m_parcel_raw,
+       f.map_scale AS f_scale_raw, m.scale AS m_scale_raw,
+       f.cert_sheet, f.cert_parcel, f.legal_area, f.parcel_address, f.village, f.vbdlis,
+       m.geom_wkb, f.batch_id AS f_batch, m.batch_id AS m_batch, f.source_file AS f_file,
+       m.source_file AS m_file, f.source_sheet, m.source_layer, f.row_no AS f_row,
+       m.row_no AS m_row
+FROM form f FULL OUTER JOIN feature m ON f.record_key = m.record_key;
+
 INSERT INTO parcel (parcel_id, old_unit_code, sheet_no, parcel_no, scale, cert_sheet_no,
                     cert_parcel_no, legal_area, legal_area_raw, geom, address, village,
                     vbdlis_synced, source_batch, source_file, source_sheet, source_row)
 SELECT
-    trim(COALESCE(f.parcel_code, m.parcel_code)),
-    trim(COALESCE(f.commune_code, m.commune_code)),
-    lc_int(f.map_sheet),
-    COALESCE(lc_int(f.map_parcel), lc_int(m.parcel)),
-    COALESCE(lc_scale(f.map_scale), lc_int(m.scale)),
-    lc_int(f.cert_sheet), lc_int(f.cert_parcel),
-    lc_num(f.legal_area), f.legal_area,
-    TRY(ST_GeomFromWKB(m.geom_wkb)),  -- unreadable: no geometry (a finding)
-    lc_text(f.parcel_address), lc_text(f.village),
-    CASE WHEN f.vbdlis IS NOT NULL THEN COALESCE(lc_yes(f.vbdlis), true) END,  -- "chưa …": no
-    COALESCE(f.batch_id, m.batch_id), COALESCE(f.source_file, m.source_file),
-    COALESCE(f.source_sheet, m.source_layer), COALESCE(f.row_no, m.row_no)
-FROM form f FULL OUTER JOIN feature m ON trim(f.parcel_code) = trim(m.parcel_code);
+    parcel_id, COALESCE(f_commune, m_commune), COALESCE(f_sheet, m_sheet),
+    COALESCE(f_parcel, m_parcel), COALESCE(f_scale, m_scale),
+    lc_int(cert_sheet), lc_int(cert_parcel),
+    lc_num(legal_area), legal_area,
+    TRY(ST_GeomFromWKB(geom_wkb)),  -- unreadable: no geometry (a finding)
+    lc_text(parcel_address), lc_text(village),
+    -- "đã đồng bộ": yes, "chưa …": no, a date of synchronization: yes; else unknown
+    CASE WHEN lc_date(vbdlis) IS NOT NULL THEN true ELSE lc_yes(vbdlis) END,
+    COALESCE(f_batch, m_batch), COALESCE(f_file, m_file),
+    COALESCE(source_sheet, source_layer), COALESCE(f_row, m_row)
+FROM parcel_sides;
+
+INSERT INTO parcel_filled_value (parcel_id, field, value, taken_from)
+SELECT parcel_id, field, value, 'map' FROM (
+    SELECT parcel_id, unnest(['old_unit_code', 'sheet_no', 'parcel_no', 'scale']) AS field,
+           unnest([CASE WHEN f_commune IS NULL THEN m_commune END,
+                   CASE WHEN f_sheet IS NULL THEN CAST(m_sheet AS VARCHAR) END,
+                   CASE WHEN f_parcel IS NULL THEN CAST(m_parcel AS VARCHAR) END,
+                   CASE WHEN f_scale IS NULL THEN CAST(m_scale AS VARCHAR) END]) AS value
+    FROM parcel_sides WHERE has_f AND has_m)
+WHERE value IS NOT NULL;
+
+INSERT INTO parcel_source_conflict (parcel_id, field, origin, source_values)
+SELECT parcel_id, field, 'map', [a, b] FROM (
+    SELECT parcel_id,
+           unnest(['old_unit_code', 'sheet_no', 'parcel_no', 'scale']) AS field,
+           unnest([f_commune, f_sheet_raw, f_parcel_raw, f_scale_raw]) AS a,
+           unnest([m_commune, m_sheet_raw, m_parcel_raw, m_scale_raw]) AS b,
+           unnest([f_commune IS DISTINCT FROM m_commune, f_sheet IS DISTINCT FROM m_sheet,
+                   f_parcel IS DISTINCT FROM m_parcel, f_scale IS DISTINCT FROM m_scale]) AS differ
+    FROM parcel_sides WHERE has_f AND has_m)
+WHERE differ AND a IS NOT NULL AND b IS NOT NULL;
+
+-- the filled values, logged once (a rebuild logs only what it fills anew)
+INSERT INTO change_log (changed_at, actor, stage, table_name, record_id, column_name, before,
+                        after, rule_id, note)
+SELECT now()::TIMESTAMP, 'landclean:build', 'build', 'parcel', v.parcel_id, v.field, NULL,
+       v.value, NULL, 'taken from the map layer: the attribute table has no value'
+FROM parcel_filled_value v
+WHERE NOT EXISTS (SELECT 1 FROM change_log c
+                  WHERE c.stage = 'build' AND c.table_name = 'parcel'
+                    AND c.record_id = v.parcel_id AND c.column_name = v.field
+                    AND c.after IS NOT DISTINCT FROM v.value);
 """
 
 # Land-use cells may hold one code or several: "ONT+CLN", "ONT 100m2; CLN 250m2".
 LAND_USE = """
 INSERT INTO parcel_land_use (parcel_id, seq, code_raw, code, area, origin, term, area_raw)
 WITH blocks AS (
-    SELECT trim(parcel_code) AS parcel_id, 1 AS block, lu1_code AS cell,
+    SELECT record_key AS parcel_id, 1 AS block, lu1_code AS cell,
            -- a parcel with one land use and no area for it: the use covers the parcel
            CASE WHEN lc_text(lu1_area) IS NULL AND lc_text(lu2_code) IS NULL
                      AND NOT regexp_matches(COALESCE(lu1_code, ''), '[+;,]')
                 THEN legal_area ELSE lu1_area END AS area_cell,
            lc_text(lu1_origin) AS origin, lc_text(lu1_term) AS term FROM form
     UNION ALL
-    SELECT trim(parcel_code), 2, lu2_code, lu2_area, lc_text(lu2_origin), lc_text(lu2_term)
+    SELECT record_key, 2, lu2_code, lu2_area, lc_text(lu2_origin), lc_text(lu2_term)
     FROM form
     UNION ALL
-    SELECT trim(parcel_code), 3, lu3_code, lu3_area, NULL, NULL FROM form
+    SELECT record_key, 3, lu3_code, lu3_area, NULL, NULL FROM form
 ),
 tokens AS (
     SELECT b.*, t.token, t.pos, count(*) OVER (PARTITION BY b.parcel_id, b.block) AS n_tokens
@@ -106,15 +222,15 @@ FROM tokens;
 PARTY = """
 CREATE OR REPLACE TEMP TABLE party_rows AS
 SELECT *, lc_party_kind(kind) AS kind_word FROM (
-    SELECT batch_id, source_file, source_sheet, row_no, parcel_code, owner_type AS kind,
-           'owner' AS block, owner_code AS code, owner_name AS name, owner_birth AS birth,
+    SELECT batch_id, source_file, source_sheet, row_no, record_key, owner_type AS kind,
+           'owner' AS block, owner_key AS code, owner_name AS name, owner_birth AS birth,
            owner_sex AS sex, owner_id AS id_raw, owner_address AS address, owner_share AS share
-    FROM form WHERE lc_text(owner_code) IS NOT NULL
+    FROM form_rows WHERE owner_key IS NOT NULL
     UNION ALL
-    SELECT batch_id, source_file, source_sheet, row_no, parcel_code, owner_type, 'spouse',
-           spouse_code, spouse_name, spouse_birth, spouse_sex, spouse_id, owner_address,
+    SELECT batch_id, source_file, source_sheet, row_no, record_key, owner_type, 'spouse',
+           spouse_key, spouse_name, spouse_birth, spouse_sex, spouse_id, owner_address,
            spouse_share
-    FROM form WHERE lc_text(spouse_code) IS NOT NULL
+    FROM form_rows WHERE spouse_key IS NOT NULL
 );
 
 INSERT INTO party (party_id, party_type, full_name, full_name_raw, birth_date, birth_year,
@@ -122,15 +238,14 @@ INSERT INTO party (party_id, party_type, full_name, full_name_raw, birth_date, b
                    source_batch, source_file, source_sheet, source_row, id_problem)
 WITH latest AS (   -- one row per party first, then parse each value once
     SELECT * FROM party_rows
-    QUALIFY row_number() OVER (PARTITION BY trim(code)
-                               ORDER BY batch_id DESC, row_no, block) = 1
+    QUALIFY row_number() OVER (PARTITION BY code ORDER BY batch_id DESC, row_no, block) = 1
 ),
 parsed AS (
     SELECT *, lc_precision(birth) AS precision, lc_year(birth) AS byear,
            lc_id_number(id_raw) AS digits
     FROM latest
 )
-SELECT trim(code),
+SELECT code,
        CASE WHEN kind_word = 'household' AND block = 'owner' THEN 'household'
             WHEN kind_word = 'organization' THEN 'organization'
             ELSE 'individual' END,
@@ -142,14 +257,16 @@ SELECT trim(code),
 FROM parsed;
 
 INSERT INTO land_right (parcel_id, party_id, role, share, certificate_id)
-SELECT trim(r.parcel_code), trim(r.code),
+SELECT r.record_key, r.code,
        CASE WHEN r.block = 'spouse' OR r.kind_word = 'couple' THEN 'co-owner'
             WHEN r.kind_word = 'household' THEN 'household'
             WHEN r.kind_word = 'organization' THEN 'organization'
+            -- one row per owner: each of several owners holds the parcel jointly
+            WHEN count(*) OVER (PARTITION BY r.record_key) > 1 THEN 'co-owner'
             ELSE 'owner' END,
        lc_num(r.share), c.certificate_id
-FROM party_rows r LEFT JOIN cert_rows c ON c.parcel_code = r.parcel_code
-QUALIFY row_number() OVER (PARTITION BY trim(r.parcel_code), trim(r.code)
+FROM party_rows r LEFT JOIN cert_rows c ON c.record_key = r.record_key
+QUALIFY row_number() OVER (PARTITION BY r.record_key, r.code
                            ORDER BY r.batch_id DESC, r.row_no, r.block) = 1;
 """
 
@@ -175,12 +292,12 @@ FROM cert_rows
 QUALIFY row_number() OVER (PARTITION BY certificate_id ORDER BY batch_id DESC, row_no) = 1;
 
 INSERT INTO certificate_parcel (certificate_id, parcel_id)
-SELECT DISTINCT certificate_id, trim(parcel_code) FROM cert_rows;
+SELECT DISTINCT certificate_id, record_key FROM cert_rows;
 """
 
 ASSET = """
 INSERT INTO asset (asset_id, parcel_id, asset_type, floor_area, floors)
-SELECT 'TS-' || trim(parcel_code), trim(parcel_code), lc_text(asset_type), lc_num(asset_area),
+SELECT 'TS-' || record_key, record_key, lc_text(asset_type), lc_num(asset_area),
        lc_int(asset_floors)
 FROM form WHERE lc_text(asset_type) IS NOT NULL;
 """
@@ -193,20 +310,19 @@ WHERE sheet_no IS NOT NULL AND scale IS NOT NULL;
 
 REGISTRY = """
 INSERT INTO registry_person (cccd, cmnd, full_name, birth_date, sex, address, source_batch,
-                             source_row)
+                             source_row, household_book, current_address)
 SELECT cccd, cmnd, trim(ho_ten), lc_date(ngay_sinh), lc_sex(gioi_tinh), lc_text(noi_thuong_tru),
-       batch_id, row_no
+       batch_id, row_no, lc_text(so_ho_khau), lc_text(noi_o_hien_tai)
 FROM (SELECT *, lc_id_number(so_dinh_danh) AS cccd, lc_id_number(so_cmnd) AS cmnd
       FROM raw_registry WHERE lc_text(ho_ten) IS NOT NULL)
 QUALIFY row_number() OVER (PARTITION BY COALESCE(cccd, ho_ten || row_no)
                            ORDER BY batch_id DESC, row_no) = 1;
 """
 
-# A commune's baseline situation; an unreadable flag counts as "no".
+# A commune's baseline situation; a blank or unreadable flag is unknown (NULL), not "no".
 COMMUNE_STATUS = """
 INSERT INTO commune_status (unit_code, has_land_db, vbdlis_synced, committee_date)
-SELECT trim(unit_code), COALESCE(lc_yes(has_land_db), false),
-       COALESCE(lc_yes(vbdlis_synced), false), lc_date(committee_date)
+SELECT trim(unit_code), lc_yes(has_land_db), lc_yes(vbdlis_synced), lc_date(committee_date)
 FROM raw_commune_status WHERE regexp_full_match(trim(unit_code), '[0-9]{5}')
 QUALIFY row_number() OVER (PARTITION BY trim(unit_code) ORDER BY batch_id DESC, row_no) = 1;
 """

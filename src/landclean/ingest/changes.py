@@ -15,8 +15,8 @@ from landclean.ingest.profiles import TARGET_TABLES
 
 # target -> (key expression, scope column for removals or None)
 KEYS: dict[str, tuple[str, str | None]] = {
-    "parcel_record": ("trim(parcel_code)", "commune_code"),
-    "map_feature": ("trim(parcel_code)", "commune_code"),
+    "parcel_record": ("record_key", "COALESCE(key_commune, commune_code)"),
+    "map_feature": ("record_key", "COALESCE(key_commune, commune_code)"),
     "registry": ("regexp_replace(so_dinh_danh, '[^0-9]', '', 'g')", None),
     "commune_status": ("trim(unit_code)", None),
     "commune_progress": ("trim(unit_code) || '|' || trim(report_date)", None),
@@ -28,6 +28,7 @@ LINEAGE = {
     "source_sheet",
     "source_layer",
     "row_no",
+    "key_problem",
     "profile",
     "extra",
     "geom_wkb",

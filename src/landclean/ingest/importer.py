@@ -10,6 +10,7 @@ takes the new batches in.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,9 @@ from pathlib import Path
 import duckdb
 
 from landclean.errors import ImportError_, first_line
+from landclean.ingest.accounting import KEYED_TARGETS, PART_COLUMN, account, quarantine_rows
 from landclean.ingest.changes import record_changes, record_removals
+from landclean.ingest.keys import commune_code_warnings, keyed_select
 from landclean.ingest.profiles import Profile, all_profiles, load_profile
 from landclean.ingest.sources import (
     MAP_SUFFIXES,
@@ -34,7 +37,6 @@ from landclean.workspace import Workspace
 log = logging.getLogger(__name__)
 
 IGNORED_DIRS = {"truth"}
-PART_COLUMN = {"parcel_record": "source_sheet", "map_feature": "source_layer"}
 
 
 @dataclass
@@ -48,6 +50,10 @@ class FileResult:
     encoding: str | None = None
     changes: dict[str, int] = field(default_factory=dict)
     batch_id: int | None = None
+    blank: int = 0  # rows without any cell, skipped
+    records: int = 0  # distinct records the rows became
+    merged: int = 0  # rows merged into a record an earlier row of the file began
+    warnings: list[tuple[str, dict[str, object]]] = field(default_factory=list)
 
 
 @dataclass
@@ -135,9 +141,16 @@ def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _insert_raw(
     con: duckdb.DuckDBPyConnection, source: Source, profile: Profile, batch_id: int
 ) -> None:
+    """The source's rows into the profile's raw table: mapped cells as read, the others
+    kept in ``extra``, rows without any cell left out (counted as blank), and the record
+    keys added (``ingest.keys``)."""
     mapping = profile.match(source.headers)
     unknown = set(mapping.values()) - _table_columns(con, profile.table)
     if unknown:
@@ -148,31 +161,43 @@ def _insert_raw(
             table=profile.table,
             fields=", ".join(sorted(unknown)),
         )
-    targets = ["batch_id", "source_file", "row_no", "profile", "extra"]
-    select = ["?", "?", "row_no", "?"]
-    params: list[object] = [batch_id, str(source.path), profile.name]
+    cells = ["row_no", *(f"c{i} AS {f}" for i, f in mapping.items())]
     unmapped = [i for i in range(len(source.headers)) if i not in mapping]
     if unmapped:
-        pairs = ", ".join(f"?, c{i}" for i in unmapped)
+        pairs = ", ".join(f"{_literal(source.headers[i])}, c{i}" for i in unmapped)
         any_value = " OR ".join(f"c{i} IS NOT NULL" for i in unmapped)
-        select.append(f"CASE WHEN {any_value} THEN json_object({pairs}) END")
-        params += [source.headers[i] for i in unmapped]
+        cells.append(f"CASE WHEN {any_value} THEN json_object({pairs}) END AS extra")
     else:
-        select.append("NULL")
+        cells.append("NULL::JSON AS extra")
+    if source.is_map:
+        cells.append("geom_wkb")
+        where = ""  # a feature is a feature, attributes or not (its geometry is checked)
+    else:
+        used = " OR ".join(f"lc_text(c{i}) IS NOT NULL" for i in range(len(source.headers)))
+        where = f"WHERE {used}" if used else ""
+    select = f"WITH s AS (SELECT {', '.join(cells)} FROM {source.table} {where}) "
+    targets = ["batch_id", "source_file", "profile", "row_no", "extra", *mapping.values()]
+    values = [str(batch_id), _literal(str(source.path)), _literal(profile.name)]
+    values += ["row_no", "extra", *mapping.values()]
     if profile.target in PART_COLUMN:
         targets.append(PART_COLUMN[profile.target])
-        select.append("?")
-        params.append(source.part)
-    for i, fname in mapping.items():
-        targets.append(fname)
-        select.append(f"c{i}")
+        values.append(_literal(source.part) if source.part is not None else "NULL")
     if source.is_map:
         targets.append("geom_wkb")
-        select.append("geom_wkb")
+        values.append("geom_wkb")
+    if profile.target in KEYED_TARGETS:
+        owners = profile.target == "parcel_record"
+        select += keyed_select(profile, set(mapping.values()), owners).sql
+        targets += ["record_key", "key_commune", "key_problem"]
+        values += ["record_key", "key_commune", "key_problem"]
+        if owners:
+            targets += ["owner_key", "spouse_key"]
+            values += ["owner_key", "spouse_key"]
+    else:
+        select += "SELECT * FROM s"
     con.execute(
         f"INSERT INTO {profile.table} ({', '.join(targets)}) "
-        f"SELECT {', '.join(select)} FROM {source.table}",
-        params,
+        f"SELECT {', '.join(values)} FROM ({select})"
     )
 
 
@@ -203,57 +228,6 @@ def _insert_stream(
         raise ImportError_(
             "layer_short", path=source.path, layer=source.part, read=read, total=source.rows
         )
-
-
-# Rows that cannot be used at all: they stay in the raw table (nothing is lost) and are
-# listed in quarantine with the reason; canonical tables skip them.
-QUARANTINE_RULES: dict[str, tuple[str, str, str]] = {
-    "parcel_record": (
-        "parcel_code",
-        "parcel_code IS NULL OR trim(parcel_code) = ''",
-        "row has no parcel code; expected the land-system parcel id",
-    ),
-    "map_feature": ("geom_wkb", "geom_wkb IS NULL", "feature has no geometry"),
-    "registry": (
-        "ho_ten",
-        "ho_ten IS NULL OR trim(ho_ten) = ''",
-        "person has no name; expected the full name",
-    ),
-    "commune_status": (
-        "unit_code",
-        "unit_code IS NULL OR NOT regexp_full_match(trim(unit_code), '[0-9]{5}')",
-        "expected a 5-digit commune code",
-    ),
-    "commune_target": (
-        "clean_target",
-        # lc_share: the parser the canonical build uses, so both agree on every row
-        "unit_code IS NULL OR NOT regexp_full_match(trim(unit_code), '[0-9]{5}') OR "
-        "lc_share(clean_target) IS NULL",
-        "expected a 5-digit commune code and a target share (e.g. 95 or 95 % or 0,95)",
-    ),
-    "commune_progress": (
-        "report_date",
-        "unit_code IS NULL OR NOT regexp_full_match(trim(unit_code), '[0-9]{5}') OR "
-        "report_date IS NULL OR NOT regexp_full_match(trim(report_date), "
-        "'[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{4}( .*)?|[0-9]{4}-[0-9]{2}-[0-9]{2}.*"
-        "|[0-9]{5}(\\.0+)?')",
-        "expected a 5-digit commune code and a report date (DD/MM/YYYY)",
-    ),
-}
-
-
-def _quarantine(con: duckdb.DuckDBPyConnection, profile: Profile, batch_id: int) -> int:
-    column, condition, reason = QUARANTINE_RULES[profile.target]
-    part = PART_COLUMN.get(profile.target, "NULL")
-    value = f"CAST({column} AS VARCHAR)" if column != "geom_wkb" else "NULL"
-    header = profile.header_of(column) if column in profile.fields else column
-    con.execute(
-        f"INSERT INTO quarantine SELECT batch_id, source_file, {part}, row_no, ?, {value}, ? "
-        f"FROM {profile.table} WHERE batch_id = ? AND ({condition})",
-        [header, reason, batch_id],
-    )
-    row = con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id]).fetchone()
-    return int(row[0]) if row else 0
 
 
 def import_files(
@@ -350,11 +324,15 @@ def _write_source(
         _insert_raw(con, source, prof, batch_id)
     else:
         _insert_stream(con, source, prof, batch_id)
-    quarantined = _quarantine(con, prof, batch_id)
+    found = set(prof.match(source.headers).values())
+    quarantined = quarantine_rows(con, prof, batch_id, found)
+    accounting = account(con, prof, batch_id, source.rows, quarantined)
+    warnings = _warnings(con, prof, batch_id, found)
     con.execute(
         "INSERT INTO import_batch (batch_id, source_path, layout, sha256, rows_read, "
-        "rows_quarantined, imported_at, imported_by, encoding) "
-        "VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?)",
+        "rows_quarantined, imported_at, imported_by, encoding, rows_blank, records, "
+        "rows_merged, warnings) "
+        "VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
         [
             batch_id,
             str(path) + (f"#{source.part}" if source.part else ""),
@@ -364,6 +342,10 @@ def _write_source(
             quarantined,
             actor,
             source.encoding,
+            accounting.blank,
+            accounting.records,
+            accounting.merged,
+            json.dumps([{"key": k, "values": v} for k, v in warnings], ensure_ascii=False),
         ],
     )
     return FileResult(
@@ -374,4 +356,19 @@ def _write_source(
         quarantined,
         encoding=source.encoding,
         batch_id=batch_id,
+        blank=accounting.blank,
+        records=accounting.records,
+        merged=accounting.merged,
+        warnings=warnings,
     )
+
+
+def _warnings(
+    con: duckdb.DuckDBPyConnection, prof: Profile, batch_id: int, found: set[str]
+) -> list[tuple[str, dict[str, object]]]:
+    """What the importer noticed about a file that a person should check."""
+    key = prof.parcel_key
+    commune = key.commune_in(found) if key is not None else None
+    if commune is None or prof.target not in KEYED_TARGETS:
+        return []
+    return commune_code_warnings(con, prof.table, batch_id, commune)

@@ -11,7 +11,7 @@ replaces it.  See docs/profiles.md.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -30,6 +30,49 @@ TARGET_TABLES = {
 }
 
 
+# How a profile may name the commune of a composed parcel key.
+COMMUNE_KINDS = ("old_code", "old_name", "new_code", "new_name")
+KEY_PARTS = ("commune", "scale", "sheet", "parcel")
+OWNER_KEY_FIELDS = ("owner_id", "owner_name", "owner_birth")
+
+
+@dataclass(frozen=True)
+class CommuneColumn:
+    """A column that names the parcel's commune, and how: ``old_code`` (a pre-2025
+    commune code), ``old_name``, ``new_code`` (a 2025 unit code) or ``new_name``."""
+
+    field: str
+    kind: str = "old_code"
+
+
+@dataclass(frozen=True)
+class ParcelKey:
+    """A parcel key composed from several columns, for files without a parcel code:
+    the commune (the first of ``communes`` the file has), the map scale when present,
+    the sheet and the parcel number."""
+
+    communes: tuple[CommuneColumn, ...]
+    sheet: str
+    parcel: str
+    scale: str | None = None
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (
+            *(c.field for c in self.communes),
+            self.sheet,
+            self.parcel,
+            *((self.scale,) if self.scale else ()),
+        )
+
+    def commune_in(self, found: set[str]) -> CommuneColumn | None:
+        """The commune column a file with fields ``found`` names its communes by."""
+        return next((c for c in self.communes if c.field in found), None)
+
+    def complete_in(self, found: set[str]) -> bool:
+        return self.commune_in(found) is not None and {self.sheet, self.parcel} <= found
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str
@@ -43,6 +86,12 @@ class Profile:
     aliases: dict[str, str]  # compact key of any accepted header -> field
     source: str  # file the profile was read from
     required: tuple[str, ...] = ()  # fields a file must have to be taken for this layout
+    # files without a parcel code: the key composed from commune, scale, sheet, parcel
+    parcel_key: ParcelKey | None = None
+    # owners without a code: keyed by these fields ("owner_id", "owner_name",
+    # "owner_birth"), or by their position among the parcel's rows ("position");
+    # empty: by ID and name where the ID is given, else by position
+    owner_key: tuple[str, ...] = field(default=())
 
     @property
     def table(self) -> str:
@@ -65,8 +114,21 @@ class Profile:
         return len(self.match(headers)) / len(self.fields)
 
     def missing_required(self, headers: list[str]) -> list[str]:
+        """Required columns the headers lack.  A parcel code is not needed where the
+        profile composes the key and the file has its columns."""
         found = set(self.match(headers).values())
-        return [self.header_of(f) for f in self.required if f not in found]
+        composed = self.parcel_key is not None and self.parcel_key.complete_in(found)
+        return [
+            self.header_of(f)
+            for f in self.required
+            if f not in found and not (f == "parcel_code" and composed)
+        ]
+
+    def has_key(self, found: set[str]) -> bool:
+        """Whether a file with these fields has a record key (a code or a composed one)."""
+        if "parcel_code" in found:
+            return True
+        return self.parcel_key is not None and self.parcel_key.complete_in(found)
 
     def accepts(self, headers: list[str]) -> bool:
         """All required columns present and at least a few of the others."""
@@ -83,6 +145,47 @@ def _column_problem(columns: object) -> str | None:
             return f"columns[{i}]"
         if not isinstance(col.get("aliases", []), list):
             return f"columns[{i}].aliases"
+    return None
+
+
+def _field_name(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _parse_parcel_key(doc: object, fields: set[str]) -> ParcelKey | str:
+    """The profile's ``parcel_key``, or the name of its part that is wrong."""
+    if not isinstance(doc, dict) or not set(doc) <= set(KEY_PARTS):
+        return "parcel_key"
+    raw = doc.get("commune")
+    options = raw if isinstance(raw, list) else [raw]
+    communes = []
+    for i, option in enumerate(options, 1):
+        if isinstance(option, str):
+            option = {"field": option}
+        if not isinstance(option, dict) or _field_name(option.get("field")) is None:
+            return f"parcel_key.commune[{i}]"
+        kind = option.get("is", "old_code")
+        if kind not in COMMUNE_KINDS or option["field"] not in fields:
+            return f"parcel_key.commune[{i}]"
+        communes.append(CommuneColumn(str(option["field"]), str(kind)))
+    parts = {p: _field_name(doc.get(p)) for p in ("sheet", "parcel", "scale")}
+    for part in ("sheet", "parcel"):
+        if parts[part] is None or parts[part] not in fields:
+            return f"parcel_key.{part}"
+    if "scale" in doc and (parts["scale"] is None or parts["scale"] not in fields):
+        return "parcel_key.scale"
+    if not communes:
+        return "parcel_key.commune"
+    return ParcelKey(tuple(communes), str(parts["sheet"]), str(parts["parcel"]), parts["scale"])
+
+
+def _parse_owner_key(doc: object) -> tuple[str, ...] | None:
+    if doc is None:
+        return ()
+    if doc == "position":
+        return ("position",)
+    if isinstance(doc, list) and doc and all(f in OWNER_KEY_FIELDS for f in doc):
+        return tuple(str(f) for f in doc)
     return None
 
 
@@ -106,6 +209,16 @@ def _parse(doc: object, source: str) -> Profile:
             "profile_target", source=source, target=target, targets=", ".join(TARGET_TABLES)
         )
     columns = doc["columns"]
+    fields = tuple(str(c["field"]) for c in columns)
+    parcel_key = None
+    if doc.get("parcel_key") is not None:
+        parsed = _parse_parcel_key(doc["parcel_key"], set(fields))
+        if isinstance(parsed, str):
+            raise ImportError_("profile_malformed", source=source, part=parsed)
+        parcel_key = parsed
+    owner_key = _parse_owner_key(doc.get("owner_key"))
+    if owner_key is None:
+        raise ImportError_("profile_malformed", source=source, part="owner_key")
     aliases: dict[str, str] = {}
     for col in columns:
         for h in [col["header"], *col.get("aliases", [])]:
@@ -117,11 +230,13 @@ def _parse(doc: object, source: str) -> Profile:
         target=target,
         header_row=int(str(doc.get("header_row", 1))),
         sheet=str(doc.get("sheet", "")),
-        fields=tuple(str(c["field"]) for c in columns),
+        fields=fields,
         headers=tuple(str(c["header"]) for c in columns),
         aliases=aliases,
         source=source,
         required=tuple(str(f) for f in doc.get("required", [])),
+        parcel_key=parcel_key,
+        owner_key=owner_key,
     )
 
 

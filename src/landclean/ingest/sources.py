@@ -187,12 +187,13 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, profiles: list[Profile
             [pa.array(range(first_row, first_row + data.num_rows), pa.int64()), *arrays],
             names=["row_no", *[f"c{i}" for i in range(width)]],
         )
+        read = table_arrow.num_rows  # blank rows are counted, then left out
         table_arrow = _drop_empty_rows(table_arrow)
         table = _temp_name()
         con.register(f"{table}_arrow", table_arrow)
         con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
         con.unregister(f"{table}_arrow")
-        out.append(Source(path, sheet, headers, table, table_arrow.num_rows))
+        out.append(Source(path, sheet, headers, table, read))
     if not out:
         raise ImportError_("workbook_empty", path=path)
     return out

@@ -1,5 +1,7 @@
 """The one-page briefing for the provincial leader: headline figures as the press gives
-them ("445.708/484.862 thửa đã số hóa và làm sạch (91,92 %)"), from the summary."""
+them ("445.708/484.862 thửa đã số hóa và làm sạch (91,92 %)"), from the summary.  Where
+the sources do not say (VBDLIS, land database), how many are unknown follows the figure
+("(3 xã chưa rõ)"): they are not among the "no"."""
 
 from __future__ import annotations
 
@@ -37,12 +39,19 @@ def headlines(
             )
         )
     if camp:
+
+        def unknown(key: str, count: int) -> str:  # "(3 xã chưa rõ)" when some are unknown
+            return f" ({w[key].format(n=n(count, lang))})" if count else ""
+
         lines.append(
             w["b_synced"].format(
                 synced=n(camp["vbdlis_synced"], lang),
                 all=n(communes, lang),
+                sync_unknown=unknown("b_communes_unknown", camp["vbdlis_unknown"]),
                 nodb=n(camp["no_land_db"], lang),
+                db_unknown=unknown("b_communes_unknown", camp["land_db_unknown"]),
                 notin=n(camp["parcels_not_in_vbdlis"], lang),
+                parcels_unknown=unknown("b_parcels_unknown", camp["parcels_vbdlis_unknown"]),
             )
         )
     if camp and "group1" in summary["parcels"]:

@@ -40,6 +40,42 @@ def html_table(
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+# What the sources may leave unsaid, as (label, block, yes, no, unknown) keys of summary.json.
+STATUSES = (
+    ("communes_land_db", "campaign", "has_land_db", "no_land_db", "land_db_unknown"),
+    ("communes_synced", "campaign", "vbdlis_synced", "vbdlis_not_synced", "vbdlis_unknown"),
+    (
+        "parcels_in_vbdlis",
+        "campaign",
+        "parcels_in_vbdlis",
+        "parcels_not_in_vbdlis",
+        "parcels_vbdlis_unknown",
+    ),
+    (
+        "certificates_digital",
+        "digitization",
+        "with_digital_data",
+        "without_digital_data",
+        "certificates_digital_unknown",
+    ),
+)
+
+
+def status_table(summary: dict[str, Any], lang: str = "vi") -> str:
+    """The province's land databases, VBDLIS and digital data: yes, no and unknown side by
+    side (unknown is not no)."""
+    t = labels("report", lang)
+    rows = [
+        [t[name], *[fmt_int(summary[block][k], lang) for k in keys]]
+        for name, block, *keys in STATUSES
+        if block in summary
+    ]
+    if not rows:
+        return ""
+    headers = [t["status_item"], t["yes"], t["no"], t["unknown"]]
+    return f"<h2>{escape(t['status'])}</h2>" + html_table(headers, rows)
+
+
 def render_html(
     summary: dict[str, Any], lang: str = "vi", campaign_html: str = "", day: dt.date | None = None
 ) -> str:
@@ -84,6 +120,7 @@ def render_html(
             for r, n in a.get("by_reason", {}).items()
         ]
         parts.append(html_table([t["reason"], t["count"]], reasons))
+    parts.append(status_table(summary, lang))
     parts.append(campaign_html)
     parts.append(f"<h2>{escape(t['communes'])}</h2>")
     headers = [t["code"], t["name"], t["region"], *[t[k] for k in keys]]

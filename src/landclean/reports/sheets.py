@@ -2,7 +2,8 @@
 then the regions and the province), the ranking, the laggards and the tasks.
 
 Every number comes from the summary; the dates and people of each commune's latest
-progress report come from the metrics rows (``state``).
+progress report come from the metrics rows (``state``).  A status the sources may not give
+(land database, VBDLIS, digital data) has three columns: yes, no and unknown.
 """
 
 from __future__ import annotations
@@ -16,32 +17,42 @@ from landclean.campaign.laggards import ranking
 from landclean.campaign.tasks import Task
 from landclean.labels import label, labels
 
-# topic -> columns: (block, key, share_of); share_of: a key of the same block the value is
-# a share of (a % column follows).  Titles and headers: labels "topics", "topic_columns".
-Column = tuple[str, str, str | None]
+# topic -> columns: (block, key, share_of); share_of: the keys of the same block whose sum
+# the value is a share of (a % column follows).  Titles and headers: labels "topics",
+# "topic_columns".
+Column = tuple[str, str, tuple[str, ...] | None]
 TOPICS: list[tuple[str, list[Column]]] = [
     ("cleaning", [
-        ("parcels", "total", None), ("parcels", "group1", "total"), ("parcels", "group2", None),
-        ("parcels", "group3", None), ("campaign", "clean_target_met", None),
-        ("campaign", "own_clean_target", None),
+        ("parcels", "total", None), ("parcels", "group1", ("total",)),
+        ("parcels", "group2", None), ("parcels", "group3", None),
+        ("campaign", "clean_target_met", None), ("campaign", "own_clean_target", None),
     ]),
     ("sheets", [("campaign", "renumbered", None), ("parcels", "with_uid", None)]),
     ("vbdlis", [
-        ("campaign", "has_land_db", None), ("campaign", "vbdlis_synced", None),
-        ("campaign", "parcels_not_in_vbdlis", None),
+        ("campaign", "has_land_db", None), ("campaign", "no_land_db", None),
+        ("campaign", "land_db_unknown", None),
+        ("campaign", "vbdlis_synced", None), ("campaign", "vbdlis_not_synced", None),
+        ("campaign", "vbdlis_unknown", None),
+        ("campaign", "parcels_in_vbdlis", None), ("campaign", "parcels_not_in_vbdlis", None),
+        ("campaign", "parcels_vbdlis_unknown", None),
     ]),
     ("authentication", [
-        ("authentication", "users", None), ("authentication", "matched", "users"),
+        ("authentication", "users", None), ("authentication", "matched", ("users",)),
         ("authentication", "matched_after_correction", None), ("authentication", "review", None),
         ("authentication", "unmatched", None), ("authentication", "parcels_matched", None),
         ("authentication", "parcels_unmatched", None),
     ]),
     ("certificates", [
-        ("digitization", "certificates", None), ("digitization", "without_digital_data", None),
-        ("digitization", "to_collect", None), ("digitization", "collected", "to_collect"),
+        ("digitization", "certificates", None), ("digitization", "with_digital_data", None),
+        ("digitization", "without_digital_data", None),
+        ("digitization", "certificates_digital_unknown", None),
+        ("digitization", "to_collect", None), ("digitization", "collected", ("to_collect",)),
         ("digitization", "scanned", None), ("digitization", "entered", None),
         ("digitization", "id_cards_collected", None),
-        ("digitization", "collected_itemized", "without_digital_data"),
+        # worklists list the certificates without digital data and those not known to
+        # have it: the share recorded collected is of both
+        ("digitization", "collected_itemized",
+         ("without_digital_data", "certificates_digital_unknown")),
         ("digitization", "scanned_itemized", None), ("digitization", "entered_itemized", None),
     ]),
     ("committees", [
@@ -108,7 +119,7 @@ def write_topic_sheets(
                 ws.write_number(i, col, value, fmt)
                 col += 1
                 if share_of:
-                    whole = _get(block, b, share_of) or 0
+                    whole = sum(_get(block, b, k) or 0 for k in share_of)
                     if whole:
                         ws.write_number(i, col, value / whole, pct_bold if fmt else pct)
                     col += 1

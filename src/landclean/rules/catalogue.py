@@ -41,6 +41,16 @@ class Rule:
 
 CATALOGUE: tuple[Rule, ...] = (
     Rule(
+        "PARCEL_SOURCES_DISAGREE",
+        "parcel",
+        "warning",
+        2,
+        "SELECT parcel_id, parcel_id, {'values': string_agg(field || ': ' || "
+        "array_to_string(source_values, ' / '), '; ' ORDER BY field), "
+        "'sources': string_agg(DISTINCT origin, ', ' ORDER BY origin)} "
+        "FROM parcel_source_conflict GROUP BY parcel_id",
+    ),
+    Rule(
         "PARCEL_MISSING_SHEET",
         "parcel",
         "error",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 # Share of records that get each defect.  Each rate applies to the record type named.
@@ -58,6 +60,25 @@ DEFAULT_DEFECT_RATES: dict[str, float] = {
 }
 
 
+# How the attribute files are laid out.  ``field_form``: the campaign's 49-column form,
+# one row per parcel, with the land system's parcel and owner codes.  ``owner_rows``: a
+# land-system export with one row per land user (the parcel's attributes repeated on
+# each), camelCase headers, parcels keyed by old commune + scale + sheet + parcel (no
+# parcel code, in the map layers neither), no digital-data or VBDLIS status columns;
+# one old district as a VNI-encoded ";" CSV.
+LAYOUTS = ("field_form", "owner_rows")
+Layout = Literal["field_form", "owner_rows"]
+# Defects a layout cannot carry: a file keyed by sheet and parcel number has no parcel
+# without a sheet, nor two parcels with one number; one without a digital-data column
+# has no certificate known to lack digital data.
+LAYOUT_WITHOUT: dict[str, frozenset[str]] = {
+    "field_form": frozenset(),
+    "owner_rows": frozenset(
+        {"parcel_missing_sheet", "parcel_duplicate_number", "certificate_no_digital_data"}
+    ),
+}
+
+
 class GeneratorConfig(BaseModel):
     """What to generate.  The same config and seed give byte-identical output."""
 
@@ -72,6 +93,9 @@ class GeneratorConfig(BaseModel):
     no_land_db_commune: str = "Xã Đồng Xuân"
     # The old district whose field forms are exported as a TCVN3-encoded CSV.
     tcvn3_district: str = "Huyện Krông Bông"
+    layout: Layout = "field_form"
 
     def rate(self, defect: str) -> float:
+        if defect in LAYOUT_WITHOUT[self.layout]:
+            return 0.0
         return min(1.0, self.defect_rates.get(defect, 0.0) * self.defect_scale)

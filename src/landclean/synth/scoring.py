@@ -69,24 +69,43 @@ class RuleScore:
         return self.true_positive / flagged if flagged else 1.0
 
 
+# The truth's parcel behind each workspace parcel: the same id, or (files keyed by old
+# commune + scale + sheet + parcel number, without the land system's code) the truth
+# parcel with that old commune, scale, sheet and number.
+TRUTH_PARCEL_SQL = """
+CREATE OR REPLACE TEMP TABLE truth_parcel_id AS
+SELECT p.parcel_id AS ws_id, t.parcel_id AS truth_id
+FROM parcel p JOIN '{parcels}' t ON t.parcel_id = p.parcel_id
+UNION ALL
+SELECT p.parcel_id, t.parcel_id
+FROM parcel p JOIN '{parcels}' t
+  ON t.old_unit_code = p.old_unit_code AND t.scale = p.scale AND t.sheet_no = p.sheet_no
+ AND t.parcel_no = p.parcel_no
+WHERE p.parcel_id NOT IN (SELECT parcel_id FROM '{parcels}')
+"""
+
+
 def _sets(con: duckdb.DuckDBPyConnection, rule_id: str, defect: str, truth: Path) -> str:
     defects = f"'{truth / 'defects.parquet'}'"
     if defect.startswith("certificate_"):
         return f"""
-        found AS (SELECT DISTINCT cp.parcel_id AS id FROM finding f
+        found AS (SELECT DISTINCT COALESCE(x.truth_id, cp.parcel_id) AS id FROM finding f
                   JOIN certificate_parcel cp ON cp.certificate_id = f.record_id
+                  LEFT JOIN truth_parcel_id x ON x.ws_id = cp.parcel_id
                   WHERE f.rule_id = '{rule_id}' AND f.state = 'open'),
         truth AS (SELECT DISTINCT c.parcel_id AS id FROM {defects} d
                   JOIN '{truth / "certificates.parquet"}' c ON c.certificate_id = d.record_id
                   WHERE d.defect = '{defect}')"""
     return f"""
-        found AS (SELECT DISTINCT record_id AS id FROM finding
-                  WHERE rule_id = '{rule_id}' AND state = 'open'),
+        found AS (SELECT DISTINCT COALESCE(x.truth_id, f.record_id) AS id FROM finding f
+                  LEFT JOIN truth_parcel_id x ON x.ws_id = f.record_id
+                  WHERE f.rule_id = '{rule_id}' AND f.state = 'open'),
         truth AS (SELECT DISTINCT record_id AS id FROM {defects} WHERE defect = '{defect}')"""
 
 
 def score_rules(con: duckdb.DuckDBPyConnection, truth: Path) -> list[RuleScore]:
     """The confusion counts of every paired rule, from the workspace's open findings."""
+    con.execute(TRUTH_PARCEL_SQL.format(parcels=truth / "parcels.parquet"))
     scores = []
     for rule_id, defect in RULE_DEFECT.items():
         row = con.execute(

@@ -22,7 +22,7 @@ from landclean.synth.progress import HEADERS as PROGRESS_HEADERS
 from landclean.synth.progress import TARGET_HEADERS
 from landclean.synth.province import Province
 from landclean.vn import admin_units as au
-from landclean.vn.legacy_encodings import encode_tcvn3
+from landclean.vn.legacy_encodings import encode_tcvn3, encode_vni
 from landclean.vn.text import compact_key
 from landclean.xlsx import write_xlsx
 
@@ -83,6 +83,43 @@ ORDER BY o.district_code, pa.parcel_id
 """
 
 
+# A land-system export: one row per land user, the parcel's attributes on each row,
+# parcels keyed by old commune + scale + sheet + parcel number (no parcel code).
+OWNER_ROWS_SQL = """
+WITH owners AS (
+    SELECT r.parcel_id, r.share, p.*,
+           row_number() OVER (PARTITION BY r.parcel_id ORDER BY p.role = 'wife', p.party_id) AS k
+    FROM rights r JOIN parties p USING (party_id)
+),
+lu AS (
+    SELECT parcel_id,
+           CASE WHEN count(*) = 1 THEN min(code_recorded)
+                ELSE string_agg(code_recorded || ' ' || CAST(area AS VARCHAR), '; ' ORDER BY seq)
+           END AS land_use
+    FROM land_use GROUP BY parcel_id
+)
+SELECT pa.old_unit_code AS maXa, pa.scale AS tyLeBanDo, pa.sheet_no AS soHieuToBanDo,
+       pa.parcel_no AS soThuTuThua, pa.legal_area AS dienTichPhapLy, lu.land_use AS mucDichSuDung,
+       pa.village || ', ' || o.name AS diaChi,
+       w.party_id AS maChuSuDung,
+       CASE w.party_type WHEN 'household' THEN 'Hộ gia đình' WHEN 'organization' THEN 'Tổ chức'
+            ELSE 'Cá nhân' END AS loaiDoiTuong,
+       w.name AS tenChuSuDung, w.birth AS namSinh, w.sex AS gioiTinh,
+       w.id_number AS soGiayTo, w.address AS diaChiChuSuDung, w.share AS tyLeSoHuu,
+       c.serial_recorded AS soPhatHanh, c.book_entry_no AS soVaoSo,
+       strftime(c.issue_date, '%d/%m/%Y') AS ngayCap,
+       a.asset_type AS loaiTaiSan, a.floor_area AS dienTichSan, a.floors AS soTang,
+       o.district_name
+FROM parcels pa
+JOIN olds o ON o.code = pa.old_unit_code
+LEFT JOIN owners w ON w.parcel_id = pa.parcel_id
+LEFT JOIN certificates c ON c.parcel_id = pa.parcel_id
+LEFT JOIN lu ON lu.parcel_id = pa.parcel_id
+LEFT JOIN assets a ON a.parcel_id = pa.parcel_id
+ORDER BY o.district_code, pa.parcel_id, w.k
+"""
+
+
 def _slug(name: str) -> str:
     return compact_key(name)
 
@@ -99,8 +136,11 @@ def write_outputs(province: Province, config: GeneratorConfig, out: Path) -> Non
             "district_name": [u.district_name for u in au.old_units()],
         }
     )
-    _write_maps(province, olds, out / "map")
-    _write_forms(province, olds, out / "attributes", config.tcvn3_district)
+    _write_maps(province, olds, out / "map", with_code=config.layout == "field_form")
+    if config.layout == "owner_rows":
+        _write_owner_rows(province, olds, out / "attributes", config.tcvn3_district)
+    else:
+        _write_forms(province, olds, out / "attributes", config.tcvn3_district)
     _write_registry(province, out / "registry")
     pacsv.write_csv(province.communes, out / "campaign" / "communes.csv")
     if province.progress is not None:
@@ -134,8 +174,10 @@ def write_outputs(province: Province, config: GeneratorConfig, out: Path) -> Non
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
 
 
-def _write_maps(province: Province, olds: pa.Table, folder: Path) -> None:
-    """One GeoPackage per old district, layer ``thua_dat`` (parcels with a geometry)."""
+def _write_maps(province: Province, olds: pa.Table, folder: Path, with_code: bool) -> None:
+    """One GeoPackage per old district, layer ``thua_dat`` (parcels with a geometry);
+    ``with_code``: with the land system's parcel code (else keyed by commune, scale,
+    sheet and parcel number only).  A parcel whose sheet is missing lacks it here too."""
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2025-09-18T08:00:00Z"})
     p = province.parcels
     district_of = dict(
@@ -149,11 +191,12 @@ def _write_maps(province: Province, olds: pa.Table, folder: Path) -> None:
         if not mask.any():
             continue
         sel = pa.array(mask)
+        sheet = pc.if_else(p["sheet_missing"], pa.scalar(None, pa.int64()), p["sheet_no"])
         table = pa.table(
             {
                 "MaThua": p["parcel_id"].filter(sel),
                 "MaXa": p["old_unit_code"].filter(sel),
-                "SoTo": p["sheet_no"].filter(sel),
+                "SoTo": sheet.filter(sel),
                 "SoThua": p["parcel_no"].filter(sel),
                 "TyLe": p["scale"].filter(sel),
                 "DienTich": pa.array(area[mask]),
@@ -161,6 +204,8 @@ def _write_maps(province: Province, olds: pa.Table, folder: Path) -> None:
                 "geometry": pa.array(shapely.to_wkb(province.geometry[mask]), pa.binary()),
             }
         )
+        if not with_code:
+            table = table.drop_columns(["MaThua"])
         pyogrio.write_arrow(
             table,
             folder / f"{_slug(name)}.gpkg",
@@ -193,6 +238,26 @@ def _write_forms(province: Province, olds: pa.Table, folder: Path, tcvn3_distric
             _write_xlsx(
                 part, profile.headers, profile.title, profile.sheet, folder / f"{_slug(name)}.xlsx"
             )
+
+
+def _write_owner_rows(province: Province, olds: pa.Table, folder: Path, vni_district: str) -> None:
+    """The land system's export, one row per land user, per old district (.xlsx); one
+    district as a VNI-encoded ";" CSV, as an old office's tools wrote it."""
+    con = duckdb.connect()
+    for name in ("parcels", "rights", "parties", "certificates", "land_use", "assets"):
+        con.register(name, getattr(province, name))
+    con.register("olds", olds)
+    rows = con.execute(OWNER_ROWS_SQL).fetch_arrow_table()
+    district = rows["district_name"].to_numpy(zero_copy_only=False)
+    for name in sorted(set(district)):
+        part = rows.filter(pa.array(district == name)).drop_columns(["district_name"])
+        if name == vni_district:
+            sink = pa.BufferOutputStream()
+            pacsv.write_csv(part, sink, pacsv.WriteOptions(delimiter=";"))
+            text = sink.getvalue().to_pybytes().decode("utf-8")
+            (folder / f"{_slug(name)}_vni.csv").write_bytes(encode_vni(text))
+        else:
+            write_xlsx(part, folder / f"{_slug(name)}.xlsx", "ThuaDat", part.column_names)
 
 
 def _write_xlsx(

@@ -5,6 +5,11 @@ export.  Both are built here from data: TCVN3 from ``data/tcvn3.json`` (one byte
 letter), VNI from its composition rules (a base letter followed by a diacritic glyph).
 Text that was stored in one of these encodings and then read as Windows-1252 shows up
 as mojibake ("B¶o Th¾ng" for "Bảo Thắng", "chaøo" for "chào"); ``decode_mojibake`` undoes it.
+
+VNI fonts have one glyph for a toned i ("ì" for ì, "ò" for ị) and for ỵ ("î"), but some
+typing tools write these as the letter followed by the tone glyph of the other vowels
+("iø", "iï", "yï"; also "Iø", a lower-case tone after a capital).  Decoding accepts
+both forms; encoding writes the single glyph.
 """
 
 from __future__ import annotations
@@ -81,6 +86,9 @@ _VNI_BREVE_TONE = {
 }
 _VNI_I = {"\u0301": "í", "\u0300": "ì", "\u0309": "æ", "\u0303": "ó", "\u0323": "ò"}
 _VNI_SINGLE = {"ơ": "ô", "ư": "ö", "đ": "ñ", "ỵ": "î"}
+# Letters whose tone some tools write as a separate glyph even where the fonts have a
+# single one (decoded, never written).
+_VNI_SEPARATE_TONE = ("i", "y")
 
 
 def _vni_lower(ch: str) -> str:
@@ -102,6 +110,17 @@ def _vni_lower(ch: str) -> str:
     return base + _VNI_TONE.get(tone, "")
 
 
+def _vni_separate_forms(ch: str) -> dict[str, str]:
+    """The other glyph sequences read as a lower-case letter or its capital: a toned i or
+    y written as the letter and its tone glyph ("iø" -> ì, "IØ" and "Iø" -> Ì)."""
+    parts = unicodedata.normalize("NFD", ch)
+    base, marks = parts[0], parts[1:]
+    if base not in _VNI_SEPARATE_TONE or marks not in _VNI_TONE:
+        return {}
+    tone = _VNI_TONE[marks]
+    return {base + tone: ch, (base + tone).upper(): ch.upper(), base.upper() + tone: ch.upper()}
+
+
 @cache
 def _vni_tables() -> tuple[dict[str, str], dict[str, str]]:
     letters = "áàảãạăắằẳẵặâấầẩẫậéèẻẽẹêếềểễệíìỉĩịóòỏõọôốồổỗộơớờởỡợúùủũụưứừửữựýỳỷỹỵđ"
@@ -111,6 +130,9 @@ def _vni_tables() -> tuple[dict[str, str], dict[str, str]]:
         encode[lower] = glyphs
         encode[lower.upper()] = glyphs.upper()
     decode = {glyphs: char for char, glyphs in encode.items()}
+    for lower in letters:
+        for glyphs, char in _vni_separate_forms(lower).items():
+            decode.setdefault(glyphs, char)
     return encode, decode
 
 
@@ -126,8 +148,11 @@ def encode_vni(text: str) -> bytes:
 
 
 def decode_vni_glyphs(glyphs: str) -> str:
-    """Turn a VNI glyph string back into NFC text (longest match first)."""
+    """Turn a VNI glyph string back into NFC text (longest match first).
+
+    A toned i or y is read in either form: one glyph ("ò") or letter and tone ("iï")."""
     _, decode = _vni_tables()
+    glyphs = unicodedata.normalize("NFC", glyphs)
     out: list[str] = []
     i = 0
     while i < len(glyphs):
@@ -140,12 +165,12 @@ def decode_vni_glyphs(glyphs: str) -> str:
         else:
             out.append(glyphs[i])
             i += 1
-    return "".join(out)
+    return unicodedata.normalize("NFC", "".join(out))
 
 
 def decode_vni(data: bytes) -> str:
-    """Decode VNI Windows bytes to NFC text."""
-    return unicodedata.normalize("NFC", decode_vni_glyphs(data.decode("cp1252", errors="replace")))
+    """Decode VNI Windows bytes to NFC text (either form of a toned i or y)."""
+    return decode_vni_glyphs(data.decode("cp1252", errors="replace"))
 
 
 # ---------------------------------------------------------------- mojibake

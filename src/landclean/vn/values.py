@@ -96,4 +96,11 @@ CREATE OR REPLACE TEMP MACRO lc_precision(x) AS CASE
         THEN 'day'
     WHEN lc_year(x) IS NOT NULL THEN 'year' ELSE 'none' END;
 CREATE OR REPLACE TEMP MACRO lc_scale(x) AS lc_int(regexp_extract(x, '([0-9]+)\s*$', 1));
+-- a sheet or parcel number as a key part: "012", "12.0" -> "12"; "12a" -> "12A"
+CREATE OR REPLACE TEMP MACRO lc_key_part(x) AS COALESCE(
+    CAST(lc_int(x) AS VARCHAR), NULLIF(upper(regexp_replace(trim(x), '\s+', '', 'g')), ''));
+-- a 5-digit unit code as typed, or as a spreadsheet kept it ("2421" lost its leading 0)
+CREATE OR REPLACE TEMP MACRO lc_unit_code(x) AS CASE
+    WHEN regexp_full_match(trim(x), '[0-9]{1,5}(\.0+)?')
+        THEN lpad(CAST(CAST(CAST(trim(x) AS DOUBLE) AS BIGINT) AS VARCHAR), 5, '0') END;
 """

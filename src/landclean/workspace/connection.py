@@ -31,6 +31,7 @@ MIGRATIONS = (
     "008_tasks",
     "009_certificate_steps",
     "010_stage_tables",
+    "011_record_keys",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
