@@ -334,38 +334,48 @@ def test_map_without_parcel_code_matches_composed_keys(fresh_ws: Workspace, tmp_
     assert "same key" in reasons[0] and "no map sheet number" in reasons[1]
 
 
-def test_sheet_missing_in_the_table_is_taken_from_the_map(
+def test_values_missing_in_the_table_are_taken_from_the_map(
     fresh_ws: Workspace, tmp_path: Path
 ) -> None:
     table = write_csv(
         tmp_path / "vbdlis.csv",
-        ["maThuaDat", "maXa", "soHieuToBanDo", "soThuTuThua", "tyLeBanDo", "dienTichPhapLy"],
-        [["P1", "24178", "", "45", "2000", "300"], ["P2", "24178", "12", "46", "2000", "200"]],
-    )
+        ["maThuaDat", "maXa", "soHieuToBanDo", "soThuTuThua", "tyLeBanDo", "dienTichPhapLy",
+         "mucDichSuDung"],
+        [["P1", "24178", "", "45", "2000", "300", ""],
+         ["P2", "24178", "12", "46", "2000", "200", "ONT"]],
+    )  # fmt: skip
     layer = _layer(
         tmp_path / "thua.gpkg",
         [
-            {"MaThua": "P1", "MaXa": "24178", "SoTo": 12, "SoThua": 45},
-            {"MaThua": "P2", "MaXa": "24178", "SoTo": 14, "SoThua": 46},  # disagrees
-        ],
+            {"MaThua": "P1", "MaXa": "24178", "SoTo": 12, "SoThua": 45, "KyHieuMDSD": "CLN"},
+            {"MaThua": "P2", "MaXa": "24178", "SoTo": 14, "SoThua": 46, "KyHieuMDSD": "LUC"},
+        ],  # P2: the sheet disagrees; its land use is the table's
     )
     import_sources(fresh_ws, [table, layer], build=True)
     con = fresh_ws.con
     assert q(con, "SELECT parcel_id, sheet_no FROM parcel ORDER BY 1") == [("P1", 12), ("P2", 12)]
+    assert q(con, "SELECT parcel_id, code, area FROM parcel_land_use ORDER BY 1") == [
+        ("P1", "CLN", 300.0),
+        ("P2", "ONT", 200.0),
+    ]
     logged = q(
         con,
-        "SELECT record_id, column_name, after, actor FROM change_log WHERE stage = 'build'",
+        "SELECT record_id, column_name, after, actor FROM change_log WHERE stage = 'build' "
+        "ORDER BY column_name",
     )
-    assert logged == [("P1", "sheet_no", "12", "landclean:build")]
+    assert logged == [
+        ("P1", "land_use", "CLN", "landclean:build"),
+        ("P1", "sheet_no", "12", "landclean:build"),
+    ]
     assert q(con, "SELECT parcel_id, field, origin, source_values FROM parcel_source_conflict") == [
         ("P2", "sheet_no", "map", ["12", "14"])
     ]
-    # a rebuild does not log the same fill twice
+    # a rebuild does not log the same fills twice
     from landclean.ingest.build import build_canonical
     from landclean.ingest.canonical import CANONICAL_TABLES
 
     build_canonical(con, CANONICAL_TABLES)
-    assert q(con, "SELECT count(*) FROM change_log WHERE stage = 'build'") == [(1,)]
+    assert q(con, "SELECT count(*) FROM change_log WHERE stage = 'build'") == [(2,)]
 
 
 @pytest.mark.parametrize(
@@ -477,7 +487,7 @@ def test_every_row_is_accounted_for_in_every_builtin_profile(
     assert stored == [(f.rows, f.rows)]
 
 
-@pytest.mark.parametrize("layout", ["field_form", "owner_rows"])
+@pytest.mark.parametrize("layout", ["field_form", "owner_rows", "household_lists"])
 def test_generated_layouts_every_owner_row_becomes_a_land_user(tmp_path: Path, layout: str) -> None:
     from landclean.synth.config import GeneratorConfig
     from landclean.synth.generate import generate
@@ -497,3 +507,8 @@ def test_generated_layouts_every_owner_row_becomes_a_land_user(tmp_path: Path, l
             # no file says whether certificates have digital data: unknown, never "no"
             statuses = q(ws.con, "SELECT DISTINCT digital_status FROM certificate")
             assert statuses == [("unknown",)]
+        if layout == "household_lists":
+            # birth years only: authentication still trains (on the year) and decides
+            run_pipeline(ws)
+            decided = q(ws.con, "SELECT count(*) FROM auth_result")[0][0]
+            assert decided == q(ws.con, "SELECT count(*) FROM party")[0][0]

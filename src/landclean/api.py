@@ -343,7 +343,8 @@ def generate(
 ) -> dict[str, int]:
     """A synthetic province's source files (and truth/) in ``out``: counts written.
     ``layout``: ``field_form`` (the campaign's form, one row per parcel) or
-    ``owner_rows`` (a land-system export, one row per land user, composed keys)."""
+    ``owner_rows`` (a land-system export, one row per land user, composed keys) or
+    ``household_lists`` (a commune's list, head and spouse side by side, no codes)."""
     from pydantic import ValidationError
 
     from landclean.synth.config import GeneratorConfig

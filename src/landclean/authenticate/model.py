@@ -19,7 +19,8 @@ commune     same new commune · other
 ==========  =================================================================
 
 m probabilities are trained by expectation maximisation on two blockings (same ID
-number; same family name and birth date), u probabilities by random sampling, on a
+number; same family name and birth date, or birth year where the sources give no day),
+u probabilities by random sampling, on a
 sample of the land users against the registry.  The trained model is stored in the
 workspace (``auth_model``) and reused until the registry changes.
 
@@ -172,6 +173,7 @@ def _linker(
 def train(left: pa.Table, right: pa.Table, n_registry: int, seed: int = 1) -> Training:
     """EM-train m, sample u, on ``left`` land users against ``right`` registry people."""
     from splink import block_on
+    from splink.internals.exceptions import EMTrainingException  # not re-exported
 
     con = duckdb.connect()
     try:
@@ -184,12 +186,20 @@ def train(left: pa.Table, right: pa.Table, n_registry: int, seed: int = 1) -> Tr
             num_chunks=1,
             min_count_per_level=None,
         )
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on("id_number"), fix_u_probabilities=True
-        )
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on("family", "birth_date"), fix_u_probabilities=True
-        )
+        # each session on the first blocking that yields pairs: a list that gives only
+        # birth years (no day) trains on the year, one without ID numbers skips the ID
+        for blockings in (
+            [("id_number",)],
+            [("family", "birth_date"), ("family", "birth_year")],
+        ):
+            for columns in blockings:
+                try:
+                    linker.training.estimate_parameters_using_expectation_maximisation(
+                        block_on(*columns), fix_u_probabilities=True
+                    )
+                except EMTrainingException:
+                    continue  # no pair: the next blocking (levels left get bounds)
+                break
         model = linker.misc.save_model_to_json()
     finally:
         con.close()

@@ -77,10 +77,12 @@ def generate_cmd(
     layout: Annotated[
         str,
         typer.Option(
-            help="Attribute files: field_form (the campaign's form, one row per parcel) or "
+            help="Attribute files: field_form (the campaign's form, one row per parcel), "
             "owner_rows (a land-system export: one row per land user, parcels keyed by old "
             "commune + scale + sheet + parcel, camelCase headers, no status columns, one "
-            "district as a VNI ';' CSV)."
+            "district as a VNI ';' CSV, a registry with Vietnamese headers) or "
+            "household_lists (a commune office's list under a title line: household head and "
+            "spouse side by side with a birth year only, no codes)."
         ),
     ] = "field_form",
 ) -> None:

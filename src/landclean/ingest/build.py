@@ -35,6 +35,7 @@ FULL_BUILD = (
     sql.PARTY,
     sql.CERTIFICATE,
     sql.ASSET,
+    sql.LOG_FILLED,
     sql.MAP_SHEET,
     sql.REGISTRY,
     sql.COMMUNE_STATUS,

@@ -129,7 +129,7 @@ SELECT COALESCE(f.record_key, m.record_key) AS parcel_id, f.record_key IS NOT NU
        f.map_parcel AS f_parcel_raw, m.parcel AS m_parcel_raw,
        f.map_scale AS f_scale_raw, m.scale AS m_scale_raw,
        f.cert_sheet, f.cert_parcel, f.legal_area, f.parcel_address, f.village, f.vbdlis,
-       m.geom_wkb, f.batch_id AS f_batch, m.batch_id AS m_batch, f.source_file AS f_file,
+       m.land_use AS m_land_use, m.geom_wkb, f.batch_id AS f_batch, m.batch_id AS m_batch, f.source_file AS f_file,
        m.source_file AS m_file, f.source_sheet, m.source_layer, f.row_no AS f_row,
        m.row_no AS m_row
 FROM form f FULL OUTER JOIN feature m ON f.record_key = m.record_key;
@@ -171,16 +171,6 @@ SELECT parcel_id, field, 'map', [a, b] FROM (
     FROM parcel_sides WHERE has_f AND has_m)
 WHERE differ AND a IS NOT NULL AND b IS NOT NULL;
 
--- the filled values, logged once (a rebuild logs only what it fills anew)
-INSERT INTO change_log (changed_at, actor, stage, table_name, record_id, column_name, before,
-                        after, rule_id, note)
-SELECT now()::TIMESTAMP, 'landclean:build', 'build', 'parcel', v.parcel_id, v.field, NULL,
-       v.value, NULL, 'taken from the map layer: the attribute table has no value'
-FROM parcel_filled_value v
-WHERE NOT EXISTS (SELECT 1 FROM change_log c
-                  WHERE c.stage = 'build' AND c.table_name = 'parcel'
-                    AND c.record_id = v.parcel_id AND c.column_name = v.field
-                    AND c.after IS NOT DISTINCT FROM v.value);
 """
 
 # Land-use cells may hold one code or several: "ONT+CLN", "ONT 100m2; CLN 250m2".
@@ -217,6 +207,20 @@ SELECT parcel_id,
        origin, term,
        CASE WHEN n_tokens = 1 THEN area_cell ELSE token END
 FROM tokens;
+
+-- a parcel the attribute table gives no land use for: the map layer's, if it has one
+CREATE OR REPLACE TEMP TABLE map_land_use AS
+SELECT s.parcel_id, trim(s.m_land_use) AS cell, p.legal_area
+FROM parcel_sides s JOIN parcel p USING (parcel_id)
+WHERE s.has_f AND lc_text(s.m_land_use) IS NOT NULL
+  AND s.parcel_id NOT IN (SELECT parcel_id FROM parcel_land_use);
+INSERT INTO parcel_land_use (parcel_id, seq, code_raw, code, area, origin, term, area_raw)
+SELECT parcel_id, 1, cell,
+       upper(COALESCE(NULLIF(regexp_extract(cell, '^\\s*([A-Za-z0-9.]{2,6})', 1), ''), cell)),
+       CASE WHEN NOT regexp_matches(cell, '[+;,]') THEN legal_area END, NULL, NULL, NULL
+FROM map_land_use;
+INSERT INTO parcel_filled_value (parcel_id, field, value, taken_from)
+SELECT parcel_id, 'land_use', cell, 'map' FROM map_land_use;
 """
 
 PARTY = """
@@ -293,6 +297,19 @@ QUALIFY row_number() OVER (PARTITION BY certificate_id ORDER BY batch_id DESC, r
 
 INSERT INTO certificate_parcel (certificate_id, parcel_id)
 SELECT DISTINCT certificate_id, record_key FROM cert_rows;
+"""
+
+# The values taken from the map layer, logged once (a rebuild logs only new fills).
+LOG_FILLED = """
+INSERT INTO change_log (changed_at, actor, stage, table_name, record_id, column_name, before,
+                        after, rule_id, note)
+SELECT now()::TIMESTAMP, 'landclean:build', 'build', 'parcel', v.parcel_id, v.field, NULL,
+       v.value, NULL, 'taken from the map layer: the attribute table has no value'
+FROM parcel_filled_value v
+WHERE NOT EXISTS (SELECT 1 FROM change_log c
+                  WHERE c.stage = 'build' AND c.table_name = 'parcel'
+                    AND c.record_id = v.parcel_id AND c.column_name = v.field
+                    AND c.after IS NOT DISTINCT FROM v.value);
 """
 
 ASSET = """

@@ -180,7 +180,20 @@ def keyed_select(profile: Profile, found: set[str], owners: bool) -> KeyedSelect
         return KeyedSelect(inner, code == "NULL::VARCHAR")
     owner = _owner_key(profile, found, "owner", "")
     spouse = _owner_key(profile, found, "spouse", ".2")
-    sql = f"SELECT *, {owner} AS owner_key, {spouse} AS spouse_key FROM ({inner})"
+    keyed = f"SELECT *, {owner} AS ok, {spouse} AS sk FROM ({inner})"
+    # A person keyed by their ID and name twice on one parcel (owner and spouse of one
+    # row, or two rows) is kept twice, the second by position: the duplicate is then a
+    # finding (PARTY_DUPLICATE), not a silently merged right.
+    position = "record_key || '#' || row_number() OVER (PARTITION BY record_key ORDER BY row_no)"
+    sql = (
+        f"SELECT * EXCLUDE (ok, sk), "
+        f"CASE WHEN starts_with(ok, 'U-') AND row_number() OVER "
+        f"(PARTITION BY record_key, ok ORDER BY row_no) > 1 THEN {position} "
+        f"ELSE ok END AS owner_key, "
+        f"CASE WHEN starts_with(sk, 'U-') AND (sk = ok OR row_number() OVER "
+        f"(PARTITION BY record_key, sk ORDER BY row_no) > 1) THEN {position} || '.2' "
+        f"ELSE sk END AS spouse_key FROM ({keyed})"
+    )
     return KeyedSelect(sql, code == "NULL::VARCHAR")
 
 

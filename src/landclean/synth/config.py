@@ -65,15 +65,21 @@ DEFAULT_DEFECT_RATES: dict[str, float] = {
 # land-system export with one row per land user (the parcel's attributes repeated on
 # each), camelCase headers, parcels keyed by old commune + scale + sheet + parcel (no
 # parcel code, in the map layers neither), no digital-data or VBDLIS status columns;
-# one old district as a VNI-encoded ";" CSV.
-LAYOUTS = ("field_form", "owner_rows")
-Layout = Literal["field_form", "owner_rows"]
+# one old district as a VNI-encoded ";" CSV.  ``household_lists``: a commune office's
+# list, one row per parcel under a title line, household head and spouse side by side
+# with a birth year only, no parcel or owner codes (parcels keyed by old commune + scale +
+# sheet + parcel, like its map layers).
+LAYOUTS = ("field_form", "owner_rows", "household_lists")
+Layout = Literal["field_form", "owner_rows", "household_lists"]
 # Defects a layout cannot carry: a file keyed by sheet and parcel number has no parcel
 # without a sheet, nor two parcels with one number; one without a digital-data column
 # has no certificate known to lack digital data.
 LAYOUT_WITHOUT: dict[str, frozenset[str]] = {
     "field_form": frozenset(),
     "owner_rows": frozenset(
+        {"parcel_missing_sheet", "parcel_duplicate_number", "certificate_no_digital_data"}
+    ),
+    "household_lists": frozenset(
         {"parcel_missing_sheet", "parcel_duplicate_number", "certificate_no_digital_data"}
     ),
 }

@@ -120,6 +120,36 @@ ORDER BY o.district_code, pa.parcel_id, w.k
 """
 
 
+# A commune office's list: one row per parcel, the household head and the spouse side
+# by side with a birth year only, no codes but the old commune's.
+HOUSEHOLD_SQL = """
+WITH owners AS (
+    SELECT r.parcel_id, p.*,
+           row_number() OVER (PARTITION BY r.parcel_id ORDER BY p.role = 'wife', p.party_id) AS k
+    FROM rights r JOIN parties p USING (party_id)
+),
+lu AS (
+    SELECT parcel_id,
+           CASE WHEN count(*) = 1 THEN min(code_recorded)
+                ELSE string_agg(code_recorded || ' ' || CAST(area AS VARCHAR), '; ' ORDER BY seq)
+           END AS land_use
+    FROM land_use GROUP BY parcel_id
+)
+SELECT pa.old_unit_code AS commune_code, o.name AS commune_name, '1:' || pa.scale AS map_scale,
+       pa.sheet_no AS map_sheet, pa.parcel_no AS map_parcel, pa.legal_area,
+       lu.land_use AS lu1_code, pa.village || ', ' || o.name AS parcel_address,
+       w.name AS owner_name, right(w.birth, 4) AS owner_birth, w.sex AS owner_sex,
+       w.id_number AS owner_id, s.name AS spouse_name, right(s.birth, 4) AS spouse_birth,
+       s.sex AS spouse_sex, s.id_number AS spouse_id, o.district_name
+FROM parcels pa
+JOIN olds o ON o.code = pa.old_unit_code
+LEFT JOIN owners w ON w.parcel_id = pa.parcel_id AND w.k = 1
+LEFT JOIN owners s ON s.parcel_id = pa.parcel_id AND s.k = 2
+LEFT JOIN lu ON lu.parcel_id = pa.parcel_id
+ORDER BY o.district_code, pa.parcel_id
+"""
+
+
 def _slug(name: str) -> str:
     return compact_key(name)
 
@@ -139,9 +169,11 @@ def write_outputs(province: Province, config: GeneratorConfig, out: Path) -> Non
     _write_maps(province, olds, out / "map", with_code=config.layout == "field_form")
     if config.layout == "owner_rows":
         _write_owner_rows(province, olds, out / "attributes", config.tcvn3_district)
+    elif config.layout == "household_lists":
+        _write_household_lists(province, olds, out / "attributes")
     else:
         _write_forms(province, olds, out / "attributes", config.tcvn3_district)
-    _write_registry(province, out / "registry")
+    _write_registry(province, out / "registry", vietnamese=config.layout == "owner_rows")
     pacsv.write_csv(province.communes, out / "campaign" / "communes.csv")
     if province.progress is not None:
         _write_progress(province.progress, out / "campaign" / "progress")
@@ -185,6 +217,10 @@ def _write_maps(province: Province, olds: pa.Table, folder: Path, with_code: boo
     )
     district = np.array([district_of[c] for c in p["old_unit_code"].to_pylist()])
     has = p["has_geometry"].to_numpy(zero_copy_only=False)
+    # a parcel whose land use is missing in the records lacks it in the map too
+    lu = province.land_use
+    blank = lu["parcel_id"].filter(pc.equal(lu["code_recorded"], ""))
+    no_land_use = pc.is_in(p["parcel_id"], value_set=blank)
     area = np.round(shapely.area(province.geometry), 1)
     for name in sorted(set(district)):
         mask = (district == name) & has
@@ -192,6 +228,7 @@ def _write_maps(province: Province, olds: pa.Table, folder: Path, with_code: boo
             continue
         sel = pa.array(mask)
         sheet = pc.if_else(p["sheet_missing"], pa.scalar(None, pa.int64()), p["sheet_no"])
+        land_use = pc.if_else(no_land_use, pa.scalar(None, pa.string()), p["land_use_recorded"])
         table = pa.table(
             {
                 "MaThua": p["parcel_id"].filter(sel),
@@ -200,7 +237,7 @@ def _write_maps(province: Province, olds: pa.Table, folder: Path, with_code: boo
                 "SoThua": p["parcel_no"].filter(sel),
                 "TyLe": p["scale"].filter(sel),
                 "DienTich": pa.array(area[mask]),
-                "KyHieuMDSD": p["land_use_recorded"].filter(sel),
+                "KyHieuMDSD": land_use.filter(sel),
                 "geometry": pa.array(shapely.to_wkb(province.geometry[mask]), pa.binary()),
             }
         )
@@ -260,6 +297,21 @@ def _write_owner_rows(province: Province, olds: pa.Table, folder: Path, vni_dist
             write_xlsx(part, folder / f"{_slug(name)}.xlsx", "ThuaDat", part.column_names)
 
 
+def _write_household_lists(province: Province, olds: pa.Table, folder: Path) -> None:
+    """A commune office's list per old district (.xlsx): a title line, then the header."""
+    profile = load_profile("household_list")
+    con = duckdb.connect()
+    for name in ("parcels", "rights", "parties", "land_use"):
+        con.register(name, getattr(province, name))
+    con.register("olds", olds)
+    rows = con.execute(HOUSEHOLD_SQL).fetch_arrow_table()
+    district = rows["district_name"].to_numpy(zero_copy_only=False)
+    for name in sorted(set(district)):
+        part = rows.filter(pa.array(district == name)).select(list(profile.fields))
+        title = f"DANH SÁCH HỘ GIA ĐÌNH, CÁ NHÂN SỬ DỤNG ĐẤT - {name.upper()}"
+        write_xlsx(part, folder / f"{_slug(name)}.xlsx", "Danh sách", list(profile.headers), title)
+
+
 def _write_xlsx(
     table: pa.Table, headers: tuple[str, ...], title: str, sheet: str, path: Path
 ) -> None:
@@ -312,6 +364,25 @@ def _write_targets(targets: pa.Table, path: Path) -> None:
     write_xlsx(sheet, path, "Chỉ tiêu", [TARGET_HEADERS[c] for c in sheet.column_names])
 
 
-def _write_registry(province: Province, folder: Path) -> None:
-    pacsv.write_csv(province.registry, folder / "population.csv")
+# The registry extract as a police office hands it over: Vietnamese headers, the old
+# 9-digit ID card in its own column, the current address beside the permanent one.
+REGISTRY_HEADERS = {
+    "so_dinh_danh": "Số định danh cá nhân",
+    "so_cmnd": "Số CMND cũ",
+    "ho_ten": "Họ, chữ đệm và tên",
+    "ngay_sinh": "Ngày, tháng, năm sinh",
+    "gioi_tinh": "Giới tính",
+    "noi_thuong_tru": "Nơi thường trú",
+}
+
+
+def _write_registry(province: Province, folder: Path, vietnamese: bool = False) -> None:
+    """The registry as CSV and Parquet; ``vietnamese``: the CSV with the headers an
+    extract has (and the current address, here the permanent one)."""
+    registry = province.registry
+    if vietnamese:
+        registry = registry.append_column("Nơi ở hiện tại", registry["noi_thuong_tru"])
+        names = [REGISTRY_HEADERS.get(n, n) for n in registry.column_names]
+        registry = registry.rename_columns(names)
+    pacsv.write_csv(registry, folder / "population.csv")
     pq.write_table(province.registry, folder / "population.parquet")
