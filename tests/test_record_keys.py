@@ -512,3 +512,53 @@ def test_generated_layouts_every_owner_row_becomes_a_land_user(tmp_path: Path, l
             run_pipeline(ws)
             decided = q(ws.con, "SELECT count(*) FROM auth_result")[0][0]
             assert decided == q(ws.con, "SELECT count(*) FROM party")[0][0]
+
+
+@pytest.mark.parametrize(
+    ("parcel_key", "part"),
+    [
+        ({"commune": {"field": "nope"}, "sheet": "map_sheet", "parcel": "map_parcel"},
+         "parcel_key.commune[1]"),
+        ({"commune": {"field": "commune_code", "is": "mã mới"}, "sheet": "map_sheet",
+          "parcel": "map_parcel"}, "parcel_key.commune[1]"),
+        ({"commune": "commune_code", "parcel": "map_parcel"}, "parcel_key.sheet"),
+        ({"commune": "commune_code", "sheet": "map_sheet", "parcel": "map_parcel",
+          "district": "x"}, "parcel_key"),
+        ("commune+sheet+parcel", "parcel_key"),
+    ],
+)  # fmt: skip
+def test_a_malformed_key_names_what_is_wrong(
+    fresh_ws: Workspace, tmp_path: Path, parcel_key: object, part: str
+) -> None:
+    from landclean.errors import ImportError_
+
+    folder = write_profile(
+        tmp_path / "profiles",
+        {
+            "name": "hong",
+            "title": "Hồ sơ hỏng",
+            "target": "parcel_record",
+            "parcel_key": parcel_key,
+            "columns": [
+                {"field": "commune_code", "header": "Mã xã"},
+                {"field": "map_sheet", "header": "Tờ"},
+                {"field": "map_parcel", "header": "Thửa"},
+            ],
+        },
+    )
+    path = write_csv(tmp_path / "a.csv", ["Mã xã", "Tờ", "Thửa"], [["24178", "1", "2"]])
+    with pytest.raises(ImportError_) as caught:
+        import_files(fresh_ws, [path], profile_dirs=[folder])
+    assert part in caught.value.text("en") and "hong.json" in caught.value.text("en")
+    assert q(fresh_ws.con, "SELECT count(*) FROM import_batch") == [(0,)]
+
+
+def test_a_file_keyed_by_code_needs_no_sheet_column(fresh_ws: Workspace, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "v.csv", ["maThuaDat", "maXa", "soThuTuThua", "tenChuSuDung"],
+        [["P1", "24178", "5", "An"], ["", "24178", "6", "Bình"]],
+    )  # fmt: skip
+    (f,) = import_sources(fresh_ws, [path]).files
+    assert (f.records, f.quarantined) == (1, 1)  # the second has no code and no sheet
+    reason = q(fresh_ws.con, "SELECT reason FROM quarantine")[0][0]
+    assert "no map sheet number" in reason

@@ -91,24 +91,33 @@ def test_drafted_profile_imports_a_never_seen_layout(fresh_ws: Workspace, tmp_pa
 
 def test_values_alone_point_at_fields(tmp_path: Path) -> None:
     """Headers that say nothing: the values are the evidence."""
-    headers = [f"Cột {i}" for i in range(1, 6)]
+    headers = [f"Cột {i}" for i in range(1, 8)]
     rows = [
-        ["24178", "066060001234", "CS 123456", "ONT", "Nữ"],
-        ["24178", "066162001235", "CS 123457", "CLN", "Nam"],
-        ["24181", "054170001236", "AA 12345678", "LUC", "Nam"],
+        ["24178", "12", "45", "066060001234", "CS 123456", "ONT", "Nữ"],
+        ["24178", "12", "46", "066162001235", "CS 123457", "CLN", "Nam"],
+        ["24181", "3", "1107", "054170001236", "AA 12345678", "LUC", "Nam"],
     ]
     suggestion = suggest_profile(_write(tmp_path / "x.csv", headers, rows))
     mapping = {c.header: c.field for c in suggestion.columns}
     assert mapping == {
         "Cột 1": "commune_code",
-        "Cột 2": "owner_id",
-        "Cột 3": "cert_serial",
-        "Cột 4": "lu1_code",
-        "Cột 5": "owner_sex",
+        "Cột 2": "map_sheet",
+        "Cột 3": "map_parcel",
+        "Cột 4": "owner_id",
+        "Cột 5": "cert_serial",
+        "Cột 6": "lu1_code",
+        "Cột 7": "owner_sex",
     }
-    # no sheet nor parcel number: the draft says the key is missing
-    assert any("map_sheet" in m for m in suggestion.missing)
+    assert suggestion.parcel_key == {
+        "commune": [{"field": "commune_code", "is": "old_code"}],
+        "sheet": "map_sheet",
+        "parcel": "map_parcel",
+    }
     assert all(c.confidence <= 0.8 for c in suggestion.columns)  # values only: not certain
+    # without the sheet and parcel columns the draft says the key is missing
+    cut = [[r[0], *r[3:]] for r in rows]
+    suggestion = suggest_profile(_write(tmp_path / "y.csv", [headers[0], *headers[3:]], cut))
+    assert any("map_sheet" in m for m in suggestion.missing)
 
 
 def test_registry_extract_with_vietnamese_headers(tmp_path: Path) -> None:

@@ -129,9 +129,9 @@ SELECT COALESCE(f.record_key, m.record_key) AS parcel_id, f.record_key IS NOT NU
        f.map_parcel AS f_parcel_raw, m.parcel AS m_parcel_raw,
        f.map_scale AS f_scale_raw, m.scale AS m_scale_raw,
        f.cert_sheet, f.cert_parcel, f.legal_area, f.parcel_address, f.village, f.vbdlis,
-       m.land_use AS m_land_use, m.geom_wkb, f.batch_id AS f_batch, m.batch_id AS m_batch, f.source_file AS f_file,
-       m.source_file AS m_file, f.source_sheet, m.source_layer, f.row_no AS f_row,
-       m.row_no AS m_row
+       m.land_use AS m_land_use, m.geom_wkb, f.batch_id AS f_batch, m.batch_id AS m_batch,
+       f.source_file AS f_file, m.source_file AS m_file, f.source_sheet, m.source_layer,
+       f.row_no AS f_row, m.row_no AS m_row
 FROM form f FULL OUTER JOIN feature m ON f.record_key = m.record_key;
 
 INSERT INTO parcel (parcel_id, old_unit_code, sheet_no, parcel_no, scale, cert_sheet_no,

@@ -117,10 +117,7 @@ def _owner_key(profile: Profile, found: set[str], prefix: str, suffix: str) -> s
     code, name, idn, birth = (
         _col(found, f"{prefix}_{part}") for part in ("code", "name", "id", "birth")
     )
-    position = (
-        f"record_key || '#' || row_number() OVER (PARTITION BY record_key ORDER BY row_no)"
-        f" || '{suffix}'"
-    )
+    position = f"record_key || '#' || pos || '{suffix}'"  # pos: the row's place on the parcel
     wanted = profile.owner_key
     parts_of = {
         "owner_id": f"lc_id_number({idn})",
@@ -157,7 +154,8 @@ def keyed_select(profile: Profile, found: set[str], owners: bool) -> KeyedSelect
     old = "NULL::VARCHAR"
     if key is not None and commune is not None:
         joins, old, commune_problem = _commune_sql(commune)
-        sheet, parcel = f"lc_key_part({key.sheet})", f"lc_key_part({key.parcel})"
+        sheet = f"lc_key_part({_col(found, key.sheet)})"
+        parcel = f"lc_key_part({_col(found, key.parcel)})"
         scale = f"CAST(lc_scale({_col(found, key.scale)}) AS VARCHAR)"
         composed_expr = (
             f"CASE WHEN {old} IS NOT NULL AND {sheet} IS NOT NULL AND {parcel} IS NOT NULL "
@@ -180,19 +178,26 @@ def keyed_select(profile: Profile, found: set[str], owners: bool) -> KeyedSelect
         return KeyedSelect(inner, code == "NULL::VARCHAR")
     owner = _owner_key(profile, found, "owner", "")
     spouse = _owner_key(profile, found, "spouse", ".2")
-    keyed = f"SELECT *, {owner} AS ok, {spouse} AS sk FROM ({inner})"
+    placed = (
+        f"SELECT *, row_number() OVER (PARTITION BY record_key ORDER BY row_no) AS pos "
+        f"FROM ({inner})"
+    )
+    keyed = f"SELECT *, {owner} AS ok, {spouse} AS sk FROM ({placed})"
+    if profile.owner_key == ("position",):
+        sql = f"SELECT * EXCLUDE (ok, sk, pos), ok AS owner_key, sk AS spouse_key FROM ({keyed})"
+        return KeyedSelect(sql, code == "NULL::VARCHAR")
     # A person keyed by their ID and name twice on one parcel (owner and spouse of one
     # row, or two rows) is kept twice, the second by position: the duplicate is then a
     # finding (PARTY_DUPLICATE), not a silently merged right.
-    position = "record_key || '#' || row_number() OVER (PARTITION BY record_key ORDER BY row_no)"
     sql = (
-        f"SELECT * EXCLUDE (ok, sk), "
-        f"CASE WHEN starts_with(ok, 'U-') AND row_number() OVER "
-        f"(PARTITION BY record_key, ok ORDER BY row_no) > 1 THEN {position} "
-        f"ELSE ok END AS owner_key, "
-        f"CASE WHEN starts_with(sk, 'U-') AND (sk = ok OR row_number() OVER "
-        f"(PARTITION BY record_key, sk ORDER BY row_no) > 1) THEN {position} || '.2' "
-        f"ELSE sk END AS spouse_key FROM ({keyed})"
+        "SELECT * EXCLUDE (ok, sk, pos), "
+        "CASE WHEN starts_with(ok, 'U-') AND row_number() OVER "
+        "(PARTITION BY record_key, ok ORDER BY row_no) > 1 THEN record_key || '#' || pos "
+        "ELSE ok END AS owner_key, "
+        "CASE WHEN starts_with(sk, 'U-') AND (sk = ok OR row_number() OVER "
+        "(PARTITION BY record_key, sk ORDER BY row_no) > 1) "
+        "THEN record_key || '#' || pos || '.2' ELSE sk END AS spouse_key "
+        f"FROM ({keyed})"
     )
     return KeyedSelect(sql, code == "NULL::VARCHAR")
 

@@ -57,29 +57,33 @@ MEASURES: dict[str, str] = {
     "yes_no": "lc_yes(v) IS NOT NULL",
     "long_text": "length(trim(v)) > 15 AND regexp_matches(v, ',')",
 }
-# what values say about a field: (measure, threshold, confidence when met)
-VALUE_EVIDENCE: dict[str, dict[str, tuple[str, float, float]]] = {
+# what values say about a field: (measure, threshold, confidence when met), the best met
+VALUE_EVIDENCE: dict[str, dict[str, list[tuple[str, float, float]]]] = {
     "parcel_record": {
-        "owner_id": ("id12", 0.5, 0.7),
-        "owner_birth": ("year", 0.6, 0.5),
-        "cert_issue_date": ("date", 0.7, 0.4),
-        "cert_serial": ("serial", 0.6, 0.8),
-        "lu1_code": ("land_use", 0.7, 0.7),
-        "legal_area": ("decimal", 0.3, 0.5),
-        "map_scale": ("scale", 0.9, 0.6),
-        "commune_code": ("old_code", 0.8, 0.7),
-        "commune_name": ("old_name", 0.6, 0.7),
-        "owner_sex": ("sex", 0.8, 0.8),
-        "owner_name": ("person", 0.7, 0.5),
-        "parcel_address": ("long_text", 0.6, 0.3),
+        "owner_id": [("id12", 0.5, 0.7), ("id9", 0.5, 0.5)],
+        "owner_birth": [("year", 0.6, 0.5), ("date", 0.8, 0.3)],
+        "cert_issue_date": [("date", 0.7, 0.4)],
+        "cert_serial": [("serial", 0.6, 0.8)],
+        "lu1_code": [("land_use", 0.7, 0.7)],
+        "legal_area": [("decimal", 0.3, 0.5)],
+        "map_scale": [("scale", 0.9, 0.6)],
+        "commune_code": [("old_code", 0.8, 0.7), ("new_code", 0.8, 0.6)],
+        "commune_name": [("old_name", 0.6, 0.7), ("new_name", 0.6, 0.6)],
+        "owner_sex": [("sex", 0.8, 0.8)],
+        "owner_name": [("person", 0.7, 0.5)],
+        "parcel_address": [("long_text", 0.6, 0.3)],
+        # sheet and parcel numbers look alike: the first such column is taken for the
+        # sheet (files list the sheet before the parcel), weakly
+        "map_sheet": [("small_int", 0.9, 0.35)],
+        "map_parcel": [("int", 0.9, 0.3)],
     },
     "registry": {
-        "so_dinh_danh": ("id12", 0.8, 0.8),
-        "so_cmnd": ("id9", 0.6, 0.7),
-        "ngay_sinh": ("date", 0.6, 0.6),
-        "ho_ten": ("person", 0.7, 0.6),
-        "gioi_tinh": ("sex", 0.8, 0.8),
-        "noi_thuong_tru": ("long_text", 0.6, 0.3),
+        "so_dinh_danh": [("id12", 0.8, 0.8)],
+        "so_cmnd": [("id9", 0.6, 0.7)],
+        "ngay_sinh": [("date", 0.6, 0.6), ("year", 0.8, 0.4)],
+        "ho_ten": [("person", 0.7, 0.6)],
+        "gioi_tinh": [("sex", 0.8, 0.8)],
+        "noi_thuong_tru": [("long_text", 0.6, 0.3)],
     },
 }
 # a header match and values that contradict it: the header is kept, less sure
@@ -236,9 +240,14 @@ def _guess_columns(
                 conf = conf * 0.5
                 reasons.append(("values_disagree", {"share": round(m[contra[0]] * 100)}))
             scores[fname] = (conf, reasons)
-        for fname, (measure, threshold, conf) in VALUE_EVIDENCE.get(target, {}).items():
+        for fname, options in VALUE_EVIDENCE.get(target, {}).items():
+            met = [(conf * m[ms], ms, conf) for ms, threshold, conf in options
+                   if m["_n"] and m[ms] >= threshold]  # fmt: skip
+            if not met:
+                continue
+            _, measure, conf = max(met)
             share = m[measure]
-            if m["_n"] and share >= threshold:
+            if share:
                 why = ("values_" + measure, {"share": round(share * 100)})
                 if fname in scores:
                     old_conf, old_why = scores[fname]
