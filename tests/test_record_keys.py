@@ -562,3 +562,32 @@ def test_a_file_keyed_by_code_needs_no_sheet_column(fresh_ws: Workspace, tmp_pat
     assert (f.records, f.quarantined) == (1, 1)  # the second has no code and no sheet
     reason = q(fresh_ws.con, "SELECT reason FROM quarantine")[0][0]
     assert "no map sheet number" in reason
+
+
+def test_a_csv_title_line_above_the_header(fresh_ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "ds.csv"
+    lines = [
+        "DANH SÁCH HỘ GIA ĐÌNH, CÁ NHÂN SỬ DỤNG ĐẤT;;;;",
+        "Mã xã;Số tờ;Số thửa;Chủ hộ;Năm sinh chủ hộ",
+        "24178;3;10;Nguyễn Văn An;1950",
+        "24178;3;11;Lê Thị Hoa;1961",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (f,) = import_sources(fresh_ws, [path]).files
+    assert f.layout == "household_list" and (f.rows, f.records) == (2, 2)
+    rows = q(fresh_ws.con, "SELECT row_no, record_key, owner_name FROM raw_parcel_record")
+    assert rows == [(3, "24178-3-10", "Nguyễn Văn An"), (4, "24178-3-11", "Lê Thị Hoa")]
+
+
+def test_rows_written_differently_but_meaning_the_same_do_not_disagree(
+    fresh_ws: Workspace, tmp_path: Path
+) -> None:
+    rows = [
+        ["24178", "1:2000", "12", "45", "300,5", "ONT", "An", "1960", "", "Nam", "0,5"],
+        ["24178", "2000", "012", "45", "300.5", "ONT", "Bình", "1962", "", "Nữ", "0,5"],
+        ["24178", "1/2000", "12", "45", "301", "ONT", "Cường", "1985", "", "Nam", "0"],
+    ]
+    path = write_csv(tmp_path / "e.csv", EXPORT_HEADERS, rows)
+    import_sources(fresh_ws, [path], build=True)
+    conflicts = q(fresh_ws.con, "SELECT field, source_values FROM parcel_source_conflict")
+    assert conflicts == [("legal_area", ["300,5", "300.5", "301"])]  # only 301 differs

@@ -44,8 +44,26 @@ COMPARED_CELLS = (
     "lu2_area", "lu3_code", "asset_type", "vbdlis", "cert_digital",
 )  # fmt: skip
 _FIRST_VALUES = ",\n    ".join(f"arg_min({c}, row_no) AS {c}" for c in PARCEL_CELLS)
+# Values are compared as what they mean: "300,5" = "300.5", "1:2000" = "2000",
+# "Xã Hòa Xuân" = "Hòa Xuân", "12/3/2005" = "12/03/2005"; the values are shown as written.
+_MEANING = {
+    "commune_name": "lc_unit_bare_key({c})",
+    "map_scale": "CAST(lc_scale({c}) AS VARCHAR)",
+    "cert_issue_date": "COALESCE(CAST(lc_date({c}) AS VARCHAR), lower(lc_text({c})))",
+    "cert_serial": "COALESCE(lc_serial({c}), lower(lc_text({c})))",
+}
+_NUMERIC = ("commune_code", "map_sheet", "map_parcel", "legal_area", "lu1_area", "lu2_area")
 _COMPARED = ", ".join(f"'{c}'" for c in COMPARED_CELLS)
 _COMPARED_VALUES = ", ".join(f"lc_text({c})" for c in COMPARED_CELLS)
+_COMPARED_MEANINGS = ", ".join(
+    _MEANING.get(
+        c,
+        "COALESCE(CAST(lc_num({c}) AS VARCHAR), lower(lc_text({c})))"
+        if c in _NUMERIC
+        else "lower(lc_text({c}))",
+    ).format(c=c)
+    for c in COMPARED_CELLS
+)
 
 # Every row of the newest version of each record (one parcel may come on several rows,
 # one per owner), unless a later full export no longer had it; then one row per parcel:
@@ -72,10 +90,11 @@ SELECT record_key, min(batch_id) AS batch_id, min(source_file) AS source_file,
 FROM form_rows WHERE record_key IN (SELECT record_key FROM form_multi) GROUP BY record_key;
 INSERT INTO parcel_source_conflict (parcel_id, field, origin, source_values)
 SELECT record_key, field, 'rows', list(DISTINCT v ORDER BY v)
-FROM (SELECT record_key, unnest([{_COMPARED}]) AS field, unnest([{_COMPARED_VALUES}]) AS v
+FROM (SELECT record_key, unnest([{_COMPARED}]) AS field, unnest([{_COMPARED_VALUES}]) AS v,
+             unnest([{_COMPARED_MEANINGS}]) AS meaning
       FROM form_rows WHERE record_key IN (SELECT record_key FROM form_multi))
 WHERE v IS NOT NULL
-GROUP BY record_key, field HAVING count(DISTINCT v) > 1;
+GROUP BY record_key, field HAVING count(DISTINCT meaning) > 1;
 CREATE OR REPLACE TEMP TABLE feature AS
 SELECT * FROM (
     SELECT * FROM raw_map_feature

@@ -71,7 +71,7 @@ def read_source(
     if path.stat().st_size == 0:
         raise ImportError_("empty_file", path=path)
     if suffix in (".csv", ".txt"):
-        return [read_csv(con, path, workdir)]
+        return [read_csv(con, path, workdir, profiles)]
     if suffix == ".parquet":
         return [read_parquet(con, path)]
     if suffix in (".xlsx", ".xlsm"):
@@ -89,7 +89,14 @@ def read_source(
 # ---------------------------------------------------------------- CSV
 
 
-def read_csv(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path) -> Source:
+HEADER_SEARCH_LINES = 15  # a CSV's header is looked for in its first lines
+
+
+def read_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, workdir: Path, profiles: list[Profile] | None = None
+) -> Source:
+    """A delimited text file: encoding sniffed (legacy ones transcoded), delimiter and
+    header line found (under a title line, if any), every cell as text."""
     with path.open("rb") as f:
         sample = f.read(1 << 20)
     encoding = sniff_encoding(sample, complete=len(sample) == path.stat().st_size)
@@ -99,19 +106,24 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path) -> Sourc
         transcode_to_utf8(path, text_path, encoding)
     try:
         with text_path.open(encoding="utf-8-sig", newline="") as f:
-            first = f.readline()
+            lines = [line for line in itertools.islice(f, HEADER_SEARCH_LINES)]
     except UnicodeDecodeError as exc:
         raise ImportError_("unreadable_text", path=path, reason=first_line(exc)) from exc
-    if not first.strip():
+    if not lines or not lines[0].strip():
         raise ImportError_("empty_header", path=path)
-    delimiter = max([",", ";", "\t", "|"], key=first.count)
-    headers = next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter))
+    # the header may sit under a title line: the line a profile knows best
+    delimiter = max([",", ";", "\t", "|"], key=lambda d: max(line.count(d) for line in lines))
+    grid = [next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), []) for line in lines]
+    skip = find_header(grid, profiles)[0] if profiles and len(grid) > 1 else 0
+    if not lines[skip].strip():
+        raise ImportError_("empty_header", path=path)
+    headers = grid[skip]
     names = [f"c{i}" for i in range(len(headers))]
     table = _temp_name()
     base = (
-        "SELECT row_number() OVER () + 1 AS row_no, * FROM read_csv(?, all_varchar = true, "
-        "header = true, delim = ?, quote = '\"', escape = '\"', names = ?, "
-        "encoding = 'utf-8'{extra})"
+        f"SELECT row_number() OVER () + {skip + 1} AS row_no, * FROM read_csv(?, "
+        "all_varchar = true, header = true, delim = ?, quote = '\"', escape = '\"', names = ?, "
+        f"encoding = 'utf-8', skip = {skip}{{extra}})"
     )
     try:
         con.execute(
