@@ -575,7 +575,9 @@ def test_a_csv_title_line_above_the_header(fresh_ws: Workspace, tmp_path: Path) 
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     (f,) = import_sources(fresh_ws, [path]).files
     assert f.layout == "household_list" and (f.rows, f.records) == (2, 2)
-    rows = q(fresh_ws.con, "SELECT row_no, record_key, owner_name FROM raw_parcel_record")
+    rows = q(
+        fresh_ws.con, "SELECT row_no, record_key, owner_name FROM raw_parcel_record ORDER BY 1"
+    )
     assert rows == [(3, "24178-3-10", "Nguyễn Văn An"), (4, "24178-3-11", "Lê Thị Hoa")]
 
 
