@@ -78,6 +78,25 @@ def write_csv(path: Path, headers: list[str], rows: list[list[str]], delimiter: 
     return path
 
 
+def key_profile(
+    folder: Path, name: str, commune: str, kind: str, headers: dict[str, str], **more: object
+) -> Path:
+    """A profile composing the parcel key from ``commune`` (read as ``kind``), sheet and
+    parcel; ``headers``: field -> header."""
+    key = {"commune": {"field": commune, "is": kind}, "sheet": "map_sheet", "parcel": "map_parcel"}
+    return write_profile(
+        folder,
+        {
+            "name": name,
+            "title": name,
+            "target": "parcel_record",
+            "parcel_key": key,
+            "columns": [{"field": f, "header": h} for f, h in headers.items()],
+            **more,
+        },
+    )
+
+
 def write_profile(folder: Path, doc: dict) -> Path:
     folder.mkdir(exist_ok=True)
     (folder / f"{doc['name']}.json").write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
@@ -144,25 +163,10 @@ def test_disagreeing_rows_are_a_finding_and_unknown_status_is_not_no(
 
 
 def test_commune_by_name_with_or_without_type_word(fresh_ws: Workspace, tmp_path: Path) -> None:
-    profiles = write_profile(
-        tmp_path / "profiles",
-        {
-            "name": "danh_sach_xa",
-            "title": "Danh sách thửa theo tên xã",
-            "target": "parcel_record",
-            "required": [],
-            "parcel_key": {
-                "commune": {"field": "commune_name", "is": "old_name"},
-                "sheet": "map_sheet",
-                "parcel": "map_parcel",
-            },
-            "columns": [
-                {"field": "commune_name", "header": "Xã"},
-                {"field": "map_sheet", "header": "Tờ"},
-                {"field": "map_parcel", "header": "Thửa"},
-                {"field": "owner_name", "header": "Chủ sử dụng"},
-            ],
-        },
+    headers = {"commune_name": "Xã", "map_sheet": "Tờ", "map_parcel": "Thửa"}
+    headers["owner_name"] = "Chủ sử dụng"
+    profiles = key_profile(
+        tmp_path / "profiles", "danh_sach_xa", "commune_name", "old_name", headers
     )
     rows = [
         ["Xã Hòa Xuân", "3", "10", "A"],
@@ -207,24 +211,8 @@ def test_new_commune_key_needs_a_single_old_commune(fresh_ws: Workspace, tmp_pat
                     "HAVING count(*) = 1 ORDER BY 1 LIMIT 1")[0]  # fmt: skip
     merged = q(con, "SELECT new_code FROM admin_crosswalk GROUP BY 1 "
                     "HAVING count(*) > 1 ORDER BY 1 LIMIT 1")[0][0]  # fmt: skip
-    profiles = write_profile(
-        tmp_path / "profiles",
-        {
-            "name": "xa_moi",
-            "title": "Thửa theo mã xã mới",
-            "target": "parcel_record",
-            "parcel_key": {
-                "commune": {"field": "commune_code", "is": "new_code"},
-                "sheet": "map_sheet",
-                "parcel": "map_parcel",
-            },
-            "columns": [
-                {"field": "commune_code", "header": "Mã xã mới"},
-                {"field": "map_sheet", "header": "Tờ"},
-                {"field": "map_parcel", "header": "Thửa"},
-            ],
-        },
-    )
+    headers = {"commune_code": "Mã xã mới", "map_sheet": "Tờ", "map_parcel": "Thửa"}
+    profiles = key_profile(tmp_path / "profiles", "xa_moi", "commune_code", "new_code", headers)
     path = write_csv(tmp_path / "m.csv", ["Mã xã mới", "Tờ", "Thửa"], [
         [single[0], "1", "1"], [merged, "1", "2"]])  # fmt: skip
     import_files(fresh_ws, [path], profile_dirs=[profiles])

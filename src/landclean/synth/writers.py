@@ -26,12 +26,15 @@ from landclean.vn.legacy_encodings import encode_tcvn3, encode_vni
 from landclean.vn.text import compact_key
 from landclean.xlsx import write_xlsx
 
-FORM_SQL = """
+# Each parcel's right holders in order (k = 1, 2 …; the wife after her husband).
+OWNERS = """
 WITH owners AS (
     SELECT r.parcel_id, r.share, p.*,
            row_number() OVER (PARTITION BY r.parcel_id ORDER BY p.role = 'wife', p.party_id) AS k
     FROM rights r JOIN parties p USING (party_id)
 ),
+"""
+FORM_SQL = OWNERS + """
 lu AS (
     SELECT parcel_id,
            max(CASE WHEN seq = 1 THEN code_recorded END) AS lu1_code,
@@ -83,14 +86,8 @@ ORDER BY o.district_code, pa.parcel_id
 """
 
 
-# A land-system export: one row per land user, the parcel's attributes on each row,
-# parcels keyed by old commune + scale + sheet + parcel number (no parcel code).
-OWNER_ROWS_SQL = """
-WITH owners AS (
-    SELECT r.parcel_id, r.share, p.*,
-           row_number() OVER (PARTITION BY r.parcel_id ORDER BY p.role = 'wife', p.party_id) AS k
-    FROM rights r JOIN parties p USING (party_id)
-),
+# ... and each parcel's land uses in one cell ("ONT" or "ONT 100.0; CLN 250.0").
+OWNERS_AND_LAND_USE = OWNERS + """
 lu AS (
     SELECT parcel_id,
            CASE WHEN count(*) = 1 THEN min(code_recorded)
@@ -98,6 +95,13 @@ lu AS (
            END AS land_use
     FROM land_use GROUP BY parcel_id
 )
+"""
+
+# A land-system export: one row per land user, the parcel's attributes on each row,
+# parcels keyed by old commune + scale + sheet + parcel number (no parcel code).
+OWNER_ROWS_SQL = (
+    OWNERS_AND_LAND_USE
+    + """
 SELECT pa.old_unit_code AS maXa, pa.scale AS tyLeBanDo, pa.sheet_no AS soHieuToBanDo,
        pa.parcel_no AS soThuTuThua, pa.legal_area AS dienTichPhapLy, lu.land_use AS mucDichSuDung,
        pa.village || ', ' || o.name AS diaChi,
@@ -118,23 +122,14 @@ LEFT JOIN lu ON lu.parcel_id = pa.parcel_id
 LEFT JOIN assets a ON a.parcel_id = pa.parcel_id
 ORDER BY o.district_code, pa.parcel_id, w.k
 """
+)
 
 
 # A commune office's list: one row per parcel, the household head and the spouse side
 # by side with a birth year only, no codes but the old commune's.
-HOUSEHOLD_SQL = """
-WITH owners AS (
-    SELECT r.parcel_id, p.*,
-           row_number() OVER (PARTITION BY r.parcel_id ORDER BY p.role = 'wife', p.party_id) AS k
-    FROM rights r JOIN parties p USING (party_id)
-),
-lu AS (
-    SELECT parcel_id,
-           CASE WHEN count(*) = 1 THEN min(code_recorded)
-                ELSE string_agg(code_recorded || ' ' || CAST(area AS VARCHAR), '; ' ORDER BY seq)
-           END AS land_use
-    FROM land_use GROUP BY parcel_id
-)
+HOUSEHOLD_SQL = (
+    OWNERS_AND_LAND_USE
+    + """
 SELECT pa.old_unit_code AS commune_code, o.name AS commune_name, '1:' || pa.scale AS map_scale,
        pa.sheet_no AS map_sheet, pa.parcel_no AS map_parcel, pa.legal_area,
        lu.land_use AS lu1_code, pa.village || ', ' || o.name AS parcel_address,
@@ -148,6 +143,7 @@ LEFT JOIN owners s ON s.parcel_id = pa.parcel_id AND s.k = 2
 LEFT JOIN lu ON lu.parcel_id = pa.parcel_id
 ORDER BY o.district_code, pa.parcel_id
 """
+)
 
 
 def _slug(name: str) -> str:
@@ -254,21 +250,22 @@ def _write_maps(province: Province, olds: pa.Table, folder: Path, with_code: boo
         )
 
 
-def _form_rows(province: Province, olds: pa.Table) -> pa.Table:
+def _rows_by_district(province: Province, olds: pa.Table, sql: str) -> dict[str, pa.Table]:
+    """The attribute rows ``sql`` makes of the province, per old district (sorted)."""
     con = duckdb.connect()
     for name in ("parcels", "rights", "parties", "certificates", "land_use", "assets"):
         con.register(name, getattr(province, name))
     con.register("olds", olds)
-    return con.execute(FORM_SQL).fetch_arrow_table()
+    rows = con.execute(sql).fetch_arrow_table()
+    district = rows["district_name"].to_numpy(zero_copy_only=False)
+    return {name: rows.filter(pa.array(district == name)) for name in sorted(set(district))}
 
 
 def _write_forms(province: Province, olds: pa.Table, folder: Path, tcvn3_district: str) -> None:
     """The 49-column field form per old district (.xlsx); one district as TCVN3 CSV."""
     profile = load_profile("field_form")
-    rows = _form_rows(province, olds)
-    district = rows["district_name"].to_numpy(zero_copy_only=False)
-    for name in sorted(set(district)):
-        part = rows.filter(pa.array(district == name)).select(list(profile.fields))
+    for name, rows in _rows_by_district(province, olds, FORM_SQL).items():
+        part = rows.select(list(profile.fields))
         if name == tcvn3_district:
             _write_tcvn3_csv(part, profile.headers, folder / f"{_slug(name)}_tcvn3.csv")
         else:
@@ -280,14 +277,8 @@ def _write_forms(province: Province, olds: pa.Table, folder: Path, tcvn3_distric
 def _write_owner_rows(province: Province, olds: pa.Table, folder: Path, vni_district: str) -> None:
     """The land system's export, one row per land user, per old district (.xlsx); one
     district as a VNI-encoded ";" CSV, as an old office's tools wrote it."""
-    con = duckdb.connect()
-    for name in ("parcels", "rights", "parties", "certificates", "land_use", "assets"):
-        con.register(name, getattr(province, name))
-    con.register("olds", olds)
-    rows = con.execute(OWNER_ROWS_SQL).fetch_arrow_table()
-    district = rows["district_name"].to_numpy(zero_copy_only=False)
-    for name in sorted(set(district)):
-        part = rows.filter(pa.array(district == name)).drop_columns(["district_name"])
+    for name, rows in _rows_by_district(province, olds, OWNER_ROWS_SQL).items():
+        part = rows.drop_columns(["district_name"])
         if name == vni_district:
             sink = pa.BufferOutputStream()
             pacsv.write_csv(part, sink, pacsv.WriteOptions(delimiter=";"))
@@ -300,14 +291,8 @@ def _write_owner_rows(province: Province, olds: pa.Table, folder: Path, vni_dist
 def _write_household_lists(province: Province, olds: pa.Table, folder: Path) -> None:
     """A commune office's list per old district (.xlsx): a title line, then the header."""
     profile = load_profile("household_list")
-    con = duckdb.connect()
-    for name in ("parcels", "rights", "parties", "land_use"):
-        con.register(name, getattr(province, name))
-    con.register("olds", olds)
-    rows = con.execute(HOUSEHOLD_SQL).fetch_arrow_table()
-    district = rows["district_name"].to_numpy(zero_copy_only=False)
-    for name in sorted(set(district)):
-        part = rows.filter(pa.array(district == name)).select(list(profile.fields))
+    for name, rows in _rows_by_district(province, olds, HOUSEHOLD_SQL).items():
+        part = rows.select(list(profile.fields))
         title = f"DANH SÁCH HỘ GIA ĐÌNH, CÁ NHÂN SỬ DỤNG ĐẤT - {name.upper()}"
         write_xlsx(part, folder / f"{_slug(name)}.xlsx", "Danh sách", list(profile.headers), title)
 
