@@ -124,7 +124,7 @@ def test_one_row_per_owner_keys_composed_nothing_dropped(
     roles = {r[0] for r in q(con, "SELECT role FROM land_right WHERE parcel_id LIKE '%-12-45'")}
     assert roles == {"co-owner", "owner"}  # three co-owners; the 1:500 parcel's sole owner
     # the key's parts land on the parcel
-    assert q(con, "SELECT old_unit_code, scale, sheet_no, parcel_no FROM parcel ORDER BY 1, 2") == [
+    assert q(con, "SELECT old_unit_code, scale, sheet_no, parcel_no FROM parcel ORDER BY ALL") == [
         ("24178", 500, 12, 45),
         ("24178", 2000, 12, 45),
         ("24178", 2000, 13, 1),

@@ -54,15 +54,18 @@ KEY_REASON = (
 
 
 def _key_columns(profile: Profile, found: set[str]) -> tuple[str, str]:
-    """(headers, value expression) of the columns a record's key is read from."""
+    """(headers, value expression) of the columns a record's key is read from (every
+    part shown, a blank one as "")."""
     if "parcel_code" in found or profile.parcel_key is None:
-        return profile.header_of("parcel_code"), "parcel_code"
+        header = profile.header_of("parcel_code") if "parcel_code" in profile.fields else ""
+        return header or "parcel_code", "parcel_code" if "parcel_code" in found else "NULL"
     key = profile.parcel_key
     commune = key.commune_in(found)
     fields = [f for f in (commune.field if commune else None, key.scale, key.sheet, key.parcel)]
     present = [f for f in fields if f and f in found]
     headers = " + ".join(profile.header_of(f) for f in present)
-    return headers, f"concat_ws(' | ', {', '.join(present)})" if present else "NULL"
+    cells = ", ".join(f"COALESCE(trim({f}), '')" for f in present)
+    return headers, f"concat_ws(' | ', {cells})" if present else "NULL"
 
 
 def quarantine_rows(

@@ -43,7 +43,9 @@ COMPARED_CELLS = (
     "map_sheet", "map_parcel", "map_scale", "legal_area", "lu1_code", "lu1_area", "lu2_code",
     "lu2_area", "lu3_code", "asset_type", "vbdlis", "cert_digital",
 )  # fmt: skip
-_FIRST_VALUES = ",\n    ".join(f"arg_min({c}, row_no) AS {c}" for c in PARCEL_CELLS)
+# (a cell of spaces is no value: the next row's is taken; rows in file order, then row)
+_ORDER = "batch_id::BIGINT * 10000000000 + row_no"
+_FIRST_VALUES = ",\n    ".join(f"arg_min(lc_text({c}), {_ORDER}) AS {c}" for c in PARCEL_CELLS)
 # Values are compared as what they mean: "300,5" = "300.5", "1:2000" = "2000",
 # "Xã Hòa Xuân" = "Hòa Xuân", "12/3/2005" = "12/03/2005"; the values are shown as written.
 _MEANING = {
@@ -66,13 +68,16 @@ _COMPARED_MEANINGS = ", ".join(
 )
 
 # Every row of the newest version of each record (one parcel may come on several rows,
-# one per owner), unless a later full export no longer had it; then one row per parcel:
+# one per owner, in one or several files of one import), unless a later full export no
+# longer had it; then one row per parcel:
 # the first value each cell has on its rows, and where the rows disagree, a conflict.
 LATEST_FORM = f"""
 CREATE OR REPLACE TEMP TABLE form_rows AS
-SELECT * FROM (
-    SELECT * FROM raw_parcel_record WHERE record_key IS NOT NULL
-    QUALIFY batch_id = max(batch_id) OVER (PARTITION BY record_key)
+SELECT * EXCLUDE (imported_at) FROM (
+    -- the rows of the newest import (all its files and sheets) that has the record
+    SELECT r.*, b.imported_at FROM raw_parcel_record r JOIN import_batch b USING (batch_id)
+    WHERE r.record_key IS NOT NULL
+    QUALIFY b.imported_at = max(b.imported_at) OVER (PARTITION BY r.record_key)
 ) f WHERE NOT EXISTS (SELECT 1 FROM import_change c
                       WHERE c.record_type = 'parcel_record' AND c.change = 'removed'
                         AND c.record_key = f.record_key AND c.batch_id > f.batch_id);
@@ -81,11 +86,12 @@ SELECT record_key FROM form_rows GROUP BY 1 HAVING count(*) > 1;
 CREATE OR REPLACE TEMP TABLE form AS
 SELECT * EXCLUDE (n) FROM (
     SELECT *, count(*) OVER (PARTITION BY record_key) AS n FROM form_rows
-    QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY row_no) = 1
+    QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY batch_id, row_no) = 1
 ) WHERE n = 1
 UNION ALL BY NAME
-SELECT record_key, min(batch_id) AS batch_id, min(source_file) AS source_file,
-       min(source_sheet) AS source_sheet, min(row_no) AS row_no,
+SELECT record_key, arg_min(batch_id, {_ORDER}) AS batch_id,
+       arg_min(source_file, {_ORDER}) AS source_file,
+       arg_min(source_sheet, {_ORDER}) AS source_sheet, arg_min(row_no, {_ORDER}) AS row_no,
     {_FIRST_VALUES}
 FROM form_rows WHERE record_key IN (SELECT record_key FROM form_multi) GROUP BY record_key;
 INSERT INTO parcel_source_conflict (parcel_id, field, origin, source_values)

@@ -23,7 +23,13 @@ from landclean.errors import ImportError_, first_line
 from landclean.ingest.accounting import KEYED_TARGETS, PART_COLUMN, account, quarantine_rows
 from landclean.ingest.changes import record_changes, record_removals
 from landclean.ingest.keys import commune_code_warnings, keyed_select
-from landclean.ingest.profiles import Profile, all_profiles, load_profile
+from landclean.ingest.profiles import (
+    TARGET_TABLES,
+    Profile,
+    all_profiles,
+    known_headers,
+    load_profile,
+)
 from landclean.ingest.sources import (
     MAP_SUFFIXES,
     TABLE_SUFFIXES,
@@ -32,6 +38,7 @@ from landclean.ingest.sources import (
     temp_workdir,
 )
 from landclean.settings import current_actor
+from landclean.vn.text import compact_key
 from landclean.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -95,9 +102,12 @@ def discover(sources: list[Path]) -> list[Path]:
 
 def detect_profile(source: Source, profiles: list[Profile], forced: Profile | None) -> Profile:
     """The profile that matches most of the source's headers, or a clear error."""
+    where = f"{source.path}" + (f", sheet {source.part}" if source.part else "")
+    if forced is not None and (forced.target == "map_feature") != source.is_map:
+        kind = "profile_not_for_maps" if source.is_map else "profile_only_for_maps"
+        raise ImportError_(kind, where=where, profile=forced.name)
     if source.is_map:
         return forced or next(p for p in profiles if p.target == "map_feature")
-    where = f"{source.path}" + (f", sheet {source.part}" if source.part else "")
     if forced:
         if not forced.accepts(source.headers):
             missing = forced.missing_required(source.headers)
@@ -121,9 +131,31 @@ def detect_profile(source: Source, profiles: list[Profile], forced: Profile | No
     candidates = [p for p in profiles if p.target != "map_feature" and p.accepts(source.headers)]
     if not candidates:
         raise ImportError_("no_layout", where=where, headers=", ".join(source.headers[:8]))
-    return max(
+    chosen = max(
         candidates, key=lambda p: (len(p.match(source.headers)), p.coverage(source.headers), p.name)
     )
+    # a profile of another kind of record may accept a few columns of a file that is
+    # plainly of a kind it does not read (a land users' list taken for the registry)
+    known = {t: _known(source.headers, t, profiles) for t in TARGET_TABLES if t != "map_feature"}
+    likely = max(known, key=lambda t: known[t])
+    if likely != chosen.target and known[likely] > known[chosen.target] + 1:
+        raise ImportError_(
+            "layout_unclear",
+            where=where,
+            profile=chosen.name,
+            target=chosen.target,
+            likely=likely,
+            n=known[likely],
+            total=len(source.headers),
+            path=source.path,
+        )
+    return chosen
+
+
+def _known(headers: list[str], target: str, profiles: list[Profile]) -> int:
+    """How many of the headers are known names of ``target``'s fields."""
+    table = known_headers(target, profiles)
+    return sum(1 for h in headers if compact_key(str(h)) in table)
 
 
 def _sha256(path: Path) -> str:

@@ -77,11 +77,13 @@ def _commune_sql(commune: CommuneColumn) -> tuple[str, str, str]:
     v = commune.field
     if commune.kind == "old_code":
         return (
-            "",
-            f"lc_unit_code({v})",
+            f"LEFT JOIN admin_unit_old ou ON ou.code = lc_unit_code({v})",
+            "ou.code",
             f"CASE WHEN lc_text({v}) IS NULL THEN 'no commune'"
             f" WHEN lc_unit_code({v}) IS NULL THEN 'commune code ''' || trim({v}) || "
-            "''' is not a 5-digit code' END",
+            "''' is not a 5-digit code'"
+            f" WHEN ou.code IS NULL THEN 'commune code ''' || trim({v}) || "
+            "''' is not an old commune of the province' END",
         )
     if commune.kind == "old_name":
         joins, code, n = _name_sql("admin_unit_old", v)
@@ -121,7 +123,8 @@ def _owner_key(profile: Profile, found: set[str], prefix: str, suffix: str) -> s
     wanted = profile.owner_key
     parts_of = {
         "owner_id": f"lc_id_number({idn})",
-        "owner_name": f"lc_ascii_key({name})",
+        # with its tones: "Lê Thị Hà" and "Lê Thị Hạ" are two people
+        "owner_name": f"lower(regexp_replace(trim(nfc_normalize({name})), '\\s+', ' ', 'g'))",
         "owner_birth": f"lc_text({birth})",
     }
     if wanted == ("position",):
@@ -151,28 +154,56 @@ def keyed_select(profile: Profile, found: set[str], owners: bool) -> KeyedSelect
     key = profile.parcel_key
     commune = key.commune_in(found) if key else None
     composed_expr, joins, problem = "NULL::VARCHAR", "", "'no parcel code'"
-    old = "NULL::VARCHAR"
+    old, empty = "NULL::VARCHAR", ""
     if key is not None and commune is not None:
         joins, old, commune_problem = _commune_sql(commune)
         sheet = f"lc_key_part({_col(found, key.sheet)})"
         parcel = f"lc_key_part({_col(found, key.parcel)})"
-        scale = f"CAST(lc_scale({_col(found, key.scale)}) AS VARCHAR)"
+        scale_cell = _col(found, key.scale)
+        scale = f"CAST(lc_scale({scale_cell}) AS VARCHAR)"
+        bad_scale = f"(lc_text({scale_cell}) IS NOT NULL AND lc_scale({scale_cell}) IS NULL)"
         composed_expr = (
             f"CASE WHEN {old} IS NOT NULL AND {sheet} IS NOT NULL AND {parcel} IS NOT NULL "
-            f"THEN concat_ws('-', {old}, {scale}, {sheet}, {parcel}) END"
+            f"AND NOT {bad_scale} THEN concat_ws('-', {old}, {scale}, {sheet}, {parcel}) END"
         )
         problem = (
             f"concat_ws('; ', {commune_problem}, "
+            f"CASE WHEN {bad_scale} THEN 'scale ''' || trim({scale_cell}) || "
+            "''' is not a map scale (e.g. 1:2000)' END, "
             f"CASE WHEN {sheet} IS NULL THEN 'no map sheet number' END, "
             f"CASE WHEN {parcel} IS NULL THEN 'no parcel number' END)"
         )
+        key_cells = [code, *(_col(found, f) for f in (commune.field, key.sheet, key.parcel))]
+        empty = " AND ".join(f"lc_text({c}) IS NULL" for c in key_cells)
     elif key is not None:
         problem = "'no parcel code, and no commune column to compose the key from'"
-    record_key = f"COALESCE(lc_text({code}), {composed_expr})"
+    parts = (
+        f"SELECT s.*, lc_text({code}) AS key_code, {composed_expr} AS key_composed, "
+        f"{old} AS key_commune, NULLIF({problem}, '') AS key_problem0 FROM s {joins}"
+    )
+    # a row whose code cell is blank takes the code another row of the same parcel
+    # (same composed key) has in the file
+    adopted = "NULL"
+    if code != "NULL::VARCHAR" and composed_expr != "NULL::VARCHAR":
+        adopted = "max(key_code) OVER (PARTITION BY key_composed)"
+    # an owner's row without any key cell under a parcel's row (cells merged over the
+    # parcel's owners in a spreadsheet): the parcel above
+    above = "NULL"
+    if owners and empty:
+        has_owner = " OR ".join(
+            f"lc_text({_col(found, f)}) IS NOT NULL"
+            for f in ("owner_name", "owner_id", "spouse_name", "spouse_id")
+        )
+        above = (
+            f"CASE WHEN {empty} AND ({has_owner}) THEN last_value(COALESCE(key_code, "
+            "key_composed) IGNORE NULLS) OVER (ORDER BY row_no ROWS BETWEEN UNBOUNDED "
+            "PRECEDING AND 1 PRECEDING) END"
+        )
     inner = (
-        f"SELECT s.*, {record_key} AS record_key, {old} AS key_commune, "
-        f"CASE WHEN {record_key} IS NULL THEN NULLIF({problem}, '') END AS key_problem "
-        f"FROM s {joins}"
+        "SELECT * EXCLUDE (key_code, key_composed, key_problem0, key_row), "
+        "key_row AS record_key, CASE WHEN key_row IS NULL THEN key_problem0 END AS key_problem "
+        "FROM (SELECT *, COALESCE(key_code, CASE WHEN key_composed IS NOT NULL "
+        f"THEN {adopted} END, key_composed, {above}) AS key_row FROM ({parts}))"
     )
     if not owners:
         return KeyedSelect(inner, code == "NULL::VARCHAR")

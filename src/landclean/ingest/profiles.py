@@ -11,7 +11,9 @@ replaces it.  See docs/profiles.md.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -29,6 +31,12 @@ TARGET_TABLES = {
     "commune_target": "raw_commune_target",
 }
 
+
+# Raw-table columns an import fills itself: no profile field may name them.
+RESERVED = frozenset(
+    {"batch_id", "source_file", "source_sheet", "source_layer", "row_no", "profile", "extra",
+     "geom_wkb", "record_key", "key_commune", "key_problem", "owner_key", "spouse_key"}
+)  # fmt: skip
 
 # How a profile may name the commune of a composed parcel key.
 COMMUNE_KINDS = ("old_code", "old_name", "new_code", "new_name")
@@ -143,6 +151,8 @@ def _column_problem(columns: object) -> str | None:
     for i, col in enumerate(columns, 1):
         if not isinstance(col, dict) or not {"field", "header"} <= set(col):
             return f"columns[{i}]"
+        if not isinstance(col["field"], str) or not col["field"] or col["field"] in RESERVED:
+            return f"columns[{i}].field"
         if not isinstance(col.get("aliases", []), list):
             return f"columns[{i}].aliases"
     return None
@@ -176,6 +186,9 @@ def _parse_parcel_key(doc: object, fields: set[str]) -> ParcelKey | str:
         return "parcel_key.scale"
     if not communes:
         return "parcel_key.commune"
+    used = [c.field for c in communes] + [str(v) for v in parts.values() if v]
+    if len(used) != len(set(used)):
+        return "parcel_key"  # one column cannot be two parts of the key
     return ParcelKey(tuple(communes), str(parts["sheet"]), str(parts["parcel"]), parts["scale"])
 
 
@@ -185,7 +198,7 @@ def _parse_owner_key(doc: object) -> tuple[str, ...] | None:
     if doc == "position":
         return ("position",)
     if isinstance(doc, list) and doc and all(f in OWNER_KEY_FIELDS for f in doc):
-        return tuple(str(f) for f in doc)
+        return tuple(dict.fromkeys(str(f) for f in doc))  # each field once
     return None
 
 
@@ -197,9 +210,14 @@ def _parse(doc: object, source: str) -> Profile:
     if missing:
         raise ImportError_("profile_missing", source=source, keys=", ".join(missing))
     bad = _column_problem(doc["columns"])
+    fields = tuple(str(c["field"]) for c in doc["columns"]) if bad is None else ()
+    if bad is None and not (isinstance(doc["name"], str) and doc["name"].strip()):
+        bad = "name"
     if bad is None and not isinstance(doc.get("required", []), list):
         bad = "required"
-    if bad is None and not str(doc.get("header_row", 1)).isdigit():
+    if bad is None and not set(map(str, doc.get("required", []))) <= set(fields):
+        bad = "required"  # a required field must be one of the columns
+    if bad is None and not re.fullmatch(r"[0-9]{1,3}", str(doc.get("header_row", 1))):
         bad = "header_row"
     if bad is not None:
         raise ImportError_("profile_malformed", source=source, part=bad)
@@ -209,16 +227,26 @@ def _parse(doc: object, source: str) -> Profile:
             "profile_target", source=source, target=target, targets=", ".join(TARGET_TABLES)
         )
     columns = doc["columns"]
-    fields = tuple(str(c["field"]) for c in columns)
     parcel_key = None
     if doc.get("parcel_key") is not None:
         parsed = _parse_parcel_key(doc["parcel_key"], set(fields))
         if isinstance(parsed, str):
-            raise ImportError_("profile_malformed", source=source, part=parsed)
+            raise ImportError_(
+                "profile_key_malformed",
+                source=source,
+                part=parsed,
+                expected="{commune: [{field, is: " + " | ".join(COMMUNE_KINDS) + "}], "
+                "scale?, sheet, parcel}: fields among the columns, each part its own",
+            )
         parcel_key = parsed
     owner_key = _parse_owner_key(doc.get("owner_key"))
     if owner_key is None:
-        raise ImportError_("profile_malformed", source=source, part="owner_key")
+        raise ImportError_(
+            "profile_key_malformed",
+            source=source,
+            part="owner_key",
+            expected='"position", or a list of owner_id, owner_name, owner_birth',
+        )
     aliases: dict[str, str] = {}
     for col in columns:
         for h in [col["header"], *col.get("aliases", [])]:
@@ -238,6 +266,28 @@ def _parse(doc: object, source: str) -> Profile:
         parcel_key=parcel_key,
         owner_key=owner_key,
     )
+
+
+@cache
+def synonyms() -> dict[str, dict[str, list[str]]]:
+    """Header synonyms per target and field (``data/synonyms.json``, Vietnamese and
+    English): what ``profiles suggest`` and the layout check know besides the profiles."""
+    text = resources.files("landclean.ingest").joinpath("data/synonyms.json").read_text("utf-8")
+    return {k: v for k, v in json.loads(text).items() if not k.startswith("_")}
+
+
+def known_headers(target: str, profiles: list[Profile]) -> dict[str, str]:
+    """Compact key of every header known for ``target`` -> field: the synonym table and
+    the profiles' headers and aliases."""
+    out: dict[str, str] = {}
+    for fname, words in synonyms().get(target, {}).items():
+        for w in words:
+            out.setdefault(compact_key(w), fname)
+    for profile in profiles:
+        if profile.target == target:
+            for key, fname in profile.aliases.items():
+                out.setdefault(key, fname)
+    return out
 
 
 def _builtin() -> dict[str, Profile]:
@@ -260,7 +310,7 @@ def _user_profiles(extra_dirs: list[Path] | None) -> list[tuple[Path, Profile | 
             continue
         for path in sorted(folder.glob("*.json")):
             try:
-                doc = json.loads(path.read_text("utf-8"))
+                doc = json.loads(path.read_text("utf-8-sig"))  # a BOM is no error
             except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
                 out.append((path, ImportError_("profile_json", path=path, reason=exc)))
                 continue

@@ -17,14 +17,12 @@ import dataclasses
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import duckdb
 
 from landclean.errors import ImportError_
-from landclean.ingest.profiles import Profile, all_profiles
+from landclean.ingest.profiles import Profile, all_profiles, known_headers, synonyms
 from landclean.ingest.sources import read_source, temp_workdir
 from landclean.vn import admin_units as au
 from landclean.vn import sql as vn_sql
@@ -49,8 +47,11 @@ MEASURES: dict[str, str] = {
     "'(1[:/])?(200|500|1000|2000|5000|10000|25000)(\\.0+)?')",
     "old_code": "list_contains($old_codes, lc_unit_code(v))",
     "new_code": "list_contains($new_codes, lc_unit_code(v))",
-    "old_name": "list_contains($old_names, lc_unit_bare_key(v))",
-    "new_name": "list_contains($new_names, lc_unit_bare_key(v))",
+    # a name has letters ("4" is no commune name, though "Phường 4" is one)
+    "old_name": "regexp_matches(v, '[[:alpha:]]') AND list_contains($old_names, "
+    "lc_unit_bare_key(v))",
+    "new_name": "regexp_matches(v, '[[:alpha:]]') AND list_contains($new_names, "
+    "lc_unit_bare_key(v))",
     "sex": "lower(trim(v)) IN ('nam', 'nữ', 'nu', 'male', 'female', 'm', 'f')",
     "person": "regexp_full_match(trim(v), '([[:upper:]][[:lower:]]*\\.? ?){2,6}') "
     "AND NOT regexp_matches(v, '[0-9]')",
@@ -121,25 +122,9 @@ class Suggestion:
     matched_profile: str | None  # an existing profile that already reads the file
 
 
-@cache
-def _synonyms() -> dict[str, dict[str, list[str]]]:
-    text = resources.files("landclean.ingest").joinpath("data/synonyms.json").read_text("utf-8")
-    doc = json.loads(text)
-    return {k: v for k, v in doc.items() if not k.startswith("_")}
-
-
 def header_table(target: str) -> dict[str, str]:
-    """Compact key of every known header of ``target`` -> field: the synonym table and
-    the built-in profiles' headers and aliases."""
-    out: dict[str, str] = {}
-    for fname, words in _synonyms().get(target, {}).items():
-        for w in words:
-            out.setdefault(compact_key(w), fname)
-    for profile in all_profiles():
-        if profile.target == target:
-            for key, fname in profile.aliases.items():
-                out.setdefault(key, fname)
-    return out
+    """Compact key of every known header of ``target`` -> field."""
+    return known_headers(target, all_profiles())
 
 
 def _words(text: str) -> set[str]:
@@ -176,7 +161,7 @@ def _header_guess(
 def _field_words(target: str) -> dict[str, set[str]]:
     """Per field, the words of its known headers (each header's own word set)."""
     out: dict[str, set[str]] = {}
-    for fname, words in _synonyms().get(target, {}).items():
+    for fname, words in synonyms().get(target, {}).items():
         for w in words:
             out.setdefault(fname, set()).update(_words(w))
     return out
@@ -347,7 +332,7 @@ def suggest_profile(path: Path, sheet: str | None = None) -> Suggestion:
         if sheet is not None:
             sources = [s for s in sources if s.part == sheet]
             if not sources:
-                raise ImportError_("no_sheet", path=path, sheet=sheet)
+                raise ImportError_("no_sheet", path=path, sheet=sheet)  # or only blank
         source = sources[0]
         if source.is_map:
             raise ImportError_("suggest_map", path=path)
@@ -363,6 +348,8 @@ def suggest_profile(path: Path, sheet: str | None = None) -> Suggestion:
             best = (score, target, guesses)
     assert best is not None
     _, target, guesses = best
+    if not any(g.field for g in guesses):
+        raise ImportError_("suggest_nothing", path=path, headers=", ".join(source.headers[:8]))
     doc, key, missing = _draft(path, target, guesses, measures, 1)
     return Suggestion(path, source.part, target, guesses, key, missing, doc, matched)
 

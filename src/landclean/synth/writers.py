@@ -34,7 +34,9 @@ WITH owners AS (
     FROM rights r JOIN parties p USING (party_id)
 ),
 """
-FORM_SQL = OWNERS + """
+FORM_SQL = (
+    OWNERS
+    + """
 lu AS (
     SELECT parcel_id,
            max(CASE WHEN seq = 1 THEN code_recorded END) AS lu1_code,
@@ -84,10 +86,13 @@ LEFT JOIN lu ON lu.parcel_id = pa.parcel_id
 LEFT JOIN assets a ON a.parcel_id = pa.parcel_id
 ORDER BY o.district_code, pa.parcel_id
 """
+)
 
 
 # ... and each parcel's land uses in one cell ("ONT" or "ONT 100.0; CLN 250.0").
-OWNERS_AND_LAND_USE = OWNERS + """
+OWNERS_AND_LAND_USE = (
+    OWNERS
+    + """
 lu AS (
     SELECT parcel_id,
            CASE WHEN count(*) = 1 THEN min(code_recorded)
@@ -96,6 +101,7 @@ lu AS (
     FROM land_use GROUP BY parcel_id
 )
 """
+)
 
 # A land-system export: one row per land user, the parcel's attributes on each row,
 # parcels keyed by old commune + scale + sheet + parcel number (no parcel code).

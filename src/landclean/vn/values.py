@@ -95,10 +95,23 @@ CREATE OR REPLACE TEMP MACRO lc_precision(x) AS CASE
     WHEN lc_date(x) IS NOT NULL AND NOT regexp_full_match(trim(x), '(18|19|20)[0-9]{2}(\.0+)?')
         THEN 'day'
     WHEN lc_year(x) IS NOT NULL THEN 'year' ELSE 'none' END;
-CREATE OR REPLACE TEMP MACRO lc_scale(x) AS lc_int(regexp_extract(x, '([0-9]+)\s*$', 1));
--- a sheet or parcel number as a key part: "012", "12.0" -> "12"; "12a" -> "12A"
-CREATE OR REPLACE TEMP MACRO lc_key_part(x) AS COALESCE(
-    CAST(lc_int(x) AS VARCHAR), NULLIF(upper(regexp_replace(trim(x), '\s+', '', 'g')), ''));
+-- a map scale: "1:2000", "1/2000", "2000", "2000.0", "1:2.000", "1 : 10 000" -> the
+-- denominator; anything else (2000.5, 0) -> NULL
+CREATE OR REPLACE TEMP MACRO lc_scale_text(x) AS regexp_replace(trim(x), '^.*[:/]\s*', '');
+CREATE OR REPLACE TEMP MACRO lc_scale_any(x) AS CASE
+    WHEN regexp_full_match(lc_scale_text(x), '[0-9]{1,3}([ .,][0-9]{3})+')
+        THEN TRY_CAST(regexp_replace(lc_scale_text(x), '[ .,]', '', 'g') AS INTEGER)
+    WHEN regexp_full_match(lc_scale_text(x), '[0-9]+([.,]0+)?')
+        THEN TRY_CAST(regexp_extract(lc_scale_text(x), '^[0-9]+') AS INTEGER) END;
+CREATE OR REPLACE TEMP MACRO lc_scale(x) AS CASE
+    WHEN lc_scale_any(x) BETWEEN 100 AND 1000000 THEN lc_scale_any(x) END;
+-- a sheet or parcel number as a key part: "012", "12.0" -> "12"; "012a" -> "12A";
+-- "45.1" stays "45.1" (never rounded into another number)
+CREATE OR REPLACE TEMP MACRO lc_key_part(x) AS CASE
+    WHEN regexp_full_match(trim(x), '[0-9]+([.,]0+)?')
+        THEN CAST(TRY_CAST(regexp_extract(trim(x), '^[0-9]+') AS BIGINT) AS VARCHAR)
+    ELSE NULLIF(upper(regexp_replace(regexp_replace(trim(x), '\s+', '', 'g'), '^0+([0-9])',
+                                     '\1')), '') END;
 -- a 5-digit unit code as typed, or as a spreadsheet kept it ("2421" lost its leading 0)
 CREATE OR REPLACE TEMP MACRO lc_unit_code(x) AS CASE
     WHEN regexp_full_match(trim(x), '[0-9]{1,5}(\.0+)?')
