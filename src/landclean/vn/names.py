@@ -118,9 +118,10 @@ _LETTERS = set(_VOWELS + _VOWELS.upper() + "đĐ")
 # Latin-1 characters that are not Vietnamese letters: their presence in a name means a
 # legacy encoding was shown through Windows-1252.  VNI also writes "oâ" for "ô" etc.,
 # and a toned i or y as the letter and its tone glyph ("iù" for í, "yõ" for ỹ): a tone
-# on u or o right after i or y, which Vietnamese spelling does not have.
+# on u or o right after i or y, which Vietnamese spelling does not have (in capitals,
+# "YÕ" is also TCVN3's "Yế": not a sign of VNI).
 _SUSPECT = {chr(c) for c in range(0xA0, 0x100)} - _LETTERS - {"\xa0"}
-_VNI_PAIR = re.compile(r"[aeoAEO][âêÂÊ]|[aA][êÊ]|[iIyY][ùõ]|[IY][ÙÕ]")
+_VNI_PAIR = re.compile(r"[aeoAEO][âêÂÊ]|[aA][êÊ]|[iIyY][ùõ]")
 _VNI_ONLY = set("øûïöñØÛÏÖÑ")
 
 
