@@ -98,7 +98,8 @@ lu AS (
            CASE WHEN count(*) = 1 THEN min(code_recorded)
                 ELSE string_agg(code_recorded || ' ' || CAST(area AS VARCHAR), '; ' ORDER BY seq)
            END AS land_use
-    FROM land_use GROUP BY parcel_id
+    FROM land_use WHERE code_recorded <> ''  -- a land use missing in the records: no cell
+    GROUP BY parcel_id
 )
 """
 )
