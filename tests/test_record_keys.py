@@ -581,3 +581,32 @@ def test_rows_written_differently_but_meaning_the_same_do_not_disagree(
     import_sources(fresh_ws, [path], build=True)
     conflicts = q(fresh_ws.con, "SELECT field, source_values FROM parcel_source_conflict")
     assert conflicts == [("legal_area", ["300,5", "300.5", "301"])]  # only 301 differs
+
+
+def test_four_owners_side_by_side(fresh_ws: Workspace, tmp_path: Path) -> None:
+    headers = {"commune_code": "Mã xã", "map_sheet": "Tờ", "map_parcel": "Thửa"}
+    for n, prefix in enumerate(("owner", "spouse", "owner3", "owner4"), 1):
+        headers[f"{prefix}_name"] = f"Chủ {n}"
+        headers[f"{prefix}_id"] = f"CCCD chủ {n}"
+    folder = key_profile(tmp_path / "profiles", "bon_chu", "commune_code", "old_code", headers)
+    rows = [
+        ["24178", "1", "1", "An", "066060000001", "Bình", "066160000002", "Cường",
+         "066085000003", "Dung", "066187000004"],
+        ["24178", "1", "2", "An", "066060000001", "", "", "Em", "", "", ""],
+        # the same person as owner 1 and owner 4 of a row: kept twice (a finding)
+        ["24178", "1", "3", "Gấm", "066160000005", "", "", "", "", "Gấm", "066160000005"],
+    ]  # fmt: skip
+    path = write_csv(tmp_path / "w.csv", list(headers.values()), rows)
+    import_files(fresh_ws, [path], profile_dirs=[folder], profile="bon_chu")
+    from landclean.pipeline import run_pipeline
+
+    run_pipeline(fresh_ws, ["build"])
+    con = fresh_ws.con
+    rights = dict(q(con, "SELECT parcel_id, count(*) FROM land_right GROUP BY 1"))
+    named = {f"24178-1-{r[2]}": sum(1 for c in r[3::2] if c) for r in rows}
+    assert rights == named
+    # An on two parcels is one land user; Gấm twice on parcel 3 is two
+    assert q(con, "SELECT count(*) FROM party WHERE full_name = 'An'") == [(1,)]
+    assert q(con, "SELECT count(*) FROM party WHERE full_name = 'Gấm'") == [(2,)]
+    roles = q(con, "SELECT DISTINCT role FROM land_right WHERE parcel_id = '24178-1-1'")
+    assert roles == [("co-owner",)]

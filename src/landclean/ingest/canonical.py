@@ -260,6 +260,16 @@ SELECT *, lc_party_kind(kind) AS kind_word FROM (
            spouse_key, spouse_name, spouse_birth, spouse_sex, spouse_id, owner_address,
            spouse_share
     FROM form_rows WHERE spouse_key IS NOT NULL
+    UNION ALL
+    SELECT batch_id, source_file, source_sheet, row_no, record_key, owner_type, 'owner3',
+           owner3_key, owner3_name, owner3_birth, owner3_sex, owner3_id, owner_address,
+           owner3_share
+    FROM form_rows WHERE owner3_key IS NOT NULL
+    UNION ALL
+    SELECT batch_id, source_file, source_sheet, row_no, record_key, owner_type, 'owner4',
+           owner4_key, owner4_name, owner4_birth, owner4_sex, owner4_id, owner_address,
+           owner4_share
+    FROM form_rows WHERE owner4_key IS NOT NULL
 );
 
 INSERT INTO party (party_id, party_type, full_name, full_name_raw, birth_date, birth_year,
@@ -287,7 +297,7 @@ FROM parsed;
 
 INSERT INTO land_right (parcel_id, party_id, role, share, certificate_id)
 SELECT r.record_key, r.code,
-       CASE WHEN r.block = 'spouse' OR r.kind_word = 'couple' THEN 'co-owner'
+       CASE WHEN r.block <> 'owner' OR r.kind_word = 'couple' THEN 'co-owner'
             WHEN r.kind_word = 'household' THEN 'household'
             WHEN r.kind_word = 'organization' THEN 'organization'
             -- one row per owner: each of several owners holds the parcel jointly

@@ -163,8 +163,9 @@ def _insert_raw(
         targets += ["record_key", "key_commune", "key_problem"]
         values += ["record_key", "key_commune", "key_problem"]
         if owners:
-            targets += ["owner_key", "spouse_key"]
-            values += ["owner_key", "spouse_key"]
+            keys = ["owner_key", "spouse_key", "owner3_key", "owner4_key"]
+            targets += keys
+            values += keys
     else:
         select += "SELECT * FROM s"
     con.execute(

@@ -213,15 +213,25 @@ def keyed_select(profile: Profile, found: set[str], owners: bool) -> KeyedSelect
         f"SELECT *, row_number() OVER (PARTITION BY record_key ORDER BY row_no) AS pos "
         f"FROM ({inner})"
     )
-    keyed = f"SELECT *, {owner} AS ok, {spouse} AS sk FROM ({placed})"
+    more = ", ".join(f"{_owner_key(profile, found, f'owner{n}', f'.{n}')} AS o{n}" for n in (3, 4))
+    keyed = f"SELECT *, {owner} AS ok, {spouse} AS sk, {more} FROM ({placed})"
+    # owners 3 and 4 of a row keyed like one already on it: kept apart by position
+    others = ", ".join(
+        f"CASE WHEN starts_with(o{n}, 'U-') AND list_contains([ok, sk{', o3' if n == 4 else ''}],"
+        f" o{n}) THEN record_key || '#' || pos || '.{n}' ELSE o{n} END AS owner{n}_key"
+        for n in (3, 4)
+    )
     if profile.owner_key == ("position",):
-        sql = f"SELECT * EXCLUDE (ok, sk, pos), ok AS owner_key, sk AS spouse_key FROM ({keyed})"
+        sql = (
+            f"SELECT * EXCLUDE (ok, sk, o3, o4, pos), ok AS owner_key, sk AS spouse_key, "
+            f"{others} FROM ({keyed})"
+        )
         return KeyedSelect(sql, code == "NULL::VARCHAR")
     # A person keyed by their ID and name twice on one parcel (owner and spouse of one
     # row, or two rows) is kept twice, the second by position: the duplicate is then a
     # finding (PARTY_DUPLICATE), not a silently merged right.
     sql = (
-        "SELECT * EXCLUDE (ok, sk, pos), "
+        f"SELECT * EXCLUDE (ok, sk, o3, o4, pos), {others}, "
         "CASE WHEN starts_with(ok, 'U-') AND row_number() OVER "
         "(PARTITION BY record_key, ok ORDER BY row_no) > 1 THEN record_key || '#' || pos "
         "ELSE ok END AS owner_key, "

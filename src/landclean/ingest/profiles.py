@@ -35,7 +35,8 @@ TARGET_TABLES = {
 # Raw-table columns an import fills itself: no profile field may name them.
 RESERVED = frozenset(
     {"batch_id", "source_file", "source_sheet", "source_layer", "row_no", "profile", "extra",
-     "geom_wkb", "record_key", "key_commune", "key_problem", "owner_key", "spouse_key"}
+     "geom_wkb", "record_key", "key_commune", "key_problem", "owner_key", "spouse_key",
+     "owner3_key", "owner4_key"}
 )  # fmt: skip
 
 # How a profile may name the commune of a composed parcel key.

@@ -13,6 +13,22 @@ ALTER TABLE raw_parcel_record ADD COLUMN key_commune VARCHAR;  -- old commune th
 ALTER TABLE raw_map_feature ADD COLUMN record_key VARCHAR;
 ALTER TABLE raw_map_feature ADD COLUMN key_commune VARCHAR;
 ALTER TABLE raw_map_feature ADD COLUMN key_problem VARCHAR;
+-- Wide layouts: a third and a fourth owner side by side (owner 1 and 2 are the owner_*
+-- and spouse_* columns).
+ALTER TABLE raw_parcel_record ADD COLUMN owner3_code VARCHAR;
+ALTER TABLE raw_parcel_record ADD COLUMN owner3_name VARCHAR;
+ALTER TABLE raw_parcel_record ADD COLUMN owner3_birth VARCHAR;
+ALTER TABLE raw_parcel_record ADD COLUMN owner3_sex VARCHAR;
+ALTER TABLE raw_parcel_record ADD COLUMN owner3_id VARCHAR;
+ALTER TABLE raw_parcel_record ADD COLUMN owner3_share VARCHAR;
+ALTER TABLE raw_parcel_record ADD COLUMN owner3_key VARCHAR;
+ALTER TABLE raw_parcel_record ADD COLUMN owner4_code VARCHAR;
+ALTER TABLE raw_parcel_record ADD COLUMN owner4_name VARCHAR;
+ALTER TABLE raw_parcel_record ADD COLUMN owner4_birth VARCHAR;
+ALTER TABLE raw_parcel_record ADD COLUMN owner4_sex VARCHAR;
+ALTER TABLE raw_parcel_record ADD COLUMN owner4_id VARCHAR;
+ALTER TABLE raw_parcel_record ADD COLUMN owner4_share VARCHAR;
+ALTER TABLE raw_parcel_record ADD COLUMN owner4_key VARCHAR;
 UPDATE raw_parcel_record SET record_key = NULLIF(trim(parcel_code), ''),
                              owner_key = NULLIF(trim(owner_code), ''),
                              spouse_key = NULLIF(trim(spouse_code), '');
