@@ -6,6 +6,8 @@ Values are parsed here with the ``lc_*`` macros of ``landclean.vn`` (numbers, da
 ID numbers, yes/no, serials); cleaning the text (names, encodings) is the standardize
 stage's job and placing parcels in their new communes the renumber stage's.  Every
 INSERT names its columns.  The stage that runs these statements is ``ingest.build``.
+The module is the build's SQL, one statement after another in the order they run: that
+is why it is over 400 lines.
 """
 
 from __future__ import annotations
