@@ -223,3 +223,32 @@ def test_export_headers_are_the_vbdlis_profile_s() -> None:
         profile.headers
     )
     assert json.dumps(profile.parcel_key is not None)
+
+
+def test_a_workbook_with_broken_sheet_xml_is_one_clear_error(
+    fresh_ws: Workspace, tmp_path: Path
+) -> None:
+    import zipfile
+
+    good = tmp_path / "ok.xlsx"
+    book = xlsxwriter.Workbook(str(good))
+    book.add_worksheet("A").write_row(0, 0, ["maThuaDat", "maXa"])
+    book.close()
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(broken, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]  # the zip opens, the sheet's XML is cut
+            zout.writestr(item, data)
+    with pytest.raises(ImportError_, match=r"broken\.xlsx"):
+        import_sources(fresh_ws, [broken])
+    assert q(fresh_ws.con, "SELECT count(*) FROM import_batch") == [(0,)]
+
+
+def test_a_csv_header_cell_over_the_csv_module_s_limit(fresh_ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    header = "maThuaDat,maXa,soThuTuThua,ghi_chu_" + "x" * 200_000
+    path.write_text(header + "\nP1,24178,5,a\n", "utf-8")
+    (f,) = import_sources(fresh_ws, [path]).files  # read, not a traceback
+    assert (f.layout, f.records) == ("vbdlis_parcel", 1)

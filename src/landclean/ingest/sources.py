@@ -114,6 +114,7 @@ def read_csv(
         raise ImportError_("empty_header", path=path)
     # the header may sit under a title line: the line a profile knows best
     delimiter = max([",", ";", "\t", "|"], key=lambda d: max(line.count(d) for line in lines))
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))  # a header cell may be long
     grid = [next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), []) for line in lines]
     skip = find_header(grid, profiles)[0] if profiles and len(grid) > 1 else 0
     if not lines[skip].strip():
@@ -184,7 +185,10 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, profiles: list[Profile
     out = []
     for sheet in sheets:
         # one parse of the sheet: the header is looked for in its first rows
-        whole = reader.load_sheet(sheet, header_row=None, dtypes="string").to_arrow()
+        try:  # a zip that opens may still hold a sheet whose XML is broken
+            whole = reader.load_sheet(sheet, header_row=None, dtypes="string").to_arrow()
+        except Exception as exc:  # calamine raises its own error types
+            raise ImportError_("unreadable_xlsx", path=path, reason=first_line(exc)) from exc
         if whole.num_rows == 0:
             continue
         probe = whole.slice(0, 15)
