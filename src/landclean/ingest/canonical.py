@@ -252,26 +252,22 @@ SELECT parcel_id, 'land_use', cell, 'map' FROM map_land_use;
 
 PARTY = """
 CREATE OR REPLACE TEMP TABLE party_rows AS
+-- every named person of every row, in one pass: owner, spouse, owners 3 and 4
 SELECT *, lc_party_kind(kind) AS kind_word FROM (
-    SELECT batch_id, source_file, source_sheet, row_no, record_key, owner_type AS kind,
-           'owner' AS block, owner_key AS code, owner_name AS name, owner_birth AS birth,
-           owner_sex AS sex, owner_id AS id_raw, owner_address AS address, owner_share AS share
-    FROM form_rows WHERE owner_key IS NOT NULL
-    UNION ALL
-    SELECT batch_id, source_file, source_sheet, row_no, record_key, owner_type, 'spouse',
-           spouse_key, spouse_name, spouse_birth, spouse_sex, spouse_id, owner_address,
-           spouse_share
-    FROM form_rows WHERE spouse_key IS NOT NULL
-    UNION ALL
-    SELECT batch_id, source_file, source_sheet, row_no, record_key, owner_type, 'owner3',
-           owner3_key, owner3_name, owner3_birth, owner3_sex, owner3_id, owner_address,
-           owner3_share
-    FROM form_rows WHERE owner3_key IS NOT NULL
-    UNION ALL
-    SELECT batch_id, source_file, source_sheet, row_no, record_key, owner_type, 'owner4',
-           owner4_key, owner4_name, owner4_birth, owner4_sex, owner4_id, owner_address,
-           owner4_share
-    FROM form_rows WHERE owner4_key IS NOT NULL
+    SELECT batch_id, source_file, source_sheet, row_no, record_key, kind, address,
+           p.block, p.code, p.name, p.birth, p.sex, p.id_raw, p.share
+    FROM (SELECT batch_id, source_file, source_sheet, row_no, record_key, owner_type AS kind,
+                 owner_address AS address, unnest([
+        {'block': 'owner', 'code': owner_key, 'name': owner_name, 'birth': owner_birth,
+         'sex': owner_sex, 'id_raw': owner_id, 'share': owner_share},
+        {'block': 'spouse', 'code': spouse_key, 'name': spouse_name, 'birth': spouse_birth,
+         'sex': spouse_sex, 'id_raw': spouse_id, 'share': spouse_share},
+        {'block': 'owner3', 'code': owner3_key, 'name': owner3_name, 'birth': owner3_birth,
+         'sex': owner3_sex, 'id_raw': owner3_id, 'share': owner3_share},
+        {'block': 'owner4', 'code': owner4_key, 'name': owner4_name, 'birth': owner4_birth,
+         'sex': owner4_sex, 'id_raw': owner4_id, 'share': owner4_share}
+    ]) AS p FROM form_rows)
+    WHERE p.code IS NOT NULL
 );
 
 INSERT INTO party (party_id, party_type, full_name, full_name_raw, birth_date, birth_year,
