@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean setup
+.PHONY: demo test lint format bench clean setup fuzz crash
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py
+
+# 10,000 malformed inputs against `landclean import`; rewrites the table of docs/reliability.md
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.hardening.run --cases 10000 --seed 1 --subprocess 20 --report docs/reliability.md
+
+# kill -9 at random moments of import, run, correct, apply and report (30 kills); a summary table
+crash: $(STAMP)
+	$(BIN)/python -m tests.hardening.crash --kills 30 --seed 1
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache

@@ -134,8 +134,10 @@ def test_user_profile_file(fresh_ws: Workspace, tmp_path: Path) -> None:
 def test_damaged_map_file_is_refused(
     fresh_ws: Workspace, province: Province, tmp_path: Path
 ) -> None:
-    """GDAL stops reading a GeoPackage at a damaged page without raising: the features
-    read are checked against the layer's count, so a half-read layer is never imported."""
+    """A damaged page of a GeoPackage: GDAL reports it while the layer is read (the
+    layer is refused with GDAL's words), or, reading ahead in threads of its own, stops
+    without a word: the features read are checked against the layer's count, so a
+    half-read layer is never imported."""
     src = max((province.root / "map").glob("*.gpkg"), key=lambda p: p.stat().st_size)
     data = bytearray(src.read_bytes())
     start = len(data) // 2
@@ -146,5 +148,5 @@ def test_damaged_map_file_is_refused(
     with pytest.raises(LandcleanError) as info:
         import_sources(fresh_ws, [path])
     assert "damaged.gpkg" in str(info.value) and "\n" not in str(info.value)
-    assert "cut short" in str(info.value), str(info.value)
+    assert "cut short" in str(info.value) or "malformed" in str(info.value), str(info.value)
     assert snapshot(fresh_ws) == before

@@ -4,7 +4,9 @@ files."""
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from landclean.api import import_sources, suggest_profile
 from landclean.errors import ImportError_
 from landclean.ingest.importer import import_files
 from landclean.ingest.profiles import load_profiles
+from landclean.settings import get_settings
 from landclean.workspace import Workspace
 from tests.conftest import q
 from tests.test_record_keys import EXPORT_HEADERS, _layer, key_profile, write_csv, write_profile
@@ -252,3 +255,154 @@ def test_a_csv_header_cell_over_the_csv_module_s_limit(fresh_ws: Workspace, tmp_
     path.write_text(header + "\nP1,24178,5,a\n", "utf-8")
     (f,) = import_sources(fresh_ws, [path]).files  # read, not a traceback
     assert (f.layout, f.records) == ("vbdlis_parcel", 1)
+
+
+def _workbook_with_sheet(path: Path, rows: Iterator[bytes]) -> Path:
+    """An .xlsx written part by part, its one sheet streamed from ``rows`` (no library
+    holds millions of rows in memory to write it)."""
+    import zipfile
+
+    template = path.with_name("template.xlsx")
+    book = xlsxwriter.Workbook(str(template))
+    book.add_worksheet("A").write_row(0, 0, ["maThuaDat"])
+    book.close()
+    with zipfile.ZipFile(template) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            if item.filename != "xl/worksheets/sheet1.xml":
+                zout.writestr(item.filename, zin.read(item.filename))
+        with zout.open("xl/worksheets/sheet1.xml", "w") as out:
+            out.write(
+                b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
+                b'openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            )
+            for row in rows:
+                out.write(row)
+            out.write(b"</sheetData></worksheet>")
+    return path
+
+
+def _header_row() -> bytes:
+    cells = "".join(
+        f'<c r="{c}1" t="inlineStr"><is><t>{h}</t></is></c>'
+        for c, h in zip("ABC", ["maThuaDat", "maXa", "soThuTuThua"], strict=True)
+    )
+    return f'<row r="1">{cells}</row>'.encode()
+
+
+def test_a_decompression_bomb_is_refused_before_it_is_unzipped(
+    fresh_ws: Workspace, tmp_path: Path
+) -> None:
+    # ~80 MB of one repeated row squeezed to well under 1 MB
+    repeated = b'<row><c t="inlineStr"><is><t>0</t></is></c></row>'
+    bomb = _workbook_with_sheet(
+        tmp_path / "bomb.xlsx",
+        itertools.chain([_header_row()], itertools.repeat(repeated * 10_000, 160)),
+    )
+    assert bomb.stat().st_size < 1 << 20
+    with pytest.raises(ImportError_, match=r"bomb\.xlsx: part xl/worksheets/sheet1\.xml "
+                       r"unzips to \d+ MB.*LANDCLEAN_MAX_UNZIP_RATIO"):  # fmt: skip
+        import_sources(fresh_ws, [bomb])
+    assert q(fresh_ws.con, "SELECT count(*) FROM import_batch") == [(0,)]
+
+
+@pytest.fixture
+def max_rows(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    monkeypatch.setenv("LANDCLEAN_MAX_ROWS", "1000")
+    get_settings.cache_clear()
+    yield 1000
+    monkeypatch.delenv("LANDCLEAN_MAX_ROWS")
+    get_settings.cache_clear()
+
+
+def test_rows_over_the_limit_are_refused_naming_it(
+    fresh_ws: Workspace, tmp_path: Path, max_rows: int
+) -> None:
+    rows = (
+        f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>P{i}</t></is></c>'
+        f'<c r="B{i}" t="inlineStr"><is><t>24178</t></is></c>'
+        f'<c r="C{i}"><v>{i}</v></c></row>'.encode()
+        for i in range(2, max_rows + 3)  # one row more than allowed under the header
+    )
+    big = _workbook_with_sheet(tmp_path / "big.xlsx", itertools.chain([_header_row()], rows))
+    with pytest.raises(ImportError_, match=r"big\.xlsx \(sheet/layer A\): more than 1,000 rows"):
+        import_sources(fresh_ws, [big])
+    lines = ["maThuaDat,maXa,soThuTuThua"] + [f"P{i},24178,{i}" for i in range(max_rows + 1)]
+    csv_path = tmp_path / "big.csv"
+    csv_path.write_text("\n".join(lines) + "\n", "utf-8")
+    with pytest.raises(ImportError_, match=r"big\.csv .*LANDCLEAN_MAX_ROWS"):
+        import_sources(fresh_ws, [csv_path])
+    assert q(fresh_ws.con, "SELECT count(*) FROM import_batch") == [(0,)]
+    csv_path.write_text("\n".join(lines[:max_rows]) + "\n", "utf-8")  # at the limit: read
+    (f,) = import_sources(fresh_ws, [csv_path]).files
+    assert f.records == max_rows - 1
+
+
+def test_a_file_with_headers_and_no_rows_is_a_warning(fresh_ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text("maThuaDat,maXa,soThuTuThua\n\n\n", "utf-8")
+    (f,) = import_sources(fresh_ws, [path]).files
+    assert (f.rows, f.records) == (0, 0)  # trailing empty lines are no rows
+    assert [key for key, _ in f.warnings] == ["no_data_rows"]
+    full = tmp_path / "one.csv"
+    full.write_text("maThuaDat,maXa,soThuTuThua\nP1,24178,5\n", "utf-8")
+    (g,) = import_sources(fresh_ws, [full]).files
+    assert g.records == 1 and not g.warnings
+
+
+def test_a_map_layer_over_the_row_limit_is_refused(
+    fresh_ws: Workspace, tmp_path: Path, max_rows: int
+) -> None:
+    features = [{"MaXa": "24178", "SoTo": 1, "SoThua": i} for i in range(max_rows + 1)]
+    layer = _layer(tmp_path / "thua.gpkg", features)
+    with pytest.raises(ImportError_, match=r"thua\.gpkg \(sheet/layer thua\): more than 1,000"):
+        import_sources(fresh_ws, [layer])
+    assert q(fresh_ws.con, "SELECT count(*) FROM import_batch") == [(0,)]
+    (f,) = import_sources(fresh_ws, [_layer(tmp_path / "ok.gpkg", features[:max_rows])]).files
+    assert f.rows == max_rows
+
+
+def test_a_ring_that_does_not_close_is_a_finding_not_a_crash(
+    fresh_ws: Workspace, tmp_path: Path
+) -> None:
+    """A damaged file may hold a polygon whose ring does not close: GDAL reads it, GEOS
+    refuses it.  The run goes on; the parcel has no geometry (a finding)."""
+    import struct
+
+    import pyarrow as pa
+    import pyogrio
+    import shapely
+
+    from landclean.pipeline import run_pipeline
+
+    x, y = 500_000.0, 1_400_000.0
+    ring = [(x, y), (x + 30, y), (x + 30, y + 30), (x, y + 30)]  # the first point not repeated
+    open_ring = struct.pack("<BII", 1, 3, 1) + struct.pack("<I", len(ring))
+    open_ring += b"".join(struct.pack("<dd", *p) for p in ring)
+    good = shapely.to_wkb(shapely.box(x + 100, y, x + 130, y + 30))
+    table = pa.table(
+        {
+            "MaXa": ["24178", "24178"],
+            "TyLe": ["2000", "2000"],
+            "SoTo": [12, 12],
+            "SoThua": [1, 2],
+            "geometry": [open_ring, good],
+        }
+    )
+    layer = tmp_path / "thua.gpkg"
+    pyogrio.write_arrow(
+        table, layer, driver="GPKG", geometry_name="geometry", geometry_type="Polygon",
+        crs="EPSG:9218",
+    )  # fmt: skip
+    import_sources(fresh_ws, [layer])
+    run_pipeline(fresh_ws, ["build", "renumber", "standardize", "validate"])
+    missing = q(
+        fresh_ws.con,
+        "SELECT p.parcel_no FROM finding f JOIN parcel p ON p.parcel_id = f.record_id "
+        "WHERE f.rule_id = 'PARCEL_MISSING_GEOMETRY' ORDER BY 1",
+    )
+    assert missing == [(1,)]
+    logged = q(
+        fresh_ws.con,
+        "SELECT after FROM change_log WHERE stage = 'standardize' AND column_name = 'geom'",
+    )
+    assert logged == [("unreadable (a ring not closed): none",)]

@@ -60,7 +60,7 @@ def test_the_worklist_form_has_distinct_headers() -> None:
 
 
 ERRORS = {"LandcleanError", "WorkspaceError", "GenerateError", "ImportError_", "PipelineError",
-          "ReportError"}  # fmt: skip
+          "ReportError", "WorkspaceBusy"}  # fmt: skip
 
 
 def _calls(names: set[str]) -> list[tuple[str, ast.Call]]:
@@ -127,3 +127,23 @@ def test_every_count_a_run_shows_is_worded(built_workspace: Path) -> None:
     assert {"build", "renumber", "authenticate", "campaign"} <= {s for s, _ in seen}
     for stage, key in seen:  # a Vietnamese label is never the key (English ones may be)
         assert count_label(stage, key, "vi") != key, (stage, key)
+
+
+def test_no_label_is_written_twice() -> None:
+    """JSON keeps the last of two equal keys: a second label would silently replace the
+    first (an error's text would name values it is not given)."""
+    import json
+    from importlib import resources
+
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        keys = [k for k, _ in items]
+        repeated.extend(k for k in set(keys) if keys.count(k) > 1)
+        return dict(items)
+
+    json.loads(
+        resources.files("landclean").joinpath("labels.json").read_text("utf-8"),
+        object_pairs_hook=pairs,
+    )
+    assert repeated == []

@@ -284,7 +284,8 @@ def test_wide_owner_columns_head_and_spouse_without_codes(
 
 
 def _layer(path: Path, rows: list[dict[str, object]]) -> Path:
-    square = [shapely.box(i * 40, 0, i * 40 + 30, 30) for i in range(len(rows))]
+    x, y = 500_000, 1_400_000  # metres, inside Đắk Lắk in VN-2000 / TM-3
+    square = [shapely.box(x + i * 40, y, x + i * 40 + 30, y + 30) for i in range(len(rows))]
     table = pa.table(
         {
             **{k: [r.get(k) for r in rows] for k in rows[0]},
@@ -417,8 +418,10 @@ def _cell(field: str, i: int) -> str:
         "scale": "2000",
         "owner_code": f"C{i}",
         "owner_name": f"Nguyễn Văn {i}",
-        "ho_ten": f"Nguyễn Văn {i}",
+        "ho_ten": f"Nguyễn Văn {'ABCD'[i - 1]}",  # a registered name has no digits
         "so_dinh_danh": f"06606000123{i}",
+        "so_cmnd": f"24123456{i}",
+        "ngay_sinh": f"0{i}/02/1960",
         "report_date": "01/10/2025",
         "clean_target": "95",
         "due_date": "31/12/2025",

@@ -26,7 +26,7 @@ NOT_STAGES = {
         "raw_commune_status", "raw_commune_progress", "raw_commune_target", "quarantine",
         "import_change",
     },
-    "people": {"correction", "certificate_step"},
+    "people": {"correction", "certificate_step", "worklist_return"},
     "history": {"change_log", "pipeline_run", "schema_migration"},
 }  # fmt: skip
 

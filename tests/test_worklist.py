@@ -291,3 +291,71 @@ def test_a_worklist_lists_the_certificates_its_commune_counts(
             )
         }
         assert listed - {None} == expected, code
+
+
+def test_the_same_worklist_taken_back_twice_records_nothing(
+    built_workspace: Path, province: Province, tmp_path: Path
+) -> None:
+    """An operator who doesn't know whether a killed `apply` committed takes the file back
+    again: nothing is recorded twice, and a value equal to the record's is never a
+    correction (by worklist or by `landclean correct`)."""
+    from landclean import api
+
+    copy = tmp_path / "ws.duckdb"
+    copy.write_bytes(built_workspace.read_bytes())
+    truth = province.root / "truth" / "parcels.parquet"
+    with open_workspace(copy) as ws:
+        con = ws.con
+        commune = q(
+            con,
+            "SELECT p.unit_code FROM finding f JOIN parcel p USING (parcel_id) "
+            "WHERE f.state = 'open' AND f.rule_id = 'PARCEL_MISSING_SHEET' "
+            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
+        )[0][0]
+        path = tmp_path / "worklist.xlsx"
+        export_worklist(con, commune, path)
+        truth_sheet = dict(q(con, f"SELECT parcel_id, sheet_no FROM '{truth}'"))
+        wb = openpyxl.load_workbook(path)
+        sheet = wb[FINDINGS]
+        col = {c.value: i + 1 for i, c in enumerate(sheet[1])}
+        fixes, same = 0, 0
+        for row in range(2, sheet.max_row + 1):
+            rule = str(sheet.cell(row, 1).value).split("|")[0]
+            record = sheet.cell(row, col["Mã hồ sơ"]).value
+            table = sheet.cell(row, col["Bảng"]).value
+            column = sheet.cell(row, col["Trường cần sửa"]).value
+            if rule == "PARCEL_MISSING_SHEET":
+                sheet.cell(row, col["Giá trị đúng"]).value = str(truth_sheet[record])
+                fixes += 1
+            elif table == "parcel" and column == "legal_area" and same < 3:
+                held = q(con, "SELECT legal_area FROM parcel WHERE parcel_id = ?", [record])[0][0]
+                if held is not None:  # the value it already holds, written as officials do
+                    sheet.cell(row, col["Giá trị đúng"]).value = str(held).replace(".", ",")
+                    same += 1
+        assert fixes and same
+        wb.save(path)
+
+        def corrections() -> int:
+            return int(q(con, "SELECT count(*) FROM correction")[0][0])
+
+        start = corrections()
+        with ws.transaction() as tx:
+            first = apply_worklist(tx, path, "Cán bộ xã")
+        assert not first.applied_before and not first.rejected, first.errors
+        assert first.applied == fixes and first.unchanged == same
+        assert corrections() - start == fixes  # one correction per fixed sheet number
+        after_first = corrections()
+        with ws.transaction() as tx:
+            second = apply_worklist(tx, path, "Người khác")
+        assert [who for _, who in second.applied_before] == ["Cán bộ xã"]
+        assert second.applied == 0 and corrections() == after_first
+        with ws.transaction() as tx:  # asked to apply it again: every value is already held
+            third = apply_worklist(tx, path, "Người khác", again=True)
+        assert third.applied == 0 and third.unchanged == fixes + same
+        assert corrections() == after_first
+        record = next(iter(truth_sheet))
+        held = q(con, "SELECT sheet_no FROM parcel WHERE parcel_id = ?", [record])[0][0]
+        done = api.correct(ws, "parcel", record, "sheet_no", str(held), by="Cán bộ tỉnh")
+        assert not done.changed and corrections() == after_first
+        done = api.correct(ws, "parcel", record, "sheet_no", str(int(held) + 1), by="Cán bộ tỉnh")
+        assert done.changed and corrections() == after_first + 1

@@ -185,19 +185,26 @@ class AppliedWorklist:
 
 
 def apply(
-    ws: Workspace, file: Path | str, *, by: str | None = None, lang: str = "vi"
+    ws: Workspace,
+    file: Path | str,
+    *,
+    by: str | None = None,
+    lang: str = "vi",
+    again: bool = False,
 ) -> AppliedWorklist:
     """Take a filled-in worklist back: valid values recorded as corrections by ``by``;
     rejected cells listed (sheet, row, column, value, reason) in FILE.rejected.txt, in
     ``lang`` (Vietnamese by default, as the worklist is: the file goes back to the
-    commune).  ``result.rejected`` words them in any language."""
+    commune).  ``result.rejected`` words them in any language.  The same file taken back
+    a second time records nothing (``result.applied_before`` says when it was), unless
+    ``again``; a value equal to the record's is never recorded."""
     path, language = Path(file), _lang(lang)
     if not path.is_file():
         raise LandcleanError("no_file", path=path)
     actor = current_actor(by)
     ensure_built(ws, actor)
     with ws.transaction() as con:  # the list of rejected cells is written before it commits
-        result = apply_worklist(con, path, actor)
+        result = apply_worklist(con, path, actor, again=again)
         applied = AppliedWorklist(result, actor)
         if result.rejected:
             lines = [r.text(language) for r in result.rejected]
@@ -213,6 +220,7 @@ class CorrectionResult:
     column: str
     value: str | None
     actor: str
+    changed: bool = True  # False: the record already held the value; nothing recorded
 
 
 def correct(
@@ -232,9 +240,10 @@ def correct(
         raise LandcleanError("need_actor")
     actor = current_actor(by)
     ensure_built(ws, actor)  # the record may come from an import not yet built
+    same: set[int] = set()
     with ws.transaction() as con:
-        stored = record_correction(con, table, record_id, column, value, actor, note)
-    return CorrectionResult(table, record_id, column, stored, actor)
+        stored = record_correction(con, table, record_id, column, value, actor, note, same)
+    return CorrectionResult(table, record_id, column, stored, actor, changed=0 not in same)
 
 
 def lookup(

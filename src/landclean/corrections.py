@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from landclean.errors import LandcleanError
+from landclean.privacy import mask_typed_id
 from landclean.vn.citizen_id import id_number, id_type
 from landclean.vn.values import parse_date, parse_number
 
@@ -87,7 +88,7 @@ def typed_text(kind: str, column: str, text: str) -> str:
     if column == "id_number":
         digits = id_number(text)
         if digits is None or len(digits) not in (9, 12):
-            raise LandcleanError("not_an_id", value=text)
+            raise LandcleanError("not_an_id", value=mask_typed_id(text))  # echoed: masked
         return digits
     return text
 
@@ -133,13 +134,15 @@ def record_correction(
     value: str | None,
     actor: str,
     note: str | None = None,
+    unchanged: set[int] | None = None,
 ) -> str | None:
     """Validate, store and apply one correction (``planned``), and log it (call inside a
     transaction); returns the value stored; raises LandcleanError when it is refused
-    (see ``record_corrections``)."""
+    (see ``record_corrections``; index 0 lands in ``unchanged`` when the record already
+    held the value, and nothing was recorded)."""
     kind = column_type(con, table, column)  # planned checks the column is correctable
     corrections = planned(kind, table, record_id, column, value, actor, note)
-    refused = record_corrections(con, corrections)
+    refused = record_corrections(con, corrections, unchanged)
     if refused:
         raise refused[min(refused)]
     return corrections[0].value
@@ -204,7 +207,9 @@ class Correction:
 
 
 def record_corrections(
-    con: duckdb.DuckDBPyConnection, corrections: list[Correction]
+    con: duckdb.DuckDBPyConnection,
+    corrections: list[Correction],
+    unchanged: set[int] | None = None,
 ) -> dict[int, LandcleanError]:
     """Validate, store, apply and log many corrections at once, set-based (one join per
     table and column, not a statement per value); call inside a transaction.
@@ -212,6 +217,9 @@ def record_corrections(
     Returns the reason for each correction refused, by its index in ``corrections``
     (record does not exist, value not of the column's type); the others are recorded in
     order, so the last one for a record and column wins, as with ``record_correction``.
+    A value equal to the one the record already holds (read as the column's type) is no
+    correction: it is not recorded, and its index is added to ``unchanged``.  So taking
+    the same worklist back twice records nothing the second time.
     """
     errors: dict[int, LandcleanError] = {}
     rows = []
@@ -274,6 +282,18 @@ def record_corrections(
         "WINDOW w AS (PARTITION BY i.table_name, i.record_id, i.column_name ORDER BY i.idx) "
         "ORDER BY i.idx"
     )
+    # a value the record already holds changes nothing: not a correction
+    same = con.execute(
+        "SELECT o.idx FROM corr_ok o JOIN corr_checked c USING (idx) "
+        "WHERE c.as_text IS NOT DISTINCT FROM o.before"
+    ).fetchall()
+    if same:  # (DELETE … USING … RETURNING returns no rows inside a transaction)
+        con.execute(
+            "DELETE FROM corr_ok WHERE idx IN (SELECT o.idx FROM corr_ok o "
+            "JOIN corr_checked c USING (idx) WHERE c.as_text IS NOT DISTINCT FROM o.before)"
+        )
+    if unchanged is not None:
+        unchanged.update(int(r[0]) for r in same)
     con.execute(
         "INSERT INTO correction (table_name, record_id, column_name, before, value, actor, "
         "made_at, note) SELECT table_name, record_id, column_name, before, value, actor, "

@@ -8,6 +8,10 @@ command line prints it in the user's language, one line), ``str()`` is the Engli
 
 from __future__ import annotations
 
+import errno
+import os
+import re
+
 from landclean.labels import LANGS, label
 
 
@@ -69,6 +73,25 @@ def first_line(exc: BaseException) -> str:
         if line.strip():
             return line.strip()
     return type(exc).__name__
+
+
+# a disk with no room left, a quota reached, a file at its size limit: the C library's
+# words, which DuckDB puts in its messages as they are
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_FULL_WORDS = tuple(os.strerror(code) for code in _FULL)
+
+
+def disk_full(exc: BaseException) -> LandcleanError | None:
+    """``exc`` (an OSError, or DuckDB's error about a file it could not write) as the
+    one-line "disk full" error naming the file; None when it is about something else."""
+    if isinstance(exc, OSError) and exc.errno in _FULL:
+        return LandcleanError("disk_full", path=exc.filename or "?", reason=exc.strerror)
+    message = first_line(exc)
+    reason = next((w for w in _FULL_WORDS if w in message), None)
+    if reason is None:
+        return None
+    named = re.search(r'file "([^"]+)"', message)
+    return LandcleanError("disk_full", path=named[1] if named else "?", reason=reason)
 
 
 def check_lang(lang: str, error: type[LandcleanError] = LandcleanError) -> str:

@@ -143,28 +143,21 @@ def run_pipeline(
         raise_problems(start_problems(ws, settings, stages))
     todo = chosen_stages(stages, build.waiting_batches(ws.con) > 0)
     requested = chosen_stages(stages)
-    row = ws.con.execute("SELECT nextval('run_seq')").fetchone()
-    run_id = int(row[0]) if row else 1
-    ctx = StageContext(
-        ws,
-        run_id,
-        settings,
-        current_actor(actor, settings),
-        day or dt.date.today(),
-        STAGES,
-        progress,
-    )
+    who = current_actor(actor, settings)
+    # the run's number is drawn in the transaction that records it: DuckDB does not log a
+    # number drawn in a transaction of its own, and after a crash would draw it again
     with ws.transaction() as con:
-        con.execute(
+        row = con.execute(
             "INSERT INTO pipeline_run (run_id, started_at, actor, stages, settings) "
-            "VALUES (?, now()::TIMESTAMP, ?, ?, ?)",
+            "VALUES (nextval('run_seq'), now()::TIMESTAMP, ?, ?, ?) RETURNING run_id",
             [
-                run_id,
-                ctx.actor,
+                who,
                 ",".join(s.name for s in todo),
                 json.dumps(settings.model_dump(mode="json")),
             ],
-        )
+        ).fetchone()
+    run_id = int(row[0]) if row else 1
+    ctx = StageContext(ws, run_id, settings, who, day or dt.date.today(), STAGES, progress)
     report = RunReport(run_id, [])
     current = ""
     try:
@@ -177,11 +170,14 @@ def run_pipeline(
         with contextlib.suppress(duckdb.Error):  # the failure itself stays the error raised
             _finish(ws, report, f"{current}: {first_line(exc)}")
         raise
+    finally:
+        ws.doing(None)
     _finish(ws, report, None)
     return report
 
 
 def _run_stage(ctx: StageContext, stage: Stage) -> StageReport:
+    ctx.ws.doing(stage.name)  # the workspace's status file shows it to other commands
     ctx.tell(stage.name)
     started = time.perf_counter()
     if stage.atomic:

@@ -1,5 +1,6 @@
 """Masking personal data in files that circulate (worklists, review queues, exports,
-commune reports) and in logs.
+commune reports) and in logs and messages (an ID number a person typed is echoed masked:
+``mask_typed_id``).
 
 * An ID number keeps its first three and last two digits ("066*******60"), so a clerk
   can still tell two numbers apart without reading them.
@@ -24,6 +25,17 @@ def mask_id(number: str | None) -> str | None:
         return number
     hidden = len(number) - KEEP_FIRST - KEEP_LAST
     return number[:KEEP_FIRST] + "*" * hidden + number[-KEEP_LAST:]
+
+
+def mask_typed_id(text: str) -> str:
+    """An ID number as a person typed it, for messages that echo it ('066 085 001 260',
+    two numbers in one cell): every digit hidden but the first three and the last two,
+    as ``mask_id``; text of five digits or fewer as it is."""
+    digits = [i for i, ch in enumerate(text) if "0" <= ch <= "9"]
+    if len(digits) <= KEEP_FIRST + KEEP_LAST:
+        return text
+    hidden = set(digits[KEEP_FIRST:-KEEP_LAST])
+    return "".join("*" if i in hidden else ch for i, ch in enumerate(text))
 
 
 MACROS = rf"""

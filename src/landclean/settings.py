@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -27,6 +27,11 @@ from landclean.vn.values import parse_date
 
 PREFIX = "LANDCLEAN_"
 MEMORY = r"(?i)^\s*[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$"  # as DuckDB takes it
+# What the JSON-valued variables look like, shown when a value is not of that form.
+JSON_FORMS = {
+    "area_tolerance": '{"500": 0.05, "2000": 0.07}',
+    "profile_dirs": '["D:/landclean/profiles"]',
+}
 
 
 class Settings(BaseSettings):
@@ -38,7 +43,7 @@ class Settings(BaseSettings):
     lang: Literal["vi", "en"] = "vi"
     # Permitted relative gap between legal area and geometry area, per map scale.  No
     # official figure was found (DOMAIN.md); these are the project's defaults.
-    area_tolerance: dict[int, float] = Field(
+    area_tolerance: dict[Annotated[int, Field(gt=0)], Annotated[float, Field(ge=0.0)]] = Field(
         default_factory=lambda: {500: 0.05, 1000: 0.05, 2000: 0.07, 5000: 0.10, 10000: 0.10}
     )
     # A parcel whose compactness (4πA/P²: 1 for a circle, 0.79 for a square, 0.19 for a
@@ -81,6 +86,17 @@ class Settings(BaseSettings):
     profile_dirs: list[Path] = Field(
         default_factory=lambda: [Path.home() / ".config" / "landclean" / "profiles"]
     )
+    # Rows a file, sheet or layer may hold.  A district's export has some 100 k rows and
+    # a whole province's 3.4 M; beyond this a file is refused, not read into memory.  A
+    # worksheet never holds more than Excel's 1,048,576 rows.
+    max_rows: int = Field(20_000_000, ge=1)
+    # How many times larger than its compressed size a part of a spreadsheet may grow
+    # when unzipped (parts over 50 MB only).  Worksheets saved by Excel or LibreOffice
+    # unzip to 5–20 times their size; a decompression bomb to hundreds or thousands.
+    max_unzip_ratio: float = Field(100.0, ge=1.0, allow_inf_nan=False)
+    # Seconds a command waits for a workspace another command holds (DuckDB lets one
+    # process write a file at a time) before saying who holds it; 0: do not wait.
+    lock_wait: float = Field(10.0, ge=0.0, allow_inf_nan=False)
 
     @field_validator("committee_deadline", "campaign_start", "campaign_end", mode="before")
     @classmethod
@@ -90,9 +106,12 @@ class Settings(BaseSettings):
             return parse_date(value) or value  # not a date: refused, with the expected form
         return value
 
-    @field_validator("actor", mode="before")
+    @field_validator(
+        "actor", "classification", "renumber_order", "commune_boundaries", mode="before"
+    )
     @classmethod
-    def _blank_actor(cls, value: Any) -> Any:
+    def _blank_is_unset(cls, value: Any) -> Any:
+        """An empty variable (``LANDCLEAN_ACTOR=``) means the default, not a name ''."""
         return value.strip() or None if isinstance(value, str) else value
 
     @model_validator(mode="after")
@@ -124,12 +143,24 @@ def _json_field(exc: SettingsError) -> str:
 def settings_error(exc: ValidationError | SettingsError) -> SettingsProblem:
     """One line per bad variable: its name, the value given and what was expected."""
     if isinstance(exc, SettingsError):  # a JSON value that does not parse
-        name = PREFIX + _json_field(exc).upper()
-        return SettingsProblem([LandcleanError("setting_json", name=name, reason=exc.__cause__)])
+        field = _json_field(exc)
+        name = PREFIX + field.upper()
+        problem = LandcleanError(
+            "setting_json",
+            name=name,
+            value=os.environ.get(name, ""),
+            reason=exc.__cause__,
+            example=JSON_FORMS.get(field, "[]"),
+        )
+        return SettingsProblem([problem])
     problems = []
+    forms: set[str] = set()
     for error in exc.errors():
-        name = PREFIX + str(error["loc"][0]).upper() if error["loc"] else PREFIX + "?"
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        name = PREFIX + field.upper()
         given = error.get("input")
+        known = Settings.model_fields.get(field)
+        annotation = known.annotation if known is not None else None
         if error["type"] == "settings_order":
             problems += [
                 LandcleanError(
@@ -145,12 +176,49 @@ def settings_error(exc: ValidationError | SettingsError) -> SettingsProblem:
             problems.append(LandcleanError("setting_date", name=name, value=given))
         elif error["type"] == "string_pattern_mismatch" and error["loc"][0] == "memory_limit":
             problems.append(LandcleanError("setting_size", name=name, value=given))
+        elif field in JSON_FORMS:  # parts of the value are wrong: the whole value, once
+            if field not in forms:
+                forms.add(field)
+                whole = os.environ.get(name, given)
+                example = JSON_FORMS[field]
+                problems.append(
+                    LandcleanError("setting_form", name=name, value=whole, example=example)
+                )
+        elif annotation is float:
+            problems.append(
+                LandcleanError("setting_number", name=name, value=given, range=_bounds(field))
+            )
+        elif annotation is int:
+            problems.append(
+                LandcleanError("setting_integer", name=name, value=given, range=_bounds(field))
+            )
+        elif get_origin(annotation) is Literal:
+            choices = ", ".join(map(str, get_args(annotation)))
+            problems.append(
+                LandcleanError("setting_choice", name=name, value=given, choices=choices)
+            )
         else:  # pydantic's own words for what was expected
             expected = error["msg"].replace("Input should be", "expected")
             problems.append(
                 LandcleanError("setting_value", name=name, value=given, expected=expected)
             )
     return SettingsProblem(problems)
+
+
+def _bounds(field: str) -> str:
+    """The bounds of a number setting, as ``> 0, ≤ 1``."""
+    signs = {"gt": ">", "ge": "≥", "lt": "<", "le": "≤"}
+    return ", ".join(
+        f"{sign} {_plain(getattr(bound, attr))}"
+        for bound in Settings.model_fields[field].metadata
+        for attr, sign in signs.items()
+        if getattr(bound, attr, None) is not None
+    )
+
+
+def _plain(number: float) -> str:
+    """``1`` for 1.0, ``0.5`` for 0.5, ``20000000`` (no exponent)."""
+    return str(int(number)) if float(number).is_integer() else str(number)
 
 
 def _shown(value: object) -> str:

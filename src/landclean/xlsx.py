@@ -16,6 +16,8 @@ from typing import IO
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from landclean.safe_cells import dangerous
+
 FIXED_ZIP_TIME = (2025, 9, 18, 8, 0, 0)
 CHUNK_ROWS = 50_000
 
@@ -70,7 +72,8 @@ STYLES = (
     '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
     '<borders count="1"><border/></borders>'
     '<cellStyleXfs count="1"><xf/></cellStyleXfs>'
-    '<cellXfs count="2"><xf xfId="0"/><xf xfId="0" fontId="1" applyFont="1"/></cellXfs>'
+    '<cellXfs count="3"><xf xfId="0"/><xf xfId="0" fontId="1" applyFont="1"/>'
+    '<xf xfId="0" quotePrefix="1"/></cellXfs>'  # 2: text that looks like a formula
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
@@ -110,11 +113,14 @@ def _cells(col: pa.Array, letter: str, rows: pa.Array) -> pa.Array:
         value = pc.cast(col, pa.string())
         return pc.binary_join_element_wise('<c r="', ref, '"><v>', value, "</v></c>", "")
     text = pc.cast(col, pa.string())
-    for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+    # text a spreadsheet would take for a formula keeps a quote prefix (safe_cells)
+    style = pc.if_else(pc.fill_null(dangerous(text), False), '" s="2', "")
+    for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
         text = pc.replace_substring(text, old, new)
     return pc.binary_join_element_wise(
-        '<c r="', ref, '" t="inlineStr"><is><t xml:space="preserve">', text, "</t></is></c>", ""
-    )
+        '<c r="', ref, style, '" t="inlineStr"><is><t xml:space="preserve">', text,
+        "</t></is></c>", ""
+    )  # fmt: skip
 
 
 def _header_row(number: int, values: list[str]) -> str:

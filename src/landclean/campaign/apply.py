@@ -11,6 +11,7 @@ takes the value from the workspace, never from the file (the file shows it maske
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ from landclean.corrections import (
 )
 from landclean.errors import LandcleanError
 from landclean.labels import label
+from landclean.privacy import mask_typed_id
 from landclean.vn.words import is_yes, yes_no
 
 
@@ -73,6 +75,10 @@ class ApplyResult:
     accepted_users: int = 0
     certificate_steps: int = 0  # collection / scanning / entry dates recorded
     rejected: list[Rejected] = field(default_factory=list)
+    unchanged: int = 0  # values equal to the record's: nothing to correct
+    # when and by whom this very file (same bytes) was taken back before; then nothing
+    # was recorded this time, unless asked to apply it again
+    applied_before: list[tuple[dt.datetime, str]] = field(default_factory=list)
 
     @property
     def errors(self) -> list[str]:
@@ -159,16 +165,45 @@ def _read(path: Path) -> tuple[Rows, Rows, Rows | None]:
         wb.close()
 
 
+def _shown(column: str, value: str) -> str:
+    """A cell's value as the list of rejected cells shows it: ID numbers masked (the
+    list is printed and written beside the workbook)."""
+    return mask_typed_id(value) if column == "id_number" else value
+
+
 def _note(path: Path, number: int, row: dict[str, str], header: str) -> str:
     return f"worklist {path.name} row {number}" + (f": {row[header]}" if row[header] else "")
 
 
-def apply_worklist(con: duckdb.DuckDBPyConnection, path: Path, actor: str) -> ApplyResult:
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def apply_worklist(
+    con: duckdb.DuckDBPyConnection, path: Path, actor: str, *, again: bool = False
+) -> ApplyResult:
     """Record the corrections of a filled-in worklist (call inside a transaction).
 
     Each cell is checked as it is read (dates, ID numbers, the field named); then all
-    the corrections are validated against the workspace and recorded set-based."""
+    the corrections are validated against the workspace and recorded set-based.  A file
+    taken back before (same bytes) records nothing and says when (``applied_before``),
+    unless ``again``: taking it back twice must not undo what others corrected since."""
     result = ApplyResult()
+    digest = _sha256(path)
+    result.applied_before = [
+        (when, str(who))
+        for when, who in con.execute(
+            "SELECT applied_at, actor FROM worklist_return WHERE file_sha256 = ? "
+            "ORDER BY applied_at",
+            [digest],
+        ).fetchall()
+    ]
+    if result.applied_before and not again:
+        return result
     findings, users, certs = _read(path)
     pending = _Pending()
 
@@ -190,7 +225,7 @@ def apply_worklist(con: duckdb.DuckDBPyConnection, path: Path, actor: str) -> Ap
             reason = LandcleanError("wrong_table", rtype=rtype, table=table)
             fail(FINDINGS, number, FIND["table"], table, reason)
             continue
-        where = (FINDINGS, number, FIND["value"], value)
+        where = (FINDINGS, number, FIND["value"], _shown(column, value))
         who, note = r[FIND["by"]] or actor, _note(path, number, r, FIND["note"])
         try:
             pending.add(con, where, (table, record, column), value, who, note)
@@ -231,22 +266,38 @@ def apply_worklist(con: duckdb.DuckDBPyConnection, path: Path, actor: str) -> Ap
             if r[USER[key]]:
                 changes[column] = (r[USER[key]], USER[key])
         for column, (value, header) in changes.items():
-            where = (USERS, number, header, value)
+            where = (USERS, number, header, _shown(column, value))
             try:
                 pending.add(con, where, ("party", party, column), value, who, note)
             except LandcleanError as exc:
                 fail(*where, exc)
-    refused = record_corrections(con, pending.corrections)
+    same: set[int] = set()
+    refused = record_corrections(con, pending.corrections, unchanged=same)
     reported = set()
     for idx, reason in sorted(refused.items()):
         if pending.origin[idx][:3] not in reported:
             reported.add(pending.origin[idx][:3])
             fail(*pending.origin[idx], reason)
     result.applied = sum(
-        1 for i, primary in enumerate(pending.primary) if primary and i not in refused
+        1
+        for i, primary in enumerate(pending.primary)
+        if primary and i not in refused and i not in same
     )
+    result.unchanged = sum(1 for i in same if pending.primary[i])
     if certs is not None:
         _record_steps(con, path, certs, actor, result, fail)
+    con.execute(
+        "INSERT INTO worklist_return VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?)",
+        [
+            digest,
+            path.name,
+            actor,
+            result.applied,
+            result.unchanged,
+            result.certificate_steps,
+            len(result.rejected),
+        ],
+    )
     return result
 
 

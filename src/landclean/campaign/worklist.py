@@ -26,10 +26,13 @@ import duckdb
 import pyarrow as pa
 import xlsxwriter
 import xlsxwriter.exceptions
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from landclean.errors import ReportError, first_line
 from landclean.labels import label, labels
 from landclean.rules.catalogue import CATALOGUE, rules_table
+from landclean.safe_cells import XLSXWRITER_OPTIONS, is_dangerous
 
 RULE_FIX = {r.rule_id: r.fix for r in CATALOGUE if r.fix}
 
@@ -160,6 +163,13 @@ def _current_values(
     return out
 
 
+def _row(ws: Worksheet, row: int, values: list[Any], quoted: Format) -> None:
+    """One row from column A; text a spreadsheet would take for a formula gets a quote
+    prefix, so that it stays text when the commune edits the cell."""
+    for col, value in enumerate(values):
+        ws.write(row, col, value, quoted if is_dangerous(value) else None)
+
+
 def export_worklist(
     con: duckdb.DuckDBPyConnection, commune: str, out: Path, lang: str = "vi"
 ) -> WorklistFile:
@@ -176,10 +186,11 @@ def export_worklist(
     findings = con.execute(FINDINGS_SQL, {"commune": commune, "related": related}).fetchall()
     users = con.execute(USERS_SQL, {"commune": commune}).fetchall()
     certs = con.execute(CERTS_SQL, {"commune": commune}).fetchall()
-    wb = xlsxwriter.Workbook(str(out))
+    wb = xlsxwriter.Workbook(str(out), XLSXWRITER_OPTIONS)  # every string a string
     head = wb.add_format({"bold": True, "bg_color": "#F0F4F8", "border": 1, "text_wrap": True})
     fill = wb.add_format({"bg_color": "#FFF7D6", "border": 1})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    quoted = wb.add_format({"quote_prefix": True})
     guide = wb.add_worksheet(GUIDE)
     guide.write(0, 0, label("worklist_sheets", "title", "vi", name=name[0], code=commune), head)
     for i, line in enumerate(GUIDE_TEXT, 2):
@@ -193,7 +204,7 @@ def export_worklist(
         current = current_values.get(key, "")
         if table and rtype != table:
             table, column = "", ""
-        ws.write_row(i, 0, [key, title, rtype, rid, sp or "", message, table, column, current])
+        _row(ws, i, [key, title, rtype, rid, sp or "", message, table, column, current], quoted)
         ws.write_row(i, 9, ["", "", ""], fill)
     ws.set_column(0, 0, 30)
     ws.set_column(1, 1, 30, wrap)
@@ -205,8 +216,8 @@ def export_worklist(
     reasons, statuses = labels("reasons", lang), labels("statuses", lang)
     for i, (pid, nm, idm, birth, status, codes, pname, pid_m, pbirth) in enumerate(users, 1):
         why = "; ".join(reasons.get(r, r) for r in codes or [])
-        us.write_row(i, 0, [pid, nm or "", idm or "", birth or "", statuses.get(status, status),
-                            why, pname or "", pid_m or "", pbirth or ""])  # fmt: skip
+        _row(us, i, [pid, nm or "", idm or "", birth or "", statuses.get(status, status),
+                     why, pname or "", pid_m or "", pbirth or ""], quoted)  # fmt: skip
         us.write_row(i, 9, [""] * 6, fill)
     us.set_column(0, 0, 14)
     us.set_column(1, 14, 18)
@@ -216,7 +227,7 @@ def export_worklist(
     todo = label("worklist_certificates", "todo_text", "vi")
     day = wb.add_format({"num_format": "dd/mm/yyyy", "bg_color": "#FFF7D6", "border": 1})
     for i, (cid, serial, sp, holders, collected, scanned) in enumerate(certs, 1):
-        cs.write_row(i, 0, [cid, serial or "", sp or "", holders or "", todo])
+        _row(cs, i, [cid, serial or "", sp or "", holders or "", todo], quoted)
         for j, done in enumerate((collected, scanned, None), 5):
             if done is None:
                 cs.write_blank(i, j, None, day)

@@ -17,10 +17,11 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from landclean import __version__
-from landclean.errors import LandcleanError, Problems, first_line
+from landclean.errors import LandcleanError, Problems, disk_full, first_line
 from landclean.labels import LANGS, fmt_int, label
 from landclean.stage import count_label
 from landclean.vn.values import parse_date
+from landclean.workspace.busy import doing
 
 app = typer.Typer(
     add_completion=False,
@@ -82,10 +83,13 @@ def _fail(message: str) -> None:
 def friendly(func: F) -> F:
     """Turn every user-caused error into one line on stderr (one per problem) and exit 1."""
 
+    command = func.__name__.removesuffix("_cmd").replace("_", " ")  # as the status file shows it
+
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with doing(command):
+                return func(*args, **kwargs)
         except BrokenPipeError:  # the reader (| head) went away: main() ends quietly
             raise
         except Problems as exc:
@@ -100,6 +104,10 @@ def friendly(func: F) -> F:
             _fail(exc.text(lang()))
             raise typer.Exit(1) from None
         except duckdb.Error as exc:
+            full = disk_full(exc)  # the disk filled: said plainly, not in DuckDB's words
+            if full is not None:
+                _fail(full.text(lang()))
+                raise typer.Exit(1) from None
             err.print(
                 f"[bold red]{text('database_error')}[/] {escape(first_line(exc))}",
                 highlight=False,
@@ -107,7 +115,12 @@ def friendly(func: F) -> F:
             )
             raise typer.Exit(1) from None
         except OSError as exc:
-            _fail(label("errors", "os_error", lang(), reason=exc.strerror, path=exc.filename))
+            full = disk_full(exc)
+            _fail(
+                full.text(lang())
+                if full is not None
+                else label("errors", "os_error", lang(), reason=exc.strerror, path=exc.filename)
+            )
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

@@ -12,6 +12,7 @@ from rich.table import Table
 from landclean import api
 from landclean.cli.app import CommuneOpt, WsArg, app, console, friendly, lang, parse_day, say, text
 from landclean.labels import fmt_int, labels
+from landclean.privacy import mask_typed_id
 
 
 @app.command()
@@ -93,14 +94,30 @@ def apply(
         str | None,
         typer.Option("--by", help="Who made the corrections (default: LANDCLEAN_ACTOR or you)."),
     ] = None,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="Take back a file that was applied before (values the records already "
+            "hold are still not recorded).",
+        ),
+    ] = False,
 ) -> None:
     """Apply a filled-in worklist: each value is validated and recorded as a correction
     with who made it, and the days certificates were collected, scanned and entered are
     recorded; bad rows are listed (sheet, row, column, value, reason) and the rest is
-    applied.  Run 'landclean run' afterwards to re-check."""
+    applied.  The same file taken back twice records nothing the second time.  Run
+    'landclean run' afterwards to re-check."""
     with api.open_workspace(workspace) as ws:
-        done = api.apply(ws, file, by=by)
+        done = api.apply(ws, file, by=by, again=again)
     r = done.result
+    for when, who in r.applied_before:
+        say("applied_before", path=file, when=f"{when:%d/%m/%Y %H:%M}", actor=who)
+    if r.applied_before and not again:
+        say("applied_nothing")
+        return
+    if r.unchanged:
+        say("applied_unchanged", unchanged=r.unchanged)
     say(
         "applied",
         applied=r.applied,
@@ -129,11 +146,14 @@ def correct(
     """Record a correction by a person; it survives re-imports and re-runs."""
     with api.open_workspace(workspace) as ws:
         done = api.correct(ws, table, record, column, value or None, by=by, note=note)
+    if not done.changed:
+        say("correct_unchanged", table=done.table, record=done.record_id, column=done.column)
+        return
     say(
         "corrected",
         table=done.table,
         record=done.record_id,
         column=done.column,
-        value=repr(value),
+        value=repr(mask_typed_id(value) if done.column == "id_number" else value),
         actor=done.actor,
     )

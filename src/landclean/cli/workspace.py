@@ -26,6 +26,7 @@ from landclean.cli.app import (
     text,
 )
 from landclean.labels import fmt_dec, fmt_int, fmt_pct, label, labels
+from landclean.workspace.busy import WorkspaceBusy
 
 
 @app.command()
@@ -40,8 +41,14 @@ def init(workspace: WsArg) -> None:
 @app.command()
 @friendly
 def status(workspace: WsArg) -> None:
-    """Print what the workspace holds."""
-    with api.open_workspace(workspace, read_only=True) as ws:
+    """Print what the workspace holds; while another command holds it, which command
+    (who, since when, at which stage)."""
+    try:
+        opened = api.open_workspace(workspace, read_only=True, wait=0)
+    except WorkspaceBusy as busy:
+        _say_busy(workspace, busy)
+        return
+    with opened as ws:
         st = api.status(ws)
     table = Table(title=text("status_title", path=st.path, version=str(st.schema_version)))
     for column in ("status_table", "status_holds", "status_rows"):
@@ -65,6 +72,27 @@ def status(workspace: WsArg) -> None:
     say("last_run", run=shown)
     if st.pending_batches:
         say("pending", n=st.pending_batches)
+
+
+def _say_busy(workspace: Path, busy: WorkspaceBusy) -> None:
+    """Who holds the workspace, from its status file (or the process DuckDB names)."""
+    holder = busy.holder
+    if holder is None:
+        say("busy_other", path=workspace, pid=str(busy.values.get("pid", "?")))
+    else:
+        say(
+            "busy_now",
+            path=workspace,
+            command=holder.command,
+            actor=holder.actor,
+            since=holder.since,
+            pid=str(holder.pid),
+            host=holder.host,
+        )
+        if holder.stage:
+            names = labels("stages", lang())
+            say("busy_stage", stage=names.get(holder.stage, holder.stage))
+    say("busy_later")
 
 
 @app.command("generate")

@@ -13,19 +13,16 @@ from dataclasses import dataclass
 import duckdb
 
 from landclean.ingest.profiles import Profile
+from landclean.ingest.registry_checks import quarantine_registry
 
 PART_COLUMN = {"parcel_record": "source_sheet", "map_feature": "source_layer"}
 KEYED_TARGETS = ("parcel_record", "map_feature")  # records read under a key
 
 
 # Rows that cannot be used at all: they stay in the raw table (nothing is lost) and are
-# listed in quarantine with the reason; canonical tables skip them.
+# listed in quarantine with the reason; canonical tables skip them.  Registry rows are
+# checked for plausibility (ID, birth date, name): ``ingest.registry_checks``.
 QUARANTINE_RULES: dict[str, tuple[str, str, str]] = {
-    "registry": (
-        "ho_ten",
-        "ho_ten IS NULL OR trim(ho_ten) = ''",
-        "person has no name; expected the full name",
-    ),
     "commune_status": (
         "unit_code",
         "unit_code IS NULL OR NOT regexp_full_match(trim(unit_code), '[0-9]{5}')",
@@ -105,6 +102,8 @@ def quarantine_rows(
             insert.format(value=value, reason=reason, condition=condition),
             [headers, KEY_REASON, batch_id],
         )
+    elif profile.target == "registry":
+        quarantine_registry(con, profile, batch_id, found)
     else:
         column, condition, reason = QUARANTINE_RULES[profile.target]
         header = profile.header_of(column) if column in profile.fields else column

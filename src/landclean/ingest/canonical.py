@@ -364,7 +364,9 @@ INSERT INTO registry_person (cccd, cmnd, full_name, birth_date, sex, address, so
 SELECT cccd, cmnd, trim(ho_ten), lc_date(ngay_sinh), lc_sex(gioi_tinh), lc_text(noi_thuong_tru),
        batch_id, row_no, lc_text(so_ho_khau), lc_text(noi_o_hien_tai)
 FROM (SELECT *, lc_id_number(so_dinh_danh) AS cccd, lc_id_number(so_cmnd) AS cmnd
-      FROM raw_registry WHERE lc_text(ho_ten) IS NOT NULL)
+      FROM raw_registry r WHERE lc_text(ho_ten) IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM quarantine q  -- implausible rows stay out
+                        WHERE q.batch_id = r.batch_id AND q.row_no = r.row_no))
 QUALIFY row_number() OVER (PARTITION BY COALESCE(cccd, ho_ten || row_no)
                            ORDER BY batch_id DESC, row_no) = 1;
 """

@@ -184,6 +184,8 @@ def _insert_stream(
     try:
         _insert_raw(con, source, profile, batch_id)
     except duckdb.Error as exc:
+        if source.failures:  # the stream's own error, not DuckDB's wording of it
+            raise source.failures[0] from exc
         message = first_line(exc)
         if str(source.path) in message:  # GDAL names the file: from there on
             message = message[message.index(str(source.path)) + len(str(source.path)) :]
@@ -300,7 +302,9 @@ def _write_source(
     found = set(prof.match(source.headers).values())
     quarantined = quarantine_rows(con, prof, batch_id, found)
     accounting = account(con, prof, batch_id, source.rows, quarantined)
-    warnings = _warnings(con, prof, batch_id, found)
+    warnings = [*source.warnings, *_warnings(con, prof, batch_id, found)]
+    if accounting.records == 0 and quarantined == 0:  # headers, and nothing under them
+        warnings.insert(0, ("no_data_rows", {"blank": accounting.blank}))
     con.execute(
         "INSERT INTO import_batch (batch_id, source_path, layout, sha256, rows_read, "
         "rows_quarantined, imported_at, imported_by, encoding, rows_blank, records, "

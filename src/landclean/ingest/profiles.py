@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from landclean.errors import ImportError_, LandcleanError
+from landclean.ingest.profile_file import check_types, read_profile_json
 from landclean.vn.text import compact_key
 
 # Each target is a raw table; a profile's fields must be columns of it.
@@ -210,6 +211,7 @@ def _parse(doc: object, source: str) -> Profile:
     missing = [k for k in ("name", "title", "target", "columns") if k not in doc]
     if missing:
         raise ImportError_("profile_missing", source=source, keys=", ".join(missing))
+    check_types(doc, source)  # texts, lists of texts, and the name
     bad = _column_problem(doc["columns"])
     fields = tuple(str(c["field"]) for c in doc["columns"]) if bad is None else ()
     if bad is None and not (isinstance(doc["name"], str) and doc["name"].strip()):
@@ -306,17 +308,15 @@ def _user_profiles(extra_dirs: list[Path] | None) -> list[tuple[Path, Profile | 
     from landclean.settings import get_settings
 
     out: list[tuple[Path, Profile | ImportError_]] = []
-    for folder in [*get_settings().profile_dirs, *(extra_dirs or [])]:
+    for folder in dict.fromkeys([*get_settings().profile_dirs, *(extra_dirs or [])]):  # once
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.json")):
-            try:
-                doc = json.loads(path.read_text("utf-8-sig"))  # a BOM is no error
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                out.append((path, ImportError_("profile_json", path=path, reason=exc)))
-                continue
-            try:
-                out.append((path, _parse(doc, str(path))))
+            try:  # checked as data: size, encoding, nesting, then JSON and its types
+                out.append((path, _parse(read_profile_json(path), str(path))))
+            except OSError as exc:  # unreadable: "Permission denied: <path>"
+                reason = exc.strerror or type(exc).__name__
+                out.append((path, ImportError_("os_error", path=path, reason=reason)))
             except ImportError_ as exc:
                 out.append((path, exc))
     return out

@@ -4,9 +4,9 @@ Every table has columns ``c0 … cN`` (VARCHAR, the cells as typed), ``row_no`` 
 person sees in the original: spreadsheet row, CSV record + 1 for the header, feature
 number) and, for map layers, ``geom_wkb``.  The original headers are kept beside.
 CSV and Parquet are read by DuckDB itself (parallel, streaming); spreadsheets by
-fastexcel (calamine).  Map layers are only opened here (fields, feature count, encoding);
-their features are streamed by GDAL through pyogrio, batch by batch, straight into the
-raw table when the import writes (``Source.stream``): one copy fewer than a temp table.
+fastexcel (calamine).  Map layers are opened by ``ingest.maps``; their features are
+streamed by GDAL through pyogrio, batch by batch, straight into the raw table when the
+import writes (``Source.stream``): one copy fewer than a temp table.
 """
 
 from __future__ import annotations
@@ -14,21 +14,22 @@ from __future__ import annotations
 import csv
 import itertools
 import tempfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import fastexcel
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyogrio
 
 from landclean.errors import ImportError_, first_line
 from landclean.ingest.csv_lines import number_blank_lines
-from landclean.ingest.encodings import decode_text, sniff_encoding, transcode_to_utf8
+from landclean.ingest.encodings import sniff_encoding, transcode_to_utf8
 from landclean.ingest.headers import find_header
 from landclean.ingest.profiles import Profile
+from landclean.settings import get_settings
 
 MAP_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".dgn", ".dxf", ".fgb"}
 TABLE_SUFFIXES = {".xlsx", ".xlsm", ".csv", ".txt", ".parquet"}
@@ -46,6 +47,10 @@ class Source:
     is_map: bool = False
     # map layers: a reader of record batches c0..cN, row_no, geom_wkb, opened on demand
     stream: Callable[[], pa.RecordBatchReader] | None = None
+    # what the import should tell about it (labels' import_warnings: key, values)
+    warnings: list[tuple[str, dict[str, object]]] = field(default_factory=list)
+    # the error that stopped its stream, as raised (its consumer may word it otherwise)
+    failures: list[ImportError_] = field(default_factory=list)
 
 
 def quote_ident(name: str) -> str:
@@ -78,6 +83,8 @@ def read_source(
     if suffix in (".xlsx", ".xlsm"):
         return read_xlsx(con, path, profiles)
     if suffix in MAP_SUFFIXES:
+        from landclean.ingest.maps import read_map  # it builds on Source: imported here
+
         return read_map(con, path)
     raise ImportError_(
         "unsupported_type",
@@ -148,6 +155,7 @@ def read_csv(
             con.execute(f"ALTER TABLE {table} RENAME COLUMN {quote_ident(col)} TO c{i}")
             headers.append(f"(cột {i + 1})")
     rows = _count(con, table)
+    check_rows(path, None, rows)
     blank = number_blank_lines(con, table, text_path, skip + 1, rows)
     return Source(path, None, headers, table, rows + blank, encoding)
 
@@ -161,8 +169,12 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
             r[0]
             for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
         ]
+        meta = con.execute(
+            "SELECT sum(num_rows) FROM parquet_file_metadata(?)", [str(path)]
+        ).fetchone()
     except duckdb.Error as exc:
         raise ImportError_("unreadable_parquet", path=path, reason=first_line(exc)) from exc
+    check_rows(path, None, int(meta[0] or 0) if meta else 0)
     select = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS c{i}" for i, c in enumerate(cols))
     table = _temp_name()
     con.execute(
@@ -176,19 +188,60 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
 # ---------------------------------------------------------------- spreadsheets
 
 
+EXCEL_ROWS = 1_048_576  # rows a worksheet can hold
+UNZIP_CHECKED = 50 << 20  # parts that unzip to more than this have their ratio checked
+
+
+def check_unzip(path: Path) -> None:
+    """Refuse a spreadsheet whose parts unzip to far more than their size (a
+    decompression bomb), before any part is unzipped."""
+    limit = get_settings().max_unzip_ratio
+    try:
+        with zipfile.ZipFile(path) as zf:
+            parts = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ImportError_("unreadable_xlsx", path=path, reason=first_line(exc)) from exc
+    for part in parts:
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > UNZIP_CHECKED and ratio > limit:
+            raise ImportError_(
+                "unzip_ratio",
+                path=path,
+                part=part.filename,
+                size=part.file_size // (1 << 20),
+                ratio=round(ratio),
+                limit=f"{limit:g}",
+            )
+
+
+def check_rows(path: Path, part: str | None, rows: int, limit: int | None = None) -> None:
+    """Refuse a file, sheet or layer with more rows than LANDCLEAN_MAX_ROWS allows."""
+    limit = limit or get_settings().max_rows
+    if rows > limit:
+        raise ImportError_(
+            "rows_over_limit", path=path, part=part or "-", rows=f"{rows:,}", limit=f"{limit:,}"
+        )
+
+
 def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, profiles: list[Profile]) -> list[Source]:
+    check_unzip(path)
     try:
         reader = fastexcel.read_excel(str(path))
         sheets = reader.sheet_names
     except Exception as exc:  # calamine raises its own error types
         raise ImportError_("unreadable_xlsx", path=path, reason=first_line(exc)) from exc
+    limit = min(get_settings().max_rows, EXCEL_ROWS)
     out = []
     for sheet in sheets:
-        # one parse of the sheet: the header is looked for in its first rows
+        # one parse of the sheet: the header is looked for in its first rows; one row
+        # more than the limit is read, so a sheet over it is refused, not held whole
         try:  # a zip that opens may still hold a sheet whose XML is broken
-            whole = reader.load_sheet(sheet, header_row=None, dtypes="string").to_arrow()
+            whole = reader.load_sheet(
+                sheet, header_row=None, dtypes="string", n_rows=limit + 1
+            ).to_arrow()
         except Exception as exc:  # calamine raises its own error types
             raise ImportError_("unreadable_xlsx", path=path, reason=first_line(exc)) from exc
+        check_rows(path, sheet, whole.num_rows, limit)
         if whole.num_rows == 0:
             continue
         probe = whole.slice(0, 15)
@@ -227,133 +280,6 @@ def _drop_empty_rows(table: pa.Table) -> pa.Table:
     for name in cells[1:]:
         keep = pc.or_(keep, pc.is_valid(table[name]))
     return table.filter(keep)
-
-
-# ---------------------------------------------------------------- map files
-
-
-def _layers(path: Path) -> list[str]:
-    try:
-        return [str(name) for name, _ in pyogrio.list_layers(path)]
-    except Exception as exc:  # GDAL raises many types; its message says what is wrong
-        raise ImportError_("unreadable_map", path=path, reason=first_line(exc)) from exc
-
-
-def _shapefile_needs_guess(path: Path) -> bool:
-    return (
-        path.suffix.lower() == ".shp"
-        and not path.with_suffix(".cpg").exists()
-        and not path.with_suffix(".CPG").exists()
-    )
-
-
-def _open_layer(path: Path, layer: str, encoding: str | None, batch_size: int = 65_536):  # type: ignore[no-untyped-def]
-    return pyogrio.open_arrow(
-        path, layer=layer, encoding=encoding, use_pyarrow=True, batch_size=batch_size
-    )
-
-
-def _layer_schema(width: int) -> pa.Schema:
-    return pa.schema(
-        [("row_no", pa.int64())]
-        + [(f"c{i}", pa.string()) for i in range(width)]
-        + [("geom_wkb", pa.binary())]
-    )
-
-
-def _layer_batches(
-    path: Path, layer: str, read_as: str | None, decode_as: str | None, width: int
-) -> Iterator[pa.RecordBatch]:
-    """The layer's features as text cells with row numbers and WKB geometry."""
-    schema = _layer_schema(width)
-    row_no = 1
-    try:
-        with _open_layer(path, layer, read_as) as (meta, reader):
-            geom_name = meta["geometry_name"] or "wkb_geometry"
-            for batch in reader:
-                names = [n for n in batch.schema.names if n != geom_name]
-                cols = [pa.array(range(row_no, row_no + batch.num_rows), pa.int64())]
-                for name in names:
-                    col = pc.cast(batch.column(name), pa.string())
-                    cols.append(decode_text(col, decode_as) if decode_as else col)
-                cols.append(
-                    batch.column(geom_name)
-                    if geom_name in batch.schema.names
-                    else pa.nulls(batch.num_rows, pa.binary())
-                )
-                yield pa.RecordBatch.from_arrays(cols, schema=schema)
-                row_no += batch.num_rows
-    except ImportError_:
-        raise
-    except Exception as exc:
-        raise ImportError_(
-            "unreadable_layer", path=path, layer=layer, reason=first_line(exc)
-        ) from exc
-
-
-def read_map(con: duckdb.DuckDBPyConnection, path: Path) -> list[Source]:
-    """Open every layer: its fields, feature count and (Shapefile without .cpg) encoding.
-    The features themselves are streamed when the import writes them."""
-    del con  # nothing is staged: see Source.stream
-    out = []
-    for layer in _layers(path):
-        guess = _shapefile_needs_guess(path)
-        read_as = "latin1" if guess else None
-        chosen: str | None = None
-        try:
-            rows = int(pyogrio.read_info(path, layer=layer, force_feature_count=True)["features"])
-            with _open_layer(path, layer, read_as, batch_size=2000) as (meta, reader):
-                geom_name = meta["geometry_name"] or "wkb_geometry"
-                headers = [n for n in reader.schema.names if n != geom_name]
-                if guess and rows:
-                    chosen = _guess_dbf_encoding(reader.read_next_batch(), headers)
-        except Exception as exc:  # GDAL raises many types; its message says what is wrong
-            raise ImportError_(
-                "unreadable_layer", path=path, layer=layer, reason=first_line(exc)
-            ) from exc
-        if rows <= 0:
-            continue  # empty layer
-
-        def stream(
-            layer: str = layer,
-            read_as: str | None = read_as,
-            chosen: str | None = chosen,
-            width: int = len(headers),
-        ) -> pa.RecordBatchReader:
-            return pa.RecordBatchReader.from_batches(
-                _layer_schema(width), _layer_batches(path, layer, read_as, chosen, width)
-            )
-
-        out.append(
-            Source(
-                path,
-                layer,
-                headers,
-                _temp_name(),
-                rows,
-                chosen or read_as,
-                is_map=True,
-                stream=stream,
-            )
-        )
-    if not out:
-        raise ImportError_("map_empty", path=path)
-    return out
-
-
-def _guess_dbf_encoding(batch: pa.RecordBatch, names: list[str]) -> str | None:
-    """A Shapefile without .cpg: its text was read byte for byte (latin-1); choose the
-    encoding under which the sample reads as the most plausible Vietnamese."""
-    sample = []
-    for name in names:
-        col = batch.column(name)
-        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            sample += [v for v in col.slice(0, 2000).to_pylist() if v]
-    if not sample:
-        return None
-    raw = "\n".join(sample).encode("latin-1", errors="replace")
-    found = sniff_encoding(raw)
-    return None if found in ("latin-1",) else found
 
 
 def temp_workdir() -> tempfile.TemporaryDirectory[str]:

@@ -14,6 +14,7 @@ import pyarrow.csv as pacsv
 
 from landclean.errors import LandcleanError, check_lang
 from landclean.labels import labels
+from landclean.safe_cells import quote_table
 from landclean.xlsx import Sheet, write_workbook
 
 LOOKUP_COLUMNS = (
@@ -152,6 +153,6 @@ def write_crosswalks(
         named = pa.table(table.columns, names=headers)
         with csv.open("wb") as f:
             f.write(b"\xef\xbb\xbf")
-            pacsv.write_csv(named, f)
+            pacsv.write_csv(quote_table(named), f)  # no formulas out (safe_cells)
         written += [xlsx, csv]
     return written

@@ -44,7 +44,7 @@ WHERE COALESCE(s.has_land_db, true);
 CREATE OR REPLACE TEMP TABLE rn_point AS
 WITH g AS (
     SELECT parcel_id, old_unit_code, geom, repaired,
-           CASE WHEN repaired THEN ST_MakeValid(geom) ELSE geom END AS usable
+           CASE WHEN repaired THEN TRY(ST_MakeValid(geom)) ELSE geom END AS usable
     FROM (SELECT parcel_id, old_unit_code, geom,
                  geom IS NOT NULL AND NOT ST_IsValid(geom) AS repaired FROM parcel)
 )

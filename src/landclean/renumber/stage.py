@@ -25,8 +25,12 @@ from landclean.renumber.placement import PLACED, place
 from landclean.stage import Stage, StageContext, StageReport, StageWarning
 
 _PLACED = "(" + ", ".join(f"'{p}'" for p in PLACED) + ")"
+# a parcel's geometry as the standardize stage leaves it (an invalid one made valid), so
+# that the stage decides and checks the same before and after standardization: a second
+# run, or the run after an interrupted one, changes nothing
+GEOM = "CASE WHEN ST_IsValid(p.geom) THEN p.geom ELSE TRY(ST_MakeValid(p.geom)) END"
 # what a parcel's placement, sheet and UID are decided from
-BASIS = "hash(p.old_unit_code, p.sheet_no, p.scale, ST_AsWKB(p.geom))"
+BASIS = f"hash(p.old_unit_code, p.sheet_no, p.scale, ST_AsWKB({GEOM}))"
 
 # Offsets per (new commune, scale, old commune): the largest sheet numbers of the old
 # communes before it in the order.  Positions: the province's file first, then by code.
@@ -81,7 +85,7 @@ FROM (
                                 g, greatest(0.05, sqrt(ST_Area(g)) / 200))).center,
                             'EPSG:9218', 'EPSG:4326', always_xy := true) AS c
         FROM (SELECT pt.parcel_id,
-                     CASE WHEN pt.repaired THEN ST_MakeValid(p.geom) ELSE p.geom END AS g
+                     CASE WHEN pt.repaired THEN TRY(ST_MakeValid(p.geom)) ELSE p.geom END AS g
               FROM rn_point pt JOIN parcel p USING (parcel_id) WHERE pt.pt IS NOT NULL))
 ) u WHERE parcel_place.parcel_id = u.parcel_id;
 DELETE FROM uid_collision;
@@ -121,9 +125,9 @@ per AS (
            count(*) FILTER (WHERE p.placement NOT IN {_PLACED}) AS unplaced,
            count(*) FILTER (WHERE (p.sheet_no IS NULL OR p.scale IS NULL)
                             AND p.placement IN {_PLACED}) AS without_sheet,
-           COALESCE(sum(ST_Area(p.geom)), 0) AS area,
-           COALESCE(sum(ST_Area(p.geom)) FILTER (WHERE r.n = 1), 0)
-             + COALESCE(sum(ST_Area(p.geom)) FILTER (WHERE r.n IS NULL), 0) AS area_mapped
+           COALESCE(sum(ST_Area({GEOM})), 0) AS area,
+           COALESCE(sum(ST_Area({GEOM})) FILTER (WHERE r.n = 1), 0)
+             + COALESCE(sum(ST_Area({GEOM})) FILTER (WHERE r.n IS NULL), 0) AS area_mapped
     FROM parcel p LEFT JOIN reached r USING (parcel_id)
     WHERE p.old_unit_code IS NOT NULL   -- a parcel of no known old commune is not placed
     GROUP BY p.old_unit_code

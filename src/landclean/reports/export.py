@@ -19,6 +19,7 @@ from landclean.errors import ReportError, check_lang
 from landclean.labels import label, labels
 from landclean.rules.catalogue import rules_table
 from landclean.rules.classify import group_mapping
+from landclean.safe_cells import quote_table
 from landclean.xlsx import MAX_ROWS, Sheet, write_workbook
 
 FORMATS = ("csv", "xlsx", "gpkg")
@@ -119,7 +120,7 @@ def _write(table: pa.Table, out: Path, fmt: str, lang: str) -> None:
     if fmt == "csv":
         with out.open("wb") as f:
             f.write(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel keeps the Vietnamese letters
-            pacsv.write_csv(table, f)
+            pacsv.write_csv(quote_table(table), f)  # no formulas out (safe_cells)
         return
     names = labels("export_columns", lang)
     headers = [names[c] for c in table.column_names]

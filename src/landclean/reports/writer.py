@@ -27,6 +27,7 @@ from landclean.reports import briefing, progress, sheets
 from landclean.reports.commune import write_commune_reports
 from landclean.reports.html import render_html
 from landclean.rules.classify import group_mapping
+from landclean.safe_cells import XLSXWRITER_OPTIONS
 from landclean.settings import Settings, get_settings
 
 
@@ -89,7 +90,7 @@ def _write_xlsx(
     tasks: list[Task],
 ) -> None:
     t = labels("report", lang)
-    wb = xlsxwriter.Workbook(str(path))
+    wb = xlsxwriter.Workbook(str(path), XLSXWRITER_OPTIONS)  # every string a string
     bold = wb.add_format({"bold": True, "bg_color": "#F0F4F8", "border": 1, "text_wrap": True})
     pct = wb.add_format({"num_format": "0.00%"})
     ws = wb.add_worksheet(t["communes"][:31])

@@ -129,16 +129,22 @@ def standardize_land_use(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def repair_geometries(con: duckdb.DuckDBPyConnection) -> int:
-    """Invalid polygons (self-intersections …) made valid with ST_MakeValid."""
+    """Invalid polygons (self-intersections …) made valid with ST_MakeValid.  A shape
+    GEOS cannot read at all (a ring that does not close, from a damaged file) cannot be
+    repaired: the parcel is left without geometry (a finding), the source kept as read."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE geometry_changes AS
-        SELECT parcel_id AS record_id, 'invalid, ' || ST_NPoints(geom) || ' vertices' AS before,
-               'ST_MakeValid' AS after
-        FROM parcel WHERE geom IS NOT NULL AND NOT ST_IsValid(geom)""")
+        SELECT record_id, before,
+               CASE WHEN fixed IS NULL THEN 'unreadable (a ring not closed): none'
+                    ELSE 'ST_MakeValid' END AS after, fixed
+        FROM (SELECT parcel_id AS record_id,
+                     'invalid, ' || ST_NPoints(geom) || ' vertices' AS before,
+                     TRY(ST_MakeValid(geom)) AS fixed
+              FROM parcel WHERE geom IS NOT NULL AND NOT ST_IsValid(geom))""")
     return _apply(
         con,
-        "UPDATE parcel SET geom = ST_MakeValid(geom), geom_repaired = true "
-        "WHERE parcel_id IN (SELECT record_id FROM geometry_changes)",
+        "UPDATE parcel SET geom = c.fixed, geom_repaired = c.fixed IS NOT NULL "
+        "FROM geometry_changes c WHERE parcel.parcel_id = c.record_id",
         "parcel",
         "geom",
         "STD_GEOMETRY",

@@ -128,8 +128,8 @@ CREATE OR REPLACE TEMP MACRO lc_id_digits(x) AS CASE
     WHEN regexp_full_match(x, '[0-9]+') THEN x
     WHEN lc_id_scientific(x) THEN CASE
         WHEN length(regexp_extract(upper(trim(x)), '\.([0-9]+)E', 1))
-             >= CAST(regexp_extract(upper(trim(x)), 'E\+?([0-9]+)', 1) AS INTEGER)
-        THEN CAST(CAST(CAST(trim(x) AS DOUBLE) AS HUGEINT) AS VARCHAR) END
+             >= TRY_CAST(regexp_extract(upper(trim(x)), 'E\+?([0-9]+)', 1) AS INTEGER)
+        THEN CAST(TRY_CAST(CAST(trim(x) AS DOUBLE) AS HUGEINT) AS VARCHAR) END
     ELSE NULLIF(regexp_replace(x, '[^0-9]', '', 'g'), '') END;
 CREATE OR REPLACE TEMP MACRO lc_id_number(x) AS CASE
     WHEN length(lc_id_digits(x)) = 11

@@ -1,21 +1,27 @@
-"""Open and create workspaces: a DuckDB file with a versioned schema."""
+"""Open and create workspaces: a DuckDB file with a versioned schema.
+
+A workspace opened for writing keeps a status file beside it while open (who holds it:
+``landclean.workspace.busy``); opening one another process holds waits up to
+``LANDCLEAN_LOCK_WAIT`` seconds, then says who holds it.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 
 from landclean import privacy
-from landclean.errors import WorkspaceError, first_line
+from landclean.errors import LandcleanError, SettingsProblem, WorkspaceError, first_line
 from landclean.settings import current_actor, get_settings
 from landclean.vn import sql as vn_sql
 from landclean.workspace.admin import load_admin_units
+from landclean.workspace.busy import BusyFile, connect_waiting
 from landclean.workspace.spatial import load_spatial
 
 log = logging.getLogger(__name__)
@@ -32,6 +38,7 @@ MIGRATIONS = (
     "009_certificate_steps",
     "010_stage_tables",
     "011_record_keys",
+    "012_worklist_returns",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -46,6 +53,12 @@ class Workspace:
 
     path: Path
     con: duckdb.DuckDBPyConnection
+    busy: BusyFile | None = field(default=None, repr=False)  # its status file, if writing
+
+    def doing(self, stage: str | None) -> None:
+        """Record in the status file the stage now running (None: between stages)."""
+        if self.busy is not None:
+            self.busy.stage(stage)
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -62,7 +75,12 @@ class Workspace:
         return None if row is None else row[0]
 
     def close(self) -> None:
-        self.con.close()
+        try:  # the status file goes first: the workspace is still held meanwhile
+            if self.busy is not None:
+                self.busy.remove()
+                self.busy = None
+        finally:
+            self.con.close()
 
     def __enter__(self) -> Workspace:
         return self
@@ -71,15 +89,26 @@ class Workspace:
         self.close()
 
 
-def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def _connect(
+    path: Path, read_only: bool = False, wait: float | None = None
+) -> duckdb.DuckDBPyConnection:
+    settings = get_settings()
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = connect_waiting(path, read_only, settings.lock_wait if wait is None else wait)
     except duckdb.IOException as exc:
         raise WorkspaceError("cannot_open", path=path, reason=first_line(exc)) from exc
     except duckdb.Error as exc:
         raise WorkspaceError("not_duckdb", path=path, reason=first_line(exc)) from exc
     load_spatial(con)
-    con.execute("SET memory_limit = ?", [get_settings().memory_limit])
+    try:  # DuckDB takes any size, then cannot work within a tiny (or overflowing) one
+        con.execute("SET memory_limit = ?", [settings.memory_limit])
+        con.execute("SELECT current_setting('memory_limit')").fetchone()
+    except duckdb.Error:
+        con.close()
+        problem = LandcleanError(
+            "setting_memory_refused", name="LANDCLEAN_MEMORY_LIMIT", value=settings.memory_limit
+        )
+        raise SettingsProblem([problem]) from None
     con.execute("SET temp_directory = ?", [str(path) + ".tmp"])
     con.execute("SET preserve_insertion_order = true")
     vn_sql.register(con)  # the Vietnamese domain rules the SQL uses
@@ -130,23 +159,33 @@ def create_workspace(path: Path | str) -> Workspace:
         raise WorkspaceError("workspace_exists", path=path)
     if not path.parent.exists():
         raise WorkspaceError("no_folder", path=path.parent)
-    con = _connect(path)
+    try:
+        con = _connect(path)
+    except SettingsProblem:  # DuckDB made the file, then refused the memory limit
+        path.unlink(missing_ok=True)
+        raise
+    ws = Workspace(path, con, BusyFile.claim(path))
     try:
         _migrate(con, 0)
     except BaseException:
-        con.close()
+        ws.close()
         path.unlink(missing_ok=True)
         Path(str(path) + ".wal").unlink(missing_ok=True)
         raise
-    return Workspace(path, con)
+    return ws
 
 
-def open_workspace(path: Path | str, read_only: bool = False) -> Workspace:
-    """Open an existing workspace; older schemas are migrated, newer ones refused."""
+def open_workspace(
+    path: Path | str, read_only: bool = False, wait: float | None = None
+) -> Workspace:
+    """Open an existing workspace; older schemas are migrated, newer ones refused.
+
+    While another process holds it, wait up to ``wait`` seconds (``LANDCLEAN_LOCK_WAIT``
+    by default), then raise ``WorkspaceBusy`` saying who holds it."""
     path = Path(path)
     if not path.exists():
         raise WorkspaceError("no_workspace", path=path)
-    con = _connect(path, read_only=read_only)
+    con = _connect(path, read_only=read_only, wait=wait)
     version = schema_version(con)
     if version is None:
         con.close()
@@ -154,9 +193,14 @@ def open_workspace(path: Path | str, read_only: bool = False) -> Workspace:
     if version > SCHEMA_VERSION:
         con.close()
         raise WorkspaceError("newer_schema", path=path, version=version, supported=SCHEMA_VERSION)
+    if version < SCHEMA_VERSION and read_only:
+        con.close()
+        raise WorkspaceError("needs_migration", path=path, version=version)
+    ws = Workspace(path, con, None if read_only else BusyFile.claim(path))
     if version < SCHEMA_VERSION:
-        if read_only:
-            con.close()
-            raise WorkspaceError("needs_migration", path=path, version=version)
-        _migrate(con, version)
-    return Workspace(path, con)
+        try:
+            _migrate(con, version)
+        except BaseException:
+            ws.close()
+            raise
+    return ws
