@@ -406,3 +406,18 @@ def test_a_ring_that_does_not_close_is_a_finding_not_a_crash(
         "SELECT after FROM change_log WHERE stage = 'standardize' AND column_name = 'geom'",
     )
     assert logged == [("unreadable (a ring not closed): none",)]
+
+
+def test_a_sheet_declaring_the_whole_grid_is_refused_not_allocated(
+    fresh_ws: Workspace, tmp_path: Path
+) -> None:
+    """The spreadsheet reader sets memory aside for the range a sheet declares: the whole
+    grid (A1:XFD1048576) would be 512 GiB and abort the process."""
+    grid = _workbook_with_sheet(
+        tmp_path / "grid.xlsx",
+        iter([b'<dimension ref="A1:XFD1048576"/>', _header_row()]),
+    )
+    with pytest.raises(ImportError_, match=r"grid\.xlsx: sheet xl/worksheets/sheet1\.xml "
+                       r"declares the range A1:XFD1048576 \(17,179,869,184 cells"):  # fmt: skip
+        import_sources(fresh_ws, [grid])
+    assert q(fresh_ws.con, "SELECT count(*) FROM import_batch") == [(0,)]

@@ -67,6 +67,19 @@ class PreflightError(Problems, PipelineError):
     """Settings, files or arguments that would make the work fail, found before it starts."""
 
 
+_BREAKS = str.maketrans({c: "⏎" for c in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
+LONGEST = 2000  # characters of one message shown; the rest is cut (a header may be 1 MB)
+
+
+def one_line(text: str, longest: int = LONGEST) -> str:
+    """A message as one line of bounded length: line breaks a file name or a header
+    brought in are shown as ⏎, other control characters as their code, and a message
+    over ``longest`` characters is cut."""
+    text = text.translate(_BREAKS)
+    text = "".join(f"\\x{ord(c):02x}" if ord(c) < 32 and c != "\t" else c for c in text)
+    return text if len(text) <= longest else text[: longest - 1] + "…"
+
+
 def first_line(exc: BaseException) -> str:
     """The first non-empty line of a library's error message (they can run to pages)."""
     for line in str(exc).splitlines():

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from landclean import __version__
-from landclean.errors import LandcleanError, Problems, disk_full, first_line
+from landclean.errors import LandcleanError, Problems, disk_full, first_line, one_line
 from landclean.labels import LANGS, fmt_int, label
 from landclean.stage import count_label
 from landclean.vn.values import parse_date
@@ -77,7 +77,11 @@ def counts_text(counts: dict[str, int], stage: str = "") -> str:
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]{text('error')}[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err.print(
+        f"[bold red]{text('error')}[/] {escape(one_line(message))}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def friendly(func: F) -> F:
@@ -98,7 +102,11 @@ def friendly(func: F) -> F:
             else:
                 err.print(f"[bold red]{text('problems', n=len(exc.problems))}[/]", highlight=False)
                 for problem in exc.problems:
-                    err.print(f"  {escape(problem.text(lang()))}", highlight=False, soft_wrap=True)
+                    err.print(
+                        f"  {escape(one_line(problem.text(lang())))}",
+                        highlight=False,
+                        soft_wrap=True,
+                    )
             raise typer.Exit(1) from None
         except LandcleanError as exc:
             _fail(exc.text(lang()))
@@ -109,7 +117,7 @@ def friendly(func: F) -> F:
                 _fail(full.text(lang()))
                 raise typer.Exit(1) from None
             err.print(
-                f"[bold red]{text('database_error')}[/] {escape(first_line(exc))}",
+                f"[bold red]{text('database_error')}[/] {escape(one_line(first_line(exc)))}",
                 highlight=False,
                 soft_wrap=True,
             )

@@ -9,6 +9,13 @@ from landclean.ingest.sources import Source
 from landclean.vn.text import compact_key
 
 
+def shown_headers(headers: list[str], n: int, longest: int = 60) -> str:
+    """The first ``n`` headers as a message shows them: each cut to ``longest``
+    characters (a header cell may hold a whole page of text)."""
+    cut = [h if len(h) <= longest else h[: longest - 1] + "…" for h in headers[:n]]
+    return ", ".join(cut) + (f", … (+{len(headers) - n})" if len(headers) > n else "")
+
+
 def detect_profile(source: Source, profiles: list[Profile], forced: Profile | None) -> Profile:
     """The profile that matches most of the source's headers, or a clear error."""
     where = f"{source.path}" + (f", sheet {source.part}" if source.part else "")
@@ -21,7 +28,7 @@ def detect_profile(source: Source, profiles: list[Profile], forced: Profile | No
     if forced:
         if not forced.accepts(source.headers):
             missing = forced.missing_required(source.headers)
-            found = ", ".join(source.headers[:6])
+            found = shown_headers(source.headers, 6)
             if missing:
                 raise ImportError_(
                     "layout_missing_columns",
@@ -40,7 +47,7 @@ def detect_profile(source: Source, profiles: list[Profile], forced: Profile | No
         return forced
     candidates = [p for p in profiles if p.target != "map_feature" and p.accepts(source.headers)]
     if not candidates:
-        raise ImportError_("no_layout", where=where, headers=", ".join(source.headers[:8]))
+        raise ImportError_("no_layout", where=where, headers=shown_headers(source.headers, 8))
     chosen = max(
         candidates, key=lambda p: (len(p.match(source.headers)), p.coverage(source.headers), p.name)
     )

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import csv
 import itertools
+import re
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,15 +194,60 @@ EXCEL_ROWS = 1_048_576  # rows a worksheet can hold
 UNZIP_CHECKED = 50 << 20  # parts that unzip to more than this have their ratio checked
 
 
+# cells a sheet's declared range may span: the reader sets memory aside for the whole
+# range (some 32 bytes a cell), so A1:XFD1048576 would ask for 512 GiB; 60 M cells are a
+# full worksheet of 57 columns
+GRID_CELLS = 60_000_000
+_DIMENSION = re.compile(
+    rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})(\d{1,7})(?::([A-Z]{1,3})(\d{1,7}))?"'
+)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + ch - 64
+    return number
+
+
+def _declared_cells(head: bytes) -> tuple[str, int] | None:
+    """The range a worksheet's XML declares (``<dimension ref="A1:XFD1048576"/>``, near
+    its start) and how many cells it spans."""
+    found = _DIMENSION.search(head)
+    if found is None or found.group(3) is None:
+        return None
+    c1, r1, c2, r2 = found.groups()
+    cols = abs(_column_number(c2) - _column_number(c1)) + 1
+    rows = abs(int(r2) - int(r1)) + 1
+    return f"{c1.decode()}{int(r1)}:{c2.decode()}{int(r2)}", cols * rows
+
+
 def check_unzip(path: Path) -> None:
     """Refuse a spreadsheet whose parts unzip to far more than their size (a
-    decompression bomb), before any part is unzipped."""
+    decompression bomb), or whose sheet declares a range the reader would have to hold
+    in memory whole, before any sheet is read."""
     limit = get_settings().max_unzip_ratio
     try:
         with zipfile.ZipFile(path) as zf:
             parts = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            heads = {
+                part.filename: zf.open(part).read(1 << 16)
+                for part in parts
+                if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml")
+            }
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as exc:
         raise ImportError_("unreadable_xlsx", path=path, reason=first_line(exc)) from exc
+    for name, head in heads.items():
+        declared = _declared_cells(head)
+        if declared is not None and declared[1] > GRID_CELLS:
+            raise ImportError_(
+                "sheet_grid_too_large",
+                path=path,
+                part=name,
+                range=declared[0],
+                cells=f"{declared[1]:,}",
+                limit=f"{GRID_CELLS:,}",
+            )
     for part in parts:
         ratio = part.file_size / max(part.compress_size, 1)
         if part.file_size > UNZIP_CHECKED and ratio > limit:
