@@ -24,7 +24,13 @@ random moments, and nothing may change.
 
 ``python -m tests.hardening.crash --kills 30 --seed 1`` (``make crash``) spreads the
 kills over the commands and prints a summary table; it exits 1 if any trial failed.
-tests/hardening/test_kill.py runs one kill per command.
+With ``--report FILE`` (``make fuzz`` and ``make crash`` give docs/reliability.md) the
+table is also written, as Markdown, between this harness's markers in FILE (the text
+around them kept).  tests/hardening/test_kill.py runs one kill per command.
+
+Over 400 lines: the commands, a trial's checks and the trials' summary are one harness,
+each part short and used only by the others (the workspaces it starts from and the
+comparison are in states.py and fingerprint.py).
 """
 
 from __future__ import annotations
@@ -53,12 +59,19 @@ from tests.hardening.fingerprint import (
     order_problems,
     stage_states,
 )
+from tests.hardening.report import write_between_markers
 from tests.hardening.states import ACTOR, AS_OF, States, prepare
 
 COMMANDS = ("import", "run", "correct", "apply", "report")
 TIMEOUT = 600  # seconds any single command may take before the harness gives up
 # appended to by several stages' transactions: compared once the command has run again
 HISTORY = {"change_log"}
+# the table ``--report`` writes goes between these (the fuzz table has its own)
+BEGIN = (
+    "<!-- crash:begin (written by `make fuzz` and `make crash`: "
+    "edits between the markers are lost) -->"
+)
+END = "<!-- crash:end -->"
 
 
 @dataclass
@@ -319,12 +332,10 @@ def run_trials(
     return refs, trials
 
 
-def summary(refs: dict[str, Reference], trials: list[Trial]) -> str:
-    """command | kills | killed mid-way | recovered | failures | run twice | seconds: the
-    uninterrupted run, a trial on average"""
-    head = ("command", "kills", "mid-way", "recovered", "failures", "run twice",
-            "uninterr. s", "trial s")  # fmt: skip
-    rows = [head]
+def table_rows(refs: dict[str, Reference], trials: list[Trial]) -> list[tuple[str, ...]]:
+    """Per command: kills, killed mid-way, recovered, failures, run twice, seconds (the
+    uninterrupted run, a trial on average)."""
+    rows: list[tuple[str, ...]] = []
     for name, ref in refs.items():
         mine = [t for t in trials if t.command == name and not t.twice]
         again = [t for t in trials if t.command == name and t.twice]
@@ -335,11 +346,46 @@ def summary(refs: dict[str, Reference], trials: list[Trial]) -> str:
             (name, str(len(mine)), str(sum(t.killed for t in mine)), str(len(mine) - bad),
              str(bad), twice, f"{ref.seconds:.1f}", f"{mean:.1f}")
         )  # fmt: skip
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return rows
+
+
+def failures(trials: list[Trial]) -> list[str]:
+    """One line per problem found: the command, the kill's moment, the problem."""
+    lines = []
     for t in trials:
         when = "run twice" if t.twice else f"kill at {t.delay:.2f} s"
-        lines += [f"FAIL {t.command} ({when}): {p}" for p in t.problems]
+        lines += [f"{t.command} ({when}): {p}" for p in t.problems]
+    return lines
+
+
+def summary(refs: dict[str, Reference], trials: list[Trial]) -> str:
+    """command | kills | killed mid-way | recovered | failures | run twice | seconds: the
+    uninterrupted run, a trial on average"""
+    head = ("command", "kills", "mid-way", "recovered", "failures", "run twice",
+            "uninterr. s", "trial s")  # fmt: skip
+    rows = [head, *table_rows(refs, trials)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines + [f"FAIL {line}" for line in failures(trials)])
+
+
+def _cell(text: str) -> str:
+    one = " ⏎ ".join(line.strip() for line in text.strip().splitlines() if line.strip())
+    return one.replace("|", "\\|").replace("`", "'")
+
+
+def markdown(refs: dict[str, Reference], trials: list[Trial], heading: str) -> str:
+    """The summary as the Markdown ``--report`` writes: ``heading``, the table, and the
+    problems found (if any)."""
+    head = ["Command", "Kills", "Landed mid-command", "Recovered", "Failures", "Run twice",
+            "Uninterrupted run (s)", "A trial (s)"]  # fmt: skip
+    lines = [heading, "", "| " + " | ".join(head) + " |", "|---" + "|--:" * 4 + "|---|--:|--:|"]
+    lines += ["| " + " | ".join(row) + " |" for row in table_rows(refs, trials)]
+    problems = failures(trials)
+    if problems:
+        lines += ["", "Problems found (the trial's folder is kept; run again with the same "
+                  "`--seed` and `--workdir DIR`):", ""]  # fmt: skip
+        lines += [f"- {_cell(p)}" for p in problems]
     return "\n".join(lines)
 
 
@@ -349,6 +395,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--commands", default=",".join(COMMANDS))
     parser.add_argument("--workdir", type=Path, help="keep the trials' folders here")
+    parser.add_argument(
+        "--report", type=Path, help="the Markdown file whose table (between its markers) to rewrite"
+    )
     args = parser.parse_args(argv)
     names = [n for n in args.commands.split(",") if n]
     unknown = set(names) - set(COMMANDS)
@@ -357,14 +406,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="landclean-crash-"))
     started = time.perf_counter()
     refs, trials = run_trials(work, args.kills, args.seed, names)
+    seconds = time.perf_counter() - started
     failed = any(t.problems for t in trials)
     kills = sum(1 for t in trials if not t.twice)
     print(summary(refs, trials))
     print(
-        f"{kills} kills and {len(trials) - kills} second runs in "
-        f"{time.perf_counter() - started:.0f} s; seed {args.seed}; "
+        f"{kills} kills and {len(trials) - kills} second runs in {seconds:.0f} s; "
+        f"seed {args.seed}; "
         + (f"workspaces in {work}" if args.workdir or failed else "workspaces removed")
     )
+    if args.report:
+        heading = (
+            f"Seed {args.seed}, {kills} kills and {len(trials) - kills} second runs, "
+            f"{seconds:.0f} s in all."
+        )
+        table = markdown(refs, trials, heading).replace(str(work), "WORKDIR")
+        write_between_markers(args.report, table, BEGIN, END)
+        print(f"written: {args.report}")
     if args.workdir is None and not failed:
         shutil.rmtree(work)
     return 1 if failed else 0

@@ -98,11 +98,12 @@ def render(results: list[tuple[Outcome, Verdict]], heading: str) -> str:
     return "\n".join(lines)
 
 
-def write_between_markers(path: Path, table: str) -> None:
-    """``table`` between the markers of ``path`` (appended with them if they are missing)."""
+def write_between_markers(path: Path, table: str, begin: str = BEGIN, end: str = END) -> None:
+    """``table`` between the markers of ``path`` (appended with them if they are missing);
+    the fuzz table's markers unless others are given (the crash harness has its own)."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    block = f"{BEGIN}\n{table}\n{END}"
-    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+    block = f"{begin}\n{table}\n{end}"
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
     if pattern.search(text):
         text = pattern.sub(lambda _: block, text, count=1)
     else:

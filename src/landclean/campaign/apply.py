@@ -11,7 +11,6 @@ takes the value from the workspace, never from the file (the file shows it maske
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ from landclean.corrections import (
     typed_text,
 )
 from landclean.errors import LandcleanError
+from landclean.ingest.importer import sha256_of
 from landclean.labels import label
 from landclean.privacy import mask_typed_id
 from landclean.vn.words import is_yes, yes_no
@@ -175,14 +175,6 @@ def _note(path: Path, number: int, row: dict[str, str], header: str) -> str:
     return f"worklist {path.name} row {number}" + (f": {row[header]}" if row[header] else "")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def apply_worklist(
     con: duckdb.DuckDBPyConnection, path: Path, actor: str, *, again: bool = False
 ) -> ApplyResult:
@@ -193,7 +185,7 @@ def apply_worklist(
     taken back before (same bytes) records nothing and says when (``applied_before``),
     unless ``again``: taking it back twice must not undo what others corrected since."""
     result = ApplyResult()
-    digest = _sha256(path)
+    digest = sha256_of(path)
     result.applied_before = [
         (when, str(who))
         for when, who in con.execute(

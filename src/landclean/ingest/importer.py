@@ -29,11 +29,11 @@ from landclean.ingest.profiles import (
     all_profiles,
     load_profile,
 )
+from landclean.ingest.reading import read_source
 from landclean.ingest.sources import (
     MAP_SUFFIXES,
     TABLE_SUFFIXES,
     Source,
-    read_source,
     temp_workdir,
 )
 from landclean.settings import current_actor
@@ -98,7 +98,8 @@ def discover(sources: list[Path]) -> list[Path]:
     return found
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """The hash of a file's bytes (read a MiB at a time)."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -229,7 +230,7 @@ def import_files(
     con = ws.con
     staged: list[tuple[Path, str, list[Source]]] = []
     pool = ThreadPoolExecutor(max_workers=1)  # hashing runs beside DuckDB's reading
-    hashes = {path: pool.submit(_sha256, path) for path in files}
+    hashes = {path: pool.submit(sha256_of, path) for path in files}
     try:
         with temp_workdir() as tmp:
             for path in files:

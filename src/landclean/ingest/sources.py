@@ -69,33 +69,6 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(row[0]) if row else 0
 
 
-def read_source(
-    con: duckdb.DuckDBPyConnection, path: Path, profiles: list[Profile], workdir: Path
-) -> list[Source]:
-    """Every sheet or layer of ``path`` as a Source (temp tables in ``con``)."""
-    suffix = path.suffix.lower()
-    if not path.is_file():
-        raise ImportError_("no_file", path=path)
-    if path.stat().st_size == 0:
-        raise ImportError_("empty_file", path=path)
-    if suffix in (".csv", ".txt"):
-        return [read_csv(con, path, workdir, profiles)]
-    if suffix == ".parquet":
-        return [read_parquet(con, path)]
-    if suffix in (".xlsx", ".xlsm"):
-        return read_xlsx(con, path, profiles)
-    if suffix in MAP_SUFFIXES:
-        from landclean.ingest.maps import read_map  # it builds on Source: imported here
-
-        return read_map(con, path)
-    raise ImportError_(
-        "unsupported_type",
-        path=path,
-        suffix=suffix,
-        expected=", ".join(sorted(MAP_SUFFIXES | TABLE_SUFFIXES)),
-    )
-
-
 # ---------------------------------------------------------------- CSV
 
 

@@ -23,7 +23,8 @@ import duckdb
 
 from landclean.errors import ImportError_
 from landclean.ingest.profiles import Profile, all_profiles, known_headers, synonyms
-from landclean.ingest.sources import read_source, temp_workdir
+from landclean.ingest.reading import read_source
+from landclean.ingest.sources import temp_workdir
 from landclean.vn import admin_units as au
 from landclean.vn import sql as vn_sql
 from landclean.vn.land_use import land_use_codes
