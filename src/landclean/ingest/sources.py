@@ -148,7 +148,9 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
             "SELECT sum(num_rows) FROM parquet_file_metadata(?)", [str(path)]
         ).fetchone()
     except duckdb.Error as exc:
-        raise ImportError_("unreadable_parquet", path=path, reason=first_line(exc)) from exc
+        # the Thrift reader's words without its class name ("TProtocolException: …")
+        reason = re.sub(r"\b[A-Za-z]+Exception: ", "", first_line(exc))
+        raise ImportError_("unreadable_parquet", path=path, reason=reason) from exc
     check_rows(path, None, int(meta[0] or 0) if meta else 0)
     select = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS c{i}" for i, c in enumerate(cols))
     table = _temp_name()
