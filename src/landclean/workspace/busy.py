@@ -218,18 +218,31 @@ def busy_error(workspace: Path, exc: BaseException, waited: float) -> WorkspaceB
         return WorkspaceBusy(
             "workspace_busy_other", path=workspace, pid=pid[1] if pid else "?", waited=shown
         )
-    values: dict[str, object] = {
-        "path": workspace,
-        "actor": holder.actor,
-        "since": holder.since,
-        "command": holder.command,
-        "pid": holder.pid,
-        "host": holder.host,
-        "waited": shown,
-    }
-    if holder.stage:  # the stage running, where the holder said
-        return WorkspaceBusy("workspace_busy_stage", holder, stage=holder.stage, **values)
-    return WorkspaceBusy("workspace_busy", holder, **values)
+    if holder.stage:  # the stage running, where the holder said (values named one by
+        # one: tests/test_labels.py checks every error's values against its label)
+        return WorkspaceBusy(
+            "workspace_busy_stage",
+            holder,
+            path=workspace,
+            actor=holder.actor,
+            since=holder.since,
+            command=holder.command,
+            stage=holder.stage,
+            pid=holder.pid,
+            host=holder.host,
+            waited=shown,
+        )
+    return WorkspaceBusy(
+        "workspace_busy",
+        holder,
+        path=workspace,
+        actor=holder.actor,
+        since=holder.since,
+        command=holder.command,
+        pid=holder.pid,
+        host=holder.host,
+        waited=shown,
+    )
 
 
 def connect_waiting(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
