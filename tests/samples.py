@@ -187,17 +187,22 @@ def polygons() -> list[shapely.Polygon]:
     return [shapely.box(x0 + i * 30, y0, x0 + (i + 1) * 30, y0 + 30) for i in range(3)]
 
 
-def write_map(path: Path, driver: str, encoding: str | None = None) -> Path:
-    table = pa.table(
+def map_table(geometries: object) -> pa.Table:
+    """The three parcels' map attributes with these geometries (shapely, as WKB)."""
+    return pa.table(
         {
             "MaThua": [p["parcel_code"] for p in PARCELS],
             "MaXa": [OLD_COMMUNE] * 3,
             "SoTo": [int(p["map_sheet"]) for p in PARCELS],
             "SoThua": [int(p["map_parcel"]) for p in PARCELS],
             "TenChu": [p["owner_name"] for p in PARCELS],
-            "geometry": shapely.to_wkb(polygons()),
+            "geometry": shapely.to_wkb(geometries),
         }
     )
+
+
+def write_map(path: Path, driver: str, encoding: str | None = None) -> Path:
+    table = map_table(polygons())
     kwargs: dict[str, object] = {}
     if encoding:
         kwargs["encoding"] = encoding

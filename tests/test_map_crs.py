@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import pyogrio
 import pytest
 import shapely
@@ -51,16 +50,7 @@ def write_layer(
     **options: str,
 ) -> Path:
     """samples' three parcels (attributes of samples.write_map) with these geometries."""
-    table = pa.table(
-        {
-            "MaThua": [p["parcel_code"] for p in samples.PARCELS],
-            "MaXa": [samples.OLD_COMMUNE] * 3,
-            "SoTo": [int(p["map_sheet"]) for p in samples.PARCELS],
-            "SoThua": [int(p["map_parcel"]) for p in samples.PARCELS],
-            "TenChu": [p["owner_name"] for p in samples.PARCELS],
-            "geometry": shapely.to_wkb(polygons),
-        }
-    )
+    table = samples.map_table(polygons)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "'crs' was not provided": meant
         pyogrio.write_arrow(

@@ -120,16 +120,7 @@ def map_table(crs_numbers: str = "vn2000") -> pa.Table:
             shapely.box(108.45 + i * 0.0003, 12.75, 108.45 + (i + 1) * 0.0003, 12.7503)
             for i in range(3)
         ]
-    return pa.table(
-        {
-            "MaThua": [p["parcel_code"] for p in samples.PARCELS],
-            "MaXa": [samples.OLD_COMMUNE] * 3,
-            "SoTo": [int(p["map_sheet"]) for p in samples.PARCELS],
-            "SoThua": [int(p["map_parcel"]) for p in samples.PARCELS],
-            "TenChu": [p["owner_name"] for p in samples.PARCELS],
-            "geometry": shapely.to_wkb(polygons),
-        }
-    )
+    return samples.map_table(polygons)
 
 
 def write_layer(
