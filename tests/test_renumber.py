@@ -7,6 +7,8 @@ province's truth.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import random
 from pathlib import Path
@@ -324,19 +326,33 @@ def test_crosswalk_files_in_the_published_layout(ws: Workspace, tmp_path: Path) 
     )[0][0]
     written = write_crosswalks(ws.con, tmp_path, commune)
     xlsx = next(p for p in written if p.suffix == ".xlsx")
-    rows = list(
-        openpyxl.load_workbook(xlsx, read_only=True).worksheets[0].iter_rows(values_only=True)
-    )
-    assert rows[1][:6] == ("STT", "Mã xã cũ", "Tên xã cũ", "Tỷ lệ bản đồ", "Số tờ cũ", "Số tờ mới")
+    sheet = openpyxl.load_workbook(xlsx).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][:6] == (
+        "STT", "Mã xã cũ", "Tên xã cũ", "Tỷ lệ bản đồ (1/…)", "Số tờ cũ", "Số tờ mới"
+    )  # fmt: skip
     body = rows[2:]
     expected = q(
         ws.con,
-        "SELECT old_unit_code, '1/' || scale, old_sheet_no, new_sheet_no FROM sheet_crosswalk "
+        "SELECT old_unit_code, scale, old_sheet_no, new_sheet_no FROM sheet_crosswalk "
         "WHERE unit_code = ? ORDER BY position, scale, old_sheet_no",
         [commune],
     )
     assert [(r[1], r[3], r[4], r[5]) for r in body] == expected
     assert len({r[1] for r in body}) > 1  # several old communes in one new one
+    # an Excel form: frozen below the header and right of the old commune, filtered,
+    # protected; codes stay text, sheet numbers and scales are whole numbers
+    assert sheet.freeze_panes == "D3"
+    assert sheet.auto_filter.ref == f"A2:I{len(rows)}"
+    assert sheet.protection.sheet
+    for r in body:
+        assert all(type(v) is int for v in (r[0], r[3], r[4], r[5], r[6])), r
+        assert isinstance(r[1], str) and isinstance(r[7], str), r
+    assert [r[0] for r in body] == list(range(1, len(body) + 1))
+    # the CSV keeps the published layout: the scale as "1/2000"
+    text = next(p for p in written if p.suffix == ".csv").read_text("utf-8-sig")
+    csv_rows = list(csv.reader(io.StringIO(text)))
+    assert [r[3] for r in csv_rows[1:]] == [f"1/{e[1]}" for e in expected]
 
 
 def _boundaries(path: Path, codes: list[str]) -> Path:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -18,6 +19,18 @@ from landclean.workspace import Workspace, open_workspace
 from tests.conftest import Province, q, summary_of
 
 FIXABLE = ("PARCEL_MISSING_SHEET", "PARTY_ID_WRONG_LENGTH")
+HEAD = 2  # a worklist sheet: its title, then its header row, then one row per record
+
+
+def columns(sheet: Any) -> dict[str, int]:
+    """A worklist sheet's columns by header (1-based, as openpyxl counts)."""
+    return {c.value: i + 1 for i, c in enumerate(sheet[HEAD]) if c.value}
+
+
+def record_of(sheet: Any, row: int) -> tuple[str, str, str]:
+    """A findings row's rule, record type and record (from its key, the first column)."""
+    rule, rtype, record = str(sheet.cell(row, 1).value).split("|", 2)
+    return rule, rtype, record
 
 
 def test_worklist_round_trip(built_workspace: Path, province: Province, tmp_path: Path) -> None:
@@ -46,24 +59,17 @@ def test_worklist_round_trip(built_workspace: Path, province: Province, tmp_path
         )
         wb = openpyxl.load_workbook(path)
         ws_f = wb[FINDINGS]
-        head = [c.value for c in ws_f[1]]
-        col = {h: i + 1 for i, h in enumerate(head)}
+        col = columns(ws_f)
         fixed, bad_row = [], None
         shown = 0
-        for row in range(2, ws_f.max_row + 1):
-            rule = str(ws_f.cell(row, 1).value).split("|")[0]
-            record = ws_f.cell(row, col["Mã hồ sơ"]).value
-            table, column = (
-                ws_f.cell(row, col["Bảng"]).value,
-                ws_f.cell(row, col["Trường cần sửa"]).value,
-            )
-            if table == "parcel" and column == "legal_area":  # the current value, as held
+        for row in range(HEAD + 1, ws_f.max_row + 1):
+            rule, _, record = record_of(ws_f, row)
+            column = ws_f.cell(row, col["Trường cần sửa"]).value
+            if column == "Diện tích pháp lý (m²)":  # the current value, as held: a number
                 held = q(con, "SELECT legal_area FROM parcel WHERE parcel_id = ?", [record])[0][0]
-                assert (ws_f.cell(row, col["Giá trị hiện tại"]).value or None) == (
-                    None if held is None else str(held)
-                )
+                assert ws_f.cell(row, col["Giá trị hiện tại"]).value == held
                 shown += 1
-            if table == "party" and column == "id_number":  # masked: 3 digits … 2 digits
+            if column == "Số định danh (CCCD/CMND)":  # masked: 3 digits … 2 digits
                 held = q(con, "SELECT id_number FROM party WHERE party_id = ?", [record])[0][0]
                 text = ws_f.cell(row, col["Giá trị hiện tại"]).value or ""
                 if held and len(held) > 5:
@@ -81,30 +87,34 @@ def test_worklist_round_trip(built_workspace: Path, province: Province, tmp_path
                 bad_row = (row, record)
         assert fixed and bad_row and shown
         ws_u = wb[USERS]
-        u_head = [c.value for c in ws_u[1]]
+        u_col = columns(ws_u)
         accepted = None
-        for row in range(2, ws_u.max_row + 1):
-            if ws_u.cell(row, u_head.index("Tình trạng") + 1).value == "Khớp sau khi sửa":
-                ws_u.cell(row, u_head.index("Đồng ý đề xuất (x)") + 1).value = "x"
+        for row in range(HEAD + 1, ws_u.max_row + 1):
+            if ws_u.cell(row, u_col["Tình trạng"]).value == "Khớp sau khi sửa":
+                ws_u.cell(row, u_col["Đồng ý đề xuất (x)"]).value = "x"
                 accepted = ws_u.cell(row, 1).value
                 break
         assert accepted
-        other = 2 if accepted != ws_u.cell(2, 1).value else 3
-        ws_u.cell(
-            other, u_head.index("Đồng ý đề xuất (x)") + 1
-        ).value = "xem lại"  # neither yes nor no
-        ws_u.cell(other, u_head.index("Số định danh đúng") + 1).value = "12ab"  # not an ID
+        other = HEAD + 1 if accepted != ws_u.cell(HEAD + 1, 1).value else HEAD + 2
+        ws_u.cell(other, u_col["Đồng ý đề xuất (x)"]).value = "xem lại"  # neither yes nor no
+        ws_u.cell(other, u_col["Số định danh đúng"]).value = "12ab"  # not an ID
         ws_c = wb[CERTS]
-        c_head = {c.value: i + 1 for i, c in enumerate(ws_c[1])}
-        assert ws_c.max_row >= 5
-        cert = [ws_c.cell(r, 1).value for r in range(2, 6)]
-        ws_c.cell(2, c_head["Ngày thu thập"]).value = "02/10/2025"  # collected and scanned
-        ws_c.cell(2, c_head["Ngày quét"]).value = "06/10/2025"
-        ws_c.cell(2, c_head["Người thực hiện"]).value = "Văn thư xã"
-        ws_c.cell(3, c_head["Ngày nhập CSDL"]).value = "x"  # entered today
-        ws_c.cell(4, c_head["Ngày thu thập"]).value = "32/13/2025"  # no such day
-        ws_c.cell(5, c_head["Ngày thu thập"]).value = "10/10/2025"  # scanned before collected
-        ws_c.cell(5, c_head["Ngày quét"]).value = "01/10/2025"
+        c_head = columns(ws_c)
+        collected, scanned, entered = (
+            "Ngày thu thập (DD/MM/YYYY hoặc x)",
+            "Ngày quét (DD/MM/YYYY hoặc x)",
+            "Ngày nhập CSDL (DD/MM/YYYY hoặc x)",
+        )
+        assert ws_c.max_row >= HEAD + 4
+        cert = [ws_c.cell(r, 1).value for r in range(HEAD + 1, HEAD + 5)]
+        r1, r2, r3, r4 = range(HEAD + 1, HEAD + 5)
+        ws_c.cell(r1, c_head[collected]).value = "02/10/2025"  # collected and scanned
+        ws_c.cell(r1, c_head[scanned]).value = "06/10/2025"
+        ws_c.cell(r1, c_head["Người thực hiện"]).value = "Văn thư xã"
+        ws_c.cell(r2, c_head[entered]).value = "x"  # entered today
+        ws_c.cell(r3, c_head[collected]).value = "32/13/2025"  # no such day
+        ws_c.cell(r4, c_head[collected]).value = "10/10/2025"  # scanned before collected
+        ws_c.cell(r4, c_head[scanned]).value = "01/10/2025"
         wb.save(path)
         before = q(con, "SELECT count(*) FROM correction")[0][0]
         with ws.transaction() as tx:
@@ -116,14 +126,14 @@ def test_worklist_round_trip(built_workspace: Path, province: Province, tmp_path
         assert len(users_sheet) == 2, result.errors  # named by the sheet's headers
         assert "column 'Đồng ý đề xuất (x)', value 'xem lại'" in users_sheet[0]
         assert "column 'Số định danh đúng', value '12ab'" in users_sheet[1]
-        assert any(f"'{CERTS}', row 4" in e and "32/13/2025" in e for e in result.errors)
+        assert any(f"'{CERTS}', row {r3}" in e and "32/13/2025" in e for e in result.errors)
         assert any(
-            f"'{CERTS}', row 5, column 'Ngày thu thập / Ngày quét', value '10/10/2025 / "
+            f"'{CERTS}', row {r4}, column '{collected} / {scanned}', value '10/10/2025 / "
             "01/10/2025': collected, scanned, entered: dates out of order" in e
             for e in result.errors
         )
         # the same cells worded for the commune, in Vietnamese
-        assert f"trang '{CERTS}', dòng 5" in result.rejected[-1].text("vi")
+        assert f"trang '{CERTS}', dòng {r4}" in result.rejected[-1].text("vi")
         assert "không đúng thứ tự" in result.rejected[-1].text("vi")
         assert result.certificate_steps == 3
         steps = q(
@@ -150,9 +160,9 @@ def test_worklist_round_trip(built_workspace: Path, province: Province, tmp_path
         again = tmp_path / "again.xlsx"
         export_worklist(con, commune, again)
         wb2 = openpyxl.load_workbook(again)
-        rows2 = {r[0].value: r for r in wb2[CERTS].iter_rows(min_row=2)}
+        rows2 = {r[0].value: r for r in wb2[CERTS].iter_rows(min_row=HEAD + 1)}
         assert cert[1] not in rows2 and cert[0] in rows2
-        shown = rows2[cert[0]][c_head["Ngày thu thập"] - 1].value
+        shown = rows2[cert[0]][c_head[collected] - 1].value
         assert shown is not None and shown.date() == dt.date(2025, 10, 2)
         with ws.transaction() as tx:
             assert apply_worklist(tx, again, "x").certificate_steps == 0
@@ -203,12 +213,12 @@ def test_apply_refuses_what_is_not_a_worklist(built_workspace: Path, tmp_path: P
         missing = tmp_path / "missing.xlsx"  # a certificates sheet without its dates
         export_worklist(ws.con, q(ws.con, "SELECT min(unit_code) FROM parcel")[0][0], missing)
         wb = openpyxl.load_workbook(missing)
-        wb[CERTS].delete_cols(6, 3)
+        wb[CERTS].delete_cols(9, 3)
         wb.save(missing)
         cases = (
             (junk, "cannot be read"),
             (other, "no sheet"),
-            (missing, "missing column.*Ngày thu thập, Ngày quét, Ngày nhập CSDL"),
+            (missing, r"missing column.*Ngày thu thập \(DD/MM/YYYY hoặc x\), Ngày quét"),
         )
         for path, message in cases:
             with pytest.raises(LandcleanError, match=message), ws.transaction() as tx:
@@ -229,9 +239,9 @@ def test_a_shared_id_finding_names_the_other_holders(ws: Workspace, tmp_path: Pa
     path = tmp_path / "w.xlsx"
     export_worklist(con, code, path)
     sheet = openpyxl.load_workbook(path)[FINDINGS]
-    head = [c.value for c in sheet[1]]
+    head = [c.value for c in sheet[HEAD]]
     row = next(
-        r for r in sheet.iter_rows(min_row=2, values_only=True)
+        r for r in sheet.iter_rows(min_row=HEAD + 1, values_only=True)
         if r[0] == f"PARTY_SAME_ID_DIFFERENT_PEOPLE|party|{record}"
     )  # fmt: skip
     message = row[head.index("Việc cần làm")]
@@ -271,7 +281,8 @@ def test_a_worklist_lists_the_certificates_its_commune_counts(
     for code in communes:
         path = tmp_path / f"{code}.xlsx"
         export_worklist(con, code, path)
-        listed = {r[0].value for r in openpyxl.load_workbook(path)[CERTS].iter_rows(min_row=2)}
+        sheet = openpyxl.load_workbook(path)[CERTS]
+        listed = {r[0].value for r in sheet.iter_rows(min_row=HEAD + 1)}
         expected = {
             r[0]
             for r in q(
@@ -317,17 +328,15 @@ def test_the_same_worklist_taken_back_twice_records_nothing(
         truth_sheet = dict(q(con, f"SELECT parcel_id, sheet_no FROM '{truth}'"))
         wb = openpyxl.load_workbook(path)
         sheet = wb[FINDINGS]
-        col = {c.value: i + 1 for i, c in enumerate(sheet[1])}
+        col = columns(sheet)
         fixes, same = 0, 0
-        for row in range(2, sheet.max_row + 1):
-            rule = str(sheet.cell(row, 1).value).split("|")[0]
-            record = sheet.cell(row, col["Mã hồ sơ"]).value
-            table = sheet.cell(row, col["Bảng"]).value
+        for row in range(HEAD + 1, sheet.max_row + 1):
+            rule, _, record = record_of(sheet, row)
             column = sheet.cell(row, col["Trường cần sửa"]).value
             if rule == "PARCEL_MISSING_SHEET":
                 sheet.cell(row, col["Giá trị đúng"]).value = str(truth_sheet[record])
                 fixes += 1
-            elif table == "parcel" and column == "legal_area" and same < 3:
+            elif column == "Diện tích pháp lý (m²)" and same < 3:
                 held = q(con, "SELECT legal_area FROM parcel WHERE parcel_id = ?", [record])[0][0]
                 if held is not None:  # the value it already holds, written as officials do
                     sheet.cell(row, col["Giá trị đúng"]).value = str(held).replace(".", ",")

@@ -9,6 +9,7 @@ one the correction replaced), the correction still wins and the case is listed i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -16,7 +17,9 @@ import pyarrow as pa
 
 from landclean.errors import LandcleanError
 from landclean.privacy import mask_typed_id
+from landclean.vn.certificates import SERIAL_FORMS, serial_form, serial_text
 from landclean.vn.citizen_id import id_number, id_type
+from landclean.vn.land_use import land_use_codes, legacy_to_current
 from landclean.vn.values import parse_date, parse_number
 
 # table -> (key column, columns a person may correct)
@@ -33,6 +36,7 @@ CORRECTABLE: dict[str, tuple[str, tuple[str, ...]]] = {
             "address",
             "village",
             "vbdlis_synced",
+            "land_use",
         ),
     ),
     "party": (
@@ -54,9 +58,75 @@ CORRECTABLE: dict[str, tuple[str, tuple[str, ...]]] = {
         ("serial", "book_entry_no", "issue_date", "issuer", "digital_status"),
     ),
 }
+# columns that follow from a person's value (``consequences``), never set on their own
+DERIVED: dict[str, tuple[str, ...]] = {"certificate": ("form_version",)}
+# a column that is not a column: the parcel's land-use codes, "ONT+CLN", are the rows of
+# parcel_land_use in order; its value as text, and how a value replaces those rows
+LAND_USE = ("parcel", "land_use")
+LAND_USE_TEXT = (
+    "(SELECT string_agg(u.code, '+' ORDER BY u.seq) FROM parcel_land_use u "
+    "WHERE u.parcel_id = {alias}.parcel_id)"
+)
+# the rows of parcel_land_use for the parcels of ``land_use_new`` (parcel_id, value):
+# one per code in the order typed; area, origin and term kept where the code was there
+SET_LAND_USE = """
+CREATE OR REPLACE TEMP TABLE land_use_set AS
+WITH typed AS (   -- the two unnests run side by side: (1, ONT), (2, CLN)
+    SELECT parcel_id, codes, unnest(range(1, len(codes) + 1)) AS seq, unnest(codes) AS code
+    FROM (SELECT parcel_id, string_split(value, '+') AS codes FROM land_use_new
+          WHERE value IS NOT NULL)
+),
+old AS (SELECT * FROM parcel_land_use
+        WHERE parcel_id IN (SELECT parcel_id FROM land_use_new))
+-- a code kept keeps its row's area, origin and term; a code typed in place of one that
+-- is gone ("ODT." -> ODT) takes those of the row at its position
+SELECT x.parcel_id, x.seq, x.code,
+       CASE WHEN c.parcel_id IS NOT NULL THEN c.area ELSE p.area END AS area,
+       CASE WHEN c.parcel_id IS NOT NULL THEN c.origin ELSE p.origin END AS origin,
+       CASE WHEN c.parcel_id IS NOT NULL THEN c.term ELSE p.term END AS term
+FROM typed x
+LEFT JOIN (SELECT * FROM old QUALIFY row_number() OVER (PARTITION BY parcel_id, code
+                                                        ORDER BY seq) = 1) c
+       ON c.parcel_id = x.parcel_id AND c.code = x.code
+LEFT JOIN old p ON p.parcel_id = x.parcel_id AND p.seq = x.seq
+                AND NOT list_contains(x.codes, p.code);
+DELETE FROM parcel_land_use WHERE parcel_id IN (SELECT parcel_id FROM land_use_new);
+INSERT INTO parcel_land_use (parcel_id, seq, code_raw, code, area, origin, term)
+SELECT parcel_id, seq, code, code, area, origin, term FROM land_use_set;
+DROP TABLE land_use_set;
+DROP TABLE land_use_new;
+"""
 
 
-def check_correctable(table: str, column: str) -> str:
+def value_text(table: str, column: str, alias: str = "t") -> str:
+    """SQL for the record's current value of ``column`` as text (``alias``: the table's)."""
+    if (table, column) == LAND_USE:
+        return LAND_USE_TEXT.format(alias=alias)
+    return f"CAST({alias}.{column} AS VARCHAR)"
+
+
+def _set_values(con: duckdb.DuckDBPyConnection, table: str, column: str, source: str) -> None:
+    """Set ``column`` of the records ``source`` names (SQL of record_id, value rows)."""
+    key, _ = CORRECTABLE[table]
+    if (table, column) == LAND_USE:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE land_use_new AS SELECT record_id AS parcel_id, "
+            f"value FROM ({source})"
+        )
+        con.execute(SET_LAND_USE)
+        return
+    kind = column_type(con, table, column)
+    con.execute(
+        f"UPDATE {table} SET {column} = TRY_CAST(c.value AS {kind}) "
+        f"FROM ({source}) c WHERE {table}.{key} = c.record_id"
+    )
+
+
+def check_correctable(table: str, column: str, derived: bool = False) -> str:
+    """The key column of ``table`` when a person may correct ``column`` (or, with
+    ``derived``, it follows from such a correction); raises LandcleanError otherwise."""
+    if derived and column in DERIVED.get(table, ()):
+        return CORRECTABLE[table][0]
     if table not in CORRECTABLE or column not in CORRECTABLE[table][1]:
         allowed = "; ".join(f"{t}: {', '.join(c)}" for t, (_, c) in CORRECTABLE.items())
         raise LandcleanError("not_correctable", table=table, column=column, allowed=allowed)
@@ -85,6 +155,13 @@ def typed_text(kind: str, column: str, text: str) -> str:
         if number is None:
             raise LandcleanError("not_a_number", value=text)
         return repr(number)
+    if column == "land_use":
+        return land_use_value(text)
+    if column == "serial":
+        serial = serial_text(text)
+        if serial_form(serial) not in SERIAL_FORMS:
+            raise LandcleanError("not_a_serial", value=text)
+        return serial
     if column == "id_number":
         digits = id_number(text)
         if digits is None or len(digits) not in (9, 12):
@@ -101,7 +178,24 @@ def consequences(table: str, column: str, value: str) -> list[tuple[str, str]]:
         follows.append(("id_type", id_type(value)))
     if table == "party" and column == "birth_date":
         follows += [("birth_year", value[:4]), ("birth_precision", "day")]
+    if table == "certificate" and column == "serial":
+        follows.append(("form_version", serial_form(value) or ""))
     return follows
+
+
+def land_use_value(text: str) -> str:
+    """A parcel's land-use codes as a person types them ("ONT + CLN", "ont, cln") as
+    the column holds them ("ONT+CLN"); legacy codes become today's.  Raises
+    LandcleanError naming the first code that is none."""
+    codes = [c for c in re.split(r"[\s+,;/]+", text.strip().upper()) if c]
+    known, legacy = land_use_codes(), legacy_to_current()
+    for code in codes:
+        if code not in known:
+            raise LandcleanError("not_a_land_use", value=code)
+    if not codes:
+        raise LandcleanError("not_a_land_use", value=text)
+    current = [legacy.get(c, c) for c in codes]
+    return "+".join(dict.fromkeys(current))  # each code once, in the order typed
 
 
 def planned(
@@ -160,19 +254,14 @@ def _pairs(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     rows = con.execute("SELECT DISTINCT table_name, column_name FROM correction").fetchall()
     pairs = [(str(t), str(c)) for t, c in rows]
     for t, c in pairs:
-        check_correctable(t, c)  # only whitelisted names ever reach SQL text
+        check_correctable(t, c, derived=True)  # only whitelisted names reach SQL text
     return pairs
 
 
 def apply_corrections(con: duckdb.DuckDBPyConnection) -> None:
     """Apply the latest correction of every (record, column), set-based per column."""
     for table, column in _pairs(con):
-        key = CORRECTABLE[table][0]
-        kind = column_type(con, table, column)
-        con.execute(
-            f"UPDATE {table} SET {column} = TRY_CAST(c.value AS {kind}) "
-            f"FROM ({_latest(table, column)}) c WHERE {table}.{key} = c.record_id"
-        )
+        _set_values(con, table, column, _latest(table, column))
 
 
 def find_conflicts(con: duckdb.DuckDBPyConnection, batch_id: int) -> int:
@@ -180,14 +269,14 @@ def find_conflicts(con: duckdb.DuckDBPyConnection, batch_id: int) -> int:
     before = con.execute("SELECT count(*) FROM import_conflict").fetchone()
     for table, column in _pairs(con):
         key = CORRECTABLE[table][0]
+        now = value_text(table, column)
         con.execute(
             f"INSERT INTO import_conflict SELECT ?, c.correction_id, ?, c.record_id, ?, c.value, "
-            f"CAST(t.{column} AS VARCHAR) FROM ({_latest(table, column)}) c "
+            f"{now} FROM ({_latest(table, column)}) c "
             f"JOIN {table} t ON t.{key} = c.record_id "
-            f"WHERE CAST(t.{column} AS VARCHAR) IS DISTINCT FROM c.value "
-            f"AND CAST(t.{column} AS VARCHAR) IS DISTINCT FROM c.before "
+            f"WHERE {now} IS DISTINCT FROM c.value AND {now} IS DISTINCT FROM c.before "
             "AND NOT EXISTS (SELECT 1 FROM import_conflict x WHERE x.correction_id = "
-            f"c.correction_id AND x.imported IS NOT DISTINCT FROM CAST(t.{column} AS VARCHAR))",
+            f"c.correction_id AND x.imported IS NOT DISTINCT FROM {now})",
             [batch_id, table, column],
         )
     after = con.execute("SELECT count(*) FROM import_conflict").fetchone()
@@ -225,7 +314,7 @@ def record_corrections(
     rows = []
     for i, c in enumerate(corrections):
         try:
-            check_correctable(c.table, c.column)
+            check_correctable(c.table, c.column, derived=True)
         except LandcleanError as exc:
             errors[i] = exc
             continue
@@ -254,10 +343,10 @@ def record_corrections(
     pairs = con.execute("SELECT DISTINCT table_name, column_name FROM corr_in").fetchall()
     kinds = {(t, c): column_type(con, t, c) for t, c in pairs}
     for table, column in pairs:
-        key = check_correctable(table, column)
+        key = check_correctable(table, column, derived=True)
         kind = kinds[table, column]
         con.execute(
-            f"INSERT INTO corr_checked SELECT i.idx, CAST(t.{column} AS VARCHAR), "
+            f"INSERT INTO corr_checked SELECT i.idx, {value_text(table, column)}, "
             f"t.{key} IS NOT NULL, i.value IS NULL OR TRY_CAST(i.value AS {kind}) IS NOT NULL, ?, "
             f"CAST(TRY_CAST(i.value AS {kind}) AS VARCHAR) "
             f"FROM corr_in i LEFT JOIN {table} t ON t.{key} = i.record_id "
@@ -305,15 +394,12 @@ def record_corrections(
         "record_id, column_name, before, value, note FROM corr_ok ORDER BY idx"
     )
     for table, column in pairs:
-        key = CORRECTABLE[table][0]
-        kind = kinds[table, column]
-        con.execute(
-            f"UPDATE {table} SET {column} = CAST(c.value AS {kind}) FROM ("
-            "SELECT record_id, value FROM corr_ok WHERE table_name = ? AND column_name = ? "
+        latest = (
+            f"SELECT record_id, value FROM corr_ok WHERE table_name = '{table}' "
+            f"AND column_name = '{column}' "  # names checked by check_correctable above
             "QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY idx DESC) = 1"
-            f") c WHERE {table}.{key} = c.record_id",
-            [table, column],
         )
+        _set_values(con, table, column, latest)
     for name in ("corr_in", "corr_checked", "corr_ok"):
         con.execute(f"DROP TABLE {name}")
     return errors

@@ -29,6 +29,8 @@ from landclean.campaign.worklist import (
     U_HEAD,
     USER,
     USERS,
+    field_column,
+    field_names,
 )
 from landclean.corrections import (
     Correction,
@@ -41,6 +43,7 @@ from landclean.errors import LandcleanError
 from landclean.ingest.importer import sha256_of
 from landclean.labels import label
 from landclean.privacy import mask_typed_id
+from landclean.rules.exceptions import Acceptance, accept_exceptions
 from landclean.vn.words import is_yes, yes_no
 
 
@@ -76,6 +79,7 @@ class ApplyResult:
     certificate_steps: int = 0  # collection / scanning / entry dates recorded
     rejected: list[Rejected] = field(default_factory=list)
     unchanged: int = 0  # values equal to the record's: nothing to correct
+    exceptions: int = 0  # findings accepted as exceptions, with the reason
     # when and by whom this very file (same bytes) was taken back before; then nothing
     # was recorded this time, unless asked to apply it again
     applied_before: list[tuple[dt.datetime, str]] = field(default_factory=list)
@@ -129,6 +133,7 @@ class _Pending:
 
 
 Rows = list[tuple[int, dict[str, str]]]
+HEADER_ROWS = 3  # the header is one of a sheet's first rows (a title row may come first)
 
 
 def _rows(wb: Any, path: Path, sheet: str, headers: list[str]) -> Rows:
@@ -136,12 +141,18 @@ def _rows(wb: Any, path: Path, sheet: str, headers: list[str]) -> Rows:
     if sheet not in wb.sheetnames:
         raise LandcleanError("no_worklist_sheet", path=path, sheet=sheet)
     rows = wb[sheet].iter_rows(values_only=True)
-    head = [_cell(h) for h in next(rows, ())]
-    missing = [h for h in headers if h not in head]
+    head: list[str] = []
+    first = 0
+    while first < HEADER_ROWS:  # the header row: below the title, if any
+        first += 1
+        head = [_cell(h) for h in next(rows, ())]
+        missing = [h for h in headers if h not in head]
+        if not missing:
+            break
     if missing:
         raise LandcleanError("worklist_columns", path=path, sheet=sheet, columns=", ".join(missing))
     out = []
-    for number, row in enumerate(rows, 2):
+    for number, row in enumerate(rows, first + 1):
         values = {h: _cell(row[i]) if i < len(row) else "" for i, h in enumerate(head)}
         out.append((number, values))
     return out
@@ -202,25 +213,34 @@ def apply_worklist(
     def fail(sheet: str, row: int, column: str, value: str, reason: LandcleanError) -> None:
         result.rejected.append(Rejected(path.name, sheet, row, column, value, reason))
 
+    accepted: list[Acceptance] = []
+    accepted_at: list[tuple[str, int, str, str]] = []
     for number, r in findings:
-        value = r[FIND["value"]]
+        value, why = r[FIND["value"]], r[FIND["exception"]]
+        if not value and not why:
+            continue
+        parts = r[FIND["key"]].split("|", 2)
+        if len(parts) != 3:
+            fail(FINDINGS, number, FIND["key"], r[FIND["key"]], LandcleanError("bad_key"))
+            continue
+        rule, rtype, record = parts
+        who, note = r[FIND["by"]] or actor, _note(path, number, r, FIND["note"])
+        if why:
+            accepted.append(Acceptance(rule, rtype, record, why, who))
+            accepted_at.append((FINDINGS, number, FIND["exception"], why))
         if not value:
             continue
-        rtype, record = r[FIND["record_type"]], r[FIND["record_id"]]
-        table, column = r[FIND["table"]], r[FIND["field"]]
-        if "." in column and not table:
-            table, column = column.split(".", 1)
-        if not table or not column:
-            fail(FINDINGS, number, FIND["field"], column, LandcleanError("need_field"))
-            continue
-        if table != rtype:
-            reason = LandcleanError("wrong_table", rtype=rtype, table=table)
-            fail(FINDINGS, number, FIND["table"], table, reason)
+        column = field_column(rtype, r[FIND["field"]])
+        if column is None:
+            names = [n for (t, _), n in field_names("vi").items() if t == rtype]
+            reason = LandcleanError(
+                "not_a_field", value=r[FIND["field"]], rtype=rtype, fields="; ".join(names)
+            )
+            fail(FINDINGS, number, FIND["field"], r[FIND["field"]], reason)
             continue
         where = (FINDINGS, number, FIND["value"], _shown(column, value))
-        who, note = r[FIND["by"]] or actor, _note(path, number, r, FIND["note"])
         try:
-            pending.add(con, where, (table, record, column), value, who, note)
+            pending.add(con, where, (rtype, record, column), value, who, note)
         except LandcleanError as exc:
             fail(*where, exc)
     answers = {}  # row -> the accept cell's yes (True), no (False), or empty (None)
@@ -276,6 +296,10 @@ def apply_worklist(
         if primary and i not in refused and i not in same
     )
     result.unchanged = sum(1 for i in same if pending.primary[i])
+    refused_exceptions = accept_exceptions(con, accepted)
+    for idx, reason in sorted(refused_exceptions.items()):
+        fail(*accepted_at[idx], reason)
+    result.exceptions = len(accepted) - len(refused_exceptions)
     if certs is not None:
         _record_steps(con, path, certs, actor, result, fail)
     con.execute(

@@ -1,56 +1,58 @@
 """A commune's worklist: the records to fix, filled in by the commune and applied back.
 
-``export_worklist`` writes one workbook for one new commune:
+``export_worklist`` writes one Excel form (``excel_form``) for one new commune:
 
 * *Hướng dẫn* — how to fill it in;
-* *Lỗi cần sửa* — open findings (not the informational ones) with what to do, the field
-  to correct (when the rule points at one) and its current value; the commune writes
-  the right value in *Giá trị đúng*;
+* *Lỗi cần sửa* — open findings (not the informational ones), each row telling its
+  record apart (old commune, scale, old sheet/parcel, new sheet, certificate serial,
+  land user), what to do, the field to correct in words (chosen from a list when the
+  rule points at none) and its current value; the commune writes the right value, or
+  accepts the finding as an exception with the reason;
 * *Chủ sử dụng* — land users in review, matched after correction or unmatched, with the
-  registry's proposals; *Đồng ý đề xuất* = x accepts them, or the right values are typed;
+  registry's proposals (the ID shows the digits that differ); *Đồng ý đề xuất* = x
+  accepts them, or the right values are typed;
 * *GCN cần thu thập* — certificates issued without digital data and not yet entered; the
-  commune writes the day each was collected, scanned and entered (or x for today).
+  commune writes the day each was collected, scanned and entered (or x for today);
+* *Danh mục* — the lists the dropdowns offer (land-use codes with their names).
 
-``campaign.apply`` reads a filled-in workbook back.  ID numbers are masked in the
-workbook.  The field to correct for each finding is its rule's (``Rule.fix``).
+``campaign.apply`` reads a filled-in workbook back.  ID numbers are masked.  The field
+to correct for each finding is its rule's (``Rule.fix``); the paper-only certificates'
+finding is worked on the certificates sheet, not repeated on the findings sheet.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import pyarrow as pa
-import xlsxwriter
-import xlsxwriter.exceptions
-from xlsxwriter.format import Format
-from xlsxwriter.worksheet import Worksheet
 
-from landclean.errors import ReportError, first_line
+from landclean.corrections import CORRECTABLE, LAND_USE, column_type, value_text
+from landclean.errors import ReportError
+from landclean.excel_form import Choices, Column, FormSheet, write_form
 from landclean.labels import label, labels
 from landclean.rules.catalogue import CATALOGUE, rules_table
-from landclean.safe_cells import XLSXWRITER_OPTIONS, is_dangerous
+from landclean.vn.land_use import land_use_codes
 
 RULE_FIX = {r.rule_id: r.fix for r in CATALOGUE if r.fix}
+# findings worked on another sheet of the worklist (one row per piece of work)
+ELSEWHERE = ("CERT_NO_DIGITAL_DATA",)
 
 KEYS = {"parcel": "parcel_id", "party": "party_id", "certificate": "certificate_id"}
 
 # The form is Vietnamese (labels "worklist_*", "vi"): apply reads it back by these headers.
 _SHEETS = labels("worklist_sheets", "vi")
 FINDINGS, USERS, CERTS, GUIDE = (_SHEETS[k] for k in ("findings", "users", "certificates", "guide"))
-_F = ("key", "rule", "record_type", "record_id", "sheet_parcel", "todo", "table", "field",
-      "current", "value", "by", "note")  # fmt: skip
-_U = ("party_id", "name", "id", "birth", "status", "reasons", "proposed_name",
-      "proposed_id", "proposed_birth", "accept", "right_name", "right_id", "right_birth", "by",
-      "note")  # fmt: skip
-_C = ("certificate_id", "serial", "sheet_parcel", "holders", "todo", "collected", "scanned",
-      "entered", "by", "note")  # fmt: skip
 FIND = labels("worklist_findings", "vi")  # column key -> header
 USER = labels("worklist_users", "vi")
 CERT = labels("worklist_certificates", "vi")
+_F = ("key", "rule", "old_commune", "scale", "sheet_parcel", "new_sheet", "serial", "holder",
+      "todo", "field", "current", "value", "exception", "by", "note")  # fmt: skip
+_U = ("party_id", "name", "birth_year", "id", "birth", "parcels", "status", "reasons",
+      "proposed_name", "proposed_id", "proposed_birth", "accept", "right_name", "right_id",
+      "right_birth", "by", "note")  # fmt: skip
+_C = ("certificate_id", "serial", "old_commune", "scale", "sheet_parcel", "new_sheet",
+      "holders", "todo", "collected", "scanned", "entered", "by", "note")  # fmt: skip
 F_HEAD = [FIND[k] for k in _F]
 U_HEAD = [USER[k] for k in _U]
 C_HEAD = [CERT[k] for k in _C]
@@ -58,11 +60,42 @@ C_HEAD = [CERT[k] for k in _C]
 STEPS = {CERT[k]: k for k in ("collected", "scanned", "entered")}
 GUIDE_TEXT = list(labels("worklist_guide", "vi").values())
 
+
+def field_names(lang: str) -> dict[tuple[str, str], str]:
+    """(table, column) -> the field's name for people."""
+    return {
+        tuple(key.split(".", 1)): text  # type: ignore[misc]
+        for key, text in labels("fields", lang).items()
+    }
+
+
+def field_column(record_type: str, text: str) -> str | None:
+    """The column a field named on a worklist means for ``record_type`` (its Vietnamese
+    or English name, or the column's own name), or None."""
+    wanted = " ".join(text.split()).casefold()
+    for lang in ("vi", "en"):
+        for (table, column), name in field_names(lang).items():
+            if table == record_type and wanted in (name.casefold(), column, f"{table}.{column}"):
+                return column
+    return None
+
+
+# (the sheet's own parcels: for a map sheet's findings, the new communes it went to)
 FINDINGS_SQL = """
+CREATE OR REPLACE TEMP TABLE wl_finding AS
 WITH f AS (
-    SELECT f.*, p.unit_code, p.sheet_no, p.parcel_no
-    FROM finding f LEFT JOIN parcel p USING (parcel_id)
+    SELECT f.rule_id, f.record_type, f.record_id, f.parcel_id, f.details
+    FROM finding f JOIN parcel p USING (parcel_id)
     WHERE f.state = 'open' AND f.severity <> 'info' AND p.unit_code = $commune
+      AND NOT list_contains($elsewhere, f.rule_id)
+    UNION ALL
+    SELECT f.rule_id, f.record_type, f.record_id, NULL, f.details
+    FROM finding f
+    WHERE f.state = 'open' AND f.severity <> 'info' AND f.record_type = 'sheet'
+      AND EXISTS (SELECT 1 FROM parcel p WHERE p.unit_code = $commune
+                  AND p.old_unit_code = json_extract_string(f.details, '$.commune')
+                  AND p.sheet_no = TRY_CAST(json_extract(f.details, '$.sheet') AS INTEGER)
+                  AND p.scale = TRY_CAST(json_extract(f.details, '$.scale') AS INTEGER))
 ),
 rel AS (   -- the other land users a finding names (same ID, same person twice)
     SELECT rule_id, record_id, other FROM (
@@ -79,21 +112,68 @@ others AS (
     LEFT JOIN party_commune pc ON pc.party_id = rel.other
     LEFT JOIN admin_unit u ON u.code = pc.unit_code
     GROUP BY 1, 2
+),
+serials AS (
+    SELECT cp.parcel_id, string_agg(DISTINCT c.serial, '; ' ORDER BY c.serial) AS serials
+    FROM certificate_parcel cp JOIN certificate c USING (certificate_id)
+    WHERE cp.parcel_id IN (SELECT parcel_id FROM f)
+    GROUP BY 1
+),
+holders AS (   -- a parcel's land users, for the parcel's rows
+    SELECT r.parcel_id,
+           string_agg(y.full_name, '; ' ORDER BY y.full_name) AS names
+    FROM land_right r JOIN party y USING (party_id)
+    WHERE r.parcel_id IN (SELECT parcel_id FROM f)
+    GROUP BY 1
 )
-SELECT f.rule_id || '|' || f.record_type || '|' || f.record_id AS key, t.title,
-       f.record_type, f.record_id,
-       CASE WHEN f.parcel_id IS NOT NULL THEN coalesce(f.sheet_no::VARCHAR, '?') || '/'
-            || coalesce(f.parcel_no::VARCHAR, '?') END AS sheet_parcel,
-       t.message || coalesce(replace($related, '{records}', o.txt), ''), f.rule_id
+SELECT f.rule_id || '|' || f.record_type || '|' || f.record_id AS key, t.title AS rule,
+       coalesce(o.name, json_extract_string(f.details, '$.commune')) AS old_commune,
+       coalesce(p.scale, TRY_CAST(json_extract(f.details, '$.scale') AS INTEGER)) AS scale,
+       CASE WHEN p.parcel_id IS NOT NULL
+            THEN coalesce(p.sheet_no::VARCHAR, '?') || '/' || coalesce(p.parcel_no::VARCHAR, '?')
+            ELSE json_extract_string(f.details, '$.sheet') END AS sheet_parcel,
+       p.new_sheet_no AS new_sheet,
+       CASE WHEN f.record_type = 'certificate' THEN c.serial ELSE s.serials END AS serial,
+       CASE WHEN f.record_type = 'party'
+            THEN y.full_name || ' (' || coalesce(y.birth_year::VARCHAR, '?') || ', '
+                 || coalesce(lc_mask_id(y.id_number), '?') || ')'
+            ELSE h.names END AS holder,
+       t.message || coalesce(replace($related, '{records}', x.txt), '')
+           || coalesce(' ' || cl.closing, '') AS todo,
+       CAST(NULL AS VARCHAR) AS field, 'field_' || f.record_type AS field_kind,
+       CAST(NULL AS VARCHAR) AS current, CAST(NULL AS DOUBLE) AS current_num,
+       CAST(NULL AS VARCHAR) AS value, 'text' AS value_kind,
+       CAST(NULL AS VARCHAR) AS exception, CAST(NULL AS VARCHAR) AS by,
+       CAST(NULL AS VARCHAR) AS note,
+       f.rule_id, f.record_type, f.record_id
 FROM f JOIN rule_text t USING (rule_id)
-LEFT JOIN others o USING (rule_id, record_id)
-ORDER BY f.rule_id, f.record_id
+LEFT JOIN closing cl USING (rule_id)
+LEFT JOIN others x USING (rule_id, record_id)
+LEFT JOIN parcel p ON p.parcel_id = f.parcel_id
+LEFT JOIN admin_unit_old o
+       ON o.code = coalesce(p.old_unit_code, json_extract_string(f.details, '$.commune'))
+LEFT JOIN serials s ON s.parcel_id = f.parcel_id
+LEFT JOIN holders h ON h.parcel_id = f.parcel_id
+LEFT JOIN certificate c ON f.record_type = 'certificate' AND c.certificate_id = f.record_id
+LEFT JOIN party y ON f.record_type = 'party' AND y.party_id = f.record_id
+ORDER BY f.rule_id, o.name, p.scale, p.sheet_no, p.parcel_no, f.record_id
 """
 USERS_SQL = """
-SELECT a.party_id, p.full_name, lc_mask_id(p.id_number), p.birth_raw, a.status,
-       a.reasons, a.proposed_name, lc_mask_id(a.proposed_id),
-       strftime(a.proposed_birth, '%d/%m/%Y')
+WITH parcels AS (
+    SELECT r.party_id,
+           string_agg(DISTINCT coalesce(o.name, p.old_unit_code) || ': ' || p.sheet_no || '/'
+                      || p.parcel_no, '; ') AS parcels
+    FROM land_right r JOIN parcel p USING (parcel_id)
+    LEFT JOIN admin_unit_old o ON o.code = p.old_unit_code
+    WHERE p.unit_code = $commune GROUP BY 1
+)
+SELECT a.party_id, p.full_name AS name, p.birth_year,
+       lc_mask_id_pair(p.id_number, a.proposed_id) AS id, p.birth_raw AS birth, x.parcels,
+       a.status, a.reasons, a.proposed_name,
+       lc_mask_id_pair(a.proposed_id, p.id_number) AS proposed_id,
+       strftime(a.proposed_birth, '%d/%m/%Y') AS proposed_birth
 FROM auth_result a JOIN party p USING (party_id) JOIN party_commune uc USING (party_id)
+LEFT JOIN parcels x USING (party_id)
 WHERE a.status <> 'matched' AND uc.unit_code = $commune
 ORDER BY a.status, a.party_id
 """
@@ -106,18 +186,25 @@ WITH steps AS (   -- the newest date recorded for each step
     FROM certificate_step GROUP BY certificate_id
 )
 SELECT c.certificate_id, c.serial,
+       string_agg(DISTINCT coalesce(o.name, p.old_unit_code), '; ') AS old_commune,
+       min(p.scale) AS scale,
        string_agg(DISTINCT p.sheet_no || '/' || p.parcel_no, '; '
-                  ORDER BY p.sheet_no || '/' || p.parcel_no),
-       string_agg(DISTINCT y.full_name, '; ' ORDER BY y.full_name),
-       any_value(s.collected), any_value(s.scanned)
+                  ORDER BY p.sheet_no || '/' || p.parcel_no) AS sheet_parcel,
+       string_agg(DISTINCT p.new_sheet_no::VARCHAR, '; ') AS new_sheet,
+       string_agg(DISTINCT y.full_name, '; ' ORDER BY y.full_name) AS holders,
+       $todo AS todo,
+       any_value(s.collected) AS collected, any_value(s.scanned) AS scanned,
+       CAST(NULL AS DATE) AS entered, CAST(NULL AS VARCHAR) AS by,
+       CAST(NULL AS VARCHAR) AS note
 FROM certificate c JOIN certificate_commune cc USING (certificate_id)
 JOIN certificate_parcel cp USING (certificate_id)
 JOIN parcel p USING (parcel_id)
+LEFT JOIN admin_unit_old o ON o.code = p.old_unit_code
 LEFT JOIN land_right r ON r.parcel_id = p.parcel_id LEFT JOIN party y USING (party_id)
 LEFT JOIN steps s USING (certificate_id)
 WHERE cc.unit_code = $commune AND c.digital_status <> 'digital' AND s.entered IS NULL
 GROUP BY c.certificate_id, c.serial
-ORDER BY c.certificate_id
+ORDER BY old_commune, scale, sheet_parcel, c.certificate_id
 """
 
 
@@ -129,45 +216,64 @@ class WorklistFile:
     certificates: int
 
 
-def _current_values(
-    con: duckdb.DuckDBPyConnection, findings: list[tuple[Any, ...]]
-) -> dict[str, str]:
-    """The current value of the field each finding points at, by finding key: one join
-    per (table, column) of RULE_FIX over all the findings, ID numbers masked."""
-    keys = [(f[0], f[3], f[6]) for f in findings if f[6] in RULE_FIX and f[2] == RULE_FIX[f[6]][0]]
-    if not keys:
-        return {}
-    wl_arrow = pa.table(
-        {
-            "key": [k[0] for k in keys],
-            "record_id": [k[1] for k in keys],
-            "rule": [k[2] for k in keys],
-        }
-    )
-    con.register("wl_arrow", wl_arrow)
-    con.execute("CREATE OR REPLACE TEMP TABLE wl_key AS SELECT * FROM wl_arrow")
-    con.unregister("wl_arrow")
-    out: dict[str, str] = {}
+def _value_kind(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str:
+    """The kind of cell a person types a value of ``column`` in (excel_form KINDS, or
+    a list: land_use, yes_no)."""
+    if (table, column) == LAND_USE:
+        return "land_use"
+    kind = column_type(con, table, column)
+    if kind == "DATE":
+        return "date"
+    if kind == "BOOLEAN":
+        return "yes_no"
+    if kind in ("INTEGER", "BIGINT", "SMALLINT"):
+        return "int"
+    if kind == "DOUBLE" or kind.startswith("DECIMAL"):
+        return "number"
+    return "text"
+
+
+def _fill_fields(con: duckdb.DuckDBPyConnection) -> None:
+    """Each finding's field to correct (in words), its current value and the kind of
+    value expected: one update per (table, column) a rule points at, ID numbers masked."""
+    names = field_names("vi")
     for table, column in sorted(set(RULE_FIX.values())):
         rules = [r for r, tc in RULE_FIX.items() if tc == (table, column)]
-        value = f"CAST(t.{column} AS VARCHAR)"
+        kind = _value_kind(con, table, column)
+        now = value_text(table, column)
         if column == "id_number":
-            value = f"lc_mask_id({value})"
-        rows = con.execute(
-            f"SELECT k.key, {value} FROM wl_key k JOIN {table} t ON t.{KEYS[table]} = k.record_id "
-            "WHERE list_contains(?, k.rule)",
-            [rules],
-        ).fetchall()
-        out.update({str(k): "" if v is None else str(v) for k, v in rows})
-    con.execute("DROP TABLE wl_key")
+            now = f"lc_mask_id({now})"
+        elif kind == "date":
+            now = f"strftime(t.{column}, '%d/%m/%Y')"
+        number = f"TRY_CAST(t.{column} AS DOUBLE)" if kind in ("int", "number") else "NULL"
+        con.execute(
+            f"UPDATE wl_finding SET field = $name, value_kind = $kind, current = {now}, "
+            f"current_num = {number} FROM {table} t "
+            f"WHERE wl_finding.record_type = $table AND t.{KEYS[table]} = wl_finding.record_id "
+            "AND list_contains($rules, wl_finding.rule_id)",
+            {"name": names[table, column], "kind": kind, "table": table, "rules": rules},
+        )
+
+
+def _choices(lang: str) -> dict[str, Choices]:
+    """The dropdowns of the findings sheet, by row kind."""
+    names = field_names(lang)
+    lists = label("worklist_sheets", "lists", lang)
+    codes = [c for c in land_use_codes().values() if c.status == "current"]
+    out = {
+        f"field_{table}": Choices(
+            tuple(names[table, c] for c in columns if (table, c) in names), sheet=lists
+        )
+        for table, (_, columns) in CORRECTABLE.items()
+    }
+    out["land_use"] = Choices(
+        tuple(c.code for c in codes),
+        tuple(c.name_vi if lang == "vi" else c.name_en for c in codes),
+        sheet=lists,
+        strict=False,  # several codes: ONT+CLN
+    )
+    out["yes_no"] = Choices(("Có", "Không") if lang == "vi" else ("Yes", "No"))
     return out
-
-
-def _row(ws: Worksheet, row: int, values: list[Any], quoted: Format) -> None:
-    """One row from column A; text a spreadsheet would take for a formula gets a quote
-    prefix, so that it stays text when the commune edits the cell."""
-    for col, value in enumerate(values):
-        ws.write(row, col, value, quoted if is_dangerous(value) else None)
 
 
 def export_worklist(
@@ -181,64 +287,107 @@ def export_worklist(
         raise ReportError("worklist_xlsx", path=out)
     if not out.parent.is_dir():
         raise ReportError("no_such_folder", path=out.parent)
-    rules_table(con, lang, {})
+    rules_table(con, "vi", {})
+    closing = labels("rule_closing", "vi")
+    con.execute("CREATE OR REPLACE TEMP TABLE closing (rule_id VARCHAR, closing VARCHAR)")
+    con.executemany("INSERT INTO closing VALUES (?, ?)", [[k, v] for k, v in closing.items()])
     related = label("worklist_findings", "related", "vi")
-    findings = con.execute(FINDINGS_SQL, {"commune": commune, "related": related}).fetchall()
-    users = con.execute(USERS_SQL, {"commune": commune}).fetchall()
-    certs = con.execute(CERTS_SQL, {"commune": commune}).fetchall()
-    wb = xlsxwriter.Workbook(str(out), XLSXWRITER_OPTIONS)  # every string a string
-    head = wb.add_format({"bold": True, "bg_color": "#F0F4F8", "border": 1, "text_wrap": True})
-    fill = wb.add_format({"bg_color": "#FFF7D6", "border": 1})
-    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-    quoted = wb.add_format({"quote_prefix": True})
-    guide = wb.add_worksheet(GUIDE)
-    guide.write(0, 0, label("worklist_sheets", "title", "vi", name=name[0], code=commune), head)
-    for i, line in enumerate(GUIDE_TEXT, 2):
-        guide.write(i, 0, line)
-    guide.set_column(0, 0, 120)
-    ws = wb.add_worksheet(FINDINGS)
-    ws.write_row(0, 0, F_HEAD, head)
-    current_values = _current_values(con, findings)
-    for i, (key, title, rtype, rid, sp, message, rule) in enumerate(findings, 1):
-        table, column = RULE_FIX.get(rule, ("", ""))
-        current = current_values.get(key, "")
-        if table and rtype != table:
-            table, column = "", ""
-        _row(ws, i, [key, title, rtype, rid, sp or "", message, table, column, current], quoted)
-        ws.write_row(i, 9, ["", "", ""], fill)
-    ws.set_column(0, 0, 30)
-    ws.set_column(1, 1, 30, wrap)
-    ws.set_column(5, 5, 50, wrap)
-    ws.set_column(6, 11, 16)
-    ws.freeze_panes(1, 1)
-    us = wb.add_worksheet(USERS)
-    us.write_row(0, 0, U_HEAD, head)
-    reasons, statuses = labels("reasons", lang), labels("statuses", lang)
-    for i, (pid, nm, idm, birth, status, codes, pname, pid_m, pbirth) in enumerate(users, 1):
-        why = "; ".join(reasons.get(r, r) for r in codes or [])
-        _row(us, i, [pid, nm or "", idm or "", birth or "", statuses.get(status, status),
-                     why, pname or "", pid_m or "", pbirth or ""], quoted)  # fmt: skip
-        us.write_row(i, 9, [""] * 6, fill)
-    us.set_column(0, 0, 14)
-    us.set_column(1, 14, 18)
-    us.freeze_panes(1, 1)
-    cs = wb.add_worksheet(CERTS)
-    cs.write_row(0, 0, C_HEAD, head)
+    con.execute(
+        FINDINGS_SQL,
+        {"commune": commune, "related": related, "elsewhere": list(ELSEWHERE)},
+    )
+    _fill_fields(con)
+    findings = con.execute("SELECT * FROM wl_finding").fetch_arrow_table()
+    con.execute("DROP TABLE wl_finding")
+    users = con.execute(USERS_SQL, {"commune": commune}).fetch_arrow_table()
+    reasons, statuses = labels("reasons", "vi"), labels("statuses", "vi")
+    users = users.set_column(
+        users.schema.get_field_index("status"),
+        "status",
+        [[statuses.get(s, s) for s in users.column("status").to_pylist()]],
+    ).set_column(
+        users.schema.get_field_index("reasons"),
+        "reasons",
+        [["; ".join(reasons.get(r, r) for r in rs or []) for rs in users.column("reasons")
+          .to_pylist()]],
+    )  # fmt: skip
+    for key in ("accept", "right_name", "right_id", "right_birth", "by", "note"):
+        users = users.append_column(key, [[None] * users.num_rows])
     todo = label("worklist_certificates", "todo_text", "vi")
-    day = wb.add_format({"num_format": "dd/mm/yyyy", "bg_color": "#FFF7D6", "border": 1})
-    for i, (cid, serial, sp, holders, collected, scanned) in enumerate(certs, 1):
-        _row(cs, i, [cid, serial or "", sp or "", holders or "", todo], quoted)
-        for j, done in enumerate((collected, scanned, None), 5):
-            if done is None:
-                cs.write_blank(i, j, None, day)
-            else:
-                cs.write_datetime(i, j, dt.datetime(done.year, done.month, done.day), day)
-        cs.write_row(i, 8, ["", ""], fill)
-    cs.set_column(0, 4, 22)
-    cs.set_column(5, 9, 15)
-    cs.freeze_panes(1, 1)
-    try:
-        wb.close()
-    except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:
-        raise ReportError("cannot_write", path=out, reason=first_line(exc)) from exc
-    return WorklistFile(out, len(findings), len(users), len(certs))
+    certs = con.execute(CERTS_SQL, {"commune": commune, "todo": todo}).fetch_arrow_table()
+    x = Choices(("x",))
+    title = label("worklist_sheets", "title", "vi", name=name[0], code=commune)
+    sheets = [
+        FormSheet(
+            FINDINGS,
+            [
+                Column("key", FIND["key"], 16),
+                Column("rule", FIND["rule"], 28, wrap=True),
+                Column("old_commune", FIND["old_commune"], 16),
+                Column("scale", FIND["scale"], 8, "int"),
+                Column("sheet_parcel", FIND["sheet_parcel"], 10),
+                Column("new_sheet", FIND["new_sheet"], 8, "int"),
+                Column("serial", FIND["serial"], 14),
+                Column("holder", FIND["holder"], 26, wrap=True),
+                Column("todo", FIND["todo"], 50, wrap=True),
+                Column("field", FIND["field"], 22, input=True, kind_from="field_kind"),
+                Column("current", FIND["current"], 16, number_from="current_num"),
+                Column("value", FIND["value"], 18, input=True, kind_from="value_kind"),
+                Column("exception", FIND["exception"], 24, input=True),
+                Column("by", FIND["by"], 16, input=True),
+                Column("note", FIND["note"], 20, input=True),
+            ],
+            findings,
+            title,
+            frozen_columns=2,
+            row_choices=_choices("vi"),
+        ),
+        FormSheet(
+            USERS,
+            [
+                Column("party_id", USER["party_id"], 14),
+                Column("name", USER["name"], 22),
+                Column("birth_year", USER["birth_year"], 8, "int"),
+                Column("id", USER["id"], 15),
+                Column("birth", USER["birth"], 12),
+                Column("parcels", USER["parcels"], 24, wrap=True),
+                Column("status", USER["status"], 14),
+                Column("reasons", USER["reasons"], 30, wrap=True),
+                Column("proposed_name", USER["proposed_name"], 22),
+                Column("proposed_id", USER["proposed_id"], 15),
+                Column("proposed_birth", USER["proposed_birth"], 12),
+                Column("accept", USER["accept"], 10, "choice", input=True, choices=x),
+                Column("right_name", USER["right_name"], 22, input=True),
+                Column("right_id", USER["right_id"], 15, input=True),
+                Column("right_birth", USER["right_birth"], 14, "date", input=True),
+                Column("by", USER["by"], 16, input=True),
+                Column("note", USER["note"], 20, input=True),
+            ],
+            users,
+            title,
+            frozen_columns=2,
+        ),
+        FormSheet(
+            CERTS,
+            [
+                Column("certificate_id", CERT["certificate_id"], 22),
+                Column("serial", CERT["serial"], 14),
+                Column("old_commune", CERT["old_commune"], 16),
+                Column("scale", CERT["scale"], 8, "int"),
+                Column("sheet_parcel", CERT["sheet_parcel"], 12),
+                Column("new_sheet", CERT["new_sheet"], 8),
+                Column("holders", CERT["holders"], 26, wrap=True),
+                Column("todo", CERT["todo"], 30, wrap=True),
+                Column("collected", CERT["collected"], 14, "date_or_x", input=True),
+                Column("scanned", CERT["scanned"], 14, "date_or_x", input=True),
+                Column("entered", CERT["entered"], 14, "date_or_x", input=True),
+                Column("by", CERT["by"], 16, input=True),
+                Column("note", CERT["note"], 20, input=True),
+            ],
+            certs,
+            title,
+            frozen_columns=2,
+        ),
+    ]
+    write_form(out, sheets, (title, GUIDE_TEXT), GUIDE)
+    return WorklistFile(out, findings.num_rows, users.num_rows, certs.num_rows)

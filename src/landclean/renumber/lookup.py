@@ -1,6 +1,8 @@
 """Find a parcel from what a certificate prints (old commune, sheet, parcel; or the
 serial), with its new commune, new sheet and identifier; and write the crosswalk tables
-per commune in the layout provinces publish (old commune, scale, old sheet -> new sheet).
+per commune in the layout provinces publish (old commune, scale, old sheet -> new sheet):
+a read-only Excel form (``excel_form``: frozen header and old-commune columns, filters,
+protection, sheet numbers and scales as whole numbers) and a CSV.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from landclean.errors import LandcleanError, check_lang
+from landclean.excel_form import Column, FormSheet, write_form
 from landclean.labels import labels
 from landclean.safe_cells import quote_table
-from landclean.xlsx import Sheet, write_workbook
 
 LOOKUP_COLUMNS = (
     "parcel_id",
@@ -110,9 +113,17 @@ def lookup_serial(con: duckdb.DuckDBPyConnection, serial: str) -> list[Found]:
 CROSSWALK_COLUMNS = ("no", "old_code", "old_name", "scale", "old_sheet", "new_sheet", "parcels",
                      "new_code", "new_name")  # labels "crosswalk"  # fmt: skip
 
+# in the workbook: (width, kind); the scale is its denominator there (2000 for 1/2000)
+CROSSWALK_LAYOUT = {
+    "no": (7, "int"), "old_code": (10, "text"), "old_name": (24, "text"), "scale": (12, "int"),
+    "old_sheet": (10, "int"), "new_sheet": (10, "int"), "parcels": (10, "int"),
+    "new_code": (10, "text"), "new_name": (24, "text"),
+}  # fmt: skip
+CROSSWALK_FROZEN = 3  # number and old commune stay in view
+
 CROSSWALK_SQL = """
 SELECT row_number() OVER (ORDER BY x.position, x.scale, x.old_sheet_no) AS no,
-       x.old_unit_code, o.name AS old_name, '1/' || x.scale AS scale, x.old_sheet_no,
+       x.old_unit_code, o.name AS old_name, x.scale, x.old_sheet_no,
        x.new_sheet_no, x.parcels, x.unit_code, u.name AS new_name
 FROM sheet_crosswalk x
 JOIN admin_unit_old o ON o.code = x.old_unit_code
@@ -142,6 +153,10 @@ def write_crosswalks(
     words = labels("crosswalk", lang)
     headers = [words[c] for c in CROSSWALK_COLUMNS]
     title = words["title"]
+    columns = [
+        Column(c, words["scale_denominator" if c == "scale" else c], *CROSSWALK_LAYOUT[c])
+        for c in CROSSWALK_COLUMNS
+    ]
     written = []
     for code, name in units:
         table = con.execute(CROSSWALK_SQL, [code]).fetch_arrow_table()
@@ -149,8 +164,11 @@ def write_crosswalks(
             out / f"{code}_doi_chieu_to_ban_do.xlsx",
             out / f"{code}_doi_chieu_to_ban_do.csv",
         )
-        write_workbook(xlsx, [Sheet(str(code), table, headers, f"{title}: {name}")])
-        named = pa.table(table.columns, names=headers)
+        table = table.rename_columns(list(CROSSWALK_COLUMNS))
+        sheet = FormSheet(str(code), columns, table, f"{title}: {name}", CROSSWALK_FROZEN)
+        write_form(xlsx, [sheet])
+        scale = pc.binary_join_element_wise("1/", pc.cast(table["scale"], pa.string()), "")
+        named = pa.table(table.set_column(3, "scale", scale).columns, names=headers)  # 1/2000
         with csv.open("wb") as f:
             f.write(b"\xef\xbb\xbf")
             pacsv.write_csv(quote_table(named), f)  # no formulas out (safe_cells)

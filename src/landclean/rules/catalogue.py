@@ -16,6 +16,16 @@ import duckdb
 
 from landclean.labels import labels
 
+# the source cells two sources disagree on -> the parcel column a correction decides
+SOURCE_FIELDS = " ".join(
+    f"WHEN '{cell}' THEN '{column}'"
+    for cell, column in (
+        ("map_sheet", "sheet_no"), ("map_parcel", "parcel_no"), ("map_scale", "scale"),
+        ("lu1_code", "land_use"), ("lu2_code", "land_use"), ("lu3_code", "land_use"),
+        ("lu1_area", "land_use"), ("lu2_area", "land_use"), ("vbdlis", "vbdlis_synced"),
+    )
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -45,10 +55,14 @@ CATALOGUE: tuple[Rule, ...] = (
         "parcel",
         "warning",
         2,
+        # a field a person corrected is decided: its disagreement is over
         "SELECT parcel_id, parcel_id, {'values': string_agg(field || ': ' || "
         "array_to_string(source_values, ' / '), '; ' ORDER BY field), "
         "'sources': string_agg(DISTINCT origin, ', ' ORDER BY origin)} "
-        "FROM parcel_source_conflict GROUP BY parcel_id",
+        "FROM parcel_source_conflict s WHERE NOT EXISTS (SELECT 1 FROM correction c "
+        "WHERE c.table_name = 'parcel' AND c.record_id = s.parcel_id "
+        f"AND c.column_name = CASE s.field {SOURCE_FIELDS} ELSE s.field END) "
+        "GROUP BY parcel_id",
     ),
     Rule(
         "PARCEL_MISSING_SHEET",
@@ -130,6 +144,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "SELECT parcel_id, parcel_id, {'code': code_raw, 'seq': seq} FROM parcel_land_use "
         "WHERE code NOT IN (SELECT code FROM land_use_code) "
         "QUALIFY row_number() OVER (PARTITION BY parcel_id ORDER BY seq) = 1",
+        fix=("parcel", "land_use"),
     ),
     Rule(
         "AREA_MISMATCH",
@@ -170,7 +185,10 @@ CATALOGUE: tuple[Rule, ...] = (
         "warning",
         2,
         "SELECT c.certificate_id, cp.parcel_id, {'serial': c.serial} FROM certificate c "
-        "JOIN certificate_parcel cp USING (certificate_id) WHERE c.digital_status = 'paper_only'",
+        # closed once the commune records the day its data was entered (worklist)
+        "JOIN certificate_parcel cp USING (certificate_id) WHERE c.digital_status = 'paper_only' "
+        "AND NOT EXISTS (SELECT 1 FROM certificate_step s "
+        "WHERE s.certificate_id = c.certificate_id AND s.step = 'entered')",
     ),
     Rule(
         "PARTY_MISSING_ID",
@@ -232,6 +250,7 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT p.parcel_id, p.parcel_id, {'sheet_no': p.sheet_no} FROM parcel p "
         "WHERE NOT EXISTS (SELECT 1 FROM parcel_land_use u WHERE u.parcel_id = p.parcel_id)",
+        fix=("parcel", "land_use"),
     ),
     Rule(
         "PARTY_MISSING_NAME",
@@ -273,6 +292,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "AND u.code IN ('ONT', 'ODT')) "
         "AND NOT EXISTS (SELECT 1 FROM parcel_land_use u WHERE u.parcel_id = a.parcel_id "
         "AND u.code NOT IN (SELECT code FROM land_use_code))",
+        fix=("parcel", "land_use"),
     ),
     Rule(
         "PARCEL_NOT_SYNCED",
@@ -281,6 +301,7 @@ CATALOGUE: tuple[Rule, ...] = (
         1,
         "SELECT parcel_id, parcel_id, {'unit_code': unit_code} FROM parcel "
         "WHERE vbdlis_synced = false",
+        fix=("parcel", "vbdlis_synced"),
     ),
     Rule(
         "PARTY_ID_WRONG_LENGTH",

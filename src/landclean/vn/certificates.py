@@ -29,6 +29,13 @@ def serial_form(serial: str | None) -> str | None:
     return "unknown"
 
 
+def serial_text(serial: str) -> str:
+    """A serial as stored (what ``lc_serial`` makes of it): upper case, single spaces,
+    one space after a two-letter prefix ("cs123456" -> "CS 123456")."""
+    text = re.sub(r"\s+", " ", serial.strip()).upper()
+    return re.sub(r"^([A-Z]{2})\s*([0-9]+)$", r"\1 \2", text)
+
+
 MACROS = rf"""
 CREATE OR REPLACE TEMP MACRO lc_serial(x) AS
     NULLIF(upper(regexp_replace(regexp_replace(trim(x), '\s+', ' ', 'g'),
