@@ -77,3 +77,29 @@ def ranking(summary: dict[str, Any]) -> list[dict[str, Any]]:
     for i, r in enumerate(rows, 1):
         r["rank"] = i
     return rows
+
+
+def worst_first(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The summary's laggards, worst first: those without a land database (nothing to
+    clean yet), then the most reasons, then the furthest below their target share of
+    clean parcels, then the most open findings.  Each is the laggard (code, name,
+    region, reasons) with its commune's ``commune`` block."""
+    communes = {c["code"]: c for c in summary["communes"]}
+
+    def shortfall(c: dict[str, Any]) -> float:
+        p = c["parcels"]
+        if not p.get("total") or "group1" not in p:
+            return 0.0
+        return float(c["target"]["clean_share"]) - p["group1"] / p["total"]
+
+    rows = [{**lag, "commune": communes[lag["code"]]} for lag in summary.get("laggards", [])]
+    rows.sort(
+        key=lambda r: (
+            "no_land_db" not in r["reasons"],
+            -len(r["reasons"]),
+            -shortfall(r["commune"]),
+            -r["commune"].get("findings", {}).get("open", 0),
+            r["code"],
+        )
+    )
+    return rows

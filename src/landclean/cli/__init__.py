@@ -8,7 +8,6 @@ when several are found before any work) and a non-zero exit code.
 
 from __future__ import annotations
 
-import os
 import sys
 
 import typer
@@ -17,6 +16,7 @@ from pydantic import ValidationError
 # typer (pinned) vendors click; its usage errors are caught to print them on one line.
 from rich.markup import escape
 from typer._click.exceptions import BadParameter, MissingParameter, NoSuchOption, UsageError
+from typer._click.utils import PacifyFlushWrapper
 
 # the commands are listed in the order their modules register them
 # isort: off
@@ -26,6 +26,7 @@ from landclean.cli import campaign  # noqa: F401
 
 # isort: on
 from landclean.cli.app import app, err, text
+from landclean.cli.display import PIPE_CLOSED, stdout_gone, stdout_is_devnull
 
 __all__ = ["app", "main"]
 
@@ -61,10 +62,22 @@ def usage_text(exc: UsageError) -> str:
     return exc.format_message()
 
 
+def _pipe_closed(exc: SystemExit) -> bool:
+    """Whether ``exc`` is Click's or Rich's own ending on a closed stdout (status 1):
+    Click wraps sys.stdout in a PacifyFlushWrapper, Rich points it at os.devnull (the help
+    is printed by a console of typer's, not ours)."""
+    return exc.code == 1 and (isinstance(sys.stdout, PacifyFlushWrapper) or stdout_is_devnull())
+
+
 def main() -> None:
-    """Entry point of the ``landclean`` script: usage errors are one line too (exit 2)."""
+    """Entry point of the ``landclean`` script: usage errors are one line too (exit 2).
+
+    A reader of the output that goes away (``| head``) ends the command quietly with
+    PIPE_CLOSED (141, as for cat or git), whoever noticed it: our commands, Click, Rich."""
+    to_devnull = stdout_is_devnull()  # > /dev/null from the start is not a closed pipe
     try:
         code = app(standalone_mode=False)
+        sys.stdout.flush()  # a reader gone is found here, not in Python's flush at exit
     except UsageError as exc:
         message = usage_text(exc) if exc.format_message() else ""
         if message:  # empty when the help was shown for a bare command
@@ -79,7 +92,11 @@ def main() -> None:
         err.print(text("interrupted"))
         sys.exit(130)
     except BrokenPipeError:  # output piped into a reader that stopped (| head): quiet
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit must not fail again
-        sys.exit(1)
+        stdout_gone()  # Python's flush at exit must not fail again
+        sys.exit(PIPE_CLOSED)
+    except SystemExit as exc:
+        if not to_devnull and _pipe_closed(exc):
+            stdout_gone()
+            sys.exit(PIPE_CLOSED)
+        raise
     sys.exit(code if isinstance(code, int) else 0)

@@ -12,11 +12,11 @@ from typing import Annotated, Any, TypeVar
 
 import duckdb
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from landclean import __version__
+from landclean.cli.display import PIPE_CLOSED, console, err, stdout_gone
 from landclean.errors import LandcleanError, Problems, disk_full, first_line, one_line
 from landclean.labels import LANGS, fmt_int, label
 from landclean.stage import count_label
@@ -29,8 +29,6 @@ app = typer.Typer(
     help="landclean: làm sạch, làm giàu cơ sở dữ liệu đất đai cấp tỉnh (mặc định: Đắk Lắk). "
     "Clean and enrich a provincial land database.",
 )
-console = Console()
-err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 WsArg = Annotated[Path, typer.Argument(help="Workspace file (DuckDB), e.g. dak_lak.duckdb")]
@@ -94,8 +92,9 @@ def friendly(func: F) -> F:
         try:
             with doing(command):
                 return func(*args, **kwargs)
-        except BrokenPipeError:  # the reader (| head) went away: main() ends quietly
-            raise
+        except BrokenPipeError:  # the reader (| head) went away: end quietly
+            stdout_gone()
+            raise typer.Exit(PIPE_CLOSED) from None
         except Problems as exc:
             if len(exc.problems) == 1:
                 _fail(exc.problems[0].text(lang()))

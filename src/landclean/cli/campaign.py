@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from landclean import api
 from landclean.cli.app import CommuneOpt, WsArg, app, console, friendly, lang, parse_day, say, text
+from landclean.cli.display import show_table
 from landclean.labels import fmt_int, labels
 from landclean.privacy import mask_typed_id
 
@@ -46,17 +45,8 @@ def tasks(
          fmt_int(t.left, lg))
         for t in listed.tasks
     ]  # fmt: skip
-    head = tuple(text("tasks_columns").split("|"))
-    if console.is_terminal:
-        table = Table()
-        for column in head:
-            table.add_column(column)
-        for row in rows:
-            table.add_row(*(escape(cell) for cell in row))
-        console.print(table)
-    else:  # into a file or another program: one task per line, tab-separated, unwrapped
-        for line in (head, *rows):
-            print("\t".join(line))
+    # into a file or another program: one task a line, tab-separated (show_table)
+    show_table(text("tasks_columns").split("|"), rows, whole={0, 1, 4, 6}, right={6})
     say("tasks_counts", open=listed.counts.open, done=listed.counts.done)
     if listed.assigned is not None:
         changes = [text("task_to", name=listed.changes["to"])] if "to" in listed.changes else []
@@ -108,8 +98,8 @@ def apply(
     recorded; bad rows are listed (sheet, row, column, value, reason) and the rest is
     applied.  The same file taken back twice records nothing the second time.  Run
     'landclean run' afterwards to re-check."""
-    with api.open_workspace(workspace) as ws:
-        done = api.apply(ws, file, by=by, again=again)
+    with api.open_workspace(workspace) as ws:  # the list of rejected cells in --lang too
+        done = api.apply(ws, file, by=by, lang=lang(), again=again)
     r = done.result
     for when, who in r.applied_before:
         say("applied_before", path=file, when=f"{when:%d/%m/%Y %H:%M}", actor=who)
@@ -126,8 +116,10 @@ def apply(
         steps=r.certificate_steps,
         rejected=len(r.rejected),
     )
-    for cell in r.rejected[:20]:
-        console.print(f"  [yellow]{escape(cell.text(lang()))}[/]", highlight=False)
+    for cell in r.rejected[:20]:  # in the user's language, each on one line however long
+        console.print(
+            f"  {cell.text(lang())}", style="yellow", highlight=False, markup=False, soft_wrap=True
+        )
     if done.rejected_file is not None:
         say("rejected_file", path=done.rejected_file)
 
@@ -154,6 +146,6 @@ def correct(
         table=done.table,
         record=done.record_id,
         column=done.column,
-        value=repr(mask_typed_id(value) if done.column == "id_number" else value),
+        value=repr(mask_typed_id(value) if done.column == "id_number" else done.value),
         actor=done.actor,
     )

@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from landclean import api
 from landclean.cli.app import (
@@ -23,6 +21,7 @@ from landclean.cli.app import (
     say,
     text,
 )
+from landclean.cli.display import show_table
 from landclean.labels import label, labels
 
 
@@ -104,13 +103,13 @@ def lookup(
         )
     names = labels("lookup", lang())
     for f in found:
-        table = Table(show_header=False, box=None)
+        pairs = []
         for key, value in vars(f).items():
             shown = "" if value is None else str(value)
             if key == "placement" and value:
                 shown = label("placements", str(value), lang())
-            table.add_row(names[key], escape(shown))
-        console.print(table)
+            pairs.append((names[key], shown))
+        show_table(("", ""), pairs, whole={0, 1}, header=False)  # nothing cut
         console.print()
 
 

@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from landclean import api
 from landclean.cli.app import (
@@ -25,6 +23,7 @@ from landclean.cli.app import (
     say,
     text,
 )
+from landclean.cli.display import show_table
 from landclean.labels import fmt_dec, fmt_int, fmt_pct, label, labels
 from landclean.workspace.busy import WorkspaceBusy
 
@@ -50,13 +49,14 @@ def status(workspace: WsArg) -> None:
         return
     with opened as ws:
         st = api.status(ws)
-    table = Table(title=text("status_title", path=st.path, version=str(st.schema_version)))
-    for column in ("status_table", "status_holds", "status_rows"):
-        table.add_column(text(column), justify="right" if column == "status_rows" else "left")
     names = labels("tables", lang())
-    for name, n in st.counts.items():
-        table.add_row(name, names[name], fmt_int(n, lang()))
-    console.print(table)
+    show_table(
+        [text(column) for column in ("status_table", "status_holds", "status_rows")],
+        [(name, names[name], fmt_int(n, lang())) for name, n in st.counts.items()],
+        whole={0, 2},
+        right={2},
+        title=text("status_title", path=st.path, version=str(st.schema_version)),
+    )
     run = st.last_run
     shown = text("no_run")
     if run is not None:
@@ -167,16 +167,24 @@ def import_cmd(
         if set(f.changes) - {"added"}:
             note += ", " + counts_text(dict(sorted(f.changes.items())))
         part = f"#{f.part}" if f.part else ""
-        console.print(f"  {f.path}{part} [{f.layout}] {note}", highlight=False, markup=False)
+        console.print(
+            f"  {f.path}{part} [{f.layout}] {note}", highlight=False, markup=False, soft_wrap=True
+        )
         for key, values in f.warnings:
             console.print(
                 "    ! " + label("import_warnings", key, lang(), **values),
                 style="yellow",
                 highlight=False,
                 markup=False,
+                soft_wrap=True,
             )
     if report.conflicts:
-        console.print(text("import_conflicts", n=report.conflicts), style="yellow", markup=False)
+        console.print(
+            text("import_conflicts", n=report.conflicts),
+            style="yellow",
+            markup=False,
+            soft_wrap=True,
+        )
     say(
         "would_import" if dry_run else "imported",
         rows=report.rows,
@@ -227,20 +235,21 @@ def run(
         )
         for warning in r.warnings:
             shown = f"  {warning.text(lang())}"
-            console.print(shown, style="yellow", highlight=False, markup=False)
+            console.print(shown, style="yellow", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
 @friendly
 def rules() -> None:
-    """List the validation rules."""
-    table = Table()
-    for column in text("rules_columns").split("|"):
-        table.add_column(column)
-    for r in api.list_rules():
-        cells = (r.rule_id, r.target, r.severity, str(r.group_impact), r.title("vi"), r.title("en"))
-        table.add_row(*map(escape, cells))
-    console.print(table)
+    """List the validation rules (into a pipe or a file: tab-separated, a rule a line)."""
+    show_table(
+        text("rules_columns").split("|"),
+        [
+            (r.rule_id, r.target, r.severity, str(r.group_impact), r.title("vi"), r.title("en"))
+            for r in api.list_rules()
+        ],
+        whole={0, 1, 2, 3},
+    )
 
 
 profiles_app = typer.Typer(
@@ -257,12 +266,15 @@ def profiles(ctx: typer.Context, profiles_dir: ProfilesDir = None) -> None:
     """List the column-mapping profiles (built-in and your own)."""
     if ctx.invoked_subcommand is not None:
         return
-    table = Table()
-    for column in text("profiles_columns").split("|"):
-        table.add_column(column)
-    for p in api.list_profiles(profiles_dir):
-        table.add_row(*map(escape, (p.name, p.target, str(len(p.fields)), p.title, p.source)))
-    console.print(table)
+    show_table(
+        text("profiles_columns").split("|"),
+        [
+            (p.name, p.target, str(len(p.fields)), p.title, p.source)
+            for p in api.list_profiles(profiles_dir)
+        ],
+        whole={0, 1, 2, 4},
+        right={2},
+    )
 
 
 @profiles_app.command("suggest")
@@ -278,17 +290,20 @@ def profiles_suggest(
     if suggestion.matched_profile:
         say("suggest_matched", profile=suggestion.matched_profile)
     say("suggest_target", target=suggestion.target)
-    table = Table()
-    for column in text("suggest_columns").split("|"):
-        table.add_column(column)
-    for c in suggestion.columns:
-        table.add_row(
-            escape(c.header),
-            escape(c.field or "—"),
-            f"{round(c.confidence * 100)} %" if c.field else "",
-            escape("; ".join(label("suggest_evidence", k, lang(), **v) for k, v in c.evidence)),
-        )
-    console.print(table)
+    show_table(
+        text("suggest_columns").split("|"),
+        [
+            (
+                c.header,
+                c.field or "—",
+                f"{round(c.confidence * 100)} %" if c.field else "",
+                "; ".join(label("suggest_evidence", k, lang(), **v) for k, v in c.evidence),
+            )
+            for c in suggestion.columns
+        ],
+        whole={0, 1, 2},
+        right={2},
+    )
     if suggestion.parcel_key:
         say("suggest_key", parts=json.dumps(suggestion.parcel_key, ensure_ascii=False))
     for missing in suggestion.missing:
@@ -315,7 +330,12 @@ def demo(
     s = result.summary
     p, a, lg = s.parcels, s.authentication, lang()
     seconds = fmt_dec(sum(result.seconds.values()), lang())
-    console.print(f"[bold]{text('demo_title', parcels=p.total, seconds=seconds)}[/]")
+    console.print(
+        text("demo_title", parcels=p.total, seconds=seconds),
+        style="bold",
+        markup=False,
+        soft_wrap=True,
+    )
     regions = labels("report", lg)
     for region, blocks in s.regions.items():
         rp = blocks.parcels
