@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 import openpyxl
+import pytest
 
 from landclean.campaign.apply import apply_worklist
 from landclean.campaign.worklist import CERTS, ELSEWHERE, FINDINGS, export_worklist
@@ -203,3 +204,36 @@ def test_every_finding_can_be_closed_from_the_worklist(
             "'Cán bộ địa chính xã' AND note = 'Đã kiểm tra thực địa'",
         )[0][0]
         assert logged == sum(1 for s in expect.values() if s == "exception")
+
+
+def test_an_exception_is_accepted_with_its_reason_and_kept(
+    built_workspace: Path, tmp_path: Path
+) -> None:
+    from landclean import api
+    from landclean.errors import LandcleanError
+
+    copy = tmp_path / "ws.duckdb"
+    copy.write_bytes(built_workspace.read_bytes())
+    with open_workspace(copy) as ws:
+        con = ws.con
+        record = q(
+            con,
+            "SELECT record_id FROM finding WHERE rule_id = 'PARCEL_OVERLAP' AND state = 'open' "
+            "ORDER BY 1 LIMIT 1",
+        )[0][0]
+        for bad in (("", "Trần Văn B"), ("đất công", "")):  # a reason and a name, both needed
+            with pytest.raises(LandcleanError):
+                api.accept_exception(ws, "PARCEL_OVERLAP", record, reason=bad[0], by=bad[1])
+        with pytest.raises(LandcleanError, match="no open PARCEL_OVERLAP finding"):
+            api.accept_exception(ws, "PARCEL_OVERLAP", "no-such", reason="x", by="Trần Văn B")
+        api.accept_exception(ws, "PARCEL_OVERLAP", record, reason="đo đạc lại", by="Trần Văn B")
+        run_pipeline(ws)  # still an exception, though the rule still finds it
+        assert q(
+            con,
+            "SELECT state FROM finding WHERE rule_id = 'PARCEL_OVERLAP' AND record_id = ?",
+            [record],
+        ) == [("exception",)]
+        assert q(
+            con,
+            "SELECT actor, note, before, after FROM change_log WHERE stage = 'exception'",
+        ) == [("Trần Văn B", "đo đạc lại", "open", "exception")]

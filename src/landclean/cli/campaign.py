@@ -114,6 +114,7 @@ def apply(
         actor=done.actor,
         accepted=r.accepted_users,
         steps=r.certificate_steps,
+        exceptions=r.exceptions,
         rejected=len(r.rejected),
     )
     for cell in r.rejected[:20]:  # in the user's language, each on one line however long
@@ -149,3 +150,19 @@ def correct(
         value=repr(mask_typed_id(value) if done.column == "id_number" else done.value),
         actor=done.actor,
     )
+
+
+@app.command()
+@friendly
+def accept(
+    workspace: WsArg,
+    rule: Annotated[str, typer.Argument(help="Rule id, e.g. PARCEL_OVERLAP")],
+    record: Annotated[str, typer.Argument(help="The record the finding is about")],
+    reason: Annotated[str, typer.Option(help="Why the record is right as it is.")],
+    by: Annotated[str, typer.Option(help="Who accepts it.")],
+) -> None:
+    """Accept an open finding as an exception (the record is right as it is), with the
+    reason and who accepts it; the next runs keep it so."""
+    with api.open_workspace(workspace) as ws:
+        actor = api.accept_exception(ws, rule, record, reason=reason, by=by)
+    say("accepted_exception", rule=rule, record=record, actor=actor)
