@@ -183,7 +183,8 @@ def _shown(column: str, value: str) -> str:
 
 
 def _note(path: Path, number: int, row: dict[str, str], header: str) -> str:
-    return f"worklist {path.name} row {number}" + (f": {row[header]}" if row[header] else "")
+    where = label("worklist_sheets", "source", "vi", file=path.name, row=number)
+    return where + (f": {row[header]}" if row[header] else "")
 
 
 def apply_worklist(

@@ -2,11 +2,22 @@
 
 Per new commune: one task per rule with open findings ("Sửa 12 hồ sơ: …"), one for the
 land users in review, one for the corrections to confirm, one for the unmatched users,
-one for the certificates still to collect.  A task is assigned to the commune's
-working-group leader (from its latest progress report; else the working group), due at
-the end of the campaign; ``assign_task`` gives it to someone else or moves its due date,
-and that stays.  Regenerating updates the quantities; a task with nothing left becomes
-``done`` (and reopens if work reappears).  Set-based: one query, one upsert.
+one for the certificates without digital data still to collect, scan and enter.  A task
+is assigned to the commune's working-group leader (from its latest progress report; else
+the working group), due at the end of the campaign; ``assign_task`` gives it to someone
+else or moves its due date, and that stays.  Regenerating updates the quantities; a task
+with nothing left becomes ``done`` (and reopens if work reappears).  Listed, an open task
+past its due date is ``overdue`` (computed from the day asked for, never stored).
+Set-based: one query, one upsert.
+
+One task per piece of work: the findings of a rule whose work another task holds
+(``WORK_OF_OTHER_TASK``) get no "fix" task of their own.  ``CERT_NO_DIGITAL_DATA``
+flags the certificates without digital data, the very certificates of the commune's
+``collect_certificates`` task (the worklist's certificates sheet): there used to be a
+``fix:<commune>:CERT_NO_DIGITAL_DATA`` task as well, for the same certificates.  Such a
+task is no longer generated; when tasks are brought up to date, a person or due date
+given to it by hand passes to the task that now holds its work (unless that one has its
+own, which stays), logged in ``change_log``, and the old task is removed.
 """
 
 from __future__ import annotations
@@ -36,10 +47,11 @@ latest AS (
     SELECT * FROM commune_progress
     QUALIFY row_number() OVER (PARTITION BY unit_code ORDER BY report_date DESC) = 1
 ),
-paper AS (   -- n without digital data; n_open of them not recorded as collected
+paper AS (   -- n without digital data (the worklist's certificates); n_open of them
+              -- not recorded as entered
     SELECT cc.unit_code, count(*) AS n,
            count(*) FILTER (WHERE certificate_id NOT IN (
-               SELECT certificate_id FROM certificate_step WHERE step = 'collected'
+               SELECT certificate_id FROM certificate_step WHERE step = 'entered'
            )) AS n_open
     FROM certificate c JOIN certificate_commune cc USING (certificate_id)
     WHERE c.digital_status <> 'digital' GROUP BY cc.unit_code
@@ -47,7 +59,8 @@ paper AS (   -- n without digital data; n_open of them not recorded as collected
 wanted AS (
     SELECT 'fix:' || unit_code || ':' || rule_id AS task_id, unit_code,
            'fix_findings' AS kind, rule_id AS subject, count(*) AS quantity
-    FROM open_findings WHERE unit_code IS NOT NULL GROUP BY unit_code, rule_id
+    FROM open_findings WHERE unit_code IS NOT NULL AND NOT list_contains($elsewhere, rule_id)
+    GROUP BY unit_code, rule_id
     UNION ALL
     SELECT CASE status WHEN 'review' THEN 'verify:' WHEN 'unmatched' THEN 'unmatched:'
                 ELSE 'confirm:' END || unit_code, unit_code,
@@ -56,9 +69,9 @@ wanted AS (
     FROM users WHERE unit_code IS NOT NULL
     UNION ALL
     SELECT 'collect:' || p.unit_code, p.unit_code, 'collect_certificates', NULL,
-           -- the progress report's count or the certificates recorded one by one,
-           -- whichever says more were collected
-           greatest(least(p.n - coalesce(l.certificates_collected, 0), p.n_open), 0)
+           -- collected, scanned and entered: the progress report's count or the
+           -- certificates recorded one by one, whichever says more were entered
+           greatest(least(p.n - coalesce(l.certificates_entered, 0), p.n_open), 0)
     FROM paper p LEFT JOIN latest l USING (unit_code)
 )
 SELECT w.*, u.name AS commune_name,
@@ -91,6 +104,34 @@ UPDATE task SET status = 'done', quantity = 0, updated_at = $now
 WHERE status = 'open' AND task_id NOT IN (SELECT task_id FROM task_wanted)
 """
 
+# rule -> the kind of the task that holds the work of its findings (no "fix" task)
+WORK_OF_OTHER_TASK = {"CERT_NO_DIGITAL_DATA": "collect_certificates"}
+# The superseded tasks (old: a rule's fix task) and the task of the same commune that
+# holds their work now (new); a temp table, for the statements below.
+SUPERSEDED_SQL = """
+CREATE OR REPLACE TEMP TABLE task_superseded AS
+SELECT o.task_id AS old_id, n.task_id AS new_id, o.assignee, o.due, o.assigned_by,
+       o.assigned_at, n.assigned_by IS NULL AS carried
+FROM task o JOIN task n ON n.unit_code = o.unit_code
+JOIN (SELECT unnest($rules) AS rule_id, unnest($kinds) AS kind) m
+  ON o.kind = 'fix_findings' AND o.subject = m.rule_id AND n.kind = m.kind
+"""
+CARRY_SQL = """
+UPDATE task SET assignee = s.assignee, due = s.due, assigned_by = s.assigned_by,
+                assigned_at = s.assigned_at
+FROM task_superseded s
+WHERE task.task_id = s.new_id AND s.carried AND s.assigned_by IS NOT NULL
+"""
+CARRY_LOG_SQL = """
+INSERT INTO change_log (changed_at, actor, stage, table_name, record_id, column_name,
+                        before, after, note)
+SELECT $now, 'landclean:campaign', 'tasks', 'task', new_id, 'task_id', old_id, new_id,
+       CASE WHEN carried THEN 'assignment carried over: ' || assignee || ', ' || due
+            ELSE 'assignment of ' || old_id || ' (' || assignee || ', ' || due
+                 || ') not carried over: the task has its own' END
+FROM task_superseded WHERE assigned_by IS NOT NULL
+"""
+
 
 @dataclass
 class TaskCounts:
@@ -106,11 +147,25 @@ def generate_tasks(
 ) -> TaskCounts:
     """Create or update the tasks, titled in ``lang`` (call inside a transaction)."""
     stamp = now or dt.datetime.now()
-    con.execute(WANTED_SQL, _titles(con, lang))
+    con.execute(WANTED_SQL, {**_titles(con, lang), "elsewhere": list(WORK_OF_OTHER_TASK)})
     con.execute(UPSERT_SQL, {"due": due, "now": stamp})
     con.execute(CLOSE_SQL, {"now": stamp})
     con.execute("DROP TABLE task_wanted")
+    _merge_superseded(con, stamp)
     return task_counts(con)
+
+
+def _merge_superseded(con: duckdb.DuckDBPyConnection, stamp: dt.datetime) -> None:
+    """Remove the tasks whose work another task now holds (``WORK_OF_OTHER_TASK``),
+    passing a hand-given person and due date on to that task (logged)."""
+    con.execute(
+        SUPERSEDED_SQL,
+        {"rules": list(WORK_OF_OTHER_TASK), "kinds": list(WORK_OF_OTHER_TASK.values())},
+    )
+    con.execute(CARRY_SQL)
+    con.execute(CARRY_LOG_SQL, {"now": stamp})
+    con.execute("DELETE FROM task WHERE task_id IN (SELECT old_id FROM task_superseded)")
+    con.execute("DROP TABLE task_superseded")
 
 
 def _titles(con: duckdb.DuckDBPyConnection, lang: str) -> dict[str, object]:
@@ -175,8 +230,13 @@ class Task:
     title: str
     assignee: str
     due: dt.date
-    status: str  # open, done
+    status: str  # open, overdue (open and past its due date), done: labels task_statuses
     left: int
+
+    @property
+    def overdue(self) -> bool:
+        """Still open after its due date (as of the day the tasks were listed for)."""
+        return self.status == "overdue"
 
 
 def list_tasks(
@@ -185,9 +245,11 @@ def list_tasks(
     include_done: bool = False,
     lang: str = "vi",
     code: str | None = None,
+    today: dt.date | None = None,
 ) -> list[Task]:
     """The tasks (of one commune; or the one task ``code``), open ones only unless
-    ``include_done``, titled in ``lang``; ``LandcleanError`` for a commune that does not
+    ``include_done``, titled in ``lang``; an open task due before ``today`` (default: the
+    real today) is listed ``overdue``.  ``LandcleanError`` for a commune that does not
     exist."""
     if commune is not None:
         known = con.execute("SELECT count(*) FROM admin_unit WHERE code = ?", [commune]).fetchone()
@@ -196,13 +258,20 @@ def list_tasks(
     params = _titles(con, lang)
     params.pop("working_group")
     rows = con.execute(
-        f"""SELECT w.task_id, w.unit_code, u.name, {TITLE}, w.assignee, w.due, w.status,
-                   w.quantity
+        f"""SELECT w.task_id, w.unit_code, u.name, {TITLE}, w.assignee, w.due,
+                   CASE WHEN w.status = 'open' AND w.due < $today THEN 'overdue'
+                        ELSE w.status END, w.quantity
             FROM task w JOIN admin_unit u ON u.code = w.unit_code
             LEFT JOIN rule_text t ON t.rule_id = w.subject
             WHERE ($c IS NULL OR w.unit_code = $c) AND ($all OR w.status = 'open')
               AND ($code IS NULL OR w.task_id = $code)
             ORDER BY w.unit_code, w.task_id""",
-        {**params, "c": commune, "all": include_done, "code": code},
+        {
+            **params,
+            "c": commune,
+            "all": include_done,
+            "code": code,
+            "today": today or dt.date.today(),
+        },
     ).fetchall()
     return [Task(*r) for r in rows]

@@ -3,7 +3,9 @@
 One pair of files per new commune in ``communes/`` beside the province report.  The
 XLSX holds every open finding of the commune (errors and warnings; the info-level
 counters are counted, not listed); the HTML shows the first rows of each rule and points
-to the XLSX.  Personal data is masked (these files go to the communes).
+to the XLSX.  Personal data is masked (these files go to the communes).  A finding's
+details read in words in the report's language ("Diện tích pháp lý: 2.655 m²; diện tích
+bản đồ: 2.601,3 m²; dung sai: 5 %": ``reports.details``), the masked values as masked.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from landclean.labels import fmt_int, labels
+from landclean.reports.details import details_in_words
 from landclean.reports.export import findings_query
 from landclean.reports.html import CSS, html_table
 from landclean.rules.catalogue import rules_table
@@ -68,6 +71,8 @@ def write_commune_reports(
         + findings_query(None, ("open",), masked=True),
         {"states": ["open"]},
     )
+    words = details_in_words(con, "details", lang)
+    listed = ", ".join(f"{words} AS details" if c == "details" else c for c in LIST_COLUMNS)
     units = con.execute(
         "SELECT code, name FROM admin_unit "
         + ("WHERE list_contains($codes, code) " if communes else "")
@@ -83,7 +88,7 @@ def write_commune_reports(
             [code],
         ).fetchall()
         records = con.execute(
-            f"SELECT {', '.join(LIST_COLUMNS)} FROM commune_finding "
+            f"SELECT {listed} FROM commune_finding "
             "WHERE commune_code = ? AND severity <> 'info' ORDER BY rule_id, parcel_id, record_id",
             [code],
         ).fetch_arrow_table()

@@ -2,7 +2,9 @@
 original spreadsheet: CSV, XLSX or GeoPackage (with the parcel's geometry).
 
 Personal data (ID numbers, names, birth dates in the details) is masked unless asked
-otherwise: these files circulate among communes.
+otherwise: these files circulate among communes.  The details read in words
+(``reports.details``: "Diện tích pháp lý: 2.655 m²; …"), and as the rule's JSON in the
+next column, for programs.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pyogrio
 
 from landclean.errors import ReportError, check_lang
 from landclean.labels import label, labels
+from landclean.reports.details import details_in_words
 from landclean.rules.catalogue import rules_table
 from landclean.rules.classify import group_mapping
 from landclean.safe_cells import quote_table
@@ -35,14 +38,20 @@ class ExportResult:
     masked: bool
 
 
-def findings_query(commune: str | None, states: tuple[str, ...], masked: bool) -> str:
+def findings_query(
+    commune: str | None, states: tuple[str, ...], masked: bool, words: str | None = None
+) -> str:
+    """The findings with their rule, commune, parcel and lineage (columns: ``COLUMNS``
+    and the geometry).  ``details`` and ``details_data`` hold the details as JSON (masked
+    if ``masked``); ``words``, an expression of ``details`` (``details_in_words``), turns
+    ``details`` into words."""
     details = "lc_mask_details(w.details)" if masked else "CAST(w.details AS VARCHAR)"
     where = "list_contains($states, f.state)"
     if commune:
         where += " AND w.commune_code = $commune"
     # a finding on a map sheet ('old commune/scale/sheet') belongs to the sheet's old
     # commune and that commune's (default) new commune
-    return f"""
+    query = f"""
     WITH located AS (
         SELECT f.*, p.sheet_no AS p_sheet, p.parcel_no, p.geom AS p_geom,
                COALESCE(p.old_unit_code, CASE WHEN f.record_type = 'sheet'
@@ -59,14 +68,18 @@ def findings_query(commune: str | None, states: tuple[str, ...], masked: bool) -
            COALESCE(w.p_sheet, CASE WHEN w.record_type = 'sheet'
                     THEN TRY_CAST(split_part(w.record_id, '/', 3) AS INTEGER) END) AS sheet_no,
            w.parcel_no, w.source_file, w.source_sheet, w.source_row,
-           {details} AS details, w.state, w.first_seen_run, w.last_seen_run,
+           {details} AS details, {details} AS details_data, w.state, w.first_seen_run,
+           w.last_seen_run,
            ST_AsWKB(COALESCE(w.geom, w.p_geom)) AS geometry
     FROM located w
     LEFT JOIN admin_unit u ON u.code = w.commune_code
     LEFT JOIN admin_unit_old o ON o.code = w.old_commune_code
     LEFT JOIN rule_text t USING (rule_id)
-    WHERE {where.replace("f.state", "w.state")}
-    ORDER BY w.commune_code, w.rule_id, w.parcel_id, w.record_id"""
+    WHERE {where.replace("f.state", "w.state")}"""
+    order = "ORDER BY commune_code, rule_id, parcel_id, record_id"
+    if words:
+        return f"SELECT * REPLACE ({words} AS details) FROM ({query}) {order}"
+    return f"{query} {order}"
 
 
 def export_findings(
@@ -91,7 +104,7 @@ def export_findings(
         raise ReportError("no_such_folder", path=out.parent)
     rules_table(con, lang, group_mapping(classification))
     states = ("open", "fixed", "exception") if all_states else ("open",)
-    query = findings_query(commune, states, masked)
+    query = findings_query(commune, states, masked, details_in_words(con, "details", lang))
     params: dict[str, object] = {"states": list(states)}
     if commune:
         params["commune"] = commune
