@@ -272,19 +272,30 @@ def _write_sheet(
                 ws.data_validation(first, col, last, col, check)
     for start in range(0, table.num_rows, CHUNK_ROWS):
         chunk = table.slice(start, CHUNK_ROWS)
-        values = {c.key: chunk.column(c.key).to_pylist() for c in sheet.columns}
-        numbers = {
-            c.key: chunk.column(c.number_from).to_pylist() for c in sheet.columns if c.number_from
-        }
+        plan = []  # per column: its values, its numbers, its input cells' format(s)
+        for col, column in enumerate(sheet.columns):
+            numbers = chunk.column(column.number_from).to_pylist() if column.number_from else None
+            entry: Format | list[Format] | None = None
+            if column.input and column.kind_from:
+                kinds = row_kinds[column.key][start : start + chunk.num_rows]
+                entry = [formats.input.get(k, formats.input["text"]) for k in kinds]
+            elif column.input:
+                entry = formats.input.get(column.kind, formats.input["text"])
+            plan.append((col, column, chunk.column(column.key).to_pylist(), numbers, entry))
+        blank = ws.write_blank
         for i in range(chunk.num_rows):
             row = first + start + i
-            for col, column in enumerate(sheet.columns):
-                value = values[column.key][i]
-                if column.key in numbers and numbers[column.key][i] is not None:
-                    value = numbers[column.key][i]
-                if column.input:
-                    kind = row_kinds[column.key][start + i] if column.kind_from else column.kind
-                    fmt = formats.input.get(kind, formats.input["text"])
+            for col, column, values, numbers, entry in plan:
+                value = values[i]
+                if numbers is not None and numbers[i] is not None:
+                    value = numbers[i]
+                if entry is not None:  # an input cell: unlocked, shaded, even when empty
+                    fmt = entry[i] if isinstance(entry, list) else entry
+                    if value is None:
+                        blank(row, col, None, fmt)
+                        continue
+                elif value is None:  # nothing to show: no cell
+                    continue
                 else:
                     fmt = _cell_format(column, value, formats, quoted)
                 _write_value(ws, row, col, value, fmt)

@@ -83,19 +83,25 @@ def field_column(record_type: str, text: str) -> str | None:
 # (the sheet's own parcels: for a map sheet's findings, the new communes it went to)
 FINDINGS_SQL = """
 CREATE OR REPLACE TEMP TABLE wl_finding AS
-WITH f AS (
-    SELECT f.rule_id, f.record_type, f.record_id, f.parcel_id, f.details
+WITH found AS (
+    SELECT f.rule_id, f.record_type, f.record_id, f.parcel_id, f.details, p.old_unit_code
     FROM finding f JOIN parcel p USING (parcel_id)
     WHERE f.state = 'open' AND f.severity <> 'info' AND p.unit_code = $commune
       AND NOT list_contains($elsewhere, f.rule_id)
     UNION ALL
-    SELECT f.rule_id, f.record_type, f.record_id, NULL, f.details
-    FROM finding f
+    SELECT f.rule_id, f.record_type, f.record_id, NULL, f.details, NULL
+    FROM finding f JOIN (SELECT DISTINCT old_unit_code, sheet_no, scale FROM parcel
+                         WHERE unit_code = $commune) s
+      ON s.old_unit_code = json_extract_string(f.details, '$.commune')
+     AND s.sheet_no = TRY_CAST(json_extract(f.details, '$.sheet') AS INTEGER)
+     AND s.scale = TRY_CAST(json_extract(f.details, '$.scale') AS INTEGER)
     WHERE f.state = 'open' AND f.severity <> 'info' AND f.record_type = 'sheet'
-      AND EXISTS (SELECT 1 FROM parcel p WHERE p.unit_code = $commune
-                  AND p.old_unit_code = json_extract_string(f.details, '$.commune')
-                  AND p.sheet_no = TRY_CAST(json_extract(f.details, '$.sheet') AS INTEGER)
-                  AND p.scale = TRY_CAST(json_extract(f.details, '$.scale') AS INTEGER))
+),
+f AS (
+    SELECT *, coalesce(old_unit_code, json_extract_string(details, '$.commune')) AS old_code,
+           CASE WHEN record_type = 'certificate' THEN record_id END AS certificate_id,
+           CASE WHEN record_type = 'party' THEN record_id END AS party_id
+    FROM found
 ),
 rel AS (   -- the other land users a finding names (same ID, same person twice)
     SELECT rule_id, record_id, other FROM (
@@ -150,12 +156,12 @@ FROM f JOIN rule_text t USING (rule_id)
 LEFT JOIN closing cl USING (rule_id)
 LEFT JOIN others x USING (rule_id, record_id)
 LEFT JOIN parcel p ON p.parcel_id = f.parcel_id
-LEFT JOIN admin_unit_old o
-       ON o.code = coalesce(p.old_unit_code, json_extract_string(f.details, '$.commune'))
+LEFT JOIN admin_unit_old o ON o.code = f.old_code
 LEFT JOIN serials s ON s.parcel_id = f.parcel_id
 LEFT JOIN holders h ON h.parcel_id = f.parcel_id
-LEFT JOIN certificate c ON f.record_type = 'certificate' AND c.certificate_id = f.record_id
-LEFT JOIN party y ON f.record_type = 'party' AND y.party_id = f.record_id
+-- (equality alone: a join condition on the record type makes DuckDB loop over the pairs)
+LEFT JOIN certificate c ON c.certificate_id = f.certificate_id
+LEFT JOIN party y ON y.party_id = f.party_id
 ORDER BY f.rule_id, o.name, p.scale, p.sheet_no, p.parcel_no, f.record_id
 """
 USERS_SQL = """

@@ -18,12 +18,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from landclean.excel_form import Column, FormSheet, write_form
 from landclean.labels import fmt_int, labels
 from landclean.reports.details import details_in_words
 from landclean.reports.export import findings_query
 from landclean.reports.html import CSS, html_table
 from landclean.rules.catalogue import rules_table
-from landclean.xlsx import Sheet, write_workbook
 
 HTML_ROWS_PER_RULE = 100
 LIST_COLUMNS = [
@@ -72,7 +72,14 @@ def write_commune_reports(
         {"states": ["open"]},
     )
     words = details_in_words(con, "details", lang)
-    listed = ", ".join(f"{words} AS details" if c == "details" else c for c in LIST_COLUMNS)
+    severities = labels("severities", lang)
+    severity = (
+        "CASE severity "
+        + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in severities.items())  # fixed labels
+        + " ELSE severity END AS severity"
+    )
+    computed = {"details": f"{words} AS details", "severity": severity}
+    listed = ", ".join(computed.get(c, c) for c in LIST_COLUMNS)
     units = con.execute(
         "SELECT code, name FROM admin_unit "
         + ("WHERE list_contains($codes, code) " if communes else "")
@@ -81,12 +88,15 @@ def write_commune_reports(
     ).fetchall()
     reports = []
     for code, name in units:
-        counts = con.execute(
-            "SELECT rule_id, any_value(rule_title), any_value(severity), "
-            "any_value(parcel_group), count(*) FROM commune_finding WHERE commune_code = ? "
-            "GROUP BY 1 ORDER BY 5 DESC, 1",
-            [code],
-        ).fetchall()
+        counts = [
+            (rule, title, severities.get(level, level), grp, n)
+            for rule, title, level, grp, n in con.execute(
+                "SELECT rule_id, any_value(rule_title), any_value(severity), "
+                "any_value(parcel_group), count(*) FROM commune_finding WHERE commune_code = ? "
+                "GROUP BY 1 ORDER BY 5 DESC, 1",
+                [code],
+            ).fetchall()
+        ]
         records = con.execute(
             f"SELECT {listed} FROM commune_finding "
             "WHERE commune_code = ? AND severity <> 'info' ORDER BY rule_id, parcel_id, record_id",
@@ -112,20 +122,32 @@ def _write_xlsx(path: Path, name: str, counts: list[tuple], records: pa.Table, l
             "count": pa.array([c[4] for c in counts], pa.int64()),
         }
     )
-    write_workbook(
+    head = [("rule", 28), ("title", 40), ("severity", 12), ("group", 8), ("count", 10)]
+    titles = [t["rule"], t["title_col"], t["severity"], t["group"], t["count"]]
+    kinds = {"group": "int", "count": "int", "sheet_no": "int", "parcel_no": "int",
+             "source_row": "int"}  # fmt: skip
+    wide = {"rule_title": 30, "what_to_do": 40, "details": 60, "source_file": 24}
+    write_form(
         path,
         [
-            Sheet(
+            FormSheet(
                 t["summary_sheet"],
+                [
+                    Column(key, title, width, kinds.get(key, "text"))
+                    for (key, width), title in zip(head, titles, strict=True)
+                ],
                 summary,
-                [t["rule"], t["title_col"], t["severity"], t["group"], t["count"]],
                 f"{t['title']}: {name}",
             ),
-            Sheet(
+            FormSheet(
                 t["list_sheet"],
+                [
+                    Column(c, names[c], wide.get(c, 16), kinds.get(c, "text"), wrap=c in wide)
+                    for c in LIST_COLUMNS
+                ],
                 records,
-                [names[c] for c in LIST_COLUMNS],
                 f"{t['list']}: {name}",
+                frozen_columns=1,
             ),
         ],
     )
