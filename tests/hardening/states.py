@@ -74,21 +74,23 @@ def _truth(con: duckdb.DuckDBPyConnection, truth: Path) -> dict[tuple[str, str],
 
 def fill_worklist(path: Path, truth: dict[tuple[str, str], dict]) -> int:
     """Type the true values into a worklist as a commune would; the corrections typed."""
-    from landclean.campaign.worklist import CERT, CERTS, FIND, FINDINGS
+    from landclean.campaign.worklist import CERT, CERTS, FIND, FINDINGS, field_column
 
     wb = openpyxl.load_workbook(path)
     sheet = wb[FINDINGS]
-    col = {c.value: i + 1 for i, c in enumerate(sheet[1])}
+    head = 2  # a title row, then the header row
+    col = {c.value: i + 1 for i, c in enumerate(sheet[head])}
     typed = 0
-    for row in range(2, sheet.max_row + 1):
-        cell = {k: sheet.cell(row, col[FIND[k]]).value for k in ("table", "field", "record_id")}
-        value = truth.get((cell["table"], cell["field"]), {}).get(cell["record_id"])
+    for row in range(head + 1, sheet.max_row + 1):
+        _, table, record = str(sheet.cell(row, 1).value).split("|", 2)
+        field = field_column(table, str(sheet.cell(row, col[FIND["field"]]).value or ""))
+        value = truth.get((table, field or ""), {}).get(record)
         if value is not None:
             sheet.cell(row, col[FIND["value"]]).value = value
             typed += 1
     certs = wb[CERTS]
-    c_col = {c.value: i + 1 for i, c in enumerate(certs[1])}
-    for row in range(2, min(certs.max_row, 4) + 1):
+    c_col = {c.value: i + 1 for i, c in enumerate(certs[head])}
+    for row in range(head + 1, min(certs.max_row, head + 3) + 1):
         certs.cell(row, c_col[CERT["collected"]]).value = "02/10/2025"
         certs.cell(row, c_col[CERT["scanned"]]).value = "06/10/2025"
     wb.save(path)

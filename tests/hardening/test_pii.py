@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from landclean.campaign.worklist import FINDINGS, USERS
+from landclean.campaign.worklist import FINDINGS, USERS, field_column
 from landclean.cli import app
 from landclean.cli.app import console, err
 from landclean.corrections import typed_text
@@ -87,9 +87,9 @@ def _fill_worklist(workspace: Path, written: Path, filled: Path) -> None:
     con = duckdb.connect(str(workspace), read_only=True)
     wb = openpyxl.load_workbook(filled)
     users = wb[USERS]
-    head = [c.value for c in users[1]]
+    head = [c.value for c in users[2]]  # a title row, then the header row
     col = {h: i + 1 for i, h in enumerate(head)}
-    rows = list(range(2, users.max_row + 1))
+    rows = list(range(3, users.max_row + 1))
     assert len(rows) >= 2
     registry = ""
     for n, row in enumerate(rows[:4]):
@@ -105,10 +105,10 @@ def _fill_worklist(workspace: Path, written: Path, filled: Path) -> None:
             typed = f"{own or registry} / {registry}"
             users.cell(row, col[USER["right_id"]]).value = typed
     findings = wb[FINDINGS]
-    fcol = {c.value: i + 1 for i, c in enumerate(findings[1])}
-    for row in range(2, findings.max_row + 1):
-        if findings.cell(row, fcol[FIND["field"]]).value == "id_number":
-            record = findings.cell(row, fcol[FIND["record_id"]]).value
+    fcol = {c.value: i + 1 for i, c in enumerate(findings[2])}
+    for row in range(3, findings.max_row + 1):
+        _, rtype, record = str(findings.cell(row, 1).value).split("|", 2)
+        if field_column(rtype, str(findings.cell(row, fcol[FIND["field"]]).value)) == "id_number":
             hit = con.execute(
                 "SELECT r.cccd FROM auth_result a JOIN registry_person r "
                 "ON r.cccd = a.registry_cccd WHERE a.party_id = ?",
