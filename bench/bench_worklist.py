@@ -22,7 +22,14 @@ import openpyxl
 import pyarrow as pa
 
 from bench.run_bench import landclean, measure
-from landclean.campaign.worklist import FINDINGS, USERS
+from landclean.campaign.worklist import FIND, FINDINGS, USERS, field_column
+from landclean.rules.catalogue import rule_by_id
+
+HEAD = 2  # a worklist sheet: a title row, then the header row
+
+
+def rule_target(rule: str) -> str:
+    return rule_by_id(rule).target
 
 
 def main() -> None:
@@ -56,24 +63,23 @@ def main() -> None:
     t = time.perf_counter()
     wb = openpyxl.load_workbook(book)
     sheet = wb[FINDINGS]
-    col = {c.value: i + 1 for i, c in enumerate(sheet[1])}
+    col = {c.value: i + 1 for i, c in enumerate(sheet[HEAD]) if c.value}
     filled: list[tuple[str, str]] = []
-    for row in range(2, sheet.max_row + 1):
-        rule = str(sheet.cell(row, 1).value).split("|")[0]
-        record = str(sheet.cell(row, col["Mã hồ sơ"]).value)
-        field = (sheet.cell(row, col["Bảng"]).value, sheet.cell(row, col["Trường cần sửa"]).value)
+    for row in range(HEAD + 1, sheet.max_row + 1):
+        rule, _, record = str(sheet.cell(row, 1).value).split("|", 2)
+        field = field_column(rule_target(rule), str(sheet.cell(row, col[FIND["field"]]).value))
         value = None
-        if field == ("parcel", "sheet_no") and truth_sheet.get(record) is not None:
+        if field == "sheet_no" and truth_sheet.get(record) is not None:
             value = str(truth_sheet[record])
-        elif field == ("party", "id_number") and truth_id.get(record):
+        elif field == "id_number" and truth_id.get(record):
             value = str(truth_id[record])
         if value is not None:
             sheet.cell(row, col["Giá trị đúng"]).value = value
             filled.append((rule, record))
     users = wb[USERS]
-    head = [c.value for c in users[1]]
+    head = [c.value for c in users[HEAD]]
     accepted_ids: list[str] = []
-    for row in range(2, users.max_row + 1):
+    for row in range(HEAD + 1, users.max_row + 1):
         if users.cell(row, head.index("Tình trạng") + 1).value == "Khớp sau khi sửa":
             users.cell(row, head.index("Đồng ý đề xuất (x)") + 1).value = "x"
             accepted_ids.append(str(users.cell(row, 1).value))

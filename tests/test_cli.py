@@ -152,7 +152,7 @@ def test_profiles_and_correct(tmp_path: Path) -> None:
     assert "không sửa được" in _one_line_error(
         landclean("correct", str(ws), "parcel", "T001", "geom", "x", "--by", "A")
     )
-    assert "không phải giá trị" in _one_line_error(
+    assert "'abc' không phải số nguyên không âm" in _one_line_error(
         landclean("correct", str(ws), "parcel", "T001", "sheet_no", "abc", "--by", "A")
     )
     assert "không có parcel 'NOPE'" in _one_line_error(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from landclean.corrections import Correction, record_correction, record_corrections
+from landclean.corrections import Correction, record_correction, record_corrections, typed_text
 from landclean.errors import LandcleanError
 from landclean.workspace import Workspace, open_workspace
 from tests.conftest import q
@@ -124,7 +124,7 @@ def test_one_correction_is_read_as_a_worklist_cell_is(copy_ws: Workspace) -> Non
         ) == [("1980-03-05", 1980, "day", "066089000123", "CCCD")]
         for column, text, reason in (
             ("legal_area", "nhiều", "not a number"),
-            ("sheet_no", "abc", "INTEGER"),
+            ("sheet_no", "abc", "not a whole number"),
         ):
             with pytest.raises(LandcleanError, match=reason):
                 record_correction(con, "parcel", parcel, column, text, "A")
@@ -132,3 +132,40 @@ def test_one_correction_is_read_as_a_worklist_cell_is(copy_ws: Workspace) -> Non
             record_correction(con, "party", party, "birth_date", "31/02/1980", "A")
     finally:
         con.execute("ROLLBACK")
+
+
+@pytest.mark.parametrize(
+    ("kind", "column", "text", "stored"),
+    [
+        ("INTEGER", "parcel_no", "12,0", "12"),
+        ("INTEGER", "parcel_no", "12.5", "not_a_whole_number"),  # never rounded to 13
+        ("INTEGER", "parcel_no", "1e3", "not_a_whole_number"),
+        ("INTEGER", "sheet_no", "-1", "not_a_whole_number"),
+        ("INTEGER", "sheet_no", "99999999999", "not_a_whole_number"),
+        ("INTEGER", "scale", "1:2.000", "2000"),
+        ("INTEGER", "scale", "50", "not_a_scale"),
+        ("INTEGER", "birth_year", "2999", "date_in_future"),
+        ("DOUBLE", "legal_area", "-5", "negative_number"),
+        ("DATE", "issue_date", "01/01/2999", "date_in_future"),
+        ("BOOLEAN", "vbdlis_synced", "Có", "true"),
+        ("BOOLEAN", "vbdlis_synced", "chưa", "false"),
+        ("BOOLEAN", "vbdlis_synced", "abc", "not_yes_or_no"),
+        ("VARCHAR", "sex", "Nữ", "F"),
+        ("VARCHAR", "sex", "khác", "not_one_of"),
+        ("VARCHAR", "party_type", "Hộ gia đình", "household"),
+        ("VARCHAR", "party_type", "cá nhân", "individual"),
+        ("VARCHAR", "digital_status", "Chưa có dữ liệu số", "paper_only"),
+        ("VARCHAR", "digital_status", "xyz", "not_one_of"),
+        ("VARCHAR", "land_use", "odt.", "ODT"),
+        ("VARCHAR", "full_name", "Nguye\u0302\u0303n Va\u0306n A", "Nguyễn Văn A"),  # NFD -> NFC
+    ],
+)
+def test_a_person_s_value_is_read_for_its_column(
+    kind: str, column: str, text: str, stored: str
+) -> None:
+    """What ``correct`` and a worklist take for a column with a narrow domain: the value
+    as the column holds it, or the reason it cannot be one (the error's key)."""
+    try:
+        assert typed_text(kind, column, text) == stored
+    except LandcleanError as exc:
+        assert exc.key == stored

@@ -5,10 +5,14 @@ rebuild the canonical tables from raw rows; corrections are then applied again, 
 survive.  When a newer export brings a third value (neither the corrected one nor the
 one the correction replaced), the correction still wins and the case is listed in
 ``import_conflict`` for a person to decide.
+
+Over 400 lines: recording corrections and reading the text a person types for them are
+one contract (``correct`` and worklists alike); the narrow domains are ``person_values``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -16,10 +20,12 @@ import duckdb
 import pyarrow as pa
 
 from landclean.errors import LandcleanError
+from landclean.person_values import INTEGER_KINDS, code_text, whole_number, yes_no_text
 from landclean.privacy import mask_typed_id
 from landclean.vn.certificates import SERIAL_FORMS, serial_form, serial_text
 from landclean.vn.citizen_id import id_number, id_type
 from landclean.vn.land_use import land_use_codes, legacy_to_current
+from landclean.vn.text import nfc
 from landclean.vn.values import parse_date, parse_number
 
 # table -> (key column, columns a person may correct)
@@ -144,17 +150,30 @@ def column_type(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str:
 def typed_text(kind: str, column: str, text: str) -> str:
     """A person's text for a column of type ``kind``, as the build would read it: dates
     DD/MM/YYYY (or ISO) to ISO, numbers with decimal commas or units, ID numbers with a
-    lost leading zero restored.  Raises LandcleanError for text that cannot be one."""
-    if kind == "DATE":
+    lost leading zero restored, whole numbers, yes/no and codes (``person_values``), NFC.
+    Raises LandcleanError for text that cannot be one (a date to come, a negative area)."""
+    text = nfc(text)
+    if kind == "DATE":  # (a birth, an issue: never to come)
         day = parse_date(text)
         if day is None:
             raise LandcleanError("not_a_date", value=text)
+        if day > dt.date.today():
+            raise LandcleanError("date_in_future")
         return day.isoformat()
     if kind in ("DOUBLE", "DECIMAL") or kind.startswith("DECIMAL"):
         number = parse_number(text)  # "1.234,5", "250 m2"
         if number is None:
             raise LandcleanError("not_a_number", value=text)
+        if number < 0:
+            raise LandcleanError("negative_number", value=text)
         return repr(number)
+    if kind in INTEGER_KINDS:
+        return whole_number(column, text)
+    if kind == "BOOLEAN":
+        return yes_no_text(text)
+    code = code_text(column, text)
+    if code is not None:
+        return code
     if column == "land_use":
         return land_use_value(text)
     if column == "serial":
@@ -185,9 +204,9 @@ def consequences(table: str, column: str, value: str) -> list[tuple[str, str]]:
 
 def land_use_value(text: str) -> str:
     """A parcel's land-use codes as a person types them ("ONT + CLN", "ont, cln") as
-    the column holds them ("ONT+CLN"); legacy codes become today's.  Raises
-    LandcleanError naming the first code that is none."""
-    codes = [c for c in re.split(r"[\s+,;/]+", text.strip().upper()) if c]
+    the column holds them ("ONT+CLN"; "odt." -> "ODT"); legacy codes become today's.
+    Raises LandcleanError naming the first code that is none."""
+    codes = [c for c in re.split(r"[\s+,;/.]+", text.strip().upper()) if c]
     known, legacy = land_use_codes(), legacy_to_current()
     for code in codes:
         if code not in known:

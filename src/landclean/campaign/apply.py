@@ -6,11 +6,17 @@ entered go to ``certificate_step``; cells that cannot be applied are listed with
 row, column, value and reason (``Rejected``, worded in Vietnamese or English), and the
 rest is applied, set-based, in the caller's transaction.  Accepting a registry proposal
 takes the value from the workspace, never from the file (the file shows it masked).
+Rows naming a finding that does not exist, or a record of another commune than the
+worklist's, are refused (``apply_scope``).
+
+Over 400 lines: the three sheets are read, checked and recorded in one transaction, with
+one list of rejected cells.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +25,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from landclean.campaign.apply_scope import (
+    commune_label,
+    foreign_findings,
+    foreign_records,
+    worklist_commune,
+)
 from landclean.campaign.worklist import (
     CERT,
     CERTS,
@@ -44,6 +56,7 @@ from landclean.ingest.importer import sha256_of
 from landclean.labels import label
 from landclean.privacy import mask_typed_id
 from landclean.rules.exceptions import Acceptance, accept_exceptions
+from landclean.vn.text import nfc
 from landclean.vn.words import is_yes, yes_no
 
 
@@ -59,7 +72,9 @@ class Rejected:
     reason: LandcleanError
 
     def text(self, lang: str) -> str:
-        return label(
+        """One line; an ID number typed in any cell is masked (the list is printed and
+        written beside the workbook)."""
+        line = label(
             "errors",
             "rejected_cell",
             lang,
@@ -70,6 +85,11 @@ class Rejected:
             value=self.value,
             reason=self.reason.text(lang),
         )
+        return _ID_LIKE.sub(lambda m: mask_typed_id(m.group(0)), line)
+
+
+# nine digits or more, maybe spaced or dotted, not part of a code ("T242150009722")
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])[0-9](?:[ .-]?[0-9]){8,}(?![0-9A-Za-z])")
 
 
 @dataclass
@@ -100,7 +120,7 @@ def _cell(value: Any) -> str:
         return value.date().isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return nfc(str(value)).strip()  # typed in decomposed Unicode (NFD): the same words
 
 
 @dataclass
@@ -158,9 +178,10 @@ def _rows(wb: Any, path: Path, sheet: str, headers: list[str]) -> Rows:
     return out
 
 
-def _read(path: Path) -> tuple[Rows, Rows, Rows | None]:
+def _read(path: Path) -> tuple[Rows, Rows, Rows | None, str | None]:
     """The findings, users and certificates sheets (None: a worklist from before
-    certificates were followed one by one), the workbook opened once."""
+    certificates were followed one by one) and the commune its title names, the
+    workbook opened once."""
     import openpyxl
 
     try:
@@ -171,7 +192,10 @@ def _read(path: Path) -> tuple[Rows, Rows, Rows | None]:
         certs = None
         if CERTS in wb.sheetnames:
             certs = _rows(wb, path, CERTS, [CERT["certificate_id"], *STEPS, CERT["by"]])
-        return _rows(wb, path, FINDINGS, F_HEAD), _rows(wb, path, USERS, U_HEAD), certs
+        findings, users = _rows(wb, path, FINDINGS, F_HEAD), _rows(wb, path, USERS, U_HEAD)
+        title = next(wb[FINDINGS].iter_rows(max_row=1, values_only=True), ())
+        commune = worklist_commune(_cell(title[0])) if title else None
+        return findings, users, certs, commune
     finally:
         wb.close()
 
@@ -208,8 +232,15 @@ def apply_worklist(
     ]
     if result.applied_before and not again:
         return result
-    findings, users, certs = _read(path)
+    findings, users, certs, commune = _read(path)
     pending = _Pending()
+    keys = {  # the rows with something to take: their findings exist, in the commune
+        number: (parts[0], parts[1], parts[2])
+        for number, r in findings
+        if (r[FIND["value"]] or r[FIND["exception"]])
+        and len(parts := r[FIND["key"]].split("|", 2)) == 3
+    }
+    foreign = foreign_findings(con, commune, keys)
 
     def fail(sheet: str, row: int, column: str, value: str, reason: LandcleanError) -> None:
         result.rejected.append(Rejected(path.name, sheet, row, column, value, reason))
@@ -224,6 +255,9 @@ def apply_worklist(
         if len(parts) != 3:
             fail(FINDINGS, number, FIND["key"], r[FIND["key"]], LandcleanError("bad_key"))
             continue
+        if number in foreign:
+            fail(FINDINGS, number, FIND["key"], r[FIND["key"]], foreign[number])
+            continue
         rule, rtype, record = parts
         who, note = r[FIND["by"]] or actor, _note(path, number, r, FIND["note"])
         if why:
@@ -234,8 +268,10 @@ def apply_worklist(
         column = field_column(rtype, r[FIND["field"]])
         if column is None:
             names = [n for (t, _), n in field_names("vi").items() if t == rtype]
-            reason = LandcleanError(
-                "not_a_field", value=r[FIND["field"]], rtype=rtype, fields="; ".join(names)
+            reason = (
+                LandcleanError("not_a_field", value=r[FIND["field"]], fields="; ".join(names))
+                if names  # (a map sheet's finding: no field of it can be typed)
+                else LandcleanError("value_not_closing")
             )
             fail(FINDINGS, number, FIND["field"], r[FIND["field"]], reason)
             continue
@@ -250,6 +286,13 @@ def apply_worklist(
         if r[USER["accept"]] and answers[number] is None:  # neither: say so, apply the rest
             reason = LandcleanError("not_yes_no", value=r[USER["accept"]])
             fail(USERS, number, USER["accept"], r[USER["accept"]], reason)
+    typed = ("right_name", "right_id", "right_birth")
+    outside = foreign_records(
+        con,
+        commune,
+        "party",
+        {r[USER["party_id"]] for n, r in users if answers[n] or any(r[USER[k]] for k in typed)},
+    )
     accepting = [r[USER["party_id"]] for n, r in users if answers[n]]
     con.register("wl_accepting", pa.table({"party_id": pa.array(accepting, pa.string())}))
     proposals = {  # a join, not list_contains: that scans the list for every user
@@ -264,6 +307,12 @@ def apply_worklist(
         party = r[USER["party_id"]]
         who, note = r[USER["by"]] or actor, _note(path, number, r, USER["note"])
         changes: dict[str, tuple[str, str]] = {}  # column -> (value, the header it came from)
+        if party in outside:
+            reason = LandcleanError(
+                "not_this_commune", record=party, commune=commune_label(con, str(commune))
+            )
+            fail(USERS, number, USER["party_id"], party, reason)
+            continue
         if answers[number]:
             if party not in proposals:
                 fail(USERS, number, USER["party_id"], party, LandcleanError("no_land_user"))
@@ -297,12 +346,13 @@ def apply_worklist(
         if primary and i not in refused and i not in same
     )
     result.unchanged = sum(1 for i in same if pending.primary[i])
-    refused_exceptions = accept_exceptions(con, accepted)
+    already: set[int] = set()  # findings that were exceptions before: nothing recorded
+    refused_exceptions = accept_exceptions(con, accepted, unchanged=already)
     for idx, reason in sorted(refused_exceptions.items()):
         fail(*accepted_at[idx], reason)
-    result.exceptions = len(accepted) - len(refused_exceptions)
+    result.exceptions = len(accepted) - len(refused_exceptions) - len(already)
     if certs is not None:
-        _record_steps(con, path, certs, actor, result, fail)
+        _record_steps(con, path, certs, actor, result, fail, commune)
     con.execute(
         "INSERT INTO worklist_return VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?)",
         [
@@ -340,13 +390,23 @@ def _record_steps(
     actor: str,
     result: ApplyResult,
     fail: Fail,
+    commune: str | None = None,
 ) -> None:
     """The certificates sheet: the days each certificate was collected, scanned and
-    entered; a date already recorded is not recorded again (set-based)."""
+    entered (of the commune's certificates); a date already recorded is not recorded
+    again (set-based)."""
     today = dt.date.today()
     rows: list[tuple[str, str, dt.date, str, str, int, str, str]] = []
+    listed = {r[CERT["certificate_id"]] for _, r in certs if any(r[h] for h in STEPS)}
+    outside = foreign_records(con, commune, "certificate", listed)
     for number, r in certs:
         who, note = r[CERT["by"]] or actor, _note(path, number, r, CERT["note"])
+        if r[CERT["certificate_id"]] in outside:
+            where = commune_label(con, str(commune))
+            reason = LandcleanError("not_this_commune", record=r[CERT["certificate_id"]],
+                                    commune=where)  # fmt: skip
+            fail(CERTS, number, CERT["certificate_id"], r[CERT["certificate_id"]], reason)
+            continue
         days: dict[str, dt.date] = {}
         row_steps = []
         for header, step in STEPS.items():

@@ -18,10 +18,15 @@
 ``campaign.apply`` reads a filled-in workbook back.  ID numbers are masked.  The field
 to correct for each finding is its rule's (``Rule.fix``); the paper-only certificates'
 finding is worked on the certificates sheet, not repeated on the findings sheet.
+
+Over 400 lines: the three sheets' queries and columns are the contract ``campaign.apply``
+reads back, kept in one place.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,13 +74,21 @@ def field_names(lang: str) -> dict[tuple[str, str], str]:
     }
 
 
+def _field_key(text: str) -> str:
+    """A field's name compared as typed: any case, spacing or Unicode form ("m2" = "m²")."""
+    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
 def field_column(record_type: str, text: str) -> str | None:
     """The column a field named on a worklist means for ``record_type`` (its Vietnamese
-    or English name, or the column's own name), or None."""
-    wanted = " ".join(text.split()).casefold()
+    or English name, with or without what its brackets say, or the column's own name),
+    or None."""
+    wanted = _field_key(text)
     for lang in ("vi", "en"):
         for (table, column), name in field_names(lang).items():
-            if table == record_type and wanted in (name.casefold(), column, f"{table}.{column}"):
+            short = re.sub(r"\s*\([^)]*\)$", "", name)  # "Diện tích pháp lý (m²)"
+            names = {_field_key(name), _field_key(short), column, f"{table}.{column}"}
+            if table == record_type and wanted in names:
                 return column
     return None
 

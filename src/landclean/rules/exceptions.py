@@ -28,11 +28,14 @@ class Acceptance:
 
 
 def accept_exceptions(
-    con: duckdb.DuckDBPyConnection, accepted: list[Acceptance]
+    con: duckdb.DuckDBPyConnection,
+    accepted: list[Acceptance],
+    unchanged: set[int] | None = None,
 ) -> dict[int, LandcleanError]:
     """Mark the findings accepted (call inside a transaction); returns the reason each
     one refused was, by index: no reason given, or no open finding of that rule for that
-    record.  A finding already an exception is left as it is (not an error)."""
+    record.  A finding already an exception is left as it is (not an error; nothing is
+    logged) and its index is added to ``unchanged``."""
     errors: dict[int, LandcleanError] = {
         i: LandcleanError("need_reason") for i, a in enumerate(accepted) if not a.reason.strip()
     }
@@ -67,6 +70,14 @@ def accept_exceptions(
         "QUALIFY row_number() OVER (PARTITION BY rule_id, record_type, record_id "
         "ORDER BY idx DESC) = 1"
     )
+    if unchanged is not None:  # an exception already, or the same finding again
+        unchanged.update(
+            int(r[0])
+            for r in con.execute(
+                "SELECT idx FROM exc_in WHERE state = 'exception' OR (state = 'open' "
+                "AND idx NOT IN (SELECT idx FROM exc_ok))"
+            ).fetchall()
+        )
     con.execute(
         "UPDATE finding SET state = 'exception' FROM exc_ok e "
         "WHERE finding.rule_id = e.rule_id AND finding.record_type = e.record_type "
