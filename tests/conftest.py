@@ -43,6 +43,16 @@ def built_workspace(province: Province, tmp_path_factory: pytest.TempPathFactory
     return path
 
 
+@pytest.fixture(scope="module")
+def copy_ws(built_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """A copy of the shared workspace, open, for one test module to change."""
+    path = tmp_path_factory.mktemp("copy") / "ws.duckdb"
+    path.write_bytes(built_workspace.read_bytes())
+    ws = open_workspace(path)
+    yield ws  # type: ignore[misc]
+    ws.close()
+
+
 @pytest.fixture
 def ws(built_workspace: Path) -> Workspace:
     """Read-only view of the shared workspace."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ from hypothesis import strategies as st
 
 from landclean.corrections import Correction, record_correction, record_corrections, typed_text
 from landclean.errors import LandcleanError
-from landclean.workspace import Workspace, open_workspace
+from landclean.workspace import Workspace
 from tests.conftest import q
 
 COLUMNS = {
@@ -22,15 +21,6 @@ COLUMNS = {
 VALUES = st.sampled_from(
     ["12", "007", "1234.50", "abc", "1965-03-12", "31/02/1965", "Nguyễn Thị Hoà", "", None]
 )
-
-
-@pytest.fixture(scope="module")
-def copy_ws(built_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    path = tmp_path_factory.mktemp("corr") / "ws.duckdb"
-    path.write_bytes(built_workspace.read_bytes())
-    ws = open_workspace(path)
-    yield ws  # type: ignore[misc]
-    ws.close()
 
 
 def _state(ws: Workspace, touched: set[tuple[str, str, str]]) -> tuple[Any, ...]:

@@ -16,19 +16,10 @@ import pytest
 
 from landclean.campaign.apply import apply_worklist
 from landclean.campaign.worklist import CERTS, FINDINGS, USERS, export_worklist, field_column
-from landclean.workspace import Workspace, open_workspace
+from landclean.workspace import Workspace
 from tests.conftest import q
 
 HEAD = 2  # the title row, then the header row
-
-
-@pytest.fixture(scope="module")
-def copy_ws(built_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    path = tmp_path_factory.mktemp("tampered") / "ws.duckdb"
-    path.write_bytes(built_workspace.read_bytes())
-    ws = open_workspace(path)
-    yield ws  # type: ignore[misc]
-    ws.close()
 
 
 def _cols(sheet: Any) -> dict[str, int]:
