@@ -12,6 +12,7 @@ import matplotlib.dates as mdates
 import pytest
 
 from landclean.reports.briefing import laggard_lines
+from landclean.reports.chart_figures import figure
 from landclean.reports.charts import BarChart, LineChart, Target
 from landclean.reports.progress import charts
 
@@ -78,7 +79,7 @@ def _check_axis(chart: LineChart, days: list[dt.date], widest: int) -> list[dt.d
     ]
     assert max(gaps) - min(gaps) < 0.5  # one scale: positions proportional to the days
     # the PNG: the same labels at the same days, on an axis of the same days
-    fig = chart.figure()
+    fig = figure(chart)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == labels
     assert [mdates.num2date(v).date() for v in ax.get_xticks()] == ticks
@@ -176,7 +177,7 @@ def test_ranking_legend_and_target_line() -> None:
     assert float(target.get("x1", 0)) == pytest.approx(left + 90 * scale, abs=0.1)
     (mark,) = [ln for ln in root.iter(f"{SVG}line") if ln.get("class") == "mark"]
     assert float(mark.get("x1", 0)) == pytest.approx(left + 85 * scale, abs=0.1)
-    ax = chart.figure().axes[0]
+    ax = figure(chart).axes[0]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == legend
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Xã A", "Xã B", "Xã C"]
 

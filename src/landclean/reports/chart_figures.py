@@ -4,6 +4,7 @@ that ``reports.charts`` draws by hand."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from landclean.reports.charts import (
@@ -12,9 +13,20 @@ from landclean.reports.charts import (
     LAGGARD,
     TARGET,
     BarChart,
+    Chart,
     LineChart,
     tick_text,
 )
+
+
+def figure(chart: Chart) -> Any:
+    """The chart as a matplotlib Figure (Agg), with the SVG's axes and legend."""
+    return line_figure(chart) if isinstance(chart, LineChart) else bar_figure(chart)
+
+
+def write_png(chart: Chart, path: Path) -> None:
+    """The chart drawn as a PNG file."""
+    figure(chart).savefig(path, format="png", metadata={"Title": chart.title})
 
 
 def line_figure(chart: LineChart) -> Any:

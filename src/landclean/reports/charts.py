@@ -15,8 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from html import escape
-from pathlib import Path
-from typing import Any
 
 from landclean.reports.axes import (
     Period,
@@ -207,15 +205,6 @@ class LineChart:
         height = int(base + 50 + legend_h)
         return _header(self.title, self.WIDTH, height) + "".join(parts) + legend + "</svg>"
 
-    def figure(self) -> Any:
-        """The chart as a matplotlib Figure (Agg), with the SVG's axes and legend."""
-        from landclean.reports.chart_figures import line_figure
-
-        return line_figure(self)
-
-    def write_png(self, path: Path) -> None:
-        _save(self.figure(), self.title, path)
-
 
 @dataclass
 class BarChart:
@@ -293,21 +282,8 @@ class BarChart:
         parts.append("</svg>")
         return "".join(parts)
 
-    def figure(self) -> Any:
-        """The chart as a matplotlib Figure (Agg), with the SVG's legend."""
-        from landclean.reports.chart_figures import bar_figure
-
-        return bar_figure(self)
-
-    def write_png(self, path: Path) -> None:
-        _save(self.figure(), self.title, path)
-
 
 Chart = LineChart | BarChart
-
-
-def _save(fig: Any, title: str, path: Path) -> None:
-    fig.savefig(path, format="png", metadata={"Title": title})
 
 
 def _value(value: float, unit: str, decimal_comma: bool) -> str:

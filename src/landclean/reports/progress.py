@@ -11,6 +11,7 @@ from typing import Any
 
 from landclean.campaign.laggards import ranking
 from landclean.labels import fmt_int, fmt_pct, labels
+from landclean.reports.chart_figures import write_png
 from landclean.reports.charts import BarChart, Chart, LineChart, Target
 from landclean.settings import Settings, get_settings
 
@@ -160,6 +161,6 @@ def write_charts(out: Path, charts: dict[str, Chart]) -> list[Path]:
     written = []
     for stem, chart in charts.items():
         (folder / f"{stem}.svg").write_text(chart.svg(), encoding="utf-8")
-        chart.write_png(folder / f"{stem}.png")
+        write_png(chart, folder / f"{stem}.png")
         written += [folder / f"{stem}.svg", folder / f"{stem}.png"]
     return written
