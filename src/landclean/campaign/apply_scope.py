@@ -19,17 +19,20 @@ from landclean.errors import LandcleanError
 
 _CODE = re.compile(r"\(([0-9]{5})\)\s*$")
 
+# (equality joins only: a correlated EXISTS over the parcels loops over them per key)
 FINDINGS_SQL = """
+WITH sheets AS (   -- the map sheets the commune's parcels lie on
+    SELECT DISTINCT old_unit_code, sheet_no, scale FROM parcel WHERE unit_code = $commune
+)
 SELECT k.idx, f.rule_id IS NOT NULL AS found,
-       $commune IS NULL OR coalesce(p.unit_code = $commune, false) OR EXISTS (
-           SELECT 1 FROM parcel x WHERE x.unit_code = $commune
-              AND x.old_unit_code = json_extract_string(f.details, '$.commune')
-              AND x.sheet_no = TRY_CAST(json_extract(f.details, '$.sheet') AS INTEGER)
-              AND x.scale = TRY_CAST(json_extract(f.details, '$.scale') AS INTEGER)
-       ) AS mine
+       $commune IS NULL OR coalesce(p.unit_code = $commune, false)
+       OR s.old_unit_code IS NOT NULL AS mine
 FROM scope_keys k
 LEFT JOIN finding f USING (rule_id, record_type, record_id)
 LEFT JOIN parcel p ON p.parcel_id = f.parcel_id
+LEFT JOIN sheets s ON s.old_unit_code = json_extract_string(f.details, '$.commune')
+      AND s.sheet_no = TRY_CAST(json_extract(f.details, '$.sheet') AS INTEGER)
+      AND s.scale = TRY_CAST(json_extract(f.details, '$.scale') AS INTEGER)
 """
 # the land users and certificates listed that exist but hold no parcel in the commune
 # (one that does not exist is refused as such where its value is recorded)
