@@ -149,6 +149,11 @@ def outputs(
         "SELECT party_id, (SELECT max(cccd) FROM registry_person) FROM party "
         "WHERE id_type = 'CCCD' ORDER BY party_id LIMIT 1"
     ).fetchone()  # type: ignore[misc]
+    accepted = con.execute(  # a land user's finding, accepted as an exception
+        "SELECT rule_id, record_id FROM finding WHERE record_type = 'party' AND state = 'open' "
+        "ORDER BY rule_id, record_id LIMIT 1"
+    ).fetchone()
+    assert accepted is not None
     con.close()
     # a registry extract of the province's own people, as a province would add one
     registry = province.root / "registry" / "population.csv"
@@ -202,6 +207,7 @@ def outputs(
         filled = typed / "worklist_filled.xlsx"  # the clerk's file, not landclean's
         _fill_worklist(ws, out / "worklist.xlsx", filled)
         lc("apply", "apply", w, str(filled), "--by", "Cán bộ xã")
+        lc("accept", "accept", w, *accepted, "--reason", "đã đối chiếu hồ sơ", "--by", "Cán bộ")
         lc("run", "run", w, "--stages", "authenticate,classify,campaign")
         lc("status_after", "status", w)
     finally:
