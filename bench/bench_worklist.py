@@ -22,10 +22,10 @@ import openpyxl
 import pyarrow as pa
 
 from bench.run_bench import landclean, measure
-from landclean.campaign.worklist import FIND, FINDINGS, USERS, field_column
+from landclean.campaign.worklist import FIND, FINDINGS, HEADER_ROW, USERS, field_column
 from landclean.rules.catalogue import rule_by_id
 
-HEAD = 2  # a worklist sheet: a title row, then the header row
+HEAD = HEADER_ROW
 
 
 def rule_target(rule: str) -> str:

@@ -18,20 +18,19 @@ import openpyxl
 import pytest
 
 from landclean.campaign.apply import apply_worklist
-from landclean.campaign.worklist import CERTS, ELSEWHERE, FINDINGS, export_worklist
+from landclean.campaign.worklist import CERTS, ELSEWHERE, FINDINGS, HEADER_ROW, export_worklist
 from landclean.labels import labels
 from landclean.pipeline import run_pipeline
 from landclean.rules.catalogue import CATALOGUE
 from landclean.workspace import open_workspace
 from tests.conftest import Province, q
 
-HEAD = 2
-# rules the generated province never breaks: the defect is made here (see _make)
-MADE = ("PARCEL_SOURCES_DISAGREE", "PARCEL_UID_COLLISION", "PARCEL_MISSING_NUMBER")
+HEAD = HEADER_ROW
 
 
 def _make(con: duckdb.DuckDBPyConnection) -> None:
-    """Records with the defects the generator does not make, as a build would leave them."""
+    """Records with the defects the generator does not make (PARCEL_SOURCES_DISAGREE,
+    PARCEL_UID_COLLISION, PARCEL_MISSING_NUMBER), as a build would leave them."""
     parcel, sheet = q(
         con,
         "SELECT parcel_id, sheet_no FROM parcel WHERE sheet_no IS NOT NULL AND unit_code "

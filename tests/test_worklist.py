@@ -12,14 +12,14 @@ import openpyxl
 import pytest
 
 from landclean.campaign.apply import apply_worklist
-from landclean.campaign.worklist import CERTS, FINDINGS, USERS, export_worklist
+from landclean.campaign.worklist import CERTS, FINDINGS, HEADER_ROW, USERS, export_worklist
 from landclean.errors import LandcleanError
 from landclean.pipeline import run_pipeline
 from landclean.workspace import Workspace, open_workspace
 from tests.conftest import Province, q, summary_of
 
 FIXABLE = ("PARCEL_MISSING_SHEET", "PARTY_ID_WRONG_LENGTH")
-HEAD = 2  # a worklist sheet: its title, then its header row, then one row per record
+HEAD = HEADER_ROW
 
 
 def columns(sheet: Any) -> dict[str, int]:

@@ -15,11 +15,18 @@ import openpyxl
 import pytest
 
 from landclean.campaign.apply import apply_worklist
-from landclean.campaign.worklist import CERTS, FINDINGS, USERS, export_worklist, field_column
+from landclean.campaign.worklist import (
+    CERTS,
+    FINDINGS,
+    HEADER_ROW,
+    USERS,
+    export_worklist,
+    field_column,
+)
 from landclean.workspace import Workspace
 from tests.conftest import q
 
-HEAD = 2  # the title row, then the header row
+HEAD = HEADER_ROW
 
 
 def _cols(sheet: Any) -> dict[str, int]:

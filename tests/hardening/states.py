@@ -74,11 +74,11 @@ def _truth(con: duckdb.DuckDBPyConnection, truth: Path) -> dict[tuple[str, str],
 
 def fill_worklist(path: Path, truth: dict[tuple[str, str], dict]) -> int:
     """Type the true values into a worklist as a commune would; the corrections typed."""
-    from landclean.campaign.worklist import CERT, CERTS, FIND, FINDINGS, field_column
+    from landclean.campaign.worklist import CERT, CERTS, FIND, FINDINGS, HEADER_ROW, field_column
 
     wb = openpyxl.load_workbook(path)
     sheet = wb[FINDINGS]
-    head = 2  # a title row, then the header row
+    head = HEADER_ROW
     col = {c.value: i + 1 for i, c in enumerate(sheet[head])}
     typed = 0
     for row in range(head + 1, sheet.max_row + 1):

@@ -36,6 +36,7 @@ from landclean.corrections import CORRECTABLE, LAND_USE, column_type, value_text
 from landclean.errors import ReportError
 from landclean.excel_form import Choices, Column, FormSheet, write_form
 from landclean.labels import label, labels
+from landclean.person_values import INTEGER_KINDS
 from landclean.rules.catalogue import CATALOGUE, rules_table
 from landclean.vn.land_use import land_use_codes
 
@@ -64,6 +65,7 @@ C_HEAD = [CERT[k] for k in _C]
 # worklist column -> certificate_step.step
 STEPS = {CERT[k]: k for k in ("collected", "scanned", "entered")}
 GUIDE_TEXT = list(labels("worklist_guide", "vi").values())
+HEADER_ROW = 2  # each sheet: its title, then its header row (as spreadsheets number rows)
 
 
 def field_names(lang: str) -> dict[tuple[str, str], str]:
@@ -245,7 +247,7 @@ def _value_kind(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str:
         return "date"
     if kind == "BOOLEAN":
         return "yes_no"
-    if kind in ("INTEGER", "BIGINT", "SMALLINT"):
+    if kind in INTEGER_KINDS:
         return "int"
     if kind == "DOUBLE" or kind.startswith("DECIMAL"):
         return "number"
