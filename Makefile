@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean setup fuzz crash browser
+.PHONY: demo test lint format bench bench-province incremental clean setup fuzz crash browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py
+# issue 17's targets at 3.4 M parcels: import + first run + report from nothing, then the
+# runs after nothing, one and 1,000 corrections (docs/incremental.md); about 20 minutes
+bench-province: $(STAMP)
+	$(BIN)/python -m bench.bench_province --parcels 3400000 --seed 7 --work build/bench-province
+# incremental runs against full recomputations: 300 random sequences of edits and imports
+incremental: $(STAMP)
+	INCREMENTAL_EXAMPLES=300 $(BIN)/pytest -p no:warnings -q tests/test_incremental.py
 
 # 10,000 malformed inputs against `landclean import`, then 30 kill -9 trials (as `crash`);
 # rewrites both tables of docs/reliability.md. The trials run even when a fuzz case fails;

@@ -106,7 +106,7 @@ def test_standardize_is_idempotent_and_logged(built_workspace: Path, tmp_path: P
     with open_workspace(copy) as ws:
         before = q(ws.con, "SELECT count(*) FROM change_log")[0][0]
         assert q(ws.con, "SELECT DISTINCT actor FROM change_log") == [("landclean:standardize",)]
-        report = run_pipeline(ws)
+        report = run_pipeline(ws, full=True)
         assert report["standardize"].counts == {
             "names": 0,
             "land_use": 0,

@@ -105,9 +105,11 @@ def run(
     actor: str | None = None,
     day: dt.date | None = None,
     progress: Progress | None = None,
+    full: bool = False,
 ) -> RunReport:
     """Run the pipeline (all stages by default; ``registry``: a population registry file
-    imported first).  ``day``: the day the run counts for (its campaign snapshot)."""
+    imported first).  ``day``: the day the run counts for (its campaign snapshot).  Each
+    stage recomputes only what changed since it last ran; ``full``: everything."""
     if registry is not None:  # every check first: a run that cannot start imports nothing
         settings = settings or get_settings()
         problems = import_problems(None, [registry])
@@ -122,6 +124,7 @@ def run(
         day=day,
         progress=progress,
         checked=registry is not None,
+        full=full,
     )
 
 

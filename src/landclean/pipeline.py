@@ -22,6 +22,7 @@ import duckdb
 
 from landclean.authenticate import stage as authenticate
 from landclean.campaign import stage as campaign
+from landclean.changes import changes_for, current_mark, record_mark
 from landclean.errors import LandcleanError, PipelineError, PreflightError, first_line
 from landclean.ingest import build
 from landclean.preflight import run_problems
@@ -131,11 +132,14 @@ def run_pipeline(
     day: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
     checked: bool = False,
+    full: bool = False,
 ) -> RunReport:
     """Run the chosen stages (all by default) in order and record the run.
 
-    ``day`` is the day the run counts for (the campaign's daily snapshot; today by
-    default).  ``checked``: the caller has raised ``start_problems`` already.  Raises
+    Each stage recomputes only what changed since it last succeeded (``landclean.changes``);
+    ``full``: every stage recomputes everything.  ``day`` is the day the run counts for
+    (the campaign's daily snapshot; today by default).  ``checked``: the caller has raised
+    ``start_problems`` already.  Raises
     ``PipelineError`` for a stage that cannot run; a stage that fails leaves its tables
     as they were and the run records the failure."""
     settings = settings or get_settings()
@@ -163,7 +167,12 @@ def run_pipeline(
     try:
         for stage in todo:
             current = stage.name
+            mark = current_mark(ws.con, settings, ctx.day)
+            ctx.changes = changes_for(ws.con, stage.name, mark, full)
             report.stages.append(_run_stage(ctx, stage))
+            if report.stages[-1].caught_up:  # it has taken in everything up to mark
+                with ws.transaction() as con:
+                    record_mark(con, stage.name, run_id, mark)
             if stage.name == "build" and report.stages[-1].ran:
                 raise_problems(_input_problems(ws, requested))
     except BaseException as exc:

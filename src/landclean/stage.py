@@ -5,6 +5,10 @@ them), and ``run(context) -> StageReport``.  The pipeline (``landclean.pipeline`
 ordered tuple of stages; adding a stage is one module defining a ``STAGE`` and one line
 in that tuple.
 
+A stage recomputes only what changed since it last succeeded (``context.changes``,
+``landclean.changes``): nothing, the records people changed and what depends on them,
+or everything.
+
 Some stages also *carry* their results onto the canonical rows, so that everything that
 reads a parcel sees them (``parcel.unit_code`` from renumbering, a standardized name on
 ``party.full_name``).  Those columns are copies of the stage's own tables: after the build
@@ -22,6 +26,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from landclean.changes import Changes
 from landclean.labels import fmt_int, label
 from landclean.settings import Settings
 from landclean.workspace import Workspace
@@ -71,6 +76,9 @@ class StageReport:
     steps: dict[str, float] = field(default_factory=dict)  # seconds of its own steps
     seconds: float = 0.0
     ran: bool = True  # False: there was nothing to do (the build with no new import)
+    # False: the stage could not take in everything (a rule failed): its watermark stays
+    # where it was, so that the next run tries those changes again
+    caught_up: bool = True
     _clock: float = field(default_factory=time.perf_counter, repr=False, compare=False)
 
     def lap(self, step: str) -> None:
@@ -91,6 +99,21 @@ class StageContext:
     day: dt.date  # the day the run counts for (the campaign's snapshot)
     stages: tuple[Stage, ...] = ()  # the whole pipeline (the build restores carried results)
     progress: Callable[[str], None] | None = None
+    # what changed since the running stage last succeeded (set by the pipeline before
+    # each stage; None: everything, as in a first run)
+    changes: Changes | None = None
+
+    @property
+    def full(self) -> bool:
+        """The running stage recomputes everything."""
+        return self.changes is None or self.changes.full
+
+    def untouched(self, *fields: str) -> bool:
+        """The running stage has nothing to do: not a full run, and no correction since
+        it last succeeded names one of ``fields`` ("table.column", or "table": any)."""
+        if self.changes is None or self.changes.full:
+            return False
+        return not any(self.changes.touches(*f.split(".")) for f in fields)
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:

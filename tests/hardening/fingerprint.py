@@ -10,14 +10,15 @@ number it was said:
   correction recorded twice is one more row);
 * columns left out everywhere: TIMESTAMP columns (when a row was written: import,
   correction, snapshot, training, task update), ``run_id`` / ``first_seen_run`` /
-  ``last_seen_run`` (a killed run used a run number too), ``seconds`` (timings), and
-  ``imported_by`` / ``applied_by`` (the operator's login);
+  ``last_seen_run`` / ``changed_run`` (a killed run used a run number too), ``seconds``
+  (timings), and ``imported_by`` / ``applied_by`` (the operator's login);
 * surrogate keys drawn from a sequence (``correction_id``, ``change_id``, ``build_id``,
   ``model_id``) are left out, but a correction's place among the corrections of the
   same record and column is kept (``nth``): the latest correction wins, so their order is
   content;
-* whole tables left out: ``pipeline_run`` and ``rule_run`` (the record of every run
-  started and of each rule in it: a killed run legitimately leaves its own) and
+* whole tables left out: ``pipeline_run``, ``rule_run`` and ``stage_state`` (the record
+  of every run started, of each rule in it and of each stage's watermark: a killed run
+  legitimately leaves its own) and
   ``schema_migration`` (applied when the workspace was created, the same in both);
 * DOUBLE values are compared to 9 significant digits (an aggregate's last bit depends
   on how the threads split the rows), geometries as WKB.
@@ -41,12 +42,13 @@ import duckdb
 Rows = Counter[str]
 Fingerprint = dict[str, Rows]
 
-SKIP_TABLES = frozenset({"pipeline_run", "rule_run", "schema_migration"})
+SKIP_TABLES = frozenset({"pipeline_run", "rule_run", "schema_migration", "stage_state"})
 SKIP_COLUMNS = frozenset(
     {
         "run_id",
         "first_seen_run",
         "last_seen_run",
+        "changed_run",
         "seconds",
         "imported_by",
         "applied_by",

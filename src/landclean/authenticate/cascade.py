@@ -127,10 +127,15 @@ def _train(con: duckdb.DuckDBPyConnection, version: str) -> dict:
 
 
 def authenticate(
-    con: duckdb.DuckDBPyConnection, run_id: int, settings: Settings, full: bool = False
+    con: duckdb.DuckDBPyConnection,
+    run_id: int,
+    settings: Settings,
+    full: bool = False,
+    only: str | None = None,
 ) -> AuthReport:
     """Authenticate the land users whose inputs changed (all of them when the registry
-    changed or ``full``); call inside a transaction."""
+    changed or ``full``; ``only``: SQL selecting the party_id of the only users that can
+    have changed, the registry being the same); call inside a transaction."""
     report = AuthReport()
     clock = time.perf_counter()
 
@@ -140,8 +145,15 @@ def authenticate(
         report.seconds[name] = round(now - clock, 3)
         clock = now
 
-    version = _registry_version(con)
-    trained = _current_model(con, version)
+    if only is not None:  # the registry is the one of the last run: its newest model
+        row = con.execute("SELECT settings FROM auth_model ORDER BY model_id DESC LIMIT 1")
+        latest = row.fetchone()
+        trained = json.loads(latest[0]) if latest else None
+        if trained is None:
+            only = None
+    if only is None:
+        version = _registry_version(con)
+        trained = _current_model(con, version)
     if trained is None:  # a new registry: its keys, then every user again
         con.execute(
             REGISTRY_SQL.format(keys=name_keys_sql("SELECT full_name AS name FROM registry_person"))
@@ -150,7 +162,13 @@ def authenticate(
     lap("registry")
     bands = f"{settings.auth_accept}/{settings.auth_accept_sole}/{settings.auth_review}/"
     bands += f"{settings.auth_margin}"  # other bands: every result is recomputed
-    con.execute(USER_INPUT_SQL, {"bands": bands})
+    con.execute(
+        USER_INPUT_SQL.format(
+            only_rights=f"WHERE r.party_id IN ({only})" if only else "",
+            only_parties=f"AND p.party_id IN ({only})" if only else "",
+        ),
+        {"bands": bands},
+    )
     if full:
         con.execute("CREATE OR REPLACE TEMP TABLE au_todo AS SELECT party_id FROM au_input")
     else:
@@ -199,15 +217,17 @@ def authenticate(
         con.execute("INSERT INTO au_score SELECT * FROM au_score_arrow")
         con.unregister("au_score_arrow")
     lap("score")
-    everyone = full or report.recomputed == _count(con, "au_input")
+    everyone = only is None and (full or report.recomputed == _count(con, "au_input"))
     for table in ("auth_result", "auth_candidate"):
         if everyone:
             con.execute(f"DELETE FROM {table}")
-        else:  # two plain semi/anti joins (an OR of the two is not planned as joins)
-            con.execute(f"DELETE FROM {table} WHERE party_id IN (SELECT party_id FROM au_todo)")
-            con.execute(
-                f"DELETE FROM {table} WHERE party_id NOT IN (SELECT party_id FROM au_input)"
-            )
+            continue
+        # two plain semi/anti joins (an OR of the two is not planned as joins)
+        con.execute(f"DELETE FROM {table} WHERE party_id IN (SELECT party_id FROM au_todo)")
+        gone = f"party_id IN ({only}) AND " if only else ""  # no longer an individual…
+        con.execute(
+            f"DELETE FROM {table} WHERE {gone}party_id NOT IN (SELECT party_id FROM au_input)"
+        )
     con.execute(
         RESULT_SQL,
         {

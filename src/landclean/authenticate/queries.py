@@ -12,7 +12,7 @@ USER_INPUT_SQL = """
 CREATE OR REPLACE TEMP TABLE au_input AS
 WITH uc AS (   -- a place to look for a land user: the lowest new commune of their parcels
     SELECT r.party_id, min(p.unit_code) AS commune
-    FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id
+    FROM land_right r JOIN parcel p USING (parcel_id) {only_rights} GROUP BY r.party_id
 )
 SELECT p.party_id, p.full_name, p.full_name_raw,
        CASE WHEN p.birth_precision = 'day' THEN p.birth_date END AS birth_date,
@@ -22,7 +22,7 @@ SELECT p.party_id, p.full_name, p.full_name_raw,
        hash(p.full_name, p.full_name_raw, p.birth_date, p.birth_year, p.birth_precision,
             p.id_number, uc.commune, $bands) AS input_hash
 FROM party p LEFT JOIN uc USING (party_id)
-WHERE p.party_type IN ('individual', 'household')
+WHERE p.party_type IN ('individual', 'household') {only_parties}
 """
 
 REGISTRY_SQL = """

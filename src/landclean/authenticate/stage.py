@@ -8,7 +8,17 @@ from landclean.stage import Stage, StageContext, StageReport
 
 
 def run(ctx: StageContext) -> StageReport:
-    result = authenticate(ctx.con, ctx.run_id, ctx.settings)
+    """After a build or with other settings, every user whose inputs changed (all of
+    them on ``run --full`` or a new registry); after corrections, the users corrected;
+    nothing when no land user was."""
+    if ctx.untouched("party"):
+        return StageReport("authenticate", ran=False)
+    changes = ctx.changes
+    only = None
+    if changes is not None and not changes.full:
+        only = f"SELECT record_id FROM ({changes.journal('correction')}) WHERE table_name = 'party'"
+    full = changes is not None and changes.reason == "asked"
+    result = authenticate(ctx.con, ctx.run_id, ctx.settings, full=full, only=only)
     return StageReport(
         "authenticate",
         counts={

@@ -14,7 +14,13 @@ from landclean.stage import Stage, StageContext, StageReport
 
 
 def run(ctx: StageContext) -> StageReport:
+    """Tasks and the day's snapshot, unless nothing changed since the last time, on the
+    same day and in the same language."""
     report = StageReport("campaign")
+    changes = ctx.changes
+    if changes is not None and changes.none and not (changes.new_day or changes.new_lang):
+        report.ran = False
+        return report
     tasks = generate_tasks(ctx.con, ctx.settings.campaign_end, lang=ctx.settings.lang)
     report.lap("tasks")
     metrics = take_snapshot(ctx.con, summarize(ctx.con, settings=ctx.settings), ctx.day)

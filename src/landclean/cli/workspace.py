@@ -214,13 +214,22 @@ def run(
             "--as-of", help="Day of the campaign's snapshot, DD/MM/YYYY (default: today)."
         ),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Recompute everything (by default each stage recomputes only what changed "
+            "since it last ran: the records people corrected and what depends on them).",
+        ),
+    ] = False,
 ) -> None:
     """Run the pipeline: build, renumber, standardize, validate, authenticate, classify,
-    and bring the campaign's tasks and daily snapshot up to date."""
+    and bring the campaign's tasks and daily snapshot up to date.  Only what changed since
+    the last run is recomputed (--full: everything)."""
     chosen = stages.split(",") if stages is not None else None
     day = parse_day("--as-of", as_of)
     with api.open_workspace(workspace) as ws, Spinner("run") as tick:
-        rep = api.run(ws, registry=registry, stages=chosen, day=day, progress=tick)
+        rep = api.run(ws, registry=registry, stages=chosen, day=day, progress=tick, full=full)
     names = labels("stages", lang())
     say("run_done", run_id=str(rep.run_id), stages=", ".join(names[r.stage] for r in rep.stages))
     for r in rep.stages:

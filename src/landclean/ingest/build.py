@@ -94,13 +94,17 @@ def build_canonical(
     tables: tuple[str, ...],
     restores: tuple[Stage, ...] = (),
     conflicts_for: int | None = None,
+    batches: int = 0,
 ) -> tuple[dict[str, int], int]:
     """Rebuild ``tables`` from the raw tables, put back what the ``restores`` stages
     carry (their ``restore``, in pipeline order), list the conflicts of the newer import
     ``conflicts_for`` with people's corrections, then apply the corrections again;
-    returns row counts and conflicts.
+    returns row counts and conflicts.  The build is recorded (``canonical_build``: taking
+    in the ``batches`` up to ``conflicts_for``), so that every later stage knows the
+    canonical tables are new (docs/incremental.md).
 
     Runs inside the caller's transaction."""
+    started = time.perf_counter()
     for table in tables:
         con.execute(f"DELETE FROM {table}")
     if tables == CANONICAL_TABLES:
@@ -118,25 +122,24 @@ def build_canonical(
     for table in tables:
         row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
         counts[table] = int(row[0]) if row else 0
+    con.execute(
+        "INSERT INTO canonical_build SELECT COALESCE(max(build_id), 0) + 1, now()::TIMESTAMP, "
+        "COALESCE(?, max(through_batch), 0), ?, ?, ? FROM canonical_build",
+        [conflicts_for, batches, time.perf_counter() - started, conflicts],
+    )
     return counts, conflicts
 
 
 def run(ctx: StageContext) -> StageReport:
     """Take in the batches imported since the last build (nothing to do without any)."""
     report = StageReport("build")
-    started = time.perf_counter()
     batches, targets = pending_batches(ctx.con)
     if not batches:
         report.ran = False
         return report
     tables = tables_to_build(targets)
     restores = tuple(s for s in ctx.stages if s.restore is not None)  # in pipeline order
-    counts, conflicts = build_canonical(ctx.con, tables, restores, max(batches))
-    ctx.con.execute(
-        "INSERT INTO canonical_build SELECT COALESCE(max(build_id), 0) + 1, now()::TIMESTAMP, "
-        "?, ?, ?, ? FROM canonical_build",
-        [max(batches), len(batches), time.perf_counter() - started, conflicts],
-    )
+    counts, conflicts = build_canonical(ctx.con, tables, restores, max(batches), len(batches))
     report.counts = {"batches": len(batches), **counts, "conflicts": conflicts}
     if conflicts:
         report.warnings.append(StageWarning.of("conflicts", n=conflicts))

@@ -31,6 +31,9 @@ _PLACED = "(" + ", ".join(f"'{p}'" for p in PLACED) + ")"
 GEOM = "CASE WHEN ST_IsValid(p.geom) THEN p.geom ELSE TRY(ST_MakeValid(p.geom)) END"
 # what a parcel's placement, sheet and UID are decided from
 BASIS = f"hash(p.old_unit_code, p.sheet_no, p.scale, ST_AsWKB({GEOM}))"
+# what the UID is computed from: the geometry alone (a UID is computed again only for a
+# new or changed geometry)
+UID_BASIS = "hash(ST_AsWKB(p.geom))"
 
 # Offsets per (new commune, scale, old commune): the largest sheet numbers of the old
 # communes before it in the order.  Positions: the province's file first, then by code.
@@ -62,10 +65,13 @@ WHERE p.sheet_no IS NOT NULL
 GROUP BY ALL;
 
 -- one row per parcel with everything the stage decided (a join on all the sheet keys at
--- once: joining on the commune first would multiply the rows); the UID comes next
+-- once: joining on the commune first would multiply the rows); the UID comes next, kept
+-- for the parcels whose geometry is the one it was computed from
+CREATE OR REPLACE TEMP TABLE rn_old_uid AS
+SELECT parcel_id, uid, uid_basis FROM parcel_place WHERE uid IS NOT NULL AND uid_basis IS NOT NULL;
 DELETE FROM parcel_place;
-INSERT INTO parcel_place (parcel_id, unit_code, placement, new_sheet_no, basis)
-SELECT pl.parcel_id, pl.unit_code, pl.placement, x.new_sheet_no, {BASIS}
+INSERT INTO parcel_place (parcel_id, unit_code, placement, new_sheet_no, basis, uid_basis)
+SELECT pl.parcel_id, pl.unit_code, pl.placement, x.new_sheet_no, {BASIS}, {UID_BASIS}
 FROM rn_place pl JOIN parcel p USING (parcel_id)
 LEFT JOIN sheet_crosswalk x ON x.unit_code = pl.new_code
      AND x.old_unit_code = p.old_unit_code AND x.scale = p.scale
@@ -75,8 +81,12 @@ LEFT JOIN sheet_crosswalk x ON x.unit_code = pl.new_code
 # The parcel UID: GeoHash-12 of the pole of inaccessibility (centre of the largest
 # inscribed circle; tolerance 0.5 % of the parcel's side, √area / 200, at least 5 cm: the
 # point is always inside, and 3.4 M parcels take about a minute) in WGS84, of the geometry
-# as the standardize stage leaves it; parcels sharing a cell are listed.
+# as the standardize stage leaves it; parcels sharing a cell are listed.  A parcel whose
+# geometry is the one its UID was computed from keeps it.
 UID_SQL = """
+UPDATE parcel_place SET uid = o.uid FROM rn_old_uid o
+WHERE parcel_place.parcel_id = o.parcel_id AND parcel_place.uid_basis = o.uid_basis;
+DROP TABLE rn_old_uid;
 UPDATE parcel_place SET uid = u.uid
 FROM (
     SELECT parcel_id, lc_geohash(ST_Y(c), ST_X(c)) AS uid FROM (
@@ -86,7 +96,8 @@ FROM (
                             'EPSG:9218', 'EPSG:4326', always_xy := true) AS c
         FROM (SELECT pt.parcel_id,
                      CASE WHEN pt.repaired THEN TRY(ST_MakeValid(p.geom)) ELSE p.geom END AS g
-              FROM rn_point pt JOIN parcel p USING (parcel_id) WHERE pt.pt IS NOT NULL))
+              FROM rn_point pt JOIN parcel p USING (parcel_id)
+              JOIN parcel_place pp USING (parcel_id) WHERE pt.pt IS NOT NULL AND pp.uid IS NULL))
 ) u WHERE parcel_place.parcel_id = u.parcel_id;
 DELETE FROM uid_collision;
 INSERT INTO uid_collision (uid, parcel_id)
@@ -168,9 +179,13 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 
 def run(ctx: StageContext) -> StageReport:
-    """Place, number, give UIDs, carry onto the parcels, check conservation."""
+    """Place, number, give UIDs, carry onto the parcels, check conservation (unless no
+    parcel's geometry, old commune, sheet or scale can have changed since the last time)."""
     con = ctx.con
     report = StageReport("renumber")
+    if ctx.untouched("parcel.sheet_no", "parcel.scale"):
+        report.ran = False
+        return report
     load_order(con, ctx.settings.renumber_order)
     place(con, ctx.settings.commune_boundaries)
     report.lap("place")

@@ -10,6 +10,7 @@ table of rules (data, not logic); that is why it is over 400 lines.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -27,6 +28,9 @@ SOURCE_FIELDS = " ".join(
 )  # fmt: skip
 
 
+SCOPE_MARK = re.compile(r"\$scope\(([\w.]+)\)")
+
+
 @dataclass(frozen=True)
 class Rule:
     rule_id: str
@@ -39,6 +43,22 @@ class Rule:
     # the record's field a person corrects to clear the finding (table, column of
     # corrections.CORRECTABLE), when one field does
     fix: tuple[str, str] | None = None
+    # what an incremental run re-evaluates (docs/incremental.md): "record", the records
+    # changed; "old_commune", every parcel of an old commune where a parcel's sheet, scale
+    # or number changed; "id_number"/"serial", every record sharing a changed record's
+    # ID number or serial; "sheet", the sheets of those old communes; "geometry", only
+    # when geometries or placements may have changed (a build: the whole catalogue).
+    # ``$scope(column)`` in the SQL marks where the evaluation is narrowed.
+    scope: str = "record"
+    # compares with today's date: evaluated again, whole, when the day changes
+    dated: bool = False
+
+    def evaluated_sql(self, scope_table: str | None) -> str:
+        """The rule's SQL over the records of ``scope_table`` (id column ``id``), or
+        over everything (None)."""
+        if scope_table is None:
+            return SCOPE_MARK.sub("true", self.sql)
+        return SCOPE_MARK.sub(lambda m: f"{m.group(1)} IN (SELECT id FROM {scope_table})", self.sql)
 
     def title(self, lang: str) -> str:
         """What the rule finds, for people."""
@@ -59,7 +79,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "SELECT parcel_id, parcel_id, {'values': string_agg(field || ': ' || "
         "array_to_string(source_values, ' / '), '; ' ORDER BY field), "
         "'sources': string_agg(DISTINCT origin, ', ' ORDER BY origin)} "
-        "FROM parcel_source_conflict s WHERE NOT EXISTS (SELECT 1 FROM correction c "
+        "FROM parcel_source_conflict s WHERE $scope(s.parcel_id) "
+        "AND NOT EXISTS (SELECT 1 FROM correction c "
         "WHERE c.table_name = 'parcel' AND c.record_id = s.parcel_id "
         f"AND c.column_name = CASE s.field {SOURCE_FIELDS} ELSE s.field END) "
         "GROUP BY parcel_id",
@@ -70,7 +91,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "error",
         2,
         "SELECT parcel_id AS record_id, parcel_id, {'parcel_no': parcel_no} AS details "
-        "FROM parcel WHERE sheet_no IS NULL",
+        "FROM parcel WHERE sheet_no IS NULL AND $scope(parcel_id)",
         fix=("parcel", "sheet_no"),
     ),
     Rule(
@@ -78,7 +99,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "parcel",
         "error",
         2,
-        "SELECT parcel_id, parcel_id, {'sheet_no': sheet_no} FROM parcel WHERE parcel_no IS NULL",
+        "SELECT parcel_id, parcel_id, {'sheet_no': sheet_no} FROM parcel "
+        "WHERE parcel_no IS NULL AND $scope(parcel_id)",
         fix=("parcel", "parcel_no"),
     ),
     Rule(
@@ -87,7 +109,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "error",
         3,
         "SELECT parcel_id, parcel_id, {'sheet_no': sheet_no, 'parcel_no': parcel_no} "
-        "FROM parcel WHERE geom IS NULL",
+        "FROM parcel WHERE geom IS NULL AND $scope(parcel_id)",
     ),
     Rule(
         "PARCEL_INVALID_GEOMETRY",
@@ -98,6 +120,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "'repaired': COALESCE(geom_repaired, false)}, geom FROM parcel "
         "WHERE geom IS NOT NULL AND (NOT ST_IsValid(geom) OR geom_repaired)",
         spatial=True,
+        scope="geometry",
     ),
     Rule(
         "PARCEL_OVERLAP",
@@ -115,6 +138,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "JOIN degree da ON da.parcel_id = p.a JOIN degree db ON db.parcel_id = p.b "
         "GROUP BY p.a HAVING bool_or(da.n >= db.n)",
         spatial=True,
+        scope="geometry",
     ),
     Rule(
         "PARCEL_NO_OWNER",
@@ -122,7 +146,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "error",
         2,
         "SELECT p.parcel_id, p.parcel_id, {'sheet_no': p.sheet_no, 'parcel_no': p.parcel_no} "
-        "FROM parcel p WHERE NOT EXISTS (SELECT 1 FROM land_right r "
+        "FROM parcel p WHERE $scope(p.parcel_id) AND NOT EXISTS (SELECT 1 FROM land_right r "
         "WHERE r.parcel_id = p.parcel_id)",
     ),
     Rule(
@@ -132,9 +156,10 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT parcel_id, parcel_id, {'old_unit_code': old_unit_code, 'sheet_no': sheet_no, "
         "'scale': scale, 'parcel_no': parcel_no} FROM parcel "
-        "WHERE sheet_no IS NOT NULL AND parcel_no IS NOT NULL "
+        "WHERE sheet_no IS NOT NULL AND parcel_no IS NOT NULL AND $scope(old_unit_code) "
         "QUALIFY count(*) OVER (PARTITION BY old_unit_code, sheet_no, scale, parcel_no) > 1",
         fix=("parcel", "parcel_no"),
+        scope="old_commune",
     ),
     Rule(
         "LAND_USE_INVALID_CODE",
@@ -142,7 +167,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "error",
         2,
         "SELECT parcel_id, parcel_id, {'code': code_raw, 'seq': seq} FROM parcel_land_use "
-        "WHERE code NOT IN (SELECT code FROM land_use_code) "
+        "WHERE $scope(parcel_id) AND code NOT IN (SELECT code FROM land_use_code) "
         "QUALIFY row_number() OVER (PARTITION BY parcel_id ORDER BY seq) = 1",
         fix=("parcel", "land_use"),
     ),
@@ -154,7 +179,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "SELECT p.parcel_id, p.parcel_id, {'legal_area': p.legal_area, "
         "'geometry_area': round(ST_Area(p.geom), 1), 'tolerance': t.tolerance} "
         "FROM parcel p JOIN area_tolerance t ON t.scale = p.scale "
-        "WHERE p.geom IS NOT NULL AND ST_IsValid(p.geom) AND NOT COALESCE(p.geom_repaired, false) "
+        "WHERE $scope(p.parcel_id) AND p.geom IS NOT NULL AND ST_IsValid(p.geom) "
+        "AND NOT COALESCE(p.geom_repaired, false) "
         "AND p.legal_area > 0 AND p.legal_area <= 20 * ST_Area(p.geom) "
         "AND p.legal_area * 20 >= ST_Area(p.geom) "
         "AND p.parcel_id NOT IN (SELECT parcel_id FROM parcel_shape WHERE sliver) "
@@ -167,7 +193,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "error",
         2,
         "SELECT parcel_id, parcel_id, {'total_share': round(sum(share), 4)} FROM land_right "
-        "GROUP BY parcel_id HAVING abs(sum(share) - 1) > 0.0001",
+        "WHERE $scope(parcel_id) GROUP BY parcel_id HAVING abs(sum(share) - 1) > 0.0001",
     ),
     Rule(
         "CERT_SERIAL_FORMAT",
@@ -176,7 +202,7 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT c.certificate_id, cp.parcel_id, {'serial': c.serial_raw} FROM certificate c "
         "JOIN certificate_parcel cp USING (certificate_id) "
-        "WHERE c.serial IS NOT NULL AND c.form_version = 'unknown'",
+        "WHERE c.serial IS NOT NULL AND c.form_version = 'unknown' AND $scope(c.certificate_id)",
         fix=("certificate", "serial"),
     ),
     Rule(
@@ -187,6 +213,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "SELECT c.certificate_id, cp.parcel_id, {'serial': c.serial} FROM certificate c "
         # closed once the commune records the day its data was entered (worklist)
         "JOIN certificate_parcel cp USING (certificate_id) WHERE c.digital_status = 'paper_only' "
+        "AND $scope(c.certificate_id) "
         "AND NOT EXISTS (SELECT 1 FROM certificate_step s "
         "WHERE s.certificate_id = c.certificate_id AND s.step = 'entered')",
     ),
@@ -197,7 +224,8 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT p.party_id, r.parcel_id, {'name': p.full_name} FROM party p "
         "JOIN land_right r USING (party_id) "
-        "WHERE p.party_type IN ('individual', 'household') AND p.id_number IS NULL",
+        "WHERE p.party_type IN ('individual', 'household') AND p.id_number IS NULL "
+        "AND $scope(p.party_id)",
         fix=("party", "id_number"),
     ),
     Rule(
@@ -208,11 +236,13 @@ CATALOGUE: tuple[Rule, ...] = (
         "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number, 'birth_year': p.birth_year, "
         "'sex': p.sex} FROM party p JOIN land_right r USING (party_id) "
         "WHERE p.id_type = 'CCCD' AND p.birth_year IS NOT NULL AND p.sex IS NOT NULL "
+        "AND $scope(p.party_id) "
         "AND p.birth_year BETWEEN 1900 AND year(current_date) "
         "AND (CAST(substr(p.id_number, 4, 1) AS INTEGER) "
         "<> lc_cccd_century_sex(p.birth_year, p.sex) "
         "OR substr(p.id_number, 5, 2) <> lpad(CAST(p.birth_year % 100 AS VARCHAR), 2, '0'))",
         fix=("party", "id_number"),
+        dated=True,
     ),
     Rule(
         "PARTY_ID_UNKNOWN_PROVINCE",
@@ -221,7 +251,7 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number} FROM party p "
         "JOIN land_right r USING (party_id) WHERE p.id_type = 'CCCD' "
-        "AND NOT lc_cccd_province_known(p.id_number)",
+        "AND NOT lc_cccd_province_known(p.id_number) AND $scope(p.party_id)",
         fix=("party", "id_number"),
     ),
     Rule(
@@ -231,7 +261,8 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT c.certificate_id, cp.parcel_id, {'book_entry_no': c.book_entry_no} "
         "FROM certificate c JOIN certificate_parcel cp USING (certificate_id) "
-        "WHERE c.book_entry_no IS NOT NULL AND NOT lc_book_entry_valid(c.book_entry_no)",
+        "WHERE c.book_entry_no IS NOT NULL AND NOT lc_book_entry_valid(c.book_entry_no) "
+        "AND $scope(c.certificate_id)",
         fix=("certificate", "book_entry_no"),
     ),
     Rule(
@@ -240,7 +271,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "error",
         2,
         "SELECT parcel_id, parcel_id, {'legal_area': legal_area_raw} FROM parcel "
-        "WHERE legal_area IS NULL",
+        "WHERE legal_area IS NULL AND $scope(parcel_id)",
         fix=("parcel", "legal_area"),
     ),
     Rule(
@@ -249,7 +280,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "error",
         2,
         "SELECT p.parcel_id, p.parcel_id, {'sheet_no': p.sheet_no} FROM parcel p "
-        "WHERE NOT EXISTS (SELECT 1 FROM parcel_land_use u WHERE u.parcel_id = p.parcel_id)",
+        "WHERE $scope(p.parcel_id) "
+        "AND NOT EXISTS (SELECT 1 FROM parcel_land_use u WHERE u.parcel_id = p.parcel_id)",
         fix=("parcel", "land_use"),
     ),
     Rule(
@@ -258,7 +290,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "error",
         2,
         "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number} FROM party p "
-        "JOIN land_right r USING (party_id) WHERE p.full_name IS NULL",
+        "JOIN land_right r USING (party_id) WHERE p.full_name IS NULL AND $scope(p.party_id)",
         fix=("party", "full_name"),
     ),
     Rule(
@@ -268,7 +300,7 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT c.certificate_id, cp.parcel_id, {'book_entry_no': c.book_entry_no} "
         "FROM certificate c JOIN certificate_parcel cp USING (certificate_id) "
-        "WHERE c.serial IS NULL",
+        "WHERE c.serial IS NULL AND $scope(c.certificate_id)",
         fix=("certificate", "serial"),
     ),
     Rule(
@@ -278,8 +310,10 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT c.certificate_id, cp.parcel_id, {'serial': c.serial} FROM certificate c "
         "JOIN certificate_parcel cp USING (certificate_id) WHERE c.serial IS NOT NULL "
+        "AND $scope(c.serial) "
         "QUALIFY count(DISTINCT c.certificate_id) OVER (PARTITION BY c.serial) > 1",
         fix=("certificate", "serial"),
+        scope="serial",
     ),
     Rule(
         "ASSET_ON_NON_RESIDENTIAL",
@@ -287,7 +321,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "warning",
         2,
         "SELECT a.parcel_id, a.parcel_id, {'asset_type': a.asset_type} FROM asset a "
-        "WHERE EXISTS (SELECT 1 FROM parcel_land_use u WHERE u.parcel_id = a.parcel_id) "
+        "WHERE $scope(a.parcel_id) "
+        "AND EXISTS (SELECT 1 FROM parcel_land_use u WHERE u.parcel_id = a.parcel_id) "
         "AND NOT EXISTS (SELECT 1 FROM parcel_land_use u WHERE u.parcel_id = a.parcel_id "
         "AND u.code IN ('ONT', 'ODT')) "
         "AND NOT EXISTS (SELECT 1 FROM parcel_land_use u WHERE u.parcel_id = a.parcel_id "
@@ -300,7 +335,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "info",
         1,
         "SELECT parcel_id, parcel_id, {'unit_code': unit_code} FROM parcel "
-        "WHERE vbdlis_synced = false",
+        "WHERE vbdlis_synced = false AND $scope(parcel_id)",
         fix=("parcel", "vbdlis_synced"),
     ),
     Rule(
@@ -310,7 +345,8 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number, "
         "'digits': length(p.id_number)} FROM party p JOIN land_right r USING (party_id) "
-        "WHERE p.party_type IN ('individual', 'household') AND p.id_type = 'other'",
+        "WHERE p.party_type IN ('individual', 'household') AND p.id_type = 'other' "
+        "AND $scope(p.party_id)",
         fix=("party", "id_number"),
     ),
     Rule(
@@ -321,7 +357,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "SELECT p.party_id, r.parcel_id, {'name': p.full_name, 'birth': p.birth_raw} "
         "FROM party p JOIN land_right r USING (party_id) "
         "WHERE p.party_type IN ('individual', 'household') AND p.birth_year IS NULL "
-        "AND NULLIF(trim(p.birth_raw), '') IS NULL",
+        "AND NULLIF(trim(p.birth_raw), '') IS NULL AND $scope(p.party_id)",
         fix=("party", "birth_date"),
     ),
     Rule(
@@ -331,10 +367,12 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT p.party_id, r.parcel_id, {'birth': p.birth_raw} "
         "FROM party p JOIN land_right r USING (party_id) "
-        "WHERE p.birth_date > current_date OR p.birth_year > year(current_date) "
+        "WHERE $scope(p.party_id) AND (p.birth_date > current_date "
+        "OR p.birth_year > year(current_date) "
         "OR p.birth_year < 1900 OR (p.party_type IN ('individual', 'household') "
-        "AND p.birth_year IS NULL AND NULLIF(trim(p.birth_raw), '') IS NOT NULL)",
+        "AND p.birth_year IS NULL AND NULLIF(trim(p.birth_raw), '') IS NOT NULL))",
         fix=("party", "birth_date"),
+        dated=True,
     ),
     Rule(
         "PARTY_SAME_ID_DIFFERENT_PEOPLE",
@@ -347,6 +385,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number, 'parties': g.parties} "
         "FROM party_identity p JOIN g USING (id_number) JOIN land_right r USING (party_id)",
         fix=("party", "id_number"),
+        scope="id_number",
     ),
     Rule(
         "PARTY_DUPLICATE",
@@ -359,6 +398,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number, 'parties': g.parties} "
         "FROM party_identity p JOIN g USING (id_number, name_key, birth_key) "
         "JOIN land_right r USING (party_id)",
+        scope="id_number",
     ),
     Rule(
         "PARCEL_AREA_IMPLAUSIBLE",
@@ -367,9 +407,9 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT p.parcel_id, p.parcel_id, {'legal_area': p.legal_area, "
         "'geometry_area': round(s.area, 1)} FROM parcel p "
-        "LEFT JOIN parcel_shape s USING (parcel_id) WHERE p.legal_area <= 0 "
-        "OR p.legal_area > 10000000 OR (s.area > 0 AND NOT s.sliver "
-        "AND (p.legal_area > 20 * s.area OR p.legal_area * 20 < s.area))",
+        "LEFT JOIN parcel_shape s USING (parcel_id) WHERE $scope(p.parcel_id) AND ("
+        "p.legal_area <= 0 OR p.legal_area > 10000000 OR (s.area > 0 AND NOT s.sliver "
+        "AND (p.legal_area > 20 * s.area OR p.legal_area * 20 < s.area)))",
         fix=("parcel", "legal_area"),
     ),
     Rule(
@@ -381,6 +421,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "'compactness': round(s.compactness, 3)}, p.geom FROM parcel_shape s "
         "JOIN parcel p USING (parcel_id) WHERE s.sliver",
         spatial=True,
+        scope="geometry",
     ),
     Rule(
         "PARCEL_OUTSIDE_COMMUNE",
@@ -394,6 +435,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "AND (e.px0 IS NULL OR NOT (s.cx BETWEEN e.px0 AND e.px1 "
         "AND s.cy BETWEEN e.py0 AND e.py1))",
         spatial=True,
+        scope="geometry",
     ),
     Rule(
         "SHEET_GAP",
@@ -406,6 +448,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "'area': round(sum(ST_Area(hole)), 1)}, ST_Collect(list(hole)) "
         "FROM sheet_hole GROUP BY sheet_key",
         spatial=True,
+        scope="sheet",
     ),
     Rule(
         "CERT_RIGHTS_MISMATCH",
@@ -415,7 +458,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "WITH holders AS (SELECT cp.certificate_id, cp.parcel_id, "
         "COALESCE(string_agg(r.party_id, ',' ORDER BY r.party_id), '') AS parties "
         "FROM certificate_parcel cp LEFT JOIN land_right r USING (parcel_id) "
-        "GROUP BY cp.certificate_id, cp.parcel_id) "
+        "WHERE $scope(cp.certificate_id) GROUP BY cp.certificate_id, cp.parcel_id) "
         "SELECT certificate_id, min(parcel_id), {'parcels': list(parcel_id ORDER BY parcel_id), "
         "'land_users': list(DISTINCT parties ORDER BY parties)} FROM holders "
         "GROUP BY certificate_id HAVING count(DISTINCT parties) > 1",
@@ -427,6 +470,7 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT parcel_id, parcel_id, {'placement': placement, 'old_commune': old_unit_code} "
         "FROM parcel WHERE placement IN ('ambiguous', 'no_location', 'unknown_commune')",
+        scope="geometry",
     ),
     Rule(
         "PARCEL_UID_COLLISION",
@@ -435,6 +479,7 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT c.parcel_id, c.parcel_id, {'uid': c.uid, 'parcels': (SELECT list(o.parcel_id "
         "ORDER BY o.parcel_id) FROM uid_collision o WHERE o.uid = c.uid)} FROM uid_collision c",
+        scope="geometry",
     ),
 )
 

@@ -68,7 +68,7 @@ INSERT INTO parcel_group
 WITH impact AS (SELECT * FROM rule_impact),
 open_findings AS (
     SELECT f.record_type, f.record_id, f.parcel_id, i.grp
-    FROM finding f JOIN impact i USING (rule_id) WHERE f.state = 'open'
+    FROM finding f JOIN impact i USING (rule_id) WHERE f.state = 'open' {in_records}
 ),
 finding_parcels AS (   -- a certificate's or a party's finding concerns all their parcels
     SELECT parcel_id, grp FROM open_findings WHERE record_type = 'parcel'
@@ -84,30 +84,87 @@ from_auth AS (
     SELECT DISTINCT r.parcel_id,
            (SELECT grp FROM rule_impact WHERE rule_id = 'AUTHENTICATION') AS grp
     FROM land_right r JOIN auth_result a USING (party_id)
-    WHERE a.status <> 'matched'
+    WHERE a.status <> 'matched' {in_rights}
 )
 SELECT p.parcel_id, greatest(1, COALESCE(ff.grp, 1), COALESCE(fa.grp, 1)), ?
 FROM parcel p
 LEFT JOIN from_findings ff USING (parcel_id)
 LEFT JOIN from_auth fa USING (parcel_id)
+{in_parcels}
 """
+
+# An incremental run re-groups the parcels of the records whose findings changed since
+# classification last ran, of the findings accepted as exceptions since, and of the land
+# users authenticated or corrected since.
+SCOPE_SQL = (
+    "CREATE OR REPLACE TEMP TABLE cl_record AS "
+    "SELECT record_type, record_id FROM finding WHERE changed_run > {since} "
+    "UNION SELECT split_part(record_id, ':', 1), substr(record_id, strpos(record_id, ':') + 1) "
+    "FROM ({exceptions}) "
+    "UNION SELECT 'party', party_id FROM auth_result WHERE run_id > {since} "
+    "UNION SELECT 'party', record_id FROM ({corrections}) WHERE table_name = 'party'",
+    "CREATE OR REPLACE TEMP TABLE cl_parcel AS "
+    "SELECT record_id AS parcel_id FROM cl_record WHERE record_type = 'parcel' "
+    "UNION SELECT cp.parcel_id FROM cl_record c "
+    "JOIN certificate_parcel cp ON cp.certificate_id = c.record_id "
+    "WHERE c.record_type = 'certificate' "
+    "UNION SELECT r.parcel_id FROM cl_record c JOIN land_right r ON r.party_id = c.record_id "
+    "WHERE c.record_type = 'party'",
+    # the records whose findings can concern those parcels
+    "CREATE OR REPLACE TEMP TABLE cl_id AS SELECT parcel_id AS id FROM cl_parcel "
+    "UNION SELECT r.party_id FROM land_right r JOIN cl_parcel USING (parcel_id) "
+    "UNION SELECT cp.certificate_id FROM certificate_parcel cp JOIN cl_parcel USING (parcel_id)",
+)
 
 
 def classify(
-    con: duckdb.DuckDBPyConnection, run_id: int, mapping: dict[str, int] | None = None
+    con: duckdb.DuckDBPyConnection,
+    run_id: int,
+    mapping: dict[str, int] | None = None,
+    scoped: bool = False,
 ) -> dict[int, int]:
-    """Recompute parcel groups (call inside a transaction); returns counts per group."""
+    """Recompute parcel groups (call inside a transaction): all of them, or (``scoped``)
+    those of the parcels in the temp table ``cl_parcel``; returns counts per group."""
     mapping = mapping or group_mapping()
     con.execute("CREATE OR REPLACE TEMP TABLE rule_impact (rule_id VARCHAR, grp INTEGER)")
     con.executemany("INSERT INTO rule_impact VALUES (?, ?)", [list(kv) for kv in mapping.items()])
-    con.execute("DELETE FROM parcel_group")
-    con.execute(CLASSIFY_SQL, [run_id])
+    if scoped:
+        con.execute("DELETE FROM parcel_group WHERE parcel_id IN (SELECT parcel_id FROM cl_parcel)")
+    else:
+        con.execute("DELETE FROM parcel_group")
+    narrowed = {
+        "in_records": "AND f.record_id IN (SELECT id FROM cl_id)",
+        "in_rights": "AND r.parcel_id IN (SELECT parcel_id FROM cl_parcel)",
+        "in_parcels": "WHERE p.parcel_id IN (SELECT parcel_id FROM cl_parcel)",
+    }
+    con.execute(
+        CLASSIFY_SQL.format(**{k: v if scoped else "" for k, v in narrowed.items()}), [run_id]
+    )
     rows = con.execute("SELECT grp, count(*) FROM parcel_group GROUP BY grp").fetchall()
     return {int(g): int(n) for g, n in rows}
 
 
 def run(ctx: StageContext) -> StageReport:
-    groups = classify(ctx.con, ctx.run_id, group_mapping(ctx.settings.classification))
+    """Every parcel's group after a build or with other settings; after people's changes,
+    the groups of the parcels whose findings or authentication changed."""
+    mapping = group_mapping(ctx.settings.classification)
+    changes = ctx.changes
+    scoped = changes is not None and not changes.full
+    if changes is not None and scoped:
+        for sql in SCOPE_SQL:
+            ctx.con.execute(
+                sql.format(
+                    since=int(changes.since_run),
+                    exceptions=changes.journal("exception"),
+                    corrections=changes.journal("correction"),
+                )
+            )
+        row = ctx.con.execute("SELECT count(*) FROM cl_parcel").fetchone()
+        if not row or not row[0]:
+            return StageReport("classify", ran=False)
+    groups = classify(ctx.con, ctx.run_id, mapping, scoped)
+    for table in ("cl_record", "cl_parcel", "cl_id"):
+        ctx.con.execute(f"DROP TABLE IF EXISTS {table}")
     return StageReport("classify", {f"group{g}": n for g, n in sorted(groups.items())})
 
 

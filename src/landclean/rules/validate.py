@@ -6,6 +6,11 @@ table (DuckDB aborts a whole transaction on an error, so a failing rule, or a fa
 reference table that only some rules read, must stay local); then every finding is
 recorded in one transaction.  A finding is open while its rule finds it, fixed when a
 run no longer does (kept, never deleted), or an exception a person accepted.
+
+After people's changes only (corrections, certificates' dates), a run is *scoped*
+(``scope``): each rule is evaluated over the records they changed and those sharing a
+key with them (``Rule.scope``; docs/incremental.md), and only those records' findings
+are decided again; the rules of geometries and placements wait for a build.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from landclean.changes import Changes
 from landclean.errors import first_line
 from landclean.rules.catalogue import CATALOGUE, Rule
+from landclean.rules.scope import SCOPE_SQL, Plan, drop_scope, nothing_to_check, plan
 from landclean.settings import Settings
 from landclean.stage import Stage, StageContext, StageReport, StageWarning
 from landclean.vn.land_use import land_use_codes
@@ -37,6 +44,8 @@ class RuleResult:
 class ValidationReport:
     results: list[RuleResult] = field(default_factory=list)
     reference_seconds: float = 0.0  # shared tables: shapes, overlaps, extents, identities
+    scoped: bool = False  # only the records people changed, and what depends on them
+    plans: list[Plan] = field(default_factory=list)  # the rules evaluated, and how
 
     @property
     def failed(self) -> list[RuleResult]:
@@ -60,20 +69,10 @@ def _derived(
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def _reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, str]:
-    """The tables rules share; returns the derived ones that failed, with the error."""
-    failures: dict[str, str] = {}
-    con.execute("CREATE OR REPLACE TEMP TABLE land_use_code (code VARCHAR, status VARCHAR)")
-    con.executemany(
-        "INSERT INTO land_use_code VALUES (?, ?)",
-        [[c.code, c.status] for c in land_use_codes().values()],
-    )
-    _derived(
-        con,
-        failures,
-        "CREATE OR REPLACE TEMP TABLE valid_geometry AS SELECT parcel_id, geom "
-        "FROM parcel WHERE geom IS NOT NULL AND ST_IsValid(geom)",
-    )
+def _geometry_tables(
+    con: duckdb.DuckDBPyConnection, failures: dict[str, str], settings: Settings
+) -> None:
+    """The reference tables only the rules of geometries read (not in a scoped run)."""
     # Pairs of parcels whose interiors overlap (edge-sharing neighbours do not), with the
     # overlap area: computed once here, where the planner uses its spatial join.
     _derived(
@@ -82,37 +81,6 @@ def _reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> dic
         "CREATE OR REPLACE TEMP TABLE overlap_pair AS SELECT a, b, ST_Area(g) AS area, g "
         "FROM (SELECT a.parcel_id AS a, b.parcel_id AS b, ST_Intersection(a.geom, b.geom) AS g "
         "FROM valid_geometry a JOIN valid_geometry b ON ST_Overlaps(a.geom, b.geom))",
-    )
-    # Holes inside each map sheet's parcels (their union's interior rings, 1 m² or more).
-    _derived(
-        con,
-        failures,
-        "CREATE OR REPLACE TEMP TABLE sheet_hole AS "
-        "WITH sheets AS ("
-        "SELECT p.old_unit_code, p.scale, p.sheet_no, ST_Union_Agg(v.geom) AS g "
-        "FROM valid_geometry v JOIN parcel p USING (parcel_id) "
-        "WHERE p.sheet_no IS NOT NULL AND p.scale IS NOT NULL GROUP BY ALL), "
-        "polys AS (SELECT old_unit_code, scale, sheet_no, unnest(ST_Dump(g)).geom AS poly "
-        "FROM sheets), "
-        "rings AS (SELECT *, unnest(generate_series(1, ST_NInteriorRings(poly))) AS k "
-        "FROM polys WHERE ST_NInteriorRings(poly) > 0) "
-        "SELECT old_unit_code || '/' || scale || '/' || sheet_no AS sheet_key, old_unit_code, "
-        "scale, sheet_no, ST_MakePolygon(ST_InteriorRingN(poly, k)) AS hole FROM rings "
-        "WHERE ST_Area(ST_MakePolygon(ST_InteriorRingN(poly, k))) >= 1",
-    )
-    # Shape of every valid, unrepaired parcel: area, compactness (4πA/P², 1 for a circle,
-    # ~0.79 for a square), centroid; a sliver is a thin strip or a speck.
-    _derived(
-        con,
-        failures,
-        "CREATE OR REPLACE TEMP TABLE parcel_shape AS "
-        "SELECT *, compactness < ? OR area < 1 AS sliver FROM ("
-        "SELECT v.parcel_id, ST_Area(v.geom) AS area, "
-        "4 * pi() * ST_Area(v.geom) / greatest(ST_Perimeter(v.geom) ^ 2, 1e-9) AS compactness, "
-        "ST_X(ST_Centroid(v.geom)) AS cx, ST_Y(ST_Centroid(v.geom)) AS cy "
-        "FROM valid_geometry v JOIN parcel p USING (parcel_id) "
-        "WHERE NOT COALESCE(p.geom_repaired, false))",
-        [settings.sliver_compactness],
     )
     # Each old commune's extent from the administrative data (its bounding box, projected
     # to VN-2000), widened by a margin, and, for communes of 100+ parcels, the extent of
@@ -137,6 +105,61 @@ def _reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> dic
         "SELECT * FROM admin LEFT JOIN own USING (old_unit_code)",
         [settings.commune_extent_margin] * 4,
     )
+
+
+def _reference_tables(
+    con: duckdb.DuckDBPyConnection, settings: Settings, scoped: bool = False
+) -> dict[str, str]:
+    """The tables rules share (in a scoped run, over the scope's records only, and none
+    that only the rules of geometries read); returns the derived ones that failed."""
+    failures: dict[str, str] = {}
+    in_parcels = "AND parcel_id IN (SELECT id FROM vs_parcel)" if scoped else ""
+    in_communes = "AND p.old_unit_code IN (SELECT id FROM vs_old_commune)" if scoped else ""
+    in_ids = "AND id_number IN (SELECT id FROM vs_id)" if scoped else ""
+    con.execute("CREATE OR REPLACE TEMP TABLE land_use_code (code VARCHAR, status VARCHAR)")
+    con.executemany(
+        "INSERT INTO land_use_code VALUES (?, ?)",
+        [[c.code, c.status] for c in land_use_codes().values()],
+    )
+    _derived(
+        con,
+        failures,
+        "CREATE OR REPLACE TEMP TABLE valid_geometry AS SELECT parcel_id, geom "
+        f"FROM parcel WHERE geom IS NOT NULL AND ST_IsValid(geom) {in_parcels}",
+    )
+    # Holes inside each map sheet's parcels (their union's interior rings, 1 m² or more).
+    _derived(
+        con,
+        failures,
+        "CREATE OR REPLACE TEMP TABLE sheet_hole AS "
+        "WITH sheets AS ("
+        "SELECT p.old_unit_code, p.scale, p.sheet_no, ST_Union_Agg(v.geom) AS g "
+        "FROM valid_geometry v JOIN parcel p USING (parcel_id) "
+        f"WHERE p.sheet_no IS NOT NULL AND p.scale IS NOT NULL {in_communes} GROUP BY ALL), "
+        "polys AS (SELECT old_unit_code, scale, sheet_no, unnest(ST_Dump(g)).geom AS poly "
+        "FROM sheets), "
+        "rings AS (SELECT *, unnest(generate_series(1, ST_NInteriorRings(poly))) AS k "
+        "FROM polys WHERE ST_NInteriorRings(poly) > 0) "
+        "SELECT old_unit_code || '/' || scale || '/' || sheet_no AS sheet_key, old_unit_code, "
+        "scale, sheet_no, ST_MakePolygon(ST_InteriorRingN(poly, k)) AS hole FROM rings "
+        "WHERE ST_Area(ST_MakePolygon(ST_InteriorRingN(poly, k))) >= 1",
+    )
+    # Shape of every valid, unrepaired parcel: area, compactness (4πA/P², 1 for a circle,
+    # ~0.79 for a square), centroid; a sliver is a thin strip or a speck.
+    _derived(
+        con,
+        failures,
+        "CREATE OR REPLACE TEMP TABLE parcel_shape AS "
+        "SELECT *, compactness < ? OR area < 1 AS sliver FROM ("
+        "SELECT v.parcel_id, ST_Area(v.geom) AS area, "
+        "4 * pi() * ST_Area(v.geom) / greatest(ST_Perimeter(v.geom) ^ 2, 1e-9) AS compactness, "
+        "ST_X(ST_Centroid(v.geom)) AS cx, ST_Y(ST_Centroid(v.geom)) AS cy "
+        "FROM valid_geometry v JOIN parcel p USING (parcel_id) "
+        "WHERE NOT COALESCE(p.geom_repaired, false))",
+        [settings.sliver_compactness],
+    )
+    if not scoped:
+        _geometry_tables(con, failures, settings)
     # Who a land user is, as far as the records say: ID, name key, birth.
     _derived(
         con,
@@ -144,7 +167,8 @@ def _reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> dic
         "CREATE OR REPLACE TEMP TABLE party_identity AS "
         "SELECT party_id, id_number, COALESCE(lc_ascii_key(full_name), '') AS name_key, "
         "COALESCE(CAST(birth_date AS VARCHAR), CAST(birth_year AS VARCHAR), '') AS birth_key "
-        "FROM party WHERE party_type IN ('individual', 'household') AND id_number IS NOT NULL",
+        "FROM party WHERE party_type IN ('individual', 'household') AND id_number IS NOT NULL "
+        f"{in_ids}",
     )
     con.execute("CREATE OR REPLACE TEMP TABLE area_tolerance (scale INTEGER, tolerance DOUBLE)")
     con.executemany(
@@ -158,16 +182,18 @@ def _hits_table(index: int) -> str:
     return f"rule_hits_{index}"
 
 
-def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, index: int) -> int:
+def _run_rule(con: duckdb.DuckDBPyConnection, step: Plan) -> int:
     """Evaluate one rule into a temp table (its own statement: a failure stays local)."""
-    hits = _hits_table(index)
+    rule = step.rule
+    hits = _hits_table(step.index)
     columns = "record_id, parcel_id, details" + (", geom" if rule.spatial else "")
     extra = "" if rule.spatial else ", NULL::GEOMETRY AS geom"
+    sql = rule.evaluated_sql(step.narrowed)
     # one finding per record; of a certificate's or a land user's several parcels, the
     # first by id (a fixed choice: the same inputs give the same findings)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {hits} AS "
-        f"SELECT DISTINCT ON (record_id) *{extra} FROM ({rule.sql}) AS h({columns}) "
+        f"SELECT DISTINCT ON (record_id) *{extra} FROM ({sql}) AS h({columns}) "
         "ORDER BY record_id, parcel_id NULLS LAST"
     )
     row = con.execute(f"SELECT count(*) FROM {hits}").fetchone()
@@ -184,44 +210,62 @@ _LINEAGE = {
 }
 
 
-def _record_findings(con: duckdb.DuckDBPyConnection, rule: Rule, index: int, run_id: int) -> None:
-    hits = _hits_table(index)
+def _record_findings(con: duckdb.DuckDBPyConnection, step: Plan, run_id: int) -> None:
+    rule = step.rule
+    hits = _hits_table(step.index)
     # lineage: the record's source row (a map sheet has none)
     source, key = _LINEAGE.get(rule.target, (NO_LINEAGE, "k"))
+    # changed_run: the run in which the finding's state, details or parcel last changed
     con.execute(
         f"""
         INSERT INTO finding
         SELECT ?, ?, h.record_id, h.parcel_id, ?, to_json(h.details), 'open', ?, ?,
-               s.source_file, s.source_sheet, s.source_row, h.geom
+               s.source_file, s.source_sheet, s.source_row, h.geom, ?
         FROM {hits} h LEFT JOIN {source} s ON s.{key} = h.record_id
         ON CONFLICT (rule_id, record_type, record_id) DO UPDATE SET
             state = CASE WHEN finding.state = 'exception' THEN 'exception' ELSE 'open' END,
+            changed_run = CASE WHEN finding.state = 'fixed'
+                OR finding.details IS DISTINCT FROM excluded.details
+                OR finding.parcel_id IS DISTINCT FROM excluded.parcel_id
+                THEN excluded.changed_run ELSE finding.changed_run END,
             details = excluded.details, parcel_id = excluded.parcel_id,
             last_seen_run = excluded.last_seen_run, geom = excluded.geom
         """,
-        [rule.rule_id, rule.target, rule.severity, run_id, run_id],
+        [rule.rule_id, rule.target, rule.severity, run_id, run_id, run_id],
     )
-    # Findings of this rule not seen in this run are fixed (kept, never deleted).
+    # Findings of this rule not seen in this run are fixed (kept, never deleted); in a
+    # scoped run, only among the records it decided.
+    decided = f"AND record_id IN (SELECT id FROM {step.decided}) " if step.decided else ""
     con.execute(
-        "UPDATE finding SET state = 'fixed' WHERE rule_id = ? AND state = 'open' "
-        f"AND record_id NOT IN (SELECT record_id FROM {hits})",
-        [rule.rule_id],
+        "UPDATE finding SET state = 'fixed', changed_run = ? WHERE rule_id = ? "
+        f"AND state = 'open' {decided}AND record_id NOT IN (SELECT record_id FROM {hits})",
+        [run_id, rule.rule_id],
     )
 
 
 def evaluate_rules(
-    con: duckdb.DuckDBPyConnection, settings: Settings, rules: tuple[Rule, ...] = CATALOGUE
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    rules: tuple[Rule, ...] = CATALOGUE,
+    changes: Changes | None = None,
 ) -> ValidationReport:
-    """Evaluate every rule outside any transaction; a rule that fails is reported and the
-    others still run (DuckDB aborts a whole transaction on error, so each rule is its own
-    statement here, writing only temp tables)."""
+    """Evaluate every rule (``changes`` not full: only what they call for) outside any
+    transaction; a rule that fails is reported and the others still run (DuckDB aborts a
+    whole transaction on error, so each rule is its own statement here, writing only temp
+    tables)."""
     started = time.perf_counter()
-    failures = _reference_tables(con, settings)
-    report = ValidationReport(reference_seconds=time.perf_counter() - started)
-    for index, rule in enumerate(rules):
+    scoped = changes is not None and not changes.full
+    if scoped and changes is not None:
+        for sql in SCOPE_SQL:
+            con.execute(sql.format(journal=changes.journal("correction", "worklist")))
+    failures = _reference_tables(con, settings, scoped)
+    report = ValidationReport(reference_seconds=time.perf_counter() - started, scoped=scoped)
+    report.plans = plan(rules, changes)
+    for step in report.plans:
+        rule = step.rule
         started = time.perf_counter()
         try:
-            found = _run_rule(con, rule, index)
+            found = _run_rule(con, step)
             report.results.append(
                 RuleResult(rule.rule_id, found, seconds=time.perf_counter() - started)
             )
@@ -237,23 +281,21 @@ def evaluate_rules(
     return report
 
 
-def record_findings(
-    con: duckdb.DuckDBPyConnection,
-    report: ValidationReport,
-    run_id: int,
-    rules: tuple[Rule, ...] = CATALOGUE,
-) -> None:
+def record_findings(con: duckdb.DuckDBPyConnection, report: ValidationReport, run_id: int) -> None:
     """Write the findings of the rules that ran (call inside a transaction)."""
     failed = {r.rule_id for r in report.failed}
-    for index, rule in enumerate(rules):
-        if rule.rule_id not in failed:
-            _record_findings(con, rule, index, run_id)
+    for step in report.plans:
+        if step.rule.rule_id not in failed:
+            _record_findings(con, step, run_id)
 
 
 def run(ctx: StageContext) -> StageReport:
     """Evaluate every rule (outside a transaction), then record the findings in one."""
     report = StageReport("validate")
-    evaluated = evaluate_rules(ctx.con, ctx.settings)
+    if nothing_to_check(ctx.changes):
+        report.ran = False
+        return report
+    evaluated = evaluate_rules(ctx.con, ctx.settings, changes=ctx.changes)
     report.steps["reference_tables"] = round(evaluated.reference_seconds, 3)
     report.lap("evaluate")
     with ctx.transaction() as con:
@@ -268,9 +310,17 @@ def run(ctx: StageContext) -> StageReport:
         "findings": sum(r.found for r in evaluated.results),
         "failed": len(evaluated.failed),
     }
+    if evaluated.scoped:  # the records a scoped run checked again
+        row = ctx.con.execute(
+            "SELECT (SELECT count(*) FROM vs_parcel) + (SELECT count(*) FROM vs_id_party) "
+            "+ (SELECT count(*) FROM vs_serial_certificate)"
+        ).fetchone()
+        report.counts["rechecked"] = int(row[0]) if row else 0
+    drop_scope(ctx.con)
     report.warnings = [
         StageWarning.of("rule_failed", rule=r.rule_id, error=r.error) for r in evaluated.failed
     ]
+    report.caught_up = not evaluated.failed
     return report
 
 

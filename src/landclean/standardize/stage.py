@@ -207,8 +207,13 @@ def restore(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def run(ctx: StageContext) -> StageReport:
-    """Every standardization, each logged (inside the pipeline's transaction)."""
+    """Every standardization, each logged (inside the pipeline's transaction); nothing
+    when only values it does not rewrite were corrected (a corrected name is the
+    person's, a corrected land use is mapped to today's codes when it is recorded)."""
     report = StageReport("standardize")
+    if ctx.untouched("party.address", "parcel.address"):
+        report.ran = False
+        return report
     for name, step in (
         ("names", standardize_names),
         ("land_use", standardize_land_use),

@@ -39,6 +39,7 @@ MIGRATIONS = (
     "010_stage_tables",
     "011_record_keys",
     "012_worklist_returns",
+    "013_incremental",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,168 @@
+"""What changed since a stage last succeeded: the pipeline recomputes only that.
+
+Everything a person changes outside the pipeline is journalled in ``change_log``
+(corrections, accepted exceptions, the days certificates were collected, scanned and
+entered); everything imported reaches the canonical tables through a build
+(``canonical_build``).  When a stage succeeds, the pipeline records its watermark in
+``stage_state``: the last journalled change, the build, a hash of the settings its
+results depend on (and of the files they name), the language and the day.  Before the
+stage runs again, ``changes_for`` compares that watermark with the workspace now:
+
+- nothing new → the stage has nothing to do (a run with nothing changed takes seconds);
+- only people's changes → the stage recomputes the records they name and what depends
+  on them (each stage's own closure: docs/incremental.md);
+- anything else (no watermark yet, a newer build, other settings, ``run --full``) →
+  the stage recomputes everything, as a first run does.
+
+The shortcut gives the same result as a full recomputation: tests/test_incremental.py
+runs random sequences of edits and imports and compares the two.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import duckdb
+
+from landclean.settings import Settings
+
+# the change_log stages of people's changes (corrections, exceptions, worklists' dates)
+JOURNAL = ("correction", "exception", "worklist")
+# settings that shape no result (who acts, limits, where profiles are): not in the hash
+NEUTRAL_SETTINGS = frozenset(
+    {"lang", "actor", "memory_limit", "profile_dirs", "max_rows", "max_unzip_ratio", "lock_wait"}
+)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """The workspace's state as far as results depend on it (a stage's watermark)."""
+
+    change_id: int
+    build_id: int
+    settings: str
+    lang: str
+    day: dt.date
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a stage has to take into account since its watermark."""
+
+    mark: Mark  # the workspace now: recorded as the stage's watermark when it succeeds
+    full: bool  # recompute everything
+    reason: str  # why everything: first, build, settings, asked ('' when not full)
+    since_change: int  # people's changes after this change_id (and up to mark.change_id)
+    since_run: int  # the run the stage last succeeded in (0: never)
+    corrected: frozenset[tuple[str, str]]  # (table, column) corrected since
+    exceptions: int  # findings accepted as exceptions since
+    steps: int  # certificates' collection/scanning/entry days recorded since
+    new_day: bool  # the run counts for another day than the stage's last one
+    new_lang: bool  # the words are wanted in another language
+
+    @property
+    def none(self) -> bool:
+        """Nothing a stage's results could depend on changed."""
+        return not (self.full or self.corrected or self.exceptions or self.steps)
+
+    def touches(self, table: str, *columns: str) -> bool:
+        """Whether a correction since names ``table`` (one of ``columns``, if given)."""
+        return any(t == table and (not columns or c in columns) for t, c in self.corrected)
+
+    def journal(self, *stages: str) -> str:
+        """SQL selecting the journalled changes since the watermark (of ``stages``, or
+        all three): table_name, record_id, column_name, before, after, rule_id, stage."""
+        chosen = ", ".join(f"'{s}'" for s in (stages or JOURNAL) if s in JOURNAL)
+        return (
+            "SELECT table_name, record_id, column_name, before, after, rule_id, stage "
+            f"FROM change_log WHERE change_id > {int(self.since_change)} "
+            f"AND change_id <= {int(self.mark.change_id)} AND stage IN ({chosen})"
+        )
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+def settings_hash(settings: Settings) -> str:
+    """A hash of the settings results depend on, and of the content of the files they
+    name (a classification CSV edited in place counts as other settings)."""
+    shaping = {
+        k: v for k, v in settings.model_dump(mode="json").items() if k not in NEUTRAL_SETTINGS
+    }
+    files = {
+        name: _file_digest(Path(value))
+        for name, value in shaping.items()
+        if isinstance(value, str)
+        and name in ("classification", "renumber_order", "commune_boundaries")
+    }
+    text = json.dumps([shaping, files], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def current_mark(con: duckdb.DuckDBPyConnection, settings: Settings, day: dt.date) -> Mark:
+    """The workspace's state now."""
+    stages = ", ".join(f"'{s}'" for s in JOURNAL)
+    row = con.execute(
+        f"SELECT (SELECT COALESCE(max(change_id), 0) FROM change_log WHERE stage IN ({stages})),"
+        " (SELECT COALESCE(max(build_id), 0) FROM canonical_build)"
+    ).fetchone()
+    assert row is not None
+    return Mark(int(row[0]), int(row[1]), settings_hash(settings), settings.lang, day)
+
+
+def changes_for(
+    con: duckdb.DuckDBPyConnection, stage: str, mark: Mark, full: bool = False
+) -> Changes:
+    """What ``stage`` has to take into account now (``full``: everything, as asked)."""
+    row = con.execute(
+        "SELECT run_id, change_id, build_id, settings, lang, day FROM stage_state WHERE stage = ?",
+        [stage],
+    ).fetchone()
+    if row is None:
+        reason = "first"
+    elif full:
+        reason = "asked"
+    elif int(row[2]) != mark.build_id:
+        reason = "build"
+    elif row[3] != mark.settings:
+        reason = "settings"
+    else:
+        reason = ""
+    since_change = 0 if row is None else int(row[1])
+    changes = Changes(
+        mark=mark,
+        full=bool(reason),
+        reason=reason,
+        since_change=since_change,
+        since_run=0 if row is None else int(row[0]),
+        corrected=frozenset(),
+        exceptions=0,
+        steps=0,
+        new_day=row is None or row[5] != mark.day,
+        new_lang=row is None or row[4] != mark.lang,
+    )
+    if changes.full or since_change >= mark.change_id:
+        return changes
+    rows = con.execute(
+        f"SELECT stage, table_name, column_name, count(*) FROM ({changes.journal()}) GROUP BY ALL"
+    ).fetchall()
+    corrected = frozenset((str(t), str(c)) for s, t, c, _ in rows if s == "correction")
+    exceptions = sum(int(n) for s, _, _, n in rows if s == "exception")
+    steps = sum(int(n) for s, _, _, n in rows if s == "worklist")
+    return replace(changes, corrected=corrected, exceptions=exceptions, steps=steps)
+
+
+def record_mark(con: duckdb.DuckDBPyConnection, stage: str, run_id: int, mark: Mark) -> None:
+    """Record ``mark`` as ``stage``'s watermark: it has taken everything up to it in."""
+    con.execute(
+        "INSERT OR REPLACE INTO stage_state VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+        [stage, run_id, mark.change_id, mark.build_id, mark.settings, mark.lang, mark.day],
+    )
