@@ -26,6 +26,7 @@ from landclean import api
 from landclean.campaign.worklist import CERTS, FINDINGS, HEADER_ROW, export_worklist
 from landclean.errors import LandcleanError
 from landclean.pipeline import STAGE_NAMES, RunReport
+from landclean.rules.catalogue import CATALOGUE
 from landclean.workspace import Workspace, open_workspace
 from tests.conftest import Province, q, summary_of
 
@@ -326,3 +327,31 @@ def test_a_worklist_taken_back_gives_what_a_full_run_gives(base: Path, tmp_path:
         assert applied.certificate_steps > 0
         run(ws)
     compare(path, tmp_path)
+
+
+def test_rules_of_todays_date_look_again_on_a_new_day(base: Path, tmp_path: Path) -> None:
+    """Nothing changed, but validation last ran yesterday: the rules comparing with
+    today's date are evaluated whole again (a birth date that was in the future may not
+    be any more), and nothing else is."""
+    path = tmp_path / "ws.duckdb"
+    shutil.copyfile(base, path)
+    with open_workspace(path) as ws:
+        ws.con.execute(
+            "UPDATE stage_state SET recorded_at = recorded_at - INTERVAL 1 DAY "
+            "WHERE stage = 'validate'"
+        )
+        open_before = q(
+            ws.con,
+            "SELECT rule_id, count(*) FROM finding WHERE state = 'open' GROUP BY 1 ORDER BY 1",
+        )
+        report = run(ws)
+        assert [r.stage for r in report.stages if r.ran] == ["validate"]
+        evaluated = q(
+            ws.con,
+            "SELECT rule_id, found FROM rule_run WHERE run_id = ? ORDER BY 1",
+            [report.run_id],
+        )
+        dated = sorted(r.rule_id for r in CATALOGUE if r.dated)
+        assert [r for r, _ in evaluated] == dated
+        counts = dict(open_before)
+        assert all(found == counts.get(rule, 0) for rule, found in evaluated)

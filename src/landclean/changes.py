@@ -61,7 +61,9 @@ class Changes:
     corrected: frozenset[tuple[str, str]]  # (table, column) corrected since
     exceptions: int  # findings accepted as exceptions since
     steps: int  # certificates' collection/scanning/entry days recorded since
-    new_day: bool  # the run counts for another day than the stage's last one
+    new_day: bool  # the run counts for another day (--as-of) than the stage's last one
+    new_today: bool  # the calendar day is another than the stage's last run's (rules
+    # comparing with today's date must look again)
     new_lang: bool  # the words are wanted in another language
 
     @property
@@ -123,7 +125,8 @@ def changes_for(
 ) -> Changes:
     """What ``stage`` has to take into account now (``full``: everything, as asked)."""
     row = con.execute(
-        "SELECT run_id, change_id, build_id, settings, lang, day FROM stage_state WHERE stage = ?",
+        "SELECT run_id, change_id, build_id, settings, lang, day, "
+        "recorded_at::DATE <> current_date FROM stage_state WHERE stage = ?",
         [stage],
     ).fetchone()
     if row is None:
@@ -147,6 +150,7 @@ def changes_for(
         exceptions=0,
         steps=0,
         new_day=row is None or row[5] != mark.day,
+        new_today=row is None or bool(row[6]),
         new_lang=row is None or row[4] != mark.lang,
     )
     if changes.full or since_change >= mark.change_id:

@@ -68,12 +68,12 @@ class Plan:
 
 def plan(rules: tuple[Rule, ...], changes: Changes | None) -> list[Plan]:
     """Each rule's evaluation: all of it in a full run; in a scoped one, the rules of
-    geometries left out, dated rules whole on a new day, the others narrowed."""
+    geometries left out, dated rules whole on a new calendar day, the others narrowed."""
     if changes is None or changes.full:
         return [Plan(rule, i) for i, rule in enumerate(rules)]
     plans: list[Plan] = []
     for i, rule in enumerate(rules):
-        if rule.dated and changes.new_day:
+        if rule.dated and changes.new_today:
             plans.append(Plan(rule, i))
         elif rule.scope == "record":
             table = _TARGET_SCOPE[rule.target]
@@ -98,6 +98,6 @@ def drop_scope(con: duckdb.DuckDBPyConnection) -> None:
 def nothing_to_check(changes: Changes | None) -> bool:
     """People changed nothing validation reads (an accepted exception is kept as it is)
     and no dated rule has a new day to check."""
-    if changes is None or changes.full or changes.steps or changes.new_day:
+    if changes is None or changes.full or changes.steps or changes.new_today:
         return False
     return not any(t in _TARGET_SCOPE for t, _ in changes.corrected)
