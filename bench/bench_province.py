@@ -42,13 +42,16 @@ def _commune(ws_path: Path) -> str:
 
 
 def _correct(ws_path: Path, corrections: list[Correction]) -> int:
+    """Record the corrections as a worklist's are; how many changed a value."""
+    unchanged: set[int] = set()
     with open_workspace(ws_path) as ws, ws.transaction() as con:
-        errors = record_corrections(con, corrections)
-    return len(corrections) - len(errors)
+        errors = record_corrections(con, corrections, unchanged)
+    return len(corrections) - len(errors) - len(unchanged)
 
 
 def _party_ids(ws_path: Path, truth: Path | None, commune: str, n: int) -> list[Correction]:
-    """``n`` land users of the commune given their true ID (or one digit changed)."""
+    """Up to ``n`` land users of the commune whose ID differs from the true one, given it
+    (without the generator's truth: ``n`` users with the last digit of their ID changed)."""
     with open_workspace(ws_path, read_only=True) as ws:
         if truth is not None and (truth / "parties.parquet").exists():
             rows = ws.con.execute(
@@ -56,12 +59,15 @@ def _party_ids(ws_path: Path, truth: Path | None, commune: str, n: int) -> list[
                 f"JOIN parcel p USING (parcel_id) "
                 f"JOIN '{truth}/parties.parquet' t ON t.party_id = r.party_id "
                 f"JOIN '{truth}/persons.parquet' s USING (person_id) "
-                f"WHERE p.unit_code = ? AND s.cccd IS NOT NULL ORDER BY 1 LIMIT ?",
+                f"JOIN party y ON y.party_id = r.party_id WHERE p.unit_code = ? "
+                f"AND s.cccd IS NOT NULL AND y.id_number IS DISTINCT FROM s.cccd "
+                f"ORDER BY 1 LIMIT ?",
                 [commune, n],
             ).fetchall()
         else:
             rows = ws.con.execute(
-                "SELECT DISTINCT r.party_id, y.id_number FROM land_right r "
+                "SELECT DISTINCT r.party_id, left(y.id_number, -1) || "
+                "((right(y.id_number, 1)::INTEGER + 1) % 10) FROM land_right r "
                 "JOIN parcel p USING (parcel_id) JOIN party y USING (party_id) "
                 "WHERE p.unit_code = ? AND y.id_number IS NOT NULL ORDER BY 1 LIMIT ?",
                 [commune, n],
@@ -125,25 +131,28 @@ def main() -> None:
         truth: Path | None = source / "truth"
     else:
         shutil.copyfile(args.source_ws, ws)
-        truth = args.source_ws.with_suffix("") / "truth"
+        truth = (args.source or args.source_ws.with_suffix("")) / "truth"
         step("run (catching up)", *landclean("run", str(ws)))
     step("run, nothing changed", *landclean("run", str(ws)))
     commune = _commune(ws)
-    one = _party_ids(ws, truth, commune, 1)
+    parcels = _parcels(ws, commune, 1200)
+    first, area, _ = parcels[0]
+    one = [Correction("parcel", str(first), "legal_area", str(int(area) + 3), BY)]
     print("one correction:", _correct(ws, one), flush=True)
     step("run after 1 correction", *landclean("run", str(ws)))
-    parcels = _parcels(ws, commune, 500)
-    batch = _party_ids(ws, truth, commune, 500)[1:]
+    batch = _party_ids(ws, truth, commune, 500)
+    rest = parcels[1 : 1 + 1000 - len(batch)]
+    half = len(rest) // 2
     batch += [
-        Correction("parcel", str(p), "legal_area", str(int(a) + 1), BY) for p, a, _ in parcels[:250]
+        Correction("parcel", str(p), "legal_area", str(int(a) + 1), BY) for p, a, _ in rest[:half]
     ]
-    batch += [Correction("parcel", str(p), "land_use", "ONT+CLN", BY) for p, _, _ in parcels[250:]]
-    batch = batch[:1000]
-    print(f"{commune}: {_correct(ws, batch)} of {len(batch)} corrections recorded", flush=True)
+    batch += [Correction("parcel", str(p), "land_use", "ONT+CLN", BY) for p, _, _ in rest[half:]]
+    changed = _correct(ws, batch)
+    print(f"{commune}: {changed} of {len(batch)} corrections changed a value", flush=True)
     step("run after 1,000 corrections", *landclean("run", str(ws)))
     sheets = [
         Correction("parcel", str(p), "sheet_no", str(int(s or 0) + 1), BY)
-        for p, _, s in _parcels(ws, commune, 200, offset=500)
+        for p, _, s in _parcels(ws, commune, 200, offset=1200)
     ]
     print(f"{commune}: {_correct(ws, sheets)} sheet numbers recorded", flush=True)
     step("run after 200 sheet numbers", *landclean("run", str(ws)))

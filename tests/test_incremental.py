@@ -70,6 +70,7 @@ def outcome(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
         ),
         "parties": q(con, "SELECT party_id, full_name, address FROM party ORDER BY ALL"),
         "sheets": q(con, "SELECT * FROM sheet_crosswalk ORDER BY ALL"),
+        "renumber_check": q(con, "SELECT * FROM renumber_check ORDER BY ALL"),
         "tasks": q(
             con,
             "SELECT task_id, unit_code, kind, subject, title, quantity, assignee, due, status "

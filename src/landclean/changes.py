@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -169,4 +170,16 @@ def record_mark(con: duckdb.DuckDBPyConnection, stage: str, run_id: int, mark: M
     con.execute(
         "INSERT OR REPLACE INTO stage_state VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
         [stage, run_id, mark.change_id, mark.build_id, mark.settings, mark.lang, mark.day],
+    )
+
+
+IN_SCOPE = re.compile(r"/\*in (\w+):([\w.]+)\*/")
+
+
+def narrowed(sql: str, scoped: bool) -> str:
+    """``sql`` over everything, or (``scoped``) narrowed where its ``/*in TABLE:column*/``
+    marks say: ``AND column IN (SELECT code FROM TABLE)``, TABLE a temp table of the codes
+    (or ids) in scope."""
+    return IN_SCOPE.sub(
+        lambda m: f"AND {m.group(2)} IN (SELECT code FROM {m.group(1)})" if scoped else "", sql
     )

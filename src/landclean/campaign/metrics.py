@@ -22,6 +22,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from landclean.changes import narrowed
 from landclean.renumber.stage import COMMUNE_RENUMBERED
 
 METRICS_SQL = f"""
@@ -32,7 +33,8 @@ WITH latest AS (   -- a commune's newest progress report
 parcel_auth AS (   -- a parcel is authenticated when all its land users are matched
     SELECT r.parcel_id,
            bool_and(a.status IN ('matched', 'matched_after_correction')) AS all_matched
-    FROM land_right r JOIN auth_result a USING (party_id) GROUP BY r.parcel_id
+    FROM land_right r JOIN auth_result a USING (party_id)
+    WHERE true /*in cm_parcel:r.parcel_id*/ GROUP BY r.parcel_id
 ),
 parcels AS (
     SELECT p.unit_code, count(*) AS total,
@@ -48,11 +50,12 @@ parcels AS (
            {COMMUNE_RENUMBERED} AS renumbered
     FROM parcel p LEFT JOIN parcel_group g USING (parcel_id)
     LEFT JOIN parcel_auth pa USING (parcel_id)
-    WHERE p.unit_code IS NOT NULL GROUP BY p.unit_code
+    WHERE p.unit_code IS NOT NULL /*in cm_commune:p.unit_code*/ GROUP BY p.unit_code
 ),
 findings AS (   -- open findings by the commune of their parcel
     SELECT p.unit_code, count(*) AS findings_open
-    FROM finding f JOIN parcel p USING (parcel_id) WHERE f.state = 'open' GROUP BY 1
+    FROM finding f JOIN parcel p USING (parcel_id)
+    WHERE f.state = 'open' /*in cm_commune:p.unit_code*/ GROUP BY 1
 ),
 steps AS (   -- certificates followed one by one (worklists)
     SELECT certificate_id, bool_or(step = 'collected') AS collected,
@@ -69,7 +72,8 @@ certs AS (
            count(*) FILTER (WHERE st.scanned) AS scanned_itemized,
            count(*) FILTER (WHERE st.entered) AS entered_itemized
     FROM certificate c JOIN certificate_commune cc USING (certificate_id)
-    LEFT JOIN steps st USING (certificate_id) GROUP BY cc.unit_code
+    LEFT JOIN steps st USING (certificate_id)
+    WHERE true /*in cm_commune:cc.unit_code*/ GROUP BY cc.unit_code
 ),
 users AS (
     SELECT c.unit_code, count(*) AS users,
@@ -78,13 +82,15 @@ users AS (
                AS matched_after_correction,
            count(*) FILTER (WHERE a.status = 'review') AS review,
            count(*) FILTER (WHERE a.status = 'unmatched') AS unmatched
-    FROM auth_result a JOIN party_commune c USING (party_id) GROUP BY c.unit_code
+    FROM auth_result a JOIN party_commune c USING (party_id)
+    WHERE true /*in cm_commune:c.unit_code*/ GROUP BY c.unit_code
 ),
 user_reasons AS (   -- land users per reason code (a user can have several)
     SELECT unit_code, map_from_entries(list((reason, n) ORDER BY reason)) AS by_reason
     FROM (SELECT c.unit_code, x.reason, count(*) AS n
           FROM auth_result a JOIN party_commune c USING (party_id),
-               unnest(a.reasons) AS x(reason) GROUP BY ALL)
+               unnest(a.reasons) AS x(reason)
+          WHERE true /*in cm_commune:c.unit_code*/ GROUP BY ALL)
     GROUP BY unit_code
 ),
 parcel_reasons AS (   -- parcels not authenticated, per reason of any of their users
@@ -92,7 +98,8 @@ parcel_reasons AS (   -- parcels not authenticated, per reason of any of their u
     FROM (SELECT p.unit_code, x.reason, count(DISTINCT p.parcel_id) AS n
           FROM parcel p JOIN land_right r USING (parcel_id) JOIN auth_result a USING (party_id),
                unnest(a.reasons) AS x(reason)
-          WHERE a.status IN ('review', 'unmatched') AND p.unit_code IS NOT NULL GROUP BY ALL)
+          WHERE a.status IN ('review', 'unmatched') AND p.unit_code IS NOT NULL
+                /*in cm_commune:p.unit_code*/ GROUP BY ALL)
     GROUP BY unit_code
 ),
 tasks AS (
@@ -144,10 +151,12 @@ LEFT JOIN user_reasons ur ON ur.unit_code = u.code
 LEFT JOIN parcel_reasons pr ON pr.unit_code = u.code
 LEFT JOIN tasks t ON t.unit_code = u.code
 LEFT JOIN commune_target ct ON ct.unit_code = u.code
+WHERE true /*in cm_commune:u.code*/
 ORDER BY u.code
 """
 
 
-def commune_metrics(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """One row per new commune: every campaign metric (see METRICS_SQL)."""
-    return con.execute(METRICS_SQL).fetch_arrow_table()
+def commune_metrics(con: duckdb.DuckDBPyConnection, scoped: bool = False) -> pa.Table:
+    """One row per new commune: every campaign metric (see METRICS_SQL); ``scoped``: only
+    the communes in the temp table ``cm_commune`` (their parcels in ``cm_parcel``)."""
+    return con.execute(narrowed(METRICS_SQL, scoped)).fetch_arrow_table()

@@ -136,16 +136,12 @@ def _last_run(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     }
 
 
-def summarize(
-    con: duckdb.DuckDBPyConnection,
-    metrics: list[dict[str, Any]] | None = None,
-    settings: Settings | None = None,
-) -> Summary:
-    """The summary of the workspace as it is now (``metrics``: the rows of
-    ``commune_metrics``, when the caller already has them)."""
-    settings = settings or get_settings()
-    rows = metrics if metrics is not None else commune_metrics(con).to_pylist()
-    present = {
+ENTRY_KEYS = ("code", "name", "region", "target")  # a commune's entry, besides its blocks
+
+
+def _present(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """What the stages have done so far (a block is shown once its stage has run)."""
+    return {
         name
         for name, table in (
             ("classified", "parcel_group"),
@@ -155,11 +151,16 @@ def summarize(
         )
         if _has_rows(con, table)
     }
+
+
+def commune_entries(
+    con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], settings: Settings
+) -> list[dict[str, Any]]:
+    """Each commune's entry of summary.json (code, name, region, target, then its blocks)
+    from its row of ``commune_metrics``."""
+    present = _present(con)
     communes: list[dict[str, Any]] = []
-    province: dict[str, Any] = {}
-    regions: dict[str, dict[str, Any]] = {"west": {}, "east": {}}
     for row in rows:
-        blocks = _commune_blocks(row, present, settings)
         due = row["target_due"] or settings.campaign_end
         target = {
             "clean_share": _clean_share(row, settings),
@@ -168,13 +169,30 @@ def summarize(
         }
         communes.append(
             {"code": row["code"], "name": row["name"], "region": row["region"], "target": target}
-            | blocks
+            | _commune_blocks(row, present, settings)
         )
+    return communes
+
+
+def summarize(
+    con: duckdb.DuckDBPyConnection,
+    metrics: list[dict[str, Any]] | None = None,
+    settings: Settings | None = None,
+) -> Summary:
+    """The summary of the workspace as it is now (``metrics``: the rows of
+    ``commune_metrics``, when the caller already has them)."""
+    settings = settings or get_settings()
+    rows = metrics if metrics is not None else commune_metrics(con).to_pylist()
+    communes = commune_entries(con, rows, settings)
+    province: dict[str, Any] = {}
+    regions: dict[str, dict[str, Any]] = {"west": {}, "east": {}}
+    for row, commune in zip(rows, communes, strict=True):
+        blocks = {k: v for k, v in commune.items() if k not in ENTRY_KEYS}
         _add(regions[row["region"]], blocks)
         _add(province, blocks)
     document: dict[str, Any] = {"province": {"code": PROVINCE_CODE, "name": PROVINCE_NAME}}
     document |= province
-    if "validated" in present:
+    if "validated" in _present(con):
         document["findings"] = _province_findings(con)
     document["last_run"] = _last_run(con)
     renumbered = con.execute(

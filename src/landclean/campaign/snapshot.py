@@ -18,13 +18,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from landclean.campaign.summary import Summary
 
-
-def snapshot_rows(summary: Summary) -> list[tuple[str, str, float]]:
-    """(commune, metric, value) for every integer counter of every commune."""
+def snapshot_rows(communes: list[dict[str, Any]]) -> list[tuple[str, str, float]]:
+    """(commune, metric, value) for every integer counter of every commune (its entry of
+    summary.json)."""
     rows = []
-    for c in summary.document()["communes"]:
+    for c in communes:
         for block, values in c.items():
             if not isinstance(values, dict):
                 continue
@@ -34,9 +33,15 @@ def snapshot_rows(summary: Summary) -> list[tuple[str, str, float]]:
     return rows
 
 
-def take_snapshot(con: duckdb.DuckDBPyConnection, summary: Summary, day: dt.date) -> int:
-    """Store the day's snapshot (replacing one taken earlier that day); rows written."""
-    rows = snapshot_rows(summary)
+def take_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    communes: list[dict[str, Any]],
+    day: dt.date,
+    only_these: bool = False,
+) -> int:
+    """Store the day's snapshot of ``communes`` (their entries of summary.json), replacing
+    one taken earlier that day (``only_these``: of those communes alone); rows written."""
+    rows = snapshot_rows(communes)
     table = pa.table(
         {
             "unit_code": [r[0] for r in rows],
@@ -46,7 +51,14 @@ def take_snapshot(con: duckdb.DuckDBPyConnection, summary: Summary, day: dt.date
     )
     con.register("lc_snapshot", table)
     try:
-        con.execute("DELETE FROM metric_snapshot WHERE snapshot_date = ?", [day])
+        if only_these:
+            con.execute(
+                "DELETE FROM metric_snapshot WHERE snapshot_date = ? "
+                "AND list_contains(?, unit_code)",
+                [day, [str(c["code"]) for c in communes]],
+            )
+        else:
+            con.execute("DELETE FROM metric_snapshot WHERE snapshot_date = ?", [day])
         con.execute(
             "INSERT INTO metric_snapshot SELECT ?, unit_code, metric, value, "
             "now()::TIMESTAMP FROM lc_snapshot",

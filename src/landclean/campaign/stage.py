@@ -7,15 +7,40 @@ that progress can be drawn over time.  Reports only read what this stage wrote.
 
 from __future__ import annotations
 
-from landclean.campaign.rollup import summarize
+from landclean.campaign.metrics import commune_metrics
+from landclean.campaign.rollup import commune_entries
 from landclean.campaign.snapshot import take_snapshot
 from landclean.campaign.tasks import generate_tasks
 from landclean.stage import Stage, StageContext, StageReport
 
+# After people's changes on the day of the last snapshot: the communes whose counters can
+# have moved (those of the parcels of records whose findings, group or authentication
+# changed since the stage last ran, or that people changed).
+SCOPE_SQL = (
+    "CREATE OR REPLACE TEMP TABLE cm_record AS "
+    "SELECT record_type, record_id FROM finding WHERE changed_run > {since} "
+    "UNION SELECT split_part(record_id, ':', 1), substr(record_id, strpos(record_id, ':') + 1) "
+    "FROM ({journal}) WHERE stage = 'exception' "
+    "UNION SELECT table_name, record_id FROM ({journal}) WHERE stage <> 'exception' "
+    "UNION SELECT 'party', party_id FROM auth_result WHERE run_id > {since} "
+    "UNION SELECT 'parcel', parcel_id FROM parcel_group WHERE run_id > {since}",
+    "CREATE OR REPLACE TEMP TABLE cm_commune AS SELECT DISTINCT p.unit_code AS code "
+    "FROM parcel p JOIN ("
+    "SELECT record_id AS parcel_id FROM cm_record WHERE record_type = 'parcel' "
+    "UNION SELECT r.parcel_id FROM cm_record c JOIN land_right r ON r.party_id = c.record_id "
+    "WHERE c.record_type = 'party' "
+    "UNION SELECT cp.parcel_id FROM cm_record c "
+    "JOIN certificate_parcel cp ON cp.certificate_id = c.record_id "
+    "WHERE c.record_type = 'certificate') s USING (parcel_id) WHERE p.unit_code IS NOT NULL",
+    "CREATE OR REPLACE TEMP TABLE cm_parcel AS SELECT parcel_id AS code FROM parcel "
+    "WHERE unit_code IN (SELECT code FROM cm_commune)",
+)
+
 
 def run(ctx: StageContext) -> StageReport:
     """Tasks and the day's snapshot, unless nothing changed since the last time, on the
-    same day and in the same language."""
+    same day and in the same language; after people's changes only, the snapshot of the
+    communes they can have moved."""
     report = StageReport("campaign")
     changes = ctx.changes
     if changes is not None and changes.none and not (changes.new_day or changes.new_lang):
@@ -23,7 +48,15 @@ def run(ctx: StageContext) -> StageReport:
         return report
     tasks = generate_tasks(ctx.con, ctx.settings.campaign_end, lang=ctx.settings.lang)
     report.lap("tasks")
-    metrics = take_snapshot(ctx.con, summarize(ctx.con, settings=ctx.settings), ctx.day)
+    scoped = changes is not None and not (changes.full or changes.new_day or changes.new_lang)
+    if scoped and changes is not None:
+        for sql in SCOPE_SQL:
+            ctx.con.execute(sql.format(since=int(changes.since_run), journal=changes.journal()))
+    rows = commune_metrics(ctx.con, scoped).to_pylist()
+    communes = commune_entries(ctx.con, rows, ctx.settings)
+    metrics = take_snapshot(ctx.con, communes, ctx.day, only_these=scoped)
+    for table in ("cm_record", "cm_commune", "cm_parcel"):
+        ctx.con.execute(f"DROP TABLE IF EXISTS {table}")
     report.lap("snapshot")
     report.counts = {"tasks_open": tasks.open, "tasks_done": tasks.done, "metrics": metrics}
     return report

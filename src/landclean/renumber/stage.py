@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import duckdb
 
+from landclean.changes import narrowed
 from landclean.renumber.order import load_order
 from landclean.renumber.placement import PLACED, place
 from landclean.stage import Stage, StageContext, StageReport, StageWarning
@@ -37,12 +38,14 @@ UID_BASIS = "hash(ST_AsWKB(p.geom))"
 
 # Offsets per (new commune, scale, old commune): the largest sheet numbers of the old
 # communes before it in the order.  Positions: the province's file first, then by code.
-NUMBER_SQL = f"""
+# (``/*in TABLE:column*/``: where a scoped renumbering narrows to the codes in TABLE.)
+SHEETS_SQL = """
 CREATE OR REPLACE TEMP TABLE rn_block AS
 WITH blocks AS (
     SELECT pl.new_code AS unit_code, p.scale, p.old_unit_code, max(p.sheet_no) AS max_sheet
     FROM rn_place pl JOIN parcel p USING (parcel_id)
     WHERE pl.new_code IS NOT NULL AND p.sheet_no IS NOT NULL AND p.scale IS NOT NULL
+          /*in rn_commune:pl.new_code*/
     GROUP BY ALL
 )
 SELECT b.*,
@@ -53,7 +56,7 @@ SELECT b.*,
            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS sheet_offset
 FROM blocks b LEFT JOIN rn_order o USING (unit_code, old_unit_code);
 
-DELETE FROM sheet_crosswalk;
+DELETE FROM sheet_crosswalk WHERE true /*in rn_commune:unit_code*/;
 INSERT INTO sheet_crosswalk (old_unit_code, scale, old_sheet_no, unit_code, new_sheet_no,
                              position, sheet_offset, parcels)
 SELECT p.old_unit_code, p.scale, p.sheet_no, b.unit_code, p.sheet_no + b.sheet_offset,
@@ -63,6 +66,9 @@ JOIN rn_block b ON b.unit_code = pl.new_code AND b.scale = p.scale
                 AND b.old_unit_code = p.old_unit_code
 WHERE p.sheet_no IS NOT NULL
 GROUP BY ALL;
+"""
+
+NUMBER_SQL = f"""
 
 -- one row per parcel with everything the stage decided (a join on all the sheet keys at
 -- once: joining on the commune first would multiply the rows); the UID comes next, kept
@@ -120,13 +126,13 @@ RESTORE_SQL = CARRY_SQL + f" AND x.basis = {BASIS.replace('p.', 'parcel.')}"
 # its old keys exactly once, or counted as not renumbered (unplaced, without a sheet).
 # Parcels without an old commune are counted by the placement (unknown_commune) only.
 CHECK_SQL = f"""
-DELETE FROM renumber_check;
+DELETE FROM renumber_check WHERE true /*in rn_old:old_unit_code*/;
 INSERT INTO renumber_check
 WITH reached AS (   -- placed parcels found again through their old keys
     SELECT p.parcel_id, count(*) AS n
     FROM parcel p JOIN sheet_crosswalk x ON x.old_unit_code = p.old_unit_code
          AND x.scale = p.scale AND x.old_sheet_no = p.sheet_no AND x.unit_code = p.unit_code
-    WHERE p.placement IN {_PLACED}
+    WHERE p.placement IN {_PLACED} /*in rn_old:p.old_unit_code*/
     GROUP BY p.parcel_id
 ),
 per AS (
@@ -141,6 +147,7 @@ per AS (
              + COALESCE(sum(ST_Area({GEOM})) FILTER (WHERE r.n IS NULL), 0) AS area_mapped
     FROM parcel p LEFT JOIN reached r USING (parcel_id)
     WHERE p.old_unit_code IS NOT NULL   -- a parcel of no known old commune is not placed
+          /*in rn_old:p.old_unit_code*/
     GROUP BY p.old_unit_code
 )
 SELECT *, mapped + unplaced + without_sheet = parcels AND mapped_twice = 0
@@ -165,6 +172,7 @@ SELECT count(*) FROM (
 def number_sheets(con: duckdb.DuckDBPyConnection) -> None:
     """Sheet numbers from the placements (temp tables rn_place and rn_order): fills
     sheet_crosswalk and parcel_place (without UIDs)."""
+    con.execute(narrowed(SHEETS_SQL, False))
     con.execute(NUMBER_SQL)
 
 
@@ -178,24 +186,71 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
+# After corrections of sheet numbers or scales only (geometries and old communes are as
+# the last renumbering saw them, so are placements and UIDs): the new communes those
+# parcels are numbered in, their parcels, and the old communes with parcels there.
+SCOPE_SQL = (
+    "CREATE OR REPLACE TEMP TABLE rn_place AS SELECT parcel_id, unit_code, placement, "
+    f"CASE WHEN placement IN {_PLACED} THEN unit_code END AS new_code FROM parcel_place",
+    "CREATE OR REPLACE TEMP TABLE rn_changed AS SELECT DISTINCT record_id AS parcel_id "
+    "FROM ({journal}) WHERE table_name = 'parcel' AND column_name IN ('sheet_no', 'scale')",
+    "CREATE OR REPLACE TEMP TABLE rn_commune AS SELECT DISTINCT pl.new_code AS code "
+    "FROM rn_place pl JOIN rn_changed USING (parcel_id) WHERE pl.new_code IS NOT NULL",
+    "CREATE OR REPLACE TEMP TABLE rn_scope AS SELECT parcel_id FROM rn_place "
+    "WHERE new_code IN (SELECT code FROM rn_commune) UNION SELECT parcel_id FROM rn_changed",
+    "CREATE OR REPLACE TEMP TABLE rn_old AS SELECT DISTINCT p.old_unit_code AS code "
+    "FROM parcel p JOIN rn_scope USING (parcel_id) WHERE p.old_unit_code IS NOT NULL",
+)
+# their new sheet numbers (and what they were decided from), carried onto the parcels
+RENUMBER_SCOPE_SQL = f"""
+UPDATE parcel_place SET new_sheet_no = s.new_sheet_no, basis = s.basis
+FROM (SELECT pl.parcel_id, x.new_sheet_no, {BASIS} AS basis
+      FROM rn_place pl JOIN rn_scope USING (parcel_id) JOIN parcel p USING (parcel_id)
+      LEFT JOIN sheet_crosswalk x ON x.unit_code = pl.new_code
+           AND x.old_unit_code = p.old_unit_code AND x.scale = p.scale
+           AND x.old_sheet_no = p.sheet_no) s
+WHERE parcel_place.parcel_id = s.parcel_id;
+{CARRY_SQL} AND x.parcel_id IN (SELECT parcel_id FROM rn_scope);
+"""
+
+
+def _renumber_scope(ctx: StageContext, report: StageReport) -> None:
+    """Renumber the new communes of the parcels whose sheet or scale was corrected."""
+    assert ctx.changes is not None
+    for sql in SCOPE_SQL:
+        ctx.con.execute(sql.format(journal=ctx.changes.journal("correction")))
+    report.lap("place")
+    ctx.con.execute(narrowed(SHEETS_SQL, True))
+    ctx.con.execute(RENUMBER_SCOPE_SQL)
+    report.lap("number")
+    ctx.con.execute(narrowed(CHECK_SQL, True))
+    report.lap("check")
+    for table in ("rn_changed", "rn_commune", "rn_scope", "rn_old"):
+        ctx.con.execute(f"DROP TABLE {table}")
+
+
 def run(ctx: StageContext) -> StageReport:
-    """Place, number, give UIDs, carry onto the parcels, check conservation (unless no
-    parcel's geometry, old commune, sheet or scale can have changed since the last time)."""
+    """Place, number, give UIDs, carry onto the parcels, check conservation; after
+    corrections of sheet numbers or scales only, the new communes they are numbered in
+    (nothing when neither was corrected since the last time)."""
     con = ctx.con
     report = StageReport("renumber")
     if ctx.untouched("parcel.sheet_no", "parcel.scale"):
         report.ran = False
         return report
     load_order(con, ctx.settings.renumber_order)
-    place(con, ctx.settings.commune_boundaries)
-    report.lap("place")
-    number_sheets(con)
-    report.lap("number")
-    con.execute(UID_SQL)
-    report.lap("uid")
-    con.execute(CARRY_SQL)
-    con.execute(CHECK_SQL)
-    report.lap("check")
+    if not ctx.full:
+        _renumber_scope(ctx, report)
+    else:
+        place(con, ctx.settings.commune_boundaries)
+        report.lap("place")
+        number_sheets(con)
+        report.lap("number")
+        con.execute(UID_SQL)
+        report.lap("uid")
+        con.execute(CARRY_SQL)
+        con.execute(narrowed(CHECK_SQL, False))
+        report.lap("check")
     placement = con.execute(
         "SELECT placement, count(*) FROM parcel_place GROUP BY 1 ORDER BY 1"
     ).fetchall()

@@ -53,6 +53,7 @@ SCOPE_SQL = (
     "UNION SELECT id FROM vs_certificate",
 )
 SCOPE_TABLES = tuple(sql.split("TEMP TABLE ", 1)[1].split()[0] for sql in SCOPE_SQL)
+SCOPE_TABLES += ("vs_lineage_parcel", "vs_lineage_party", "vs_lineage_certificate")
 _TARGET_SCOPE = {"parcel": "vs_parcel", "party": "vs_party", "certificate": "vs_certificate"}
 
 
@@ -71,10 +72,13 @@ def plan(rules: tuple[Rule, ...], changes: Changes | None) -> list[Plan]:
     geometries left out, dated rules whole on a new calendar day, the others narrowed."""
     if changes is None or changes.full:
         return [Plan(rule, i) for i, rule in enumerate(rules)]
+    records = _records_changed(changes)
     plans: list[Plan] = []
     for i, rule in enumerate(rules):
         if rule.dated and changes.new_today:
             plans.append(Plan(rule, i))
+        elif not records:  # a new day alone: nothing else to look at
+            continue
         elif rule.scope == "record":
             table = _TARGET_SCOPE[rule.target]
             plans.append(Plan(rule, i, table, table))
@@ -95,9 +99,14 @@ def drop_scope(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
+def _records_changed(changes: Changes) -> bool:
+    """People changed a record validation reads (an accepted exception is kept as it is,
+    whatever the rules find)."""
+    return bool(changes.steps) or any(t in _TARGET_SCOPE for t, _ in changes.corrected)
+
+
 def nothing_to_check(changes: Changes | None) -> bool:
-    """People changed nothing validation reads (an accepted exception is kept as it is)
-    and no dated rule has a new day to check."""
-    if changes is None or changes.full or changes.steps or changes.new_today:
+    """Nothing validation reads changed and no dated rule has a new day to check."""
+    if changes is None or changes.full or changes.new_today:
         return False
-    return not any(t in _TARGET_SCOPE for t, _ in changes.corrected)
+    return not _records_changed(changes)

@@ -210,11 +210,31 @@ _LINEAGE = {
 }
 
 
-def _record_findings(con: duckdb.DuckDBPyConnection, step: Plan, run_id: int) -> None:
+# A scoped run reads the lineage of the records it decided once per kind, not once per rule
+# (each a scan of the whole table): (kind, the ids decided, their lineage table).
+SCOPED_LINEAGE = (
+    ("parcel", "vs_parcel", "vs_lineage_parcel"),
+    ("party", "vs_id_party", "vs_lineage_party"),
+    ("certificate", "vs_serial_certificate", "vs_lineage_certificate"),
+)
+
+
+def _scoped_lineage(con: duckdb.DuckDBPyConnection) -> None:
+    for kind, ids, lineage in SCOPED_LINEAGE:
+        source, key = _LINEAGE[kind]
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {lineage} AS SELECT {key}, source_file, "
+            f"source_sheet, source_row FROM {source} WHERE {key} IN (SELECT id FROM {ids})"
+        )
+
+
+def _upsert_findings(con: duckdb.DuckDBPyConnection, step: Plan, run_id: int) -> None:
     rule = step.rule
     hits = _hits_table(step.index)
     # lineage: the record's source row (a map sheet has none)
     source, key = _LINEAGE.get(rule.target, (NO_LINEAGE, "k"))
+    if step.decided is not None and rule.target in _LINEAGE:  # hits among the decided
+        source = next(t for kind, _, t in SCOPED_LINEAGE if kind == rule.target)
     # changed_run: the run in which the finding's state, details or parcel last changed
     con.execute(
         f"""
@@ -233,14 +253,33 @@ def _record_findings(con: duckdb.DuckDBPyConnection, step: Plan, run_id: int) ->
         """,
         [rule.rule_id, rule.target, rule.severity, run_id, run_id, run_id],
     )
-    # Findings of this rule not seen in this run are fixed (kept, never deleted); in a
-    # scoped run, only among the records it decided.
-    decided = f"AND record_id IN (SELECT id FROM {step.decided}) " if step.decided else ""
+
+
+def _fix_findings(con: duckdb.DuckDBPyConnection, steps: list[Plan], run_id: int) -> None:
+    """Findings of the rules not seen in this run are fixed (kept, never deleted); of a
+    narrowed rule, only among the records it decided (gathered first, then one update)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE vs_fixed (rule_id VARCHAR, record_id VARCHAR)")
+    for step in steps:
+        hits = _hits_table(step.index)
+        if step.decided is None:
+            con.execute(
+                "UPDATE finding SET state = 'fixed', changed_run = ? WHERE rule_id = ? "
+                f"AND state = 'open' AND record_id NOT IN (SELECT record_id FROM {hits})",
+                [run_id, step.rule.rule_id],
+            )
+        else:
+            con.execute(
+                f"INSERT INTO vs_fixed SELECT ?, id FROM {step.decided} "
+                f"WHERE id NOT IN (SELECT record_id FROM {hits})",
+                [step.rule.rule_id],
+            )
     con.execute(
-        "UPDATE finding SET state = 'fixed', changed_run = ? WHERE rule_id = ? "
-        f"AND state = 'open' {decided}AND record_id NOT IN (SELECT record_id FROM {hits})",
-        [run_id, rule.rule_id],
+        "UPDATE finding SET state = 'fixed', changed_run = ? FROM vs_fixed v "
+        "WHERE finding.rule_id = v.rule_id AND finding.record_id = v.record_id "
+        "AND finding.state = 'open'",
+        [run_id],
     )
+    con.execute("DROP TABLE vs_fixed")
 
 
 def evaluate_rules(
@@ -284,9 +323,12 @@ def evaluate_rules(
 def record_findings(con: duckdb.DuckDBPyConnection, report: ValidationReport, run_id: int) -> None:
     """Write the findings of the rules that ran (call inside a transaction)."""
     failed = {r.rule_id for r in report.failed}
-    for step in report.plans:
-        if step.rule.rule_id not in failed:
-            _record_findings(con, step, run_id)
+    steps = [step for step in report.plans if step.rule.rule_id not in failed]
+    if report.scoped:
+        _scoped_lineage(con)
+    for step in steps:
+        _upsert_findings(con, step, run_id)
+    _fix_findings(con, steps, run_id)
 
 
 def run(ctx: StageContext) -> StageReport:

@@ -207,11 +207,12 @@ def restore(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def run(ctx: StageContext) -> StageReport:
-    """Every standardization, each logged (inside the pipeline's transaction); nothing
-    when only values it does not rewrite were corrected (a corrected name is the
-    person's, a corrected land use is mapped to today's codes when it is recorded)."""
+    """Every standardization, each logged (inside the pipeline's transaction), after a
+    build or with other settings; nothing after people's corrections: a corrected name or
+    address is the person's and is never rewritten, a corrected land use is recorded in
+    today's codes, and no correction changes a geometry or a parcel's commune."""
     report = StageReport("standardize")
-    if ctx.untouched("party.address", "parcel.address"):
+    if not ctx.full:
         report.ran = False
         return report
     for name, step in (
