@@ -25,6 +25,29 @@ import pyarrow as pa
 from landclean.changes import narrowed
 from landclean.renumber.stage import COMMUNE_RENUMBERED
 
+# land users and parcels not authenticated, counted per reason (the reasons' maps)
+REASONS_SQL = """user_reasons AS (   -- land users per reason code (a user can have several)
+    SELECT unit_code, map_from_entries(list((reason, n) ORDER BY reason)) AS by_reason
+    FROM (SELECT c.unit_code, x.reason, count(*) AS n
+          FROM auth_result a JOIN party_commune c USING (party_id),
+               unnest(a.reasons) AS x(reason)
+          WHERE true /*in cm_commune:c.unit_code*/ GROUP BY ALL)
+    GROUP BY unit_code
+),
+parcel_reasons AS (   -- parcels not authenticated, per reason of any of their users
+    SELECT unit_code, map_from_entries(list((reason, n) ORDER BY reason)) AS by_reason
+    FROM (SELECT p.unit_code, x.reason, count(DISTINCT p.parcel_id) AS n
+          FROM parcel p JOIN land_right r USING (parcel_id) JOIN auth_result a USING (party_id),
+               unnest(a.reasons) AS x(reason)
+          WHERE a.status IN ('review', 'unmatched') AND p.unit_code IS NOT NULL
+                /*in cm_commune:p.unit_code*/ GROUP BY ALL)
+    GROUP BY unit_code
+),
+"""
+NO_REASONS_SQL = """
+user_reasons AS (SELECT NULL::VARCHAR AS unit_code, NULL AS by_reason WHERE false),
+parcel_reasons AS (SELECT NULL::VARCHAR AS unit_code, NULL AS by_reason WHERE false),
+"""
 METRICS_SQL = f"""
 WITH latest AS (   -- a commune's newest progress report
     SELECT * FROM commune_progress
@@ -71,7 +94,9 @@ certs AS (
            count(*) FILTER (WHERE st.collected) AS collected_itemized,
            count(*) FILTER (WHERE st.scanned) AS scanned_itemized,
            count(*) FILTER (WHERE st.entered) AS entered_itemized
-    FROM certificate c JOIN certificate_commune cc USING (certificate_id)
+    FROM (SELECT * FROM certificate WHERE true /*in cm_certificate:certificate_id*/) c
+    JOIN (SELECT * FROM certificate_commune WHERE true /*in cm_certificate:certificate_id*/) cc
+         USING (certificate_id)
     LEFT JOIN steps st USING (certificate_id)
     WHERE true /*in cm_commune:cc.unit_code*/ GROUP BY cc.unit_code
 ),
@@ -82,27 +107,11 @@ users AS (
                AS matched_after_correction,
            count(*) FILTER (WHERE a.status = 'review') AS review,
            count(*) FILTER (WHERE a.status = 'unmatched') AS unmatched
-    FROM auth_result a JOIN party_commune c USING (party_id)
+    FROM (SELECT * FROM auth_result WHERE true /*in cm_party:party_id*/) a
+    JOIN (SELECT * FROM party_commune WHERE true /*in cm_party:party_id*/) c USING (party_id)
     WHERE true /*in cm_commune:c.unit_code*/ GROUP BY c.unit_code
 ),
-user_reasons AS (   -- land users per reason code (a user can have several)
-    SELECT unit_code, map_from_entries(list((reason, n) ORDER BY reason)) AS by_reason
-    FROM (SELECT c.unit_code, x.reason, count(*) AS n
-          FROM auth_result a JOIN party_commune c USING (party_id),
-               unnest(a.reasons) AS x(reason)
-          WHERE true /*in cm_commune:c.unit_code*/ GROUP BY ALL)
-    GROUP BY unit_code
-),
-parcel_reasons AS (   -- parcels not authenticated, per reason of any of their users
-    SELECT unit_code, map_from_entries(list((reason, n) ORDER BY reason)) AS by_reason
-    FROM (SELECT p.unit_code, x.reason, count(DISTINCT p.parcel_id) AS n
-          FROM parcel p JOIN land_right r USING (parcel_id) JOIN auth_result a USING (party_id),
-               unnest(a.reasons) AS x(reason)
-          WHERE a.status IN ('review', 'unmatched') AND p.unit_code IS NOT NULL
-                /*in cm_commune:p.unit_code*/ GROUP BY ALL)
-    GROUP BY unit_code
-),
-tasks AS (
+{{reasons}}tasks AS (
     SELECT unit_code, count(*) FILTER (WHERE status = 'open') AS tasks_open,
            count(*) FILTER (WHERE status = 'done') AS tasks_done
     FROM task GROUP BY unit_code
@@ -156,7 +165,12 @@ ORDER BY u.code
 """
 
 
-def commune_metrics(con: duckdb.DuckDBPyConnection, scoped: bool = False) -> pa.Table:
+def commune_metrics(
+    con: duckdb.DuckDBPyConnection, scoped: bool = False, reasons: bool = True
+) -> pa.Table:
     """One row per new commune: every campaign metric (see METRICS_SQL); ``scoped``: only
-    the communes in the temp table ``cm_commune`` (their parcels in ``cm_parcel``)."""
-    return con.execute(narrowed(METRICS_SQL, scoped)).fetch_arrow_table()
+    the communes in the temp table ``cm_commune`` (their parcels, land users and
+    certificates in ``cm_parcel``, ``cm_party``, ``cm_certificate``);
+    without ``reasons``, no counts per reason (maps the daily snapshot does not keep)."""
+    sql = METRICS_SQL.format(reasons=REASONS_SQL if reasons else NO_REASONS_SQL)
+    return con.execute(narrowed(sql, scoped)).fetch_arrow_table()

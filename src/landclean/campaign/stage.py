@@ -34,6 +34,10 @@ SCOPE_SQL = (
     "WHERE c.record_type = 'certificate') s USING (parcel_id) WHERE p.unit_code IS NOT NULL",
     "CREATE OR REPLACE TEMP TABLE cm_parcel AS SELECT parcel_id AS code FROM parcel "
     "WHERE unit_code IN (SELECT code FROM cm_commune)",
+    "CREATE OR REPLACE TEMP TABLE cm_party AS SELECT DISTINCT party_id AS code "
+    "FROM land_right WHERE parcel_id IN (SELECT code FROM cm_parcel)",
+    "CREATE OR REPLACE TEMP TABLE cm_certificate AS SELECT DISTINCT certificate_id AS code "
+    "FROM certificate_parcel WHERE parcel_id IN (SELECT code FROM cm_parcel)",
 )
 
 
@@ -52,10 +56,10 @@ def run(ctx: StageContext) -> StageReport:
     if scoped and changes is not None:
         for sql in SCOPE_SQL:
             ctx.con.execute(sql.format(since=int(changes.since_run), journal=changes.journal()))
-    rows = commune_metrics(ctx.con, scoped).to_pylist()
+    rows = commune_metrics(ctx.con, scoped, reasons=False).to_pylist()  # maps: not kept
     communes = commune_entries(ctx.con, rows, ctx.settings)
     metrics = take_snapshot(ctx.con, communes, ctx.day, only_these=scoped)
-    for table in ("cm_record", "cm_commune", "cm_parcel"):
+    for table in ("cm_record", "cm_commune", "cm_parcel", "cm_party", "cm_certificate"):
         ctx.con.execute(f"DROP TABLE IF EXISTS {table}")
     report.lap("snapshot")
     report.counts = {"tasks_open": tasks.open, "tasks_done": tasks.done, "metrics": metrics}
