@@ -76,10 +76,12 @@ def _party_ids(ws_path: Path, truth: Path | None, commune: str, n: int) -> list[
 
 
 def _parcels(ws_path: Path, commune: str, n: int, offset: int = 0) -> list[tuple]:
+    """(parcel, its legal area rounded, its sheet) of ``n`` parcels of the commune."""
     with open_workspace(ws_path, read_only=True) as ws:
         return ws.con.execute(
-            "SELECT parcel_id, round(ST_Area(geom)), sheet_no FROM parcel WHERE unit_code = ? "
-            "AND geom IS NOT NULL ORDER BY parcel_id LIMIT ? OFFSET ?",
+            "SELECT parcel_id, COALESCE(round(legal_area), round(ST_Area(geom))), sheet_no "
+            "FROM parcel WHERE unit_code = ? AND geom IS NOT NULL "
+            "ORDER BY parcel_id LIMIT ? OFFSET ?",
             [commune, n, offset],
         ).fetchall()
 

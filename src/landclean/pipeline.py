@@ -22,8 +22,8 @@ import duckdb
 
 from landclean.authenticate import stage as authenticate
 from landclean.campaign import stage as campaign
-from landclean.changes import changes_for, current_mark, record_mark
 from landclean.errors import LandcleanError, PipelineError, PreflightError, first_line
+from landclean.incremental import changes_for, current_mark, record_mark
 from landclean.ingest import build
 from landclean.preflight import run_problems
 from landclean.renumber import stage as renumber
@@ -136,10 +136,10 @@ def run_pipeline(
 ) -> RunReport:
     """Run the chosen stages (all by default) in order and record the run.
 
-    Each stage recomputes only what changed since it last succeeded (``landclean.changes``);
-    ``full``: every stage recomputes everything.  ``day`` is the day the run counts for
-    (the campaign's daily snapshot; today by default).  ``checked``: the caller has raised
-    ``start_problems`` already.  Raises
+    Each stage recomputes only what changed since it last succeeded
+    (``landclean.incremental``); ``full``: every stage recomputes everything.  ``day`` is
+    the day the run counts for (the campaign's daily snapshot; today by default).
+    ``checked``: the caller has raised ``start_problems`` already.  Raises
     ``PipelineError`` for a stage that cannot run; a stage that fails leaves its tables
     as they were and the run records the failure."""
     settings = settings or get_settings()

@@ -6,7 +6,7 @@ ordered tuple of stages; adding a stage is one module defining a ``STAGE`` and o
 in that tuple.
 
 A stage recomputes only what changed since it last succeeded (``context.changes``,
-``landclean.changes``): nothing, the records people changed and what depends on them,
+``landclean.incremental``): nothing, the records people changed and what depends on them,
 or everything.
 
 Some stages also *carry* their results onto the canonical rows, so that everything that
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from landclean.changes import Changes
+from landclean.incremental import Changes
 from landclean.labels import fmt_int, label
 from landclean.settings import Settings
 from landclean.workspace import Workspace

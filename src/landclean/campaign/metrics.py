@@ -22,7 +22,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from landclean.changes import narrowed
+from landclean.incremental import narrowed
 from landclean.renumber.stage import COMMUNE_RENUMBERED
 
 # land users and parcels not authenticated, counted per reason (the reasons' maps)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import duckdb
 
-from landclean.changes import narrowed
+from landclean.incremental import narrowed
 from landclean.renumber.order import load_order
 from landclean.renumber.placement import PLACED, place
 from landclean.stage import Stage, StageContext, StageReport, StageWarning
@@ -246,6 +246,8 @@ def run(ctx: StageContext) -> StageReport:
         report.lap("place")
         number_sheets(con)
         report.lap("number")
+        if ctx.changes is None or ctx.changes.reason in ("asked", "first"):
+            con.execute("DELETE FROM rn_old_uid")  # run --full: every UID computed again
         con.execute(UID_SQL)
         report.lap("uid")
         con.execute(CARRY_SQL)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from landclean.changes import Changes
+from landclean.incremental import Changes
 from landclean.rules.catalogue import Rule
 
 # A scoped run: what it re-evaluates, as temp tables of ids (docs/incremental.md).

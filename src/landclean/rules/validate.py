@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from landclean.changes import Changes
 from landclean.errors import first_line
+from landclean.incremental import Changes
 from landclean.rules.catalogue import CATALOGUE, Rule
 from landclean.rules.scope import SCOPE_SQL, Plan, drop_scope, nothing_to_check, plan
 from landclean.settings import Settings
