@@ -11,6 +11,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import openpyxl
 import pytest
 
@@ -44,6 +45,12 @@ def _two_communes(ws: Workspace) -> tuple[str, str]:
     return rows[0][0], rows[1][0]
 
 
+def _form(con: duckdb.DuckDBPyConnection, commune: str, path: Path) -> Any:
+    """The commune's worklist written to ``path`` and opened for filling in."""
+    export_worklist(con, commune, path)
+    return openpyxl.load_workbook(path)
+
+
 def _apply(ws: Workspace, path: Path) -> Any:
     with ws.transaction() as tx:
         return apply_worklist(tx, path, "Cán bộ xã")
@@ -75,8 +82,7 @@ def test_rows_naming_another_commune_or_no_finding_are_refused(
         [theirs],
     )[0][0]
     path = tmp_path / "w.xlsx"
-    export_worklist(con, mine, path)
-    wb = openpyxl.load_workbook(path)
+    wb = _form(con, mine, path)
     f, u, c = wb[FINDINGS], wb[USERS], wb[CERTS]
     fc, uc, cc = _cols(f), _cols(u), _cols(c)
     assert f.max_row >= HEAD + 3 and u.max_row >= HEAD + 1 and c.max_row >= HEAD + 1
@@ -120,8 +126,7 @@ def test_a_value_is_read_for_its_column_or_refused(copy_ws: Workspace, tmp_path:
     ws, con = copy_ws, copy_ws.con
     mine, _ = _two_communes(ws)
     path = tmp_path / "v.xlsx"
-    export_worklist(con, mine, path)
-    wb = openpyxl.load_workbook(path)
+    wb = _form(con, mine, path)
     f = wb[FINDINGS]
     fc = _cols(f)
     rows = {}  # record type -> rows of that type, in order
@@ -173,8 +178,7 @@ def test_rejected_cells_never_show_an_id_number(copy_ws: Workspace, tmp_path: Pa
     ws, con = copy_ws, copy_ws.con
     mine, _ = _two_communes(ws)
     path = tmp_path / "id.xlsx"
-    export_worklist(con, mine, path)
-    wb = openpyxl.load_workbook(path)
+    wb = _form(con, mine, path)
     f, u, c = wb[FINDINGS], wb[USERS], wb[CERTS]
     fc, uc, cc = _cols(f), _cols(u), _cols(c)
     number = "066089000123"
@@ -202,8 +206,7 @@ def test_exceptions_sent_again_are_not_counted_again(copy_ws: Workspace, tmp_pat
     ws, con = copy_ws, copy_ws.con
     mine, _ = _two_communes(ws)
     path = tmp_path / "e.xlsx"
-    export_worklist(con, mine, path)
-    wb = openpyxl.load_workbook(path)
+    wb = _form(con, mine, path)
     f = wb[FINDINGS]
     fc = _cols(f)
     for row in (HEAD + 1, HEAD + 2):
