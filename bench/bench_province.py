@@ -1,7 +1,7 @@
 """A province end to end, then live: issue 17's targets, each command its own process.
 
 Usage: python -m bench.bench_province --parcels N --work DIR [--seed 7] [--source DIR]
-       [--from WS]
+       [--from WS] [--no-full]
 
 1. From nothing (unless ``--from WS``, a workspace already run, is copied instead):
    ``generate`` (not counted), ``init``, ``import``, the first ``run``, ``report``.
@@ -101,6 +101,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--from", dest="source_ws", type=Path, default=None)
     parser.add_argument("--source", type=Path, default=None, help="generated already")
+    parser.add_argument("--no-full", action="store_true", help="leave out the last run --full")
     args = parser.parse_args()
     work: Path = args.work
     work.mkdir(parents=True, exist_ok=True)
@@ -158,7 +159,8 @@ def main() -> None:
     ]
     print(f"{commune}: {_correct(ws, sheets)} sheet numbers recorded", flush=True)
     step("run after 200 sheet numbers", *landclean("run", str(ws)))
-    step("run --full", *landclean("run", str(ws), "--full"))
+    if not args.no_full:
+        step("run --full", *landclean("run", str(ws), "--full"))
     print("\n| step | wall (s) | peak RSS (MiB) |\n|---|---:|---:|")
     for name, result, _ in rows:
         print(f"| {name} | {result['seconds']:.1f} | {result['peak_mib']:,.0f} |")

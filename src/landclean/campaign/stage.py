@@ -34,28 +34,31 @@ SCOPE_SQL = (
     "WHERE c.record_type = 'certificate') s USING (parcel_id) WHERE p.unit_code IS NOT NULL",
     "CREATE OR REPLACE TEMP TABLE cm_parcel AS SELECT parcel_id AS code FROM parcel "
     "WHERE unit_code IN (SELECT code FROM cm_commune)",
-    "CREATE OR REPLACE TEMP TABLE cm_party AS SELECT DISTINCT party_id AS code "
-    "FROM land_right WHERE parcel_id IN (SELECT code FROM cm_parcel)",
-    "CREATE OR REPLACE TEMP TABLE cm_certificate AS SELECT DISTINCT certificate_id AS code "
-    "FROM certificate_parcel WHERE parcel_id IN (SELECT code FROM cm_parcel)",
+    "CREATE OR REPLACE TEMP TABLE cm_party AS SELECT party_id AS code FROM party_commune "
+    "WHERE unit_code IN (SELECT code FROM cm_commune)",
+    "CREATE OR REPLACE TEMP TABLE cm_certificate AS SELECT certificate_id AS code "
+    "FROM certificate_commune WHERE unit_code IN (SELECT code FROM cm_commune)",
 )
 
 
 def run(ctx: StageContext) -> StageReport:
     """Tasks and the day's snapshot, unless nothing changed since the last time, on the
-    same day and in the same language; after people's changes only, the snapshot of the
-    communes they can have moved."""
+    same day and in the same language; after people's changes only, the tasks and the
+    snapshot of the communes they can have moved."""
     report = StageReport("campaign")
     changes = ctx.changes
     if changes is not None and changes.none and not (changes.new_day or changes.new_lang):
         report.ran = False
         return report
-    tasks = generate_tasks(ctx.con, ctx.settings.campaign_end, lang=ctx.settings.lang)
-    report.lap("tasks")
     scoped = changes is not None and not (changes.full or changes.new_day or changes.new_lang)
     if scoped and changes is not None:
         for sql in SCOPE_SQL:
             ctx.con.execute(sql.format(since=int(changes.since_run), journal=changes.journal()))
+        report.lap("scope")
+    tasks = generate_tasks(
+        ctx.con, ctx.settings.campaign_end, lang=ctx.settings.lang, scoped=scoped
+    )
+    report.lap("tasks")
     rows = commune_metrics(ctx.con, scoped, reasons=False).to_pylist()  # maps: not kept
     communes = commune_entries(ctx.con, rows, ctx.settings)
     metrics = take_snapshot(ctx.con, communes, ctx.day, only_these=scoped)

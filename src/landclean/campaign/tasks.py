@@ -8,7 +8,8 @@ the working group), due at the end of the campaign; ``assign_task`` gives it to 
 else or moves its due date, and that stays.  Regenerating updates the quantities; a task
 with nothing left becomes ``done`` (and reopens if work reappears).  Listed, an open task
 past its due date is ``overdue`` (computed from the day asked for, never stored).
-Set-based: one query, one upsert.
+Set-based: one query, one upsert; after people's changes only, the communes they can
+have moved (``scoped``: those in the temp table ``cm_commune``).
 
 One task per piece of work: the findings of a rule whose work another task holds
 (``WORK_OF_OTHER_TASK``) get no "fix" task of their own.  ``CERT_NO_DIGITAL_DATA``
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 import duckdb
 
 from landclean.errors import LandcleanError
+from landclean.incremental import narrowed
 from landclean.labels import labels
 from landclean.rules.catalogue import rules_table
 
@@ -36,12 +38,12 @@ CREATE OR REPLACE TEMP TABLE task_wanted AS
 WITH open_findings AS (   -- a finding counts in the commune of the parcel it is attached to
     SELECT f.rule_id, p.unit_code
     FROM finding f JOIN parcel p ON p.parcel_id = f.parcel_id
-    WHERE f.state = 'open' AND f.severity <> 'info'
+    WHERE f.state = 'open' AND f.severity <> 'info' /*in cm_commune:p.unit_code*/
 ),
 users AS (
     SELECT c.unit_code, a.status, count(*) AS n
     FROM auth_result a JOIN party_commune c USING (party_id)
-    WHERE a.status <> 'matched' GROUP BY ALL
+    WHERE a.status <> 'matched' /*in cm_commune:c.unit_code*/ GROUP BY ALL
 ),
 latest AS (
     SELECT * FROM commune_progress
@@ -54,7 +56,7 @@ paper AS (   -- n without digital data (the worklist's certificates); n_open of 
                SELECT certificate_id FROM certificate_step WHERE step = 'entered'
            )) AS n_open
     FROM certificate c JOIN certificate_commune cc USING (certificate_id)
-    WHERE c.digital_status <> 'digital' GROUP BY cc.unit_code
+    WHERE c.digital_status <> 'digital' /*in cm_commune:cc.unit_code*/ GROUP BY cc.unit_code
 ),
 wanted AS (
     SELECT 'fix:' || unit_code || ':' || rule_id AS task_id, unit_code,
@@ -102,6 +104,7 @@ ON CONFLICT (task_id) DO UPDATE SET
 CLOSE_SQL = """
 UPDATE task SET status = 'done', quantity = 0, updated_at = $now
 WHERE status = 'open' AND task_id NOT IN (SELECT task_id FROM task_wanted)
+      /*in cm_commune:unit_code*/
 """
 
 # rule -> the kind of the task that holds the work of its findings (no "fix" task)
@@ -144,12 +147,17 @@ def generate_tasks(
     due: dt.date,
     now: dt.datetime | None = None,
     lang: str = "vi",
+    scoped: bool = False,
 ) -> TaskCounts:
-    """Create or update the tasks, titled in ``lang`` (call inside a transaction)."""
+    """Create or update the tasks, titled in ``lang`` (call inside a transaction);
+    ``scoped``: only those of the communes in the temp table ``cm_commune``."""
     stamp = now or dt.datetime.now()
-    con.execute(WANTED_SQL, {**_titles(con, lang), "elsewhere": list(WORK_OF_OTHER_TASK)})
+    con.execute(
+        narrowed(WANTED_SQL, scoped),
+        {**_titles(con, lang), "elsewhere": list(WORK_OF_OTHER_TASK)},
+    )
     con.execute(UPSERT_SQL, {"due": due, "now": stamp})
-    con.execute(CLOSE_SQL, {"now": stamp})
+    con.execute(narrowed(CLOSE_SQL, scoped), {"now": stamp})
     con.execute("DROP TABLE task_wanted")
     _merge_superseded(con, stamp)
     return task_counts(con)

@@ -12,7 +12,9 @@ Placement is decided by ``renumber.placement``, and nowhere else.
 
 The stage owns ``parcel_place`` (a row per parcel: commune, placement, new sheet, UID)
 and carries it onto ``parcel`` (``unit_code``, ``placement``, ``new_sheet_no``, ``uid``),
-where every report reads it; ``restore`` carries it again after a rebuild.
+where every report reads it; ``restore`` carries it again after a rebuild.  From the
+placements it writes the commune each land user and certificate counts in
+(``party_commune``, ``certificate_commune``).
 All set-based SQL.
 """
 
@@ -122,6 +124,21 @@ FROM parcel_place x WHERE parcel.parcel_id = x.parcel_id
 """
 RESTORE_SQL = CARRY_SQL + f" AND x.basis = {BASIS.replace('p.', 'parcel.')}"
 
+# The commune a land user and a certificate count in everywhere: that of their first
+# placed parcel by id, the parcel their findings are attached to (rules.validate), so
+# that a record and its findings count in the same commune.  Written whenever parcels
+# are placed (a scoped renumbering moves no parcel), read by every report.
+RECORD_COMMUNES_SQL = """
+DELETE FROM party_commune;
+INSERT INTO party_commune
+SELECT r.party_id, arg_min(p.unit_code, p.parcel_id)
+FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id;
+DELETE FROM certificate_commune;
+INSERT INTO certificate_commune
+SELECT cp.certificate_id, arg_min(p.unit_code, p.parcel_id)
+FROM certificate_parcel cp JOIN parcel p USING (parcel_id) GROUP BY cp.certificate_id;
+"""
+
 # Conservation per old commune, computed through the crosswalk: each parcel reached from
 # its old keys exactly once, or counted as not renumbered (unplaced, without a sheet).
 # Parcels without an old commune are counted by the placement (unknown_commune) only.
@@ -179,6 +196,7 @@ def number_sheets(con: duckdb.DuckDBPyConnection) -> None:
 def restore(con: duckdb.DuckDBPyConnection) -> None:
     """Carry the stage's last results onto the rebuilt parcels that did not change."""
     con.execute(RESTORE_SQL)
+    con.execute(RECORD_COMMUNES_SQL)
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -251,6 +269,8 @@ def run(ctx: StageContext) -> StageReport:
         con.execute(UID_SQL)
         report.lap("uid")
         con.execute(CARRY_SQL)
+        con.execute(RECORD_COMMUNES_SQL)
+        report.lap("carry")
         con.execute(narrowed(CHECK_SQL, False))
         report.lap("check")
     placement = con.execute(
@@ -275,8 +295,22 @@ def run(ctx: StageContext) -> StageReport:
 STAGE = Stage(
     name="renumber",
     summary="each parcel's new commune, the new sheet numbers, the crosswalks and the UID",
-    reads=("parcel", "admin_crosswalk", "admin_unit", "commune_status"),
-    owns=("parcel_place", "sheet_crosswalk", "renumber_check", "uid_collision"),
+    reads=(
+        "parcel",
+        "land_right",
+        "certificate_parcel",
+        "admin_crosswalk",
+        "admin_unit",
+        "commune_status",
+    ),
+    owns=(
+        "parcel_place",
+        "sheet_crosswalk",
+        "renumber_check",
+        "uid_collision",
+        "party_commune",
+        "certificate_commune",
+    ),
     run=run,
     carries=("parcel.unit_code", "parcel.placement", "parcel.new_sheet_no", "parcel.uid"),
     restore=restore,

@@ -40,6 +40,7 @@ MIGRATIONS = (
     "011_record_keys",
     "012_worklist_returns",
     "013_incremental",
+    "014_record_communes",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
