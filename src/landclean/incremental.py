@@ -174,12 +174,41 @@ def record_mark(con: duckdb.DuckDBPyConnection, stage: str, run_id: int, mark: M
 
 
 IN_SCOPE = re.compile(r"/\*in (\w+):([\w.]+)\*/")
+# A scope of at most this many ids is written into the SQL as a list of constants: DuckDB
+# then filters the table's scan itself (reading the other columns of matching rows only)
+# instead of joining the whole table with the scope (a rule on 250 parcels' geometries
+# of a 3.4 M-parcel province: 0.17 s instead of 1.8 s).
+INLINE_MAX = 5000
 
 
-def narrowed(sql: str, scoped: bool) -> str:
+def scope_values(con: duckdb.DuckDBPyConnection, table: str, column: str = "code") -> str:
+    """What ``x IN …`` reads for the scope in temp table ``table``: its ids as SQL string
+    constants when there are few (at most ``INLINE_MAX``), else a subquery."""
+    subquery = f"(SELECT {column} FROM {table})"
+    ids = con.execute(
+        f"SELECT DISTINCT {column}::VARCHAR FROM {table} WHERE {column} IS NOT NULL "
+        f"LIMIT {INLINE_MAX + 1}"
+    ).fetchall()
+    if not ids or len(ids) > INLINE_MAX:
+        return subquery
+    return "(" + ", ".join("'" + str(v).replace("'", "''") + "'" for (v,) in ids) + ")"
+
+
+def narrowed(sql: str, scoped: bool, con: duckdb.DuckDBPyConnection | None = None) -> str:
     """``sql`` over everything, or (``scoped``) narrowed where its ``/*in TABLE:column*/``
     marks say: ``AND column IN (SELECT code FROM TABLE)``, TABLE a temp table of the codes
-    (or ids) in scope."""
-    return IN_SCOPE.sub(
-        lambda m: f"AND {m.group(2)} IN (SELECT code FROM {m.group(1)})" if scoped else "", sql
-    )
+    (or ids) in scope; given ``con``, a small scope's codes are written in as constants
+    (``scope_values``)."""
+    if not scoped:
+        return IN_SCOPE.sub("", sql)
+    values: dict[str, str] = {}
+
+    def within(m: re.Match[str]) -> str:
+        table = m.group(1)
+        if table not in values:
+            values[table] = (
+                scope_values(con, table) if con is not None else f"(SELECT code FROM {table})"
+            )
+        return f"AND {m.group(2)} IN {values[table]}"
+
+    return IN_SCOPE.sub(within, sql)

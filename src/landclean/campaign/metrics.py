@@ -173,4 +173,4 @@ def commune_metrics(
     certificates in ``cm_parcel``, ``cm_party``, ``cm_certificate``);
     without ``reasons``, no counts per reason (maps the daily snapshot does not keep)."""
     sql = METRICS_SQL.format(reasons=REASONS_SQL if reasons else NO_REASONS_SQL)
-    return con.execute(narrowed(sql, scoped)).fetch_arrow_table()
+    return con.execute(narrowed(sql, scoped, con)).fetch_arrow_table()

@@ -153,11 +153,11 @@ def generate_tasks(
     ``scoped``: only those of the communes in the temp table ``cm_commune``."""
     stamp = now or dt.datetime.now()
     con.execute(
-        narrowed(WANTED_SQL, scoped),
+        narrowed(WANTED_SQL, scoped, con),
         {**_titles(con, lang), "elsewhere": list(WORK_OF_OTHER_TASK)},
     )
     con.execute(UPSERT_SQL, {"due": due, "now": stamp})
-    con.execute(narrowed(CLOSE_SQL, scoped), {"now": stamp})
+    con.execute(narrowed(CLOSE_SQL, scoped, con), {"now": stamp})
     con.execute("DROP TABLE task_wanted")
     _merge_superseded(con, stamp)
     return task_counts(con)

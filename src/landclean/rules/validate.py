@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from landclean.errors import first_line
-from landclean.incremental import Changes
+from landclean.incremental import Changes, scope_values
 from landclean.rules.catalogue import CATALOGUE, Rule
 from landclean.rules.scope import SCOPE_SQL, Plan, drop_scope, nothing_to_check, plan
 from landclean.settings import Settings
@@ -113,9 +113,11 @@ def _reference_tables(
     """The tables rules share (in a scoped run, over the scope's records only, and none
     that only the rules of geometries read); returns the derived ones that failed."""
     failures: dict[str, str] = {}
-    in_parcels = "AND parcel_id IN (SELECT id FROM vs_parcel)" if scoped else ""
-    in_communes = "AND p.old_unit_code IN (SELECT id FROM vs_old_commune)" if scoped else ""
-    in_ids = "AND id_number IN (SELECT id FROM vs_id)" if scoped else ""
+    in_parcels = in_communes = in_ids = ""
+    if scoped:
+        in_parcels = "AND parcel_id IN " + scope_values(con, "vs_parcel", "id")
+        in_communes = "AND p.old_unit_code IN " + scope_values(con, "vs_old_commune", "id")
+        in_ids = "AND id_number IN " + scope_values(con, "vs_id", "id")
     con.execute("CREATE OR REPLACE TEMP TABLE land_use_code (code VARCHAR, status VARCHAR)")
     con.executemany(
         "INSERT INTO land_use_code VALUES (?, ?)",
@@ -182,13 +184,14 @@ def _hits_table(index: int) -> str:
     return f"rule_hits_{index}"
 
 
-def _run_rule(con: duckdb.DuckDBPyConnection, step: Plan) -> int:
-    """Evaluate one rule into a temp table (its own statement: a failure stays local)."""
+def _run_rule(con: duckdb.DuckDBPyConnection, step: Plan, values: str | None = None) -> int:
+    """Evaluate one rule into a temp table (its own statement: a failure stays local);
+    ``values``: what its narrowed ``IN`` reads (``scope_values``)."""
     rule = step.rule
     hits = _hits_table(step.index)
     columns = "record_id, parcel_id, details" + (", geom" if rule.spatial else "")
     extra = "" if rule.spatial else ", NULL::GEOMETRY AS geom"
-    sql = rule.evaluated_sql(step.narrowed)
+    sql = rule.evaluated_sql(step.narrowed, values)
     # one finding per record; of a certificate's or a land user's several parcels, the
     # first by id (a fixed choice: the same inputs give the same findings)
     con.execute(
@@ -282,6 +285,16 @@ def _fix_findings(con: duckdb.DuckDBPyConnection, steps: list[Plan], run_id: int
     con.execute("DROP TABLE vs_fixed")
 
 
+def _nonempty(con: duckdb.DuckDBPyConnection, plans: list[Plan]) -> list[Plan]:
+    """The narrowed rules that decide some record (a rule narrowed to no record, say the
+    land users' rules after a parcel's correction, has nothing to find or to fix)."""
+    sizes: dict[str, int] = {}
+    for table in {step.decided for step in plans if step.decided}:
+        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        sizes[table] = int(row[0]) if row else 0
+    return [step for step in plans if step.decided is None or sizes[step.decided]]
+
+
 def evaluate_rules(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -300,11 +313,16 @@ def evaluate_rules(
     failures = _reference_tables(con, settings, scoped)
     report = ValidationReport(reference_seconds=time.perf_counter() - started, scoped=scoped)
     report.plans = plan(rules, changes)
+    values: dict[str, str] = {}
+    if scoped:
+        report.plans = _nonempty(con, report.plans)
+        for table in {step.narrowed for step in report.plans if step.narrowed}:
+            values[table] = scope_values(con, table, "id")
     for step in report.plans:
         rule = step.rule
         started = time.perf_counter()
         try:
-            found = _run_rule(con, step)
+            found = _run_rule(con, step, values.get(step.narrowed or ""))
             report.results.append(
                 RuleResult(rule.rule_id, found, seconds=time.perf_counter() - started)
             )
