@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -356,3 +357,16 @@ def test_rules_of_todays_date_look_again_on_a_new_day(base: Path, tmp_path: Path
         assert [r for r, _ in evaluated] == dated
         counts = dict(open_before)
         assert all(found == counts.get(rule, 0) for rule, found in evaluated)
+
+
+def test_the_scope_is_the_first_condition_of_every_rule() -> None:
+    """A scoped run narrows before it computes: every ``$scope(column)`` of the catalogue
+    comes right after its WHERE (DuckDB evaluates the conditions in the order written)."""
+    marks = [(r.rule_id, m.start()) for r in CATALOGUE for m in re.finditer(r"\$scope\(", r.sql)]
+    assert len(marks) >= 20
+    late = [rule for rule, at in marks if not _sql(rule)[:at].rstrip().endswith("WHERE")]
+    assert late == []
+
+
+def _sql(rule_id: str) -> str:
+    return next(r.sql for r in CATALOGUE if r.rule_id == rule_id)

@@ -26,22 +26,22 @@ LIGHT_TARGETS = {
     "commune_progress": ("commune_progress",),
     "commune_target": ("commune_target",),
 }
-FULL_BUILD = (
-    sql.LATEST_FORM,
-    sql.MATCH_FEATURES,
-    sql.PARCEL,
-    sql.LAND_USE,
-    sql.CERT_KEYS,
-    sql.PARTY,
-    sql.CERTIFICATE,
-    sql.ASSET,
-    sql.LOG_FILLED,
-    sql.MAP_SHEET,
-    sql.REGISTRY,
-    sql.COMMUNE_STATUS,
-    sql.COMMUNE_PROGRESS,
-    sql.COMMUNE_TARGET,
-)
+FULL_BUILD = {  # in the order they run, by the name their seconds are reported under
+    "latest_form": sql.LATEST_FORM,
+    "match_features": sql.MATCH_FEATURES,
+    "parcel": sql.PARCEL,
+    "land_use": sql.LAND_USE,
+    "cert_keys": sql.CERT_KEYS,
+    "party": sql.PARTY,
+    "certificate": sql.CERTIFICATE,
+    "asset": sql.ASSET,
+    "log_filled": sql.LOG_FILLED,
+    "map_sheet": sql.MAP_SHEET,
+    "registry": sql.REGISTRY,
+    "commune_status": sql.COMMUNE_STATUS,
+    "commune_progress": sql.COMMUNE_PROGRESS,
+    "commune_target": sql.COMMUNE_TARGET,
+}
 LIGHT_BUILD = {
     "registry_person": sql.REGISTRY,
     "commune_progress": sql.COMMUNE_PROGRESS,
@@ -95,6 +95,7 @@ def build_canonical(
     restores: tuple[Stage, ...] = (),
     conflicts_for: int | None = None,
     batches: int = 0,
+    report: StageReport | None = None,
 ) -> tuple[dict[str, int], int]:
     """Rebuild ``tables`` from the raw tables, put back what the ``restores`` stages
     carry (their ``restore``, in pipeline order), list the conflicts of the newer import
@@ -103,21 +104,29 @@ def build_canonical(
     in the ``batches`` up to ``conflicts_for``), so that every later stage knows the
     canonical tables are new (docs/incremental.md).
 
-    Runs inside the caller's transaction."""
+    Runs inside the caller's transaction; ``report`` gets each step's seconds."""
+
+    def lap(step: str) -> None:
+        if report is not None:
+            report.lap(step)
+
     started = time.perf_counter()
     for table in tables:
         con.execute(f"DELETE FROM {table}")
     if tables == CANONICAL_TABLES:
-        for statement in FULL_BUILD:
+        for name, statement in FULL_BUILD.items():
             con.execute(statement)
+            lap(name)
         for stage in restores:
             if stage.restore is not None:
                 stage.restore(con)
+        lap("restore")
     else:
         for table in tables:
             con.execute(LIGHT_BUILD[table])
     conflicts = find_conflicts(con, conflicts_for) if conflicts_for is not None else 0
     apply_corrections(con)
+    lap("corrections")
     counts = {}
     for table in tables:
         row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
@@ -139,7 +148,9 @@ def run(ctx: StageContext) -> StageReport:
         return report
     tables = tables_to_build(targets)
     restores = tuple(s for s in ctx.stages if s.restore is not None)  # in pipeline order
-    counts, conflicts = build_canonical(ctx.con, tables, restores, max(batches), len(batches))
+    counts, conflicts = build_canonical(
+        ctx.con, tables, restores, max(batches), len(batches), report
+    )
     report.counts = {"batches": len(batches), **counts, "conflicts": conflicts}
     if conflicts:
         report.warnings.append(StageWarning.of("conflicts", n=conflicts))

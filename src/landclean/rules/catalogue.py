@@ -48,7 +48,9 @@ class Rule:
     # or number changed; "id_number"/"serial", every record sharing a changed record's
     # ID number or serial; "sheet", the sheets of those old communes; "geometry", only
     # when geometries or placements may have changed (a build: the whole catalogue).
-    # ``$scope(column)`` in the SQL marks where the evaluation is narrowed.
+    # ``$scope(column)`` in the SQL marks where the evaluation is narrowed; it is the
+    # first condition of its WHERE (DuckDB evaluates conditions in the order written, and
+    # a scoped run must not compute the others for every record of the province).
     scope: str = "record"
     # compares with today's date: evaluated again, whole, when the day changes
     dated: bool = False
@@ -93,7 +95,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "error",
         2,
         "SELECT parcel_id AS record_id, parcel_id, {'parcel_no': parcel_no} AS details "
-        "FROM parcel WHERE sheet_no IS NULL AND $scope(parcel_id)",
+        "FROM parcel WHERE $scope(parcel_id) AND sheet_no IS NULL",
         fix=("parcel", "sheet_no"),
     ),
     Rule(
@@ -102,7 +104,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "error",
         2,
         "SELECT parcel_id, parcel_id, {'sheet_no': sheet_no} FROM parcel "
-        "WHERE parcel_no IS NULL AND $scope(parcel_id)",
+        "WHERE $scope(parcel_id) AND parcel_no IS NULL",
         fix=("parcel", "parcel_no"),
     ),
     Rule(
@@ -111,7 +113,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "error",
         3,
         "SELECT parcel_id, parcel_id, {'sheet_no': sheet_no, 'parcel_no': parcel_no} "
-        "FROM parcel WHERE geom IS NULL AND $scope(parcel_id)",
+        "FROM parcel WHERE $scope(parcel_id) AND geom IS NULL",
     ),
     Rule(
         "PARCEL_INVALID_GEOMETRY",
@@ -158,7 +160,7 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT parcel_id, parcel_id, {'old_unit_code': old_unit_code, 'sheet_no': sheet_no, "
         "'scale': scale, 'parcel_no': parcel_no} FROM parcel "
-        "WHERE sheet_no IS NOT NULL AND parcel_no IS NOT NULL AND $scope(old_unit_code) "
+        "WHERE $scope(old_unit_code) AND sheet_no IS NOT NULL AND parcel_no IS NOT NULL "
         "QUALIFY count(*) OVER (PARTITION BY old_unit_code, sheet_no, scale, parcel_no) > 1",
         fix=("parcel", "parcel_no"),
         scope="old_commune",
@@ -204,7 +206,7 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT c.certificate_id, cp.parcel_id, {'serial': c.serial_raw} FROM certificate c "
         "JOIN certificate_parcel cp USING (certificate_id) "
-        "WHERE c.serial IS NOT NULL AND c.form_version = 'unknown' AND $scope(c.certificate_id)",
+        "WHERE $scope(c.certificate_id) AND c.serial IS NOT NULL AND c.form_version = 'unknown'",
         fix=("certificate", "serial"),
     ),
     Rule(
@@ -214,8 +216,8 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT c.certificate_id, cp.parcel_id, {'serial': c.serial} FROM certificate c "
         # closed once the commune records the day its data was entered (worklist)
-        "JOIN certificate_parcel cp USING (certificate_id) WHERE c.digital_status = 'paper_only' "
-        "AND $scope(c.certificate_id) "
+        "JOIN certificate_parcel cp USING (certificate_id) WHERE $scope(c.certificate_id) "
+        "AND c.digital_status = 'paper_only' "
         "AND NOT EXISTS (SELECT 1 FROM certificate_step s "
         "WHERE s.certificate_id = c.certificate_id AND s.step = 'entered')",
     ),
@@ -226,8 +228,8 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT p.party_id, r.parcel_id, {'name': p.full_name} FROM party p "
         "JOIN land_right r USING (party_id) "
-        "WHERE p.party_type IN ('individual', 'household') AND p.id_number IS NULL "
-        "AND $scope(p.party_id)",
+        "WHERE $scope(p.party_id) "
+        "AND p.party_type IN ('individual', 'household') AND p.id_number IS NULL",
         fix=("party", "id_number"),
     ),
     Rule(
@@ -237,8 +239,8 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number, 'birth_year': p.birth_year, "
         "'sex': p.sex} FROM party p JOIN land_right r USING (party_id) "
-        "WHERE p.id_type = 'CCCD' AND p.birth_year IS NOT NULL AND p.sex IS NOT NULL "
-        "AND $scope(p.party_id) "
+        "WHERE $scope(p.party_id) "
+        "AND p.id_type = 'CCCD' AND p.birth_year IS NOT NULL AND p.sex IS NOT NULL "
         "AND p.birth_year BETWEEN 1900 AND year(current_date) "
         "AND (CAST(substr(p.id_number, 4, 1) AS INTEGER) "
         "<> lc_cccd_century_sex(p.birth_year, p.sex) "
@@ -252,8 +254,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "error",
         2,
         "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number} FROM party p "
-        "JOIN land_right r USING (party_id) WHERE p.id_type = 'CCCD' "
-        "AND NOT lc_cccd_province_known(p.id_number) AND $scope(p.party_id)",
+        "JOIN land_right r USING (party_id) WHERE $scope(p.party_id) AND p.id_type = 'CCCD' "
+        "AND NOT lc_cccd_province_known(p.id_number)",
         fix=("party", "id_number"),
     ),
     Rule(
@@ -263,8 +265,8 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT c.certificate_id, cp.parcel_id, {'book_entry_no': c.book_entry_no} "
         "FROM certificate c JOIN certificate_parcel cp USING (certificate_id) "
-        "WHERE c.book_entry_no IS NOT NULL AND NOT lc_book_entry_valid(c.book_entry_no) "
-        "AND $scope(c.certificate_id)",
+        "WHERE $scope(c.certificate_id) "
+        "AND c.book_entry_no IS NOT NULL AND NOT lc_book_entry_valid(c.book_entry_no)",
         fix=("certificate", "book_entry_no"),
     ),
     Rule(
@@ -273,7 +275,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "error",
         2,
         "SELECT parcel_id, parcel_id, {'legal_area': legal_area_raw} FROM parcel "
-        "WHERE legal_area IS NULL AND $scope(parcel_id)",
+        "WHERE $scope(parcel_id) AND legal_area IS NULL",
         fix=("parcel", "legal_area"),
     ),
     Rule(
@@ -292,7 +294,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "error",
         2,
         "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number} FROM party p "
-        "JOIN land_right r USING (party_id) WHERE p.full_name IS NULL AND $scope(p.party_id)",
+        "JOIN land_right r USING (party_id) WHERE $scope(p.party_id) AND p.full_name IS NULL",
         fix=("party", "full_name"),
     ),
     Rule(
@@ -302,7 +304,7 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT c.certificate_id, cp.parcel_id, {'book_entry_no': c.book_entry_no} "
         "FROM certificate c JOIN certificate_parcel cp USING (certificate_id) "
-        "WHERE c.serial IS NULL AND $scope(c.certificate_id)",
+        "WHERE $scope(c.certificate_id) AND c.serial IS NULL",
         fix=("certificate", "serial"),
     ),
     Rule(
@@ -311,8 +313,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "error",
         2,
         "SELECT c.certificate_id, cp.parcel_id, {'serial': c.serial} FROM certificate c "
-        "JOIN certificate_parcel cp USING (certificate_id) WHERE c.serial IS NOT NULL "
-        "AND $scope(c.serial) "
+        "JOIN certificate_parcel cp USING (certificate_id) WHERE $scope(c.serial) "
+        "AND c.serial IS NOT NULL "
         "QUALIFY count(DISTINCT c.certificate_id) OVER (PARTITION BY c.serial) > 1",
         fix=("certificate", "serial"),
         scope="serial",
@@ -337,7 +339,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "info",
         1,
         "SELECT parcel_id, parcel_id, {'unit_code': unit_code} FROM parcel "
-        "WHERE vbdlis_synced = false AND $scope(parcel_id)",
+        "WHERE $scope(parcel_id) AND vbdlis_synced = false",
         fix=("parcel", "vbdlis_synced"),
     ),
     Rule(
@@ -347,8 +349,8 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT p.party_id, r.parcel_id, {'id_number': p.id_number, "
         "'digits': length(p.id_number)} FROM party p JOIN land_right r USING (party_id) "
-        "WHERE p.party_type IN ('individual', 'household') AND p.id_type = 'other' "
-        "AND $scope(p.party_id)",
+        "WHERE $scope(p.party_id) "
+        "AND p.party_type IN ('individual', 'household') AND p.id_type = 'other'",
         fix=("party", "id_number"),
     ),
     Rule(
@@ -358,8 +360,9 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT p.party_id, r.parcel_id, {'name': p.full_name, 'birth': p.birth_raw} "
         "FROM party p JOIN land_right r USING (party_id) "
-        "WHERE p.party_type IN ('individual', 'household') AND p.birth_year IS NULL "
-        "AND NULLIF(trim(p.birth_raw), '') IS NULL AND $scope(p.party_id)",
+        "WHERE $scope(p.party_id) "
+        "AND p.party_type IN ('individual', 'household') AND p.birth_year IS NULL "
+        "AND NULLIF(trim(p.birth_raw), '') IS NULL",
         fix=("party", "birth_date"),
     ),
     Rule(

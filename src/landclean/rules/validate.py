@@ -113,11 +113,13 @@ def _reference_tables(
     """The tables rules share (in a scoped run, over the scope's records only, and none
     that only the rules of geometries read); returns the derived ones that failed."""
     failures: dict[str, str] = {}
+    # the scope's filter comes first: DuckDB evaluates the conditions in their order, and
+    # validity or a name key is expensive to compute for every row of the province
     in_parcels = in_communes = in_ids = ""
     if scoped:
-        in_parcels = "AND parcel_id IN " + scope_values(con, "vs_parcel", "id")
-        in_communes = "AND p.old_unit_code IN " + scope_values(con, "vs_old_commune", "id")
-        in_ids = "AND id_number IN " + scope_values(con, "vs_id", "id")
+        in_parcels = "parcel_id IN " + scope_values(con, "vs_parcel", "id") + " AND "
+        in_communes = "p.old_unit_code IN " + scope_values(con, "vs_old_commune", "id") + " AND "
+        in_ids = "id_number IN " + scope_values(con, "vs_id", "id") + " AND "
     con.execute("CREATE OR REPLACE TEMP TABLE land_use_code (code VARCHAR, status VARCHAR)")
     con.executemany(
         "INSERT INTO land_use_code VALUES (?, ?)",
@@ -127,7 +129,7 @@ def _reference_tables(
         con,
         failures,
         "CREATE OR REPLACE TEMP TABLE valid_geometry AS SELECT parcel_id, geom "
-        f"FROM parcel WHERE geom IS NOT NULL AND ST_IsValid(geom) {in_parcels}",
+        f"FROM parcel WHERE {in_parcels}geom IS NOT NULL AND ST_IsValid(geom)",
     )
     # Holes inside each map sheet's parcels (their union's interior rings, 1 m² or more).
     _derived(
@@ -137,7 +139,7 @@ def _reference_tables(
         "WITH sheets AS ("
         "SELECT p.old_unit_code, p.scale, p.sheet_no, ST_Union_Agg(v.geom) AS g "
         "FROM valid_geometry v JOIN parcel p USING (parcel_id) "
-        f"WHERE p.sheet_no IS NOT NULL AND p.scale IS NOT NULL {in_communes} GROUP BY ALL), "
+        f"WHERE {in_communes}p.sheet_no IS NOT NULL AND p.scale IS NOT NULL GROUP BY ALL), "
         "polys AS (SELECT old_unit_code, scale, sheet_no, unnest(ST_Dump(g)).geom AS poly "
         "FROM sheets), "
         "rings AS (SELECT *, unnest(generate_series(1, ST_NInteriorRings(poly))) AS k "
@@ -169,8 +171,8 @@ def _reference_tables(
         "CREATE OR REPLACE TEMP TABLE party_identity AS "
         "SELECT party_id, id_number, COALESCE(lc_ascii_key(full_name), '') AS name_key, "
         "COALESCE(CAST(birth_date AS VARCHAR), CAST(birth_year AS VARCHAR), '') AS birth_key "
-        "FROM party WHERE party_type IN ('individual', 'household') AND id_number IS NOT NULL "
-        f"{in_ids}",
+        f"FROM party WHERE {in_ids}party_type IN ('individual', 'household') "
+        "AND id_number IS NOT NULL",
     )
     con.execute("CREATE OR REPLACE TEMP TABLE area_tolerance (scale INTEGER, tolerance DOUBLE)")
     con.executemany(
