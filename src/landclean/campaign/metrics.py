@@ -53,13 +53,8 @@ WITH latest AS (   -- a commune's newest progress report
     SELECT * FROM commune_progress
     QUALIFY row_number() OVER (PARTITION BY unit_code ORDER BY report_date DESC) = 1
 ),
-parcel_auth AS (   -- a parcel is authenticated when all its land users are matched
-    SELECT r.parcel_id,
-           bool_and(a.status IN ('matched', 'matched_after_correction')) AS all_matched
-    FROM land_right r JOIN auth_result a USING (party_id)
-    WHERE true /*in cm_parcel:r.parcel_id*/ GROUP BY r.parcel_id
-),
-parcels AS (
+parcels AS (   -- a parcel is authenticated when all its land users are matched
+               -- (parcel_group.users_matched, decided by classification)
     SELECT p.unit_code, count(*) AS total,
            count(*) FILTER (WHERE g.grp = 1) AS group1,
            count(*) FILTER (WHERE g.grp = 2) AS group2,
@@ -68,11 +63,10 @@ parcels AS (
            count(*) FILTER (WHERE p.vbdlis_synced) AS in_vbdlis,
            count(*) FILTER (WHERE NOT p.vbdlis_synced) AS not_in_vbdlis,
            count(*) FILTER (WHERE p.vbdlis_synced IS NULL) AS vbdlis_unknown,
-           count(*) FILTER (WHERE pa.all_matched) AS parcels_matched,
-           count(*) FILTER (WHERE NOT pa.all_matched) AS parcels_unmatched,
+           count(*) FILTER (WHERE g.users_matched) AS parcels_matched,
+           count(*) FILTER (WHERE NOT g.users_matched) AS parcels_unmatched,
            {COMMUNE_RENUMBERED} AS renumbered
     FROM parcel p LEFT JOIN parcel_group g USING (parcel_id)
-    LEFT JOIN parcel_auth pa USING (parcel_id)
     WHERE p.unit_code IS NOT NULL /*in cm_commune:p.unit_code*/ GROUP BY p.unit_code
 ),
 findings AS (   -- open findings by the commune of their parcel
@@ -169,8 +163,8 @@ def commune_metrics(
     con: duckdb.DuckDBPyConnection, scoped: bool = False, reasons: bool = True
 ) -> pa.Table:
     """One row per new commune: every campaign metric (see METRICS_SQL); ``scoped``: only
-    the communes in the temp table ``cm_commune`` (their parcels, land users and
-    certificates in ``cm_parcel``, ``cm_party``, ``cm_certificate``);
+    the communes in the temp table ``cm_commune`` (the land users and certificates that
+    count in them in ``cm_party``, ``cm_certificate``);
     without ``reasons``, no counts per reason (maps the daily snapshot does not keep)."""
     sql = METRICS_SQL.format(reasons=REASONS_SQL if reasons else NO_REASONS_SQL)
     return con.execute(narrowed(sql, scoped, con)).fetch_arrow_table()

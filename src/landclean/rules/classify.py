@@ -80,13 +80,17 @@ finding_parcels AS (   -- a certificate's or a party's finding concerns all thei
     JOIN land_right r ON o.record_type = 'party' AND r.party_id = o.record_id
 ),
 from_findings AS (SELECT parcel_id, max(grp) AS grp FROM finding_parcels GROUP BY parcel_id),
-from_auth AS (
-    SELECT DISTINCT r.parcel_id,
-           (SELECT grp FROM rule_impact WHERE rule_id = 'AUTHENTICATION') AS grp
+from_auth AS (   -- a user not matched as recorded puts the parcel in the group of
+                 -- AUTHENTICATION; the campaign counts the parcels whose users are all
+                 -- matched, as recorded or after a correction
+    SELECT r.parcel_id,
+           CASE WHEN bool_or(a.status <> 'matched')
+                THEN (SELECT grp FROM rule_impact WHERE rule_id = 'AUTHENTICATION') END AS grp,
+           bool_and(a.status IN ('matched', 'matched_after_correction')) AS users_matched
     FROM land_right r JOIN auth_result a USING (party_id)
-    WHERE a.status <> 'matched' {in_rights}
+    WHERE true {in_rights} GROUP BY r.parcel_id
 )
-SELECT p.parcel_id, greatest(1, COALESCE(ff.grp, 1), COALESCE(fa.grp, 1)), ?
+SELECT p.parcel_id, greatest(1, COALESCE(ff.grp, 1), COALESCE(fa.grp, 1)), ?, fa.users_matched
 FROM parcel p
 LEFT JOIN from_findings ff USING (parcel_id)
 LEFT JOIN from_auth fa USING (parcel_id)

@@ -12,3 +12,12 @@ FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id;
 CREATE TABLE certificate_commune AS
 SELECT cp.certificate_id, arg_min(p.unit_code, p.parcel_id) AS unit_code
 FROM certificate_parcel cp JOIN parcel p USING (parcel_id) GROUP BY cp.certificate_id;
+-- Whether all of a parcel's land users are matched with the registry (as recorded or
+-- after a correction; NULL: none has a result), decided with its group by
+-- classification, which re-groups exactly the parcels whose users' results changed.
+ALTER TABLE parcel_group ADD COLUMN users_matched BOOLEAN;
+UPDATE parcel_group SET users_matched = m.all_matched
+FROM (SELECT r.parcel_id,
+             bool_and(a.status IN ('matched', 'matched_after_correction')) AS all_matched
+      FROM land_right r JOIN auth_result a USING (party_id) GROUP BY r.parcel_id) m
+WHERE parcel_group.parcel_id = m.parcel_id;
