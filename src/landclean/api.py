@@ -21,19 +21,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from landclean.authenticate.review import ReviewFile, export_review_queue
-from landclean.campaign.apply import ApplyResult, apply_worklist
 from landclean.campaign.rollup import summarize
 from landclean.campaign.summary import Summary
 from landclean.campaign.tasks import Task, TaskCounts, assign_task, list_tasks, task_counts
-from landclean.campaign.worklist import WorklistFile, export_worklist
 from landclean.corrections import record_correction
 from landclean.errors import LandcleanError, check_lang
-from landclean.ingest import suggest
-from landclean.ingest.importer import ImportReport, import_files
-from landclean.ingest.profiles import Profile, all_profiles
-from landclean.ingest.suggest import Suggestion
 from landclean.pipeline import (
     RunReport,
     ensure_built,
@@ -41,10 +35,7 @@ from landclean.pipeline import (
     run_pipeline,
     start_problems,
 )
-from landclean.preflight import check_import, import_problems
 from landclean.renumber.lookup import Found, lookup_old, lookup_serial, write_crosswalks
-from landclean.reports.export import ExportResult, export_findings
-from landclean.reports.writer import ReportResult, write_reports
 from landclean.rules.catalogue import CATALOGUE, Rule
 from landclean.rules.exceptions import Acceptance, accept_exceptions
 from landclean.settings import Settings, current_actor, get_settings
@@ -52,6 +43,18 @@ from landclean.workspace import Workspace
 from landclean.workspace import create_workspace as create_workspace  # re-exported
 from landclean.workspace import open_workspace as open_workspace  # re-exported
 from landclean.workspace_status import Status, workspace_status
+
+# What reads or writes files (imports, worklists, reports, review files, profiles) is
+# loaded when it is called: a run started after every edit need not load it (0.4 s).
+if TYPE_CHECKING:
+    from landclean.authenticate.review import ReviewFile
+    from landclean.campaign.apply import ApplyResult
+    from landclean.campaign.worklist import WorklistFile
+    from landclean.ingest.importer import ImportReport
+    from landclean.ingest.profiles import Profile
+    from landclean.ingest.suggest import Suggestion
+    from landclean.reports.export import ExportResult
+    from landclean.reports.writer import ReportResult
 
 Progress = Callable[[str], None]
 
@@ -78,6 +81,9 @@ def import_sources(
 ) -> ImportReport:
     """Import files and folders (all or nothing); with ``build``, rebuild the canonical
     tables at once (the build stage), otherwise the next run does."""
+    from landclean.ingest.importer import import_files
+    from landclean.preflight import check_import
+
     paths = [Path(s) for s in sources]
     dirs = [profiles_dir] if profiles_dir else None
     check_import(dirs, paths)
@@ -111,6 +117,9 @@ def run(
     imported first).  ``day``: the day the run counts for (its campaign snapshot).  Each
     stage recomputes only what changed since it last ran; ``full``: everything."""
     if registry is not None:  # every check first: a run that cannot start imports nothing
+        from landclean.ingest.importer import import_files
+        from landclean.preflight import import_problems
+
         settings = settings or get_settings()
         problems = import_problems(None, [registry])
         problems += start_problems(ws, settings, stages, registry_coming=True)
@@ -143,6 +152,8 @@ def report(
 ) -> ReportResult:
     """Write summary.json, report.html/.xlsx, briefing.html, charts/ and communes/ into
     ``out``, dated ``as_of`` (today by default).  Reads only."""
+    from landclean.reports.writer import write_reports
+
     settings = settings or get_settings()
     return write_reports(ws.con, Path(out), _lang(lang, settings), settings, as_of)
 
@@ -160,6 +171,8 @@ def export(
 ) -> ExportResult:
     """The findings (open ones unless ``all_states``) with their lineage, as CSV, XLSX or
     GeoPackage (``fmt``, default from the file's suffix); personal data masked."""
+    from landclean.reports.export import export_findings
+
     settings = settings or get_settings()
     path = Path(out)
     return export_findings(
@@ -176,6 +189,8 @@ def export(
 
 def worklist(ws: Workspace, commune: str, out: Path | str) -> WorklistFile:
     """A commune's worklist workbook (findings to fix, users to verify, certificates)."""
+    from landclean.campaign.worklist import export_worklist
+
     return export_worklist(ws.con, commune, Path(out))
 
 
@@ -202,6 +217,8 @@ def apply(
     commune).  ``result.rejected`` words them in any language.  The same file taken back
     a second time records nothing (``result.applied_before`` says when it was), unless
     ``again``; a value equal to the record's is never recorded."""
+    from landclean.campaign.apply import apply_worklist
+
     path, language = Path(file), _lang(lang)
     if not path.is_file():
         raise LandcleanError("no_file", path=path)
@@ -301,6 +318,8 @@ def review(
     ws: Workspace, out: Path | str, *, commune: str | None = None, lang: str | None = None
 ) -> list[ReviewFile]:
     """Each new commune's authentication review queue (review_CODE.xlsx) in ``out``."""
+    from landclean.authenticate.review import export_review_queue
+
     return export_review_queue(ws.con, Path(out), commune, _lang(lang))
 
 
@@ -350,17 +369,23 @@ def list_rules() -> tuple[Rule, ...]:
 
 def list_profiles(profiles_dir: Path | None = None) -> list[Profile]:
     """The column-mapping profiles, built-in and the province's own (docs/profiles.md)."""
+    from landclean.ingest.profiles import all_profiles
+
     return all_profiles([profiles_dir] if profiles_dir else None)
 
 
 def suggest_profile(path: Path | str, sheet: str | None = None) -> Suggestion:
     """Draft a profile for a file no profile reads: the proposed mapping with its
     evidence and confidence, the composed parcel key, and what is still missing."""
+    from landclean.ingest import suggest
+
     return suggest.suggest_profile(Path(path), sheet)
 
 
 def write_suggested_profile(suggestion: Suggestion, out: Path | str) -> Path:
     """Save a drafted profile as JSON (put it in a profile folder to use it)."""
+    from landclean.ingest import suggest
+
     return suggest.write_profile(suggestion, Path(out))
 
 

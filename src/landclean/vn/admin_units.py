@@ -14,7 +14,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from importlib import util
 from pathlib import Path
 
 from vietnam_provinces import Ward
@@ -75,7 +75,12 @@ class CrosswalkRow:
 
 
 def _vau_data() -> Path:
-    return Path(str(resources.files("vietnamadminunits"))) / "data"
+    """The package's data folder, found without importing the package (its parsers take
+    half a second to load, and every workspace opened reads the province codes)."""
+    spec = util.find_spec("vietnamadminunits")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("vietnamadminunits")
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
 def _connect_dataset() -> sqlite3.Connection:
