@@ -5,10 +5,15 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from landclean.api import import_sources
 from landclean.corrections import record_correction
 from landclean.pipeline import run_pipeline
-from landclean.workspace import Workspace
+from landclean.workspace import Workspace, create_workspace, open_workspace
 from tests import samples
 from tests.conftest import q
 
@@ -125,3 +130,55 @@ def test_deferred_build_still_lists_conflicts(fresh_ws: Workspace, tmp_path: Pat
     assert rep["build"].ran and rep["build"].counts["conflicts"] == 1
     assert q(fresh_ws.con, "SELECT sheet_no FROM parcel WHERE parcel_id = 'T001'") == [(99,)]
     assert q(fresh_ws.con, "SELECT imported FROM import_conflict") == [("14",)]
+
+
+# The keys of the canonical tables: the build gives each once (the tables keep no index
+# that would refuse a second one: migration 015).
+KEYS = {
+    "parcel": "parcel_id",
+    "parcel_land_use": "parcel_id, seq",
+    "party": "party_id",
+    "land_right": "parcel_id, party_id",
+    "certificate": "certificate_id",
+    "certificate_parcel": "certificate_id, parcel_id",
+    "asset": "asset_id",
+    "map_sheet": "old_unit_code, sheet_no, scale",
+}
+
+
+def _keys_twice(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Per canonical table, how many keys it holds more than once (none: left out)."""
+    twice = {
+        table: q(con, f"SELECT count(*) FROM (SELECT {key} FROM {table} GROUP BY ALL "
+                      "HAVING count(*) > 1)")[0][0]
+        for table, key in KEYS.items()
+    }  # fmt: skip
+    return {table: n for table, n in twice.items() if n}
+
+
+def test_every_key_once_in_the_province(built_workspace: Path) -> None:
+    with open_workspace(built_workspace, read_only=True) as ws:
+        assert q(ws.con, "SELECT count(*) FROM parcel")[0][0] > 1000
+        assert _keys_twice(ws.con) == {}
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    exports=st.lists(
+        st.lists(st.integers(0, len(samples.PARCELS) - 1), min_size=1, max_size=6),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_every_key_once_after_exports_repeating_rows(
+    exports: list[list[int]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Exports that repeat a parcel's rows (in one file, across imports) still give one
+    record per key."""
+    folder = tmp_path_factory.mktemp("exports")
+    with create_workspace(folder / "ws.duckdb") as ws:
+        for n, rows in enumerate(exports):
+            parcels = [copy.deepcopy(samples.PARCELS[i]) for i in rows]
+            import_sources(ws, [_write(folder / f"v{n}.csv", parcels)])
+        assert q(ws.con, "SELECT count(*) FROM parcel")[0][0] >= 1
+        assert _keys_twice(ws.con) == {}

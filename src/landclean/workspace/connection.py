@@ -41,6 +41,7 @@ MIGRATIONS = (
     "012_worklist_returns",
     "013_incremental",
     "014_record_communes",
+    "015_bulk_tables",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
