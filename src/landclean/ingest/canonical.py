@@ -173,11 +173,13 @@ SELECT
     lc_num(legal_area), legal_area,
     TRY(ST_GeomFromWKB(geom_wkb)),  -- unreadable: no geometry (a finding)
     lc_text(parcel_address), lc_text(village),
-    -- "đã đồng bộ": yes, "chưa …": no, a date of synchronization: yes; else unknown
-    CASE WHEN lc_date(vbdlis) IS NOT NULL THEN true ELSE lc_yes(vbdlis) END,
-    COALESCE(f_batch, m_batch), COALESCE(f_file, m_file),
+    s.synced, COALESCE(f_batch, m_batch), COALESCE(f_file, m_file),
     COALESCE(source_sheet, source_layer), COALESCE(f_row, m_row)
-FROM parcel_sides;
+FROM parcel_sides
+-- "đã đồng bộ": yes, "chưa …": no, a date of synchronization: yes; else unknown (read
+-- once per distinct value: a province writes a handful)
+LEFT JOIN (SELECT v, CASE WHEN lc_date(v) IS NOT NULL THEN true ELSE lc_yes(v) END AS synced
+           FROM (SELECT DISTINCT vbdlis AS v FROM parcel_sides)) s ON s.v = vbdlis;
 
 INSERT INTO parcel_filled_value (parcel_id, field, value, taken_from)
 SELECT parcel_id, field, value, 'map' FROM (

@@ -71,6 +71,9 @@ CREATE OR REPLACE TEMP MACRO lc_share(x) AS CASE
     WHEN lc_share_num(x) > 0 AND lc_share_num(x) <= 1 THEN lc_share_num(x)
     WHEN lc_share_num(x) > 1 AND lc_share_num(x) <= 100 THEN lc_share_num(x) / 100 END;
 CREATE OR REPLACE TEMP MACRO lc_date_any(x) AS CASE
+    -- no digit, no date: words ("đã đồng bộ") never reach the formats below (trying them
+    -- all took 27 s for a column of 3.4 M words)
+    WHEN NOT regexp_matches(x, '[0-9]') THEN NULL
     WHEN regexp_full_match(x, '[0-9]{2}/[0-9]{2}/[0-9]{4}')
         THEN try_strptime(x, '%d/%m/%Y')::DATE
     WHEN regexp_full_match(trim(x), '[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2}') THEN
