@@ -94,7 +94,8 @@ def test_a_version_9_workspace_is_migrated_keeping_its_results(
         assert ws.con.execute(
             "SELECT record_id, column_name, before, after FROM standardized_value"
         ).fetchall() == [("C1", "full_name", "Nguyen Van A", "Nguyễn Văn A")]  # the newest
-        assert ws.con.execute("SELECT * FROM parcel_group").fetchall() == [("T1", 2, 1)]
+        # whether its land users are all matched: unknown, it has none (version 14)
+        assert ws.con.execute("SELECT * FROM parcel_group").fetchall() == [("T1", 2, 1, None)]
         columns = ws.con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'map_sheet'"
         ).fetchall()

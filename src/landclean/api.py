@@ -5,7 +5,9 @@ returns a typed result; none prints.  Who acts is the ``actor`` given, else
 ``LANDCLEAN_ACTOR``, else the login name.  Settings are read once, typed and checked
 (``landclean.settings``), and the files they name are checked before any work
 (``landclean.preflight``).  The modules behind each operation own its SQL; this one only
-strings them together.
+strings them together.  It is over 400 lines because the whole face is here, one
+function per operation, and an operation that reads or writes files imports its module
+when called (a ``run`` after every edit starts without them).
 
     import landclean as lc
 
