@@ -256,8 +256,9 @@ SELECT parcel_id, 'land_use', cell, 'map' FROM map_land_use;
 
 PARTY = """
 CREATE OR REPLACE TEMP TABLE party_rows AS
--- every named person of every row, in one pass: owner, spouse, owners 3 and 4
-SELECT *, lc_party_kind(kind) AS kind_word FROM (
+-- every named person of every row, in one pass: owner, spouse, owners 3 and 4; the kind
+-- of owner read once per distinct word
+SELECT r.*, k.kind_word FROM (
     SELECT batch_id, source_file, source_sheet, row_no, record_key, kind, address,
            p.block, p.code, p.name, p.birth, p.sex, p.id_raw, p.share
     FROM (SELECT batch_id, source_file, source_sheet, row_no, record_key, owner_type AS kind,
@@ -272,7 +273,8 @@ SELECT *, lc_party_kind(kind) AS kind_word FROM (
          'sex': owner4_sex, 'id_raw': owner4_id, 'share': owner4_share}
     ]) AS p FROM form_rows)
     WHERE p.code IS NOT NULL
-);
+) r LEFT JOIN (SELECT v, lc_party_kind(v) AS kind_word
+               FROM (SELECT DISTINCT owner_type AS v FROM form_rows)) k ON k.v = r.kind;
 
 INSERT INTO party (party_id, party_type, full_name, full_name_raw, birth_date, birth_year,
                    birth_precision, birth_raw, sex, id_number, id_number_raw, id_type, address,
@@ -292,10 +294,12 @@ SELECT code,
             ELSE 'individual' END,
        lc_text(name), name,
        CASE WHEN precision = 'day' THEN lc_date(birth) END, byear, precision, birth,
-       lc_sex(sex), digits, id_raw, lc_id_type(digits),
+       s.sex_code, digits, id_raw, lc_id_type(digits),
        lc_text(address), batch_id, source_file, source_sheet, row_no,
        CASE WHEN digits IS NULL OR length(digits) IN (8, 11) THEN lc_id_problem(id_raw) END
-FROM parsed;
+FROM parsed   -- the sex read once per distinct word
+LEFT JOIN (SELECT v, lc_sex(v) AS sex_code FROM (SELECT DISTINCT sex AS v FROM party_rows)) s
+       ON s.v = parsed.sex;
 
 INSERT INTO land_right (parcel_id, party_id, role, share, certificate_id)
 SELECT r.record_key, r.code,
