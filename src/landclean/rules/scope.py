@@ -93,6 +93,16 @@ def plan(rules: tuple[Rule, ...], changes: Changes | None) -> list[Plan]:
     return plans
 
 
+def deciding(con: duckdb.DuckDBPyConnection, plans: list[Plan]) -> list[Plan]:
+    """The narrowed rules that decide some record (a rule narrowed to no record, say the
+    land users' rules after a parcel's correction, has nothing to find or to fix)."""
+    sizes: dict[str, int] = {}
+    for table in {step.decided for step in plans if step.decided}:
+        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        sizes[table] = int(row[0]) if row else 0
+    return [step for step in plans if step.decided is None or sizes[step.decided]]
+
+
 def drop_scope(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the scope's temp tables."""
     for table in SCOPE_TABLES:

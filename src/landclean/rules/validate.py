@@ -24,7 +24,7 @@ import duckdb
 from landclean.errors import first_line
 from landclean.incremental import Changes, scope_values
 from landclean.rules.catalogue import CATALOGUE, Rule
-from landclean.rules.scope import SCOPE_SQL, Plan, drop_scope, nothing_to_check, plan
+from landclean.rules.scope import SCOPE_SQL, Plan, deciding, drop_scope, nothing_to_check, plan
 from landclean.settings import Settings
 from landclean.stage import Stage, StageContext, StageReport, StageWarning
 from landclean.vn.land_use import land_use_codes
@@ -287,16 +287,6 @@ def _fix_findings(con: duckdb.DuckDBPyConnection, steps: list[Plan], run_id: int
     con.execute("DROP TABLE vs_fixed")
 
 
-def _nonempty(con: duckdb.DuckDBPyConnection, plans: list[Plan]) -> list[Plan]:
-    """The narrowed rules that decide some record (a rule narrowed to no record, say the
-    land users' rules after a parcel's correction, has nothing to find or to fix)."""
-    sizes: dict[str, int] = {}
-    for table in {step.decided for step in plans if step.decided}:
-        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-        sizes[table] = int(row[0]) if row else 0
-    return [step for step in plans if step.decided is None or sizes[step.decided]]
-
-
 def evaluate_rules(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -317,7 +307,7 @@ def evaluate_rules(
     report.plans = plan(rules, changes)
     values: dict[str, str] = {}
     if scoped:
-        report.plans = _nonempty(con, report.plans)
+        report.plans = deciding(con, report.plans)
         for table in {step.narrowed for step in report.plans if step.narrowed}:
             values[table] = scope_values(con, table, "id")
     for step in report.plans:
