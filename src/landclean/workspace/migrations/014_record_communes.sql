@@ -4,14 +4,12 @@
 -- places the parcels they are decided from, now writes them when it places parcels.
 -- Same definition: the commune of their first placed parcel by id, the parcel their
 -- findings are attached to (rules.validate).
+CREATE TABLE party_commune_kept AS SELECT * FROM party_commune;
 DROP VIEW party_commune;
+ALTER TABLE party_commune_kept RENAME TO party_commune;
+CREATE TABLE certificate_commune_kept AS SELECT * FROM certificate_commune;
 DROP VIEW certificate_commune;
-CREATE TABLE party_commune AS
-SELECT r.party_id, arg_min(p.unit_code, p.parcel_id) AS unit_code
-FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id;
-CREATE TABLE certificate_commune AS
-SELECT cp.certificate_id, arg_min(p.unit_code, p.parcel_id) AS unit_code
-FROM certificate_parcel cp JOIN parcel p USING (parcel_id) GROUP BY cp.certificate_id;
+ALTER TABLE certificate_commune_kept RENAME TO certificate_commune;
 -- Whether all of a parcel's land users are matched with the registry (as recorded or
 -- after a correction; NULL: none has a result), decided with its group by
 -- classification, which re-groups exactly the parcels whose users' results changed.
