@@ -88,9 +88,7 @@ certs AS (
            count(*) FILTER (WHERE st.collected) AS collected_itemized,
            count(*) FILTER (WHERE st.scanned) AS scanned_itemized,
            count(*) FILTER (WHERE st.entered) AS entered_itemized
-    FROM (SELECT * FROM certificate WHERE true /*in cm_certificate:certificate_id*/) c
-    JOIN (SELECT * FROM certificate_commune WHERE true /*in cm_certificate:certificate_id*/) cc
-         USING (certificate_id)
+    FROM certificate_commune cc JOIN certificate c USING (certificate_id)
     LEFT JOIN steps st USING (certificate_id)
     WHERE true /*in cm_commune:cc.unit_code*/ GROUP BY cc.unit_code
 ),
@@ -101,8 +99,7 @@ users AS (
                AS matched_after_correction,
            count(*) FILTER (WHERE a.status = 'review') AS review,
            count(*) FILTER (WHERE a.status = 'unmatched') AS unmatched
-    FROM (SELECT * FROM auth_result WHERE true /*in cm_party:party_id*/) a
-    JOIN (SELECT * FROM party_commune WHERE true /*in cm_party:party_id*/) c USING (party_id)
+    FROM party_commune c JOIN auth_result a USING (party_id)
     WHERE true /*in cm_commune:c.unit_code*/ GROUP BY c.unit_code
 ),
 {{reasons}}tasks AS (
@@ -163,8 +160,7 @@ def commune_metrics(
     con: duckdb.DuckDBPyConnection, scoped: bool = False, reasons: bool = True
 ) -> pa.Table:
     """One row per new commune: every campaign metric (see METRICS_SQL); ``scoped``: only
-    the communes in the temp table ``cm_commune`` (the land users and certificates that
-    count in them in ``cm_party``, ``cm_certificate``);
+    the communes in the temp table ``cm_commune``;
     without ``reasons``, no counts per reason (maps the daily snapshot does not keep)."""
     sql = METRICS_SQL.format(reasons=REASONS_SQL if reasons else NO_REASONS_SQL)
     return con.execute(narrowed(sql, scoped, con)).fetch_arrow_table()

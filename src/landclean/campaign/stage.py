@@ -32,10 +32,6 @@ SCOPE_SQL = (
     "UNION SELECT cp.parcel_id FROM cm_record c "
     "JOIN certificate_parcel cp ON cp.certificate_id = c.record_id "
     "WHERE c.record_type = 'certificate') s USING (parcel_id) WHERE p.unit_code IS NOT NULL",
-    "CREATE OR REPLACE TEMP TABLE cm_party AS SELECT party_id AS code FROM party_commune "
-    "WHERE unit_code IN (SELECT code FROM cm_commune)",
-    "CREATE OR REPLACE TEMP TABLE cm_certificate AS SELECT certificate_id AS code "
-    "FROM certificate_commune WHERE unit_code IN (SELECT code FROM cm_commune)",
 )
 
 
@@ -60,7 +56,7 @@ def run(ctx: StageContext) -> StageReport:
     rows = commune_metrics(ctx.con, scoped, reasons=False).to_pylist()  # maps: not kept
     communes = commune_entries(ctx.con, rows, ctx.settings)
     metrics = take_snapshot(ctx.con, communes, ctx.day, only_these=scoped)
-    for table in ("cm_record", "cm_commune", "cm_party", "cm_certificate"):
+    for table in ("cm_record", "cm_commune"):
         ctx.con.execute(f"DROP TABLE IF EXISTS {table}")
     report.lap("snapshot")
     report.counts = {"tasks_open": tasks.open, "tasks_done": tasks.done, "metrics": metrics}
