@@ -194,11 +194,10 @@ def scope_values(con: duckdb.DuckDBPyConnection, table: str, column: str = "code
     return "(" + ", ".join("'" + str(v).replace("'", "''") + "'" for (v,) in ids) + ")"
 
 
-def narrowed(sql: str, scoped: bool, con: duckdb.DuckDBPyConnection | None = None) -> str:
+def narrowed(sql: str, scoped: bool, con: duckdb.DuckDBPyConnection) -> str:
     """``sql`` over everything, or (``scoped``) narrowed where its ``/*in TABLE:column*/``
-    marks say: ``AND column IN (SELECT code FROM TABLE)``, TABLE a temp table of the codes
-    (or ids) in scope; given ``con``, a small scope's codes are written in as constants
-    (``scope_values``)."""
+    marks say: ``AND column IN …``, TABLE a temp table of the codes (or ids) in scope on
+    ``con`` (``scope_values``: a small scope's codes written in as constants)."""
     if not scoped:
         return IN_SCOPE.sub("", sql)
     values: dict[str, str] = {}
@@ -206,9 +205,7 @@ def narrowed(sql: str, scoped: bool, con: duckdb.DuckDBPyConnection | None = Non
     def within(m: re.Match[str]) -> str:
         table = m.group(1)
         if table not in values:
-            values[table] = (
-                scope_values(con, table) if con is not None else f"(SELECT code FROM {table})"
-            )
+            values[table] = scope_values(con, table)
         return f"AND {m.group(2)} IN {values[table]}"
 
     return IN_SCOPE.sub(within, sql)

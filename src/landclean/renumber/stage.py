@@ -189,7 +189,7 @@ SELECT count(*) FROM (
 def number_sheets(con: duckdb.DuckDBPyConnection) -> None:
     """Sheet numbers from the placements (temp tables rn_place and rn_order): fills
     sheet_crosswalk and parcel_place (without UIDs)."""
-    con.execute(narrowed(SHEETS_SQL, False))
+    con.execute(narrowed(SHEETS_SQL, False, con))
     con.execute(NUMBER_SQL)
 
 
@@ -238,10 +238,10 @@ def _renumber_scope(ctx: StageContext, report: StageReport) -> None:
     for sql in SCOPE_SQL:
         ctx.con.execute(sql.format(journal=ctx.changes.journal("correction")))
     report.lap("place")
-    ctx.con.execute(narrowed(SHEETS_SQL, True))
+    ctx.con.execute(narrowed(SHEETS_SQL, True, ctx.con))
     ctx.con.execute(RENUMBER_SCOPE_SQL)
     report.lap("number")
-    ctx.con.execute(narrowed(CHECK_SQL, True))
+    ctx.con.execute(narrowed(CHECK_SQL, True, ctx.con))
     report.lap("check")
     for table in ("rn_changed", "rn_commune", "rn_scope", "rn_old"):
         ctx.con.execute(f"DROP TABLE {table}")
@@ -271,7 +271,7 @@ def run(ctx: StageContext) -> StageReport:
         con.execute(CARRY_SQL)
         con.execute(RECORD_COMMUNES_SQL)
         report.lap("carry")
-        con.execute(narrowed(CHECK_SQL, False))
+        con.execute(narrowed(CHECK_SQL, False, con))
         report.lap("check")
     placement = con.execute(
         "SELECT placement, count(*) FROM parcel_place GROUP BY 1 ORDER BY 1"

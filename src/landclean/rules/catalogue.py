@@ -55,13 +55,11 @@ class Rule:
     # compares with today's date: evaluated again, whole, when the day changes
     dated: bool = False
 
-    def evaluated_sql(self, scope_table: str | None, values: str | None = None) -> str:
-        """The rule's SQL over the records of ``scope_table`` (id column ``id``; or
-        ``values``, what ``IN`` reads for them: ``incremental.scope_values``), or over
-        everything (None)."""
-        if scope_table is None:
+    def evaluated_sql(self, within: str | None) -> str:
+        """The rule's SQL over the records ``within`` gives (what ``IN`` reads for its
+        scope: ``incremental.scope_values``), or over everything (None)."""
+        if within is None:
             return SCOPE_MARK.sub("true", self.sql)
-        within = values or f"(SELECT id FROM {scope_table})"
         return SCOPE_MARK.sub(lambda m: f"{m.group(1)} IN {within}", self.sql)
 
     def title(self, lang: str) -> str:

@@ -186,14 +186,14 @@ def _hits_table(index: int) -> str:
     return f"rule_hits_{index}"
 
 
-def _run_rule(con: duckdb.DuckDBPyConnection, step: Plan, values: str | None = None) -> int:
+def _run_rule(con: duckdb.DuckDBPyConnection, step: Plan, within: str | None) -> int:
     """Evaluate one rule into a temp table (its own statement: a failure stays local);
-    ``values``: what its narrowed ``IN`` reads (``scope_values``)."""
+    ``within``: what its narrowed ``IN`` reads (``scope_values``), None: everything."""
     rule = step.rule
     hits = _hits_table(step.index)
     columns = "record_id, parcel_id, details" + (", geom" if rule.spatial else "")
     extra = "" if rule.spatial else ", NULL::GEOMETRY AS geom"
-    sql = rule.evaluated_sql(step.narrowed, values)
+    sql = rule.evaluated_sql(within)
     # one finding per record; of a certificate's or a land user's several parcels, the
     # first by id (a fixed choice: the same inputs give the same findings)
     con.execute(
@@ -314,7 +314,7 @@ def evaluate_rules(
         rule = step.rule
         started = time.perf_counter()
         try:
-            found = _run_rule(con, step, values.get(step.narrowed or ""))
+            found = _run_rule(con, step, values[step.narrowed] if step.narrowed else None)
             report.results.append(
                 RuleResult(rule.rule_id, found, seconds=time.perf_counter() - started)
             )
