@@ -29,7 +29,7 @@ from landclean.ingest.profiles import (
     all_profiles,
     load_profile,
 )
-from landclean.ingest.reading import read_source
+from landclean.ingest.reading import read_sources
 from landclean.ingest.sources import (
     MAP_SUFFIXES,
     TABLE_SUFFIXES,
@@ -229,24 +229,26 @@ def import_files(
     actor = current_actor(actor)
     con = ws.con
     staged: list[tuple[Path, str, list[Source]]] = []
-    pool = ThreadPoolExecutor(max_workers=1)  # hashing runs beside DuckDB's reading
+    pool = ThreadPoolExecutor(max_workers=2)  # files are hashed two at a time
     hashes = {path: pool.submit(sha256_of, path) for path in files}
     try:
+        fresh: list[Path] = []
+        digests: dict[Path, str] = {}
+        for path in files:
+            digest = hashes[path].result()
+            seen = con.execute(
+                "SELECT layout FROM import_batch WHERE sha256 = ? LIMIT 1", [digest]
+            ).fetchone()
+            if seen:
+                log.info("%s: already imported (same content), skipped", path)
+                report.files.append(FileResult(str(path), None, str(seen[0]), 0, 0, skipped=True))
+                continue
+            fresh.append(path)
+            digests[path] = digest
         with temp_workdir() as tmp:
-            for path in files:
-                if progress:
-                    progress(f"reading {path.name}")
-                digest = hashes[path].result()
-                seen = con.execute(
-                    "SELECT layout FROM import_batch WHERE sha256 = ? LIMIT 1", [digest]
-                ).fetchone()
-                if seen:
-                    log.info("%s: already imported (same content), skipped", path)
-                    report.files.append(
-                        FileResult(str(path), None, str(seen[0]), 0, 0, skipped=True)
-                    )
-                    continue
-                staged.append((path, digest, read_source(con, path, profiles, Path(tmp))))
+            before = (lambda path: progress(f"reading {path.name}")) if progress else None
+            for path, read in read_sources(con, fresh, profiles, Path(tmp), before):
+                staged.append((path, digests[path], read))
         plan = [
             (path, digest, source, detect_profile(source, profiles, forced))
             for path, digest, sources in staged

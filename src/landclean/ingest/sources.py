@@ -245,7 +245,20 @@ def check_rows(path: Path, part: str | None, rows: int, limit: int | None = None
         )
 
 
-def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, profiles: list[Profile]) -> list[Source]:
+@dataclass
+class Sheet:
+    """A worksheet parsed, not yet in DuckDB: its cells as text, the header found."""
+
+    name: str
+    headers: list[str]
+    cells: pa.Table  # row_no, c0 … cN; rows without any cell left out
+    rows: int  # rows read under the header, blank ones included
+
+
+def parse_xlsx(path: Path, profiles: list[Profile]) -> list[Sheet]:
+    """Every non-empty sheet of a workbook, parsed by calamine.  Touches no connection:
+    the import parses the next workbooks in threads while DuckDB takes the current one
+    (calamine works without Python's lock)."""
     check_unzip(path)
     try:
         reader = fastexcel.read_excel(str(path))
@@ -277,19 +290,26 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, profiles: list[Profile
             for i in range(width)
         ]
         first_row = header_index + 2  # 1-based spreadsheet row of the first data row
-        table_arrow = pa.table(
+        cells = pa.table(
             [pa.array(range(first_row, first_row + data.num_rows), pa.int64()), *arrays],
             names=["row_no", *[f"c{i}" for i in range(width)]],
         )
-        read = table_arrow.num_rows  # blank rows are counted, then left out
-        table_arrow = _drop_empty_rows(table_arrow)
-        table = _temp_name()
-        con.register(f"{table}_arrow", table_arrow)
-        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
-        con.unregister(f"{table}_arrow")
-        out.append(Source(path, sheet, headers, table, read))
+        # blank rows are counted, then left out
+        out.append(Sheet(sheet, headers, _drop_empty_rows(cells), cells.num_rows))
     if not out:
         raise ImportError_("workbook_empty", path=path)
+    return out
+
+
+def load_sheets(con: duckdb.DuckDBPyConnection, path: Path, sheets: list[Sheet]) -> list[Source]:
+    """Parsed sheets into temp tables of ``con``."""
+    out = []
+    for sheet in sheets:
+        table = _temp_name()
+        con.register(f"{table}_arrow", sheet.cells)
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
+        con.unregister(f"{table}_arrow")
+        out.append(Source(path, sheet.name, sheet.headers, table, sheet.rows))
     return out
 
 
