@@ -8,6 +8,10 @@ is the one the parcel lies in (its ``unit_code``).  A land user's old commune mu
 identified without doubt (its name, and its district when the name is not unique) and
 must not have been split; otherwise the address is left as it is.  Addresses already in
 the new form (new commune, then province, no district) are left alone.
+
+Each distinct address is planned once (with, for parcels, the old and new commune it
+depends on) and the plan joined back to the records: a province's millions of
+addresses repeat a few thousand villages and communes.
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ FROM exploded e JOIN named n USING (part)
 """
 
 PARTY_PLAN_SQL = """
-CREATE OR REPLACE TEMP TABLE address_changes AS
+CREATE OR REPLACE TEMP TABLE addr_plan AS
 WITH shape AS (
     SELECT record_id,
            max(CASE WHEN is_district THEN bare END) AS district,
@@ -88,20 +92,19 @@ kept AS (
                AS street
     FROM resolved r JOIN addr_part a USING (record_id) GROUP BY r.record_id, r.new_code
 )
-SELECT k.record_id, i.address AS before,
-       concat_ws(', ', k.street, n.name, '__PROVINCE__') AS after
+SELECT k.record_id, concat_ws(', ', k.street, n.name, '__PROVINCE__') AS after
 FROM kept k JOIN addr_new n ON n.code = k.new_code JOIN addr_input i USING (record_id)
 WHERE i.address IS DISTINCT FROM concat_ws(', ', k.street, n.name, '__PROVINCE__')
 """
 
 PARCEL_PLAN_SQL = """
-CREATE OR REPLACE TEMP TABLE address_changes AS
+CREATE OR REPLACE TEMP TABLE addr_plan AS
 WITH shape AS (
     SELECT a.record_id, bool_or(a.is_district) AS has_district,
            bool_or(a.is_province) AS has_province,
            bool_or(a.is_new_commune AND a.k = n.k) AS names_new,
            bool_or(a.k = o.k) AS names_old
-    FROM addr_part a JOIN parcel p ON p.parcel_id = a.record_id
+    FROM addr_part a JOIN addr_input p USING (record_id)
     LEFT JOIN addr_new n ON n.code = p.unit_code
     LEFT JOIN addr_old o ON o.code = p.old_unit_code
     GROUP BY a.record_id
@@ -116,13 +119,12 @@ kept AS (
                WHERE NOT a.is_province AND NOT a.is_district AND a.k IS DISTINCT FROM o.k
            ) AS street
     FROM todo t JOIN addr_part a USING (record_id)
-    JOIN parcel p ON p.parcel_id = a.record_id
+    JOIN addr_input p USING (record_id)
     LEFT JOIN addr_old o ON o.code = p.old_unit_code
     GROUP BY a.record_id
 )
-SELECT k.record_id, p.address AS before,
-       concat_ws(', ', k.street, n.name, '__PROVINCE__') AS after, p.unit_code
-FROM kept k JOIN parcel p ON p.parcel_id = k.record_id JOIN addr_new n ON n.code = p.unit_code
+SELECT k.record_id, concat_ws(', ', k.street, n.name, '__PROVINCE__') AS after
+FROM kept k JOIN addr_input p USING (record_id) JOIN addr_new n ON n.code = p.unit_code
 WHERE p.address IS DISTINCT FROM concat_ws(', ', k.street, n.name, '__PROVINCE__')
 """
 
@@ -138,20 +140,41 @@ def plan_party_addresses(con: duckdb.DuckDBPyConnection) -> None:
     """Temp table address_changes (record_id, before, after) for land users' addresses."""
     con.execute(KEYS_SQL)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE addr_input AS SELECT party_id AS record_id, address "
+        "CREATE OR REPLACE TEMP TABLE addr_record AS SELECT party_id AS record_id, address "
         "FROM party p WHERE address IS NOT NULL AND " + _not_corrected("party", "p.party_id")
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE addr_input AS SELECT row_number() OVER () AS record_id, "
+        "address FROM (SELECT DISTINCT address FROM addr_record)"
     )
     con.execute(PARTS_SQL)
     con.execute(PARTY_PLAN_SQL.replace("__PROVINCE__", PROVINCE))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE address_changes AS "
+        "SELECT r.record_id, r.address AS before, p.after FROM addr_record r "
+        "JOIN addr_input i ON i.address = r.address JOIN addr_plan p ON p.record_id = i.record_id"
+    )
 
 
 def plan_parcel_addresses(con: duckdb.DuckDBPyConnection) -> None:
-    """Temp table address_changes (record_id, before, after) for parcels' addresses."""
+    """Temp table address_changes (record_id, before, after, unit_code) for parcels'
+    addresses."""
     con.execute(KEYS_SQL)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE addr_input AS SELECT parcel_id AS record_id, address "
-        "FROM parcel p WHERE address IS NOT NULL AND unit_code IS NOT NULL AND "
-        + _not_corrected("parcel", "p.parcel_id")
+        "CREATE OR REPLACE TEMP TABLE addr_record AS SELECT parcel_id AS record_id, address, "
+        "unit_code, old_unit_code FROM parcel p WHERE address IS NOT NULL "
+        "AND unit_code IS NOT NULL AND " + _not_corrected("parcel", "p.parcel_id")
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE addr_input AS SELECT row_number() OVER () AS record_id, * "
+        "FROM (SELECT DISTINCT address, unit_code, old_unit_code FROM addr_record)"
     )
     con.execute(PARTS_SQL)
     con.execute(PARCEL_PLAN_SQL.replace("__PROVINCE__", PROVINCE))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE address_changes AS "
+        "SELECT r.record_id, r.address AS before, p.after, r.unit_code FROM addr_record r "
+        "JOIN addr_input i ON i.address = r.address AND i.unit_code = r.unit_code "
+        "AND i.old_unit_code IS NOT DISTINCT FROM r.old_unit_code "
+        "JOIN addr_plan p ON p.record_id = i.record_id"
+    )
