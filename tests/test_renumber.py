@@ -260,7 +260,14 @@ def test_uid_points_lie_inside_their_parcels(ws: Workspace) -> None:
         lat_lo, lat_hi, lon_lo, lon_hi = _decode_box(uid)
         x, y = to_vn2000.transform((lon_lo + lon_hi) / 2, (lat_lo + lat_hi) / 2)
         polygon = shapely.from_wkb(bytes(wkb))
-        assert polygon.contains(shapely.Point(x, y)), uid
+        point = shapely.Point(x, y)
+        assert polygon.contains(point), uid
+        # a pole of inaccessibility: as far from the edges as the largest inscribed
+        # circle's radius (GEOS through shapely, to 1 mm), less the tolerance (2 % of
+        # the side, at least 5 cm) and half a GeoHash-12 cell's diagonal (~2.1 cm)
+        radius = shapely.length(shapely.maximum_inscribed_circle(polygon, 0.001))
+        slack = max(0.05, polygon.area**0.5 / 50) + 0.025
+        assert polygon.boundary.distance(point) >= radius - slack, uid
     unique = q(ws.con, "SELECT count(uid), count(DISTINCT uid) FROM parcel")
     assert unique[0][0] == unique[0][1]
     assert q(ws.con, "SELECT count(*) FROM uid_collision") == [(0,)]

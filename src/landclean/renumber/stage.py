@@ -87,7 +87,7 @@ LEFT JOIN sheet_crosswalk x ON x.unit_code = pl.new_code
 """
 
 # The parcel UID: GeoHash-12 of the pole of inaccessibility (centre of the largest
-# inscribed circle; tolerance 0.5 % of the parcel's side, √area / 200, at least 5 cm: the
+# inscribed circle; tolerance 2 % of the parcel's side, √area / 50, at least 5 cm: the
 # point is always inside, and 3.4 M parcels take about a minute) in WGS84, of the geometry
 # as the standardize stage leaves it; parcels sharing a cell are listed.  A parcel whose
 # geometry is the one its UID was computed from keeps it.
@@ -100,7 +100,7 @@ FROM (
     SELECT parcel_id, lc_geohash(ST_Y(c), ST_X(c)) AS uid FROM (
         SELECT parcel_id,
                ST_Transform((ST_MaximumInscribedCircle(
-                                g, greatest(0.05, sqrt(ST_Area(g)) / 200))).center,
+                                g, greatest(0.05, sqrt(ST_Area(g)) / 50))).center,
                             'EPSG:9218', 'EPSG:4326', always_xy := true) AS c
         FROM (SELECT pt.parcel_id,
                      CASE WHEN pt.repaired THEN TRY(ST_MakeValid(p.geom)) ELSE p.geom END AS g
