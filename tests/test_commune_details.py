@@ -141,3 +141,23 @@ def test_the_export_has_words_and_the_data(ws: Workspace, tmp_path: Path) -> Non
         if parsed.get("id_number"):
             assert re.fullmatch(r"\d{3}\*+\d{2}", parsed["id_number"])
             assert f"ID number: {parsed['id_number']}" in words
+
+
+def test_workbooks_written_by_other_processes_are_the_same(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A province's long lists are written by WRITERS processes: the same workbooks."""
+    import landclean.reports.commune as commune
+
+    codes = [c for (c,) in q(ws.con, "SELECT code FROM admin_unit ORDER BY code LIMIT 4")]
+    alone = write_commune_reports(ws.con, tmp_path / "alone", "vi", communes=codes)
+    monkeypatch.setattr(commune, "PARALLEL_ROWS", 0)
+    shared = write_commune_reports(ws.con, tmp_path / "shared", "vi", communes=codes)
+    assert [r.findings for r in alone] == [r.findings for r in shared]
+    assert sum(r.findings for r in alone) > 0
+    for a, b in zip(alone, shared, strict=True):
+        one, two = openpyxl.load_workbook(a.xlsx), openpyxl.load_workbook(b.xlsx)
+        assert one.sheetnames == two.sheetnames
+        for s1, s2 in zip(one.worksheets, two.worksheets, strict=True):
+            assert list(s1.iter_rows(values_only=True)) == list(s2.iter_rows(values_only=True))
+        assert a.html.read_text("utf-8") == b.html.read_text("utf-8")

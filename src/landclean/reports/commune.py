@@ -6,11 +6,19 @@ counters are counted, not listed); the HTML shows the first rows of each rule an
 to the XLSX.  Personal data is masked (these files go to the communes).  A finding's
 details read in words in the report's language ("Diện tích pháp lý: 2.655 m²; diện tích
 bản đồ: 2.601,3 m²; dung sai: 5 %": ``reports.details``), the masked values as masked.
+
+Writing the workbooks is most of a province report's time, in pure Python (xlsxwriter,
+one core): when the communes' lists are long (``PARALLEL_ROWS``), ``WRITERS`` processes
+write them while this one queries the next communes and renders the HTML.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+from collections import deque
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -26,6 +34,10 @@ from landclean.reports.html import CSS, html_table
 from landclean.rules.catalogue import rules_table
 
 HTML_ROWS_PER_RULE = 100
+# listed findings (all communes) above which workbooks are written by WRITERS processes
+# (below, starting them would cost more than it saves)
+PARALLEL_ROWS = 200_000
+WRITERS = 2
 LIST_COLUMNS = [
     "rule_id",
     "rule_title",
@@ -86,27 +98,42 @@ def write_commune_reports(
         + "ORDER BY code",
         {"codes": communes} if communes else {},
     ).fetchall()
+    row = con.execute("SELECT count(*) FROM commune_finding WHERE severity <> 'info'").fetchone()
+    parallel = bool(row and int(row[0]) > PARALLEL_ROWS and len(units) > 1)
     reports = []
-    for code, name in units:
-        counts = [
-            (rule, title, severities.get(level, level), grp, n)
-            for rule, title, level, grp, n in con.execute(
-                "SELECT rule_id, any_value(rule_title), any_value(severity), "
-                "any_value(parcel_group), count(*) FROM commune_finding WHERE commune_code = ? "
-                "GROUP BY 1 ORDER BY 5 DESC, 1",
+    pending: deque[Future[None]] = deque()
+    spawn = multiprocessing.get_context("spawn")  # a fork would copy DuckDB's threads' state
+    pool: Executor | nullcontext[None]
+    pool = ProcessPoolExecutor(WRITERS, mp_context=spawn) if parallel else nullcontext()
+    with pool as writers:
+        for code, name in units:
+            counts = [
+                (rule, title, severities.get(level, level), grp, n)
+                for rule, title, level, grp, n in con.execute(
+                    "SELECT rule_id, any_value(rule_title), any_value(severity), "
+                    "any_value(parcel_group), count(*) FROM commune_finding "
+                    "WHERE commune_code = ? GROUP BY 1 ORDER BY 5 DESC, 1",
+                    [code],
+                ).fetchall()
+            ]
+            records = con.execute(
+                f"SELECT {listed} FROM commune_finding WHERE commune_code = ? "
+                "AND severity <> 'info' ORDER BY rule_id, parcel_id, record_id",
                 [code],
-            ).fetchall()
-        ]
-        records = con.execute(
-            f"SELECT {listed} FROM commune_finding "
-            "WHERE commune_code = ? AND severity <> 'info' ORDER BY rule_id, parcel_id, record_id",
-            [code],
-        ).fetch_arrow_table()
-        html, xlsx = folder / f"{code}.html", folder / f"{code}.xlsx"
-        _write_xlsx(xlsx, str(name), counts, records, lang)
-        page = _render(str(code), str(name), counts, records, xlsx.name, lang, day)
-        html.write_text(page, "utf-8")
-        reports.append(CommuneReport(str(code), str(name), sum(c[4] for c in counts), html, xlsx))
+            ).fetch_arrow_table()
+            html, xlsx = folder / f"{code}.html", folder / f"{code}.xlsx"
+            if writers is None:
+                _write_xlsx(xlsx, str(name), counts, records, lang)
+            else:  # a few workbooks queued at most: each holds its commune's list
+                pending.append(writers.submit(_write_xlsx, xlsx, str(name), counts, records, lang))
+                while len(pending) > 2 * WRITERS:
+                    pending.popleft().result()
+            page = _render(str(code), str(name), counts, records, xlsx.name, lang, day)
+            html.write_text(page, "utf-8")
+            total = sum(c[4] for c in counts)
+            reports.append(CommuneReport(str(code), str(name), total, html, xlsx))
+        while pending:
+            pending.popleft().result()
     return reports
 
 
