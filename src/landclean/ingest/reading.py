@@ -57,7 +57,7 @@ def read_source(
         return [read_csv(con, path, workdir, profiles)]
     if suffix == ".parquet":
         return [read_parquet(con, path)]
-    if suffix in (".xlsx", ".xlsm"):
+    if suffix in SPREADSHEETS:
         return load_sheets(con, path, parse_xlsx(path, profiles))
     if suffix in MAP_SUFFIXES:
         return read_map(con, path)

@@ -17,8 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 from collections import deque
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -101,11 +102,7 @@ def write_commune_reports(
     row = con.execute("SELECT count(*) FROM commune_finding WHERE severity <> 'info'").fetchone()
     parallel = bool(row and int(row[0]) > PARALLEL_ROWS and len(units) > 1)
     reports = []
-    pending: deque[Future[None]] = deque()
-    spawn = multiprocessing.get_context("spawn")  # a fork would copy DuckDB's threads' state
-    pool: Executor | nullcontext[None]
-    pool = ProcessPoolExecutor(WRITERS, mp_context=spawn) if parallel else nullcontext()
-    with pool as writers:
+    with _workbook_writer(parallel) as write_xlsx:
         for code, name in units:
             counts = [
                 (rule, title, severities.get(level, level), grp, n)
@@ -122,19 +119,37 @@ def write_commune_reports(
                 [code],
             ).fetch_arrow_table()
             html, xlsx = folder / f"{code}.html", folder / f"{code}.xlsx"
-            if writers is None:
-                _write_xlsx(xlsx, str(name), counts, records, lang)
-            else:  # a few workbooks queued at most: each holds its commune's list
-                pending.append(writers.submit(_write_xlsx, xlsx, str(name), counts, records, lang))
-                while len(pending) > 2 * WRITERS:
-                    pending.popleft().result()
+            write_xlsx(xlsx, str(name), counts, records, lang)
             page = _render(str(code), str(name), counts, records, xlsx.name, lang, day)
             html.write_text(page, "utf-8")
             total = sum(c[4] for c in counts)
             reports.append(CommuneReport(str(code), str(name), total, html, xlsx))
+    return reports
+
+
+WorkbookWriter = Callable[[Path, str, list[tuple], pa.Table, str], None]
+
+
+@contextmanager
+def _workbook_writer(parallel: bool) -> Iterator[WorkbookWriter]:
+    """``_write_xlsx`` itself, or (``parallel``) a function handing its work to WRITERS
+    processes, a few workbooks queued at most (each holds its commune's list); every
+    workbook is written when the block ends, and a writer's error is raised here."""
+    if not parallel:
+        yield _write_xlsx
+        return
+    pending: deque[Future[None]] = deque()
+    spawn = multiprocessing.get_context("spawn")  # a fork would copy DuckDB's threads' state
+    with ProcessPoolExecutor(WRITERS, mp_context=spawn) as pool:
+
+        def write(path: Path, name: str, counts: list[tuple], records: pa.Table, lang: str) -> None:
+            pending.append(pool.submit(_write_xlsx, path, name, counts, records, lang))
+            while len(pending) > 2 * WRITERS:
+                pending.popleft().result()
+
+        yield write
         while pending:
             pending.popleft().result()
-    return reports
 
 
 def _write_xlsx(path: Path, name: str, counts: list[tuple], records: pa.Table, lang: str) -> None:

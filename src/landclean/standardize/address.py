@@ -136,45 +136,51 @@ def _not_corrected(table: str, key: str) -> str:
     )
 
 
-def plan_party_addresses(con: duckdb.DuckDBPyConnection) -> None:
-    """Temp table address_changes (record_id, before, after) for land users' addresses."""
+def _plan(
+    con: duckdb.DuckDBPyConnection,
+    records: str,
+    plan_sql: str,
+    keys: tuple[str, ...] = (),
+) -> None:
+    """Temp table address_changes (record_id, before, after, *keys) from ``records``
+    (a SELECT of record_id, address and ``keys``): each distinct address with its
+    ``keys`` is planned once (``addr_input``, its own ids) and the plan joined back."""
     con.execute(KEYS_SQL)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE addr_record AS {records}")
+    columns = ("address", *keys)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE addr_record AS SELECT party_id AS record_id, address "
-        "FROM party p WHERE address IS NOT NULL AND " + _not_corrected("party", "p.party_id")
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE addr_input AS SELECT row_number() OVER () AS record_id, "
-        "address FROM (SELECT DISTINCT address FROM addr_record)"
+        "CREATE OR REPLACE TEMP TABLE addr_input AS SELECT row_number() OVER () AS record_id, * "
+        f"FROM (SELECT DISTINCT {', '.join(columns)} FROM addr_record)"
     )
     con.execute(PARTS_SQL)
-    con.execute(PARTY_PLAN_SQL.replace("__PROVINCE__", PROVINCE))
+    con.execute(plan_sql.replace("__PROVINCE__", PROVINCE))
+    same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM r.{c}" for c in columns)
+    carried = "".join(f", r.{c}" for c in keys)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE address_changes AS "
-        "SELECT r.record_id, r.address AS before, p.after FROM addr_record r "
-        "JOIN addr_input i ON i.address = r.address JOIN addr_plan p ON p.record_id = i.record_id"
+        f"SELECT r.record_id, r.address AS before, p.after{carried} FROM addr_record r "
+        f"JOIN addr_input i ON {same} JOIN addr_plan p ON p.record_id = i.record_id"
+    )
+
+
+def plan_party_addresses(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp table address_changes (record_id, before, after) for land users' addresses."""
+    _plan(
+        con,
+        "SELECT party_id AS record_id, address FROM party p WHERE address IS NOT NULL AND "
+        + _not_corrected("party", "p.party_id"),
+        PARTY_PLAN_SQL,
     )
 
 
 def plan_parcel_addresses(con: duckdb.DuckDBPyConnection) -> None:
-    """Temp table address_changes (record_id, before, after, unit_code) for parcels'
-    addresses."""
-    con.execute(KEYS_SQL)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE addr_record AS SELECT parcel_id AS record_id, address, "
-        "unit_code, old_unit_code FROM parcel p WHERE address IS NOT NULL "
-        "AND unit_code IS NOT NULL AND " + _not_corrected("parcel", "p.parcel_id")
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE addr_input AS SELECT row_number() OVER () AS record_id, * "
-        "FROM (SELECT DISTINCT address, unit_code, old_unit_code FROM addr_record)"
-    )
-    con.execute(PARTS_SQL)
-    con.execute(PARCEL_PLAN_SQL.replace("__PROVINCE__", PROVINCE))
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE address_changes AS "
-        "SELECT r.record_id, r.address AS before, p.after, r.unit_code FROM addr_record r "
-        "JOIN addr_input i ON i.address = r.address AND i.unit_code = r.unit_code "
-        "AND i.old_unit_code IS NOT DISTINCT FROM r.old_unit_code "
-        "JOIN addr_plan p ON p.record_id = i.record_id"
+    """Temp table address_changes (record_id, before, after, unit_code, old_unit_code)
+    for parcels' addresses (planned per address, new and old commune)."""
+    _plan(
+        con,
+        "SELECT parcel_id AS record_id, address, unit_code, old_unit_code FROM parcel p "
+        "WHERE address IS NOT NULL AND unit_code IS NOT NULL AND "
+        + _not_corrected("parcel", "p.parcel_id"),
+        PARCEL_PLAN_SQL,
+        ("unit_code", "old_unit_code"),
     )
