@@ -94,7 +94,11 @@ def test_a_rebuild_keeps_every_stage_result(built_workspace: Path, tmp_path: Pat
             build_canonical(con, CANONICAL_TABLES, STAGES[1:])
         assert {k: q(ws.con, sql) for k, sql in CARRIED.items()} == before
         log = q(ws.con, "SELECT count(*) FROM change_log")
-        report = run_pipeline(ws, ["standardize", "renumber"])
+        # the build changed no record: nothing for the stages that take imports in
+        assert q(ws.con, "SELECT count(*) FROM build_delta") == [(0,)]
+        assert not run_pipeline(ws, ["standardize", "renumber"])["standardize"].ran
+        # and everything standardized again finds nothing to change
+        report = run_pipeline(ws, ["standardize", "renumber"], full=True)
         assert report["standardize"].counts == dict.fromkeys(
             ("names", "land_use", "addresses", "geometry"), 0
         )

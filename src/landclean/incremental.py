@@ -9,10 +9,12 @@ results depend on (and of the files they name), the language and the day.  Befor
 stage runs again, ``changes_for`` compares that watermark with the workspace now:
 
 - nothing new → the stage has nothing to do (a run with nothing changed takes seconds);
-- only people's changes → the stage recomputes the records they name and what depends
-  on them (each stage's own closure: docs/incremental.md);
-- anything else (no watermark yet, a newer build, other settings, ``run --full``) →
-  the stage recomputes everything, as a first run does.
+- only people's changes, or newer builds that kept their delta (``ingest.delta``: the
+  records an import added, changed or removed) and a stage that takes imports in
+  (``Stage.takes_imports``) → the stage recomputes the records they name and what
+  depends on them (each stage's own closure: docs/incremental.md);
+- anything else (no watermark yet, a build without a delta, other settings,
+  ``run --full``) → the stage recomputes everything, as a first run does.
 
 The shortcut gives the same result as a full recomputation: tests/test_incremental.py
 runs random sequences of edits and imports and compares the two.
@@ -33,6 +35,10 @@ from landclean.settings import Settings
 
 # the change_log stages of people's changes (corrections, exceptions, worklists' dates)
 JOURNAL = ("correction", "exception", "worklist")
+# what ``Changes.journal`` calls the records a build added, changed or removed
+IMPORT = "import"
+# the column of a record a build's delta gives the value before of (``key_before``)
+DELTA_KEYS = {"parcel": "old_unit_code", "party": "id_number", "certificate": "serial"}
 # settings that shape no result (who acts, limits, where profiles are): not in the hash
 NEUTRAL_SETTINGS = frozenset(
     {"lang", "actor", "memory_limit", "profile_dirs", "max_rows", "max_unzip_ratio", "lock_wait"}
@@ -66,24 +72,43 @@ class Changes:
     new_today: bool  # the calendar day is another than the stage's last run's (rules
     # comparing with today's date must look again)
     new_lang: bool  # the words are wanted in another language
+    since_build: int = 0  # builds after this one (and up to mark.build_id) kept deltas
+    # tables of the records builds since changed (parcel, party, certificate) and the
+    # whole tables they changed (registry_person …): empty unless the stage takes imports
+    imported: frozenset[str] = frozenset()
 
     @property
     def none(self) -> bool:
         """Nothing a stage's results could depend on changed."""
-        return not (self.full or self.corrected or self.exceptions or self.steps)
+        return not (self.full or self.corrected or self.exceptions or self.steps or self.imported)
 
     def touches(self, table: str, *columns: str) -> bool:
-        """Whether a correction since names ``table`` (one of ``columns``, if given)."""
-        return any(t == table and (not columns or c in columns) for t, c in self.corrected)
+        """Whether a correction since names ``table`` (one of ``columns``, if given), or
+        an import since changed records of it."""
+        return table in self.imported or any(
+            t == table and (not columns or c in columns) for t, c in self.corrected
+        )
 
     def journal(self, *stages: str) -> str:
         """SQL selecting the journalled changes since the watermark (of ``stages``, or
-        all three): table_name, record_id, column_name, before, after, rule_id, stage."""
-        chosen = ", ".join(f"'{s}'" for s in (stages or JOURNAL) if s in JOURNAL)
-        return (
+        all three of people's): table_name, record_id, column_name, before, after,
+        rule_id, stage.  With ``IMPORT`` among ``stages``, the records builds since
+        added, changed or removed come too, each as one row naming the column of
+        ``DELTA_KEYS`` with the value it held before (after: NULL)."""
+        chosen = ", ".join(f"'{s}'" for s in (stages or JOURNAL) if s in JOURNAL) or "NULL"
+        people = (
             "SELECT table_name, record_id, column_name, before, after, rule_id, stage "
             f"FROM change_log WHERE change_id > {int(self.since_change)} "
             f"AND change_id <= {int(self.mark.change_id)} AND stage IN ({chosen})"
+        )
+        if IMPORT not in stages or self.since_build >= self.mark.build_id:
+            return people
+        column = " ".join(f"WHEN '{t}' THEN '{c}'" for t, c in DELTA_KEYS.items())
+        return (
+            f"{people} UNION ALL SELECT table_name, record_id, CASE table_name {column} END, "
+            f"key_before, NULL, NULL, '{IMPORT}' FROM build_delta "
+            f"WHERE build_id > {int(self.since_build)} AND build_id <= {int(self.mark.build_id)} "
+            "AND record_id IS NOT NULL"
         )
 
 
@@ -121,25 +146,42 @@ def current_mark(con: duckdb.DuckDBPyConnection, settings: Settings, day: dt.dat
     return Mark(int(row[0]), int(row[1]), settings_hash(settings), settings.lang, day)
 
 
+def _deltas_since(con: duckdb.DuckDBPyConnection, build_id: int, mark: Mark) -> bool:
+    """Every build after ``build_id`` (up to the mark's) kept its delta."""
+    row = con.execute(
+        "SELECT count(*) FILTER (WHERE NOT COALESCE(delta, false)) FROM canonical_build "
+        "WHERE build_id > ? AND build_id <= ?",
+        [build_id, mark.build_id],
+    ).fetchone()
+    return build_id > 0 and row is not None and int(row[0]) == 0
+
+
 def changes_for(
-    con: duckdb.DuckDBPyConnection, stage: str, mark: Mark, full: bool = False
+    con: duckdb.DuckDBPyConnection,
+    stage: str,
+    mark: Mark,
+    full: bool = False,
+    imports: bool = False,
 ) -> Changes:
-    """What ``stage`` has to take into account now (``full``: everything, as asked)."""
+    """What ``stage`` has to take into account now (``full``: everything, as asked;
+    ``imports``: the stage takes builds' deltas in, instead of recomputing all)."""
     row = con.execute(
         "SELECT run_id, change_id, build_id, settings, lang, day, "
         "recorded_at::DATE <> current_date FROM stage_state WHERE stage = ?",
         [stage],
     ).fetchone()
+    since_build = mark.build_id
     if row is None:
         reason = "first"
     elif full:
         reason = "asked"
-    elif int(row[2]) != mark.build_id:
+    elif int(row[2]) != mark.build_id and not (imports and _deltas_since(con, int(row[2]), mark)):
         reason = "build"
     elif row[3] != mark.settings:
         reason = "settings"
     else:
         reason = ""
+        since_build = int(row[2])
     since_change = 0 if row is None else int(row[1])
     changes = Changes(
         mark=mark,
@@ -153,7 +195,14 @@ def changes_for(
         new_day=row is None or row[5] != mark.day,
         new_today=row is None or bool(row[6]),
         new_lang=row is None or row[4] != mark.lang,
+        since_build=since_build,
     )
+    if not changes.full and since_build < mark.build_id:
+        imported = con.execute(
+            "SELECT DISTINCT table_name FROM build_delta WHERE build_id > ? AND build_id <= ?",
+            [since_build, mark.build_id],
+        ).fetchall()
+        changes = replace(changes, imported=frozenset(str(r[0]) for r in imported))
     if changes.full or since_change >= mark.change_id:
         return changes
     rows = con.execute(

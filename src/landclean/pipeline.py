@@ -168,7 +168,7 @@ def run_pipeline(
         for stage in todo:
             current = stage.name
             mark = current_mark(ws.con, settings, ctx.day)
-            ctx.changes = changes_for(ws.con, stage.name, mark, full)
+            ctx.changes = changes_for(ws.con, stage.name, mark, full, stage.takes_imports)
             report.stages.append(_run_stage(ctx, stage))
             if report.stages[-1].caught_up:  # it has taken in everything up to mark
                 with ws.transaction() as con:

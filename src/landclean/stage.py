@@ -149,3 +149,6 @@ class Stage:
     # True: the pipeline runs the stage inside one transaction (all or nothing);
     # False: the stage opens its own (validation evaluates rules outside any).
     atomic: bool = True
+    # True: after a build that kept its delta (the records an import changed), the stage
+    # recomputes those records and what depends on them; False: everything
+    takes_imports: bool = False

@@ -16,6 +16,7 @@ import duckdb
 
 from landclean.corrections import apply_corrections, find_conflicts
 from landclean.ingest import canonical as sql
+from landclean.ingest import delta
 from landclean.ingest.canonical import CANONICAL_TABLES
 from landclean.ingest.profiles import TARGET_TABLES
 from landclean.stage import Stage, StageContext, StageReport, StageWarning
@@ -101,8 +102,9 @@ def build_canonical(
     carry (their ``restore``, in pipeline order), list the conflicts of the newer import
     ``conflicts_for`` with people's corrections, then apply the corrections again;
     returns row counts and conflicts.  The build is recorded (``canonical_build``: taking
-    in the ``batches`` up to ``conflicts_for``), so that every later stage knows the
-    canonical tables are new (docs/incremental.md).
+    in the ``batches`` up to ``conflicts_for``) with the records it added, changed or
+    removed (``ingest.delta``), so that every later stage recomputes those (or, without
+    a delta, everything: docs/incremental.md).
 
     Runs inside the caller's transaction; ``report`` gets each step's seconds."""
 
@@ -111,6 +113,12 @@ def build_canonical(
             report.lap(step)
 
     started = time.perf_counter()
+    row = con.execute("SELECT COALESCE(max(build_id), 0) FROM canonical_build").fetchone()
+    build_id = (int(row[0]) if row else 0) + 1
+    records = tables == CANONICAL_TABLES
+    if build_id > 1:  # what the records were: the build's delta (ingest.delta)
+        delta.snapshot(con, "before", records)
+        lap("snapshot")
     for table in tables:
         con.execute(f"DELETE FROM {table}")
     if tables == CANONICAL_TABLES:
@@ -131,10 +139,12 @@ def build_canonical(
     for table in tables:
         row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
         counts[table] = int(row[0]) if row else 0
+    kept = build_id > 1 and delta.record(con, build_id, records)
+    lap("delta")
     con.execute(
-        "INSERT INTO canonical_build SELECT COALESCE(max(build_id), 0) + 1, now()::TIMESTAMP, "
-        "COALESCE(?, max(through_batch), 0), ?, ?, ? FROM canonical_build",
-        [conflicts_for, batches, time.perf_counter() - started, conflicts],
+        "INSERT INTO canonical_build SELECT ?, now()::TIMESTAMP, "
+        "COALESCE(?, max(through_batch), 0), ?, ?, ?, ? FROM canonical_build",
+        [build_id, conflicts_for, batches, time.perf_counter() - started, conflicts, kept],
     )
     return counts, conflicts
 
@@ -166,6 +176,6 @@ STAGE = Stage(
         *TARGET_TABLES.values(),
         "correction",
     ),
-    owns=(*CANONICAL_TABLES, "canonical_build", "import_conflict"),
+    owns=(*CANONICAL_TABLES, "canonical_build", "build_delta", "import_conflict"),
     run=run,
 )

@@ -54,6 +54,10 @@ class Rule:
     scope: str = "record"
     # compares with today's date: evaluated again, whole, when the day changes
     dated: bool = False
+    # a rule of geometries after an import that changed parcels: "record", narrowed to
+    # the parcels changed and those of their old communes; "whole", evaluated whole (it
+    # reads a table kept up to date record by record: overlaps, placements, UIDs)
+    after_import: str = "record"
 
     def evaluated_sql(self, within: str | None) -> str:
         """The rule's SQL over the records ``within`` gives (what ``IN`` reads for its
@@ -120,7 +124,7 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT parcel_id, parcel_id, {'vertices': ST_NPoints(geom), "
         "'repaired': COALESCE(geom_repaired, false)}, geom FROM parcel "
-        "WHERE geom IS NOT NULL AND (NOT ST_IsValid(geom) OR geom_repaired)",
+        "WHERE $scope(parcel_id) AND geom IS NOT NULL AND (NOT ST_IsValid(geom) OR geom_repaired)",
         spatial=True,
         scope="geometry",
     ),
@@ -141,6 +145,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "GROUP BY p.a HAVING bool_or(da.n >= db.n)",
         spatial=True,
         scope="geometry",
+        after_import="whole",
     ),
     Rule(
         "PARCEL_NO_OWNER",
@@ -422,7 +427,7 @@ CATALOGUE: tuple[Rule, ...] = (
         2,
         "SELECT s.parcel_id, s.parcel_id, {'area': round(s.area, 2), "
         "'compactness': round(s.compactness, 3)}, p.geom FROM parcel_shape s "
-        "JOIN parcel p USING (parcel_id) WHERE s.sliver",
+        "JOIN parcel p USING (parcel_id) WHERE $scope(s.parcel_id) AND s.sliver",
         spatial=True,
         scope="geometry",
     ),
@@ -434,7 +439,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "SELECT s.parcel_id, s.parcel_id, {'x': round(s.cx), 'y': round(s.cy), "
         "'commune': p.old_unit_code}, p.geom FROM parcel_shape s JOIN parcel p USING (parcel_id) "
         "JOIN commune_extent e USING (old_unit_code) "
-        "WHERE NOT (s.cx BETWEEN e.x0 AND e.x1 AND s.cy BETWEEN e.y0 AND e.y1) "
+        "WHERE $scope(s.parcel_id) "
+        "AND NOT (s.cx BETWEEN e.x0 AND e.x1 AND s.cy BETWEEN e.y0 AND e.y1) "
         "AND (e.px0 IS NULL OR NOT (s.cx BETWEEN e.px0 AND e.px1 "
         "AND s.cy BETWEEN e.py0 AND e.py1))",
         spatial=True,
@@ -474,6 +480,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "SELECT parcel_id, parcel_id, {'placement': placement, 'old_commune': old_unit_code} "
         "FROM parcel WHERE placement IN ('ambiguous', 'no_location', 'unknown_commune')",
         scope="geometry",
+        after_import="whole",
     ),
     Rule(
         "PARCEL_UID_COLLISION",
@@ -483,6 +490,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "SELECT c.parcel_id, c.parcel_id, {'uid': c.uid, 'parcels': (SELECT list(o.parcel_id "
         "ORDER BY o.parcel_id) FROM uid_collision o WHERE o.uid = c.uid)} FROM uid_collision c",
         scope="geometry",
+        after_import="whole",
     ),
 )
 

@@ -1,8 +1,8 @@
 """What a scoped validation re-evaluates, and how each rule of the catalogue is
 narrowed to it (docs/incremental.md, "Validation's closure").
 
-After people's changes only, validation re-evaluates the records they changed and those
-sharing a key with them; ``SCOPE_SQL`` builds those sets as temp tables of ids from the
+After people's changes or an import, validation re-evaluates the records they changed
+and those sharing a key with them; ``SCOPE_SQL`` builds those sets as temp tables of ids from the
 journal (``Changes.journal``), and ``plan`` says, per rule, which set its ``$scope``
 narrows to and which records' findings it decides.
 """
@@ -13,18 +13,21 @@ from dataclasses import dataclass
 
 import duckdb
 
-from landclean.incremental import Changes
+from landclean.incremental import IMPORT, Changes
 from landclean.rules.catalogue import Rule
 
 # A scoped run: what it re-evaluates, as temp tables of ids (docs/incremental.md).
 SCOPE_SQL = (
     # people's changes since validation last ran: corrections and certificates' dates
     "CREATE OR REPLACE TEMP TABLE vs_journal AS {journal}",
-    # old communes where a parcel's sheet, scale or number changed: all their parcels
-    # (duplicate numbers and sheet gaps are decided per old commune)
+    # old communes where a parcel's sheet, scale or number changed, or that a parcel an
+    # import changed is or was in: all their parcels (duplicate numbers, sheet gaps and
+    # the communes' extents are decided per old commune)
     "CREATE OR REPLACE TEMP TABLE vs_old_commune AS SELECT DISTINCT p.old_unit_code AS id "
     "FROM vs_journal j JOIN parcel p ON p.parcel_id = j.record_id WHERE j.table_name = 'parcel' "
-    "AND j.column_name IN ('sheet_no', 'scale', 'parcel_no') AND p.old_unit_code IS NOT NULL",
+    "AND j.column_name IN ('sheet_no', 'scale', 'parcel_no', 'old_unit_code') "
+    "AND p.old_unit_code IS NOT NULL UNION SELECT before FROM vs_journal "
+    "WHERE table_name = 'parcel' AND column_name = 'old_unit_code' AND before IS NOT NULL",
     "CREATE OR REPLACE TEMP TABLE vs_old_commune_parcel AS SELECT parcel_id AS id FROM parcel "
     "WHERE old_unit_code IN (SELECT id FROM vs_old_commune)",
     "CREATE OR REPLACE TEMP TABLE vs_parcel AS SELECT record_id AS id FROM vs_journal "
@@ -41,9 +44,13 @@ SCOPE_SQL = (
     "WHERE p.id_number IS NOT NULL",
     "CREATE OR REPLACE TEMP TABLE vs_id_party AS SELECT party_id AS id FROM party "
     "WHERE id_number IN (SELECT id FROM vs_id) UNION SELECT id FROM vs_party",
-    # certificates changed (or dated), and every one sharing a serial they had or have
+    # certificates changed (or dated), those of the parcels an import changed (their
+    # holders are their parcels' land users), and every one sharing a serial they had
+    # or have
     "CREATE OR REPLACE TEMP TABLE vs_certificate AS SELECT DISTINCT record_id AS id "
-    "FROM vs_journal WHERE table_name = 'certificate'",
+    "FROM vs_journal WHERE table_name = 'certificate' UNION SELECT certificate_id "
+    "FROM certificate_parcel WHERE parcel_id IN (SELECT record_id FROM vs_journal "
+    f"WHERE table_name = 'parcel' AND stage = '{IMPORT}')",
     "CREATE OR REPLACE TEMP TABLE vs_serial AS SELECT before AS id FROM vs_journal "
     "WHERE table_name = 'certificate' AND column_name = 'serial' AND before IS NOT NULL "
     "UNION SELECT c.serial FROM certificate c JOIN vs_certificate s ON s.id = c.certificate_id "
@@ -53,7 +60,7 @@ SCOPE_SQL = (
     "UNION SELECT id FROM vs_certificate",
 )
 SCOPE_TABLES = tuple(sql.split("TEMP TABLE ", 1)[1].split()[0] for sql in SCOPE_SQL)
-SCOPE_TABLES += ("vs_lineage_parcel", "vs_lineage_party", "vs_lineage_certificate")
+SCOPE_TABLES += ("vs_lineage_parcel", "vs_lineage_party", "vs_lineage_certificate", "vs_moved")
 _TARGET_SCOPE = {"parcel": "vs_parcel", "party": "vs_party", "certificate": "vs_certificate"}
 
 
@@ -69,16 +76,23 @@ class Plan:
 
 def plan(rules: tuple[Rule, ...], changes: Changes | None) -> list[Plan]:
     """Each rule's evaluation: all of it in a full run; in a scoped one, the rules of
-    geometries left out, dated rules whole on a new calendar day, the others narrowed."""
+    geometries left out unless an import changed parcels, dated rules whole on a new
+    calendar day, the others narrowed."""
     if changes is None or changes.full:
         return [Plan(rule, i) for i, rule in enumerate(rules)]
     records = _records_changed(changes)
+    geometries = geometries_changed(changes)
     plans: list[Plan] = []
     for i, rule in enumerate(rules):
         if rule.dated and changes.new_today:
             plans.append(Plan(rule, i))
         elif not records:  # a new day alone: nothing else to look at
             continue
+        elif rule.scope == "geometry":
+            if geometries and rule.after_import == "whole":
+                plans.append(Plan(rule, i))
+            elif geometries:
+                plans.append(Plan(rule, i, "vs_parcel", "vs_parcel"))
         elif rule.scope == "record":
             table = _TARGET_SCOPE[rule.target]
             plans.append(Plan(rule, i, table, table))
@@ -110,9 +124,19 @@ def drop_scope(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _records_changed(changes: Changes) -> bool:
-    """People changed a record validation reads (an accepted exception is kept as it is,
-    whatever the rules find)."""
-    return bool(changes.steps) or any(t in _TARGET_SCOPE for t, _ in changes.corrected)
+    """People or an import changed a record validation reads (an accepted exception is
+    kept as it is, whatever the rules find)."""
+    return (
+        bool(changes.steps)
+        or any(t in _TARGET_SCOPE for t, _ in changes.corrected)
+        or bool(changes.imported & set(_TARGET_SCOPE))
+    )
+
+
+def geometries_changed(changes: Changes | None) -> bool:
+    """A scoped run where an import changed parcels (their geometries, old communes and
+    placements may have changed: the rules of geometries look at them)."""
+    return changes is not None and not changes.full and "parcel" in changes.imported
 
 
 def nothing_to_check(changes: Changes | None) -> bool:

@@ -7,24 +7,36 @@ reference table that only some rules read, must stay local); then every finding 
 recorded in one transaction.  A finding is open while its rule finds it, fixed when a
 run no longer does (kept, never deleted), or an exception a person accepted.
 
-After people's changes only (corrections, certificates' dates), a run is *scoped*
-(``scope``): each rule is evaluated over the records they changed and those sharing a
-key with them (``Rule.scope``; docs/incremental.md), and only those records' findings
-are decided again; the rules of geometries and placements wait for a build.
+After people's changes (corrections, certificates' dates) or an import that kept its
+delta, a run is *scoped* (``scope``): each rule is evaluated over the records they
+changed and those sharing a key with them (``Rule.scope``; docs/incremental.md), and
+only those records' findings are decided again.  The rules of geometries and
+placements wait for an import: then they look at the parcels it changed, their old
+communes, and the overlaps kept between runs (``overlap_pair``), brought up to date for
+those parcels.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 
 import duckdb
 
 from landclean.errors import first_line
-from landclean.incremental import Changes, scope_values
+from landclean.incremental import IMPORT, Changes, scope_values
 from landclean.rules.catalogue import CATALOGUE, Rule
-from landclean.rules.scope import SCOPE_SQL, Plan, deciding, drop_scope, nothing_to_check, plan
+from landclean.rules.scope import (
+    SCOPE_SQL,
+    Plan,
+    deciding,
+    drop_scope,
+    geometries_changed,
+    nothing_to_check,
+    plan,
+)
 from landclean.settings import Settings
 from landclean.stage import Stage, StageContext, StageReport, StageWarning
 from landclean.vn.land_use import land_use_codes
@@ -69,23 +81,70 @@ def _derived(
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
+# Pairs of parcels whose interiors overlap (edge-sharing neighbours do not), with the
+# overlap area, both ways round, kept in ``overlap_pair`` between runs: computed here,
+# where the planner uses its spatial join; after an import only the pairs of the parcels
+# it changed (``vs_moved``) are computed again.
+OVERLAPS_SQL = (
+    "SELECT a, b, ST_Area(g) AS area, g FROM (SELECT a.parcel_id AS a, b.parcel_id AS b, "
+    "ST_Intersection(a.geom, b.geom) AS g "
+    "FROM valid_geometry a JOIN valid_geometry b ON ST_Overlaps(a.geom, b.geom))"
+)
+# the changed parcels against every parcel (the other side's validity tested on the
+# candidates only: a materialized CTE, so that it is not computed for the province);
+# each pair both ways round, the intersection computed in that order as a full run does
+MOVED_OVERLAPS_SQL = """
+CREATE OR REPLACE TEMP TABLE vs_overlap AS
+WITH cand AS MATERIALIZED (
+    SELECT m.parcel_id AS a, o.parcel_id AS b, m.geom AS ga, o.geom AS gb,
+           o.parcel_id IN (SELECT id FROM vs_moved) AS both_moved
+    FROM (SELECT * FROM valid_geometry WHERE parcel_id IN (SELECT id FROM vs_moved)) m
+    JOIN parcel o ON ST_Overlaps(m.geom, o.geom)
+), valid AS MATERIALIZED (SELECT *, ST_IsValid(gb) AS ok FROM cand)
+SELECT a, b, ST_Area(g) AS area, g FROM (
+    SELECT a, b, ST_Intersection(ga, gb) AS g FROM valid WHERE ok
+    UNION ALL
+    SELECT b, a, ST_Intersection(gb, ga) FROM valid WHERE ok AND NOT both_moved)
+"""
+
+
+def _overlaps(con: duckdb.DuckDBPyConnection, failures: dict[str, str], moved: bool) -> None:
+    """Bring ``overlap_pair`` up to date: every pair again, or (``moved``) those of the
+    parcels in ``vs_moved``; in one transaction, so that it is never half done (a failure
+    leaves it as it was, and the rules reading it fail)."""
+    try:
+        if moved:
+            con.execute(MOVED_OVERLAPS_SQL)
+        con.begin()
+        try:
+            if moved:  # two plain semi joins (an OR of the two is not planned as joins)
+                con.execute("DELETE FROM overlap_pair WHERE a IN (SELECT id FROM vs_moved)")
+                con.execute("DELETE FROM overlap_pair WHERE b IN (SELECT id FROM vs_moved)")
+                con.execute("INSERT INTO overlap_pair SELECT * FROM vs_overlap")
+            else:
+                con.execute("DELETE FROM overlap_pair")
+                con.execute(f"INSERT INTO overlap_pair {OVERLAPS_SQL}")
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    except duckdb.Error as exc:
+        log.warning("reference table overlap_pair failed: %s", exc)
+        failures["overlap_pair"] = first_line(exc)
+    con.execute("DROP TABLE IF EXISTS vs_overlap")
+
+
 def _geometry_tables(
-    con: duckdb.DuckDBPyConnection, failures: dict[str, str], settings: Settings
+    con: duckdb.DuckDBPyConnection, failures: dict[str, str], settings: Settings, moved: bool
 ) -> None:
-    """The reference tables only the rules of geometries read (not in a scoped run)."""
-    # Pairs of parcels whose interiors overlap (edge-sharing neighbours do not), with the
-    # overlap area: computed once here, where the planner uses its spatial join.
-    _derived(
-        con,
-        failures,
-        "CREATE OR REPLACE TEMP TABLE overlap_pair AS SELECT a, b, ST_Area(g) AS area, g "
-        "FROM (SELECT a.parcel_id AS a, b.parcel_id AS b, ST_Intersection(a.geom, b.geom) AS g "
-        "FROM valid_geometry a JOIN valid_geometry b ON ST_Overlaps(a.geom, b.geom))",
-    )
+    """The reference tables only the rules of geometries read (not in a run scoped to
+    people's changes; after an import, over the parcels it changed: ``moved``)."""
+    _overlaps(con, failures, moved)
     # Each old commune's extent from the administrative data (its bounding box, projected
     # to VN-2000), widened by a margin, and, for communes of 100+ parcels, the extent of
     # its own parcels (robust): a parcel outside both is misplaced (a false easting added
-    # twice, the wrong zone, x and y swapped fall far outside).
+    # twice, the wrong zone, x and y swapped fall far outside).  (After an import,
+    # parcel_shape holds every parcel of the old communes it changed.)
     _derived(
         con,
         failures,
@@ -108,10 +167,14 @@ def _geometry_tables(
 
 
 def _reference_tables(
-    con: duckdb.DuckDBPyConnection, settings: Settings, scoped: bool = False
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    scoped: bool = False,
+    geometries: bool = False,
 ) -> dict[str, str]:
     """The tables rules share (in a scoped run, over the scope's records only, and none
-    that only the rules of geometries read); returns the derived ones that failed."""
+    that only the rules of geometries read unless an import changed parcels:
+    ``geometries``); returns the derived ones that failed."""
     failures: dict[str, str] = {}
     # the scope's filter comes first: DuckDB evaluates the conditions in their order, and
     # validity or a name key is expensive to compute for every row of the province
@@ -162,8 +225,13 @@ def _reference_tables(
         "WHERE NOT COALESCE(p.geom_repaired, false))",
         [settings.sliver_compactness],
     )
-    if not scoped:
-        _geometry_tables(con, failures, settings)
+    if not scoped or geometries:
+        if geometries:  # the parcels an import added, changed or removed
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE vs_moved AS SELECT DISTINCT record_id AS id "
+                f"FROM vs_journal WHERE table_name = 'parcel' AND stage = '{IMPORT}'"
+            )
+        _geometry_tables(con, failures, settings, geometries)
     # Who a land user is, as far as the records say: ID, name key, birth.
     _derived(
         con,
@@ -301,8 +369,8 @@ def evaluate_rules(
     scoped = changes is not None and not changes.full
     if scoped and changes is not None:
         for sql in SCOPE_SQL:
-            con.execute(sql.format(journal=changes.journal("correction", "worklist")))
-    failures = _reference_tables(con, settings, scoped)
+            con.execute(sql.format(journal=changes.journal("correction", "worklist", IMPORT)))
+    failures = _reference_tables(con, settings, scoped, geometries_changed(changes))
     report = ValidationReport(reference_seconds=time.perf_counter() - started, scoped=scoped)
     report.plans = plan(rules, changes)
     values: dict[str, str] = {}
@@ -314,6 +382,11 @@ def evaluate_rules(
         rule = step.rule
         started = time.perf_counter()
         try:
+            # a table of the rule's failed: the rule too (one kept between runs would
+            # still be there, as it was)
+            for table, error in failures.items():
+                if re.search(rf"\b{table}\b", rule.sql):
+                    raise duckdb.Error(f"reference table {table}: {error}")
             found = _run_rule(con, step, values[step.narrowed] if step.narrowed else None)
             report.results.append(
                 RuleResult(rule.rule_id, found, seconds=time.perf_counter() - started)
@@ -393,7 +466,8 @@ STAGE = Stage(
         "certificate_step",
         "parcel_source_conflict",
     ),
-    owns=("finding", "rule_run"),
+    owns=("finding", "rule_run", "overlap_pair"),
     run=run,
     atomic=False,
+    takes_imports=True,
 )

@@ -163,23 +163,25 @@ def _plan(
     )
 
 
-def plan_party_addresses(con: duckdb.DuckDBPyConnection) -> None:
-    """Temp table address_changes (record_id, before, after) for land users' addresses."""
+def plan_party_addresses(con: duckdb.DuckDBPyConnection, within: str = "") -> None:
+    """Temp table address_changes (record_id, before, after) for land users' addresses
+    (``within``: a condition on ``p`` narrowing the land users, first in the WHERE)."""
     _plan(
         con,
-        "SELECT party_id AS record_id, address FROM party p WHERE address IS NOT NULL AND "
-        + _not_corrected("party", "p.party_id"),
+        f"SELECT party_id AS record_id, address FROM party p WHERE {within or 'true'} "
+        "AND address IS NOT NULL AND " + _not_corrected("party", "p.party_id"),
         PARTY_PLAN_SQL,
     )
 
 
-def plan_parcel_addresses(con: duckdb.DuckDBPyConnection) -> None:
+def plan_parcel_addresses(con: duckdb.DuckDBPyConnection, within: str = "") -> None:
     """Temp table address_changes (record_id, before, after, unit_code, old_unit_code)
-    for parcels' addresses (planned per address, new and old commune)."""
+    for parcels' addresses (planned per address, new and old commune; ``within``: a
+    condition on ``p`` narrowing the parcels, first in the WHERE)."""
     _plan(
         con,
         "SELECT parcel_id AS record_id, address, unit_code, old_unit_code FROM parcel p "
-        "WHERE address IS NOT NULL AND unit_code IS NOT NULL AND "
+        f"WHERE {within or 'true'} AND address IS NOT NULL AND unit_code IS NOT NULL AND "
         + _not_corrected("parcel", "p.parcel_id"),
         PARCEL_PLAN_SQL,
         ("unit_code", "old_unit_code"),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from landclean.incremental import IMPORT
 from landclean.stage import Stage, StageContext, StageReport
 from landclean.standardize.address import plan_parcel_addresses, plan_party_addresses
 from landclean.vn.land_use import legacy_to_current
@@ -71,11 +72,21 @@ def _apply(
     return int(row[0]) if row else 0
 
 
-def standardize_names(con: duckdb.DuckDBPyConnection) -> int:
-    """Party names: legacy encodings decoded, NFC, tone placement, spacing, title case."""
+def _within(scope: str | None, table: str, column: str) -> str:
+    """A condition narrowing ``column`` to the records of ``table`` in the temp table
+    ``scope`` (table_name, record_id), or none (``true``) without a scope."""
+    if scope is None:
+        return "true"
+    return f"{column} IN (SELECT record_id FROM {scope} WHERE table_name = '{table}')"
+
+
+def standardize_names(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> int:
+    """Party names: legacy encodings decoded, NFC, tone placement, spacing, title case
+    (``scope``: of the land users in that temp table only; the same for each step)."""
+    within = _within(scope, "party", "p.party_id")
     raw = con.execute(
-        "SELECT DISTINCT full_name_raw FROM party WHERE full_name_raw IS NOT NULL "
-        "AND party_type <> 'organization' ORDER BY 1"
+        f"SELECT DISTINCT full_name_raw FROM party p WHERE {within} "
+        "AND full_name_raw IS NOT NULL AND party_type <> 'organization' ORDER BY 1"
     ).fetchall()
     names = [r[0] for r in raw]
     mapping = pa.table(
@@ -85,11 +96,11 @@ def standardize_names(con: duckdb.DuckDBPyConnection) -> int:
         }
     )
     con.register("name_map", mapping)
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE name_changes AS
         SELECT p.party_id AS record_id, p.full_name AS before, m.std AS after
         FROM party p JOIN name_map m ON m.raw = p.full_name_raw
-        WHERE p.party_type <> 'organization' AND p.full_name IS DISTINCT FROM m.std
+        WHERE {within} AND p.party_type <> 'organization' AND p.full_name IS DISTINCT FROM m.std
           AND NOT EXISTS (SELECT 1 FROM correction c WHERE c.table_name = 'party'
                           AND c.column_name = 'full_name' AND c.record_id = p.party_id)""")
     con.unregister("name_map")
@@ -104,18 +115,22 @@ def standardize_names(con: duckdb.DuckDBPyConnection) -> int:
     )
 
 
-def standardize_land_use(con: duckdb.DuckDBPyConnection) -> int:
+def standardize_land_use(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> int:
     """Legacy land-use codes mapped to the current ones by the versioned table."""
     con.execute("CREATE OR REPLACE TEMP TABLE legacy_code (code VARCHAR, current VARCHAR)")
     con.executemany(
         "INSERT INTO legacy_code VALUES (?, ?)",
         [[k, v] for k, v in sorted(legacy_to_current().items())],
     )
-    con.execute("""
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE land_use_changes AS
         SELECT u.parcel_id || '#' || u.seq AS record_id, u.code AS before, l.current AS after,
                u.parcel_id, u.seq
-        FROM parcel_land_use u JOIN legacy_code l ON l.code = u.code""")
+        FROM parcel_land_use u JOIN legacy_code l ON l.code = u.code
+        WHERE """
+        + _within(scope, "parcel", "u.parcel_id")
+    )
     return _apply(
         con,
         "UPDATE parcel_land_use SET code = c.after FROM land_use_changes c "
@@ -128,11 +143,12 @@ def standardize_land_use(con: duckdb.DuckDBPyConnection) -> int:
     )
 
 
-def repair_geometries(con: duckdb.DuckDBPyConnection) -> int:
+def repair_geometries(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> int:
     """Invalid polygons (self-intersections …) made valid with ST_MakeValid.  A shape
     GEOS cannot read at all (a ring that does not close, from a damaged file) cannot be
     repaired: the parcel is left without geometry (a finding), the source kept as read."""
-    con.execute("""
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE geometry_changes AS
         SELECT record_id, before,
                CASE WHEN fixed IS NULL THEN 'unreadable (a ring not closed): none'
@@ -140,7 +156,11 @@ def repair_geometries(con: duckdb.DuckDBPyConnection) -> int:
         FROM (SELECT parcel_id AS record_id,
                      'invalid, ' || ST_NPoints(geom) || ' vertices' AS before,
                      TRY(ST_MakeValid(geom)) AS fixed
-              FROM parcel WHERE geom IS NOT NULL AND NOT ST_IsValid(geom))""")
+              FROM parcel WHERE """
+        + _within(scope, "parcel", "parcel_id")
+        + """
+                AND geom IS NOT NULL AND NOT ST_IsValid(geom))"""
+    )
     return _apply(
         con,
         "UPDATE parcel SET geom = c.fixed, geom_repaired = c.fixed IS NOT NULL "
@@ -152,14 +172,15 @@ def repair_geometries(con: duckdb.DuckDBPyConnection) -> int:
     )
 
 
-def standardize_addresses(con: duckdb.DuckDBPyConnection) -> int:
+def standardize_addresses(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> int:
     """Parcels' and land users' addresses from the old 3-level units to the new 2-level
     ones (see ``standardize.address``)."""
     # a parcel placed since in another new commune: its address is planned again from the
     # one it was standardized from
     con.execute(
         "UPDATE parcel SET address = s.before FROM standardized_value s "
-        "WHERE s.table_name = 'parcel' AND s.column_name = 'address' "
+        f"WHERE {_within(scope, 'parcel', 's.record_id')} "
+        "AND s.table_name = 'parcel' AND s.column_name = 'address' "
         "AND s.record_id = parcel.parcel_id AND parcel.address IS NOT DISTINCT FROM s.after "
         "AND s.basis IS DISTINCT FROM parcel.unit_code"
     )
@@ -168,7 +189,7 @@ def standardize_addresses(con: duckdb.DuckDBPyConnection) -> int:
         ("parcel", "parcel_id", plan_parcel_addresses, "unit_code"),
         ("party", "party_id", plan_party_addresses, "NULL"),
     ):
-        plan(con)
+        plan(con, _within(scope, table, f"p.{key}"))
         changed += _apply(
             con,
             f"UPDATE {table} SET address = c.after FROM address_changes c "
@@ -208,21 +229,34 @@ def restore(con: duckdb.DuckDBPyConnection) -> None:
 
 def run(ctx: StageContext) -> StageReport:
     """Every standardization, each logged (inside the pipeline's transaction), after a
-    build or with other settings; nothing after people's corrections: a corrected name or
+    build without a delta or with other settings; after an import, of the records it
+    added or changed; nothing after people's corrections: a corrected name or
     address is the person's and is never rewritten, a corrected land use is recorded in
     today's codes, and no correction changes a geometry or a parcel's commune."""
     report = StageReport("standardize")
+    scope = None
     if not ctx.full:
-        report.ran = False
-        return report
+        assert ctx.changes is not None
+        if not ctx.changes.imported & {"parcel", "party"}:
+            report.ran = False
+            return report
+        # after an import: the records it added or changed (the others are as the build
+        # carried their fixes back), each step over those only
+        scope = "std_scope"
+        ctx.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {scope} AS SELECT DISTINCT table_name, record_id "
+            f"FROM ({ctx.changes.journal(IMPORT)}) WHERE stage = '{IMPORT}'"
+        )
     for name, step in (
         ("names", standardize_names),
         ("land_use", standardize_land_use),
         ("addresses", standardize_addresses),
         ("geometry", repair_geometries),
     ):
-        report.counts[name] = step(ctx.con)
+        report.counts[name] = step(ctx.con, scope)
         report.lap(name)
+    if scope is not None:
+        ctx.con.execute(f"DROP TABLE {scope}")
     return report
 
 
@@ -241,4 +275,5 @@ STAGE = Stage(
         "parcel.geom_repaired",
     ),
     restore=restore,
+    takes_imports=True,
 )

@@ -42,6 +42,7 @@ MIGRATIONS = (
     "013_incremental",
     "014_record_communes",
     "015_bulk_tables",
+    "016_build_delta",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
