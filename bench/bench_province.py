@@ -1,14 +1,16 @@
 """A province end to end, then live: issue 17's targets, each command its own process.
 
 Usage: python -m bench.bench_province --parcels N --work DIR [--seed 7] [--source DIR]
-       [--from WS] [--no-full]
+       [--from WS] [--no-full] [--district NAME]
 
 1. From nothing (unless ``--from WS``, a workspace already run, is copied instead):
    ``generate`` (not counted), ``init``, ``import``, the first ``run``, ``report``.
 2. Live, on that workspace: ``run`` with nothing changed; one correction, then ``run``;
    1,000 corrections in the commune with the most land users (ID numbers from the
    generator's truth, legal areas, land uses), then ``run``; 200 sheet numbers there
-   (which renumber the commune's sheets), then ``run``; finally ``run --full``.
+   (which renumber the commune's sheets), then ``run``; a district's newer export (1,000
+   rows and 100 polygons changed: ``bench.newer_export``) imported, then ``run``;
+   finally ``run --full``.
 
 Prints a Markdown table (wall seconds, peak RSS of the process) and each run's stage
 seconds; the corrections are recorded as ``apply`` records them (one transaction), and
@@ -23,6 +25,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from bench.newer_export import newer_export
 from bench.run_bench import landclean, measure
 from landclean.corrections import Correction, record_corrections
 from landclean.workspace import open_workspace
@@ -102,6 +105,7 @@ def main() -> None:
     parser.add_argument("--from", dest="source_ws", type=Path, default=None)
     parser.add_argument("--source", type=Path, default=None, help="generated already")
     parser.add_argument("--no-full", action="store_true", help="leave out the last run --full")
+    parser.add_argument("--district", default="thanhphotuyhoa", help="of the newer export")
     args = parser.parse_args()
     work: Path = args.work
     work.mkdir(parents=True, exist_ok=True)
@@ -159,6 +163,10 @@ def main() -> None:
     ]
     print(f"{commune}: {_correct(ws, sheets)} sheet numbers recorded", flush=True)
     step("run after 200 sheet numbers", *landclean("run", str(ws)))
+    if args.source is not None or args.source_ws is None:  # the generated files are at hand
+        export = newer_export(source, args.district, work / "newer", 1000)
+        step("import a district's newer export", *landclean("import", str(ws), *map(str, export)))
+        step("run after the newer export", *landclean("run", str(ws)))
     if not args.no_full:
         step("run --full", *landclean("run", str(ws), "--full"))
     print("\n| step | wall (s) | peak RSS (MiB) |\n|---|---:|---:|")
