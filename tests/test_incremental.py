@@ -19,11 +19,7 @@ from pathlib import Path
 
 import duckdb
 import openpyxl
-import pyarrow as pa
-import pyogrio
 import pytest
-import shapely
-import shapely.affinity
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +29,7 @@ from landclean.errors import LandcleanError
 from landclean.pipeline import STAGE_NAMES, RunReport
 from landclean.rules.catalogue import CATALOGUE
 from landclean.workspace import Workspace, open_workspace
+from tests import samples
 from tests.conftest import Province, q, summary_of
 
 DAY = dt.date(2025, 10, 20)
@@ -220,53 +217,6 @@ def correction(pools: dict[str, list], kind: str, i: int, j: int) -> tuple[str, 
     return "certificate", cert[0], "serial", f"CS {100000 + j:06d}"
 
 
-def newer_export(province: Province, scratch: Path, i: int, j: int) -> list[Path]:
-    """A district's newer attribute workbook and map layer, as an office would send them:
-    a land user renamed, an ID number copied from another row, a legal area, a sheet
-    number and a land use changed, a row left out; a parcel's polygon shifted by a few
-    metres (onto its neighbours), another left out.  Which rows, from ``j``."""
-    districts = sorted(p.stem for p in (province.root / "attributes").glob("*.xlsx"))
-    district = districts[i % len(districts)]
-    out = scratch / f"export{i}-{j}"
-    out.mkdir(parents=True, exist_ok=True)
-    book = openpyxl.load_workbook(province.root / "attributes" / f"{district}.xlsx")
-    sheet = book.worksheets[0]
-    header = [c.value for c in sheet[2]]
-    column = {name: header.index(name) + 1 for name in header if name}
-    rows = list(range(3, sheet.max_row + 1))
-    pick = [rows[(j * k * 7 + k) % len(rows)] for k in range(1, 7)]
-    other = sheet.cell(pick[1], column["Số CCCD/CMND"]).value
-    sheet.cell(pick[0], column["Họ tên chủ sử dụng trên GCN"]).value = "Trần Thị Lan"
-    sheet.cell(pick[2], column["Số CCCD/CMND"]).value = other
-    sheet.cell(pick[3], column["Diện tích pháp lý (m2)"]).value = 1 + j % 900
-    sheet.cell(pick[4], column["Số tờ bản đồ hiện trạng"]).value = 1 + j % 3
-    sheet.cell(pick[4], column["Loại đất 1"]).value = ("LUC", "ONT+CLN", "NTS")[j % 3]
-    if j % 2:
-        sheet.delete_rows(pick[5])
-    book.save(out / f"{district}.xlsx")
-    layer = province.root / "map" / f"{district}.gpkg"
-    meta, table = pyogrio.read_arrow(layer)
-    name = meta["geometry_name"]
-    geoms = shapely.from_wkb(table.column(name).to_pylist())
-    moved = j % len(geoms)
-    geoms[moved] = shapely.affinity.translate(geoms[moved], 4.0 + j % 5, 3.0)
-    wkb = pa.array(shapely.to_wkb(geoms).tolist(), pa.binary())
-    table = table.set_column(table.column_names.index(name), name, wkb)
-    if j % 3 == 0:
-        dropped = (moved + 1 + j) % len(geoms)
-        table = table.filter(pa.array([k != dropped for k in range(len(geoms))]))
-    pyogrio.write_arrow(
-        table,
-        out / f"{district}.gpkg",
-        layer=pyogrio.list_layers(layer)[0][0],
-        driver="GPKG",
-        geometry_name=name,
-        geometry_type="Polygon",
-        crs=meta["crs"],
-    )
-    return [out / f"{district}.xlsx", out / f"{district}.gpkg"]
-
-
 def edit(
     ws: Workspace, pools: dict[str, list], province: Province, step: tuple, scratch: Path
 ) -> None:
@@ -276,7 +226,7 @@ def edit(
     elif kind == "import":  # a newer export of the campaign's state: a build, then all again
         api.import_sources(ws, [province.root / "campaign" / "communes.csv"], actor=BY)
     elif kind == "reimport":  # a district's newer export: the build keeps what it changed
-        api.import_sources(ws, newer_export(province, scratch, i, j), actor=BY)
+        api.import_sources(ws, samples.newer_export(province.root, scratch, i, j), actor=BY)
     elif kind == "exception":
         found = q(
             ws.con, "SELECT rule_id, record_id FROM finding WHERE state = 'open' ORDER BY 1, 2"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -12,10 +13,13 @@ from hypothesis import strategies as st
 
 from landclean.api import import_sources
 from landclean.corrections import record_correction
-from landclean.pipeline import run_pipeline
+from landclean.ingest.build import build_canonical, pending_batches
+from landclean.ingest.canonical import CANONICAL_TABLES
+from landclean.pipeline import STAGES, run_pipeline
+from landclean.stage import StageReport
 from landclean.workspace import Workspace, create_workspace, open_workspace
 from tests import samples
-from tests.conftest import q
+from tests.conftest import Province, ids, q
 
 
 def _write(path: Path, parcels: list[dict[str, str]]) -> Path:
@@ -182,3 +186,84 @@ def test_every_key_once_after_exports_repeating_rows(
             import_sources(ws, [_write(folder / f"v{n}.csv", parcels)])
         assert q(ws.con, "SELECT count(*) FROM parcel")[0][0] >= 1
         assert _keys_twice(ws.con) == {}
+
+
+def _canonical(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
+    """Every canonical table's rows (geometries as text), in one order."""
+    tables = {}
+    for table in CANONICAL_TABLES:
+        columns = [
+            f"ST_AsText({c})" if t == "GEOMETRY" else c
+            for c, t in q(
+                con,
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = ? ORDER BY ordinal_position",
+                [table],
+            )
+        ]
+        tables[table] = q(con, f"SELECT {', '.join(columns)} FROM {table} ORDER BY ALL")
+    return tables
+
+
+def _differing(a: list, b: list) -> list:
+    """The rows of ``a`` not in ``b`` and those of ``b`` not in ``a``."""
+    left, right = set(map(repr, a)), set(map(repr, b))
+    return [r for r in a if repr(r) not in right] + [r for r in b if repr(r) not in left]
+
+
+def _build(path: Path, keyed: bool) -> tuple[dict[str, list], StageReport, set[str]]:
+    """The batches waiting in the workspace at ``path`` built (keyed: as the build stage
+    does, only the records they touch; else every table again): its canonical tables,
+    the build's report and its delta."""
+    report = StageReport("build")
+    with open_workspace(path) as ws:
+        batches, targets = pending_batches(ws.con)
+        with ws.transaction() as con:
+            build_canonical(
+                con,
+                CANONICAL_TABLES,
+                STAGES[1:],
+                max(batches),
+                len(batches),
+                report,
+                since_batch=min(batches) - 1 if keyed else None,
+                targets=frozenset(targets),
+            )
+        delta = ids(ws.con, "SELECT table_name || ':' || record_id FROM build_delta")
+        return _canonical(ws.con), report, delta
+
+
+@pytest.mark.parametrize("district", [0, 5])
+def test_a_keyed_build_gives_the_tables_a_full_build_gives(
+    built_workspace: Path, province: Province, tmp_path: Path, district: int
+) -> None:
+    """A district's newer export rebuilds only the old communes it touches (and reads the
+    rows of the records holding their land users and certificates): every canonical
+    table comes out as a rebuild of everything gives it, and the build's delta names
+    the parcels whose rows differ from before."""
+    path = tmp_path / "ws.duckdb"
+    shutil.copyfile(built_workspace, path)
+    with open_workspace(path) as ws:
+        before = _canonical(ws.con)
+        files = samples.newer_export(province.root, tmp_path, district, 1)
+        import_sources(ws, files, build=False)
+    shutil.copyfile(path, tmp_path / "full.duckdb")
+    keyed, report, delta = _build(path, keyed=True)
+    assert "merge" in report.steps  # the keyed build, not a full one
+    full, report, full_delta = _build(tmp_path / "full.duckdb", keyed=False)
+    assert "merge" not in report.steps
+    for table, rows in full.items():
+        assert keyed[table] == rows, f"{table} differs from a full build"
+    assert delta == full_delta
+    # the delta: the parcels whose rows differ from before, found without the hashes (the
+    # column of the parcel in each of its tables)
+    position = {"asset": 1, "certificate_parcel": 1}
+    changed = {
+        f"parcel:{row[position.get(table, 0)]}"
+        for table in (
+            "parcel", "parcel_land_use", "land_right", "asset", "certificate_parcel",
+            "parcel_source_conflict", "parcel_filled_value",
+        )
+        for row in _differing(before[table], keyed[table])
+    }  # fmt: skip
+    assert changed and changed == {d for d in delta if d.startswith("parcel:")}

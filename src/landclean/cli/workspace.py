@@ -219,7 +219,8 @@ def run(
         typer.Option(
             "--full",
             help="Recompute everything (by default each stage recomputes only what changed "
-            "since it last ran: the records people corrected and what depends on them).",
+            "since it last ran: the records people corrected or an import changed, and "
+            "what depends on them).",
         ),
     ] = False,
 ) -> None:

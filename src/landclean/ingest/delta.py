@@ -66,34 +66,54 @@ def _row_hash(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return f"hash('{table}', " + ", ".join(f'"{c}"' for c in _columns(con, table)) + ")"
 
 
-def snapshot(con: duckdb.DuckDBPyConnection, name: str, records: bool = True) -> None:
-    """Temp tables ``bd_{name}`` (kind, record_id, h, key) and ``bd_{name}_whole``
-    (table_name, h): every record's hash (none unless ``records``: a build of the
-    registry or the communes' tables alone), and every whole table's."""
-    parts = ["SELECT NULL AS kind, NULL AS record_id, NULL::UBIGINT AS h, NULL AS k WHERE false"]
-    for kind, (key, tables) in KINDS.items() if records else {}.items():
+def snapshot_records(
+    con: duckdb.DuckDBPyConnection, name: str, scope: dict[str, str] | None = None
+) -> None:
+    """Temp table ``bd_{name}`` (kind, record_id, h, k): every record's hash and what it
+    holds that others may share; ``scope``: of the records whose ids the temp table
+    named for their kind holds (column ``id``), only."""
+    parts = []
+    for kind, (key, tables) in KINDS.items():
         for table, id_column in tables.items():
             held = f'"{key}"' if table == kind else "NULL"
+            within = f' WHERE "{id_column}" IN (SELECT id FROM {scope[kind]})' if scope else ""
             parts.append(
                 f"SELECT '{kind}' AS kind, \"{id_column}\" AS record_id, "
-                f"{_row_hash(con, table)} AS h, {held}::VARCHAR AS k FROM {table}"
+                f"{_row_hash(con, table)} AS h, {held}::VARCHAR AS k FROM {table}{within}"
             )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE bd_{name} AS SELECT kind, record_id, sum(h) AS h, "
         f"any_value(k) AS k FROM ({' UNION ALL '.join(parts)}) GROUP BY kind, record_id"
     )
+
+
+def no_records(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """An empty ``bd_{name}``: a build of whole tables alone changes no record."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE bd_{name} (kind VARCHAR, record_id VARCHAR, "
+        "h HUGEINT, k VARCHAR)"
+    )
+
+
+def snapshot_tables(
+    con: duckdb.DuckDBPyConnection, name: str, tables: tuple[str, ...] = WHOLE_TABLES
+) -> None:
+    """Temp table ``bd_{name}_whole`` (table_name, h): a hash of each of ``tables``."""
     wholes = " UNION ALL ".join(
-        f"SELECT '{t}' AS table_name, COALESCE(sum({_row_hash(con, t)}), 0) AS h FROM {t}"
-        for t in WHOLE_TABLES
+        [
+            f"SELECT '{t}' AS table_name, COALESCE(sum({_row_hash(con, t)}), 0) AS h FROM {t}"
+            for t in tables
+            if t in WHOLE_TABLES
+        ]
+        + ["SELECT NULL AS table_name, NULL::HUGEINT AS h WHERE false"]
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE bd_{name}_whole AS {wholes}")
 
 
-def record(con: duckdb.DuckDBPyConnection, build_id: int, records: bool = True) -> bool:
-    """Compare ``snapshot(con, 'before', records)`` with the tables now, write the
-    build's delta to ``build_delta`` and say whether it is kept (False: recompute
-    everything)."""
-    snapshot(con, "after", records)
+def record(con: duckdb.DuckDBPyConnection, build_id: int) -> bool:
+    """Compare the snapshots ``before`` and ``after`` (records and whole tables), write
+    the build's delta to ``build_delta`` and say whether it is kept (False: recompute
+    everything); the snapshots dropped."""
     changed_whole = [
         str(r[0])
         for r in con.execute(
@@ -110,8 +130,8 @@ def record(con: duckdb.DuckDBPyConnection, build_id: int, records: bool = True) 
         "WHERE a.h IS DISTINCT FROM b.h"
     )
     row = con.execute(
-        "SELECT (SELECT count(*) FROM bd_changed), "
-        "greatest((SELECT count(*) FROM bd_after), (SELECT count(*) FROM bd_before))"
+        "SELECT (SELECT count(*) FROM bd_changed), (SELECT count(*) FROM parcel) "
+        "+ (SELECT count(*) FROM party) + (SELECT count(*) FROM certificate)"
     ).fetchone()
     changed, total = (int(row[0]), int(row[1])) if row else (0, 0)
     kept = not set(changed_whole) & set(EVERYTHING) and changed <= MAX_SHARE * max(total, 1)

@@ -46,7 +46,8 @@ WITH g AS (
     SELECT parcel_id, old_unit_code, geom, repaired,
            CASE WHEN repaired THEN TRY(ST_MakeValid(geom)) ELSE geom END AS usable
     FROM (SELECT parcel_id, old_unit_code, geom,
-                 geom IS NOT NULL AND NOT ST_IsValid(geom) AS repaired FROM parcel)
+                 geom IS NOT NULL AND NOT ST_IsValid(geom) AS repaired FROM parcel
+          WHERE /*only*/true)
 )
 SELECT parcel_id, old_unit_code, repaired,
        CASE WHEN usable IS NOT NULL AND NOT ST_IsEmpty(usable)
@@ -179,9 +180,11 @@ def load_boundaries(con: duckdb.DuckDBPyConnection, path: Path | None) -> bool:
     return True
 
 
-def place(con: duckdb.DuckDBPyConnection, boundaries: Path | None) -> None:
-    """Fill the temp table rn_place (see PLACE_SQL) from the parcels' locations."""
-    con.execute(CANDIDATES_SQL)
+def place(con: duckdb.DuckDBPyConnection, boundaries: Path | None, only: str | None = None) -> None:
+    """Fill the temp table rn_place (see PLACE_SQL) from the parcels' locations (of the
+    parcels whose ids the temp table ``only`` holds, column ``parcel_id``; all without)."""
+    within = f"parcel_id IN (SELECT parcel_id FROM {only}) AND " if only else ""
+    con.execute(CANDIDATES_SQL.replace("/*only*/", within))
     if load_boundaries(con, boundaries):
         con.execute(PLACE_SQL.format(decided=BY_BOUNDARY_SQL))
     else:

@@ -136,11 +136,12 @@ CATALOGUE: tuple[Rule, ...] = (
         # Neighbours of a clean map share edges: ST_Overlaps (interiors cross) is false for
         # them.  Of two overlapping parcels, the one overlapping more neighbours is
         # reported (a shifted parcel overlaps several; each neighbour overlaps only it).
-        # overlap_pair is a reference table the runner builds with a spatial join.
+        # overlap_pair: the pairs, kept between runs by validation (computed with a spatial
+        # join; after an import, again for the parcels it changed).
         "WITH big AS (SELECT * FROM overlap_pair WHERE area > 0.5), "
         "degree AS (SELECT a AS parcel_id, count(*) AS n FROM big GROUP BY a) "
         "SELECT p.a, p.a, {'overlaps': list(p.b ORDER BY p.b), "
-        "'area': round(sum(p.area), 2)}, ST_Union_Agg(p.g) FROM big p "
+        "'area': round(sum(p.area), 2)}, ST_Union_Agg(p.g ORDER BY p.b) FROM big p "
         "JOIN degree da ON da.parcel_id = p.a JOIN degree db ON db.parcel_id = p.b "
         "GROUP BY p.a HAVING bool_or(da.n >= db.n)",
         spatial=True,
