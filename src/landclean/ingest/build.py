@@ -5,7 +5,10 @@
 tables once for all the batches imported meanwhile.  A registry extract, progress
 reports or targets alone rebuild only their own tables.  After a full rebuild the
 results other stages carry on canonical rows are put back (each stage's ``restore``),
-then people's corrections are applied again: a rebuild loses nobody's work.
+then people's corrections are applied again: a rebuild loses nobody's work.  When the
+new batches touch a few old communes only, only their records are rebuilt
+(``ingest.keyed``); either way the build keeps the records it added, changed or removed
+(``ingest.delta``) for the stages after it.
 """
 
 from __future__ import annotations
