@@ -1,12 +1,14 @@
 """What a build changed: the records it added, changed or removed (``build_delta``).
 
-The build rebuilds the canonical tables from every raw row; most records come out as
-they were.  Before the rebuild and after it (people's corrections applied again, the
-other stages' results carried back), each record is summed up as one hash of all its
-rows: a parcel with its land uses, assets, rights, certificate links, conflicts and
-values taken from the map; a land user with their rights; a certificate with its
-parcels.  The batch a row came from is left out (a record imported again as it was is
-unchanged); the file, sheet and row it was read from are kept in (findings show them).
+A build rebuilds the canonical tables from every raw row, or the records of the old
+communes new batches touch (``ingest.keyed``); most records come out as they were.
+Before the rebuild and after it (people's corrections applied again, the other stages'
+results carried back; for a keyed build, the records in scope only), each record is
+summed up as one hash of all its rows: a parcel with its land uses, assets, rights,
+certificate links, conflicts and values taken from the map; a land user with their
+rights; a certificate with its parcels.  The batch a row came from is left out (a
+record imported again as it was is unchanged); the file, sheet and row it was read from
+are kept in (findings show them).
 Records whose hash differs are written to ``build_delta`` with what they held before
 that other records may share (a parcel's old commune, a land user's ID number, a
 certificate's serial), so that the stages after the build recompute those records and
@@ -23,8 +25,8 @@ from __future__ import annotations
 
 import duckdb
 
-# (kind, key column, column holding what others may share) -> the tables whose rows
-# make up a record of that kind, and the column naming the record in each
+# kind -> (the column holding what others may share, the tables whose rows make up a
+# record of that kind with the column naming the record in each)
 KINDS: dict[str, tuple[str, dict[str, str]]] = {
     "parcel": (
         "old_unit_code",
