@@ -9,7 +9,7 @@ Usage: python -m bench.bench_province --parcels N --work DIR [--seed 7] [--sourc
    1,000 corrections in the commune with the most land users (ID numbers from the
    generator's truth, legal areas, land uses), then ``run``; 200 sheet numbers there
    (which renumber the commune's sheets), then ``run``; a district's newer export (1,000
-   rows and 100 polygons changed: ``bench.newer_export``) imported, then ``run``;
+   rows and 100 polygons changed: ``landclean.synth.newer_export``) imported, then ``run``;
    finally ``run --full``.
 
 Prints a Markdown table (wall seconds, peak RSS of the process) and each run's stage
@@ -25,9 +25,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from bench.newer_export import newer_export
 from bench.run_bench import landclean, measure
 from landclean.corrections import Correction, record_corrections
+from landclean.synth.newer_export import newer_export
 from landclean.workspace import open_workspace
 
 BY = "bench"

@@ -11,15 +11,14 @@ import csv
 import io
 from pathlib import Path
 
-import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyogrio
 import shapely
-import shapely.affinity
 import xlsxwriter
 
 from landclean.ingest.profiles import load_profile
+from landclean.synth.newer_export import newer_export as synth_newer_export
 from landclean.vn.legacy_encodings import encode_cp1258, encode_tcvn3, encode_vni
 
 OLD_COMMUNE = "24178"
@@ -223,47 +222,10 @@ def write_map(path: Path, driver: str, encoding: str | None = None) -> Path:
 
 
 def newer_export(root: Path, scratch: Path, i: int, j: int) -> list[Path]:
-    """A district's newer attribute workbook and map layer, as an office would send them:
-    a land user renamed, an ID number copied from another row, a legal area, a sheet
-    number and a land use changed, a row left out; a parcel's polygon shifted by a few
-    metres (onto its neighbours), another left out.  Which rows, from ``j``."""
+    """A district's newer export (``landclean.synth.newer_export``): which district from
+    ``i``; which rows and how many (5 to 10), and whether a row and a feature are left
+    out, from ``j``."""
     districts = sorted(p.stem for p in (root / "attributes").glob("*.xlsx"))
     district = districts[i % len(districts)]
     out = scratch / f"export{i}-{j}"
-    out.mkdir(parents=True, exist_ok=True)
-    book = openpyxl.load_workbook(root / "attributes" / f"{district}.xlsx")
-    sheet = book.worksheets[0]
-    header = [c.value for c in sheet[2]]
-    column = {name: header.index(name) + 1 for name in header if name}
-    rows = list(range(3, sheet.max_row + 1))
-    pick = [rows[(j * k * 7 + k) % len(rows)] for k in range(1, 7)]
-    other = sheet.cell(pick[1], column["Số CCCD/CMND"]).value
-    sheet.cell(pick[0], column["Họ tên chủ sử dụng trên GCN"]).value = "Trần Thị Lan"
-    sheet.cell(pick[2], column["Số CCCD/CMND"]).value = other
-    sheet.cell(pick[3], column["Diện tích pháp lý (m2)"]).value = 1 + j % 900
-    sheet.cell(pick[4], column["Số tờ bản đồ hiện trạng"]).value = 1 + j % 3
-    sheet.cell(pick[4], column["Loại đất 1"]).value = ("LUC", "ONT+CLN", "NTS")[j % 3]
-    if j % 2:
-        sheet.delete_rows(pick[5])
-    book.save(out / f"{district}.xlsx")
-    layer = root / "map" / f"{district}.gpkg"
-    meta, table = pyogrio.read_arrow(layer)
-    name = meta["geometry_name"]
-    geoms = shapely.from_wkb(table.column(name).to_pylist())
-    moved = j % len(geoms)
-    geoms[moved] = shapely.affinity.translate(geoms[moved], 4.0 + j % 5, 3.0)
-    wkb = pa.array(shapely.to_wkb(geoms).tolist(), pa.binary())
-    table = table.set_column(table.column_names.index(name), name, wkb)
-    if j % 3 == 0:
-        dropped = (moved + 1 + j) % len(geoms)
-        table = table.filter(pa.array([k != dropped for k in range(len(geoms))]))
-    pyogrio.write_arrow(
-        table,
-        out / f"{district}.gpkg",
-        layer=pyogrio.list_layers(layer)[0][0],
-        driver="GPKG",
-        geometry_name=name,
-        geometry_type="Polygon",
-        crs=meta["crs"],
-    )
-    return [out / f"{district}.xlsx", out / f"{district}.gpkg"]
+    return synth_newer_export(root, district, out, 5 + j % 6, seed=j, leave_out=bool(j % 2))

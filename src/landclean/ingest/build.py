@@ -180,11 +180,10 @@ def _full_build(
     """Every one of ``tables`` from every raw row (``compare``: snapshots taken for the
     build's delta); returns the conflicts listed."""
     records = tables == CANONICAL_TABLES
+    # the records' hashes (a build of whole tables alone changes no record)
+    take = delta.snapshot_records if records else delta.no_records
     if compare:  # what the records were: the build's delta (ingest.delta)
-        if records:
-            delta.snapshot_records(con, "before")
-        else:
-            delta.no_records(con, "before")
+        take(con, "before")
         delta.snapshot_tables(con, "before", tables)
         lap("snapshot")
     for table in tables:
@@ -204,10 +203,7 @@ def _full_build(
     apply_corrections(con)
     lap("corrections")
     if compare:
-        if records:
-            delta.snapshot_records(con, "after")
-        else:
-            delta.no_records(con, "after")
+        take(con, "after")
     return conflicts
 
 
