@@ -11,11 +11,14 @@ from landclean.campaign.metrics import commune_metrics
 from landclean.campaign.rollup import commune_entries
 from landclean.campaign.snapshot import take_snapshot
 from landclean.campaign.tasks import generate_tasks
+from landclean.incremental import IMPORT, JOURNAL
 from landclean.stage import Stage, StageContext, StageReport
 
-# After people's changes on the day of the last snapshot: the communes whose counters can
-# have moved (those of the parcels of records whose findings, group or authentication
-# changed since the stage last ran, or that people changed).
+# After people's changes or an import on the day of the last snapshot: the communes whose
+# counters can have moved (those of the parcels of records whose findings, group or
+# authentication changed since the stage last ran, or that people or an import changed;
+# for a parcel an import changed, every new commune its old commune went to, one of
+# which held it before).
 SCOPE_SQL = (
     "CREATE OR REPLACE TEMP TABLE cm_record AS "
     "SELECT record_type, record_id FROM finding WHERE changed_run > {since} "
@@ -31,8 +34,12 @@ SCOPE_SQL = (
     "WHERE c.record_type = 'party' "
     "UNION SELECT cp.parcel_id FROM cm_record c "
     "JOIN certificate_parcel cp ON cp.certificate_id = c.record_id "
-    "WHERE c.record_type = 'certificate') s USING (parcel_id) WHERE p.unit_code IS NOT NULL",
+    "WHERE c.record_type = 'certificate') s USING (parcel_id) WHERE p.unit_code IS NOT NULL "
+    "UNION SELECT x.new_code FROM ({journal}) j JOIN admin_crosswalk x ON x.old_code = j.before "
+    f"WHERE j.stage = '{IMPORT}' AND j.table_name = 'parcel'",
 )
+# the communes' own reports and status: every commune's counters read them
+WHOLE = frozenset({"commune_progress", "commune_target", "commune_status"})
 
 
 def run(ctx: StageContext) -> StageReport:
@@ -44,10 +51,13 @@ def run(ctx: StageContext) -> StageReport:
     if changes is not None and changes.none and not (changes.new_day or changes.new_lang):
         report.ran = False
         return report
-    scoped = changes is not None and not (changes.full or changes.new_day or changes.new_lang)
+    scoped = changes is not None and not (
+        changes.full or changes.new_day or changes.new_lang or changes.imported & WHOLE
+    )
     if scoped and changes is not None:
+        journal = changes.journal(*JOURNAL, IMPORT)
         for sql in SCOPE_SQL:
-            ctx.con.execute(sql.format(since=int(changes.since_run), journal=changes.journal()))
+            ctx.con.execute(sql.format(since=int(changes.since_run), journal=journal))
         report.lap("scope")
     tasks = generate_tasks(
         ctx.con, ctx.settings.campaign_end, lang=ctx.settings.lang, scoped=scoped
@@ -85,4 +95,5 @@ STAGE = Stage(
     ),
     owns=("task", "metric_snapshot"),
     run=run,
+    takes_imports=True,
 )

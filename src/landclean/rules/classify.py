@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from landclean.errors import PipelineError
+from landclean.incremental import IMPORT
 from landclean.rules.catalogue import CATALOGUE
 from landclean.stage import Stage, StageContext, StageReport
 
@@ -98,15 +99,17 @@ LEFT JOIN from_auth fa USING (parcel_id)
 """
 
 # An incremental run re-groups the parcels of the records whose findings changed since
-# classification last ran, of the findings accepted as exceptions since, and of the land
-# users authenticated or corrected since.
+# classification last ran, of the findings accepted as exceptions since, of the land
+# users authenticated or corrected since, and of the records imports added, changed or
+# removed since (a removed parcel's group goes with it).
 SCOPE_SQL = (
     "CREATE OR REPLACE TEMP TABLE cl_record AS "
     "SELECT record_type, record_id FROM finding WHERE changed_run > {since} "
     "UNION SELECT split_part(record_id, ':', 1), substr(record_id, strpos(record_id, ':') + 1) "
     "FROM ({exceptions}) "
     "UNION SELECT 'party', party_id FROM auth_result WHERE run_id > {since} "
-    "UNION SELECT 'party', record_id FROM ({corrections}) WHERE table_name = 'party'",
+    "UNION SELECT 'party', record_id FROM ({corrections}) WHERE table_name = 'party' "
+    f"UNION SELECT table_name, record_id FROM ({{imports}}) WHERE stage = '{IMPORT}'",
     "CREATE OR REPLACE TEMP TABLE cl_parcel AS "
     "SELECT record_id AS parcel_id FROM cl_record WHERE record_type = 'parcel' "
     "UNION SELECT cp.parcel_id FROM cl_record c "
@@ -149,8 +152,9 @@ def classify(
 
 
 def run(ctx: StageContext) -> StageReport:
-    """Every parcel's group after a build or with other settings; after people's changes,
-    the groups of the parcels whose findings or authentication changed."""
+    """Every parcel's group after a build without a delta or with other settings; after
+    people's changes or an import, the groups of the parcels whose records, findings or
+    authentication changed."""
     mapping = group_mapping(ctx.settings.classification)
     changes = ctx.changes
     scoped = changes is not None and not changes.full
@@ -161,6 +165,7 @@ def run(ctx: StageContext) -> StageReport:
                     since=int(changes.since_run),
                     exceptions=changes.journal("exception"),
                     corrections=changes.journal("correction"),
+                    imports=changes.journal(IMPORT),
                 )
             )
         row = ctx.con.execute("SELECT count(*) FROM cl_parcel").fetchone()
@@ -178,4 +183,5 @@ STAGE = Stage(
     reads=("parcel", "finding", "certificate_parcel", "land_right", "auth_result"),
     owns=("parcel_group",),
     run=run,
+    takes_imports=True,
 )
