@@ -4,19 +4,29 @@
 from __future__ import annotations
 
 from landclean.authenticate.cascade import authenticate
+from landclean.incremental import IMPORT
 from landclean.stage import Stage, StageContext, StageReport
 
 
 def run(ctx: StageContext) -> StageReport:
-    """After a build or with other settings, every user whose inputs changed (all of
-    them on ``run --full`` or a new registry); after corrections, the users corrected;
-    nothing when no land user was."""
-    if ctx.untouched("party"):
-        return StageReport("authenticate", ran=False)
+    """After a build without a delta, a new registry or with other settings, every user
+    whose inputs changed (all of them on ``run --full`` or a new registry); after
+    corrections or an import, the users corrected or imported and the holders of the
+    parcels imported (a user's input names the commune of their parcels); nothing when
+    no land user or parcel was."""
     changes = ctx.changes
+    parcels = changes is not None and not changes.full and "parcel" in changes.imported
+    if ctx.untouched("party") and not parcels:
+        return StageReport("authenticate", ran=False)
     only = None
-    if changes is not None and not changes.full:
-        only = f"SELECT record_id FROM ({changes.journal('correction')}) WHERE table_name = 'party'"
+    if changes is not None and not changes.full and "registry_person" not in changes.imported:
+        imported = changes.journal(IMPORT)
+        only = (
+            f"SELECT record_id FROM ({changes.journal('correction', IMPORT)}) "
+            "WHERE table_name = 'party' UNION SELECT party_id FROM land_right WHERE parcel_id IN "
+            f"(SELECT record_id FROM ({imported}) WHERE table_name = 'parcel' "
+            f"AND stage = '{IMPORT}')"
+        )
     full = changes is not None and changes.reason == "asked"
     result = authenticate(ctx.con, ctx.run_id, ctx.settings, full=full, only=only)
     return StageReport(
@@ -38,4 +48,5 @@ STAGE = Stage(
     reads=("party", "land_right", "parcel", "registry_person", "admin_unit"),
     owns=("auth_result", "auth_candidate", "auth_model", "auth_registry"),
     run=run,
+    takes_imports=True,
 )
