@@ -74,22 +74,20 @@ _CERTIFICATE = (
 )
 
 SCOPE_SQL = f"""
+-- the key and commune cells of every raw row, attribute rows and map features alike
+CREATE OR REPLACE TEMP VIEW kb_raw AS
+SELECT record_key, key_commune, commune_code, batch_id FROM raw_parcel_record
+UNION ALL SELECT record_key, key_commune, commune_code, batch_id FROM raw_map_feature;
 CREATE OR REPLACE TEMP TABLE kb_raw_commune AS
 SELECT key_commune, commune_code, {_COMMUNE} AS commune FROM (
-    SELECT DISTINCT key_commune, commune_code FROM raw_parcel_record
-    UNION SELECT DISTINCT key_commune, commune_code FROM raw_map_feature);
+    SELECT DISTINCT key_commune, commune_code FROM kb_raw);
 CREATE OR REPLACE TEMP TABLE kb_commune AS
-SELECT c.commune FROM raw_parcel_record r JOIN kb_raw_commune c
-    ON c.key_commune IS NOT DISTINCT FROM r.key_commune
-   AND c.commune_code IS NOT DISTINCT FROM r.commune_code
-WHERE r.batch_id > $since
-UNION SELECT c.commune FROM raw_map_feature r JOIN kb_raw_commune c
+SELECT c.commune FROM kb_raw r JOIN kb_raw_commune c
     ON c.key_commune IS NOT DISTINCT FROM r.key_commune
    AND c.commune_code IS NOT DISTINCT FROM r.commune_code
 WHERE r.batch_id > $since
 UNION SELECT old_unit_code FROM parcel WHERE parcel_id IN (
-    SELECT record_key FROM raw_parcel_record WHERE batch_id > $since
-    UNION SELECT record_key FROM raw_map_feature WHERE batch_id > $since
+    SELECT record_key FROM kb_raw WHERE batch_id > $since
     UNION SELECT record_key FROM import_change
     WHERE batch_id > $since AND record_type IN ('parcel_record', 'map_feature'));
 -- the raw cells of the touched communes (and of none): their records are rebuilt
@@ -97,11 +95,7 @@ CREATE OR REPLACE TEMP TABLE kb_raw_commune AS
 SELECT key_commune, commune_code FROM kb_raw_commune
 WHERE commune IS NULL OR commune IN (SELECT commune FROM kb_commune WHERE commune IS NOT NULL);
 CREATE OR REPLACE TEMP TABLE kb_key AS
-SELECT record_key AS id FROM raw_parcel_record r WHERE record_key IS NOT NULL AND (
-    batch_id > $since OR EXISTS (
-        SELECT 1 FROM kb_raw_commune c WHERE c.key_commune IS NOT DISTINCT FROM r.key_commune
-        AND c.commune_code IS NOT DISTINCT FROM r.commune_code))
-UNION SELECT record_key FROM raw_map_feature r WHERE record_key IS NOT NULL AND (
+SELECT record_key AS id FROM kb_raw r WHERE record_key IS NOT NULL AND (
     batch_id > $since OR EXISTS (
         SELECT 1 FROM kb_raw_commune c WHERE c.key_commune IS NOT DISTINCT FROM r.key_commune
         AND c.commune_code IS NOT DISTINCT FROM r.commune_code))
@@ -138,6 +132,7 @@ def scope(con: duckdb.DuckDBPyConnection, since_batch: int) -> int:
     for statement in SCOPE_SQL.split(";\n"):
         if statement.strip():
             con.execute(statement, {"since": since_batch} if "$since" in statement else None)
+    con.execute("DROP VIEW kb_raw")  # (it names the raw tables the shadows stand for)
     row = con.execute("SELECT count(*) FROM kb_parcel").fetchone()
     return int(row[0]) if row else 0
 
@@ -178,6 +173,7 @@ def drop_shadows(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def drop_scope(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the scope's temp tables."""
     for table in SCOPE_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
