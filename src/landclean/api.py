@@ -49,6 +49,7 @@ from landclean.workspace_status import Status, workspace_status
 # What reads or writes files (imports, worklists, reports, review files, profiles) is
 # loaded when it is called: a run started after every edit need not load it (0.4 s).
 if TYPE_CHECKING:
+    from landclean.accounts import Account
     from landclean.authenticate.review import ReviewFile
     from landclean.campaign.apply import ApplyResult
     from landclean.campaign.worklist import WorklistFile
@@ -419,3 +420,80 @@ def generate(
         first = exc.errors()[0]
         raise LandcleanError("bad_option", option=first["loc"][0], reason=first["msg"]) from None
     return generate_province(config, Path(out))
+
+
+def add_user(
+    ws: Workspace,
+    login: str,
+    role: str,
+    password: str,
+    communes: list[str] | None = None,
+    *,
+    actor: str | None = None,
+) -> Account:
+    """Add a campaign-server account (role admin, province, commune or leader; a commune
+    account names its new communes)."""
+    from landclean.accounts import add_account
+
+    with ws.transaction() as con:
+        return add_account(con, login, role, password, communes, by=current_actor(actor))
+
+
+def list_users(ws: Workspace) -> list[Account]:
+    from landclean.accounts import list_accounts
+
+    return list_accounts(ws.con)
+
+
+def disable_user(ws: Workspace, login: str, *, actor: str | None = None) -> Account:
+    """Disable an account: its sessions end, its tokens stop working."""
+    from landclean.accounts import disable_account
+
+    with ws.transaction() as con:
+        return disable_account(con, login, by=current_actor(actor))
+
+
+def reset_user(ws: Workspace, login: str, password: str, *, actor: str | None = None) -> Account:
+    """Give an account a new password (enabled, unlocked, its sessions ended)."""
+    from landclean.accounts import reset_password
+
+    with ws.transaction() as con:
+        return reset_password(con, login, password, by=current_actor(actor))
+
+
+def user_token(ws: Workspace, login: str, days: int = 90, *, actor: str | None = None) -> str:
+    """A new API token for an account (``Authorization: Bearer``), shown once."""
+    from landclean.accounts import issue_token
+
+    with ws.transaction() as con:
+        return issue_token(con, login, days, by=current_actor(actor))
+
+
+def serve(
+    path: Path | str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    imports: Path | None = None,
+    proxy_headers: bool = False,
+    ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve the workspace to the campaign (blocks until stopped): this process owns it,
+    other commands on it say so.  ``imports``: the folder web imports may read from."""
+    import uvicorn
+
+    from landclean.web.app import create_app
+    from landclean.web.server import Server
+
+    url = f"http://{host}:{port}"
+    server = Server(Path(path), url=url, imports=imports)
+    try:
+        server.start()
+        if ready is not None:
+            ready(url)
+        uvicorn.run(
+            create_app(server), host=host, port=port, proxy_headers=proxy_headers,
+            log_level="warning", access_log=False,
+        )  # fmt: skip
+    finally:
+        server.close()

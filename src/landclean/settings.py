@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     # Seconds a command waits for a workspace another command holds (DuckDB lets one
     # process write a file at a time) before saying who holds it; 0: do not wait.
     lock_wait: float = Field(10.0, ge=0.0, allow_inf_nan=False)
+    # The campaign server: a commune's correction of a land user's ID number, name or
+    # birth date takes effect only when a province user approves it (false: at once).
+    approve_sensitive: bool = True
+    # The campaign server: how long a login session lasts, in hours.
+    session_hours: float = Field(8.0, gt=0.0, le=24.0 * 30)
 
     @field_validator("committee_deadline", "campaign_start", "campaign_end", mode="before")
     @classmethod

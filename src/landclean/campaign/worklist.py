@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from landclean.corrections import CORRECTABLE, LAND_USE, column_type, value_text
 from landclean.errors import ReportError
@@ -254,10 +255,10 @@ def _value_kind(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str:
     return "text"
 
 
-def _fill_fields(con: duckdb.DuckDBPyConnection) -> None:
+def _fill_fields(con: duckdb.DuckDBPyConnection, lang: str = "vi") -> None:
     """Each finding's field to correct (in words), its current value and the kind of
     value expected: one update per (table, column) a rule points at, ID numbers masked."""
-    names = field_names("vi")
+    names = field_names(lang)
     for table, column in sorted(set(RULE_FIX.values())):
         rules = [r for r, tc in RULE_FIX.items() if tc == (table, column)]
         kind = _value_kind(con, table, column)
@@ -274,6 +275,25 @@ def _fill_fields(con: duckdb.DuckDBPyConnection) -> None:
             "AND list_contains($rules, wl_finding.rule_id)",
             {"name": names[table, column], "kind": kind, "table": table, "rules": rules},
         )
+
+
+def finding_rows(con: duckdb.DuckDBPyConnection, commune: str, lang: str = "vi") -> pa.Table:
+    """The open findings of new commune ``commune`` as its worklist lists them: the rule
+    and what to do, where the record is, the field to correct and its value on record
+    (ID numbers masked), the record's type and id; the worklist's own and the server's."""
+    rules_table(con, lang, {})
+    closing = labels("rule_closing", lang)
+    con.execute("CREATE OR REPLACE TEMP TABLE closing (rule_id VARCHAR, closing VARCHAR)")
+    con.executemany("INSERT INTO closing VALUES (?, ?)", [[k, v] for k, v in closing.items()])
+    related = label("worklist_findings", "related", lang)
+    con.execute(
+        FINDINGS_SQL,
+        {"commune": commune, "related": related, "elsewhere": list(ELSEWHERE)},
+    )
+    _fill_fields(con, lang)
+    findings = con.execute("SELECT * FROM wl_finding").fetch_arrow_table()
+    con.execute("DROP TABLE wl_finding")
+    return findings
 
 
 def _choices(lang: str) -> dict[str, Choices]:
@@ -308,18 +328,7 @@ def export_worklist(
         raise ReportError("worklist_xlsx", path=out)
     if not out.parent.is_dir():
         raise ReportError("no_such_folder", path=out.parent)
-    rules_table(con, "vi", {})
-    closing = labels("rule_closing", "vi")
-    con.execute("CREATE OR REPLACE TEMP TABLE closing (rule_id VARCHAR, closing VARCHAR)")
-    con.executemany("INSERT INTO closing VALUES (?, ?)", [[k, v] for k, v in closing.items()])
-    related = label("worklist_findings", "related", "vi")
-    con.execute(
-        FINDINGS_SQL,
-        {"commune": commune, "related": related, "elsewhere": list(ELSEWHERE)},
-    )
-    _fill_fields(con)
-    findings = con.execute("SELECT * FROM wl_finding").fetch_arrow_table()
-    con.execute("DROP TABLE wl_finding")
+    findings = finding_rows(con, commune)
     users = con.execute(USERS_SQL, {"commune": commune}).fetch_arrow_table()
     reasons, statuses = labels("reasons", "vi"), labels("statuses", "vi")
     users = users.set_column(

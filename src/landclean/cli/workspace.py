@@ -92,6 +92,9 @@ def _say_busy(workspace: Path, busy: WorkspaceBusy) -> None:
         if holder.stage:
             names = labels("stages", lang())
             say("busy_stage", stage=names.get(holder.stage, holder.stage))
+        if holder.url:  # the campaign server: its pages answer while it runs
+            say("busy_served", url=holder.url)
+            return
     say("busy_later")
 
 

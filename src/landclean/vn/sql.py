@@ -13,10 +13,13 @@ import duckdb
 from landclean.vn import admin_units, certificates, citizen_id, geohash, names, text, values, words
 
 
-def register(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every ``lc_*`` macro and function on ``con`` (temporary: per connection)."""
-    names.register_nfd(con)
-    geohash.register(con)
+def register(con: duckdb.DuckDBPyConnection, functions: bool = True) -> None:
+    """Create every ``lc_*`` macro and function on ``con`` (macros are temporary: per
+    connection; Python functions belong to the database, so a cursor of a connection
+    that has them takes ``functions=False``)."""
+    if functions:
+        names.register_nfd(con)
+        geohash.register(con)
     for sql in (
         text.MACROS,
         words.MACROS,

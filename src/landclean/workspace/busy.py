@@ -70,6 +70,7 @@ class Holder:
     started: dt.datetime  # local time, with its offset
     stage: str | None = None  # the pipeline's stage now running, if any
     token: str = ""  # this holder's own mark: it removes only its own file
+    url: str | None = None  # the campaign server's address, when ``serve`` holds it
 
     @property
     def since(self) -> str:
@@ -115,6 +116,7 @@ def _read(workspace: Path) -> Holder | None:
             started=dt.datetime.fromisoformat(str(data["started"])),
             stage=None if data.get("stage") is None else str(data["stage"]),
             token=str(data.get("token", "")),
+            url=None if data.get("url") is None else str(data["url"]),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -139,7 +141,9 @@ class BusyFile:
         self.holder = holder
 
     @classmethod
-    def claim(cls, workspace: Path, command: str | None = None) -> BusyFile | None:
+    def claim(
+        cls, workspace: Path, command: str | None = None, url: str | None = None
+    ) -> BusyFile | None:
         """Write the status file (a stale one is replaced); None when the folder does not
         take it (the file only informs: the command goes on without it)."""
         holder = Holder(
@@ -149,6 +153,7 @@ class BusyFile:
             command=command or _COMMAND.get() or Path(sys.argv[0]).name or "python",
             started=dt.datetime.now().astimezone().replace(microsecond=0),
             token=uuid.uuid4().hex,
+            url=url,
         )
         busy = cls(workspace, holder)
         return busy if busy._write() else None
@@ -218,6 +223,16 @@ def busy_error(workspace: Path, exc: BaseException, waited: float) -> WorkspaceB
         return WorkspaceBusy(
             "workspace_busy_other", path=workspace, pid=pid[1] if pid else "?", waited=shown
         )
+    if holder.url:  # the campaign server owns it: the work is done in the browser
+        return WorkspaceBusy(
+            "workspace_served",
+            holder,
+            path=workspace,
+            url=holder.url,
+            actor=holder.actor,
+            since=holder.since,
+            pid=holder.pid,
+        )
     if holder.stage:  # the stage running, where the holder said (values named one by
         # one: tests/test_labels.py checks every error's values against its label)
         return WorkspaceBusy(
@@ -257,7 +272,8 @@ def connect_waiting(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPy
             left = deadline - time.monotonic()
             if not is_locked(exc):
                 raise
-            if left <= 0:
+            served = read_holder(path)
+            if left <= 0 or (served is not None and served.url):  # a server does not end
                 raise busy_error(path, exc, wait) from None
             if pause == 0.05:
                 log.info("workspace %s in use; waiting up to %g s", path, wait)

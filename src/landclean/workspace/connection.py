@@ -43,6 +43,7 @@ MIGRATIONS = (
     "014_record_communes",
     "015_bulk_tables",
     "016_build_delta",
+    "017_server",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -118,6 +119,15 @@ def _connect(
     vn_sql.register(con)  # the Vietnamese domain rules the SQL uses
     privacy.register(con)
     return con
+
+
+def prepared_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of ``con`` (a connection of its own to the same database, for another
+    thread) with the macros the SQL uses."""
+    cursor = con.cursor()
+    vn_sql.register(cursor, functions=False)
+    privacy.register(cursor)
+    return cursor
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:

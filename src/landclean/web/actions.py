@@ -1,0 +1,231 @@
+"""What the pages and the JSON API both do, once: identity and scope around the library.
+
+No business rule lives here: each function checks who may do it (role, communes), calls
+the library (``accounts``, ``browse``, ``edits``, ``jobs``) through the server's
+connections, and turns the library's refusals into HTTP answers (403 outside scope, 404
+no such thing, 409 stale, 422 bad value).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException
+
+from landclean import jobs
+from landclean.accounts.sessions import Session, end_session, start_session
+from landclean.accounts.store import check_login
+from landclean.browse.records import RECORD_TYPES, Record, get_record, record_commune
+from landclean.edits import Edit, StaleEdit, decide_proposal, log_reveal, submit_edit
+from landclean.errors import LandcleanError
+from landclean.web.auth import Throttle, Who, forbid
+from landclean.web.server import Server
+
+
+class Conflict(HTTPException):
+    """409: the record changed since the value the edit was based on."""
+
+    def __init__(self, stale: StaleEdit) -> None:
+        super().__init__(409, "the record changed meanwhile")
+        self.current = stale.current
+        self.submitted = stale.submitted
+
+
+class Refused(HTTPException):
+    """422: the library refused the value (the reason in both languages)."""
+
+    def __init__(self, error: LandcleanError) -> None:
+        super().__init__(422, error.text("en"))
+        self.error = error
+
+
+def login(
+    server: Server, throttle: Throttle, address: str, name: str, password: str
+) -> tuple[str, Session]:
+    """Check a login (throttled per address; the account locks after repeated failures):
+    the cookie's value and the new session; 401 or 429 otherwise."""
+    throttle.check(address)
+
+    def attempt(ws: Any) -> tuple[str, Session]:
+        with ws.transaction() as con:
+            try:
+                account = check_login(con, name, password, address)
+            except LandcleanError as exc:
+                failure: LandcleanError | None = exc
+            else:
+                failure = None
+        if failure is not None:
+            throttle.failed(address)
+            raise HTTPException(401, failure.text("en"))
+        with ws.transaction() as con:
+            return start_session(con, server.key, account, server.settings.session_hours)
+
+    return server.write(attempt)
+
+
+def logout(server: Server, found: Who) -> None:
+    if found.cookie:
+        cookie = found.cookie
+
+        def end(ws: Any) -> None:
+            with ws.transaction() as con:
+                end_session(con, server.key, cookie)
+                con.execute(
+                    "INSERT INTO account_event VALUES (now()::TIMESTAMP, ?, 'logout', ?, NULL)",
+                    [found.account.login, found.account.login],
+                )
+
+        server.write(end)
+
+
+def in_scope(found: Who, unit_code: str | None) -> None:
+    """403 unless the account may see the records of new commune ``unit_code``."""
+    forbid(found.account.sees_records and found.account.may_see(unit_code))
+
+
+def commune_in_scope(server: Server, found: Who, code: str) -> None:
+    with server.view() as ws:
+        known = ws.scalar("SELECT count(*) FROM admin_unit WHERE code = ?", [code])
+    if not known:
+        raise HTTPException(404, "no such commune")
+    in_scope(found, code)
+
+
+def record(server: Server, found: Who, record_type: str, record_id: str, lang: str) -> Record:
+    """A record's page data; 404 for none, 403 outside the account's communes (checked
+    before anything of the record is read)."""
+    if record_type not in RECORD_TYPES:
+        raise HTTPException(404, "no such record type")
+    forbid(found.account.sees_records)
+    with server.view() as ws:
+        unit = record_commune(ws.con, record_type, record_id)
+        if unit is None and found.account.scope is not None:
+            raise HTTPException(404, "no such record")
+        in_scope(found, unit)
+        shown = get_record(ws.con, record_type, record_id, lang)
+    if shown is None:
+        raise HTTPException(404, "no such record")
+    return shown
+
+
+def edit(
+    server: Server,
+    found: Who,
+    table: str,
+    record_id: str,
+    column: str,
+    value: str | None,
+    based_on: str | None,
+    note: str | None,
+) -> Edit:
+    """One correction by the logged-in account, then a re-check queued."""
+    account = found.account
+    forbid(account.edits)
+    if table not in RECORD_TYPES:
+        raise HTTPException(404, "no such record type")
+    with server.view() as ws:
+        unit = record_commune(ws.con, table, record_id)
+    if unit is None and account.scope is not None:
+        raise HTTPException(404, "no such record")
+    in_scope(found, unit)
+
+    def apply(ws: Any) -> Edit:
+        done = submit_edit(
+            ws, table, record_id, column, value, based_on=based_on, by=account.login,
+            note=note, approves=account.approves,
+            approval_required=server.settings.approve_sensitive,
+        )  # fmt: skip
+        if done.outcome == "applied":
+            with ws.transaction() as con:
+                jobs.enqueue(con, "recheck", {}, by=account.login)
+        return done
+
+    try:
+        done = server.write(apply)
+    except StaleEdit as exc:
+        raise Conflict(exc) from None
+    except LandcleanError as exc:
+        if exc.key == "no_record":
+            raise HTTPException(404, "no such record") from None
+        raise Refused(exc) from None
+    server.wake()
+    return done
+
+
+def reveal(server: Server, found: Who, record_id: str) -> str | None:
+    """A land user's ID number in clear, for an account that may see them; logged."""
+    forbid(found.account.reveals)
+    with server.view() as ws:
+        unit = record_commune(ws.con, "party", record_id)
+    if unit is None:
+        raise HTTPException(404, "no such record")
+    in_scope(found, unit)
+
+    def show(ws: Any) -> str | None:
+        with ws.transaction() as con:
+            return log_reveal(con, found.account.login, "party", record_id, "id_number")
+
+    return server.write(show)
+
+
+def start_job(server: Server, found: Who, kind: str, params: dict[str, Any]) -> int:
+    forbid(found.account.runs_jobs)
+    if kind not in ("run", "report", "import"):
+        raise HTTPException(422, f"kind must be run, report or import, not {kind!r}")
+    clean: dict[str, Any] = {}
+    if kind == "run":
+        clean["full"] = bool(params.get("full", False))
+    if kind == "report":
+        clean["lang"] = params.get("lang") if params.get("lang") in ("vi", "en") else None
+    if kind == "import":
+        paths = params.get("paths")
+        if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
+            raise HTTPException(422, "paths: a list of files in the server's import folder")
+        try:
+            for path in paths:
+                jobs.inside(server.imports, path)
+        except LandcleanError as exc:
+            raise Refused(exc) from None
+        clean["paths"] = paths
+
+    def queue(ws: Any) -> int:
+        with ws.transaction() as con:
+            return jobs.enqueue(con, kind, clean, by=found.account.login)
+
+    job_id = server.write(queue)
+    server.wake()
+    return job_id
+
+
+def cancel_job(server: Server, found: Who, job_id: int) -> str:
+    forbid(found.account.runs_jobs)
+
+    def stop(ws: Any) -> str:
+        with ws.transaction() as con:
+            return jobs.cancel(con, job_id, by=found.account.login)
+
+    try:
+        return server.write(stop)
+    except LandcleanError:
+        raise HTTPException(404, "no such job") from None
+
+
+def decide(server: Server, found: Who, proposal_id: int, approve: bool, note: str | None) -> Edit:
+    """A province user approves or rejects a proposed sensitive correction."""
+    forbid(found.account.approves)
+
+    def act(ws: Any) -> Edit:
+        done = decide_proposal(ws, proposal_id, approve, by=found.account.login, note=note)
+        if done.outcome == "applied":
+            with ws.transaction() as con:
+                jobs.enqueue(con, "recheck", {}, by=found.account.login)
+        return done
+
+    try:
+        done = server.write(act)
+    except StaleEdit as exc:
+        raise Conflict(exc) from None
+    except LandcleanError:
+        raise HTTPException(404, "no pending proposal with this number") from None
+    server.wake()
+    return done

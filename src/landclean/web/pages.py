@@ -1,0 +1,286 @@
+"""The pages: login, dashboard, commune, record, search, proposals, jobs, accounts.
+
+Server-rendered (Jinja2); HTMX swaps the parts that change (a row after an edit, a job's
+progress, a record's findings while they are re-checked), and every page works as plain
+HTML forms too.  Each route checks who may see it through ``actions``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from landclean import jobs
+from landclean.accounts.store import list_accounts
+from landclean.browse.commune import commune_tasks, findings_by_rule, records_to_fix, review_queue
+from landclean.browse.search import search
+from landclean.edits import accept_registry, proposals
+from landclean.errors import LandcleanError
+from landclean.web import actions
+from landclean.web.auth import COOKIE, LANG_COOKIE, Page, PageWriter, Who, forbid, server_of
+from landclean.web.views import commune_rows, lang_of, render, set_session_cookie
+
+router = APIRouter()
+PRE = "lc_pre"  # the login form's own CSRF cookie (no session yet)
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after login: a path of this site only."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> Response:
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", None, pre=token, next=_safe_next(next))
+    response.set_cookie(PRE, token, httponly=True, samesite="strict", max_age=1800)
+    return response
+
+
+@router.post("/login")
+def login_submit(
+    request: Request,
+    login: str = Form(max_length=64),
+    password: str = Form(max_length=1024),
+    pre: str = Form(""),
+    next: str = Form("/"),
+) -> Response:
+    cookie_pre = request.cookies.get(PRE, "")
+    if not cookie_pre or not hmac.compare_digest(cookie_pre, pre):
+        raise HTTPException(403, "the login form expired: open the login page again")
+    address = request.client.host if request.client else "?"
+    try:
+        cookie, session = actions.login(
+            server_of(request), request.app.state.throttle, address, login, password
+        )
+    except HTTPException as exc:
+        token = secrets.token_urlsafe(24)
+        response = render(
+            request, "login.html", None, status_code=exc.status_code, pre=token,
+            next=_safe_next(next), error=exc.detail, login=login,
+        )  # fmt: skip
+        response.set_cookie(PRE, token, httponly=True, samesite="strict", max_age=1800)
+        return response
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    set_session_cookie(request, response, cookie, session)
+    response.delete_cookie(PRE)
+    return response
+
+
+@router.post("/logout")
+def logout_submit(found: PageWriter, request: Request) -> Response:
+    actions.logout(server_of(request), found)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("/lang/{code}")
+def switch_lang(code: str, next: str = "/") -> Response:
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    if code in ("vi", "en"):
+        response.set_cookie(LANG_COOKIE, code, samesite="strict", max_age=365 * 86400)
+    return response
+
+
+@router.get("/")
+def dashboard(found: Page, request: Request) -> Response:
+    server = server_of(request)
+    summary = server.summary()
+    rows = commune_rows(server, found.account)
+    ranked = sorted(rows, key=lambda r: (r["clean_share"] or 0, r["code"]), reverse=True)
+    behind = [r for r in rows if r["behind"]]
+    province = summary.province
+    return render(
+        request, "dashboard.html", found, summary=summary, province=province,
+        communes=ranked, behind=behind, regions=summary.regions,
+    )  # fmt: skip
+
+
+@router.get("/communes/{code}")
+def commune_page(found: Page, code: str, request: Request) -> Response:
+    server = server_of(request)
+    actions.commune_in_scope(server, found, code)
+    lang = lang_of(request)
+    rows = [r for r in commune_rows(server, found.account) if r["code"] == code]
+    with server.view() as ws:
+        values: dict[str, Any] = {
+            "commune": rows[0] if rows else {"code": code, "name": code},
+            "by_rule": findings_by_rule(ws.con, code, lang),
+            "fix": records_to_fix(ws.con, code, lang),
+            "queue": review_queue(ws.con, code, lang),
+            "tasks": commune_tasks(ws.con, code),
+            "proposals": proposals(ws.con, (code,)),
+        }
+    return render(request, "commune.html", found, **values)
+
+
+def _edit_result(request: Request, found: Who, done: Any = None, **values: Any) -> Response:
+    response = render(request, "edit_result.html", found, done=done, **values)
+    if done is not None and done.outcome == "applied":  # the record's findings reload
+        response.headers["HX-Trigger"] = "recheck"
+    return response
+
+
+@router.post("/edit")
+def edit_submit(
+    found: PageWriter,
+    request: Request,
+    record_type: str = Form(max_length=20),
+    record_id: str = Form(max_length=100),
+    field: str = Form(max_length=40),
+    value: str = Form("", max_length=1000),
+    based_on: str = Form("", max_length=1000),
+    note: str = Form("", max_length=2000),
+) -> Response:
+    """One value typed on a page (a row of the records to fix, a field of a record)."""
+    try:
+        done = actions.edit(
+            server_of(request), found, record_type, record_id, field, value or None,
+            based_on or None, note or None,
+        )  # fmt: skip
+    except actions.Conflict as exc:
+        return _edit_result(
+            request, found, conflict=exc, status_code=409, record_type=record_type,
+            record_id=record_id,
+        )  # fmt: skip
+    except actions.Refused as exc:
+        return _edit_result(
+            request, found, refused=exc.error.text(lang_of(request)), status_code=422
+        )
+    return _edit_result(request, found, done, record_type=record_type, record_id=record_id)
+
+
+@router.get("/records/{record_type}/{record_id}")
+def record_page(found: Page, record_type: str, record_id: str, request: Request) -> Response:
+    shown = actions.record(server_of(request), found, record_type, record_id, lang_of(request))
+    return render(request, "record.html", found, record=shown)
+
+
+@router.get("/records/{record_type}/{record_id}/findings")
+def record_findings(found: Page, record_type: str, record_id: str, request: Request) -> Response:
+    """The record's findings (HTMX polls it while a re-check is pending)."""
+    server = server_of(request)
+    shown = actions.record(server, found, record_type, record_id, lang_of(request))
+    with server.view() as ws:
+        waiting = jobs.pending(ws.con) > 0
+    return render(request, "findings.html", found, record=shown, waiting=waiting)
+
+
+@router.post("/records/party/{record_id}/reveal")
+def reveal_submit(found: PageWriter, record_id: str, request: Request) -> Response:
+    value = actions.reveal(server_of(request), found, record_id)
+    return render(request, "revealed.html", found, value=value)
+
+
+@router.post("/records/party/{record_id}/accept")
+def accept_submit(
+    found: PageWriter, record_id: str, request: Request, note: str = Form("", max_length=2000)
+) -> Response:
+    """The registry's proposals for a land user in the review queue, taken as edits."""
+    server = server_of(request)
+    forbid(found.account.edits)
+    actions.record(server, found, "party", record_id, lang_of(request))  # scope, existence
+
+    def take(ws: Any) -> list[Any]:
+        return accept_registry(
+            ws, record_id, by=found.account.login, note=note or None,
+            approves=found.account.approves,
+            approval_required=server.settings.approve_sensitive,
+        )  # fmt: skip
+
+    try:
+        done = server.write(take)
+    except LandcleanError as exc:
+        return _edit_result(request, found, refused=exc.text(lang_of(request)), status_code=422)
+    with server.view() as ws, ws.transaction() as con:
+        jobs.enqueue(con, "recheck", {}, by=found.account.login)
+    server.wake()
+    return render(request, "edit_result.html", found, many=done)
+
+
+@router.get("/search")
+def search_page(found: Page, request: Request, q: str = "") -> Response:
+    forbid(found.account.sees_records)
+    hits = []
+    if q:
+        with server_of(request).view() as ws:
+            hits = search(ws.con, q, found.account.scope)
+    return render(request, "search.html", found, q=q, hits=hits)
+
+
+@router.get("/proposals")
+def proposals_page(found: Page, request: Request) -> Response:
+    forbid(found.account.sees_records)
+    with server_of(request).view() as ws:
+        rows = proposals(ws.con, found.account.scope, None)
+    return render(request, "proposals.html", found, proposals=rows)
+
+
+@router.post("/proposals/{proposal_id}/{decision}")
+def decide_submit(
+    found: PageWriter,
+    proposal_id: int,
+    decision: str,
+    request: Request,
+    note: str = Form("", max_length=2000),
+) -> Response:
+    if decision not in ("approve", "reject"):
+        raise HTTPException(404, "approve or reject")
+    try:
+        actions.decide(server_of(request), found, proposal_id, decision == "approve", note or None)
+    except actions.Conflict as exc:
+        return _edit_result(request, found, conflict=exc, status_code=409)
+    return RedirectResponse("/proposals", status_code=303)
+
+
+@router.get("/jobs")
+def jobs_page(found: Page, request: Request) -> Response:
+    forbid(found.account.runs_jobs)
+    with server_of(request).view() as ws:
+        listed = jobs.list_jobs(ws.con)
+    return render(request, "jobs.html", found, jobs=listed)
+
+
+@router.get("/jobs/table")
+def jobs_table(found: Page, request: Request) -> Response:
+    """The jobs' table alone (HTMX polls it every second while one is running)."""
+    forbid(found.account.runs_jobs)
+    with server_of(request).view() as ws:
+        listed = jobs.list_jobs(ws.con)
+    return render(request, "jobs_table.html", found, jobs=listed)
+
+
+@router.post("/jobs")
+def job_submit(
+    found: PageWriter,
+    request: Request,
+    kind: str = Form(max_length=20),
+    paths: str = Form("", max_length=4000),
+    full: bool = Form(False),
+) -> Response:
+    params: dict[str, Any] = {"full": full, "lang": lang_of(request)}
+    if kind == "import":
+        params["paths"] = [p.strip() for p in paths.splitlines() if p.strip()]
+    actions.start_job(server_of(request), found, kind, params)
+    return RedirectResponse("/jobs", status_code=303)
+
+
+@router.post("/jobs/{job_id}/cancel")
+def job_cancel(found: PageWriter, job_id: int, request: Request) -> Response:
+    actions.cancel_job(server_of(request), found, job_id)
+    return RedirectResponse("/jobs", status_code=303)
+
+
+@router.get("/accounts")
+def accounts_page(found: Page, request: Request) -> Response:
+    forbid(found.account.manages_accounts)
+    with server_of(request).view() as ws:
+        listed = list_accounts(ws.con)
+    return render(request, "accounts.html", found, accounts=listed)

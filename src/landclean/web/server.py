@@ -1,0 +1,171 @@
+"""The one process that owns a served workspace: its connection, its job worker.
+
+DuckDB lets one process open a workspace for writing.  The server opens it once; each
+request works on a cursor of its own (``view``: a ``Workspace`` over that cursor, so the
+library's functions run unchanged), and jobs run one at a time in a worker thread with a
+cursor of their own.  A write that collides with a concurrent one (DuckDB's
+optimistic concurrency) is tried again (``write``); a job's long transactions never
+block readers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+
+from landclean import jobs
+from landclean.accounts.sessions import signing_key
+from landclean.campaign.summary import Summary
+from landclean.errors import LandcleanError
+from landclean.settings import Settings, get_settings
+from landclean.workspace import Workspace, open_workspace
+from landclean.workspace.busy import BusyFile
+from landclean.workspace.connection import prepared_cursor
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+RETRIES = 8
+
+
+class Server:
+    """A served workspace: ``view()`` per request, ``write()`` for changes, the worker."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        url: str,
+        imports: Path | None = None,
+        reports: Path | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.settings = settings or get_settings()
+        self.ws = open_workspace(self.path, wait=0)
+        if self.ws.busy is not None:  # say in the status file that the server holds it
+            self.ws.busy.remove()
+        self.ws.busy = BusyFile.claim(self.path, "serve", url)
+        self.url = url
+        self.imports = imports or self.path.parent
+        self.reports = reports or self.path.parent / (self.path.stem + "-reports")
+        with self.ws.transaction() as con:
+            self.key = signing_key(con)
+            abandoned = jobs.abandon_running(con)
+        if abandoned:
+            log.warning("%d job(s) left running by a stopped server marked failed", abandoned)
+        self._idle: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
+        self._summary: Summary | None = None
+        self._summary_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
+        self.job_running: int | None = None
+
+    # -- connections ------------------------------------------------------------------
+    @contextlib.contextmanager
+    def view(self) -> Iterator[Workspace]:
+        """A workspace over a cursor of its own, for one request or one job (cursors are
+        kept for the next request: each has the SQL's macros)."""
+        try:
+            cursor = self._idle.get_nowait()
+        except queue.Empty:
+            cursor = prepared_cursor(self.ws.con)
+        try:
+            yield Workspace(self.path, cursor, None)
+        except BaseException:
+            cursor.close()  # (a failed request's cursor is not reused)
+            raise
+        self._idle.put(cursor)
+
+    def write(self, work: Callable[[Workspace], T]) -> T:
+        """Run ``work`` (which opens its own transactions), again when DuckDB reports a
+        conflict with a concurrent writer; LandcleanError passes through at once."""
+        for attempt in range(RETRIES):
+            with self.view() as ws:
+                try:
+                    result = work(ws)
+                except duckdb.TransactionException as exc:
+                    if attempt == RETRIES - 1:
+                        raise
+                    log.info("write conflict, trying again: %s", str(exc).splitlines()[0])
+                    time.sleep(0.02 * (2**attempt))
+                    continue
+            self.changed()
+            return result
+        raise AssertionError("unreachable")
+
+    def changed(self) -> None:
+        """The workspace changed: the dashboard's figures are computed again when read."""
+        with self._summary_lock:
+            self._summary = None
+
+    def summary(self) -> Summary:
+        """summary.json as the workspace is now (kept until something changes)."""
+        from landclean import api
+
+        with self._summary_lock:
+            if self._summary is None:
+                with self.view() as ws:
+                    self._summary = api.summary(ws, settings=self.settings)
+            return self._summary
+
+    # -- jobs -------------------------------------------------------------------------
+    def start(self) -> None:
+        self._worker = threading.Thread(target=self._work, name="landclean-jobs", daemon=True)
+        self._worker.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            with self.view() as ws:
+                job = jobs.next_job(ws.con)
+            if job is None:
+                self._wake.wait(1.0)
+                self._wake.clear()
+                continue
+            self._do(job)
+
+    def _do(self, job: jobs.Job) -> None:
+        self.job_running = job.job_id
+        with self.view() as ws, self.view() as side:
+
+            def step(text: str) -> None:
+                jobs.progress(side.con, job.job_id, text)
+
+            try:
+                message = jobs.execute(
+                    ws, job, imports=self.imports, reports=self.reports, step=step
+                )
+                state = "done"
+            except jobs.JobCancelled as exc:
+                state, message = "cancelled", str(exc)
+            except LandcleanError as exc:
+                state, message = "failed", exc.text(self.settings.lang)
+            except Exception as exc:  # a job's failure is the job's, never the server's
+                log.exception("job %s failed", job.job_id)
+                state, message = "failed", f"{type(exc).__name__}: {exc}"
+            jobs.finish(side.con, job.job_id, state, message)
+        self.job_running = None
+        self.changed()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._worker is not None:
+            self._worker.join(timeout=30)
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                break
+        self.ws.close()
