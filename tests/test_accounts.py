@@ -116,5 +116,7 @@ def test_a_forged_or_altered_session_cookie_is_refused(fresh_ws: Workspace) -> N
     assert find_session(fresh_ws.con, key, f"{sid[:-1]}x.{signature}") is None
     assert find_session(fresh_ws.con, b"another key" * 3, cookie) is None
     # an expired session is over too
-    fresh_ws.con.execute("UPDATE account_session SET expires_at = now()::TIMESTAMP - INTERVAL 1 MINUTE")
+    fresh_ws.con.execute(
+        "UPDATE account_session SET expires_at = now()::TIMESTAMP - INTERVAL 1 MINUTE"
+    )
     assert find_session(fresh_ws.con, key, cookie) is None

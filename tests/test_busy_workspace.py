@@ -259,6 +259,9 @@ BAD = [
     ("LANDCLEAN_MAX_UNZIP_RATIO", "0.5", "expected a number ≥ 1"),
     ("LANDCLEAN_LOCK_WAIT", "-1", "expected a number ≥ 0"),
     ("LANDCLEAN_LOCK_WAIT", "inf", "expected a number ≥ 0"),
+    ("LANDCLEAN_APPROVE_SENSITIVE", "perhaps", "expected one of true, false"),
+    ("LANDCLEAN_SESSION_HOURS", "0", "expected a number > 0, ≤ 720"),
+    ("LANDCLEAN_SESSION_HOURS", "1000", "expected a number > 0, ≤ 720"),
 ]
 # Settings any text is a good value of (a name; a path, checked when a command needs it).
 FREE = {"actor", "classification", "renumber_order", "commune_boundaries"}

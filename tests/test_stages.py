@@ -26,7 +26,11 @@ NOT_STAGES = {
         "raw_commune_status", "raw_commune_progress", "raw_commune_target", "quarantine",
         "import_change",
     },
-    "people": {"correction", "certificate_step", "worklist_return"},
+    "people": {"correction", "certificate_step", "worklist_return", "correction_proposal"},
+    "the server": {
+        "account", "account_login", "account_session", "account_token", "account_event",
+        "access_log", "job", "server_secret",
+    },
     "history": {"change_log", "pipeline_run", "schema_migration", "stage_state"},
 }  # fmt: skip
 

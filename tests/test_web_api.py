@@ -303,7 +303,10 @@ def test_a_commune_proposes_a_name_and_the_province_approves_it(served: Served) 
 def test_jobs_are_for_admin_and_province_and_record_who_started_them(served: Served) -> None:
     xa, xa_csrf = served.login("xa")
     assert xa.get("/api/jobs").status_code == 403
-    assert xa.post("/api/jobs", json={"kind": "run"}, headers={"X-CSRF-Token": xa_csrf}).status_code == 403
+    assert (
+        xa.post("/api/jobs", json={"kind": "run"}, headers={"X-CSRF-Token": xa_csrf}).status_code
+        == 403
+    )
     admin, csrf = served.login("quantri")
     bad = admin.post("/api/jobs", json={"kind": "drop"}, headers={"X-CSRF-Token": csrf})
     assert bad.status_code == 422

@@ -197,6 +197,10 @@ def settings_error(exc: ValidationError | SettingsError) -> SettingsProblem:
             problems.append(
                 LandcleanError("setting_integer", name=name, value=given, range=_bounds(field))
             )
+        elif annotation is bool:  # what pydantic reads as yes and no
+            problems.append(
+                LandcleanError("setting_choice", name=name, value=given, choices="true, false")
+            )
         elif get_origin(annotation) is Literal:
             choices = ", ".join(map(str, get_args(annotation)))
             problems.append(

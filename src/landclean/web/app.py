@@ -8,8 +8,8 @@ versions: the province's network may have no internet.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 from importlib import resources
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request

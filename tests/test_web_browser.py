@@ -1,0 +1,169 @@
+"""The campaign server in a real browser (Playwright for Python driving the Chromium of
+the operating system's packages, which ``make test`` installs; nothing is downloaded at
+run time): log in by role, correct a finding's value and see it close, a second
+officer's stale form gets the conflict with both values, a leader's pages hold no ID.
+Screenshots of the dashboard and a commune page are kept in build/test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.web import PASSWORDS, Served, running, serve_copy
+
+ARTIFACTS = Path(__file__).parents[1] / "build" / "test-artifacts" / "screenshots"
+TWELVE_DIGITS = re.compile(r"(?<!\d)\d{12}(?!\d)")
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get("LANDCLEAN_NO_BROWSER") == "1":
+        pytest.skip("LANDCLEAN_NO_BROWSER=1: no browser tests")
+    pytest.fail("chromium is missing: `make browser` installs it (LANDCLEAN_NO_BROWSER=1 skips)")
+
+
+@pytest.fixture(scope="module")
+def site(
+    built_workspace: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Served, str]]:
+    served = serve_copy(built_workspace, tmp_path_factory.mktemp("browser"))
+    with running(served) as url:
+        yield served, url
+    served.server.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    executable = _chromium()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable, args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield launched
+        launched.close()
+
+
+def _log_in(browser: object, url: str, who: str) -> object:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{url}/")
+    assert "/login" in page.url  # a stranger is sent to the login page
+    page.fill("input[name=login]", who)
+    page.fill("input[name=password]", PASSWORDS[who])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/")
+    return page
+
+
+def test_a_wrong_password_stays_on_the_login_page(
+    site: tuple[Served, str], browser: object
+) -> None:
+    _, url = site
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(f"{url}/login")
+    page.fill("input[name=login]", "tinh")
+    page.fill("input[name=password]", "khong-phai-mat-khau")
+    page.click("button[type=submit]")
+    assert page.locator("p.error").is_visible()
+    assert "/login" in page.url
+    page.close()
+
+
+def test_a_commune_officer_fixes_a_finding_and_sees_it_close(
+    site: tuple[Served, str], browser: object
+) -> None:
+    served, url = site
+    with served.server.view() as ws:
+        parcel, area = ws.con.execute(
+            "SELECT f.record_id, round(ST_Area(p.geom), 1) FROM finding f "
+            "JOIN parcel p ON p.parcel_id = f.record_id WHERE f.rule_id = 'AREA_MISMATCH' "
+            "AND f.state = 'open' AND p.unit_code = ? ORDER BY 1 LIMIT 1",
+            [served.commune],
+        ).fetchone()  # type: ignore[misc]
+    page = _log_in(browser, url, "xa")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "server_dashboard_commune.png"), full_page=True)
+    page.goto(f"{url}/communes/{served.commune}")
+    assert page.locator("h1").inner_text().strip()
+    page.screenshot(path=str(ARTIFACTS / "server_commune.png"))
+    # a second officer opens the same record before the first saves
+    other = _log_in(browser, url, "xa")
+    other.goto(f"{url}/records/parcel/{parcel}")
+    page.goto(f"{url}/records/parcel/{parcel}")
+    state = page.locator("td.finding-state[data-rule=AREA_MISMATCH]")
+    assert state.inner_text().strip() == "đang mở"
+    row = page.locator("#field-legal_area")
+    row.locator("input[name=value]").fill(f"{area:.1f}".replace(".", ","))
+    row.locator("input[name=note]").fill("đo đạc lại")
+    row.locator("button").click()
+    expect(page.locator("#result-legal_area")).to_contain_text("Đã lưu", timeout=10_000)
+    # the findings reload while the re-check runs, and show the finding closed
+    page.wait_for_function(
+        "() => { const c = document.querySelector("
+        "'td.finding-state[data-rule=AREA_MISMATCH]'); return c && "
+        "c.textContent.trim() === 'đã khắc phục'; }",
+        timeout=120_000,
+    )
+    # the second officer's form was based on the old value: 409, both values shown
+    row = other.locator("#field-legal_area")
+    row.locator("input[name=value]").fill("999")
+    row.locator("button").click()
+    conflict = other.locator("#result-legal_area .conflict")
+    expect(conflict).to_be_visible(timeout=10_000)
+    text = conflict.inner_text()
+    assert "999" in text and f"{area:.1f}".rstrip("0").rstrip(".") in text
+    with served.server.view() as ws:
+        now = ws.scalar("SELECT legal_area FROM parcel WHERE parcel_id = ?", [parcel])
+    assert float(now) == pytest.approx(area)  # type: ignore[arg-type]
+    page.context.close()
+    other.context.close()
+
+
+def test_a_commune_officer_cannot_open_another_communes_page(
+    site: tuple[Served, str], browser: object
+) -> None:
+    served, url = site
+    page = _log_in(browser, url, "xa")
+    answer = page.goto(f"{url}/communes/{served.other}")
+    assert answer is not None and answer.status == 403
+    page.context.close()
+
+
+def test_a_leaders_pages_hold_no_id_number(site: tuple[Served, str], browser: object) -> None:
+    served, url = site
+    page = _log_in(browser, url, "lanhdao")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "server_dashboard.png"), full_page=True)
+    assert page.locator("#communes tr").count() > 50  # every commune, ranked
+    assert not TWELVE_DIGITS.search(page.content())
+    for path in (f"/communes/{served.commune}", "/search?q=Nguy", "/proposals", "/jobs"):
+        answer = page.goto(f"{url}{path}")
+        assert answer is not None and answer.status == 403, path
+        assert not TWELVE_DIGITS.search(page.content())
+    page.context.close()
+
+
+def test_a_province_officer_runs_a_job_and_watches_it(
+    site: tuple[Served, str], browser: object
+) -> None:
+    served, url = site
+    page = _log_in(browser, url, "tinh")
+    page.goto(f"{url}/jobs")
+    page.locator("form:has(input[value=run]) button").first.click()
+    page.wait_for_url(f"{url}/jobs")
+    mine = page.locator("#jobs tr.job-done", has_text="tinh")
+    expect(mine.first).to_be_visible(timeout=120_000)  # the table refreshes by itself
+    assert "validate" in mine.first.inner_text()
+    page.goto(f"{url}/lang/en?next=/jobs")
+    assert "Run the pipeline" in page.content()
+    page.context.close()
