@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench bench-province incremental clean setup fuzz crash browser
+.PHONY: demo test lint format bench bench-province incremental clean setup fuzz crash browser serve
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,13 @@ setup: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/landclean demo --workdir demo-out
+
+# the campaign server on the demo's workspace (made first when missing), on
+# http://127.0.0.1:8000, with an account of each role (their passwords printed once)
+serve: $(STAMP)
+	@test -f demo-out/workspace.duckdb || $(BIN)/landclean demo --workdir demo-out
+	$(BIN)/landclean users demo demo-out/workspace.duckdb
+	$(BIN)/landclean serve demo-out/workspace.duckdb --host 127.0.0.1 --port 8000
 
 # Headless Chromium (Debian's package) for the reports' screenshots the tests take.
 browser:

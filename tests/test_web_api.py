@@ -34,14 +34,13 @@ def _routes(served: Served) -> list[tuple[str, str]]:
 
 def _records(served: Served, commune: str) -> dict[str, str]:
     """A parcel, a land user and a certificate of ``commune``."""
+    queries = {
+        "parcel": "SELECT min(parcel_id) FROM parcel WHERE unit_code = ?",
+        "party": "SELECT min(party_id) FROM party_commune WHERE unit_code = ?",
+        "certificate": "SELECT min(certificate_id) FROM certificate_commune WHERE unit_code = ?",
+    }
     with served.server.view() as ws:
-        return {
-            "parcel": str(ws.scalar("SELECT min(parcel_id) FROM parcel WHERE unit_code = ?", [commune])),
-            "party": str(ws.scalar(
-                "SELECT min(party_id) FROM party_commune WHERE unit_code = ?", [commune])),
-            "certificate": str(ws.scalar(
-                "SELECT min(certificate_id) FROM certificate_commune WHERE unit_code = ?", [commune])),
-        }  # fmt: skip
+        return {kind: str(ws.scalar(sql, [commune])) for kind, sql in queries.items()}
 
 
 def _fill(path: str, values: dict[str, str]) -> str:
@@ -234,8 +233,9 @@ def _area_finding(served: Served) -> tuple[str, str, float]:
 def test_a_correction_closes_its_finding_and_a_stale_one_is_409(served: Served) -> None:
     client, csrf = served.login("xa")
     parcel, legal, area = _area_finding(served)
+    typed = f"{area:.1f}".replace(".", ",")  # as people type it: a decimal comma
     body = {"record_type": "parcel", "record_id": parcel, "field": "legal_area",
-            "value": f"{area:.1f}".replace(".", ","), "based_on": legal, "note": "đo lại"}  # fmt: skip
+            "value": typed, "based_on": legal, "note": "đo lại"}  # fmt: skip
     done = client.post("/api/corrections", json=body, headers={"X-CSRF-Token": csrf})
     assert done.status_code == 201, done.text
     assert done.json()["actor"] == "xa" and done.json()["outcome"] == "applied"
@@ -376,3 +376,37 @@ def test_pages_render_in_both_languages(served: Served) -> None:
     admin = TestClient(client.app)
     admin.post("/api/login", json={"login": "quantri", "password": PASSWORDS["quantri"]})
     assert "lanhdao" in admin.get("/accounts").text
+
+
+def test_an_admin_manages_accounts_in_the_browser_while_serving(served: Served) -> None:
+    admin, csrf = served.login("quantri")
+    form = {"csrf": csrf, "action": "add", "login": "xa3", "role": "commune",
+            "communes": served.other, "password": "xa-ba-mat-khau-1"}  # fmt: skip
+    added = admin.post("/accounts", data=form)
+    assert added.status_code == 200 and "xa3" in added.text
+    client = served.client()
+    assert (
+        client.post("/api/login", json={"login": "xa3", "password": "xa-ba-mat-khau-1"}).status_code
+        == 200
+    )
+    assert [c["code"] for c in client.get("/api/communes").json()] == [served.other]
+    token = admin.post("/accounts", data={"csrf": csrf, "action": "token", "login": "xa3"})
+    found = re.search(r'id="token">([^<]+)<', token.text)
+    assert found is not None
+    bearer = served.client()
+    assert (
+        bearer.get("/api/me", headers={"Authorization": f"Bearer {found[1]}"}).json()["login"]
+        == "xa3"
+    )
+    # a token needs no CSRF token: it is no cookie a browser sends by itself
+    assert (
+        bearer.post("/api/logout", headers={"Authorization": f"Bearer {found[1]}"}).status_code
+        == 200
+    )
+    disabled = admin.post("/accounts", data={"csrf": csrf, "action": "disable", "login": "xa3"})
+    assert disabled.status_code == 200
+    assert client.get("/api/me").status_code == 401  # its session ended at once
+    assert bearer.get("/api/me", headers={"Authorization": f"Bearer {found[1]}"}).status_code == 401
+    xa, xa_csrf = served.login("xa")
+    refused = xa.post("/accounts", data=dict(form, csrf=xa_csrf, login="xa4"))
+    assert refused.status_code == 403

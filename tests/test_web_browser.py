@@ -156,7 +156,7 @@ def test_a_leaders_pages_hold_no_id_number(site: tuple[Served, str], browser: ob
 def test_a_province_officer_runs_a_job_and_watches_it(
     site: tuple[Served, str], browser: object
 ) -> None:
-    served, url = site
+    _, url = site
     page = _log_in(browser, url, "tinh")
     page.goto(f"{url}/jobs")
     page.locator("form:has(input[value=run]) button").first.click()

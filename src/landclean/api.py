@@ -497,3 +497,30 @@ def serve(
         )  # fmt: skip
     finally:
         server.close()
+
+
+def demo_users(ws: Workspace, *, actor: str | None = None) -> list[tuple[Account, str | None]]:
+    """An account of each role for trying the server (a commune account works in the
+    commune with most parcels), with a random password each; accounts that exist
+    already are left as they are (their password None)."""
+    import secrets
+
+    from landclean.accounts import add_account, get_account
+
+    made: list[tuple[Account, str | None]] = []
+    commune = ws.scalar(
+        "SELECT unit_code FROM parcel WHERE unit_code IS NOT NULL "
+        "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+    ) or ws.scalar("SELECT min(code) FROM admin_unit")
+    wanted = [("quantri", "admin", []), ("tinh", "province", []),
+              ("xa", "commune", [str(commune)]), ("lanhdao", "leader", [])]  # fmt: skip
+    with ws.transaction() as con:
+        for login, role, communes in wanted:
+            existing = get_account(con, login)
+            if existing is not None:
+                made.append((existing, None))
+                continue
+            password = secrets.token_urlsafe(12)
+            account = add_account(con, login, role, password, communes, by=current_actor(actor))
+            made.append((account, password))
+    return made

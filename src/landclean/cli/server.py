@@ -143,3 +143,19 @@ def users_token(
         token = api.user_token(ws, login, days)
     console.print(token, highlight=False, markup=False)
     say("token_note", days=days)
+
+
+@users_app.command("demo")
+@friendly
+def users_demo(workspace: WsArg) -> None:
+    """An account of each role for trying the server, with random passwords printed
+    once (accounts that exist already are left as they are)."""
+    with api.open_workspace(workspace) as ws:
+        made = api.demo_users(ws)
+    show_table(
+        text("users_demo_columns").split("|"),
+        [(a.login, a.role, ", ".join(a.communes) or "—", password or text("user_exists"))
+         for a, password in made],
+        whole={0, 1, 2, 3},
+    )  # fmt: skip
+    say("users_demo_note")

@@ -372,3 +372,4 @@ def demo(
         )
     say("demo_workspace", path=result.workspace)
     say("demo_report", path=result.report_dir)
+    say("demo_serve")

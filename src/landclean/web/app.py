@@ -101,7 +101,7 @@ def route_table(app: FastAPI) -> list[tuple[str, str]]:
     def walk(routes: list[Any], prefix: str) -> None:
         for route in routes:
             if isinstance(route, APIRoute):
-                found.extend((m, prefix + route.path) for m in sorted(route.methods))
+                found.extend((m, prefix + route.path) for m in sorted(route.methods or ()))
             elif hasattr(route, "original_router"):  # an included router
                 context = getattr(route, "include_context", None)
                 walk(route.original_router.routes, prefix + getattr(context, "prefix", ""))

@@ -15,7 +15,13 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from landclean import jobs
-from landclean.accounts.store import list_accounts
+from landclean.accounts.store import (
+    add_account,
+    disable_account,
+    issue_token,
+    list_accounts,
+    reset_password,
+)
 from landclean.browse.commune import commune_tasks, findings_by_rule, records_to_fix, review_queue
 from landclean.browse.search import search
 from landclean.edits import accept_registry, proposals
@@ -278,9 +284,53 @@ def job_cancel(found: PageWriter, job_id: int, request: Request) -> Response:
     return RedirectResponse("/jobs", status_code=303)
 
 
+def _accounts(request: Request, found: Who, status_code: int = 200, **values: Any) -> Response:
+    with server_of(request).view() as ws:
+        listed = list_accounts(ws.con)
+    return render(
+        request, "accounts.html", found, status_code=status_code, accounts=listed, **values
+    )
+
+
 @router.get("/accounts")
 def accounts_page(found: Page, request: Request) -> Response:
     forbid(found.account.manages_accounts)
-    with server_of(request).view() as ws:
-        listed = list_accounts(ws.con)
-    return render(request, "accounts.html", found, accounts=listed)
+    return _accounts(request, found)
+
+
+@router.post("/accounts")
+def account_submit(
+    found: PageWriter,
+    request: Request,
+    action: str = Form(max_length=20),
+    login: str = Form(max_length=64),
+    role: str = Form("", max_length=20),
+    communes: str = Form("", max_length=2000),
+    password: str = Form("", max_length=1024),
+    days: int = Form(90),
+) -> Response:
+    """An admin adds an account, disables one, sets a new password or issues a token
+    (the same operations as ``landclean users``, which cannot run while this serves)."""
+    forbid(found.account.manages_accounts)
+    by = found.account.login
+
+    def act(ws: Any) -> str | None:
+        with ws.transaction() as con:
+            if action == "add":
+                codes = [c for c in communes.replace(",", " ").split() if c]
+                add_account(con, login, role, password, codes, by=by)
+            elif action == "disable":
+                disable_account(con, login, by=by)
+            elif action == "reset":
+                reset_password(con, login, password, by=by)
+            elif action == "token":
+                return issue_token(con, login, days, by=by)
+            else:
+                raise HTTPException(422, "action: add, disable, reset or token")
+        return None
+
+    try:
+        token = server_of(request).write(act)
+    except LandcleanError as exc:
+        return _accounts(request, found, 422, error=exc.text(lang_of(request)))
+    return _accounts(request, found, done=action, login=login, token=token)
