@@ -67,7 +67,6 @@ class Server:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
-        self.job_running: int | None = None
 
     # -- connections ------------------------------------------------------------------
     @contextlib.contextmanager
@@ -98,23 +97,28 @@ class Server:
                     log.info("write conflict, trying again: %s", str(exc).splitlines()[0])
                     time.sleep(0.02 * (2**attempt))
                     continue
-            self.changed()
             return result
         raise AssertionError("unreachable")
 
-    def changed(self) -> None:
-        """The workspace changed: the dashboard's figures are computed again when read."""
-        with self._summary_lock:
-            self._summary = None
-
-    def summary(self) -> Summary:
-        """summary.json as the workspace is now (kept until something changes)."""
+    def _compute_summary(self) -> Summary:
         from landclean import api
 
+        with self.view() as ws:
+            return api.summary(ws, settings=self.settings)
+
+    def refresh_summary(self) -> None:
+        """Compute the dashboard's figures again (after a job: the figures are the
+        pipeline's, so a correction shows in them once its re-check has run); pages
+        read the previous figures meanwhile."""
+        fresh = self._compute_summary()
+        with self._summary_lock:
+            self._summary = fresh
+
+    def summary(self) -> Summary:
+        """summary.json as of the last job (computed on first use)."""
         with self._summary_lock:
             if self._summary is None:
-                with self.view() as ws:
-                    self._summary = api.summary(ws, settings=self.settings)
+                self._summary = self._compute_summary()
             return self._summary
 
     # -- jobs -------------------------------------------------------------------------
@@ -136,7 +140,6 @@ class Server:
             self._do(job)
 
     def _do(self, job: jobs.Job) -> None:
-        self.job_running = job.job_id
         with self.view() as ws, self.view() as side:
 
             def step(text: str) -> None:
@@ -155,8 +158,10 @@ class Server:
                 log.exception("job %s failed", job.job_id)
                 state, message = "failed", f"{type(exc).__name__}: {exc}"
             jobs.finish(side.con, job.job_id, state, message)
-        self.job_running = None
-        self.changed()
+        try:
+            self.refresh_summary()
+        except Exception:  # the figures stay as they were; the next job tries again
+            log.exception("dashboard figures not brought up to date")
 
     def close(self) -> None:
         self._stop.set()
