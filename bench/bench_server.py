@@ -203,8 +203,9 @@ def main() -> None:
             ).fetchall()
         )
     lost = [a for a in tally.accepted if a not in stored]
+    job = "none" if args.no_job else "run --full"
     print(f"\n{args.officers} officers, {args.minutes:g} min, think {args.think} s, "
-          f"{len(communes)} communes; job: {'none' if args.no_job else 'run --full'}\n")  # fmt: skip
+          f"{len(communes)} communes; job: {job}\n")  # fmt: skip
     print("| kind | requests | p50 ms | p95 ms | p99 ms |\n|---|---:|---:|---:|---:|")
     for kind, values in sorted(tally.ms.items()):
         print(f"| {kind} | {len(values)} | {_pct(values, 50):.0f} | {_pct(values, 95):.0f} | "

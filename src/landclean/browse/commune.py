@@ -7,7 +7,7 @@ from typing import Any
 import duckdb
 
 from landclean.browse.records import version_token
-from landclean.campaign.worklist import USERS_SQL, finding_rows
+from landclean.campaign.worklist import ELSEWHERE, USERS_SQL, finding_rows
 from landclean.corrections import CORRECTABLE, value_text
 from landclean.labels import labels
 from landclean.rules.catalogue import CATALOGUE, rules_table
@@ -76,18 +76,27 @@ def commune_findings(
 def findings_by_rule(
     con: duckdb.DuckDBPyConnection, commune: str, lang: str = "vi"
 ) -> list[dict[str, Any]]:
-    """The commune's open findings counted by rule, the largest first."""
+    """The commune's open findings counted by rule, the largest first; ``to_fix``: its
+    records are listed to fix (not informational, not worked on elsewhere: the
+    certificates to collect are the certificate steps')."""
     rules_table(con, lang, {})
-    return _rows(con.execute(BY_RULE, [commune]))
+    rows = _rows(con.execute(BY_RULE, [commune]))
+    for row in rows:
+        row["to_fix"] = row["severity"] != "info" and row["rule_id"] not in ELSEWHERE
+    return rows
 
 
 def records_to_fix(
-    con: duckdb.DuckDBPyConnection, commune: str, lang: str = "vi", limit: int = 300
+    con: duckdb.DuckDBPyConnection,
+    commune: str,
+    lang: str = "vi",
+    rule: str | None = None,
+    limit: int = 200,
 ) -> list[dict[str, Any]]:
-    """The commune's worklist rows (``campaign.worklist.finding_rows``): rule, what to do,
-    where the record is, the field to correct and its value on record; each row with the
-    column it corrects and the version an edit is based on."""
-    rows = finding_rows(con, commune, lang).slice(0, limit).to_pylist()
+    """The commune's worklist rows (``campaign.worklist.finding_rows``) of one ``rule`` (or
+    all): rule, what to do, where the record is, the field to correct and its value on
+    record; each row with the column it corrects and the version an edit is based on."""
+    rows = finding_rows(con, commune, lang, rule).slice(0, limit).to_pylist()
     fix = {r.rule_id: r.fix for r in CATALOGUE}
     for row in rows:
         target = fix.get(row["rule_id"])

@@ -103,7 +103,7 @@ WITH found AS (
     SELECT f.rule_id, f.record_type, f.record_id, f.parcel_id, f.details, p.old_unit_code
     FROM finding f JOIN parcel p USING (parcel_id)
     WHERE f.state = 'open' AND f.severity <> 'info' AND p.unit_code = $commune
-      AND NOT list_contains($elsewhere, f.rule_id)
+      AND NOT list_contains($elsewhere, f.rule_id) AND ($rule IS NULL OR f.rule_id = $rule)
     UNION ALL
     SELECT f.rule_id, f.record_type, f.record_id, NULL, f.details, NULL
     FROM finding f JOIN (SELECT DISTINCT old_unit_code, sheet_no, scale FROM parcel
@@ -112,6 +112,7 @@ WITH found AS (
      AND s.sheet_no = TRY_CAST(json_extract(f.details, '$.sheet') AS INTEGER)
      AND s.scale = TRY_CAST(json_extract(f.details, '$.scale') AS INTEGER)
     WHERE f.state = 'open' AND f.severity <> 'info' AND f.record_type = 'sheet'
+      AND ($rule IS NULL OR f.rule_id = $rule)
 ),
 f AS (
     SELECT *, coalesce(old_unit_code, json_extract_string(details, '$.commune')) AS old_code,
@@ -277,10 +278,13 @@ def _fill_fields(con: duckdb.DuckDBPyConnection, lang: str = "vi") -> None:
         )
 
 
-def finding_rows(con: duckdb.DuckDBPyConnection, commune: str, lang: str = "vi") -> pa.Table:
-    """The open findings of new commune ``commune`` as its worklist lists them: the rule
-    and what to do, where the record is, the field to correct and its value on record
-    (ID numbers masked), the record's type and id; the worklist's own and the server's."""
+def finding_rows(
+    con: duckdb.DuckDBPyConnection, commune: str, lang: str = "vi", rule: str | None = None
+) -> pa.Table:
+    """The open findings of new commune ``commune`` (of one ``rule``, or all) as its
+    worklist lists them: the rule and what to do, where the record is, the field to
+    correct and its value on record (ID numbers masked), the record's type and id; the
+    worklist's own and the server's."""
     rules_table(con, lang, {})
     closing = labels("rule_closing", lang)
     con.execute("CREATE OR REPLACE TEMP TABLE closing (rule_id VARCHAR, closing VARCHAR)")
@@ -288,7 +292,7 @@ def finding_rows(con: duckdb.DuckDBPyConnection, commune: str, lang: str = "vi")
     related = label("worklist_findings", "related", lang)
     con.execute(
         FINDINGS_SQL,
-        {"commune": commune, "related": related, "elsewhere": list(ELSEWHERE)},
+        {"commune": commune, "related": related, "elsewhere": list(ELSEWHERE), "rule": rule},
     )
     _fill_fields(con, lang)
     findings = con.execute("SELECT * FROM wl_finding").fetch_arrow_table()

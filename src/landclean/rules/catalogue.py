@@ -505,20 +505,30 @@ def rule_by_id(rule_id: str) -> Rule:
 
 def rules_table(con: duckdb.DuckDBPyConnection, lang: str, groups: dict[str, int]) -> None:
     """The temp table ``rule_text`` (rule_id, title, message, grp) in ``lang``, for the
-    queries that show findings; ``groups``: the classification mapping in force."""
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE rule_text "
-        "(rule_id VARCHAR, title VARCHAR, message VARCHAR, grp INTEGER)"
+    queries that show findings; ``groups``: the classification mapping in force.  Made
+    once per connection and language (the server's cursors show findings on every page)."""
+    import pyarrow as pa
+
+    rows = [
+        (r.rule_id, r.title(lang), r.advice(lang), groups.get(r.rule_id, r.group_impact))
+        for r in CATALOGUE
+    ]
+    mark = f"{lang}:{sorted(groups.items())}"
+    try:
+        kept = con.execute("SELECT mark FROM rule_text_mark").fetchone()
+    except duckdb.CatalogException:
+        kept = None
+    if kept is not None and kept[0] == mark:
+        return
+    table = pa.table(
+        {
+            "rule_id": [r[0] for r in rows],
+            "title": [r[1] for r in rows],
+            "message": [r[2] for r in rows],
+            "grp": pa.array([r[3] for r in rows], pa.int32()),
+        }
     )
-    con.executemany(
-        "INSERT INTO rule_text VALUES (?, ?, ?, ?)",
-        [
-            [
-                r.rule_id,
-                r.title(lang),
-                r.advice(lang),
-                groups.get(r.rule_id, r.group_impact),
-            ]
-            for r in CATALOGUE
-        ],
-    )
+    con.register("rule_text_arrow", table)
+    con.execute("CREATE OR REPLACE TEMP TABLE rule_text AS SELECT * FROM rule_text_arrow")
+    con.unregister("rule_text_arrow")
+    con.execute("CREATE OR REPLACE TEMP TABLE rule_text_mark AS SELECT ? AS mark", [mark])

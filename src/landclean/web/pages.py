@@ -110,16 +110,22 @@ def dashboard(found: Page, request: Request) -> Response:
 
 
 @router.get("/communes/{code}")
-def commune_page(found: Page, code: str, request: Request) -> Response:
+def commune_page(found: Page, code: str, request: Request, rule: str | None = None) -> Response:
+    """A commune's work; the records to fix of one rule at a time (the one with most
+    findings first: ``?rule=`` another)."""
     server = server_of(request)
     actions.commune_in_scope(server, found, code)
     lang = lang_of(request)
     rows = [r for r in commune_rows(server, found.account) if r["code"] == code]
     with server.view() as ws:
+        by_rule = findings_by_rule(ws.con, code, lang)
+        fixable = [r["rule_id"] for r in by_rule if r["to_fix"]]
+        chosen = rule if rule in fixable else (fixable[0] if fixable else None)
         values: dict[str, Any] = {
             "commune": rows[0] if rows else {"code": code, "name": code},
-            "by_rule": findings_by_rule(ws.con, code, lang),
-            "fix": records_to_fix(ws.con, code, lang),
+            "by_rule": by_rule,
+            "rule": chosen,
+            "fix": records_to_fix(ws.con, code, lang, chosen) if chosen else [],
             "queue": review_queue(ws.con, code, lang),
             "tasks": commune_tasks(ws.con, code),
             "proposals": proposals(ws.con, (code,)),
