@@ -33,6 +33,7 @@ from landclean.workspace.connection import prepared_cursor
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 RETRIES = 8
+SUMMARY_EVERY = 60.0  # seconds between the figures' refreshes after re-checks
 
 
 class Server:
@@ -63,6 +64,7 @@ class Server:
             log.warning("%d job(s) left running by a stopped server marked failed", abandoned)
         self._idle: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
         self._summary: Summary | None = None
+        self._summary_at = 0.0
         self._summary_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -113,12 +115,14 @@ class Server:
         fresh = self._compute_summary()
         with self._summary_lock:
             self._summary = fresh
+            self._summary_at = time.monotonic()
 
     def summary(self) -> Summary:
         """summary.json as of the last job (computed on first use)."""
         with self._summary_lock:
             if self._summary is None:
                 self._summary = self._compute_summary()
+                self._summary_at = time.monotonic()
             return self._summary
 
     # -- jobs -------------------------------------------------------------------------
@@ -158,10 +162,12 @@ class Server:
                 log.exception("job %s failed", job.job_id)
                 state, message = "failed", f"{type(exc).__name__}: {exc}"
             jobs.finish(side.con, job.job_id, state, message)
-        try:
-            self.refresh_summary()
-        except Exception:  # the figures stay as they were; the next job tries again
-            log.exception("dashboard figures not brought up to date")
+        # a re-check follows every few edits: its figures are taken at most once a minute
+        if job.kind != "recheck" or time.monotonic() - self._summary_at > SUMMARY_EVERY:
+            try:
+                self.refresh_summary()
+            except Exception:  # the figures stay as they were; the next job tries again
+                log.exception("dashboard figures not brought up to date")
 
     def close(self) -> None:
         self._stop.set()
