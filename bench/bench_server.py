@@ -190,12 +190,19 @@ def main() -> None:
             await asyncio.gather(*work)
 
         asyncio.run(everyone())
-        with httpx.Client(base_url=url) as client:
+        _print(args, tally, len(communes))
+        with httpx.Client(base_url=url, timeout=120) as client:
             client.post("/api/login", json={"login": "tinh", "password": PASSWORD})
             jobs = client.get("/api/jobs").json()
+        for job in jobs[:8]:
+            times = f"{job['started_at']} → {job['finished_at']}"
+            print(f"job {job['job_id']} {job['kind']} {job['state']} by {job['requested_by']}: "
+                  f"{times} {job['message'] or ''}"[:300])  # fmt: skip
     finally:
+        stopping = time.monotonic()
         server.send_signal(signal.SIGINT)
-        server.wait(timeout=300)
+        server.wait(timeout=600)
+        print(f"\nserver stopped {time.monotonic() - stopping:.1f} s after SIGINT")
     with open_workspace(path, read_only=True) as ws:
         stored = set(
             ws.con.execute(
@@ -203,9 +210,13 @@ def main() -> None:
             ).fetchall()
         )
     lost = [a for a in tally.accepted if a not in stored]
+    print(f"lost updates: {len(lost)} of {len(tally.accepted)} accepted corrections")
+
+
+def _print(args: argparse.Namespace, tally: Tally, communes: int) -> None:
     job = "none" if args.no_job else "run --full"
     print(f"\n{args.officers} officers, {args.minutes:g} min, think {args.think} s, "
-          f"{len(communes)} communes; job: {job}\n")  # fmt: skip
+          f"{communes} communes; job: {job}\n")  # fmt: skip
     print("| kind | requests | p50 ms | p95 ms | p99 ms |\n|---|---:|---:|---:|---:|")
     for kind, values in sorted(tally.ms.items()):
         print(f"| {kind} | {len(values)} | {_pct(values, 50):.0f} | {_pct(values, 95):.0f} | "
@@ -214,14 +225,10 @@ def main() -> None:
     print(f"\nall pages: p95 {_pct(pages, 95):.0f} ms; corrections accepted "
           f"{len(tally.accepted)}, conflicts (409) {tally.status.get(409, 0)}, "
           f"server errors {sum(n for s, n in tally.status.items() if s >= 500)}, "
-          f"client errors {len(tally.errors)}, lost updates {len(lost)}")  # fmt: skip
-    for job in jobs[:5]:
-        print(
-            f"job {job['job_id']} {job['kind']} {job['state']} by {job['requested_by']}: "
-            f"{job['started_at']} → {job['finished_at']} {job['message'] or ''}"[:300]
-        )
+          f"client errors {len(tally.errors)}")  # fmt: skip
     for error in tally.errors[:10]:
         print("error:", error)
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -410,3 +410,27 @@ def test_an_admin_manages_accounts_in_the_browser_while_serving(served: Served) 
     xa, xa_csrf = served.login("xa")
     refused = xa.post("/accounts", data=dict(form, csrf=xa_csrf, login="xa4"))
     assert refused.status_code == 403
+
+
+def test_no_id_number_of_record_shows_in_a_communes_pages_or_findings(served: Served) -> None:
+    client, _ = served.login("tinh")
+    with served.server.view() as ws:
+        numbers = {
+            r[0]
+            for r in ws.con.execute(
+                "SELECT p.id_number FROM party p JOIN party_commune c USING (party_id) "
+                "WHERE c.unit_code = ? AND length(p.id_number) >= 9",
+                [served.commune],
+            ).fetchall()
+        }
+    assert numbers
+    shown = [
+        client.get(f"/api/communes/{served.commune}/findings", params={"limit": 5000}).text,
+        client.get(f"/communes/{served.commune}").text,
+        client.get("/api/proposals", params={"state": ""}).text,
+    ]
+    for rule in {f["rule_id"] for f in client.get(
+        f"/api/communes/{served.commune}/findings", params={"limit": 5000}).json()}:  # fmt: skip
+        shown.append(client.get(f"/communes/{served.commune}", params={"rule": rule}).text)
+    for text in shown:
+        assert not [n for n in numbers if n in text]

@@ -14,7 +14,8 @@ from landclean.rules.catalogue import CATALOGUE, rules_table
 
 STATES = ("open", "fixed", "exception")
 FINDINGS = """
-SELECT f.rule_id, f.record_type, f.record_id, f.parcel_id, f.severity, f.state, f.details,
+SELECT f.rule_id, f.record_type, f.record_id, f.parcel_id, f.severity, f.state,
+       lc_mask_details(f.details) AS details,
        r.title, f.source_file, f.source_sheet, f.source_row
 FROM finding f JOIN parcel p USING (parcel_id) LEFT JOIN rule_text r USING (rule_id)
 WHERE p.unit_code = $commune AND ($state IS NULL OR f.state = $state)
@@ -36,6 +37,11 @@ SELECT c.party_id, c.rank, c.via, round(c.match_probability, 3) AS probability,
 FROM auth_candidate c JOIN registry_person r USING (cccd)
 WHERE list_contains($parties, c.party_id)
 ORDER BY c.party_id, c.rank
+"""
+LINEAGE = """
+SELECT rule_id || '|' || record_type || '|' || record_id, source_file, source_sheet, source_row
+FROM finding WHERE record_id IN (SELECT unnest($ids))
+  AND list_contains($keys, rule_id || '|' || record_type || '|' || record_id)
 """
 TASKS = """
 SELECT task_id, kind, subject, title, quantity, assignee, strftime(due, '%d/%m/%Y') AS due,
@@ -98,6 +104,17 @@ def records_to_fix(
     record; each row with the column it corrects and the version an edit is based on."""
     rows = finding_rows(con, commune, lang, rule).slice(0, limit).to_pylist()
     fix = {r.rule_id: r.fix for r in CATALOGUE}
+    keys = [f"{r['rule_id']}|{r['record_type']}|{r['record_id']}" for r in rows]
+    lineage = {
+        str(k): (file, sheet, line)
+        for k, file, sheet, line in con.execute(
+            LINEAGE, {"keys": keys, "ids": [r["record_id"] for r in rows]}
+        ).fetchall()
+    } if keys else {}  # fmt: skip
+    for row, key in zip(rows, keys, strict=True):
+        row["source_file"], row["source_sheet"], row["source_row"] = lineage.get(
+            key, (None, None, None)
+        )
     for row in rows:
         target = fix.get(row["rule_id"])
         row["column"] = None

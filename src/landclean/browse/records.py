@@ -101,7 +101,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> lis
 
 
 FINDINGS = """
-SELECT f.rule_id, f.severity, f.state, f.details, r.title, r.message,
+SELECT f.rule_id, f.severity, f.state, lc_mask_details(f.details) AS details, r.title, r.message,
        strftime(pr.started_at, '%d/%m/%Y %H:%M') AS first_seen
 FROM finding f LEFT JOIN rule_text r USING (rule_id)
 LEFT JOIN pipeline_run pr ON pr.run_id = f.first_seen_run

@@ -65,6 +65,7 @@ class Server:
         self._idle: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
         self._summary: Summary | None = None
         self._summary_at = 0.0
+        self._job_cursor: duckdb.DuckDBPyConnection | None = None
         self._summary_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -145,8 +146,11 @@ class Server:
 
     def _do(self, job: jobs.Job) -> None:
         with self.view() as ws, self.view() as side:
+            self._job_cursor = ws.con
 
             def step(text: str) -> None:
+                if self._stop.is_set():
+                    raise jobs.JobCancelled("server stopping")
                 jobs.progress(side.con, job.job_id, text)
 
             try:
@@ -161,7 +165,12 @@ class Server:
             except Exception as exc:  # a job's failure is the job's, never the server's
                 log.exception("job %s failed", job.job_id)
                 state, message = "failed", f"{type(exc).__name__}: {exc}"
+            self._job_cursor = None
+            if self._stop.is_set() and state == "failed":
+                message = f"server stopped: {message}"
             jobs.finish(side.con, job.job_id, state, message)
+        if self._stop.is_set():
+            return
         # a re-check follows every few edits: its figures are taken at most once a minute
         if job.kind != "recheck" or time.monotonic() - self._summary_at > SUMMARY_EVERY:
             try:
@@ -170,10 +179,16 @@ class Server:
                 log.exception("dashboard figures not brought up to date")
 
     def close(self) -> None:
+        """Stop: a running job is interrupted (its stage leaves its tables as they were,
+        the job is recorded as stopped), then the workspace is closed."""
         self._stop.set()
         self._wake.set()
+        running = self._job_cursor
+        if running is not None:
+            with contextlib.suppress(duckdb.Error):
+                running.interrupt()
         if self._worker is not None:
-            self._worker.join(timeout=30)
+            self._worker.join(timeout=120)
         while True:
             try:
                 self._idle.get_nowait().close()
