@@ -102,7 +102,7 @@ def records_to_fix(
     """The commune's worklist rows (``campaign.worklist.finding_rows``) of one ``rule`` (or
     all): rule, what to do, where the record is, the field to correct and its value on
     record; each row with the column it corrects and the version an edit is based on."""
-    rows = finding_rows(con, commune, lang, rule).slice(0, limit).to_pylist()
+    rows = finding_rows(con, commune, lang, rule, limit).to_pylist()
     fix = {r.rule_id: r.fix for r in CATALOGUE}
     keys = [f"{r['rule_id']}|{r['record_type']}|{r['record_id']}" for r in rows]
     lineage = {
@@ -115,29 +115,35 @@ def records_to_fix(
         row["source_file"], row["source_sheet"], row["source_row"] = lineage.get(
             key, (None, None, None)
         )
+    wanted: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in rows:
         target = fix.get(row["rule_id"])
         row["column"] = None
         row["based_on"] = None
-        if target is None or target[0] != row["record_type"]:
-            continue
-        table, column = target
+        if target is not None and target[0] == row["record_type"]:
+            row["column"] = target[1]
+            wanted.setdefault(target, []).append(row)
+    for (table, column), listed in wanted.items():  # one query per field, not per row
         key = CORRECTABLE[table][0]
-        found = con.execute(
-            f"SELECT {value_text(table, column)} FROM {table} t WHERE t.{key} = ?",
-            [row["record_id"]],
-        ).fetchone()
-        row["column"] = column
-        row["based_on"] = version_token(None if found is None else found[0])
+        values = dict(
+            con.execute(
+                f"SELECT t.{key}, {value_text(table, column)} FROM {table} t "
+                f"WHERE t.{key} IN (SELECT unnest($ids))",
+                {"ids": [r["record_id"] for r in listed]},
+            ).fetchall()
+        )
+        for row in listed:
+            row["based_on"] = version_token(values.get(row["record_id"]))
     return rows
 
 
 def review_queue(
-    con: duckdb.DuckDBPyConnection, commune: str, lang: str = "vi"
+    con: duckdb.DuckDBPyConnection, commune: str, lang: str = "vi", limit: int | None = 200
 ) -> list[dict[str, Any]]:
-    """Land users of the commune not matched with the registry: the record, the
-    registry's proposals and candidates (IDs masked), status and reasons in words."""
-    rows = _rows(con.execute(USERS_SQL, {"commune": commune}))
+    """Land users of the commune not matched with the registry (the first ``limit``):
+    the record, the registry's proposals and candidates (IDs masked), status and reasons
+    in words."""
+    rows = _rows(con.execute(USERS_SQL, {"commune": commune, "limit": limit}))
     statuses, reasons = labels("statuses", lang), labels("reasons", lang)
     parties = [r["party_id"] for r in rows]
     candidates: dict[str, list[dict[str, Any]]] = {}

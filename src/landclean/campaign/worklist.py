@@ -114,11 +114,11 @@ WITH found AS (
     WHERE f.state = 'open' AND f.severity <> 'info' AND f.record_type = 'sheet'
       AND ($rule IS NULL OR f.rule_id = $rule)
 ),
-f AS (
+f AS (   -- ($limit: the server's page shows the first rows only; a worklist has all)
     SELECT *, coalesce(old_unit_code, json_extract_string(details, '$.commune')) AS old_code,
            CASE WHEN record_type = 'certificate' THEN record_id END AS certificate_id,
            CASE WHEN record_type = 'party' THEN record_id END AS party_id
-    FROM found
+    FROM found ORDER BY old_code NULLS LAST, record_id LIMIT $limit
 ),
 rel AS (   -- the other land users a finding names (same ID, same person twice)
     SELECT rule_id, record_id, other FROM (
@@ -182,22 +182,27 @@ LEFT JOIN party y ON y.party_id = f.party_id
 ORDER BY f.rule_id, o.name, p.scale, p.sheet_no, p.parcel_no, f.record_id
 """
 USERS_SQL = """
-WITH parcels AS (
+WITH todo AS (   -- the commune's users first: a few thousand of the province's millions
+    SELECT a.* FROM auth_result a
+    WHERE a.party_id IN (SELECT party_id FROM party_commune WHERE unit_code = $commune)
+      AND a.status <> 'matched'
+    ORDER BY a.status, a.party_id LIMIT $limit   -- (NULL: all of them)
+),
+parcels AS (
     SELECT r.party_id,
            string_agg(DISTINCT coalesce(o.name, p.old_unit_code) || ': ' || p.sheet_no || '/'
                       || p.parcel_no, '; ') AS parcels
     FROM land_right r JOIN parcel p USING (parcel_id)
     LEFT JOIN admin_unit_old o ON o.code = p.old_unit_code
-    WHERE p.unit_code = $commune GROUP BY 1
+    WHERE r.party_id IN (SELECT party_id FROM todo) AND p.unit_code = $commune GROUP BY 1
 )
 SELECT a.party_id, p.full_name AS name, p.birth_year,
        lc_mask_id_pair(p.id_number, a.proposed_id) AS id, p.birth_raw AS birth, x.parcels,
        a.status, a.reasons, a.proposed_name,
        lc_mask_id_pair(a.proposed_id, p.id_number) AS proposed_id,
        strftime(a.proposed_birth, '%d/%m/%Y') AS proposed_birth
-FROM auth_result a JOIN party p USING (party_id) JOIN party_commune uc USING (party_id)
+FROM todo a JOIN party p USING (party_id)
 LEFT JOIN parcels x USING (party_id)
-WHERE a.status <> 'matched' AND uc.unit_code = $commune
 ORDER BY a.status, a.party_id
 """
 CERTS_SQL = """
@@ -260,8 +265,11 @@ def _fill_fields(con: duckdb.DuckDBPyConnection, lang: str = "vi") -> None:
     """Each finding's field to correct (in words), its current value and the kind of
     value expected: one update per (table, column) a rule points at, ID numbers masked."""
     names = field_names(lang)
+    present = {r[0] for r in con.execute("SELECT DISTINCT rule_id FROM wl_finding").fetchall()}
     for table, column in sorted(set(RULE_FIX.values())):
-        rules = [r for r, tc in RULE_FIX.items() if tc == (table, column)]
+        rules = [r for r, tc in RULE_FIX.items() if tc == (table, column) and r in present]
+        if not rules:  # (each update reads the whole table: only those with findings)
+            continue
         kind = _value_kind(con, table, column)
         now = value_text(table, column)
         if column == "id_number":
@@ -279,7 +287,11 @@ def _fill_fields(con: duckdb.DuckDBPyConnection, lang: str = "vi") -> None:
 
 
 def finding_rows(
-    con: duckdb.DuckDBPyConnection, commune: str, lang: str = "vi", rule: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    commune: str,
+    lang: str = "vi",
+    rule: str | None = None,
+    limit: int | None = None,
 ) -> pa.Table:
     """The open findings of new commune ``commune`` (of one ``rule``, or all) as its
     worklist lists them: the rule and what to do, where the record is, the field to
@@ -292,7 +304,13 @@ def finding_rows(
     related = label("worklist_findings", "related", lang)
     con.execute(
         FINDINGS_SQL,
-        {"commune": commune, "related": related, "elsewhere": list(ELSEWHERE), "rule": rule},
+        {
+            "commune": commune,
+            "related": related,
+            "elsewhere": list(ELSEWHERE),
+            "rule": rule,
+            "limit": limit,
+        },
     )
     _fill_fields(con, lang)
     findings = con.execute("SELECT * FROM wl_finding").fetch_arrow_table()
@@ -333,7 +351,7 @@ def export_worklist(
     if not out.parent.is_dir():
         raise ReportError("no_such_folder", path=out.parent)
     findings = finding_rows(con, commune)
-    users = con.execute(USERS_SQL, {"commune": commune}).fetch_arrow_table()
+    users = con.execute(USERS_SQL, {"commune": commune, "limit": None}).fetch_arrow_table()
     reasons, statuses = labels("reasons", "vi"), labels("statuses", "vi")
     users = users.set_column(
         users.schema.get_field_index("status"),

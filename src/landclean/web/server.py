@@ -128,6 +128,12 @@ class Server:
 
     # -- jobs -------------------------------------------------------------------------
     def start(self) -> None:
+        """Compute the dashboard's figures (before the first page asks: seconds at the
+        scale of a province), then start the jobs' worker."""
+        try:
+            self.refresh_summary()
+        except Exception:  # (a workspace not run yet: the first page computes them)
+            log.exception("dashboard figures not computed at start")
         self._worker = threading.Thread(target=self._work, name="landclean-jobs", daemon=True)
         self._worker.start()
 
