@@ -6,28 +6,18 @@ Screenshots of the dashboard and a commune page are kept in build/test-artifacts
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.test_report_screenshots import _chromium
 from tests.web import PASSWORDS, Served, running, serve_copy
 
 ARTIFACTS = Path(__file__).parents[1] / "build" / "test-artifacts" / "screenshots"
 TWELVE_DIGITS = re.compile(r"(?<!\d)\d{12}(?!\d)")
-
-
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    if os.environ.get("LANDCLEAN_NO_BROWSER") == "1":
-        pytest.skip("LANDCLEAN_NO_BROWSER=1: no browser tests")
-    pytest.fail("chromium is missing: `make browser` installs it (LANDCLEAN_NO_BROWSER=1 skips)")
 
 
 @pytest.fixture(scope="module")

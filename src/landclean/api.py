@@ -469,36 +469,6 @@ def user_token(ws: Workspace, login: str, days: int = 90, *, actor: str | None =
         return issue_token(con, login, days, by=current_actor(actor))
 
 
-def serve(
-    path: Path | str,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    imports: Path | None = None,
-    proxy_headers: bool = False,
-    ready: Callable[[str], None] | None = None,
-) -> None:
-    """Serve the workspace to the campaign (blocks until stopped): this process owns it,
-    other commands on it say so.  ``imports``: the folder web imports may read from."""
-    import uvicorn
-
-    from landclean.web.app import create_app
-    from landclean.web.server import Server
-
-    url = f"http://{host}:{port}"
-    server = Server(Path(path), url=url, imports=imports)
-    try:
-        server.start()
-        if ready is not None:
-            ready(url)
-        uvicorn.run(
-            create_app(server), host=host, port=port, proxy_headers=proxy_headers,
-            log_level="warning", access_log=False,
-        )  # fmt: skip
-    finally:
-        server.close()
-
-
 def demo_users(ws: Workspace, *, actor: str | None = None) -> list[tuple[Account, str | None]]:
     """An account of each role for trying the server (a commune account works in the
     commune with most parcels), with a random password each; accounts that exist

@@ -69,7 +69,9 @@ def serve(
     def ready(url: str) -> None:
         say("serving", url=url, path=workspace)
 
-    api.serve(
+    from landclean.web.run import serve as run_server
+
+    run_server(
         workspace, host=host, port=port, imports=imports, proxy_headers=proxy_headers,
         ready=ready,
     )  # fmt: skip

@@ -252,21 +252,22 @@ def decide_submit(
     return RedirectResponse("/proposals", status_code=303)
 
 
-@router.get("/jobs")
-def jobs_page(found: Page, request: Request) -> Response:
+def _jobs(request: Request, found: Who, template: str) -> Response:
     forbid(found.account.runs_jobs)
     with server_of(request).view() as ws:
         listed = jobs.list_jobs(ws.con)
-    return render(request, "jobs.html", found, jobs=listed)
+    return render(request, template, found, jobs=listed)
+
+
+@router.get("/jobs")
+def jobs_page(found: Page, request: Request) -> Response:
+    return _jobs(request, found, "jobs.html")
 
 
 @router.get("/jobs/table")
 def jobs_table(found: Page, request: Request) -> Response:
     """The jobs' table alone (HTMX polls it every second while one is running)."""
-    forbid(found.account.runs_jobs)
-    with server_of(request).view() as ws:
-        listed = jobs.list_jobs(ws.con)
-    return render(request, "jobs_table.html", found, jobs=listed)
+    return _jobs(request, found, "jobs_table.html")
 
 
 @router.post("/jobs")
