@@ -7,6 +7,7 @@ versions: the province's network may have no internet.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
@@ -29,7 +30,10 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
-PUBLIC = ("/healthz", "/login", "/static/", "/lang/")
+# requests working on the workspace at once (two cores: more only thrash, and a request
+# its client gave up on is still worked on), and how long one waits for its turn
+WORKING = 6
+QUEUE_WAIT = 20.0
 
 
 def create_app(server: Server) -> FastAPI:
@@ -77,11 +81,27 @@ def create_app(server: Server) -> FastAPI:
         ]
         return JSONResponse({"detail": problems}, status_code=422)
 
+    gate = asyncio.Semaphore(WORKING)
+
     @app.middleware("http")
     async def headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        response = await call_next(request)
+        if request.url.path.startswith("/static/") or request.url.path == "/healthz":
+            response = await call_next(request)
+        else:  # a few requests work on the workspace at once; the others wait their turn
+            try:
+                await asyncio.wait_for(gate.acquire(), timeout=QUEUE_WAIT)
+            except TimeoutError:
+                return JSONResponse(
+                    {"detail": "the server is busy: try again in a few seconds"},
+                    status_code=503,
+                    headers={"Retry-After": "5"},
+                )
+            try:
+                response = await call_next(request)
+            finally:
+                gate.release()
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
