@@ -16,7 +16,14 @@ from landclean import jobs
 from landclean.accounts.sessions import Session, end_session, start_session
 from landclean.accounts.store import check_login
 from landclean.browse.records import RECORD_TYPES, Record, get_record, record_commune
-from landclean.edits import Edit, StaleEdit, decide_proposal, log_reveal, submit_edit
+from landclean.edits import (
+    Edit,
+    StaleEdit,
+    accept_registry,
+    decide_proposal,
+    log_reveal,
+    submit_edit,
+)
 from landclean.errors import LandcleanError
 from landclean.web.auth import Throttle, Who, forbid
 from landclean.web.server import Server
@@ -136,8 +143,7 @@ def edit(
             approval_required=server.settings.approve_sensitive,
         )  # fmt: skip
         if done.outcome == "applied":
-            with ws.transaction() as con:
-                jobs.enqueue(con, "recheck", {}, by=account.login)
+            _recheck(ws, account.login)
         return done
 
     try:
@@ -150,6 +156,66 @@ def edit(
         raise Refused(exc) from None
     server.wake()
     return done
+
+
+def _recheck(ws: Any, login: str) -> None:
+    """Queue the incremental run that re-checks what an edit changed (one waits at most)."""
+    with ws.transaction() as con:
+        jobs.enqueue(con, "recheck", {}, by=login)
+
+
+def accept(server: Server, found: Who, party_id: str, note: str | None, lang: str) -> list[Edit]:
+    """The registry's proposals for a land user of the review queue, taken as edits."""
+    forbid(found.account.edits)
+    record(server, found, "party", party_id, lang)  # scope and existence
+
+    def take(ws: Any) -> list[Edit]:
+        done = accept_registry(
+            ws, party_id, by=found.account.login, note=note,
+            approves=found.account.approves,
+            approval_required=server.settings.approve_sensitive,
+        )  # fmt: skip
+        if any(d.outcome == "applied" for d in done):
+            _recheck(ws, found.account.login)
+        return done
+
+    try:
+        done = server.write(take)
+    except StaleEdit as exc:
+        raise Conflict(exc) from None
+    except LandcleanError as exc:
+        raise Refused(exc) from None
+    server.wake()
+    return done
+
+
+def manage_account(server: Server, found: Who, action: str, login: str, **given: Any) -> str | None:
+    """An admin's change to an account (``landclean users``, which cannot run while the
+    server holds the workspace): add, disable, reset, or token (returned, shown once)."""
+    forbid(found.account.manages_accounts)
+    from landclean import api
+
+    by = found.account.login
+
+    def act(ws: Any) -> str | None:
+        if action == "add":
+            codes = str(given.get("communes", "")).replace(",", " ").split()
+            api.add_user(ws, login, given.get("role", ""), given.get("password", ""), codes,
+                         actor=by)  # fmt: skip
+        elif action == "disable":
+            api.disable_user(ws, login, actor=by)
+        elif action == "reset":
+            api.reset_user(ws, login, given.get("password", ""), actor=by)
+        elif action == "token":
+            return api.user_token(ws, login, int(given.get("days", 90)), actor=by)
+        else:
+            raise HTTPException(422, "action: add, disable, reset or token")
+        return None
+
+    try:
+        return server.write(act)
+    except LandcleanError as exc:
+        raise Refused(exc) from None
 
 
 def reveal(server: Server, found: Who, record_id: str) -> str | None:
@@ -217,8 +283,7 @@ def decide(server: Server, found: Who, proposal_id: int, approve: bool, note: st
     def act(ws: Any) -> Edit:
         done = decide_proposal(ws, proposal_id, approve, by=found.account.login, note=note)
         if done.outcome == "applied":
-            with ws.transaction() as con:
-                jobs.enqueue(con, "recheck", {}, by=found.account.login)
+            _recheck(ws, found.account.login)
         return done
 
     try:

@@ -13,6 +13,7 @@ from landclean import jobs
 from landclean.browse.commune import STATES, commune_findings
 from landclean.browse.search import search
 from landclean.edits import proposals
+from landclean.privacy import mask_id
 from landclean.web import actions
 from landclean.web.auth import COOKIE, User, Writer, forbid, server_of
 from landclean.web.views import commune_rows, lang_of, set_session_cookie
@@ -123,8 +124,6 @@ def api_correct(found: Writer, body: CorrectionIn, request: Request) -> Any:
         )  # fmt: skip
     body_out = dataclasses.asdict(done)
     if done.table == "party" and done.column == "id_number":
-        from landclean.privacy import mask_id
-
         body_out["value"], body_out["before"] = mask_id(done.value), mask_id(done.before)
     return JSONResponse(body_out, status_code=202 if done.outcome == "proposed" else 201)
 

@@ -16,16 +16,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from landclean import jobs
 from landclean.accounts.store import (
-    add_account,
-    disable_account,
-    issue_token,
     list_accounts,
-    reset_password,
 )
 from landclean.browse.commune import commune_tasks, findings_by_rule, records_to_fix, review_queue
 from landclean.browse.search import search
-from landclean.edits import accept_registry, proposals
-from landclean.errors import LandcleanError
+from landclean.edits import proposals
 from landclean.web import actions
 from landclean.web.auth import COOKIE, LANG_COOKIE, Page, PageWriter, Who, forbid, server_of
 from landclean.web.views import commune_rows, lang_of, render, set_session_cookie
@@ -196,24 +191,14 @@ def accept_submit(
     found: PageWriter, record_id: str, request: Request, note: str = Form("", max_length=2000)
 ) -> Response:
     """The registry's proposals for a land user in the review queue, taken as edits."""
-    server = server_of(request)
-    forbid(found.account.edits)
-    actions.record(server, found, "party", record_id, lang_of(request))  # scope, existence
-
-    def take(ws: Any) -> list[Any]:
-        return accept_registry(
-            ws, record_id, by=found.account.login, note=note or None,
-            approves=found.account.approves,
-            approval_required=server.settings.approve_sensitive,
-        )  # fmt: skip
-
     try:
-        done = server.write(take)
-    except LandcleanError as exc:
-        return _edit_result(request, found, refused=exc.text(lang_of(request)), status_code=422)
-    with server.view() as ws, ws.transaction() as con:
-        jobs.enqueue(con, "recheck", {}, by=found.account.login)
-    server.wake()
+        done = actions.accept(server_of(request), found, record_id, note or None, lang_of(request))
+    except actions.Conflict as exc:
+        return _edit_result(request, found, conflict=exc, status_code=409)
+    except actions.Refused as exc:
+        return _edit_result(
+            request, found, refused=exc.error.text(lang_of(request)), status_code=422
+        )
     return render(request, "edit_result.html", found, many=done)
 
 
@@ -318,26 +303,11 @@ def account_submit(
 ) -> Response:
     """An admin adds an account, disables one, sets a new password or issues a token
     (the same operations as ``landclean users``, which cannot run while this serves)."""
-    forbid(found.account.manages_accounts)
-    by = found.account.login
-
-    def act(ws: Any) -> str | None:
-        with ws.transaction() as con:
-            if action == "add":
-                codes = [c for c in communes.replace(",", " ").split() if c]
-                add_account(con, login, role, password, codes, by=by)
-            elif action == "disable":
-                disable_account(con, login, by=by)
-            elif action == "reset":
-                reset_password(con, login, password, by=by)
-            elif action == "token":
-                return issue_token(con, login, days, by=by)
-            else:
-                raise HTTPException(422, "action: add, disable, reset or token")
-        return None
-
     try:
-        token = server_of(request).write(act)
-    except LandcleanError as exc:
-        return _accounts(request, found, 422, error=exc.text(lang_of(request)))
+        token = actions.manage_account(
+            server_of(request), found, action, login, role=role, communes=communes,
+            password=password, days=days,
+        )  # fmt: skip
+    except actions.Refused as exc:
+        return _accounts(request, found, 422, error=exc.error.text(lang_of(request)))
     return _accounts(request, found, done=action, login=login, token=token)
