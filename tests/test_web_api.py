@@ -434,3 +434,48 @@ def test_no_id_number_of_record_shows_in_a_communes_pages_or_findings(served: Se
         shown.append(client.get(f"/communes/{served.commune}", params={"rule": rule}).text)
     for text in shown:
         assert not [n for n in numbers if n in text]
+
+
+@pytest.mark.parametrize(
+    "record_id", ["../../etc/passwd", "x' OR '1'='1", "%00", "T" * 100, "<script>", "１２３"]
+)
+def test_hostile_identifiers_find_nothing_and_break_nothing(served: Served, record_id: str) -> None:
+    client, csrf = served.login("tinh")
+    for kind in ("parcel", "party", "certificate"):
+        assert client.get(f"/api/records/{kind}/{record_id}").status_code == 404
+    answer = client.post(
+        "/api/corrections", headers={"X-CSRF-Token": csrf},
+        json={"record_type": "parcel", "record_id": record_id, "field": "legal_area",
+              "value": "1", "based_on": None, "note": None},
+    )  # fmt: skip
+    assert answer.status_code == 404
+    assert client.get("/api/search", params={"q": record_id}).status_code == 200
+
+
+def test_malformed_requests_are_422_not_500(served: Served) -> None:
+    client, csrf = served.login("tinh")
+    headers = {"X-CSRF-Token": csrf, "Content-Type": "application/json"}
+    for body in ("{", "[]", '{"record_type": 1}', '{"value": "' + "x" * 5000 + '"}'):
+        answer = client.post("/api/corrections", content=body, headers=headers)
+        assert answer.status_code == 422, body[:40]
+    huge = client.post("/api/login", json={"login": "a" * 500, "password": "b"})
+    assert huge.status_code == 422
+    answer = client.get(f"/api/communes/{served.commune}/findings", params={"state": "x"})
+    assert answer.status_code == 422
+
+
+def test_markup_typed_into_a_record_is_shown_as_text(served: Served) -> None:
+    client, csrf = served.login("tinh")
+    parcel = _records(served, served.commune)["parcel"]
+    with served.server.view() as ws:
+        address = ws.scalar("SELECT address FROM parcel WHERE parcel_id = ?", [parcel])
+    typed = "<script>alert(1)</script> Thôn 1"
+    done = client.post(
+        "/api/corrections", headers={"X-CSRF-Token": csrf},
+        json={"record_type": "parcel", "record_id": parcel, "field": "address", "value": typed,
+              "based_on": address, "note": '<img src=x onerror="alert(2)">'},
+    )  # fmt: skip
+    assert done.status_code == 201, done.text
+    page = client.get(f"/records/parcel/{parcel}").text
+    assert "<script>alert(1)" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Thôn 1" in page
