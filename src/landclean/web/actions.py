@@ -8,7 +8,8 @@ no such thing, 409 stale, 422 bad value).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import HTTPException
 
@@ -27,6 +28,8 @@ from landclean.edits import (
 from landclean.errors import LandcleanError
 from landclean.web.auth import Throttle, Who, forbid
 from landclean.web.server import Server
+
+T = TypeVar("T")
 
 
 class Conflict(HTTPException):
@@ -146,13 +149,23 @@ def edit(
             _recheck(ws, account.login)
         return done
 
+    return _edited(server, apply)
+
+
+# what the library says of an edit, as HTTP answers (the others: 422 with its reason)
+NOT_FOUND = {"no_record": "no such record", "no_pending_proposal": "no pending proposal"}
+
+
+def _edited(server: Server, work: Callable[[Any], T]) -> T:
+    """Write an edit (``server.write``), then wake the worker for its re-check: a stale
+    edit is 409, a missing record or proposal 404, a value refused 422."""
     try:
-        done = server.write(apply)
+        done = server.write(work)
     except StaleEdit as exc:
         raise Conflict(exc) from None
     except LandcleanError as exc:
-        if exc.key == "no_record":
-            raise HTTPException(404, "no such record") from None
+        if exc.key in NOT_FOUND:
+            raise HTTPException(404, NOT_FOUND[exc.key]) from None
         raise Refused(exc) from None
     server.wake()
     return done
@@ -179,14 +192,7 @@ def accept(server: Server, found: Who, party_id: str, note: str | None, lang: st
             _recheck(ws, found.account.login)
         return done
 
-    try:
-        done = server.write(take)
-    except StaleEdit as exc:
-        raise Conflict(exc) from None
-    except LandcleanError as exc:
-        raise Refused(exc) from None
-    server.wake()
-    return done
+    return _edited(server, take)
 
 
 def manage_account(server: Server, found: Who, action: str, login: str, **given: Any) -> str | None:
@@ -286,11 +292,4 @@ def decide(server: Server, found: Who, proposal_id: int, approve: bool, note: st
             _recheck(ws, found.account.login)
         return done
 
-    try:
-        done = server.write(act)
-    except StaleEdit as exc:
-        raise Conflict(exc) from None
-    except LandcleanError:
-        raise HTTPException(404, "no pending proposal with this number") from None
-    server.wake()
-    return done
+    return _edited(server, act)
