@@ -36,6 +36,18 @@ RETRIES = 8
 SUMMARY_EVERY = 60.0  # seconds between the figures' refreshes after re-checks
 
 
+def _again(write: Callable[[], None]) -> None:
+    """A write to the job's row, again when a request (a cancel) wrote it meanwhile."""
+    for attempt in range(RETRIES):
+        try:
+            write()
+            return
+        except duckdb.TransactionException:
+            if attempt == RETRIES - 1:
+                raise
+            time.sleep(0.02 * (2**attempt))
+
+
 class Server:
     """A served workspace: ``view()`` per request, ``write()`` for changes, the worker."""
 
@@ -157,7 +169,7 @@ class Server:
             def step(text: str) -> None:
                 if self._stop.is_set():
                     raise jobs.JobCancelled("server stopping")
-                jobs.progress(side.con, job.job_id, text)
+                _again(lambda: jobs.progress(side.con, job.job_id, text))
 
             try:
                 message = jobs.execute(
@@ -174,7 +186,7 @@ class Server:
             self._job_cursor = None
             if self._stop.is_set() and state == "failed":
                 message = f"server stopped: {message}"
-            jobs.finish(side.con, job.job_id, state, message)
+            _again(lambda: jobs.finish(side.con, job.job_id, state, message))
         if self._stop.is_set():
             return
         # a re-check follows every few edits: its figures are taken at most once a minute
