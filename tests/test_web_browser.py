@@ -157,3 +157,66 @@ def test_a_province_officer_runs_a_job_and_watches_it(
     page.goto(f"{url}/lang/en?next=/jobs")
     assert "Run the pipeline" in page.content()
     page.context.close()
+
+
+def test_a_commune_officer_explains_a_case_and_records_a_certificate_step(
+    site: tuple[Served, str], browser: object
+) -> None:
+    served, url = site
+    page = _log_in(browser, url, "xa")
+    page.goto(f"{url}/communes/{served.commune}#review")
+    first = page.locator("table.review tr", has=page.locator("form.explain")).first
+    party = first.locator("a").first.get_attribute("href").rsplit("/", 1)[-1]  # type: ignore[union-attr]
+    row = page.locator(f"table.review tr:has(a[href='/records/party/{party}'])")
+    row.locator("form.explain select[name=reason]").select_option("deceased")
+    row.locator("form.explain input[name=note]").fill("mất năm 2019, chờ thừa kế")
+    row.locator("form.explain button").click()
+    expect(row.locator(".decided")).to_contain_text("Đã giải trình")
+    with served.server.view() as ws:
+        assert (
+            ws.scalar(
+                "SELECT actor FROM review_decision WHERE party_id = ? AND reason = 'deceased'",
+                [party],
+            )
+            == "xa"
+        )
+    first = page.locator("table.certs tr", has=page.locator("form")).first
+    cert = first.locator("a").first.get_attribute("href").rsplit("/", 1)[-1]  # type: ignore[union-attr]
+    cert_row = page.locator(f"table.certs tr:has(a[href='/records/certificate/{cert}'])")
+    cert_row.locator("select[name=step]").select_option("collected")
+    cert_row.locator("input[name=day]").fill("02/03/2026")
+    cert_row.locator("button").click()
+    expect(cert_row.locator(".result")).to_contain_text("đã ghi nhận")
+    with served.server.view() as ws:
+        assert (
+            ws.scalar(
+                "SELECT strftime(done_on, '%d/%m/%Y') FROM certificate_step "
+                "WHERE certificate_id = ? AND actor = 'xa'",
+                [cert],
+            )
+            == "02/03/2026"
+        )
+    page.context.close()
+
+
+def test_an_admin_uploads_a_file_and_its_import_runs(
+    site: tuple[Served, str], browser: object, tmp_path: Path
+) -> None:
+    served, url = site
+    sheet = tmp_path / "nguoi_dung.csv"  # a file no import profile reads: the job says so
+    sheet.write_text("a;b\n1;2\n", encoding="utf-8")
+    page = _log_in(browser, url, "quantri")
+    page.goto(f"{url}/jobs")
+    page.set_input_files("input[type=file][name=files]", str(sheet))
+    page.locator("form[action='/jobs/upload'] button").click()
+    page.wait_for_url(f"{url}/jobs")
+    mine = page.locator("#jobs tr", has_text="quantri").first
+    expect(mine).to_be_visible()
+    kept = list((served.server.imports / "uploads").rglob("nguoi_dung.csv"))
+    assert len(kept) == 1 and kept[0].read_bytes() == sheet.read_bytes()
+    with served.server.view() as ws:
+        params = ws.scalar(
+            "SELECT params FROM job WHERE kind = 'import' AND requested_by = 'quantri'"
+        )
+    assert "nguoi_dung.csv" in str(params)
+    page.context.close()

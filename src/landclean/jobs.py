@@ -9,10 +9,15 @@ one is queued at most, however many edits ask for it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
+import secrets
+import shutil
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import duckdb
 
@@ -149,6 +154,49 @@ def inside(folder: Path, given: str) -> Path:
     if not path.exists():
         raise LandcleanError("no_file", path=given)
     return path
+
+
+UPLOADS = "uploads"  # where the browser's files land, inside the import folder
+MAX_UPLOAD = 4 << 30  # bytes per file
+_CHUNK = 1 << 20
+
+
+def _upload_name(name: str) -> str:
+    """A browser's file name as a plain file name: its last part (either slash), NFC,
+    no control characters; refused when nothing is left."""
+    base = unicodedata.normalize("NFC", re.split(r"[/\\]", name or "")[-1])
+    base = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip(" .")
+    if not base:
+        raise LandcleanError("upload_no_name", name=name)
+    return base[:200]
+
+
+def save_upload(
+    folder: Path, by: str, files: list[tuple[str, BinaryIO]], max_bytes: int = MAX_UPLOAD
+) -> list[str]:
+    """Files sent from a browser, kept byte for byte in a folder of their own inside the
+    import folder (``uploads/DATE-TIME-LOGIN-N``): their paths relative to ``folder``,
+    for an import job.  Nothing is kept when one of them is refused (no name, too big)."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    login = re.sub(r"[^A-Za-z0-9_.-]", "_", by)[:40]
+    target = folder / UPLOADS / f"{stamp}-{login}-{secrets.token_hex(3)}"
+    names = [_upload_name(name) for name, _ in files]
+    if len(set(names)) != len(names):
+        raise LandcleanError("upload_same_name")
+    target.mkdir(parents=True)
+    try:
+        for name, (_, source) in zip(names, files, strict=True):
+            size = 0
+            with (target / name).open("xb") as out:
+                while chunk := source.read(_CHUNK):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise LandcleanError("upload_too_big", name=name, limit=max_bytes)
+                    out.write(chunk)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    return [str((target / n).relative_to(folder)) for n in names]
 
 
 def execute(ws: Workspace, job: Job, *, imports: Path, reports: Path, step: Any) -> str:

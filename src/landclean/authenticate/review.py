@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 from landclean.errors import ReportError
 from landclean.excel_form import Column, FormSheet, write_form
 from landclean.labels import labels
+from landclean.reviews import OPEN_CASE
 
 USERS_SQL = """
 CREATE OR REPLACE TEMP TABLE rq_user AS
@@ -46,8 +47,8 @@ SELECT a.*, pc.unit_code, uc.parcels, p.full_name, p.id_number, p.birth_raw,
            AS reason_text
 FROM auth_result a JOIN party p USING (party_id) JOIN uc USING (party_id)
 JOIN party_commune pc USING (party_id)   -- the commune the user counts in everywhere
-WHERE a.status <> 'matched'
-"""
+WHERE a.status <> 'matched' AND {open_case}   -- (not the cases a reviewer decided)
+""".replace("{open_case}", OPEN_CASE.format(a="a"))
 
 REVIEW_SQL = """
 SELECT u.unit_code, u.party_id, u.full_name, lc_mask_id_pair(u.id_number, r.cccd), u.birth_raw,

@@ -40,6 +40,7 @@ class Record:
     findings: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
     related: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)  # a land user's reviews
 
 
 def version_token(value: str | None) -> str:
@@ -154,6 +155,17 @@ FROM land_right r JOIN parcel p USING (parcel_id)
 LEFT JOIN admin_unit_old o ON o.code = p.old_unit_code
 WHERE r.party_id = ? ORDER BY 3
 """
+CERT_FACTS = """
+SELECT any_value(c.digital_status) AS digital_status,
+       strftime(max(s.done_on) FILTER (WHERE s.step = 'collected'), '%d/%m/%Y') AS collected,
+       strftime(max(s.done_on) FILTER (WHERE s.step = 'scanned'), '%d/%m/%Y') AS scanned,
+       strftime(max(s.done_on) FILTER (WHERE s.step = 'entered'), '%d/%m/%Y') AS entered
+FROM certificate c LEFT JOIN (
+    SELECT * FROM certificate_step WHERE certificate_id = $id
+    QUALIFY row_number() OVER (PARTITION BY step ORDER BY recorded_at DESC, done_on DESC) = 1
+) s USING (certificate_id)
+WHERE c.certificate_id = $id
+"""
 CERT_RELATED = """
 SELECT 'parcel' AS record_type, p.parcel_id AS record_id,
        coalesce(o.name, p.old_unit_code) || ': ' || coalesce(p.sheet_no::VARCHAR, '?') || '/'
@@ -175,6 +187,7 @@ def get_record(
     con: duckdb.DuckDBPyConnection, record_type: str, record_id: str, lang: str = "vi"
 ) -> Record | None:
     """The record's page, or None when there is no such record."""
+    from landclean.reviews import case_decisions
     from landclean.rules.catalogue import rules_table
 
     if not record_exists(con, record_type, record_id):
@@ -183,6 +196,7 @@ def get_record(
     values, versions = _values(con, record_type, record_id)
     facts: dict[str, Any] = {}
     related: list[dict[str, Any]] = []
+    decisions: list[dict[str, Any]] = []
     if record_type == "parcel":
         facts = _rows(con, PARCEL_FACTS, [record_id])[0]
         related = _rows(con, PARCEL_RELATED, {"id": record_id})  # type: ignore[arg-type]
@@ -190,7 +204,9 @@ def get_record(
         found = _rows(con, PARTY_FACTS, [record_id])
         facts = found[0] if found else {}
         related = _rows(con, PARTY_RELATED, [record_id])
+        decisions = case_decisions(con, record_id, lang)
     else:
+        facts = _rows(con, CERT_FACTS, {"id": record_id})[0]  # type: ignore[arg-type]
         related = _rows(con, CERT_RELATED, [record_id])
     rules_table(con, lang, {})
     lineage = _rows(con, LINEAGE.format(table=record_type, key=key), [record_id])[0]
@@ -205,4 +221,5 @@ def get_record(
         _rows(con, FINDINGS, [record_type, record_id]),
         _rows(con, HISTORY, [record_type, record_id]),
         related,
+        decisions,
     )

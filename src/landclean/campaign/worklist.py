@@ -38,6 +38,7 @@ from landclean.errors import ReportError
 from landclean.excel_form import Choices, Column, FormSheet, write_form
 from landclean.labels import label, labels
 from landclean.person_values import INTEGER_KINDS
+from landclean.reviews import OPEN_CASE
 from landclean.rules.catalogue import CATALOGUE, rules_table
 from landclean.vn.land_use import land_use_codes
 
@@ -186,6 +187,7 @@ WITH todo AS (   -- the commune's users first: a few thousand of the province's 
     SELECT a.* FROM auth_result a
     WHERE a.party_id IN (SELECT party_id FROM party_commune WHERE unit_code = $commune)
       AND a.status <> 'matched'
+      AND {open_case}   -- (a case a reviewer decided is not listed again)
     ORDER BY a.status, a.party_id LIMIT $limit   -- (NULL: all of them)
 ),
 parcels AS (
@@ -204,7 +206,7 @@ SELECT a.party_id, p.full_name AS name, p.birth_year,
 FROM todo a JOIN party p USING (party_id)
 LEFT JOIN parcels x USING (party_id)
 ORDER BY a.status, a.party_id
-"""
+""".replace("{open_case}", OPEN_CASE.format(a="a"))
 CERTS_SQL = """
 WITH steps AS (   -- the newest date recorded for each step
     SELECT certificate_id,

@@ -9,7 +9,7 @@ no such thing, 409 stale, 422 bad value).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from fastapi import HTTPException
 
@@ -17,6 +17,7 @@ from landclean import jobs
 from landclean.accounts.sessions import Session, end_session, start_session
 from landclean.accounts.store import check_login
 from landclean.browse.records import RECORD_TYPES, Record, get_record, record_commune
+from landclean.campaign.cert_steps import record_step
 from landclean.edits import (
     Edit,
     StaleEdit,
@@ -26,6 +27,7 @@ from landclean.edits import (
     submit_edit,
 )
 from landclean.errors import LandcleanError
+from landclean.reviews import Decision, decide_case
 from landclean.web.auth import Throttle, Who, forbid
 from landclean.web.server import Server
 
@@ -293,3 +295,63 @@ def decide(server: Server, found: Who, proposal_id: int, approve: bool, note: st
         return done
 
     return _edited(server, act)
+
+
+def review(
+    server: Server,
+    found: Who,
+    party_id: str,
+    decision: str,
+    reason: str,
+    note: str | None,
+    candidate: int | None,
+    lang: str,
+) -> Decision:
+    """A reviewer rejects a registry candidate of a land user in the queue, or explains
+    the case (``reviews``)."""
+    forbid(found.account.edits)
+    record(server, found, "party", party_id, lang)  # scope and existence
+
+    def act(ws: Any) -> Decision:
+        with ws.transaction() as con:
+            return decide_case(
+                con, party_id, decision, reason, by=found.account.login, note=note,
+                candidate=candidate,
+            )  # fmt: skip
+
+    return _edited(server, act)
+
+
+def certificate_step(
+    server: Server, found: Who, certificate_id: str, step: str, day: str, note: str | None
+) -> bool:
+    """A day a certificate of the account's communes was collected, scanned or entered
+    (``day``: DD/MM/YYYY; empty: today); False when that day is already on record."""
+    forbid(found.account.edits)
+    with server.view() as ws:
+        unit = record_commune(ws.con, "certificate", certificate_id)
+    if unit is None:
+        raise HTTPException(404, "no such record")
+    in_scope(found, unit)
+
+    def act(ws: Any) -> bool:
+        with ws.transaction() as con:
+            done = record_step(con, certificate_id, step, day, by=found.account.login, note=note)
+        if done:
+            _recheck(ws, found.account.login)
+        return done
+
+    return _edited(server, act)
+
+
+def upload(server: Server, found: Who, files: list[tuple[str, BinaryIO]]) -> tuple[int, list[str]]:
+    """Files sent from the browser, kept in the import folder, and their import queued
+    as a job of the account: the job and the files' paths."""
+    forbid(found.account.runs_jobs)
+    if not files:
+        raise HTTPException(422, "no file")
+    try:
+        paths = jobs.save_upload(server.imports, found.account.login, files)
+    except LandcleanError as exc:
+        raise Refused(exc) from None
+    return start_job(server, found, "import", {"paths": paths}), paths

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, File, HTTPException, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -32,6 +32,19 @@ class CorrectionIn(BaseModel):
     field: str = Field(max_length=40)
     value: str | None = Field(max_length=1000)
     based_on: str | None = Field(None, max_length=1000)
+    note: str | None = Field(None, max_length=2000)
+
+
+class ReviewIn(BaseModel):
+    decision: str = Field(max_length=20)
+    reason: str = Field(max_length=40)
+    note: str | None = Field(None, max_length=2000)
+    candidate: int | None = None
+
+
+class StepIn(BaseModel):
+    step: str = Field(max_length=20)
+    day: str | None = Field(None, max_length=40)
     note: str | None = Field(None, max_length=2000)
 
 
@@ -117,15 +130,60 @@ def api_correct(found: Writer, body: CorrectionIn, request: Request) -> Any:
             status_code=409,
         )
     except actions.Refused as exc:
-        return JSONResponse(
-            {"detail": exc.error.text("en"), "detail_vi": exc.error.text("vi"),
-             "code": exc.error.key},
-            status_code=422,
-        )  # fmt: skip
+        return _refused(exc)
     body_out = dataclasses.asdict(done)
     if done.table == "party" and done.column == "id_number":
         body_out["value"], body_out["before"] = mask_id(done.value), mask_id(done.before)
     return JSONResponse(body_out, status_code=202 if done.outcome == "proposed" else 201)
+
+
+def _refused(exc: actions.Refused) -> JSONResponse:
+    return JSONResponse(
+        {"detail": exc.error.text("en"), "detail_vi": exc.error.text("vi"),
+         "code": exc.error.key},
+        status_code=422,
+    )  # fmt: skip
+
+
+@router.post("/records/party/{record_id}/review", status_code=201)
+def api_review(found: Writer, record_id: str, body: ReviewIn, request: Request) -> Any:
+    """A registry candidate rejected, or the case explained."""
+    try:
+        done = actions.review(
+            server_of(request), found, record_id, body.decision, body.reason, body.note,
+            body.candidate, lang_of(request),
+        )  # fmt: skip
+    except actions.Refused as exc:
+        return _refused(exc)
+    return dataclasses.asdict(done)
+
+
+@router.post("/records/certificate/{record_id}/steps")
+def api_step(found: Writer, record_id: str, body: StepIn, request: Request) -> Any:
+    """The day a certificate was collected, scanned or entered: 201 recorded, 200 when
+    that day is already on record."""
+    try:
+        done = actions.certificate_step(
+            server_of(request), found, record_id, body.step, body.day or "", body.note
+        )
+    except actions.Refused as exc:
+        return _refused(exc)
+    return JSONResponse(
+        {"certificate_id": record_id, "step": body.step, "recorded": done},
+        status_code=201 if done else 200,
+    )
+
+
+@router.post("/imports", status_code=201)
+def api_upload(found: Writer, request: Request, files: Annotated[list[UploadFile], File()]) -> Any:
+    """Files uploaded (multipart, field ``files``), kept in the import folder, and
+    their import queued: the job and where the files were kept."""
+    given = [(f.filename or "", f.file) for f in files]
+    try:
+        job_id, paths = actions.upload(server_of(request), found, given)
+    except actions.Refused as exc:
+        return _refused(exc)
+    return {"job_id": job_id, "state": "queued", "paths": paths}
 
 
 @router.get("/search")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from landclean import jobs
@@ -20,7 +20,10 @@ from landclean.accounts.store import (
 )
 from landclean.browse.commune import commune_tasks, findings_by_rule, records_to_fix, review_queue
 from landclean.browse.search import search
+from landclean.campaign.cert_steps import pending_certificates
 from landclean.edits import proposals
+from landclean.labels import label
+from landclean.reviews import DECISIONS, REASONS
 from landclean.web import actions
 from landclean.web.auth import COOKIE, LANG_COOKIE, Page, PageWriter, Who, forbid, server_of
 from landclean.web.views import commune_rows, lang_of, render, set_session_cookie
@@ -122,9 +125,13 @@ def commune_page(found: Page, code: str, request: Request, rule: str | None = No
             "rule": chosen,
             "fix": records_to_fix(ws.con, code, lang, chosen) if chosen else [],
             "queue": review_queue(ws.con, code, lang),
+            "reasons": {
+                d: [(r, label("review_reasons", r, lang)) for r in REASONS[d]] for d in DECISIONS
+            },
             "tasks": commune_tasks(ws.con, code),
             "proposals": proposals(ws.con, (code,)),
         }
+        values["certs_total"], values["certs"] = pending_certificates(ws.con, code)
     return render(request, "commune.html", found, **values)
 
 
@@ -202,6 +209,49 @@ def accept_submit(
     return render(request, "edit_result.html", found, many=done)
 
 
+@router.post("/records/party/{record_id}/review")
+def review_submit(
+    found: PageWriter,
+    record_id: str,
+    request: Request,
+    decision: str = Form(max_length=20),
+    reason: str = Form(max_length=40),
+    note: str = Form("", max_length=2000),
+    candidate: int | None = Form(None),
+) -> Response:
+    """A registry candidate rejected, or the case explained (it leaves the queue)."""
+    lang = lang_of(request)
+    try:
+        done = actions.review(
+            server_of(request), found, record_id, decision, reason, note or None, candidate, lang
+        )
+    except actions.Refused as exc:
+        return _edit_result(request, found, refused=exc.error.text(lang), status_code=422)
+    return render(request, "edit_result.html", found, decided=done,
+                  reason_text=label("review_reasons", done.reason, lang))  # fmt: skip
+
+
+@router.post("/records/certificate/{record_id}/step")
+def step_submit(
+    found: PageWriter,
+    record_id: str,
+    request: Request,
+    step: str = Form(max_length=20),
+    day: str = Form("", max_length=40),
+    note: str = Form("", max_length=2000),
+) -> Response:
+    """The day a certificate was collected, scanned or entered."""
+    try:
+        done = actions.certificate_step(
+            server_of(request), found, record_id, step, day, note or None
+        )
+    except actions.Refused as exc:
+        return _edit_result(
+            request, found, refused=exc.error.text(lang_of(request)), status_code=422
+        )
+    return render(request, "edit_result.html", found, step_done=done, step=step)
+
+
 @router.get("/search")
 def search_page(found: Page, request: Request, q: str = "") -> Response:
     forbid(found.account.sees_records)
@@ -267,6 +317,22 @@ def job_submit(
     if kind == "import":
         params["paths"] = [p.strip() for p in paths.splitlines() if p.strip()]
     actions.start_job(server_of(request), found, kind, params)
+    return RedirectResponse("/jobs", status_code=303)
+
+
+@router.post("/jobs/upload")
+def upload_submit(
+    found: PageWriter, request: Request, files: Annotated[list[UploadFile], File()]
+) -> Response:
+    """Files chosen in the browser: kept in the import folder, their import queued."""
+    given = [(f.filename or "", f.file) for f in files if f.filename]
+    try:
+        actions.upload(server_of(request), found, given)
+    except actions.Refused as exc:
+        with server_of(request).view() as ws:
+            listed = jobs.list_jobs(ws.con)
+        return render(request, "jobs.html", found, jobs=listed, status_code=422,
+                      error=exc.error.text(lang_of(request)))  # fmt: skip
     return RedirectResponse("/jobs", status_code=303)
 
 

@@ -44,6 +44,7 @@ MIGRATIONS = (
     "015_bulk_tables",
     "016_build_delta",
     "017_server",
+    "018_review_decisions",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
