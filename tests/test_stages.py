@@ -26,7 +26,10 @@ NOT_STAGES = {
         "raw_commune_status", "raw_commune_progress", "raw_commune_target", "quarantine",
         "import_change",
     },
-    "people": {"correction", "certificate_step", "worklist_return", "correction_proposal"},
+    "people": {
+        "correction", "certificate_step", "worklist_return", "correction_proposal",
+        "review_decision",
+    },
     "the server": {
         "account", "account_login", "account_session", "account_token", "account_event",
         "access_log", "job", "server_secret",
