@@ -47,13 +47,18 @@ def _parcel_hits(found: list[Found], scope: tuple[str, ...] | None) -> list[Hit]
     ]
 
 
+# The account's land users first, then their names compared (DuckDB would otherwise
+# compare every name of the province before the join: 2 s at 4 M land users).
 NAME_SQL = """
-SELECT y.party_id, y.full_name, y.birth_year, pc.unit_code, u.name
-FROM party y JOIN party_commune pc USING (party_id)
-LEFT JOIN admin_unit u ON u.code = pc.unit_code
-WHERE ($scope IS NULL OR list_contains($scope, pc.unit_code))
-  AND contains(lc_ascii_key(y.full_name), lc_ascii_key($text))
-ORDER BY y.full_name, y.party_id LIMIT $limit
+WITH s AS MATERIALIZED (
+    SELECT y.party_id, y.full_name, y.birth_year, pc.unit_code
+    FROM party y JOIN party_commune pc USING (party_id)
+    WHERE $scope IS NULL OR list_contains($scope, pc.unit_code)
+)
+SELECT s.party_id, s.full_name, s.birth_year, s.unit_code, u.name
+FROM s LEFT JOIN admin_unit u ON u.code = s.unit_code
+WHERE contains(lc_ascii_key(s.full_name), lc_ascii_key($text))
+ORDER BY s.full_name, s.party_id LIMIT $limit
 """
 UID_SQL = """
 SELECT p.parcel_id, coalesce(o.name, p.old_unit_code) || ': ' || p.sheet_no || '/'

@@ -16,7 +16,13 @@ from fastapi import HTTPException
 from landclean import jobs
 from landclean.accounts.sessions import Session, end_session, start_session
 from landclean.accounts.store import check_login
-from landclean.browse.records import RECORD_TYPES, Record, get_record, record_commune
+from landclean.browse.records import (
+    RECORD_TYPES,
+    Record,
+    get_record,
+    record_commune,
+    record_exists,
+)
 from landclean.campaign.cert_steps import record_step
 from landclean.edits import (
     Edit,
@@ -103,17 +109,25 @@ def commune_in_scope(server: Server, found: Who, code: str) -> None:
     in_scope(found, code)
 
 
-def record(server: Server, found: Who, record_type: str, record_id: str, lang: str) -> Record:
-    """A record's page data; 404 for none, 403 outside the account's communes (checked
-    before anything of the record is read)."""
+def record_in_scope(server: Server, found: Who, record_type: str, record_id: str) -> None:
+    """404 for no such record, 403 outside the account's communes (an account limited
+    to communes gets 404 for a record of no commune: it cannot tell it exists)."""
     if record_type not in RECORD_TYPES:
         raise HTTPException(404, "no such record type")
     forbid(found.account.sees_records)
     with server.view() as ws:
         unit = record_commune(ws.con, record_type, record_id)
-        if unit is None and found.account.scope is not None:
+        if unit is None and (
+            found.account.scope is not None or not record_exists(ws.con, record_type, record_id)
+        ):
             raise HTTPException(404, "no such record")
-        in_scope(found, unit)
+    in_scope(found, unit)
+
+
+def record(server: Server, found: Who, record_type: str, record_id: str, lang: str) -> Record:
+    """A record's page data (scope checked before anything of the record is read)."""
+    record_in_scope(server, found, record_type, record_id)
+    with server.view() as ws:
         shown = get_record(ws.con, record_type, record_id, lang)
     if shown is None:
         raise HTTPException(404, "no such record")
@@ -133,13 +147,7 @@ def edit(
     """One correction by the logged-in account, then a re-check queued."""
     account = found.account
     forbid(account.edits)
-    if table not in RECORD_TYPES:
-        raise HTTPException(404, "no such record type")
-    with server.view() as ws:
-        unit = record_commune(ws.con, table, record_id)
-    if unit is None and account.scope is not None:
-        raise HTTPException(404, "no such record")
-    in_scope(found, unit)
+    record_in_scope(server, found, table, record_id)
 
     def apply(ws: Any) -> Edit:
         done = submit_edit(
@@ -179,10 +187,10 @@ def _recheck(ws: Any, login: str) -> None:
         jobs.enqueue(con, "recheck", {}, by=login)
 
 
-def accept(server: Server, found: Who, party_id: str, note: str | None, lang: str) -> list[Edit]:
+def accept(server: Server, found: Who, party_id: str, note: str | None) -> list[Edit]:
     """The registry's proposals for a land user of the review queue, taken as edits."""
     forbid(found.account.edits)
-    record(server, found, "party", party_id, lang)  # scope and existence
+    record_in_scope(server, found, "party", party_id)
 
     def take(ws: Any) -> list[Edit]:
         done = accept_registry(
@@ -229,11 +237,7 @@ def manage_account(server: Server, found: Who, action: str, login: str, **given:
 def reveal(server: Server, found: Who, record_id: str) -> str | None:
     """A land user's ID number in clear, for an account that may see them; logged."""
     forbid(found.account.reveals)
-    with server.view() as ws:
-        unit = record_commune(ws.con, "party", record_id)
-    if unit is None:
-        raise HTTPException(404, "no such record")
-    in_scope(found, unit)
+    record_in_scope(server, found, "party", record_id)
 
     def show(ws: Any) -> str | None:
         with ws.transaction() as con:
@@ -305,12 +309,11 @@ def review(
     reason: str,
     note: str | None,
     candidate: int | None,
-    lang: str,
 ) -> Decision:
     """A reviewer rejects a registry candidate of a land user in the queue, or explains
     the case (``reviews``)."""
     forbid(found.account.edits)
-    record(server, found, "party", party_id, lang)  # scope and existence
+    record_in_scope(server, found, "party", party_id)
 
     def act(ws: Any) -> Decision:
         with ws.transaction() as con:
@@ -328,11 +331,7 @@ def certificate_step(
     """A day a certificate of the account's communes was collected, scanned or entered
     (``day``: DD/MM/YYYY; empty: today); False when that day is already on record."""
     forbid(found.account.edits)
-    with server.view() as ws:
-        unit = record_commune(ws.con, "certificate", certificate_id)
-    if unit is None:
-        raise HTTPException(404, "no such record")
-    in_scope(found, unit)
+    record_in_scope(server, found, "certificate", certificate_id)
 
     def act(ws: Any) -> bool:
         with ws.transaction() as con:

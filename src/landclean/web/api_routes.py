@@ -151,7 +151,7 @@ def api_review(found: Writer, record_id: str, body: ReviewIn, request: Request) 
     try:
         done = actions.review(
             server_of(request), found, record_id, body.decision, body.reason, body.note,
-            body.candidate, lang_of(request),
+            body.candidate,
         )  # fmt: skip
     except actions.Refused as exc:
         return _refused(exc)

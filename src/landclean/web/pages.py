@@ -199,7 +199,7 @@ def accept_submit(
 ) -> Response:
     """The registry's proposals for a land user in the review queue, taken as edits."""
     try:
-        done = actions.accept(server_of(request), found, record_id, note or None, lang_of(request))
+        done = actions.accept(server_of(request), found, record_id, note or None)
     except actions.Conflict as exc:
         return _edit_result(request, found, conflict=exc, status_code=409)
     except actions.Refused as exc:
@@ -223,7 +223,7 @@ def review_submit(
     lang = lang_of(request)
     try:
         done = actions.review(
-            server_of(request), found, record_id, decision, reason, note or None, candidate, lang
+            server_of(request), found, record_id, decision, reason, note or None, candidate
         )
     except actions.Refused as exc:
         return _edit_result(request, found, refused=exc.error.text(lang), status_code=422)
