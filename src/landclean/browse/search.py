@@ -47,16 +47,20 @@ def _parcel_hits(found: list[Found], scope: tuple[str, ...] | None) -> list[Hit]
     ]
 
 
-# The account's land users first, then their names compared (DuckDB would otherwise
-# compare every name of the province before the join: 2 s at 4 M land users).
+# The land users of the account's communes are taken first into a table of their own:
+# in one query DuckDB would compare every name of the province before the join (1.5 s
+# at 2.2 M land users, however small the commune).
+SCOPE_SQL = """
+CREATE OR REPLACE TEMP TABLE search_scope AS
+SELECT y.party_id, y.full_name, y.birth_year, pc.unit_code
+FROM party y JOIN party_commune pc USING (party_id)
+WHERE list_contains($scope, pc.unit_code)
+"""
+EVERYONE = """(SELECT y.party_id, y.full_name, y.birth_year, pc.unit_code
+               FROM party y JOIN party_commune pc USING (party_id))"""
 NAME_SQL = """
-WITH s AS MATERIALIZED (
-    SELECT y.party_id, y.full_name, y.birth_year, pc.unit_code
-    FROM party y JOIN party_commune pc USING (party_id)
-    WHERE $scope IS NULL OR list_contains($scope, pc.unit_code)
-)
 SELECT s.party_id, s.full_name, s.birth_year, s.unit_code, u.name
-FROM s LEFT JOIN admin_unit u ON u.code = s.unit_code
+FROM {source} s LEFT JOIN admin_unit u ON u.code = s.unit_code
 WHERE contains(lc_ascii_key(s.full_name), lc_ascii_key($text))
 ORDER BY s.full_name, s.party_id LIMIT $limit
 """
@@ -93,8 +97,11 @@ def search(
             found = []
         if found:
             return _parcel_hits(found, scope)
-    rows = con.execute(
-        NAME_SQL, {"scope": list(scope) if scope is not None else None, "text": text,
-                   "limit": LIMIT},
-    ).fetchall()  # fmt: skip
+    source = EVERYONE
+    if scope is not None:
+        con.execute(SCOPE_SQL, {"scope": list(scope)})
+        source = "search_scope"
+    rows = con.execute(NAME_SQL.format(source=source), {"text": text, "limit": LIMIT}).fetchall()
+    if scope is not None:
+        con.execute("DROP TABLE search_scope")
     return [Hit("party", r[0], r[1], r[3], f"{r[2] or '?'} · {r[4] or ''}") for r in rows]

@@ -98,8 +98,8 @@ def field_column(record_type: str, text: str) -> str | None:
 
 
 # (the sheet's own parcels: for a map sheet's findings, the new communes it went to)
-FINDINGS_SQL = """
-CREATE OR REPLACE TEMP TABLE wl_finding AS
+FOUND_SQL = """
+CREATE OR REPLACE TEMP TABLE wl_f AS
 WITH found AS (
     SELECT f.rule_id, f.record_type, f.record_id, f.parcel_id, f.details, p.old_unit_code
     FROM finding f JOIN parcel p USING (parcel_id)
@@ -120,12 +120,18 @@ f AS (   -- ($limit: the server's page shows the first rows only; a worklist has
            CASE WHEN record_type = 'certificate' THEN record_id END AS certificate_id,
            CASE WHEN record_type = 'party' THEN record_id END AS party_id
     FROM found ORDER BY old_code NULLS LAST, record_id LIMIT $limit
-),
-rel AS (   -- the other land users a finding names (same ID, same person twice)
+)
+SELECT * FROM f
+"""
+# (the findings listed, in a table of their own first: knowing how few they are, DuckDB
+# looks their records up from them, instead of building hash tables of whole tables)
+FINDINGS_SQL = """
+CREATE OR REPLACE TEMP TABLE wl_finding AS
+WITH rel AS (   -- the other land users a finding names (same ID, same person twice)
     SELECT rule_id, record_id, other FROM (
         SELECT rule_id, record_id,
                unnest(CAST(json_extract(details, '$.parties') AS VARCHAR[])) AS other
-        FROM f WHERE json_extract(details, '$.parties') IS NOT NULL
+        FROM wl_f WHERE json_extract(details, '$.parties') IS NOT NULL
     ) WHERE other <> record_id
 ),
 others AS (
@@ -140,14 +146,14 @@ others AS (
 serials AS (
     SELECT cp.parcel_id, string_agg(DISTINCT c.serial, '; ' ORDER BY c.serial) AS serials
     FROM certificate_parcel cp JOIN certificate c USING (certificate_id)
-    WHERE cp.parcel_id IN (SELECT parcel_id FROM f)
+    WHERE cp.parcel_id IN (SELECT parcel_id FROM wl_f)
     GROUP BY 1
 ),
 holders AS (   -- a parcel's land users, for the parcel's rows
     SELECT r.parcel_id,
            string_agg(y.full_name, '; ' ORDER BY y.full_name) AS names
     FROM land_right r JOIN party y USING (party_id)
-    WHERE r.parcel_id IN (SELECT parcel_id FROM f)
+    WHERE r.parcel_id IN (SELECT parcel_id FROM wl_f)
     GROUP BY 1
 )
 SELECT f.rule_id || '|' || f.record_type || '|' || f.record_id AS key, t.title AS rule,
@@ -170,16 +176,20 @@ SELECT f.rule_id || '|' || f.record_type || '|' || f.record_id AS key, t.title A
        CAST(NULL AS VARCHAR) AS exception, CAST(NULL AS VARCHAR) AS by,
        CAST(NULL AS VARCHAR) AS note,
        f.rule_id, f.record_type, f.record_id
-FROM f JOIN rule_text t USING (rule_id)
+FROM wl_f f JOIN rule_text t USING (rule_id)
 LEFT JOIN closing cl USING (rule_id)
 LEFT JOIN others x USING (rule_id, record_id)
-LEFT JOIN parcel p ON p.parcel_id = f.parcel_id
+LEFT JOIN (SELECT * FROM parcel WHERE parcel_id IN (SELECT parcel_id FROM wl_f)) p
+       ON p.parcel_id = f.parcel_id
 LEFT JOIN admin_unit_old o ON o.code = f.old_code
 LEFT JOIN serials s ON s.parcel_id = f.parcel_id
 LEFT JOIN holders h ON h.parcel_id = f.parcel_id
--- (equality alone: a join condition on the record type makes DuckDB loop over the pairs)
-LEFT JOIN certificate c ON c.certificate_id = f.certificate_id
-LEFT JOIN party y ON y.party_id = f.party_id
+-- (equality alone: a join condition on the record type makes DuckDB loop over the pairs;
+-- each table's rows of the findings picked first, not the whole table hashed)
+LEFT JOIN (SELECT * FROM certificate WHERE certificate_id IN (SELECT certificate_id FROM wl_f)) c
+       ON c.certificate_id = f.certificate_id
+LEFT JOIN (SELECT * FROM party WHERE party_id IN (SELECT party_id FROM wl_f)) y
+       ON y.party_id = f.party_id
 ORDER BY f.rule_id, o.name, p.scale, p.sheet_no, p.parcel_no, f.record_id
 """
 USERS_SQL = """
@@ -305,15 +315,11 @@ def finding_rows(
     con.executemany("INSERT INTO closing VALUES (?, ?)", [[k, v] for k, v in closing.items()])
     related = label("worklist_findings", "related", lang)
     con.execute(
-        FINDINGS_SQL,
-        {
-            "commune": commune,
-            "related": related,
-            "elsewhere": list(ELSEWHERE),
-            "rule": rule,
-            "limit": limit,
-        },
+        FOUND_SQL,
+        {"commune": commune, "elsewhere": list(ELSEWHERE), "rule": rule, "limit": limit},
     )
+    con.execute(FINDINGS_SQL, {"related": related})
+    con.execute("DROP TABLE wl_f")
     _fill_fields(con, lang)
     findings = con.execute("SELECT * FROM wl_finding").fetch_arrow_table()
     con.execute("DROP TABLE wl_finding")
