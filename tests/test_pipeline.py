@@ -305,3 +305,25 @@ def test_a_failing_rule_or_reference_table_stays_isolated(
         assert "commune_extent" in str(failed["PARCEL_OUTSIDE_COMMUNE"])
         found = {r.rule_id: r.found for r in report.results}
         assert found["PARCEL_MISSING_SHEET"] > 0 and found["PARCEL_OVERLAP"] > 0
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ("parcel", "parcel_id"),
+        ("parcel_land_use", "parcel_id"),
+        ("party", "party_id"),
+        ("land_right", "parcel_id"),
+        ("certificate", "certificate_id"),
+        ("certificate_parcel", "parcel_id"),
+    ],
+)
+def test_a_build_stores_the_records_in_key_order(ws: Workspace, table: str, key: str) -> None:
+    """A page looks one record up by its key: stored in key order, the lookup reads the
+    one row group whose range holds it (DuckDB's min/max per row group)."""
+    out_of_order = ws.scalar(
+        f"SELECT count(*) FROM (SELECT {key} AS k, lag({key}) OVER (ORDER BY rowid) AS prev "
+        f"FROM {table}) WHERE prev > k"
+    )
+    assert ws.scalar(f"SELECT count(*) FROM {table}") > 100
+    assert out_of_order == 0

@@ -43,10 +43,11 @@ SELECT strftime(d.decided_at, '%d/%m/%Y %H:%M') AS decided_at, d.actor, d.decisi
        d.reason, d.note, d.status, lc_mask_id(d.cccd) AS candidate,
        r.full_name AS candidate_name, strftime(r.birth_date, '%d/%m/%Y') AS candidate_birth,
        d.input_hash IS NOT DISTINCT FROM a.input_hash AS current
-FROM review_decision d
-LEFT JOIN auth_result a USING (party_id)
-LEFT JOIN registry_person r ON r.cccd = d.cccd
-WHERE d.party_id = ?
+FROM (SELECT * FROM review_decision WHERE party_id = $party) d
+LEFT JOIN (SELECT party_id, input_hash FROM auth_result WHERE party_id = $party) a
+       USING (party_id)
+LEFT JOIN (SELECT * FROM registry_person WHERE cccd IN
+           (SELECT cccd FROM review_decision WHERE party_id = $party)) r ON r.cccd = d.cccd
 ORDER BY d.decided_at DESC
 """
 
@@ -112,7 +113,7 @@ def case_decisions(
 ) -> list[dict[str, Any]]:
     """A land user's review decisions, newest first, the reason in words; ``current``:
     made on the authentication result the user has now."""
-    cur = con.execute(DECIDED, [party_id])
+    cur = con.execute(DECIDED, {"party": party_id})
     names = [d[0] for d in cur.description]
     words = labels("review_reasons", lang)
     rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]

@@ -179,7 +179,8 @@ FROM parcel_sides
 -- "đã đồng bộ": yes, "chưa …": no, a date of synchronization: yes; else unknown (read
 -- once per distinct value: a province writes a handful)
 LEFT JOIN (SELECT v, CASE WHEN lc_date(v) IS NOT NULL THEN true ELSE lc_yes(v) END AS synced
-           FROM (SELECT DISTINCT vbdlis AS v FROM parcel_sides)) s ON s.v = vbdlis;
+           FROM (SELECT DISTINCT vbdlis AS v FROM parcel_sides)) s ON s.v = vbdlis
+ORDER BY parcel_id;   -- stored in key order: a page's lookup of one reads one row group
 
 INSERT INTO parcel_filled_value (parcel_id, field, value, taken_from)
 SELECT parcel_id, field, value, 'map' FROM (
@@ -237,7 +238,8 @@ SELECT parcel_id,
                 '([0-9][0-9.,]*)\\s*(m2|m²)?\\s*\\)?\\s*$', 1), '')) END,
        origin, term,
        CASE WHEN n_tokens = 1 THEN area_cell ELSE token END
-FROM tokens;
+FROM tokens
+ORDER BY 1, 2;
 
 -- a parcel the attribute table gives no land use for: the map layer's, if it has one
 CREATE OR REPLACE TEMP TABLE map_land_use AS
@@ -299,7 +301,8 @@ SELECT code,
        CASE WHEN digits IS NULL OR length(digits) IN (8, 11) THEN lc_id_problem(id_raw) END
 FROM parsed   -- the sex read once per distinct word
 LEFT JOIN (SELECT v, lc_sex(v) AS sex_code FROM (SELECT DISTINCT sex AS v FROM party_rows)) s
-       ON s.v = parsed.sex;
+       ON s.v = parsed.sex
+ORDER BY code;
 
 INSERT INTO land_right (parcel_id, party_id, role, share, certificate_id)
 SELECT r.record_key, r.code,
@@ -312,7 +315,8 @@ SELECT r.record_key, r.code,
        lc_num(r.share), c.certificate_id
 FROM party_rows r LEFT JOIN cert_rows c ON c.record_key = r.record_key
 QUALIFY row_number() OVER (PARTITION BY r.record_key, r.code
-                           ORDER BY r.batch_id DESC, r.row_no, r.block) = 1;
+                           ORDER BY r.batch_id DESC, r.row_no, r.block) = 1
+ORDER BY r.record_key, r.code;
 """
 
 CERT_KEYS = """
@@ -336,10 +340,11 @@ SELECT certificate_id, lc_serial(cert_serial), cert_serial, lc_serial_form(cert_
             ELSE 'digital' END,
        batch_id, source_file, source_sheet, row_no
 FROM cert_rows
-QUALIFY row_number() OVER (PARTITION BY certificate_id ORDER BY batch_id DESC, row_no) = 1;
+QUALIFY row_number() OVER (PARTITION BY certificate_id ORDER BY batch_id DESC, row_no) = 1
+ORDER BY certificate_id;
 
 INSERT INTO certificate_parcel (certificate_id, parcel_id)
-SELECT DISTINCT certificate_id, record_key FROM cert_rows;
+SELECT DISTINCT certificate_id, record_key FROM cert_rows ORDER BY record_key, certificate_id;
 """
 
 # The values taken from the map layer, logged once (a rebuild logs only new fills).
