@@ -201,12 +201,17 @@ class Server:
         the job is recorded as stopped), then the workspace is closed."""
         self._stop.set()
         self._wake.set()
-        running = self._job_cursor
-        if running is not None:
-            with contextlib.suppress(duckdb.Error):
-                running.interrupt()
-        if self._worker is not None:
-            self._worker.join(timeout=120)
+        # interrupted again until the worker is done: a stage that isolates its parts'
+        # failures (the validate stage's rules) would otherwise go on with the next part
+        deadline = time.monotonic() + 120
+        while self._worker is not None and self._worker.is_alive():
+            running = self._job_cursor
+            if running is not None:
+                with contextlib.suppress(duckdb.Error):
+                    running.interrupt()
+            if time.monotonic() > deadline:
+                break
+            self._worker.join(timeout=0.5)
         while True:
             try:
                 self._idle.get_nowait().close()
