@@ -370,7 +370,8 @@ def test_pages_render_in_both_languages(served: Served) -> None:
     parcel = _records(served, served.commune)["parcel"]
     for lang, word in (("vi", "Tổng quan"), ("en", "Dashboard")):
         client.get(f"/lang/{lang}")
-        for path in ("/", f"/communes/{served.commune}", f"/records/parcel/{parcel}",
+        for path in ("/", f"/communes/{served.commune}", f"/communes/{served.commune}/review",
+                     f"/communes/{served.commune}/certificates", f"/records/parcel/{parcel}",
                      "/search?q=Nguy", "/proposals", "/jobs"):  # fmt: skip
             page = client.get(path)
             assert page.status_code == 200, (path, page.text[:500])
@@ -430,6 +431,7 @@ def test_no_id_number_of_record_shows_in_a_communes_pages_or_findings(served: Se
     shown = [
         client.get(f"/api/communes/{served.commune}/findings", params={"limit": 5000}).text,
         client.get(f"/communes/{served.commune}").text,
+        client.get(f"/communes/{served.commune}/review").text,
         client.get("/api/proposals", params={"state": ""}).text,
     ]
     for rule in {f["rule_id"] for f in client.get(

@@ -136,7 +136,13 @@ def test_a_leaders_pages_hold_no_id_number(site: tuple[Served, str], browser: ob
     page.screenshot(path=str(ARTIFACTS / "server_dashboard.png"), full_page=True)
     assert page.locator("#communes tr").count() > 50  # every commune, ranked
     assert not TWELVE_DIGITS.search(page.content())
-    for path in (f"/communes/{served.commune}", "/search?q=Nguy", "/proposals", "/jobs"):
+    for path in (
+        f"/communes/{served.commune}",
+        f"/communes/{served.commune}/review",
+        "/search?q=Nguy",
+        "/proposals",
+        "/jobs",
+    ):
         answer = page.goto(f"{url}{path}")
         assert answer is not None and answer.status == 403, path
         assert not TWELVE_DIGITS.search(page.content())
@@ -164,7 +170,7 @@ def test_a_commune_officer_explains_a_case_and_records_a_certificate_step(
 ) -> None:
     served, url = site
     page = _log_in(browser, url, "xa")
-    page.goto(f"{url}/communes/{served.commune}#review")
+    page.goto(f"{url}/communes/{served.commune}/review")
     first = page.locator("table.review tr", has=page.locator("form.explain")).first
     party = first.locator("a").first.get_attribute("href").rsplit("/", 1)[-1]  # type: ignore[union-attr]
     row = page.locator(f"table.review tr:has(a[href='/records/party/{party}'])")
@@ -180,6 +186,7 @@ def test_a_commune_officer_explains_a_case_and_records_a_certificate_step(
             )
             == "xa"
         )
+    page.goto(f"{url}/communes/{served.commune}/certificates")
     first = page.locator("table.certs tr", has=page.locator("form")).first
     cert = first.locator("a").first.get_attribute("href").rsplit("/", 1)[-1]  # type: ignore[union-attr]
     cert_row = page.locator(f"table.certs tr:has(a[href='/records/certificate/{cert}'])")

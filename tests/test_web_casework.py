@@ -197,7 +197,7 @@ def test_certificate_steps_are_recorded_in_order_with_a_name(served: Served) -> 
         [cert],
     )
     assert logged == ["scanned_on", "collected_on"]
-    page = client.get(f"/communes/{served.commune}")
+    page = client.get(f"/communes/{served.commune}/certificates")
     assert cert in page.text and "04/01/2026" in page.text
     # entered through the page's form (empty day: today): it leaves the list
     answer = client.post(
@@ -210,7 +210,10 @@ def test_certificate_steps_are_recorded_in_order_with_a_name(served: Served) -> 
         [cert],
     )
     assert entered == dt.date.today()
-    assert f'/records/certificate/{cert}"' not in client.get(f"/communes/{served.commune}").text
+    assert (
+        f'/records/certificate/{cert}"'
+        not in client.get(f"/communes/{served.commune}/certificates").text
+    )
     assert client.get(f"/records/certificate/{cert}").status_code == 200
 
 

@@ -107,32 +107,61 @@ def dashboard(found: Page, request: Request) -> Response:
     )  # fmt: skip
 
 
+def _commune(server: Any, found: Who, code: str) -> dict[str, Any]:
+    """The commune's figures (the dashboard's), after its scope is checked."""
+    actions.commune_in_scope(server, found, code)
+    rows = [r for r in commune_rows(server, found.account) if r["code"] == code]
+    return rows[0] if rows else {"code": code, "name": code}
+
+
 @router.get("/communes/{code}")
 def commune_page(found: Page, code: str, request: Request, rule: str | None = None) -> Response:
-    """A commune's work; the records to fix of one rule at a time (the one with most
-    findings first: ``?rule=`` another)."""
+    """A commune's work: its tasks, findings by rule and the records to fix of one rule
+    at a time (the one with most findings first: ``?rule=`` another); the review queue
+    and the certificates are tabs of their own (each costs as much as this page)."""
     server = server_of(request)
-    actions.commune_in_scope(server, found, code)
+    commune = _commune(server, found, code)
     lang = lang_of(request)
-    rows = [r for r in commune_rows(server, found.account) if r["code"] == code]
     with server.view() as ws:
         by_rule = findings_by_rule(ws.con, code, lang)
         fixable = [r["rule_id"] for r in by_rule if r["to_fix"]]
         chosen = rule if rule in fixable else (fixable[0] if fixable else None)
         values: dict[str, Any] = {
-            "commune": rows[0] if rows else {"code": code, "name": code},
             "by_rule": by_rule,
             "rule": chosen,
             "fix": records_to_fix(ws.con, code, lang, chosen) if chosen else [],
-            "queue": review_queue(ws.con, code, lang),
-            "reasons": {
-                d: [(r, label("review_reasons", r, lang)) for r in REASONS[d]] for d in DECISIONS
-            },
             "tasks": commune_tasks(ws.con, code),
             "proposals": proposals(ws.con, (code,)),
         }
-        values["certs_total"], values["certs"] = pending_certificates(ws.con, code)
-    return render(request, "commune.html", found, **values)
+    return render(request, "commune.html", found, commune=commune, tab="work", **values)
+
+
+@router.get("/communes/{code}/review")
+def commune_review_page(found: Page, code: str, request: Request) -> Response:
+    """The commune's land users the registry could not link with confidence."""
+    server = server_of(request)
+    commune = _commune(server, found, code)
+    lang = lang_of(request)
+    with server.view() as ws:
+        queue = review_queue(ws.con, code, lang)
+    reasons = {d: [(r, label("review_reasons", r, lang)) for r in REASONS[d]] for d in DECISIONS}
+    return render(
+        request, "commune_review.html", found, commune=commune, tab="review", queue=queue,
+        reasons=reasons,
+    )  # fmt: skip
+
+
+@router.get("/communes/{code}/certificates")
+def commune_certificates_page(found: Page, code: str, request: Request) -> Response:
+    """The commune's certificates without digital data not yet entered."""
+    server = server_of(request)
+    commune = _commune(server, found, code)
+    with server.view() as ws:
+        total, certs = pending_certificates(ws.con, code)
+    return render(
+        request, "commune_certificates.html", found, commune=commune, tab="certificates",
+        certs=certs, certs_total=total,
+    )  # fmt: skip
 
 
 def _edit_result(request: Request, found: Who, done: Any = None, **values: Any) -> Response:
