@@ -165,44 +165,43 @@ def test_a_province_officer_runs_a_job_and_watches_it(
     page.context.close()
 
 
+def _first_row(page: object, table: str, has: str, kind: str) -> tuple[str, object]:
+    """The first row of ``table`` holding ``has``: its record's id, and the row found by
+    that record (the row's forms are replaced by the answer once sent)."""
+    first = page.locator(f"table.{table} tr", has=page.locator(has)).first  # type: ignore[attr-defined]
+    record = first.locator("a").first.get_attribute("href").rsplit("/", 1)[-1]
+    return record, page.locator(f"table.{table} tr:has(a[href='/records/{kind}/{record}'])")  # type: ignore[attr-defined]
+
+
+def _value(served: Served, sql: str, record: str) -> object:
+    with served.server.view() as ws:
+        return ws.scalar(sql, [record])
+
+
 def test_a_commune_officer_explains_a_case_and_records_a_certificate_step(
     site: tuple[Served, str], browser: object
 ) -> None:
     served, url = site
     page = _log_in(browser, url, "xa")
     page.goto(f"{url}/communes/{served.commune}/review")
-    first = page.locator("table.review tr", has=page.locator("form.explain")).first
-    party = first.locator("a").first.get_attribute("href").rsplit("/", 1)[-1]  # type: ignore[union-attr]
-    row = page.locator(f"table.review tr:has(a[href='/records/party/{party}'])")
-    row.locator("form.explain select[name=reason]").select_option("deceased")
-    row.locator("form.explain input[name=note]").fill("mất năm 2019, chờ thừa kế")
-    row.locator("form.explain button").click()
-    expect(row.locator(".decided")).to_contain_text("Đã giải trình")
-    with served.server.view() as ws:
-        assert (
-            ws.scalar(
-                "SELECT actor FROM review_decision WHERE party_id = ? AND reason = 'deceased'",
-                [party],
-            )
-            == "xa"
-        )
+    party, row = _first_row(page, "review", "form.explain", "party")
+    row.locator("form.explain select[name=reason]").select_option("deceased")  # type: ignore[attr-defined]
+    row.locator("form.explain input[name=note]").fill("mất năm 2019, chờ thừa kế")  # type: ignore[attr-defined]
+    row.locator("form.explain button").click()  # type: ignore[attr-defined]
+    expect(row.locator(".decided")).to_contain_text("Đã giải trình")  # type: ignore[attr-defined]
+    actor = "SELECT actor FROM review_decision WHERE party_id = ? AND reason = 'deceased'"
+    assert _value(served, actor, party) == "xa"
     page.goto(f"{url}/communes/{served.commune}/certificates")
-    first = page.locator("table.certs tr", has=page.locator("form")).first
-    cert = first.locator("a").first.get_attribute("href").rsplit("/", 1)[-1]  # type: ignore[union-attr]
-    cert_row = page.locator(f"table.certs tr:has(a[href='/records/certificate/{cert}'])")
-    cert_row.locator("select[name=step]").select_option("collected")
-    cert_row.locator("input[name=day]").fill("02/03/2026")
-    cert_row.locator("button").click()
-    expect(cert_row.locator(".result")).to_contain_text("đã ghi nhận")
-    with served.server.view() as ws:
-        assert (
-            ws.scalar(
-                "SELECT strftime(done_on, '%d/%m/%Y') FROM certificate_step "
-                "WHERE certificate_id = ? AND actor = 'xa'",
-                [cert],
-            )
-            == "02/03/2026"
-        )
+    cert, row = _first_row(page, "certs", "form", "certificate")
+    row.locator("select[name=step]").select_option("collected")  # type: ignore[attr-defined]
+    row.locator("input[name=day]").fill("02/03/2026")  # type: ignore[attr-defined]
+    row.locator("button").click()  # type: ignore[attr-defined]
+    expect(row.locator(".result")).to_contain_text("đã ghi nhận")  # type: ignore[attr-defined]
+    day = (
+        "SELECT strftime(done_on, '%d/%m/%Y') FROM certificate_step "
+        "WHERE certificate_id = ? AND actor = 'xa'"
+    )
+    assert _value(served, day, cert) == "02/03/2026"
     page.context.close()
 
 
