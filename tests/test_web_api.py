@@ -455,6 +455,10 @@ def test_hostile_identifiers_find_nothing_and_break_nothing(served: Served, reco
     )  # fmt: skip
     assert answer.status_code == 404
     assert client.get("/api/search", params={"q": record_id}).status_code == 200
+    for path, body in ((f"/api/records/party/{record_id}/review", BODY),
+                       (f"/api/records/certificate/{record_id}/steps", BODY)):  # fmt: skip
+        answer = client.post(path, headers={"X-CSRF-Token": csrf}, json=body)
+        assert answer.status_code == 404, (path, answer.status_code)
 
 
 def test_malformed_requests_are_422_not_500(served: Served) -> None:
@@ -463,6 +467,20 @@ def test_malformed_requests_are_422_not_500(served: Served) -> None:
     for body in ("{", "[]", '{"record_type": 1}', '{"value": "' + "x" * 5000 + '"}'):
         answer = client.post("/api/corrections", content=body, headers=headers)
         assert answer.status_code == 422, body[:40]
+    records = _records(served, served.commune)
+    for path in (f"/api/records/party/{records['party']}/review",
+                 f"/api/records/certificate/{records['certificate']}/steps"):  # fmt: skip
+        for body in (
+            "{",
+            "[]",
+            '{"decision": 1}',
+            '{"step": "' + "x" * 5000 + '"}',
+            '{"decision": "reject", "reason": "other_person", "candidate": "a"}',
+        ):
+            answer = client.post(path, content=body, headers=headers)
+            assert answer.status_code == 422, (path, body[:40])
+    answer = client.post("/api/imports", headers={"X-CSRF-Token": csrf}, data={"files": "x"})
+    assert answer.status_code == 422  # a form field, not a file
     huge = client.post("/api/login", json={"login": "a" * 500, "password": "b"})
     assert huge.status_code == 422
     answer = client.get(f"/api/communes/{served.commune}/findings", params={"state": "x"})
@@ -484,3 +502,16 @@ def test_markup_typed_into_a_record_is_shown_as_text(served: Served) -> None:
     page = client.get(f"/records/parcel/{parcel}").text
     assert "<script>alert(1)" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Thôn 1" in page
+    with served.server.view() as ws:  # a reviewer's note, on the land user's page
+        party = ws.scalar(
+            "SELECT min(a.party_id) FROM auth_result a JOIN party_commune pc USING (party_id) "
+            "WHERE pc.unit_code = ? AND a.status <> 'matched'",
+            [served.commune],
+        )
+    done = client.post(
+        f"/api/records/party/{party}/review", headers={"X-CSRF-Token": csrf},
+        json={"decision": "explain", "reason": "other", "note": "<script>alert(3)</script>"},
+    )  # fmt: skip
+    assert done.status_code == 201, done.text
+    page = client.get(f"/records/party/{party}").text
+    assert "<script>alert(3)" not in page and "&lt;script&gt;alert(3)" in page
