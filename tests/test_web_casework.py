@@ -39,18 +39,27 @@ def _queued(served: Served, party: str) -> bool:
         return party in {r["party_id"] for r in review_queue(ws.con, served.commune, limit=None)}
 
 
+REVIEW_CASE = (  # a land user of the commune account's commune in the review band
+    "SELECT a.party_id FROM auth_result a JOIN party_commune pc USING (party_id) "
+    "WHERE pc.unit_code = ? AND a.status <> 'matched' AND EXISTS (SELECT 1 FROM "
+    "auth_candidate c WHERE c.party_id = a.party_id AND c.rank = 1) "
+    "ORDER BY a.party_id LIMIT 1 OFFSET ?"
+)
+PENDING_CERTIFICATE = (  # one of its certificates without digital data nor any step
+    "SELECT c.certificate_id FROM certificate c JOIN certificate_commune cc "
+    "USING (certificate_id) WHERE cc.unit_code = ? AND c.digital_status <> 'digital' "
+    "AND c.certificate_id NOT IN (SELECT certificate_id FROM certificate_step) "
+    "ORDER BY 1 LIMIT 1 OFFSET ?"
+)
+
+
+def _nth(served: Served, sql: str, skip: int = 0) -> str:
+    """The ``skip``-th record ``sql`` picks in the commune account's commune."""
+    return str(_one(served, sql, [served.commune, skip]))
+
+
 def _review_case(served: Served, skip: int = 0) -> str:
-    """A land user of the commune account's commune in the review band, with candidates."""
-    return str(
-        _one(
-            served,
-            "SELECT a.party_id FROM auth_result a JOIN party_commune pc USING (party_id) "
-            "WHERE pc.unit_code = ? AND a.status <> 'matched' AND EXISTS (SELECT 1 FROM "
-            "auth_candidate c WHERE c.party_id = a.party_id AND c.rank = 1) "
-            "ORDER BY a.party_id LIMIT 1 OFFSET ?",
-            [served.commune, skip],
-        )
-    )
+    return _nth(served, REVIEW_CASE, skip)
 
 
 def test_rejecting_a_candidate_takes_the_case_out_of_the_queue_with_a_name(
@@ -151,16 +160,7 @@ def test_a_decided_case_comes_back_when_the_record_changes(served: Served) -> No
 
 
 def _pending_certificate(served: Served, skip: int = 0) -> str:
-    return str(
-        _one(
-            served,
-            "SELECT c.certificate_id FROM certificate c JOIN certificate_commune cc "
-            "USING (certificate_id) WHERE cc.unit_code = ? AND c.digital_status <> 'digital' "
-            "AND c.certificate_id NOT IN (SELECT certificate_id FROM certificate_step) "
-            "ORDER BY 1 LIMIT 1 OFFSET ?",
-            [served.commune, skip],
-        )
-    )
+    return _nth(served, PENDING_CERTIFICATE, skip)
 
 
 def test_certificate_steps_are_recorded_in_order_with_a_name(served: Served) -> None:

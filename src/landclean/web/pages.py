@@ -169,6 +169,11 @@ def _edit_result(request: Request, found: Who, done: Any = None, **values: Any) 
     return response
 
 
+def _refused(request: Request, found: Who, exc: actions.Refused) -> Response:
+    """422 with the library's reason in the page's language."""
+    return _edit_result(request, found, refused=exc.error.text(lang_of(request)), status_code=422)
+
+
 @router.post("/edit")
 def edit_submit(
     found: PageWriter,
@@ -192,9 +197,7 @@ def edit_submit(
             record_id=record_id,
         )  # fmt: skip
     except actions.Refused as exc:
-        return _edit_result(
-            request, found, refused=exc.error.text(lang_of(request)), status_code=422
-        )
+        return _refused(request, found, exc)
     return _edit_result(request, found, done, record_type=record_type, record_id=record_id)
 
 
@@ -230,9 +233,7 @@ def accept_submit(
     except actions.Conflict as exc:
         return _edit_result(request, found, conflict=exc, status_code=409)
     except actions.Refused as exc:
-        return _edit_result(
-            request, found, refused=exc.error.text(lang_of(request)), status_code=422
-        )
+        return _refused(request, found, exc)
     return render(request, "edit_result.html", found, many=done)
 
 
@@ -253,7 +254,7 @@ def review_submit(
             server_of(request), found, record_id, decision, reason, note or None, candidate
         )
     except actions.Refused as exc:
-        return _edit_result(request, found, refused=exc.error.text(lang), status_code=422)
+        return _refused(request, found, exc)
     return render(request, "edit_result.html", found, decided=done,
                   reason_text=label("review_reasons", done.reason, lang))  # fmt: skip
 
@@ -273,9 +274,7 @@ def step_submit(
             server_of(request), found, record_id, step, day, note or None
         )
     except actions.Refused as exc:
-        return _edit_result(
-            request, found, refused=exc.error.text(lang_of(request)), status_code=422
-        )
+        return _refused(request, found, exc)
     return render(request, "edit_result.html", found, step_done=done, step=step)
 
 
