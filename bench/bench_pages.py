@@ -2,13 +2,14 @@
 
 Usage: python -m bench.bench_pages --from WS [--communes 5] [--repeat 3]
 
-Opens ``WS`` read-only as the server does (a cursor with the SQL's macros) and times,
-for a few communes (the largest first, then others spread over the province) and a few
-of their records, each library call a page makes: the commune page's findings by rule,
-records to fix, review queue, certificates and tasks; a parcel's and a land user's
-record; a name search within one commune and over the province.  Prints a Markdown
-table: median and worst milliseconds of each call.  (The load test, ``bench_server``,
-shows what these costs become with 200 officers at once.)
+Opens ``WS`` read-only as the server does (a cursor with the SQL's macros, one DuckDB
+thread unless ``--threads``) and times, for a few communes (the largest first, then
+others spread over the province) and a few of their records, each library call a page
+makes: the commune page's findings by rule, records to fix, review queue, certificates,
+tasks and proposals; a parcel's and a land user's record; a name search within one
+commune and over the province.  Prints a Markdown table: median and worst milliseconds
+of each call.  (The load test, ``bench_server``, shows what these costs become with 200
+officers at once.)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from landclean.browse.commune import commune_tasks, findings_by_rule, records_to
 from landclean.browse.records import get_record
 from landclean.browse.search import search
 from landclean.campaign.cert_steps import pending_certificates
+from landclean.edits import proposals
 from landclean.workspace import open_workspace
 from landclean.workspace.connection import prepared_cursor
 
@@ -34,6 +36,7 @@ def main() -> None:
     parser.add_argument("--from", dest="source", type=Path, required=True)
     parser.add_argument("--communes", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1, help="DuckDB threads (the server: 1)")
     args = parser.parse_args()
     times: dict[str, list[float]] = defaultdict(list)
 
@@ -44,6 +47,7 @@ def main() -> None:
         return result
 
     with open_workspace(args.source, read_only=True) as ws:
+        ws.con.execute(f"SET threads = {args.threads}")
         con = prepared_cursor(ws.con)
         ranked = [
             r[0]
@@ -62,6 +66,7 @@ def main() -> None:
                 timed("commune: review queue", review_queue, con, code)
                 timed("commune: certificates", pending_certificates, con, code)
                 timed("commune: tasks", commune_tasks, con, code)
+                timed("commune: proposals", proposals, con, (code,))
                 parcel, party = con.execute(
                     "SELECT (SELECT min(parcel_id) FROM parcel WHERE unit_code = $c), "
                     "(SELECT min(party_id) FROM party_commune WHERE unit_code = $c)",

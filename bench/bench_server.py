@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import shutil
 import signal
@@ -66,9 +67,13 @@ class Tally:
         self.status: dict[int, int] = defaultdict(int)
         self.errors: list[str] = []
         self.accepted: list[tuple[str, str, str]] = []  # parcel, value, login
+        self.started = time.perf_counter()
+        self.when: list[tuple[float, float]] = []  # (seconds since the start, ms): every request
+        self.job_steps: list[tuple[float, str]] = []  # (seconds since the start, job's step)
 
     def add(self, kind: str, started: float, answer: httpx.Response) -> None:
         self.ms[kind].append((time.perf_counter() - started) * 1000)
+        self.when.append((started - self.started, self.ms[kind][-1]))
         self.status[answer.status_code] += 1
         if answer.status_code >= 500:
             self.errors.append(f"{kind} {answer.status_code} {answer.text[:200]}")
@@ -128,7 +133,7 @@ async def _officer(
                 tally.errors.append(f"{type(exc).__name__}: {exc}")
 
 
-async def _job(url: str, tally: Tally) -> None:
+async def _job(url: str, tally: Tally, end_after: float) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
         answer = await client.post("/api/login", json={"login": "tinh", "password": PASSWORD})
         csrf = answer.json()["csrf"]
@@ -137,6 +142,13 @@ async def _job(url: str, tally: Tally) -> None:
             "/api/jobs", json={"kind": "run", "full": True}, headers={"X-CSRF-Token": csrf}
         )
         tally.add("job start", started, queued)
+        job_id = queued.json()["job_id"]
+        while time.perf_counter() - tally.started < end_after:  # what the job is doing, when
+            await asyncio.sleep(5)
+            with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
+                job = (await client.get(f"/api/jobs/{job_id}")).json()
+                step = job.get("progress") or job.get("state")
+                tally.job_steps.append((time.perf_counter() - tally.started, str(step)))
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -186,7 +198,7 @@ def main() -> None:
                 for i in range(args.officers)
             ]  # fmt: skip
             if not args.no_job:
-                work.append(_job(url, tally))
+                work.append(_job(url, tally, args.minutes * 60))
             await asyncio.gather(*work)
 
         asyncio.run(everyone())
@@ -228,7 +240,23 @@ def _print(args: argparse.Namespace, tally: Tally, communes: int) -> None:
           f"client errors {len(tally.errors)}")  # fmt: skip
     for error in tally.errors[:10]:
         print("error:", error)
+    _timeline(tally)
     sys.stdout.flush()
+
+
+def _timeline(tally: Tally, every: float = 30.0) -> None:
+    """Every request's time by when it was asked, beside what the job was doing then."""
+    print("\n| from s | requests | p50 ms | p95 ms | max ms | job |")
+    print("|---:|---:|---:|---:|---:|---|")
+    end = max((t for t, _ in tally.when), default=0.0)
+    start = 0.0
+    while start <= end:
+        ms = [m for t, m in tally.when if start <= t < start + every]
+        steps = dict.fromkeys(s for t, s in tally.job_steps if start <= t < start + every)
+        if ms:
+            print(f"| {start:.0f} | {len(ms)} | {_pct(ms, 50):.0f} | {_pct(ms, 95):.0f} | "
+                  f"{max(ms):.0f} | {'; '.join(str(s) for s in steps)[:120]} |")  # fmt: skip
+        start += every
 
 
 if __name__ == "__main__":

@@ -271,4 +271,5 @@ SELECT party_id,
     input_hash, $run_id
 FROM (SELECT * EXCLUDE (p1, p2, p3), p1 AS prop_id, p2 AS prop_name, p3 AS prop_birth
       FROM described)
+ORDER BY party_id   -- (stored in key order: one land user's result read by zone map)
 """

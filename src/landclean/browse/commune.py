@@ -11,6 +11,7 @@ from landclean.campaign.worklist import ELSEWHERE, USERS_SQL, finding_rows
 from landclean.corrections import CORRECTABLE, value_text
 from landclean.labels import labels
 from landclean.rules.catalogue import CATALOGUE, rules_table
+from landclean.workspace.lookups import keys_in
 
 STATES = ("open", "fixed", "exception")
 FINDINGS = """
@@ -39,9 +40,12 @@ WHERE list_contains($parties, c.party_id)
 ORDER BY c.party_id, c.rank
 """
 LINEAGE = """
+WITH listed AS MATERIALIZED (
+    SELECT rule_id, record_type, record_id, source_file, source_sheet, source_row
+    FROM finding WHERE {ids}
+)
 SELECT rule_id || '|' || record_type || '|' || record_id, source_file, source_sheet, source_row
-FROM finding WHERE record_id IN (SELECT unnest($ids))
-  AND list_contains($keys, rule_id || '|' || record_type || '|' || record_id)
+FROM listed WHERE list_contains($keys, rule_id || '|' || record_type || '|' || record_id)
 """
 TASKS = """
 SELECT task_id, kind, subject, title, quantity, assignee, strftime(due, '%d/%m/%Y') AS due,
@@ -108,7 +112,8 @@ def records_to_fix(
     lineage = {
         str(k): (file, sheet, line)
         for k, file, sheet, line in con.execute(
-            LINEAGE, {"keys": keys, "ids": [r["record_id"] for r in rows]}
+            LINEAGE.format(ids=keys_in("record_id", [r["record_id"] for r in rows])),
+            {"keys": keys},
         ).fetchall()
     } if keys else {}  # fmt: skip
     for row, key in zip(rows, keys, strict=True):
@@ -125,11 +130,10 @@ def records_to_fix(
             wanted.setdefault(target, []).append(row)
     for (table, column), listed in wanted.items():  # one query per field, not per row
         key = CORRECTABLE[table][0]
+        ids = keys_in(f"t.{key}", [r["record_id"] for r in listed])
         values = dict(
             con.execute(
-                f"SELECT t.{key}, {value_text(table, column)} FROM {table} t "
-                f"WHERE t.{key} IN (SELECT unnest($ids))",
-                {"ids": [r["record_id"] for r in listed]},
+                f"SELECT t.{key}, {value_text(table, column)} FROM {table} t WHERE {ids}"
             ).fetchall()
         )
         for row in listed:

@@ -95,26 +95,31 @@ def _values(
     return values, versions
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> list[dict[str, Any]]:
+def _rows(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | dict[str, object]
+) -> list[dict[str, Any]]:
     cur = con.execute(sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
+# (a record's rows looked up by its id alone first: an index serves a filter on its
+# column alone, see workspace.lookups)
 FINDINGS = """
+WITH mine AS MATERIALIZED (SELECT * FROM finding WHERE record_id = $id)
 SELECT f.rule_id, f.severity, f.state, lc_mask_details(f.details) AS details, r.title, r.message,
        strftime(pr.started_at, '%d/%m/%Y %H:%M') AS first_seen
-FROM finding f LEFT JOIN rule_text r USING (rule_id)
+FROM (SELECT * FROM mine WHERE record_type = $type) f LEFT JOIN rule_text r USING (rule_id)
 LEFT JOIN pipeline_run pr ON pr.run_id = f.first_seen_run
-WHERE f.record_type = ? AND f.record_id = ?
 ORDER BY f.state = 'open' DESC, f.severity, f.rule_id
 """
 HISTORY = """
+WITH mine AS MATERIALIZED (SELECT * FROM change_log WHERE record_id = $id)
 SELECT strftime(changed_at, '%d/%m/%Y %H:%M:%S') AS at, actor, stage, column_name,
        CASE WHEN column_name = 'id_number' THEN lc_mask_id(before) ELSE before END AS before,
        CASE WHEN column_name = 'id_number' THEN lc_mask_id(after) ELSE after END AS after,
        rule_id, note
-FROM change_log WHERE table_name = ? AND record_id = ?
+FROM mine WHERE table_name = $type
 ORDER BY change_id DESC LIMIT 200
 """
 LINEAGE = """
@@ -148,12 +153,13 @@ SELECT a.status, a.reasons, a.method, a.proposed_name,
 FROM auth_result a WHERE a.party_id = ?
 """
 PARTY_RELATED = """
+WITH mine AS MATERIALIZED (SELECT parcel_id, role FROM land_right WHERE party_id = ?)
 SELECT 'parcel' AS record_type, p.parcel_id AS record_id,
        coalesce(o.name, p.old_unit_code) || ': ' || coalesce(p.sheet_no::VARCHAR, '?') || '/'
        || coalesce(p.parcel_no::VARCHAR, '?') AS label, r.role AS detail
-FROM land_right r JOIN parcel p USING (parcel_id)
+FROM mine r JOIN parcel p USING (parcel_id)
 LEFT JOIN admin_unit_old o ON o.code = p.old_unit_code
-WHERE r.party_id = ? ORDER BY 3
+ORDER BY 3
 """
 CERT_FACTS = """
 SELECT any_value(c.digital_status) AS digital_status,
@@ -167,12 +173,13 @@ FROM certificate c LEFT JOIN (
 WHERE c.certificate_id = $id
 """
 CERT_RELATED = """
+WITH mine AS MATERIALIZED (SELECT parcel_id FROM certificate_parcel WHERE certificate_id = ?)
 SELECT 'parcel' AS record_type, p.parcel_id AS record_id,
        coalesce(o.name, p.old_unit_code) || ': ' || coalesce(p.sheet_no::VARCHAR, '?') || '/'
        || coalesce(p.parcel_no::VARCHAR, '?') AS label, NULL AS detail
-FROM certificate_parcel cp JOIN parcel p USING (parcel_id)
+FROM mine cp JOIN parcel p USING (parcel_id)
 LEFT JOIN admin_unit_old o ON o.code = p.old_unit_code
-WHERE cp.certificate_id = ? ORDER BY 3
+ORDER BY 3
 """
 
 
@@ -199,14 +206,14 @@ def get_record(
     decisions: list[dict[str, Any]] = []
     if record_type == "parcel":
         facts = _rows(con, PARCEL_FACTS, [record_id])[0]
-        related = _rows(con, PARCEL_RELATED, {"id": record_id})  # type: ignore[arg-type]
+        related = _rows(con, PARCEL_RELATED, {"id": record_id})
     elif record_type == "party":
         found = _rows(con, PARTY_FACTS, [record_id])
         facts = found[0] if found else {}
         related = _rows(con, PARTY_RELATED, [record_id])
         decisions = case_decisions(con, record_id, lang)
     else:
-        facts = _rows(con, CERT_FACTS, {"id": record_id})[0]  # type: ignore[arg-type]
+        facts = _rows(con, CERT_FACTS, {"id": record_id})[0]
         related = _rows(con, CERT_RELATED, [record_id])
     rules_table(con, lang, {})
     lineage = _rows(con, LINEAGE.format(table=record_type, key=key), [record_id])[0]
@@ -218,8 +225,8 @@ def get_record(
         versions,
         facts,
         lineage,
-        _rows(con, FINDINGS, [record_type, record_id]),
-        _rows(con, HISTORY, [record_type, record_id]),
+        _rows(con, FINDINGS, {"type": record_type, "id": record_id}),
+        _rows(con, HISTORY, {"type": record_type, "id": record_id}),
         related,
         decisions,
     )

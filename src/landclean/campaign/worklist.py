@@ -41,6 +41,7 @@ from landclean.person_values import INTEGER_KINDS
 from landclean.reviews import OPEN_CASE
 from landclean.rules.catalogue import CATALOGUE, rules_table
 from landclean.vn.land_use import land_use_codes
+from landclean.workspace.lookups import keys_in
 
 RULE_FIX = {r.rule_id: r.fix for r in CATALOGUE if r.fix}
 # findings worked on another sheet of the worklist (one row per piece of work)
@@ -123,37 +124,52 @@ f AS (   -- ($limit: the server's page shows the first rows only; a worklist has
 )
 SELECT * FROM f
 """
-# (the findings listed, in a table of their own first: knowing how few they are, DuckDB
-# looks their records up from them, instead of building hash tables of whole tables)
+# (the findings listed, in a table of their own first; then the records they name,
+# looked up by lists of their keys (``_look_up``: the indexes serve a list of literals),
+# instead of building hash tables of whole tables)
+LOOKUP_SQL = (
+    "CREATE OR REPLACE TEMP TABLE wl_rel AS "  # the other land users a finding names
+    "SELECT rule_id, record_id, other FROM ("
+    "    SELECT rule_id, record_id,"
+    "           unnest(CAST(json_extract(details, '$.parties') AS VARCHAR[])) AS other"
+    "    FROM wl_f WHERE json_extract(details, '$.parties') IS NOT NULL"
+    ") WHERE other <> record_id",
+    "CREATE OR REPLACE TEMP TABLE wl_parcel AS SELECT parcel_id, scale, sheet_no, parcel_no, "
+    "new_sheet_no FROM parcel WHERE {parcels}",
+    "CREATE OR REPLACE TEMP TABLE wl_right AS SELECT parcel_id, party_id FROM land_right "
+    "WHERE {parcels}",
+    "CREATE OR REPLACE TEMP TABLE wl_cp AS SELECT parcel_id, certificate_id "
+    "FROM certificate_parcel WHERE {parcels}",
+)
+LOOKUP_KEYED_SQL = (
+    "CREATE OR REPLACE TEMP TABLE wl_party AS "
+    "SELECT party_id, full_name, birth_year, id_number FROM party WHERE {parties}",
+    "CREATE OR REPLACE TEMP TABLE wl_pc AS SELECT party_id, unit_code FROM party_commune "
+    "WHERE {others}",
+    "CREATE OR REPLACE TEMP TABLE wl_certificate AS SELECT certificate_id, serial "
+    "FROM certificate WHERE {certificates}",
+)
+LOOKUP_TABLES = ("wl_rel", "wl_parcel", "wl_right", "wl_cp", "wl_party", "wl_pc", "wl_certificate")
 FINDINGS_SQL = """
 CREATE OR REPLACE TEMP TABLE wl_finding AS
-WITH rel AS (   -- the other land users a finding names (same ID, same person twice)
-    SELECT rule_id, record_id, other FROM (
-        SELECT rule_id, record_id,
-               unnest(CAST(json_extract(details, '$.parties') AS VARCHAR[])) AS other
-        FROM wl_f WHERE json_extract(details, '$.parties') IS NOT NULL
-    ) WHERE other <> record_id
-),
-others AS (
+WITH others AS (
     SELECT rel.rule_id, rel.record_id,
            string_agg(rel.other || ' (' || coalesce(u.name, '?') || ')', ', '
                       ORDER BY rel.other) AS txt
-    FROM rel
-    LEFT JOIN party_commune pc ON pc.party_id = rel.other
+    FROM wl_rel rel
+    LEFT JOIN wl_pc pc ON pc.party_id = rel.other
     LEFT JOIN admin_unit u ON u.code = pc.unit_code
     GROUP BY 1, 2
 ),
 serials AS (
     SELECT cp.parcel_id, string_agg(DISTINCT c.serial, '; ' ORDER BY c.serial) AS serials
-    FROM certificate_parcel cp JOIN certificate c USING (certificate_id)
-    WHERE cp.parcel_id IN (SELECT parcel_id FROM wl_f)
+    FROM wl_cp cp JOIN wl_certificate c USING (certificate_id)
     GROUP BY 1
 ),
 holders AS (   -- a parcel's land users, for the parcel's rows
     SELECT r.parcel_id,
            string_agg(y.full_name, '; ' ORDER BY y.full_name) AS names
-    FROM land_right r JOIN party y USING (party_id)
-    WHERE r.parcel_id IN (SELECT parcel_id FROM wl_f)
+    FROM wl_right r JOIN wl_party y USING (party_id)
     GROUP BY 1
 )
 SELECT f.rule_id || '|' || f.record_type || '|' || f.record_id AS key, t.title AS rule,
@@ -179,17 +195,13 @@ SELECT f.rule_id || '|' || f.record_type || '|' || f.record_id AS key, t.title A
 FROM wl_f f JOIN rule_text t USING (rule_id)
 LEFT JOIN closing cl USING (rule_id)
 LEFT JOIN others x USING (rule_id, record_id)
-LEFT JOIN (SELECT * FROM parcel WHERE parcel_id IN (SELECT parcel_id FROM wl_f)) p
-       ON p.parcel_id = f.parcel_id
+LEFT JOIN wl_parcel p ON p.parcel_id = f.parcel_id
 LEFT JOIN admin_unit_old o ON o.code = f.old_code
 LEFT JOIN serials s ON s.parcel_id = f.parcel_id
 LEFT JOIN holders h ON h.parcel_id = f.parcel_id
--- (equality alone: a join condition on the record type makes DuckDB loop over the pairs;
--- each table's rows of the findings picked first, not the whole table hashed)
-LEFT JOIN (SELECT * FROM certificate WHERE certificate_id IN (SELECT certificate_id FROM wl_f)) c
-       ON c.certificate_id = f.certificate_id
-LEFT JOIN (SELECT * FROM party WHERE party_id IN (SELECT party_id FROM wl_f)) y
-       ON y.party_id = f.party_id
+-- (equality alone: a join condition on the record type makes DuckDB loop over the pairs)
+LEFT JOIN wl_certificate c ON c.certificate_id = f.certificate_id
+LEFT JOIN wl_party y ON y.party_id = f.party_id
 ORDER BY f.rule_id, o.name, p.scale, p.sheet_no, p.parcel_no, f.record_id
 """
 USERS_SQL = """
@@ -289,13 +301,44 @@ def _fill_fields(con: duckdb.DuckDBPyConnection, lang: str = "vi") -> None:
         elif kind == "date":
             now = f"strftime(t.{column}, '%d/%m/%Y')"
         number = f"TRY_CAST(t.{column} AS DOUBLE)" if kind in ("int", "number") else "NULL"
+        key = KEYS[table]
+        columns = key if (table, column) == LAND_USE else f"{key}, {column}"
+        ids = keys_in(key, _column(con, f"SELECT record_id FROM wl_finding WHERE {_of(table)}"))
         con.execute(
             f"UPDATE wl_finding SET field = $name, value_kind = $kind, current = {now}, "
-            f"current_num = {number} FROM {table} t "
-            f"WHERE wl_finding.record_type = $table AND t.{KEYS[table]} = wl_finding.record_id "
+            f"current_num = {number} FROM (SELECT {columns} FROM {table} WHERE {ids}) t "
+            f"WHERE wl_finding.record_type = $table AND t.{key} = wl_finding.record_id "
             "AND list_contains($rules, wl_finding.rule_id)",
             {"name": names[table, column], "kind": kind, "table": table, "rules": rules},
         )
+
+
+def _column(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
+    return [str(r[0]) for r in con.execute(sql).fetchall() if r[0] is not None]
+
+
+def _of(table: str) -> str:
+    return f"record_type = '{table}'"
+
+
+def _look_up(con: duckdb.DuckDBPyConnection) -> None:
+    """The records the listed findings (``wl_f``) name, their rights, certificates and
+    the other land users they name, into tables of their own (``LOOKUP_TABLES``)."""
+    parcels = keys_in("parcel_id", _column(con, "SELECT DISTINCT parcel_id FROM wl_f"))
+    for sql in LOOKUP_SQL:
+        con.execute(sql.format(parcels=parcels))
+    parties = _column(con, "SELECT party_id FROM wl_f UNION SELECT party_id FROM wl_right")
+    others = _column(con, "SELECT DISTINCT other FROM wl_rel")
+    certificates = _column(
+        con, "SELECT certificate_id FROM wl_f UNION SELECT certificate_id FROM wl_cp"
+    )
+    for sql in LOOKUP_KEYED_SQL:
+        con.execute(
+            sql.format(
+                parties=keys_in("party_id", parties), others=keys_in("party_id", others),
+                certificates=keys_in("certificate_id", certificates),
+            )
+        )  # fmt: skip
 
 
 def finding_rows(
@@ -318,8 +361,10 @@ def finding_rows(
         FOUND_SQL,
         {"commune": commune, "elsewhere": list(ELSEWHERE), "rule": rule, "limit": limit},
     )
+    _look_up(con)
     con.execute(FINDINGS_SQL, {"related": related})
-    con.execute("DROP TABLE wl_f")
+    for table in ("wl_f", *LOOKUP_TABLES):
+        con.execute(f"DROP TABLE {table}")
     _fill_fields(con, lang)
     findings = con.execute("SELECT * FROM wl_finding").fetch_arrow_table()
     con.execute("DROP TABLE wl_finding")

@@ -132,11 +132,12 @@ RECORD_COMMUNES_SQL = """
 DELETE FROM party_commune;
 INSERT INTO party_commune
 SELECT r.party_id, arg_min(p.unit_code, p.parcel_id)
-FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id;
+FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id ORDER BY r.party_id;
 DELETE FROM certificate_commune;
 INSERT INTO certificate_commune
 SELECT cp.certificate_id, arg_min(p.unit_code, p.parcel_id)
-FROM certificate_parcel cp JOIN parcel p USING (parcel_id) GROUP BY cp.certificate_id;
+FROM certificate_parcel cp JOIN parcel p USING (parcel_id) GROUP BY cp.certificate_id
+ORDER BY cp.certificate_id;
 """
 
 # Conservation per old commune, computed through the crosswalk: each parcel reached from
@@ -196,6 +197,11 @@ def number_sheets(con: duckdb.DuckDBPyConnection) -> None:
 def restore(con: duckdb.DuckDBPyConnection) -> None:
     """Carry the stage's last results onto the rebuilt parcels that did not change."""
     con.execute(RESTORE_SQL)
+    _record_communes(con)
+
+
+def _record_communes(con: duckdb.DuckDBPyConnection) -> None:
+    """Every land user's and certificate's commune, written anew (in key order)."""
     con.execute(RECORD_COMMUNES_SQL)
 
 
@@ -331,7 +337,7 @@ def run(ctx: StageContext) -> StageReport:
         con.execute(UID_SQL)
         report.lap("uid")
         con.execute(CARRY_SQL)
-        con.execute(RECORD_COMMUNES_SQL)
+        _record_communes(con)
         report.lap("carry")
         con.execute(narrowed(CHECK_SQL, False, con))
         report.lap("check")
