@@ -125,8 +125,8 @@ f AS (   -- ($limit: the server's page shows the first rows only; a worklist has
 SELECT * FROM f
 """
 # (the findings listed, in a table of their own first; then the records they name,
-# looked up by lists of their keys (``_look_up``: the indexes serve a list of literals),
-# instead of building hash tables of whole tables)
+# looked up by lists of their keys as literals (``_look_up``: filtered in the scan by
+# zone maps), instead of building hash tables of whole tables)
 LOOKUP_SQL = (
     "CREATE OR REPLACE TEMP TABLE wl_rel AS "  # the other land users a finding names
     "SELECT rule_id, record_id, other FROM ("
@@ -303,7 +303,8 @@ def _fill_fields(con: duckdb.DuckDBPyConnection, lang: str = "vi") -> None:
         number = f"TRY_CAST(t.{column} AS DOUBLE)" if kind in ("int", "number") else "NULL"
         key = KEYS[table]
         columns = key if (table, column) == LAND_USE else f"{key}, {column}"
-        ids = keys_in(key, _column(con, f"SELECT record_id FROM wl_finding WHERE {_of(table)}"))
+        listed = _column(con, "SELECT record_id FROM wl_finding WHERE record_type = ?", [table])
+        ids = keys_in(key, listed)
         con.execute(
             f"UPDATE wl_finding SET field = $name, value_kind = $kind, current = {now}, "
             f"current_num = {number} FROM (SELECT {columns} FROM {table} WHERE {ids}) t "
@@ -313,12 +314,11 @@ def _fill_fields(con: duckdb.DuckDBPyConnection, lang: str = "vi") -> None:
         )
 
 
-def _column(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
-    return [str(r[0]) for r in con.execute(sql).fetchall() if r[0] is not None]
-
-
-def _of(table: str) -> str:
-    return f"record_type = '{table}'"
+def _column(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None
+) -> list[str]:
+    """The first column of a query's rows, NULLs left out."""
+    return [str(r[0]) for r in con.execute(sql, params).fetchall() if r[0] is not None]
 
 
 def _look_up(con: duckdb.DuckDBPyConnection) -> None:

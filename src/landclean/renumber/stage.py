@@ -197,11 +197,6 @@ def number_sheets(con: duckdb.DuckDBPyConnection) -> None:
 def restore(con: duckdb.DuckDBPyConnection) -> None:
     """Carry the stage's last results onto the rebuilt parcels that did not change."""
     con.execute(RESTORE_SQL)
-    _record_communes(con)
-
-
-def _record_communes(con: duckdb.DuckDBPyConnection) -> None:
-    """Every land user's and certificate's commune, written anew (in key order)."""
     con.execute(RECORD_COMMUNES_SQL)
 
 
@@ -337,7 +332,7 @@ def run(ctx: StageContext) -> StageReport:
         con.execute(UID_SQL)
         report.lap("uid")
         con.execute(CARRY_SQL)
-        _record_communes(con)
+        con.execute(RECORD_COMMUNES_SQL)
         report.lap("carry")
         con.execute(narrowed(CHECK_SQL, False, con))
         report.lap("check")
