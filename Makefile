@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench bench-province incremental clean setup fuzz crash browser serve
+.PHONY: demo test lint format bench bench-province incremental clean setup fuzz crash browser serve vendor
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,14 +12,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) vendor
 
-demo: $(STAMP)
+# MapLibre GL JS for the map page, from the npm registry at its pinned version, checked
+# against its published hash (landclean/web/vendor.py); nothing when it is there
+vendor: $(STAMP)
+	@$(BIN)/python -m landclean.web.vendor
+
+demo: $(STAMP) vendor
 	$(BIN)/landclean demo --workdir demo-out
 
 # the campaign server on the demo's workspace (made first when missing), on
 # http://127.0.0.1:8000, with an account of each role (their passwords printed once)
-serve: $(STAMP)
+serve: $(STAMP) vendor
 	@test -f demo-out/workspace.duckdb || $(BIN)/landclean demo --workdir demo-out
 	$(BIN)/landclean users demo demo-out/workspace.duckdb
 	$(BIN)/landclean serve demo-out/workspace.duckdb --host 127.0.0.1 --port 8000
@@ -31,7 +36,7 @@ browser:
 	  $$SUDO apt-get update -q && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core; }
 
-test: $(STAMP) browser
+test: $(STAMP) vendor browser
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy

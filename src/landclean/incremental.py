@@ -41,7 +41,16 @@ IMPORT = "import"
 DELTA_KEYS = {"parcel": "old_unit_code", "party": "id_number", "certificate": "serial"}
 # settings that shape no result (who acts, limits, where profiles are): not in the hash
 NEUTRAL_SETTINGS = frozenset(
-    {"lang", "actor", "memory_limit", "profile_dirs", "max_rows", "max_unzip_ratio", "lock_wait"}
+    {
+        "lang",
+        "map_base_url",
+        "actor",
+        "memory_limit",
+        "profile_dirs",
+        "max_rows",
+        "max_unzip_ratio",
+        "lock_wait",
+    }
 )
 
 

@@ -1,6 +1,6 @@
 """The pipeline: an ordered tuple of stages (``landclean.stage``), run and recorded.
 
-build → renumber → standardize → validate → authenticate → classify → campaign
+build → renumber → standardize → validate → authenticate → classify → campaign → map
 
 Each stage runs in its own transaction (validation evaluates its rules outside one, then
 records them in one): a stage that fails leaves its tables as they were, and the run is
@@ -25,6 +25,7 @@ from landclean.campaign import stage as campaign
 from landclean.errors import LandcleanError, PipelineError, PreflightError, first_line
 from landclean.incremental import changes_for, current_mark, record_mark
 from landclean.ingest import build
+from landclean.maps import stage as map_stage
 from landclean.preflight import run_problems
 from landclean.renumber import stage as renumber
 from landclean.rules import classify, validate
@@ -41,6 +42,7 @@ STAGES: tuple[Stage, ...] = (
     authenticate.STAGE,
     classify.STAGE,
     campaign.STAGE,
+    map_stage.STAGE,
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)
 

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
 
     # Language of reports, worklists and the command line's messages.
     lang: Literal["vi", "en"] = "vi"
+    # The map page's base map: a raster tile service of the province's own, as a URL
+    # with {z}, {x} and {y} (https://…/{z}/{x}/{y}.png); none by default (the province's
+    # network may reach no outside service).
+    map_base_url: str | None = Field(None, pattern=r"^https?://[^\s\"'<>]+$")
     # Permitted relative gap between legal area and geometry area, per map scale.  No
     # official figure was found (DOMAIN.md); these are the project's defaults.
     area_tolerance: dict[Annotated[int, Field(gt=0)], Annotated[float, Field(ge=0.0)]] = Field(

@@ -20,16 +20,11 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from landclean import __version__
-from landclean.web import admin_pages, api_routes, pages
+from landclean.web import admin_pages, api_routes, map_pages, pages
 from landclean.web.auth import LoginRequired, Throttle, who
 from landclean.web.server import Server
-from landclean.web.views import render
+from landclean.web.views import CSP, render
 
-# what pages may load: this site only (no CDN, no inline script)
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-)
 # requests working on the workspace at once (two cores: more only thrash, and a request
 # its client gave up on is still worked on), and how long one waits for its turn
 WORKING = 6
@@ -56,6 +51,7 @@ def create_app(server: Server) -> FastAPI:
     app.include_router(api_routes.router)
     app.include_router(pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(map_pages.router)
 
     @app.get("/api/openapi.json", include_in_schema=False)
     def openapi(request: Request) -> JSONResponse:
@@ -103,7 +99,8 @@ def create_app(server: Server) -> FastAPI:
                 response = await call_next(request)
             finally:
                 gate.release()
-        response.headers["Content-Security-Policy"] = CSP
+        if "content-security-policy" not in response.headers:  # (the map's names its base map)
+            response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "no-referrer"

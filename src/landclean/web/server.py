@@ -26,6 +26,7 @@ from landclean import jobs
 from landclean.accounts.sessions import signing_key
 from landclean.campaign.summary import Summary
 from landclean.errors import LandcleanError
+from landclean.maps.tiles import TileCache
 from landclean.settings import Settings, get_settings
 from landclean.workspace import Workspace, open_workspace
 from landclean.workspace.busy import BusyFile
@@ -82,6 +83,7 @@ class Server:
             log.warning("%d job(s) left running by a stopped server marked failed", abandoned)
         self._idle: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
         self._summary: Summary | None = None
+        self.tiles = TileCache()  # the map's tiles served, dropped when a run changes them
         self._summary_at = 0.0
         self._job_cursor: duckdb.DuckDBPyConnection | None = None
         self._summary_lock = threading.Lock()
@@ -127,6 +129,11 @@ class Server:
         with self.view() as ws:
             return api.summary(ws, settings=self.settings)
 
+    def refresh_tiles(self) -> None:
+        """Drop the cached tiles the map stage's runs since changed."""
+        with self.view() as ws:
+            self.tiles.refresh(ws.con)
+
     def refresh_summary(self) -> None:
         """Compute the dashboard's figures again (after a job: the figures are the
         pipeline's, so a correction shows in them once its re-check has run); pages
@@ -152,6 +159,7 @@ class Server:
             self.refresh_summary()
         except Exception:  # (a workspace not run yet: the first page computes them)
             log.exception("dashboard figures not computed at start")
+        self.refresh_tiles()
         self._worker = threading.Thread(target=self._work, name="landclean-jobs", daemon=True)
         self._worker.start()
 
@@ -197,6 +205,11 @@ class Server:
             _again(lambda: jobs.finish(side.con, job.job_id, state, message))
         if self._stop.is_set():
             return
+        try:
+            self.refresh_tiles()
+        except Exception:  # the cache is emptied instead: no stale tile is served
+            log.exception("map tiles' cache not brought up to date")
+            self.tiles = TileCache(self.tiles.budget)
         # a re-check follows every few edits: its figures are taken at most once a minute
         if job.kind != "recheck" or time.monotonic() - self._summary_at > SUMMARY_EVERY:
             try:

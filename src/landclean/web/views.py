@@ -16,6 +16,11 @@ from landclean.labels import LANGS, fmt_int, label, labels
 from landclean.web.auth import COOKIE, LANG_COOKIE, Who, server_of
 from landclean.web.server import Server
 
+# what pages may load: this site only (no CDN, no inline script)
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
 _TEMPLATES = str(resources.files("landclean.web").joinpath("templates"))
 templates = Jinja2Templates(
     env=Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape())

@@ -45,6 +45,7 @@ MIGRATIONS = (
     "016_build_delta",
     "017_server",
     "018_review_decisions",
+    "019_map",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,92 @@
+"""The map page and its vector tiles (issue 19).
+
+``/map`` draws the layers of ``maps.tiles`` with MapLibre GL JS (vendored in the package
+by ``make setup`` at a pinned version: no CDN), with no base map unless the province
+names its own tile service (``LANDCLEAN_MAP_BASE_URL``).  ``/tiles/{layer}/{z}/{x}/{y}.pbf``
+needs a login like every page; a commune user's tiles hold their communes only, and a
+leader gets the communes' figures only (no parcel, no problem, no sheet).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
+
+from landclean.maps.tiles import LAYERS, tile, valid_tile
+from landclean.maps.view import extent, problem_rules, problems
+from landclean.web.auth import Page, Who, forbid, server_of, who
+from landclean.web.vendor import MAPLIBRE, maplibre_installed
+from landclean.web.views import CSP, lang_of, render
+
+router = APIRouter()
+Api = Annotated[Who, Depends(who)]
+
+
+def _csp(base_url: str | None) -> str:
+    """The page's policy: this site, and the province's base map service when named."""
+    if not base_url:
+        return CSP
+    parts = urlsplit(base_url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return CSP.replace("img-src 'self' data:", f"img-src 'self' data: blob: {origin}") + (
+        f"; connect-src 'self' {origin}"
+    )
+
+
+@router.get("/map")
+def map_page(
+    found: Page,
+    request: Request,
+    parcel: str | None = None,
+    commune: str | None = None,
+    rule: str | None = None,
+) -> Response:
+    """The map of the user's communes (``?parcel=`` zoomed to one parcel, ``?commune=``
+    to one commune), with the problems beside it (``?rule=`` of one rule)."""
+    server = server_of(request)
+    account = found.account
+    scope = account.scope
+    if commune is not None:
+        forbid(account.may_see(commune))
+    lang = lang_of(request)
+    with server.view() as ws:
+        bounds = extent(ws.con, scope, parcel if account.sees_records else None, commune)
+        if account.sees_records:
+            total, listed = problems(ws.con, scope, lang, rule)
+            rules = problem_rules(ws.con, scope)
+        else:
+            total, listed, rules = 0, [], []
+    response = render(
+        request, "map.html", found, bounds=bounds, problems=listed, problems_total=total,
+        rules=rules, rule=rule, focus=parcel, maplibre=MAPLIBRE, installed=maplibre_installed(),
+        base_url=server.settings.map_base_url or "",
+    )  # fmt: skip
+    response.headers["Content-Security-Policy"] = _csp(server.settings.map_base_url)
+    return response
+
+
+@router.get("/tiles/{layer}/{z}/{x}/{y}.pbf")
+def tile_route(found: Api, request: Request, layer: str, z: int, x: int, y: int) -> Response:
+    """One vector tile of one layer (Mapbox Vector Tile), in the user's scope."""
+    chosen = LAYERS.get(layer)
+    if chosen is None or not valid_tile(z, x, y):
+        raise HTTPException(404, "no such tile")
+    account = found.account
+    forbid(chosen.aggregate or account.sees_records)
+    server = server_of(request)
+    scope = account.scope
+    key = (layer, z, x, y, scope)
+    data = server.tiles.get(key)
+    if data is None:
+        seen = server.tiles.seen
+        with server.view() as ws:
+            data = tile(ws.con, chosen, z, x, y, scope)
+        server.tiles.put(key, data, seen)
+    return Response(
+        data,
+        media_type="application/vnd.mapbox-vector-tile",
+        headers={"Cache-Control": "private, no-cache"},
+    )

@@ -1,0 +1,279 @@
+"""The map (issue 19): vector tiles cut from the workspace decode with a maintained MVT
+decoder (mapbox-vector-tile) and hold the right features, placed where pyproj puts the
+VN-2000 geometry; nothing personal is in any tile; scope by role; a correction reaches
+the tiles served; the GeoPackage of layers carries its QGIS styles."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import mapbox_vector_tile
+import pytest
+import shapely
+from pyproj import Transformer
+
+from landclean.maps.tiles import LAYERS, TileCache, tile
+from landclean.workspace import Workspace
+from tests.web import Served, serve_copy
+
+HALF = 20037508.342789244  # Web Mercator's half width: the tile grid, written out here
+TWELVE_DIGITS = re.compile(rb"(?<!\d)\d{12}(?!\d)")
+TO_WEB = Transformer.from_crs("EPSG:9218", "EPSG:3857", always_xy=True)
+
+
+def web_point(ws: Workspace, parcel_id: str) -> tuple[float, float]:
+    """A point inside the parcel, in Web Mercator, by pyproj from the VN-2000 geometry."""
+    wkb = ws.scalar("SELECT ST_AsWKB(geom) FROM parcel WHERE parcel_id = ?", [parcel_id])
+    inside = shapely.from_wkb(bytes(wkb)).representative_point()  # type: ignore[arg-type]
+    return TO_WEB.transform(inside.x, inside.y)
+
+
+def tile_at(mx: float, my: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    return math.floor((mx + HALF) / (2 * HALF) * n), math.floor((HALF - my) / (2 * HALF) * n)
+
+
+def features(data: bytes, layer: str) -> list[dict[str, Any]]:
+    decoded = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
+    return list(decoded.get(layer, {}).get("features", []))
+
+
+def holding(data: bytes, layer: str, z: int, x: int, y: int, mx: float, my: float) -> list[dict]:
+    """The features of ``layer`` whose shape holds the Web Mercator point (mx, my)."""
+    size = 2 * HALF / 2**z
+    west, north = -HALF + x * size, HALF - y * size
+    px, py = (mx - west) / size * 4096, (north - my) / size * 4096
+    point = shapely.Point(px, py)
+    found = []
+    for feature in features(data, layer):
+        shape = shapely.geometry.shape(feature["geometry"])
+        if shape.buffer(2).contains(point):  # (a tile's grid rounds to 1/4096 of its side)
+            found.append(feature)
+    return found
+
+
+@pytest.fixture(scope="module")
+def ws(copy_ws: Workspace) -> Workspace:
+    return copy_ws
+
+
+def test_a_parcels_tile_holds_the_parcel_where_pyproj_puts_it(ws: Workspace) -> None:
+    parcel, grp, uid, new_sheet = ws.con.execute(
+        "SELECT p.parcel_id, g.grp, p.uid, p.new_sheet_no FROM parcel p "
+        "JOIN parcel_group g USING (parcel_id) WHERE p.geom IS NOT NULL AND ST_IsValid(p.geom) "
+        "AND p.new_sheet_no IS NOT NULL ORDER BY p.parcel_id LIMIT 1 OFFSET 100"
+    ).fetchone()  # type: ignore[misc]
+    open_findings = ws.scalar(
+        "SELECT count(*) FROM finding WHERE parcel_id = ? AND state = 'open'", [parcel]
+    )
+    mx, my = web_point(ws, parcel)
+    for z in (15, 17, 19):
+        x, y = tile_at(mx, my, z)
+        data = tile(ws.con, LAYERS["parcels"], z, x, y)
+        hit = holding(data, "parcels", z, x, y, mx, my)
+        assert [f["properties"]["parcel_id"] for f in hit] == [parcel], z
+        shown = hit[0]["properties"]
+        assert shown["grp"] == grp and shown["uid"] == uid
+        assert shown["new_sheet_no"] == new_sheet and shown["open_findings"] == open_findings
+    # below zoom 15 the parcels are not cut: the communes' figures stand for them
+    x, y = tile_at(mx, my, 12)
+    assert features(tile(ws.con, LAYERS["parcels"], 12, x, y), "parcels") == []
+    communes = features(tile(ws.con, LAYERS["communes"], 12, x, y), "communes")
+    unit = ws.scalar("SELECT unit_code FROM parcel WHERE parcel_id = ?", [parcel])
+    mine = [f["properties"] for f in communes if f["properties"]["unit_code"] == unit]
+    parcels, usable = ws.con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE g.grp = 1) FROM parcel p "
+        "JOIN parcel_group g USING (parcel_id) WHERE p.unit_code = ? AND p.geom IS NOT NULL",
+        [unit],
+    ).fetchone()  # type: ignore[misc]
+    assert mine and mine[0]["parcels"] == parcels and mine[0]["usable"] == usable
+
+
+def test_an_overlap_is_drawn_where_it_is(ws: Workspace) -> None:
+    record, wkb = ws.con.execute(
+        "SELECT record_id, ST_AsWKB(geom) FROM finding WHERE rule_id = 'PARCEL_OVERLAP' "
+        "AND state = 'open' AND geom IS NOT NULL ORDER BY record_id LIMIT 1"
+    ).fetchone()  # type: ignore[misc]
+    area = shapely.from_wkb(bytes(wkb))
+    inside = area.representative_point()
+    mx, my = TO_WEB.transform(inside.x, inside.y)
+    x, y = tile_at(mx, my, 19)
+    hit = holding(tile(ws.con, LAYERS["problems"], 19, x, y), "problems", 19, x, y, mx, my)
+    assert ("PARCEL_OVERLAP", record) in {
+        (f["properties"]["rule_id"], f["properties"]["record_id"]) for f in hit
+    }
+    # a parcel whose new commune could not be decided is a problem too
+    undecided = ws.scalar(
+        "SELECT min(parcel_id) FROM parcel WHERE placement = 'ambiguous' AND geom IS NOT NULL"
+    )
+    if undecided is not None:
+        mx, my = web_point(ws, str(undecided))
+        x, y = tile_at(mx, my, 18)
+        hit = holding(tile(ws.con, LAYERS["problems"], 18, x, y), "problems", 18, x, y, mx, my)
+        assert "PARCEL_COMMUNE_UNCERTAIN" in {f["properties"]["rule_id"] for f in hit}
+
+
+def _province_tiles(ws: Workspace, z: int) -> set[tuple[int, int]]:
+    rows = ws.con.execute(
+        "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(geom) AS c FROM parcel "
+        "WHERE geom IS NOT NULL)"
+    ).fetchall()
+    xs, ys = TO_WEB.transform([r[0] for r in rows], [r[1] for r in rows])
+    return {tile_at(mx, my, z) for mx, my in zip(xs, ys, strict=True)}
+
+
+def test_no_tile_holds_personal_data(ws: Workspace) -> None:
+    names = {r[0] for r in ws.con.execute("SELECT full_name FROM party").fetchall() if r[0]}
+    ids = {r[0] for r in ws.con.execute("SELECT id_number FROM party").fetchall() if r[0]}
+    births = {
+        str(r[0]) for r in ws.con.execute("SELECT birth_date FROM party").fetchall() if r[0]
+    }
+    seen: set[str] = set()
+    cut = 0
+    for z in (12, 15):
+        for x, y in sorted(_province_tiles(ws, z)):
+            for layer in LAYERS.values():
+                data = tile(ws.con, layer, z, x, y)
+                assert len(data) < 500_000
+                for feature in features(data, layer.name):
+                    seen.update(str(v) for v in feature["properties"].values())
+                cut += 1
+    assert cut > 100 and len(seen) > 1000
+    assert not seen & (names | ids | births)
+    assert not [v for v in seen if re.fullmatch(r"\d{9}|\d{12}", v)]  # no ID number at all
+
+
+def test_the_cache_drops_the_tiles_a_run_changed(ws: Workspace) -> None:
+    cache = TileCache()
+    cache.refresh(ws.con)
+    seen = cache.seen
+    assert seen > 0
+    near = ("parcels", 16, 52000, 30000, None)
+    far = ("parcels", 16, 100, 100, None)
+    other_layer = ("sheets", 16, 52000, 30000, None)
+    for key in (near, far, other_layer):
+        cache.put(key, b"tile", seen)
+    size = 2 * HALF / 2**16
+    west, north = -HALF + 52000 * size, HALF - 30000 * size
+    ws.con.execute(
+        "INSERT INTO map_change VALUES (?, 'parcels', ?, ?, ?, ?)",
+        [seen + 1, west + 10, north - 20, west + 20, north - 10],
+    )
+    try:
+        assert cache.refresh(ws.con) == 1
+        assert cache.get(near) is None
+        assert cache.get(far) == b"tile" and cache.get(other_layer) == b"tile"
+        cache.put(near, b"old", seen)  # cut before the change was taken in: not kept
+        assert cache.get(near) is None
+    finally:
+        ws.con.execute("DELETE FROM map_change WHERE run_id = ?", [seen + 1])
+
+
+@pytest.fixture(scope="module")
+def served(built_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    found = serve_copy(built_workspace, tmp_path_factory.mktemp("map"))
+    yield found
+    found.server.close()
+
+
+def _url(layer: str, z: int, x: int, y: int) -> str:
+    return f"/tiles/{layer}/{z}/{x}/{y}.pbf"
+
+
+def test_tiles_follow_the_roles_scope(served: Served) -> None:
+    with served.server.view() as ws:
+        theirs = str(
+            ws.scalar(
+                "SELECT min(parcel_id) FROM parcel WHERE unit_code = ? AND geom IS NOT NULL",
+                [served.other],
+            )
+        )
+        mine = str(
+            ws.scalar(
+                "SELECT min(parcel_id) FROM parcel WHERE unit_code = ? AND geom IS NOT NULL",
+                [served.commune],
+            )
+        )
+        points = {p: web_point(ws, p) for p in (theirs, mine)}
+    assert served.client().get(_url("parcels", 16, 1, 1)).status_code == 401
+    commune, _ = served.login("xa")
+    province, _ = served.login("tinh")
+    leader, _ = served.login("lanhdao")
+    for parcel, visible in ((theirs, False), (mine, True)):
+        mx, my = points[parcel]
+        x, y = tile_at(mx, my, 17)
+        answer = commune.get(_url("parcels", 17, x, y))
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+        units = {f["properties"]["unit_code"] for f in features(answer.content, "parcels")}
+        assert units <= {served.commune}
+        ids = {f["properties"]["parcel_id"] for f in features(answer.content, "parcels")}
+        assert (parcel in ids) == visible
+        everyone = province.get(_url("parcels", 17, x, y)).content
+        assert parcel in {f["properties"]["parcel_id"] for f in features(everyone, "parcels")}
+        for layer in ("parcels", "problems", "sheets"):
+            assert leader.get(_url(layer, 17, x, y)).status_code == 403
+        shown = features(leader.get(_url("communes", 10, *tile_at(mx, my, 10))).content, "communes")
+        assert shown and all(
+            set(f["properties"]) <= set(LAYERS["communes"].properties) for f in shown
+        )
+    assert province.get(_url("nothing", 17, 1, 1)).status_code == 404
+    assert province.get(_url("parcels", 17, 2**17, 1)).status_code == 404
+    assert province.get(_url("parcels", 40, 1, 1)).status_code == 404
+
+
+def test_a_correction_reaches_the_tiles_served(served: Served) -> None:
+    with served.server.view() as ws:
+        parcel, area = ws.con.execute(
+            "SELECT f.record_id, round(ST_Area(p.geom), 1) FROM finding f "
+            "JOIN parcel p ON p.parcel_id = f.record_id WHERE f.rule_id = 'AREA_MISMATCH' "
+            "AND f.state = 'open' AND p.unit_code = ? ORDER BY 1 LIMIT 1",
+            [served.commune],
+        ).fetchone()  # type: ignore[misc]
+        before = ws.scalar("SELECT legal_area FROM parcel WHERE parcel_id = ?", [parcel])
+        mx, my = web_point(ws, parcel)
+    client, csrf = served.login("xa")
+    x, y = tile_at(mx, my, 18)
+
+    def shown() -> dict[str, Any]:
+        data = client.get(_url("parcels", 18, x, y)).content
+        return next(
+            f["properties"]
+            for f in holding(data, "parcels", 18, x, y, mx, my)
+            if f["properties"]["parcel_id"] == parcel
+        )
+
+    first = shown()
+    assert first["open_findings"] >= 1
+    assert shown() == first  # (served from the cache the second time)
+    answer = client.post(
+        "/api/corrections", headers={"X-CSRF-Token": csrf},
+        json={"record_type": "parcel", "record_id": parcel, "field": "legal_area",
+              "value": str(area), "based_on": str(before), "note": "đo lại"},
+    )  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    served.wait_for_jobs()
+    with served.server.view() as ws:
+        still_open = ws.scalar(
+            "SELECT count(*) FROM finding WHERE parcel_id = ? AND state = 'open'", [parcel]
+        )
+    assert still_open == first["open_findings"] - 1
+    assert shown()["open_findings"] == still_open
+
+
+def test_the_map_page_opens_where_it_is_asked(served: Served) -> None:
+    province, _ = served.login("tinh")
+    page = province.get("/map")
+    assert page.status_code == 200
+    assert "maplibre-gl-csp.js" in page.text and 'data-bounds="' in page.text
+    assert "worker-src" not in page.headers["content-security-policy"]  # no blob: workers
+    commune, _ = served.login("xa")
+    assert commune.get(f"/map?commune={served.other}").status_code == 403
+    leader, _ = served.login("lanhdao")
+    shown = leader.get("/map")
+    assert shown.status_code == 200 and "data-records=\"no\"" in shown.text
+    assert not TWELVE_DIGITS.search(shown.content)
