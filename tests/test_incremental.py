@@ -49,6 +49,27 @@ def outcome(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
             "source_file, source_sheet, source_row, ST_AsText(geom) FROM finding ORDER BY ALL",
         ),
         "groups": q(con, "SELECT parcel_id, grp FROM parcel_group ORDER BY ALL"),
+        # the map's tables (geometries to the centimetre: the shape, not its vertex order)
+        "map": q(
+            con,
+            "SELECT * EXCLUDE (geom, minx, miny, maxx, maxy), round(ST_Area(geom), 2) "
+            "FROM map_parcel ORDER BY ALL",
+        ),
+        "problems": q(
+            con,
+            "SELECT rule_id, record_type, record_id, parcel_id, unit_code, severity, "
+            "round(ST_Area(geom), 2) FROM map_problem ORDER BY ALL",
+        ),
+        "map_sheets": q(
+            con,
+            "SELECT * EXCLUDE (geom, minx, miny, maxx, maxy), round(ST_Area(geom), 1) "
+            "FROM map_sheet_outline ORDER BY ALL",
+        ),
+        "map_communes": q(
+            con,
+            "SELECT * EXCLUDE (geom, minx, miny, maxx, maxy), round(ST_Area(geom), 0) "
+            "FROM map_commune ORDER BY ALL",
+        ),
         "auth": q(
             con,
             "SELECT party_id, status, reason, reasons, registry_cccd, method, "
@@ -300,7 +321,7 @@ def test_a_corrected_name_is_checked_again_alone(base: Path, tmp_path: Path) -> 
         api.correct(ws, "party", party, "full_name", "Trần Thị Bích", by=BY)
         report = run(ws)
         ran = {r.stage: r for r in report.stages if r.ran}
-        assert set(ran) == {"validate", "authenticate", "classify", "campaign"}
+        assert set(ran) == {"validate", "authenticate", "classify", "campaign", "map"}
         assert ran["validate"].counts["rechecked"] == sharing  # the user and its ID's holders
         assert ran["authenticate"].counts["recomputed"] == 1
         state = q(

@@ -129,9 +129,7 @@ def _province_tiles(ws: Workspace, z: int) -> set[tuple[int, int]]:
 def test_no_tile_holds_personal_data(ws: Workspace) -> None:
     names = {r[0] for r in ws.con.execute("SELECT full_name FROM party").fetchall() if r[0]}
     ids = {r[0] for r in ws.con.execute("SELECT id_number FROM party").fetchall() if r[0]}
-    births = {
-        str(r[0]) for r in ws.con.execute("SELECT birth_date FROM party").fetchall() if r[0]
-    }
+    births = {str(r[0]) for r in ws.con.execute("SELECT birth_date FROM party").fetchall() if r[0]}
     seen: set[str] = set()
     cut = 0
     for z in (12, 15):
@@ -275,5 +273,61 @@ def test_the_map_page_opens_where_it_is_asked(served: Served) -> None:
     assert commune.get(f"/map?commune={served.other}").status_code == 403
     leader, _ = served.login("lanhdao")
     shown = leader.get("/map")
-    assert shown.status_code == 200 and "data-records=\"no\"" in shown.text
+    assert shown.status_code == 200 and 'data-records="no"' in shown.text
     assert not TWELVE_DIGITS.search(shown.content)
+
+
+def test_the_layers_geopackage_carries_its_qgis_styles(ws: Workspace, tmp_path: Path) -> None:
+    import sqlite3
+    import xml.etree.ElementTree as ET
+
+    import pyogrio
+
+    from landclean import api
+
+    out = tmp_path / "ban_do.gpkg"
+    written = api.export_layers(ws, out, lang="vi")
+    parcels = ws.scalar("SELECT count(*) FROM parcel WHERE geom IS NOT NULL")
+    communes = ws.scalar(
+        "SELECT count(DISTINCT unit_code) FROM parcel "
+        "WHERE geom IS NOT NULL AND unit_code IS NOT NULL"
+    )
+    assert written.rows["thua_dat"] == parcels and written.rows["xa_phuong"] == communes
+    found = {name: kind for name, kind in pyogrio.list_layers(out)}
+    assert found["thua_dat"] == "MultiPolygon" and "layer_styles" in found
+    for name in ("thua_dat", "loi_khong_gian", "to_ban_do", "xa_phuong"):
+        info = pyogrio.read_info(out, layer=name)
+        assert info["crs"] == "EPSG:9218" and info["features"] == written.rows[name]
+    # a parcel's shape is the one on record
+    parcel, area = ws.con.execute(
+        "SELECT parcel_id, ST_Area(geom) FROM parcel WHERE geom IS NOT NULL "
+        "ORDER BY parcel_id LIMIT 1"
+    ).fetchone()  # type: ignore[misc]
+    meta, table = pyogrio.read_arrow(out, layer="thua_dat", where=f"parcel_id = '{parcel}'")
+    shape = table[meta["geometry_name"] or "wkb_geometry"][0].as_py()
+    assert shapely.from_wkb(shape).area == pytest.approx(area)
+    # the styles: one default style per layer, QML naming fields the layer has
+    with sqlite3.connect(out) as db:
+        styles = db.execute(
+            "SELECT f_table_name, f_geometry_column, useAsDefault, styleQML FROM layer_styles"
+        ).fetchall()
+    assert sorted(s[0] for s in styles) == sorted(written.rows)
+    for name, column, default, qml in styles:
+        assert column == "geometry" and default == 1
+        renderer = ET.fromstring(qml.split("\n", 1)[1]).find("renderer-v2")
+        assert renderer is not None
+        fields = pyogrio.read_info(out, layer=name)["fields"]
+        if renderer.get("attr"):
+            assert renderer.get("attr") in fields
+        if name == "thua_dat":
+            values = [c.get("value") for c in renderer.iter("category")]
+            assert values == ["1", "2", "3"]
+    # nothing personal: the columns are the tiles' own
+    for name in written.rows:
+        fields = set(pyogrio.read_info(out, layer=name)["fields"])
+        assert not fields & {"full_name", "id_number", "birth_date", "name_key"}
+    # one commune's layers hold that commune only
+    unit = str(ws.scalar("SELECT min(unit_code) FROM map_parcel"))
+    one = api.export_layers(ws, tmp_path / "mot_xa.gpkg", commune=unit)
+    mine = ws.scalar("SELECT count(*) FROM parcel WHERE unit_code = ? AND geom IS NOT NULL", [unit])
+    assert one.rows["thua_dat"] == mine and one.rows["xa_phuong"] == 1

@@ -11,14 +11,18 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
 
+from landclean.maps.tiles import tile_of
 from landclean.web.app import route_table
 from tests.web import PASSWORDS, Served, serve_copy
 
 TWELVE_DIGITS = re.compile(r"(?<!\d)\d{12}(?!\d)")
 PUBLIC = {"/healthz", "/login", "/api/login", "/lang/{code}"}
+# a tile of the map (issue 19): scope is checked on the tiles' content (tests/test_map.py)
+TILE = {"layer": "parcels", "z": "15", "x": "26000", "y": "15000"}
 # a body every route with one accepts as well formed (a review's, a certificate step's)
 BODY = {"decision": "explain", "reason": "deceased", "step": "collected"}
 
@@ -45,6 +49,18 @@ def _records(served: Served, commune: str) -> dict[str, str]:
         return {kind: str(ws.scalar(sql, [commune])) for kind, sql in queries.items()}
 
 
+def _tile_of(served: Served, parcel: str) -> dict[str, str]:
+    """The zoom-17 tile over a parcel (its box's middle in the map's table)."""
+    with served.server.view() as ws:
+        row = ws.con.execute(
+            "SELECT (minx + maxx) / 2, (miny + maxy) / 2 FROM map_parcel WHERE parcel_id = ?",
+            [parcel],
+        ).fetchone()
+    assert row is not None
+    x, y = tile_of(row[0], row[1], 17)
+    return {"layer": "parcels", "z": "17", "x": str(x), "y": str(y)}
+
+
 def _fill(path: str, values: dict[str, str]) -> str:
     def one(match: re.Match[str]) -> str:
         name = match[1]
@@ -63,13 +79,13 @@ def test_health_answers_without_a_login(served: Served) -> None:
 def test_every_route_but_the_public_ones_needs_a_login(served: Served) -> None:
     client = served.client()
     values = {"code": served.commune, "record_type": "parcel", "record_id": "x",
-              "job_id": "1", "proposal_id": "1", "decision": "approve"}  # fmt: skip
+              "job_id": "1", "proposal_id": "1", "decision": "approve", **TILE}  # fmt: skip
     checked = 0
     for method, path in _routes(served):
         if path in PUBLIC:
             continue
         answer = client.request(method, _fill(path, values), follow_redirects=False)
-        if path.startswith("/api/"):
+        if path.startswith(("/api/", "/tiles/")):  # (a map's tile: no page to go to)
             assert answer.status_code == 401, (method, path, answer.status_code)
         else:
             assert answer.status_code == 303, (method, path, answer.status_code)
@@ -142,9 +158,18 @@ def test_a_commune_account_reaches_nothing_of_another_commune(served: Served) ->
     checked = set()
     for kind, record in theirs.items():
         values = {"code": served.other, "record_type": kind, "record_id": record,
-                  "job_id": "1", "proposal_id": proposal, "decision": "approve"}  # fmt: skip
+                  "job_id": "1", "proposal_id": proposal, "decision": "approve",
+                  **_tile_of(served, theirs["parcel"])}  # fmt: skip
         for method, path in _routes(served):
             if path in PUBLIC or "{" not in path:
+                continue
+            if path.startswith("/tiles/"):  # the tile over their parcel: none of theirs in it
+                answer = client.request(method, _fill(path, values))
+                assert answer.status_code == 200
+                shown = mapbox_vector_tile.decode(answer.content).get("parcels", {})
+                units = {f["properties"]["unit_code"] for f in shown.get("features", [])}
+                assert units <= {served.commune}, units
+                checked.add((method, path))
                 continue
             if "{record_type}" not in path and f"/{kind}/" not in path and kind != "parcel":
                 continue
@@ -184,7 +209,7 @@ def test_a_leader_receives_no_personal_data_anywhere(served: Served) -> None:
         if method != "GET" or path in PUBLIC:
             continue
         values = {"code": served.commune, "record_type": "party", "record_id": mine["party"],
-                  "job_id": "1", "proposal_id": "1", "decision": "approve"}  # fmt: skip
+                  "job_id": "1", "proposal_id": "1", "decision": "approve", **TILE}  # fmt: skip
         answer = client.get(_fill(path, values), params={"q": "Nguyễn"})
         assert not TWELVE_DIGITS.search(answer.text), (path, TWELVE_DIGITS.search(answer.text))
         if answer.status_code == 200:

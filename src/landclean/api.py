@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from landclean.ingest.importer import ImportReport
     from landclean.ingest.profiles import Profile
     from landclean.ingest.suggest import Suggestion
+    from landclean.maps.layers import LayersResult
     from landclean.reports.export import ExportResult
     from landclean.reports.writer import ReportResult
 
@@ -188,6 +189,22 @@ def export(
         lang=_lang(lang, settings),
         classification=settings.classification,
     )
+
+
+def export_layers(
+    ws: Workspace,
+    out: Path | str,
+    *,
+    commune: str | None = None,
+    lang: str | None = None,
+    settings: Settings | None = None,
+) -> LayersResult:
+    """The map's layers (parcels, problems, sheets, communes) as one GeoPackage with
+    their QGIS styles (docs/map.md); no personal data."""
+    from landclean.maps.layers import export_layers as write_layers
+
+    settings = settings or get_settings()
+    return write_layers(ws.con, Path(out), commune, _lang(lang, settings))
 
 
 def worklist(ws: Workspace, commune: str, out: Path | str) -> WorklistFile:

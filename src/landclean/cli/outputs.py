@@ -48,7 +48,9 @@ def report(
 @friendly
 def export(
     workspace: WsArg,
-    out: Annotated[Path, typer.Option("--out", help="File to write (.csv, .xlsx or .gpkg).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (.csv, .xlsx or .gpkg).")
+    ] = None,
     format: Annotated[
         str | None,
         typer.Option("--format", help="csv, xlsx or gpkg (default: from the file's suffix)."),
@@ -64,8 +66,26 @@ def export(
         ),
     ] = False,
     language: LangOpt = None,
+    layers: Annotated[
+        Path | None,
+        typer.Option(
+            "--layers",
+            help="Instead: the map's layers (parcels, problems, sheets, communes) as one "
+            "GeoPackage (.gpkg) with QGIS styles; no personal data.",
+        ),
+    ] = None,
 ) -> None:
-    """Export findings with their lineage (file, sheet, row) for the communes to fix."""
+    """Export findings with their lineage (file, sheet, row) for the communes to fix, or
+    (--layers) the map's layers for desktop GIS."""
+    if (out is None) == (layers is None):
+        raise typer.BadParameter(text("out_or_layers"), param_hint="--out / --layers")
+    if layers is not None:
+        with api.open_workspace(workspace, read_only=True) as ws:
+            written = api.export_layers(ws, layers, commune=commune, lang=language or lang())
+        shown = ", ".join(f"{name} {n}" for name, n in written.rows.items())
+        say("exported_layers", path=written.path, layers=shown)
+        return
+    assert out is not None
     with api.open_workspace(workspace, read_only=True) as ws:
         result = api.export(
             ws,

@@ -132,6 +132,21 @@ UNION SELECT parcel_id FROM finding WHERE changed_run > {since} AND parcel_id IS
 UNION SELECT record_id FROM ({corrections}) WHERE table_name = 'parcel'
 UNION SELECT record_id FROM ({imports}) WHERE table_name = 'parcel' AND stage = '{import_}'
 """
+# ... and, in the new communes of those parcels (before and after), every parcel whose
+# renumbering changed: a sheet added to a commune, or gone from it, moves the new numbers
+# of the sheets after it
+RENUMBERED_SQL = """
+INSERT INTO mp_ids
+WITH communes AS (
+    SELECT unit_code FROM map_parcel WHERE parcel_id IN (SELECT parcel_id FROM mp_ids)
+    UNION SELECT unit_code FROM parcel WHERE parcel_id IN (SELECT parcel_id FROM mp_ids)
+)
+SELECT p.parcel_id FROM parcel p JOIN map_parcel m USING (parcel_id)
+WHERE p.unit_code IN (SELECT unit_code FROM communes)
+  AND (p.unit_code, p.new_sheet_no, p.uid, p.placement)
+      IS DISTINCT FROM (m.unit_code, m.new_sheet_no, m.uid, m.placement)
+  AND p.parcel_id NOT IN (SELECT parcel_id FROM mp_ids)
+"""
 SCOPE_FINDINGS_SQL = """
 CREATE OR REPLACE TEMP TABLE mp_findings AS
 SELECT rule_id, record_type, record_id FROM finding WHERE changed_run > {since}
@@ -249,6 +264,7 @@ def run(ctx: StageContext) -> StageReport:
                 import_=IMPORT,
             )
         )
+        con.execute(RENUMBERED_SQL)
         con.execute(SCOPE_FINDINGS_SQL.format(since=since))
         if not _count(con, "SELECT count(*) FROM mp_ids") and not _count(
             con, "SELECT count(*) FROM mp_findings"

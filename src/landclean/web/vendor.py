@@ -20,7 +20,10 @@ from pathlib import Path
 MAPLIBRE_VERSION = "5.24.1"
 MAPLIBRE = f"maplibre-gl-{MAPLIBRE_VERSION}"
 # the npm registry's dist.integrity of maplibre-gl@5.24.1
-MAPLIBRE_INTEGRITY = "sha512-HyiYBwtsbk3L1n1EPLJHWqdoyMiF80n7tEYXFZyu2m1TjvaNx6KMLiFeDdmszt1/mq2zvsR1TJuX/NMu5BonXQ=="
+MAPLIBRE_INTEGRITY = (
+    "sha512-HyiYBwtsbk3L1n1EPLJHWqdoyMiF80n7tEYXFZyu2m1TjvaNx6KMLiFeDdmszt1/"
+    "mq2zvsR1TJuX/NMu5BonXQ=="
+)
 MAPLIBRE_FILES = (
     "maplibre-gl-csp.js",
     "maplibre-gl-csp-worker.js",
