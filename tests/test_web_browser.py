@@ -226,3 +226,72 @@ def test_an_admin_uploads_a_file_and_its_import_runs(
         )
     assert "nguoi_dung.csv" in str(params)
     page.context.close()
+
+
+def _map_ready(page: object) -> None:
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => window.landcleanMap && window.landcleanMap.loaded() "
+        "&& window.landcleanMap.areTilesLoaded()",
+        timeout=60_000,
+    )
+
+
+def test_the_map_draws_and_a_click_on_a_parcel_opens_its_record(
+    site: tuple[Served, str], browser: object
+) -> None:
+    import io
+
+    import mapbox_vector_tile
+    import numpy as np
+    from PIL import Image
+
+    served, url = site
+    with served.server.view() as ws:
+        parcel = ws.scalar(  # a parcel of some size, with no problem drawn over it
+            "SELECT min(parcel_id) FROM map_parcel m WHERE unit_code = ? "
+            "AND maxx - minx > 15 AND maxy - miny > 15 AND NOT EXISTS (SELECT 1 FROM "
+            "map_problem q WHERE q.maxx >= m.minx AND q.minx <= m.maxx AND q.maxy >= m.miny "
+            "AND q.miny <= m.maxy)",
+            [served.commune],
+        )
+        names = {r[0] for r in ws.con.execute("SELECT full_name FROM party").fetchall() if r[0]}
+    page = _log_in(browser, url, "xa")
+    tiles: list[object] = []
+    page.on("response", lambda r: tiles.append(r) if "/tiles/" in r.url else None)  # type: ignore[attr-defined]
+    page.goto(f"{url}/map?parcel={parcel}")  # type: ignore[attr-defined]
+    _map_ready(page)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "server_map.png"))  # type: ignore[attr-defined]
+    canvas = Image.open(io.BytesIO(page.locator("#map canvas").screenshot())).convert("RGB")  # type: ignore[attr-defined]
+    pixels = np.asarray(canvas, dtype=np.int16)
+    background = np.array([244, 241, 234], dtype=np.int16)  # the map's background colour
+    drawn = (np.abs(pixels - background).max(axis=2) > 12).mean()
+    assert drawn > 0.2  # parcels drawn, not a blank canvas
+    kinds = {r.url.split("/tiles/")[1].split("/")[0] for r in tiles}  # type: ignore[attr-defined]
+    assert {"parcels", "sheets"} <= kinds
+    for response in tiles:
+        assert response.status == 200  # type: ignore[attr-defined]
+        for layer in mapbox_vector_tile.decode(response.body()).values():  # type: ignore[attr-defined]
+            for feature in layer["features"]:
+                values = {str(v) for v in feature["properties"].values()}
+                assert not values & names
+                assert not [v for v in values if re.fullmatch(r"\d{9}|\d{12}", v)]
+                if "unit_code" in feature["properties"]:
+                    assert feature["properties"]["unit_code"] == served.commune
+    page.locator("#map").click()  # type: ignore[attr-defined]  (its middle: the parcel)
+    page.wait_for_url(f"{url}/records/parcel/{parcel}", timeout=10_000)  # type: ignore[attr-defined]
+    page.context.close()  # type: ignore[attr-defined]
+
+
+def test_a_leaders_map_asks_for_the_communes_figures_only(
+    site: tuple[Served, str], browser: object
+) -> None:
+    _, url = site
+    page = _log_in(browser, url, "lanhdao")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/tiles/" in r.url else None)  # type: ignore[attr-defined]
+    page.goto(f"{url}/map")  # type: ignore[attr-defined]
+    _map_ready(page)
+    assert asked and all("/tiles/communes/" in a for a in asked)
+    assert not TWELVE_DIGITS.search(page.content())  # type: ignore[attr-defined]
+    page.context.close()  # type: ignore[attr-defined]
