@@ -331,3 +331,65 @@ def test_the_layers_geopackage_carries_its_qgis_styles(ws: Workspace, tmp_path: 
     one = api.export_layers(ws, tmp_path / "mot_xa.gpkg", commune=unit)
     mine = ws.scalar("SELECT count(*) FROM parcel WHERE unit_code = ? AND geom IS NOT NULL", [unit])
     assert one.rows["thua_dat"] == mine and one.rows["xa_phuong"] == 1
+
+
+def test_a_province_user_marks_an_overlap_resolved_and_the_tiles_follow(served: Served) -> None:
+    with served.server.view() as ws:
+        record, wkb = ws.con.execute(
+            "SELECT record_id, ST_AsWKB(geom) FROM finding WHERE rule_id = 'PARCEL_OVERLAP' "
+            "AND state = 'open' ORDER BY record_id DESC LIMIT 1"
+        ).fetchone()  # type: ignore[misc]
+        unit = ws.scalar("SELECT unit_code FROM parcel WHERE parcel_id = ?", [record])
+        undecided = ws.scalar(
+            "SELECT min(record_id) FROM map_problem WHERE rule_id = 'PARCEL_COMMUNE_UNCERTAIN'"
+        )
+    inside = shapely.from_wkb(bytes(wkb)).representative_point()
+    mx, my = TO_WEB.transform(inside.x, inside.y)
+    x, y = tile_at(mx, my, 19)
+    province, csrf = served.login("tinh")
+
+    def drawn() -> set[str]:
+        data = province.get(_url("problems", 19, x, y)).content
+        hit = holding(data, "problems", 19, x, y, mx, my)
+        return {
+            f["properties"]["record_id"]
+            for f in hit
+            if f["properties"]["rule_id"] == "PARCEL_OVERLAP"
+        }
+
+    assert record in drawn()
+    form = {"csrf": csrf, "rule_id": "PARCEL_OVERLAP", "record_id": record}
+    # a commune user may not; a reason is needed; the commune of a parcel is not decided here
+    commune, commune_csrf = served.login("xa" if unit != served.commune else "xa2")
+    refused = commune.post(
+        "/map/problems/resolve", data={**form, "csrf": commune_csrf, "note": "x"}
+    )
+    assert refused.status_code == 403
+    assert province.post("/map/problems/resolve", data={**form, "note": " "}).status_code == 422
+    if undecided is not None:
+        answer = province.post(
+            "/map/problems/resolve",
+            data={**form, "rule_id": "PARCEL_COMMUNE_UNCERTAIN", "record_id": undecided,
+                  "note": "x"},
+        )  # fmt: skip
+        assert answer.status_code == 422
+    answer = province.post(
+        "/map/problems/resolve",
+        data={**form, "note": "ranh giới thực địa đúng, bản đồ chồng do số hoá"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    served.wait_for_jobs()
+    with served.server.view() as ws:
+        state = ws.scalar(
+            "SELECT state FROM finding WHERE rule_id = 'PARCEL_OVERLAP' AND record_id = ?",
+            [record],
+        )
+        who_when = ws.con.execute(
+            "SELECT actor, note FROM change_log WHERE stage = 'exception' AND rule_id = "
+            "'PARCEL_OVERLAP' AND record_id = ?",
+            [f"parcel:{record}"],
+        ).fetchall()
+    assert state == "exception"
+    assert who_when == [("tinh", "ranh giới thực địa đúng, bản đồ chồng do số hoá")]
+    assert record not in drawn()  # the cached tile was dropped, the new one lacks it

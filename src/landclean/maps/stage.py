@@ -147,12 +147,24 @@ WHERE p.unit_code IN (SELECT unit_code FROM communes)
       IS DISTINCT FROM (m.unit_code, m.new_sheet_no, m.uid, m.placement)
   AND p.parcel_id NOT IN (SELECT parcel_id FROM mp_ids)
 """
-SCOPE_FINDINGS_SQL = """
+# the findings: those whose state, details or parcel changed, those accepted as
+# exceptions since (their state changes outside a run), and the problems of the parcels
+# above; their parcels join the parcels rewritten
+SCOPE_FINDINGS_SQL = (
+    """
 CREATE OR REPLACE TEMP TABLE mp_findings AS
 SELECT rule_id, record_type, record_id FROM finding WHERE changed_run > {since}
+UNION SELECT rule_id, split_part(record_id, ':', 1), substr(record_id, strpos(record_id, ':') + 1)
+FROM ({exceptions})
 UNION SELECT rule_id, record_type, record_id FROM map_problem
 WHERE parcel_id IN (SELECT parcel_id FROM mp_ids)
-"""
+""",
+    """
+INSERT INTO mp_ids SELECT DISTINCT parcel_id FROM finding
+WHERE (rule_id, record_type, record_id) IN (SELECT * FROM mp_findings)
+  AND parcel_id IS NOT NULL AND parcel_id NOT IN (SELECT parcel_id FROM mp_ids)
+""",
+)
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -265,7 +277,8 @@ def run(ctx: StageContext) -> StageReport:
             )
         )
         con.execute(RENUMBERED_SQL)
-        con.execute(SCOPE_FINDINGS_SQL.format(since=since))
+        for sql in SCOPE_FINDINGS_SQL:
+            con.execute(sql.format(since=since, exceptions=changes.journal("exception")))
         if not _count(con, "SELECT count(*) FROM mp_ids") and not _count(
             con, "SELECT count(*) FROM mp_findings"
         ):

@@ -4,15 +4,39 @@ problems beside the map (in the user's communes)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
 from landclean.labels import label
+from landclean.maps.stage import PARCEL_SHAPED
 from landclean.maps.tiles import lon_lat
 from landclean.workspace.lookups import keys_in
 
 Bounds = tuple[float, float, float, float]  # west, south, east, north (degrees)
+
+
+@dataclass(frozen=True)
+class Problem:
+    rule_id: str
+    record_id: str
+    unit_code: str | None
+
+    @property
+    def resolvable(self) -> bool:
+        """Whether a person may mark it resolved on the map (a parcel whose new commune
+        is undecided is not: renumbering decides it)."""
+        return self.rule_id not in PARCEL_SHAPED
+
+
+def map_problem(con: duckdb.DuckDBPyConnection, rule_id: str, record_id: str) -> Problem | None:
+    """The problem on the map of that rule and record (None: there is none)."""
+    row = con.execute(
+        "SELECT unit_code FROM map_problem WHERE rule_id = ? AND record_id = ? LIMIT 1",
+        [rule_id, record_id],
+    ).fetchone()
+    return None if row is None else Problem(rule_id, record_id, row[0])
 
 
 def _scope(communes: Sequence[str] | None) -> str:
@@ -82,6 +106,7 @@ def problems(
                 "parcel_id": parcel_id,
                 "unit_code": unit_code,
                 "severity": severity,
+                "resolvable": rule_id not in PARCEL_SHAPED,
                 "lon": round(lon, 7),
                 "lat": round(lat, 7),
             }

@@ -16,6 +16,7 @@ from fastapi import HTTPException
 from landclean import jobs
 from landclean.accounts.sessions import Session, end_session, start_session
 from landclean.accounts.store import check_login
+from landclean.api import accept_exception
 from landclean.browse.records import (
     RECORD_TYPES,
     Record,
@@ -33,6 +34,7 @@ from landclean.edits import (
     submit_edit,
 )
 from landclean.errors import LandcleanError
+from landclean.maps.view import map_problem
 from landclean.reviews import Decision, decide_case
 from landclean.web.auth import Throttle, Who, forbid
 from landclean.web.server import Server
@@ -203,6 +205,26 @@ def accept(server: Server, found: Who, party_id: str, note: str | None) -> list[
         return done
 
     return _edited(server, take)
+
+
+def resolve_problem(server: Server, found: Who, rule_id: str, record_id: str, note: str) -> str:
+    """A province user marks a spatial problem on the map resolved (an overlap that is
+    right on the ground, a gap between sheets that is a road): the finding is accepted
+    as an exception with their name and note, and the re-check redraws the tiles."""
+    forbid(found.account.approves)
+    with server.view() as ws:
+        problem = map_problem(ws.con, rule_id, record_id)
+    if problem is None:
+        raise HTTPException(404, "no such problem on the map")
+    if not problem.resolvable:
+        raise HTTPException(422, "a parcel's new commune is decided by renumbering, not here")
+
+    def act(ws: Any) -> str:
+        actor = accept_exception(ws, rule_id, record_id, reason=note, by=found.account.login)
+        _recheck(ws, found.account.login)
+        return actor
+
+    return _edited(server, act)
 
 
 def manage_account(server: Server, found: Who, action: str, login: str, **given: Any) -> str | None:

@@ -10,14 +10,15 @@ leader gets the communes' figures only (no parcel, no problem, no sheet).
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
 
 from landclean.maps.tiles import LAYERS, tile, valid_tile
 from landclean.maps.view import extent, problem_rules, problems
-from landclean.web.auth import Page, Who, forbid, server_of, who
+from landclean.web import actions
+from landclean.web.auth import Page, PageWriter, Who, forbid, server_of, who
 from landclean.web.vendor import MAPLIBRE, maplibre_installed
 from landclean.web.views import CSP, lang_of, render
 
@@ -90,3 +91,17 @@ def tile_route(found: Api, request: Request, layer: str, z: int, x: int, y: int)
         media_type="application/vnd.mapbox-vector-tile",
         headers={"Cache-Control": "private, no-cache"},
     )
+
+
+@router.post("/map/problems/resolve")
+def resolve_problem(
+    found: PageWriter,
+    request: Request,
+    rule_id: str = Form(max_length=60),
+    record_id: str = Form(max_length=100),
+    note: str = Form("", max_length=2000),
+) -> Response:
+    """A province user marks a problem resolved (accepted, with their name and note);
+    back to the map, whose tiles the re-check redraws."""
+    actions.resolve_problem(server_of(request), found, rule_id, record_id, note)
+    return RedirectResponse(f"/map?rule={quote(rule_id)}", status_code=303)
