@@ -110,11 +110,11 @@ WITH figures AS (
     SELECT unit_code, count(*)::INTEGER AS parcels,
            count(*) FILTER (WHERE grp = 1)::INTEGER AS usable,
            sum(open_findings)::INTEGER AS open_findings
-    FROM map_parcel WHERE unit_code IS NOT NULL GROUP BY unit_code
+    FROM map_parcel WHERE {{communes}} unit_code IS NOT NULL GROUP BY unit_code
 ), outline AS (
     SELECT unit_code,
            ST_SimplifyPreserveTopology(ST_Union_Agg(geom), {OUTLINE_TOLERANCE}) AS g
-    FROM map_sheet_outline WHERE unit_code IS NOT NULL GROUP BY unit_code
+    FROM map_sheet_outline WHERE {{communes}} unit_code IS NOT NULL GROUP BY unit_code
 )
 SELECT f.unit_code, a.name, f.parcels, f.usable, f.open_findings,
        round(f.usable / f.parcels, 4), {BOX.format(g="o.g")}, o.g
@@ -196,7 +196,7 @@ def build_all(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
     )
     con.execute(PROBLEM_SQL.format(findings=""))
     con.execute(SHEET_SQL.format(sheets=""))
-    con.execute(COMMUNE_SQL)
+    con.execute(COMMUNE_SQL.format(communes=""))
     con.execute("DELETE FROM map_change")  # the cache keeps nothing from before
     for layer in ("parcels", "problems", "sheets", "communes"):
         con.execute("INSERT INTO map_change VALUES (?, ?, NULL, NULL, NULL, NULL)", [run_id, layer])
@@ -204,13 +204,20 @@ def build_all(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
 
 def build_changed(con: duckdb.DuckDBPyConnection, run_id: int) -> int:
     """The rows of the parcels in ``mp_ids`` and the findings in ``mp_findings`` again,
-    with their sheets and every commune's figures; returns the parcels rewritten."""
+    with their sheets and their communes' figures and outlines; returns the parcels
+    rewritten."""
     inside = "parcel_id IN (SELECT parcel_id FROM mp_ids) AND"
     # the sheets they were in and the sheets they are in now
     con.execute(
         "CREATE OR REPLACE TEMP TABLE mp_sheets AS "
         "SELECT DISTINCT old_unit_code, sheet_no, scale FROM map_parcel WHERE "
         f"{inside} true UNION SELECT old_unit_code, sheet_no, scale FROM parcel WHERE {inside} true"
+    )
+    # the communes they were in and are in now: their figures and outlines again
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE mp_units AS "
+        f"SELECT DISTINCT unit_code FROM map_parcel WHERE {inside} unit_code IS NOT NULL "
+        f"UNION SELECT unit_code FROM parcel WHERE {inside} unit_code IS NOT NULL"
     )
     before = "SELECT minx, miny, maxx, maxy FROM map_parcel WHERE " + inside + " true"
     con.execute("CREATE OR REPLACE TEMP TABLE mp_before AS " + before)
@@ -253,9 +260,16 @@ def build_changed(con: duckdb.DuckDBPyConnection, run_id: int) -> int:
         "SELECT minx, miny, maxx, maxy FROM mp_before UNION ALL SELECT minx, miny, maxx, maxy "
         f"FROM map_sheet_outline WHERE {in_sheets} true",
     )
-    con.execute("DELETE FROM map_commune")  # figures of a hundred communes: all again
-    con.execute(COMMUNE_SQL)
-    con.execute("INSERT INTO map_change VALUES (?, 'communes', NULL, NULL, NULL, NULL)", [run_id])
+    con.execute(
+        "INSERT INTO mp_units SELECT DISTINCT unit_code FROM mp_before "
+        "WHERE unit_code IS NOT NULL AND unit_code NOT IN (SELECT unit_code FROM mp_units)"
+    )
+    units = "unit_code IN (SELECT unit_code FROM mp_units) AND"
+    boxes = f"SELECT minx, miny, maxx, maxy FROM map_commune WHERE {units} true"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE mp_before AS {boxes}")
+    con.execute(f"DELETE FROM map_commune WHERE {units} true")
+    con.execute(COMMUNE_SQL.format(communes=units))
+    _changed(con, run_id, "communes", f"SELECT * FROM mp_before UNION ALL {boxes}")
     return _count(con, "SELECT count(*) FROM mp_ids")
 
 
@@ -284,7 +298,7 @@ def run(ctx: StageContext) -> StageReport:
         ):
             return StageReport("map", ran=False)
         build_changed(con, ctx.run_id)
-        for table in ("mp_ids", "mp_findings", "mp_sheets", "mp_before"):
+        for table in ("mp_ids", "mp_findings", "mp_sheets", "mp_before", "mp_units"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute(  # the cache needs only the boxes of runs it has not seen: a day's worth
         "DELETE FROM map_change WHERE run_id < (SELECT max(run_id) - 1000 FROM map_change)"
