@@ -225,13 +225,8 @@ def test_tiles_follow_the_roles_scope(served: Served) -> None:
 
 
 def test_a_correction_reaches_the_tiles_served(served: Served) -> None:
+    parcel, area = served.area_mismatch()
     with served.server.view() as ws:
-        parcel, area = ws.con.execute(
-            "SELECT f.record_id, round(ST_Area(p.geom), 1) FROM finding f "
-            "JOIN parcel p ON p.parcel_id = f.record_id WHERE f.rule_id = 'AREA_MISMATCH' "
-            "AND f.state = 'open' AND p.unit_code = ? ORDER BY 1 LIMIT 1",
-            [served.commune],
-        ).fetchone()  # type: ignore[misc]
         before = ws.scalar("SELECT legal_area FROM parcel WHERE parcel_id = ?", [parcel])
         mx, my = web_point(ws, parcel)
     client, csrf = served.login("xa")

@@ -73,13 +73,7 @@ def test_a_commune_officer_fixes_a_finding_and_sees_it_close(
     site: tuple[Served, str], browser: object
 ) -> None:
     served, url = site
-    with served.server.view() as ws:
-        parcel, area = ws.con.execute(
-            "SELECT f.record_id, round(ST_Area(p.geom), 1) FROM finding f "
-            "JOIN parcel p ON p.parcel_id = f.record_id WHERE f.rule_id = 'AREA_MISMATCH' "
-            "AND f.state = 'open' AND p.unit_code = ? ORDER BY 1 LIMIT 1",
-            [served.commune],
-        ).fetchone()  # type: ignore[misc]
+    parcel, area = served.area_mismatch()
     page = _log_in(browser, url, "xa")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "server_dashboard_commune.png"), full_page=True)

@@ -43,6 +43,19 @@ class Served:
         assert answer.status_code == 200, answer.text
         return client, answer.json()["csrf"]
 
+    def area_mismatch(self) -> tuple[str, float]:
+        """A parcel of the commune account's commune with an open AREA_MISMATCH finding,
+        and the area of its geometry (the value that closes it), to 0.1 m²."""
+        with self.server.view() as ws:
+            row = ws.con.execute(
+                "SELECT f.record_id, round(ST_Area(p.geom), 1) FROM finding f "
+                "JOIN parcel p ON p.parcel_id = f.record_id WHERE f.rule_id = 'AREA_MISMATCH' "
+                "AND f.state = 'open' AND p.unit_code = ? ORDER BY 1 LIMIT 1",
+                [self.commune],
+            ).fetchone()
+        assert row is not None
+        return str(row[0]), float(row[1])
+
     def wait_for_jobs(self, timeout: float = 120.0) -> None:
         """Until no job is queued or running (the re-check after an edit)."""
         deadline = time.monotonic() + timeout
