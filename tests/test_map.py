@@ -266,6 +266,19 @@ def test_the_map_page_opens_where_it_is_asked(served: Served) -> None:
     assert "worker-src" not in page.headers["content-security-policy"]  # no blob: workers
     commune, _ = served.login("xa")
     assert commune.get(f"/map?commune={served.other}").status_code == 403
+    parcel, _ = served.area_mismatch()  # a record, and the commune's findings, link to it
+    assert f'href="/map?parcel={parcel}"' in commune.get(f"/records/parcel/{parcel}").text
+    shown = commune.get(f"/communes/{served.commune}", params={"rule": "AREA_MISMATCH"}).text
+    assert f'href="/map?parcel={parcel}"' in shown
+    zoomed = commune.get(f"/map?parcel={parcel}").text
+    bounds = re.search(r'data-bounds="([^"]+)"', zoomed)
+    assert bounds is not None
+    west, south, east, north = map(float, bounds[1].split(","))
+    with served.server.view() as ws:
+        lon, lat = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True).transform(
+            *web_point(ws, parcel)
+        )
+    assert west <= lon <= east and south <= lat <= north and east - west < 0.01
     leader, _ = served.login("lanhdao")
     shown = leader.get("/map")
     assert shown.status_code == 200 and 'data-records="no"' in shown.text
