@@ -139,7 +139,7 @@ def test_rerun_marks_fixed_findings(built_workspace: Path, tmp_path: Path) -> No
         assert not others & {r[0] for r in timed}
         stages = q(ws.con, "SELECT stage_seconds FROM pipeline_run ORDER BY run_id DESC LIMIT 1")
         ran = {s for s in json.loads(stages[0][0]) if "." not in s}
-        assert ran == {"renumber", "validate", "classify", "campaign"}
+        assert ran == {"renumber", "validate", "classify", "campaign", "map"}
 
 
 def test_classification_mapping_is_configurable(

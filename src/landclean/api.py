@@ -39,7 +39,7 @@ from landclean.pipeline import (
 )
 from landclean.renumber.lookup import Found, lookup_old, lookup_serial, write_crosswalks
 from landclean.rules.catalogue import CATALOGUE, Rule
-from landclean.rules.exceptions import Acceptance, accept_exceptions
+from landclean.rules.exceptions import accept_one
 from landclean.settings import Settings, current_actor, get_settings
 from landclean.workspace import Workspace
 from landclean.workspace import create_workspace as create_workspace  # re-exported
@@ -290,19 +290,7 @@ def correct(
 def accept_exception(ws: Workspace, rule_id: str, record_id: str, *, reason: str, by: str) -> str:
     """Accept one open finding as an exception (the record is right as it is), with the
     reason and who accepts it (both required); returns the actor recorded."""
-    if not by.strip():
-        raise LandcleanError("need_actor")
-    rule = next((r for r in CATALOGUE if r.rule_id == rule_id), None)
-    if rule is None:
-        raise LandcleanError("no_rule", rule=rule_id)
-    actor = current_actor(by)
-    with ws.transaction() as con:
-        refused = accept_exceptions(
-            con, [Acceptance(rule.rule_id, rule.target, record_id, reason, actor)]
-        )
-    if refused:
-        raise refused[0]
-    return actor
+    return accept_one(ws, rule_id, record_id, reason=reason, by=by)
 
 
 def lookup(

@@ -34,6 +34,10 @@ JSON_FORMS = {
 }
 
 
+# a raster tile service's address: http(s), with {z}, {x} and {y} in that order
+BASE_MAP = r"^https?://[^\s\"'<>{}]+[^\s\"'<>]*\{z\}[^\s\"'<>]*\{x\}[^\s\"'<>]*\{y\}[^\s\"'<>]*$"
+
+
 class Settings(BaseSettings):
     """Settings a province may tune.  Override with LANDCLEAN_<NAME> environment variables."""
 
@@ -44,7 +48,7 @@ class Settings(BaseSettings):
     # The map page's base map: a raster tile service of the province's own, as a URL
     # with {z}, {x} and {y} (https://…/{z}/{x}/{y}.png); none by default (the province's
     # network may reach no outside service).
-    map_base_url: str | None = Field(None, pattern=r"^https?://[^\s\"'<>]+$")
+    map_base_url: str | None = Field(None, pattern=BASE_MAP)
     # Permitted relative gap between legal area and geometry area, per map scale.  No
     # official figure was found (DOMAIN.md); these are the project's defaults.
     area_tolerance: dict[Annotated[int, Field(gt=0)], Annotated[float, Field(ge=0.0)]] = Field(
@@ -185,6 +189,8 @@ def settings_error(exc: ValidationError | SettingsError) -> SettingsProblem:
             problems.append(LandcleanError("setting_date", name=name, value=given))
         elif error["type"] == "string_pattern_mismatch" and error["loc"][0] == "memory_limit":
             problems.append(LandcleanError("setting_size", name=name, value=given))
+        elif error["type"] == "string_pattern_mismatch" and error["loc"][0] == "map_base_url":
+            problems.append(LandcleanError("setting_base_map", name=name, value=given))
         elif field in JSON_FORMS:  # parts of the value are wrong: the whole value, once
             if field not in forms:
                 forms.add(field)

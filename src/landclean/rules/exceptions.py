@@ -14,6 +14,9 @@ import duckdb
 import pyarrow as pa
 
 from landclean.errors import LandcleanError
+from landclean.rules.catalogue import CATALOGUE
+from landclean.settings import current_actor
+from landclean.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -92,3 +95,21 @@ def accept_exceptions(
     con.execute("DROP TABLE exc_in")
     con.execute("DROP TABLE exc_ok")
     return errors
+
+
+def accept_one(ws: Workspace, rule_id: str, record_id: str, *, reason: str, by: str) -> str:
+    """Accept one open finding as an exception, in a transaction of its own, with the
+    reason and who accepts it (both required); returns the actor recorded."""
+    if not by.strip():
+        raise LandcleanError("need_actor")
+    rule = next((r for r in CATALOGUE if r.rule_id == rule_id), None)
+    if rule is None:
+        raise LandcleanError("no_rule", rule=rule_id)
+    actor = current_actor(by)
+    with ws.transaction() as con:
+        refused = accept_exceptions(
+            con, [Acceptance(rule.rule_id, rule.target, record_id, reason, actor)]
+        )
+    if refused:
+        raise refused[0]
+    return actor

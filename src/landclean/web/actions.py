@@ -16,7 +16,6 @@ from fastapi import HTTPException
 from landclean import jobs
 from landclean.accounts.sessions import Session, end_session, start_session
 from landclean.accounts.store import check_login
-from landclean.api import accept_exception
 from landclean.browse.records import (
     RECORD_TYPES,
     Record,
@@ -36,6 +35,7 @@ from landclean.edits import (
 from landclean.errors import LandcleanError
 from landclean.maps.view import map_problem
 from landclean.reviews import Decision, decide_case
+from landclean.rules.exceptions import accept_one
 from landclean.web.auth import Throttle, Who, forbid
 from landclean.web.server import Server
 
@@ -220,7 +220,7 @@ def resolve_problem(server: Server, found: Who, rule_id: str, record_id: str, no
         raise HTTPException(422, "a parcel's new commune is decided by renumbering, not here")
 
     def act(ws: Any) -> str:
-        actor = accept_exception(ws, rule_id, record_id, reason=note, by=found.account.login)
+        actor = accept_one(ws, rule_id, record_id, reason=note, by=found.account.login)
         _recheck(ws, found.account.login)
         return actor
 
