@@ -202,10 +202,9 @@ def build_all(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
         con.execute("INSERT INTO map_change VALUES (?, ?, NULL, NULL, NULL, NULL)", [run_id, layer])
 
 
-def build_changed(con: duckdb.DuckDBPyConnection, run_id: int) -> int:
+def build_changed(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
     """The rows of the parcels in ``mp_ids`` and the findings in ``mp_findings`` again,
-    with their sheets and their communes' figures and outlines; returns the parcels
-    rewritten."""
+    with their sheets and their communes' figures and outlines."""
     inside = "parcel_id IN (SELECT parcel_id FROM mp_ids) AND"
     # the sheets they were in and the sheets they are in now
     con.execute(
@@ -270,7 +269,6 @@ def build_changed(con: duckdb.DuckDBPyConnection, run_id: int) -> int:
     con.execute(f"DELETE FROM map_commune WHERE {units} true")
     con.execute(COMMUNE_SQL.format(communes=units))
     _changed(con, run_id, "communes", f"SELECT * FROM mp_before UNION ALL {boxes}")
-    return _count(con, "SELECT count(*) FROM mp_ids")
 
 
 def run(ctx: StageContext) -> StageReport:

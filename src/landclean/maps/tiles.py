@@ -172,17 +172,12 @@ class TileCache:
         self.seen = -1  # the last run of the map stage taken into account
         self._tiles: OrderedDict[Key, bytes] = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
 
     def get(self, key: Key) -> bytes | None:
         with self._lock:
             found = self._tiles.get(key)
-            if found is None:
-                self.misses += 1
-                return None
-            self._tiles.move_to_end(key)
-            self.hits += 1
+            if found is not None:
+                self._tiles.move_to_end(key)
             return found
 
     def put(self, key: Key, data: bytes, seen: int) -> None:
