@@ -401,3 +401,32 @@ def test_a_province_user_marks_an_overlap_resolved_and_the_tiles_follow(served: 
     assert state == "exception"
     assert who_when == [("tinh", "ranh giới thực địa đúng, bản đồ chồng do số hoá")]
     assert record not in drawn()  # the cached tile was dropped, the new one lacks it
+
+
+HOSTILE = [
+    "'; DROP TABLE map_parcel; --",
+    "<script>alert(1)</script>",
+    "../../etc/passwd",
+    "x" * 90,
+]
+
+
+def test_hostile_input_to_the_maps_routes_is_refused_not_a_500(served: Served) -> None:
+    province, csrf = served.login("tinh")
+    for value in HOSTILE:
+        for params in ({"parcel": value}, {"commune": value}, {"rule": value}):
+            answer = province.get("/map", params=params)
+            assert answer.status_code == 200, (params, answer.status_code)
+            assert "<script>alert" not in answer.text  # shown as text, if at all
+        answer = province.post(
+            "/map/problems/resolve",
+            data={"csrf": csrf, "rule_id": "PARCEL_OVERLAP", "record_id": value, "note": "x"},
+        )
+        assert answer.status_code in (404, 422), (value, answer.status_code)
+    for path in ("/tiles/parcels/99999999999999999999/1/1.pbf", "/tiles/parcels/15/-1/3.pbf",
+                 "/tiles/parcels/15/a/3.pbf", "/tiles/%00/15/1/1.pbf"):  # fmt: skip
+        assert province.get(path).status_code in (404, 422), path
+    long_note = {"csrf": csrf, "rule_id": "PARCEL_OVERLAP", "record_id": "x", "note": "n" * 5000}
+    assert province.post("/map/problems/resolve", data=long_note).status_code == 422
+    with served.server.view() as ws:  # and nothing was harmed
+        assert ws.scalar("SELECT count(*) FROM map_parcel") > 0
