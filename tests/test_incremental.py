@@ -1,7 +1,8 @@
 """Incremental runs give what a full recomputation gives.
 
 Random sequences of people's changes (corrections of land users, parcels and
-certificates, findings accepted as exceptions), incremental runs and imports are made on
+certificates, parcels decided into a commune, findings accepted as exceptions),
+incremental runs and imports are made on
 a copy of the shared workspace; then a copy of the result is recomputed with
 ``run --full``, and the two must hold the same findings, groups, authentication results,
 placements and UIDs, tasks, the day's snapshot and summary.json (but for the run's own
@@ -27,6 +28,7 @@ from landclean import api
 from landclean.campaign.worklist import CERTS, FINDINGS, HEADER_ROW, export_worklist
 from landclean.errors import LandcleanError
 from landclean.pipeline import STAGE_NAMES, RunReport
+from landclean.renumber.placement import COMMUNE_CHOICES
 from landclean.rules.catalogue import CATALOGUE
 from landclean.workspace import Workspace, open_workspace
 from tests import samples
@@ -147,6 +149,16 @@ def pools(base: Path) -> dict[str, list]:
                 "SELECT certificate_id, serial FROM certificate WHERE serial IS NOT NULL "
                 "ORDER BY certificate_id LIMIT 200",
             ),
+            # parcels of split communes (undecided first) and the communes each may be
+            # decided into: a decision moves a parcel between communes
+            "decidable": q(
+                con,
+                "SELECT parcel_id, "
+                + COMMUNE_CHOICES.format(old="old_unit_code")
+                + " FROM parcel WHERE placement IN ('ambiguous', 'no_location', "
+                "'unknown_commune', 'location') ORDER BY placement = 'location', parcel_id "
+                "LIMIT 200",
+            ),
             # land users sharing an ID with someone else: a correction there moves a group
             "shared": [
                 r[0]
@@ -178,6 +190,8 @@ EDITS = st.tuples(
             "parcel_address",
             "serial_copy",
             "serial_new",
+            "decide",
+            "decide",
             "exception",
             "exception",
             "run",
@@ -192,7 +206,9 @@ EDITS = st.tuples(
 )
 
 
-def correction(pools: dict[str, list], kind: str, i: int, j: int) -> tuple[str, str, str, str]:
+def correction(
+    pools: dict[str, list], kind: str, i: int, j: int
+) -> tuple[str, str, str, str | None]:
     """The correction an edit makes: (table, record, column, value)."""
     party, other = pools["party"][i % len(pools["party"])], pools["party"][j % len(pools["party"])]
     parcel = pools["parcel"][i % len(pools["parcel"])]
@@ -233,6 +249,10 @@ def correction(pools: dict[str, list], kind: str, i: int, j: int) -> tuple[str, 
         return "parcel", parcel[0], "vbdlis_synced", ("có", "không")[j % 2]
     if kind == "parcel_address":
         return "parcel", parcel[0], "address", neighbour[4] or "Thôn 2"
+    if kind == "decide":  # a province user decides a parcel's commune, or withdraws it
+        record, choices = pools["decidable"][i % len(pools["decidable"])]
+        value = None if j % 6 == 0 else "99999" if j % 11 == 0 else choices[j % len(choices)]
+        return "parcel", record, "unit_code", value
     if kind == "serial_copy":  # another certificate's serial: a duplicate
         return "certificate", cert[0], "serial", other_cert[1]
     return "certificate", cert[0], "serial", f"CS {100000 + j:06d}"

@@ -18,6 +18,7 @@ from pyproj import Transformer
 
 from landclean.maps.tiles import LAYERS, TileCache, tile
 from landclean.workspace import Workspace
+from tests.hardening.pii_scan import real_ids_of, scan
 from tests.web import Served, serve_copy
 
 HALF = 20037508.342789244  # Web Mercator's half width: the tile grid, written out here
@@ -330,10 +331,15 @@ def test_the_layers_geopackage_carries_its_qgis_styles(ws: Workspace, tmp_path: 
         if name == "thua_dat":
             values = [c.get("value") for c in renderer.iter("category")]
             assert values == ["1", "2", "3"]
-    # nothing personal: the columns are the tiles' own
+    # nothing personal: the columns are the tiles' own, and no ID number of the workspace
+    # is in any cell of the file
     for name in written.rows:
         fields = set(pyogrio.read_info(out, layer=name)["fields"])
         assert not fields & {"full_name", "id_number", "birth_date", "name_key"}
+    ids = real_ids_of(ws.con)
+    assert ids, "the scan knows the workspace's ID numbers"
+    found = scan([out], ids)
+    assert out in found.scanned and not found.hits, found.text()
     # one commune's layers hold that commune only
     unit = str(ws.scalar("SELECT min(unit_code) FROM map_parcel"))
     one = api.export_layers(ws, tmp_path / "mot_xa.gpkg", commune=unit)
@@ -401,6 +407,89 @@ def test_a_province_user_marks_an_overlap_resolved_and_the_tiles_follow(served: 
     assert state == "exception"
     assert who_when == [("tinh", "ranh giới thực địa đúng, bản đồ chồng do số hoá")]
     assert record not in drawn()  # the cached tile was dropped, the new one lacks it
+
+
+def test_a_province_user_decides_a_parcels_commune_and_the_map_follows(served: Served) -> None:
+    """An undecided parcel (between two new communes) decided on the map: the commune
+    chosen numbers it, its problem leaves the map, its tile says where it now counts;
+    a commune may only propose it; a stale or impossible choice is refused."""
+    with served.server.view() as ws:
+        parcel, old, counted = ws.con.execute(
+            "SELECT p.parcel_id, p.old_unit_code, p.unit_code FROM map_problem m "
+            "JOIN parcel p USING (parcel_id) WHERE m.rule_id = 'PARCEL_COMMUNE_UNCERTAIN' "
+            "AND p.geom IS NOT NULL AND p.sheet_no IS NOT NULL ORDER BY 1 LIMIT 1"
+        ).fetchone()  # type: ignore[misc]
+        choices = [
+            r[0]
+            for r in ws.con.execute(
+                "SELECT new_code FROM admin_crosswalk WHERE old_code = ? ORDER BY 1", [old]
+            ).fetchall()
+        ]
+        elsewhere = ws.scalar("SELECT min(code) FROM admin_unit WHERE code NOT IN ?", [choices])
+        mx, my = web_point(ws, parcel)
+    chosen = next(c for c in choices if c != counted)
+    province, csrf = served.login("tinh")
+    page = province.get("/map", params={"rule": "PARCEL_COMMUNE_UNCERTAIN"}).text
+    form = re.search(
+        rf'action="/map/problems/decide".*?name="parcel_id" value="{parcel}">'
+        r'<input type="hidden" name="based_on" value="([^"]*)">(.*?)</form>',
+        page,
+    )
+    assert form, "the problems view offers the decision"
+    based_on, inner = form.groups()
+    assert set(re.findall(r'<option value="(\d{5})"', inner)) == set(choices)
+    decide = {"csrf": csrf, "parcel_id": parcel, "unit_code": chosen, "based_on": based_on}
+    commune, commune_csrf = served.login("xa")
+    assert (
+        commune.post(
+            "/map/problems/decide", data={**decide, "csrf": commune_csrf, "note": "x"}
+        ).status_code
+        == 403
+    )
+    assert province.post("/map/problems/decide", data={**decide, "note": " "}).status_code == 422
+    refused = province.post(
+        "/map/problems/decide", data={**decide, "unit_code": elsewhere, "note": "x"}
+    )
+    assert refused.status_code == 422 and ", ".join(choices) in refused.text
+    stale = province.post("/map/problems/decide", data={**decide, "based_on": "v:0", "note": "x"})
+    assert stale.status_code == 409
+    answer = province.post(
+        "/map/problems/decide", data={**decide, "note": "theo ranh giới xã mới"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert answer.status_code == 303
+    served.wait_for_jobs()
+    with served.server.view() as ws:
+        placed = ws.con.execute(
+            "SELECT unit_code, placement, new_sheet_no IS NOT NULL FROM parcel WHERE parcel_id = ?",
+            [parcel],
+        ).fetchall()
+        state = ws.scalar(
+            "SELECT state FROM finding WHERE rule_id = 'PARCEL_COMMUNE_UNCERTAIN' "
+            "AND record_id = ?",
+            [parcel],
+        )
+        logged = ws.con.execute(
+            "SELECT actor, before, after, note FROM change_log WHERE stage = 'correction' "
+            "AND table_name = 'parcel' AND record_id = ? AND column_name = 'unit_code'",
+            [parcel],
+        ).fetchall()
+        on_map = ws.scalar(
+            "SELECT count(*) FROM map_problem WHERE rule_id = 'PARCEL_COMMUNE_UNCERTAIN' "
+            "AND record_id = ?",
+            [parcel],
+        )
+    assert placed == [(chosen, "decided", True)]
+    assert state == "fixed" and on_map == 0
+    assert logged == [("tinh", counted, chosen, "theo ranh giới xã mới")]
+    x, y = tile_at(mx, my, 18)
+    data = province.get(_url("parcels", 18, x, y)).content
+    shown = [
+        f["properties"]
+        for f in holding(data, "parcels", 18, x, y, mx, my)
+        if f["properties"]["parcel_id"] == parcel
+    ]
+    assert [p["unit_code"] for p in shown] == [chosen]
 
 
 HOSTILE = [

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
 
-from landclean.errors import PipelineError
+from landclean.errors import LandcleanError, PipelineError
 from landclean.pipeline import run_pipeline
 from landclean.renumber.lookup import lookup_old, lookup_serial, write_crosswalks
 from landclean.renumber.order import load_order
@@ -428,4 +428,103 @@ def test_summary_reports_renumbering(ws: Workspace, tmp_path: Path) -> None:
     assert (
         summary["renumbering"]["parcels_with_uid"]
         == q(ws.con, "SELECT count(uid) FROM parcel")[0][0]
+    )
+
+
+def test_a_province_user_decides_an_undecided_parcel(built_workspace: Path, tmp_path: Path) -> None:
+    """A parcel between two new communes is decided by a person: it is numbered in the
+    commune chosen (a correction with their name), its finding is fixed, the result is
+    what a full run gives, and withdrawing the decision leaves it undecided again."""
+    from landclean import api
+    from landclean.campaign.worklist import field_column
+    from landclean.edits import submit_edit
+
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(built_workspace.read_bytes())
+    with open_workspace(copy) as ws:
+        run_pipeline(ws)
+        parcel, old, counted, sheet, scale = q(
+            ws.con,
+            "SELECT parcel_id, old_unit_code, unit_code, sheet_no, scale FROM parcel "
+            "WHERE placement = 'ambiguous' AND sheet_no IS NOT NULL ORDER BY parcel_id LIMIT 1",
+        )[0]
+        choices = [
+            r[0]
+            for r in q(
+                ws.con, "SELECT new_code FROM admin_crosswalk WHERE old_code = ? ORDER BY 1", [old]
+            )
+        ]
+        chosen = next(c for c in choices if c != counted)  # not where it is counted now
+        elsewhere = q(ws.con, "SELECT min(code) FROM admin_unit WHERE code NOT IN ?", [choices])[0][
+            0
+        ]
+        with pytest.raises(LandcleanError) as refused:  # not one of its old commune's
+            api.correct(ws, "parcel", parcel, "unit_code", elsewhere, by="Sở TN&MT")
+        assert refused.value.key == "not_a_commune_choice"
+        assert refused.value.values["choices"] == ", ".join(choices)
+        # a commune may only propose it, even where identities need no approval
+        proposed = submit_edit(
+            ws, "parcel", parcel, "unit_code", chosen, based_on=counted, by="xa",
+            approves=False, approval_required=False,
+        )  # fmt: skip
+        assert proposed.outcome == "proposed"
+        assert field_column("parcel", "unit_code") is None  # and no worklist offers it
+        assert field_column("parcel", "sheet_no") == "sheet_no"
+        api.correct(ws, "parcel", parcel, "unit_code", chosen, by="Sở TN&MT", note="ranh giới")
+        run_pipeline(ws)
+        assert q(
+            ws.con, "SELECT unit_code, placement FROM parcel WHERE parcel_id = ?", [parcel]
+        ) == [(chosen, "decided")]
+        offset = q(
+            ws.con,
+            "SELECT sheet_offset FROM sheet_crosswalk WHERE unit_code = ? AND old_unit_code = ? "
+            "AND scale = ? AND old_sheet_no = ?",
+            [chosen, old, scale, sheet],
+        )
+        assert offset, "the decided commune numbers the parcel's sheet"
+        assert q(ws.con, "SELECT new_sheet_no FROM parcel WHERE parcel_id = ?", [parcel]) == [
+            (sheet + offset[0][0],)
+        ]
+        assert q(
+            ws.con,
+            "SELECT state FROM finding WHERE rule_id = 'PARCEL_COMMUNE_UNCERTAIN' "
+            "AND record_id = ?",
+            [parcel],
+        ) == [("fixed",)]
+        assert q(ws.con, "SELECT count(*) FROM renumber_check WHERE NOT conserved") == [(0,)]
+        assert q(
+            ws.con,
+            "SELECT actor, before, value FROM correction WHERE record_id = ? "
+            "AND column_name = 'unit_code'",
+            [parcel],
+        ) == [("Sở TN&MT", counted, chosen)]
+        incremental = _placements(ws)
+    full = tmp_path / "full.duckdb"
+    full.write_bytes(copy.read_bytes())
+    with open_workspace(full) as ws:
+        run_pipeline(ws, full=True)
+        assert _placements(ws) == incremental
+    with open_workspace(copy) as ws:
+        api.correct(ws, "parcel", parcel, "unit_code", None, by="Sở TN&MT")
+        run_pipeline(ws)
+        assert q(
+            ws.con, "SELECT placement, new_sheet_no FROM parcel WHERE parcel_id = ?", [parcel]
+        ) == [("ambiguous", None)]
+        assert q(
+            ws.con,
+            "SELECT state FROM finding WHERE rule_id = 'PARCEL_COMMUNE_UNCERTAIN' "
+            "AND record_id = ?",
+            [parcel],
+        ) == [("open",)]
+
+
+def _placements(ws: Workspace) -> tuple[list, ...]:
+    return (
+        q(
+            ws.con,
+            "SELECT parcel_id, unit_code, placement, new_sheet_no, uid FROM parcel ORDER BY 1",
+        ),
+        q(ws.con, "SELECT * FROM sheet_crosswalk ORDER BY ALL"),
+        q(ws.con, "SELECT * FROM party_commune ORDER BY ALL"),
+        q(ws.con, "SELECT * FROM renumber_check ORDER BY ALL"),
     )

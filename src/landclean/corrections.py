@@ -22,6 +22,7 @@ import pyarrow as pa
 from landclean.errors import LandcleanError
 from landclean.person_values import INTEGER_KINDS, code_text, whole_number, yes_no_text
 from landclean.privacy import mask_typed_id
+from landclean.renumber.placement import COMMUNE_CHOICES
 from landclean.vn.certificates import SERIAL_FORMS, serial_form, serial_text
 from landclean.vn.citizen_id import id_number, id_type
 from landclean.vn.land_use import land_use_codes, legacy_to_current
@@ -43,6 +44,7 @@ CORRECTABLE: dict[str, tuple[str, tuple[str, ...]]] = {
             "village",
             "vbdlis_synced",
             "land_use",
+            "unit_code",
         ),
     ),
     "party": (
@@ -66,6 +68,19 @@ CORRECTABLE: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 # columns that follow from a person's value (``consequences``), never set on their own
 DERIVED: dict[str, tuple[str, ...]] = {"certificate": ("form_version",)}
+# A parcel's new commune is a decision, not a value any export carries: a province user
+# decides it (the map, the record page), the renumber stage honours it while it is one of
+# the parcel's choices (``renumber.placement``), no import conflicts with it and no
+# worklist offers it.
+DECISIONS = {("parcel", "unit_code")}
+# the corrections (corr_in) naming a commune the parcel cannot be decided into
+NOT_A_CHOICE_SQL = f"""
+SELECT i.idx, i.record_id, i.value,
+       array_to_string({COMMUNE_CHOICES.format(old="p.old_unit_code")}, ', ') AS choices
+FROM corr_in i JOIN parcel p ON p.parcel_id = i.record_id
+WHERE i.table_name = 'parcel' AND i.column_name = 'unit_code' AND i.value IS NOT NULL
+  AND NOT list_contains({COMMUNE_CHOICES.format(old="p.old_unit_code")}, i.value)
+"""
 # a column that is not a column: the parcel's land-use codes, "ONT+CLN", are the rows of
 # parcel_land_use in order; its value as text, and how a value replaces those rows
 LAND_USE = ("parcel", "land_use")
@@ -287,6 +302,8 @@ def find_conflicts(con: duckdb.DuckDBPyConnection, batch_id: int) -> int:
     """List corrections whose record now imports with a third value (before applying)."""
     before = con.execute("SELECT count(*) FROM import_conflict").fetchone()
     for table, column in _pairs(con):
+        if (table, column) in DECISIONS:
+            continue
         key = CORRECTABLE[table][0]
         now = value_text(table, column)
         con.execute(
@@ -372,6 +389,12 @@ def record_corrections(
             "WHERE i.table_name = ? AND i.column_name = ?",
             [kind, table, column],
         )
+    if any((t, c) in DECISIONS for t, c in pairs):
+        for idx, record, value, choices in con.execute(NOT_A_CHOICE_SQL).fetchall():
+            errors[int(idx)] = LandcleanError(
+                "not_a_commune_choice", record=record, value=value, choices=choices or "—"
+            )
+            con.execute("DELETE FROM corr_checked WHERE idx = ?", [idx])
     for idx, table, record, column, value, kind, found in con.execute(
         "SELECT i.idx, i.table_name, i.record_id, i.column_name, i.value, c.kind, c.found "
         "FROM corr_in i JOIN corr_checked c USING (idx) WHERE NOT (c.found AND c.typed)"

@@ -7,7 +7,9 @@ edit is refused as stale (``StaleEdit``, the server's 409) and nothing is writte
 people editing at once never overwrite each other unseen.  A commune's correction of a
 land user's ID number, name or birth date is kept as a proposal (``correction_proposal``)
 until a province user approves it (setting ``approve_sensitive``); the approved value is
-then recorded as the proposer's correction, with the approver in its note.
+then recorded as the proposer's correction, with the approver in its note.  A parcel's
+new commune is decided by a province user: a commune may only propose it, whatever the
+setting (a commune would decide in its own favour).
 """
 
 from __future__ import annotations
@@ -18,12 +20,25 @@ from typing import Any
 import duckdb
 
 from landclean.browse.records import current_value, record_commune, record_exists, version_token
-from landclean.corrections import check_correctable, column_type, planned, record_correction
+from landclean.corrections import (
+    DECISIONS,
+    check_correctable,
+    column_type,
+    planned,
+    record_correction,
+)
 from landclean.errors import LandcleanError
 from landclean.privacy import mask_id
 from landclean.workspace import Workspace
 
-SENSITIVE = {("party", "id_number"), ("party", "full_name"), ("party", "birth_date")}
+# a commune's edit of these waits for a province user: a land user's identity, and a
+# parcel's new commune (which a commune would decide in its own favour)
+SENSITIVE = {
+    ("party", "id_number"),
+    ("party", "full_name"),
+    ("party", "birth_date"),
+    *DECISIONS,
+}
 
 
 class StaleEdit(LandcleanError):
@@ -114,7 +129,8 @@ def submit_edit(
                 return Edit("unchanged", table, record_id, column, before, before, by, None)
             raise StaleEdit(_shown(table, column, before), _shown(table, column, value))
         unit = record_commune(con, table, record_id)
-        if (table, column) in SENSITIVE and approval_required and not approves:
+        waits = approval_required or (table, column) in DECISIONS  # never a commune's own
+        if (table, column) in SENSITIVE and waits and not approves:
             typed = planned(column_type(con, table, column), table, record_id, column, value, by)
             stored = typed[0].value
             if stored == before:

@@ -99,25 +99,30 @@ def real_ids(workspace: Path) -> frozenset[str]:
     users, raw source cells, authentication results, corrections), digits only."""
     con = duckdb.connect(str(workspace), read_only=True)
     try:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        parts = []
-        for table, columns, where in ID_SOURCES:
-            if table not in tables:
-                continue
-            have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
-            for column in (c for c in columns if c in have):
-                cond = f"WHERE {where}" if where else ""
-                v = f"CAST({column} AS VARCHAR)"
-                parts.append(
-                    f"SELECT unnest(regexp_extract_all({v}, '[0-9]+')) AS d FROM {table} {cond} "
-                    f"UNION ALL SELECT regexp_replace({v}, '[^0-9]', '', 'g') FROM {table} {cond}"
-                )
-        if not parts:
-            return frozenset()
-        sql = f"SELECT DISTINCT d FROM ({' UNION ALL '.join(parts)}) WHERE length(d) IN (9, 12)"
-        return frozenset(str(r[0]) for r in con.execute(sql).fetchall())
+        return real_ids_of(con)
     finally:
         con.close()
+
+
+def real_ids_of(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """``real_ids`` of a workspace already open."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    parts = []
+    for table, columns, where in ID_SOURCES:
+        if table not in tables:
+            continue
+        have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+        for column in (c for c in columns if c in have):
+            cond = f"WHERE {where}" if where else ""
+            v = f"CAST({column} AS VARCHAR)"
+            parts.append(
+                f"SELECT unnest(regexp_extract_all({v}, '[0-9]+')) AS d FROM {table} {cond} "
+                f"UNION ALL SELECT regexp_replace({v}, '[^0-9]', '', 'g') FROM {table} {cond}"
+            )
+    if not parts:
+        return frozenset()
+    sql = f"SELECT DISTINCT d FROM ({' UNION ALL '.join(parts)}) WHERE length(d) IN (9, 12)"
+    return frozenset(str(r[0]) for r in con.execute(sql).fetchall())
 
 
 # ---------------------------------------------------------------- text of each file type

@@ -18,7 +18,7 @@ from landclean.stage import Stage, StageContext, StageReport
 # counters can have moved (those of the parcels of records whose findings, group or
 # authentication changed since the stage last ran, or that people or an import changed;
 # for a parcel an import changed, every new commune its old commune went to, one of
-# which held it before).
+# which held it before; for a parcel a person decided, the commune it was counted in).
 SCOPE_SQL = (
     "CREATE OR REPLACE TEMP TABLE cm_record AS "
     "SELECT record_type, record_id FROM finding WHERE changed_run > {since} "
@@ -36,7 +36,9 @@ SCOPE_SQL = (
     "JOIN certificate_parcel cp ON cp.certificate_id = c.record_id "
     "WHERE c.record_type = 'certificate') s USING (parcel_id) WHERE p.unit_code IS NOT NULL "
     "UNION SELECT x.new_code FROM ({journal}) j JOIN admin_crosswalk x ON x.old_code = j.before "
-    f"WHERE j.stage = '{IMPORT}' AND j.table_name = 'parcel'",
+    f"WHERE j.stage = '{IMPORT}' AND j.table_name = 'parcel' "
+    "UNION SELECT before FROM ({journal}) WHERE table_name = 'parcel' "
+    "AND column_name = 'unit_code' AND before IS NOT NULL",
 )
 # the communes' own reports and status: every commune's counters read them
 WHOLE = frozenset({"commune_progress", "commune_target", "commune_status"})

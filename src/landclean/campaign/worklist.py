@@ -33,7 +33,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from landclean.corrections import CORRECTABLE, LAND_USE, column_type, value_text
+from landclean.corrections import CORRECTABLE, DECISIONS, LAND_USE, column_type, value_text
 from landclean.errors import ReportError
 from landclean.excel_form import Choices, Column, FormSheet, write_form
 from landclean.labels import label, labels
@@ -72,11 +72,10 @@ HEADER_ROW = 2  # each sheet: its title, then its header row (as spreadsheets nu
 
 
 def field_names(lang: str) -> dict[tuple[str, str], str]:
-    """(table, column) -> the field's name for people."""
-    return {
-        tuple(key.split(".", 1)): text  # type: ignore[misc]
-        for key, text in labels("fields", lang).items()
-    }
+    """(table, column) -> the field's name for people (a decision of the province's, a
+    parcel's new commune, is no field of a worklist)."""
+    names = {tuple(key.split(".", 1)): text for key, text in labels("fields", lang).items()}
+    return {k: v for k, v in names.items() if k not in DECISIONS}  # type: ignore[misc]
 
 
 def _field_key(text: str) -> str:

@@ -9,9 +9,11 @@ from typing import Any
 
 import duckdb
 
+from landclean.browse.records import version_token
 from landclean.labels import label
 from landclean.maps.stage import PARCEL_SHAPED
 from landclean.maps.tiles import lon_lat
+from landclean.renumber.placement import COMMUNE_CHOICES
 from landclean.workspace.lookups import keys_in
 
 Bounds = tuple[float, float, float, float]  # west, south, east, north (degrees)
@@ -26,7 +28,7 @@ class Problem:
     @property
     def resolvable(self) -> bool:
         """Whether a person may mark it resolved on the map (a parcel whose new commune
-        is undecided is not: renumbering decides it)."""
+        is undecided is not: a person decides its commune instead)."""
         return self.rule_id not in PARCEL_SHAPED
 
 
@@ -111,7 +113,35 @@ def problems(
                 "lat": round(lat, 7),
             }
         )
+    choices = commune_choices(con, [p["parcel_id"] for p in found if not p["resolvable"]])
+    for problem in found:
+        problem["choices"], counted = choices.get(problem["parcel_id"], ([], None))
+        problem["based_on"] = version_token(counted)
     return (int(row[0]) if row else 0), found
+
+
+CHOICES_SQL = f"""
+SELECT p.parcel_id, p.unit_code, c.code, u.name
+FROM parcel p, unnest({COMMUNE_CHOICES.format(old="p.old_unit_code")}) AS c(code)
+JOIN admin_unit u ON u.code = c.code
+WHERE list_contains($ids, p.parcel_id)
+ORDER BY p.parcel_id, u.name
+"""
+
+
+def commune_choices(
+    con: duckdb.DuckDBPyConnection, parcel_ids: Sequence[str]
+) -> dict[str, tuple[list[tuple[str, str]], str | None]]:
+    """For each parcel, the new communes a person may decide it into (code, name) and the
+    one it is counted in now."""
+    if not parcel_ids:
+        return {}
+    out: dict[str, tuple[list[tuple[str, str]], str | None]] = {}
+    for parcel_id, counted, code, name in con.execute(
+        CHOICES_SQL, {"ids": list(parcel_ids)}
+    ).fetchall():
+        out.setdefault(parcel_id, ([], counted))[0].append((code, name))
+    return out
 
 
 def problem_rules(con: duckdb.DuckDBPyConnection, communes: Sequence[str] | None) -> list[str]:

@@ -9,6 +9,13 @@ administrative data (``location``), unless another centre is nearly as close (wi
 commune's parcel without a usable geometry is ``no_location``; a parcel of an old commune
 the crosswalk does not know is ``unknown_commune``.
 
+A province user may decide a parcel's new commune (``decided``): the latest correction of
+the parcel's ``unit_code`` (``corrections``), honoured while it is one of the parcel's
+choices (``COMMUNE_CHOICES``: the new communes its old commune went to, or any new commune
+of the province when the conversion does not know the old one); a correction to nothing
+withdraws the decision.  An old commune that went whole to one new commune leaves nothing
+to decide.
+
 Only placed parcels are renumbered.  Until a person decides, an ambiguous parcel is
 counted in the nearest candidate (by centre; with boundaries, the first polygon by code
 that holds it), and one without a location in its old commune's default new commune
@@ -31,7 +38,16 @@ from landclean.errors import PipelineError, first_line
 # difference: the location does not decide (metres, and share of the nearest distance).
 AMBIGUOUS_MARGIN_M = 200.0
 AMBIGUOUS_MARGIN_SHARE = 0.05
-PLACED = ("not_split", "location", "boundary")
+PLACED = ("not_split", "location", "boundary", "decided")
+
+# The new communes a parcel of old commune ``{old}`` may be decided into (SQL list): those
+# its old commune went to (with a land database), else, for an old commune the
+# conversion does not know, every new commune of the province.
+COMMUNE_CHOICES = """COALESCE(
+    (SELECT list(x.new_code ORDER BY x.new_code) FROM admin_crosswalk x
+     LEFT JOIN commune_status s ON s.unit_code = x.new_code
+     WHERE x.old_code = {old} AND COALESCE(s.has_land_db, true)),
+    (SELECT list(code ORDER BY code) FROM admin_unit))"""
 
 CANDIDATES_SQL = """
 CREATE OR REPLACE TEMP TABLE rn_candidate AS
@@ -113,9 +129,28 @@ WHERE pt.n_candidates > 1 AND pt.pt IS NOT NULL
 # rn_place: one row per parcel, the commune it is counted in (unit_code: the placed one,
 # else the nearest, else the old commune's default new commune), the placed one
 # (new_code) and how.
-PLACE_SQL = """
+PLACE_SQL = (
+    """
 CREATE OR REPLACE TEMP TABLE rn_place AS
-WITH decided AS ({decided}),
+WITH computed AS ({decided}),
+latest AS (     -- a person's decision: the latest correction of the parcel's commune
+    SELECT record_id AS parcel_id, value AS new_code FROM correction
+    WHERE table_name = 'parcel' AND column_name = 'unit_code'
+    QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY correction_id DESC) = 1
+),
+by_person AS (  -- honoured while it is one of the parcel's choices
+    SELECT l.parcel_id, l.new_code FROM latest l JOIN rn_point pt USING (parcel_id)
+    WHERE pt.n_candidates <> 1
+      AND list_contains("""
+    + COMMUNE_CHOICES.format(old="pt.old_unit_code")
+    + """, l.new_code)
+),
+decided AS (
+    SELECT d.parcel_id, COALESCE(b.new_code, d.new_code) AS new_code,
+           CASE WHEN b.new_code IS NOT NULL THEN 'decided' ELSE d.placement END AS placement,
+           d.nearest
+    FROM computed d LEFT JOIN by_person b USING (parcel_id)
+),
 fallback AS (   -- the default new commune among the candidates, else the first by code
     SELECT old_code, arg_min(new_code, (NOT is_default, new_code)) AS code
     FROM rn_candidate GROUP BY old_code
@@ -125,6 +160,7 @@ SELECT d.parcel_id, d.new_code, d.placement,
 FROM decided d JOIN rn_point pt USING (parcel_id)
 LEFT JOIN fallback f ON f.old_code = pt.old_unit_code;
 """
+)
 
 
 BOUNDARY_CHECK_SQL = """

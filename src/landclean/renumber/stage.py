@@ -205,48 +205,53 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
-# After corrections of sheet numbers or scales, or an import that kept its delta: the
-# parcels changed (rn_changed; those the import added, changed or removed: rn_imported,
-# placed again in rn_new_place), the new communes they are or were numbered in, their
-# parcels, and the old communes with parcels there (or that the import's parcels were in).
+# After corrections of sheet numbers, scales or a parcel's new commune (a person's
+# decision), or an import that kept its delta: the parcels changed (rn_changed; those the
+# import added, changed or removed, and those decided: rn_replaced, placed again in
+# rn_new_place), the new communes they are or were numbered in, their parcels, and the
+# old communes with parcels there (or that the import's parcels were in).
 CHANGED_SQL = (
     "CREATE OR REPLACE TEMP TABLE rn_changed AS SELECT DISTINCT record_id AS parcel_id "
     "FROM ({journal}) WHERE table_name = 'parcel' "
-    f"AND (column_name IN ('sheet_no', 'scale') OR stage = '{IMPORT}')",
+    f"AND (column_name IN ('sheet_no', 'scale', 'unit_code') OR stage = '{IMPORT}')",
     "CREATE OR REPLACE TEMP TABLE rn_imported AS SELECT DISTINCT record_id AS parcel_id, "
     f"before AS old_before FROM ({{journal}}) WHERE table_name = 'parcel' AND stage = '{IMPORT}'",
+    "CREATE OR REPLACE TEMP TABLE rn_replaced AS SELECT parcel_id FROM rn_imported "
+    "UNION SELECT record_id FROM ({journal}) WHERE table_name = 'parcel' "
+    "AND column_name = 'unit_code'",
 )
 SCOPE_SQL = (
     "CREATE OR REPLACE TEMP TABLE rn_place AS SELECT parcel_id, unit_code, placement, "
     f"CASE WHEN placement IN {_PLACED} THEN unit_code END AS new_code FROM parcel_place "
-    "WHERE parcel_id NOT IN (SELECT parcel_id FROM rn_imported) "
+    "WHERE parcel_id NOT IN (SELECT parcel_id FROM rn_replaced) "
     "UNION ALL SELECT parcel_id, unit_code, placement, new_code FROM rn_new_place",
     "CREATE OR REPLACE TEMP TABLE rn_commune AS SELECT DISTINCT pl.new_code AS code "
     "FROM rn_place pl JOIN rn_changed USING (parcel_id) WHERE pl.new_code IS NOT NULL "
     "UNION SELECT unit_code FROM parcel_place WHERE parcel_id IN "
-    f"(SELECT parcel_id FROM rn_imported) AND placement IN {_PLACED}",
+    f"(SELECT parcel_id FROM rn_replaced) AND placement IN {_PLACED}",
     "CREATE OR REPLACE TEMP TABLE rn_scope AS SELECT parcel_id FROM rn_place "
     "WHERE new_code IN (SELECT code FROM rn_commune) UNION SELECT parcel_id FROM rn_changed",
     "CREATE OR REPLACE TEMP TABLE rn_old AS SELECT DISTINCT p.old_unit_code AS code "
     "FROM parcel p JOIN rn_scope USING (parcel_id) WHERE p.old_unit_code IS NOT NULL "
     "UNION SELECT old_before FROM rn_imported WHERE old_before IS NOT NULL",
 )
-# the parcels an import changed: their rows again (UIDs kept for unchanged geometries)
-IMPORTED_SQL = f"""
+# the parcels placed again: their rows again (UIDs kept for unchanged geometries)
+REPLACED_SQL = f"""
 CREATE OR REPLACE TEMP TABLE rn_old_uid AS
 SELECT parcel_id, uid, uid_basis FROM parcel_place
-WHERE parcel_id IN (SELECT parcel_id FROM rn_imported) AND uid IS NOT NULL
+WHERE parcel_id IN (SELECT parcel_id FROM rn_replaced) AND uid IS NOT NULL
   AND uid_basis IS NOT NULL;
-DELETE FROM parcel_place WHERE parcel_id IN (SELECT parcel_id FROM rn_imported);
+DELETE FROM parcel_place WHERE parcel_id IN (SELECT parcel_id FROM rn_replaced);
 INSERT INTO parcel_place (parcel_id, unit_code, placement, new_sheet_no, basis, uid_basis)
 SELECT pl.parcel_id, pl.unit_code, pl.placement, NULL, {BASIS}, {UID_BASIS}
 FROM rn_new_place pl JOIN parcel p USING (parcel_id);
 """
-# the commune a land user and a certificate count in, for those an import can have moved:
-# the holders of its parcels, and the land users and certificates it changed
+# the commune a land user and a certificate count in, for those a placement can have
+# moved: the holders of the parcels placed again, and the land users and certificates
+# an import changed
 SCOPED_RECORD_COMMUNES_SQL = f"""
 CREATE OR REPLACE TEMP TABLE rn_party AS
-SELECT party_id FROM land_right WHERE parcel_id IN (SELECT parcel_id FROM rn_imported)
+SELECT party_id FROM land_right WHERE parcel_id IN (SELECT parcel_id FROM rn_replaced)
 UNION SELECT record_id FROM ({{journal}}) WHERE table_name = 'party' AND stage = '{IMPORT}';
 DELETE FROM party_commune WHERE party_id IN (SELECT party_id FROM rn_party);
 INSERT INTO party_commune
@@ -255,7 +260,7 @@ FROM land_right r JOIN parcel p USING (parcel_id)
 WHERE r.party_id IN (SELECT party_id FROM rn_party) GROUP BY r.party_id;
 CREATE OR REPLACE TEMP TABLE rn_certificate AS
 SELECT certificate_id FROM certificate_parcel
-WHERE parcel_id IN (SELECT parcel_id FROM rn_imported)
+WHERE parcel_id IN (SELECT parcel_id FROM rn_replaced)
 UNION SELECT record_id FROM ({{journal}}) WHERE table_name = 'certificate' AND stage = '{IMPORT}';
 DELETE FROM certificate_commune
 WHERE certificate_id IN (SELECT certificate_id FROM rn_certificate);
@@ -281,42 +286,50 @@ WHERE parcel_place.parcel_id = s.parcel_id;
 
 
 def _renumber_scope(ctx: StageContext, report: StageReport) -> None:
-    """Renumber the new communes of the parcels whose sheet or scale was corrected, or
-    that an import added, changed or removed (those placed again, their UIDs computed
-    again for new or changed geometries)."""
+    """Renumber the new communes of the parcels whose sheet, scale or new commune was
+    corrected, or that an import added, changed or removed (those decided or imported
+    placed again, their UIDs computed again for new or changed geometries)."""
     assert ctx.changes is not None
     con = ctx.con
     journal = ctx.changes.journal("correction", IMPORT)
     for sql in CHANGED_SQL:
         con.execute(sql.format(journal=journal))
-    place(con, ctx.settings.commune_boundaries, only="rn_imported")
+    place(con, ctx.settings.commune_boundaries, only="rn_replaced")
     con.execute("ALTER TABLE rn_place RENAME TO rn_new_place")
     for sql in SCOPE_SQL:
         con.execute(sql)
     report.lap("place")
     con.execute(narrowed(SHEETS_SQL, True, con))
-    imported = _scalar(con, "SELECT count(*) FROM rn_imported")
-    if imported:
-        con.execute(IMPORTED_SQL)
+    replaced = _scalar(con, "SELECT count(*) FROM rn_replaced")
+    if replaced:
+        con.execute(REPLACED_SQL)
         con.execute(UID_SQL)
     con.execute(RENUMBER_SCOPE_SQL)
-    if imported:
+    if replaced:
         con.execute(SCOPED_RECORD_COMMUNES_SQL.format(journal=journal))
     report.lap("number")
     con.execute(narrowed(CHECK_SQL, True, con))
     report.lap("check")
-    for table in ("rn_changed", "rn_imported", "rn_new_place", "rn_commune", "rn_scope", "rn_old"):
+    for table in (
+        "rn_changed",
+        "rn_imported",
+        "rn_replaced",
+        "rn_new_place",
+        "rn_commune",
+        "rn_scope",
+        "rn_old",
+    ):
         con.execute(f"DROP TABLE {table}")
 
 
 def run(ctx: StageContext) -> StageReport:
     """Place, number, give UIDs, carry onto the parcels, check conservation; after
-    corrections of sheet numbers or scales only, the new communes they are numbered in
-    (nothing when neither was corrected since the last time)."""
+    corrections of sheet numbers, scales or new communes only, the new communes they are
+    numbered in (nothing when none was corrected since the last time)."""
     con = ctx.con
     report = StageReport("renumber")
     imported = ctx.changes is not None and bool(ctx.changes.imported & {"parcel", "party"})
-    if ctx.untouched("parcel.sheet_no", "parcel.scale") and not imported:
+    if ctx.untouched("parcel.sheet_no", "parcel.scale", "parcel.unit_code") and not imported:
         report.ran = False
         return report
     load_order(con, ctx.settings.renumber_order)

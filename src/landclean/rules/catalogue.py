@@ -478,10 +478,10 @@ CATALOGUE: tuple[Rule, ...] = (
         "parcel",
         "warning",
         2,
+        # (a placement changes only for the parcels an import changed or a person decided)
         "SELECT parcel_id, parcel_id, {'placement': placement, 'old_commune': old_unit_code} "
-        "FROM parcel WHERE placement IN ('ambiguous', 'no_location', 'unknown_commune')",
-        scope="geometry",
-        after_import="whole",
+        "FROM parcel WHERE $scope(parcel_id) "
+        "AND placement IN ('ambiguous', 'no_location', 'unknown_commune')",
     ),
     Rule(
         "PARCEL_UID_COLLISION",

@@ -32,9 +32,13 @@ SCOPE_SQL = (
     "WHERE old_unit_code IN (SELECT id FROM vs_old_commune)",
     "CREATE OR REPLACE TEMP TABLE vs_parcel AS SELECT record_id AS id FROM vs_journal "
     "WHERE table_name = 'parcel' UNION SELECT id FROM vs_old_commune_parcel",
+    # the sheets of those old communes: those with a gap found before, and every one of
+    # their parcels' sheets (where a gap may open now)
     "CREATE OR REPLACE TEMP TABLE vs_sheet AS SELECT record_id AS id FROM finding "
     "WHERE rule_id = 'SHEET_GAP' AND split_part(record_id, '/', 1) IN "
-    "(SELECT id FROM vs_old_commune)",
+    "(SELECT id FROM vs_old_commune) UNION SELECT old_unit_code || '/' || scale || '/' "
+    "|| sheet_no FROM parcel WHERE old_unit_code IN (SELECT id FROM vs_old_commune) "
+    "AND sheet_no IS NOT NULL AND scale IS NOT NULL",
     # land users changed, and every one sharing an ID number they had or have
     "CREATE OR REPLACE TEMP TABLE vs_party AS SELECT DISTINCT record_id AS id FROM vs_journal "
     "WHERE table_name = 'party'",

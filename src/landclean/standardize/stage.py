@@ -230,22 +230,25 @@ def restore(con: duckdb.DuckDBPyConnection) -> None:
 def run(ctx: StageContext) -> StageReport:
     """Every standardization, each logged (inside the pipeline's transaction), after a
     build without a delta or with other settings; after an import, of the records it
-    added or changed; nothing after people's corrections: a corrected name or
-    address is the person's and is never rewritten, a corrected land use is recorded in
-    today's codes, and no correction changes a geometry or a parcel's commune."""
+    added or changed, and after a person decided parcels' new communes, of those parcels
+    (their addresses name the new commune); nothing after other corrections: a corrected
+    name or address is the person's and is never rewritten, a corrected land use is
+    recorded in today's codes, and no correction changes a geometry."""
     report = StageReport("standardize")
     scope = None
     if not ctx.full:
         assert ctx.changes is not None
-        if not ctx.changes.imported & {"parcel", "party"}:
+        decided = ctx.changes.touches("parcel", "unit_code")
+        if not ctx.changes.imported & {"parcel", "party"} and not decided:
             report.ran = False
             return report
-        # after an import: the records it added or changed (the others are as the build
-        # carried their fixes back), each step over those only
+        # the records an import added or changed, and the parcels decided (the others
+        # are as the build carried their fixes back), each step over those only
         scope = "std_scope"
         ctx.con.execute(
             f"CREATE OR REPLACE TEMP TABLE {scope} AS SELECT DISTINCT table_name, record_id "
-            f"FROM ({ctx.changes.journal(IMPORT)}) WHERE stage = '{IMPORT}'"
+            f"FROM ({ctx.changes.journal('correction', IMPORT)}) WHERE stage = '{IMPORT}' "
+            "OR (table_name = 'parcel' AND column_name = 'unit_code')"
         )
     for name, step in (
         ("names", standardize_names),

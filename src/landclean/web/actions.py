@@ -217,7 +217,9 @@ def resolve_problem(server: Server, found: Who, rule_id: str, record_id: str, no
     if problem is None:
         raise HTTPException(404, "no such problem on the map")
     if not problem.resolvable:
-        raise HTTPException(422, "a parcel's new commune is decided by renumbering, not here")
+        raise HTTPException(
+            422, "a parcel's new commune is decided, not resolved: /map/problems/decide"
+        )
 
     def act(ws: Any) -> str:
         actor = accept_one(ws, rule_id, record_id, reason=note, by=found.account.login)
@@ -225,6 +227,18 @@ def resolve_problem(server: Server, found: Who, rule_id: str, record_id: str, no
         return actor
 
     return _edited(server, act)
+
+
+def decide_commune(
+    server: Server, found: Who, parcel_id: str, unit_code: str, based_on: str | None, note: str
+) -> Edit:
+    """A province user decides the new commune of a parcel (one whose commune the
+    location did not decide, or decided wrongly): a correction of its commune with their
+    name and note, honoured by renumbering in the re-check that follows."""
+    forbid(found.account.approves)
+    if not note.strip():
+        raise Refused(LandcleanError("need_reason"))
+    return edit(server, found, "parcel", parcel_id, "unit_code", unit_code, based_on, note)
 
 
 def manage_account(server: Server, found: Who, action: str, login: str, **given: Any) -> str | None:

@@ -105,3 +105,18 @@ def resolve_problem(
     back to the map, whose tiles the re-check redraws."""
     actions.resolve_problem(server_of(request), found, rule_id, record_id, note)
     return RedirectResponse(f"/map?rule={quote(rule_id)}", status_code=303)
+
+
+@router.post("/map/problems/decide")
+def decide_commune(
+    found: PageWriter,
+    request: Request,
+    parcel_id: str = Form(max_length=100),
+    unit_code: str = Form(max_length=10),
+    based_on: str | None = Form(None, max_length=100),
+    note: str = Form("", max_length=2000),
+) -> Response:
+    """A province user decides a parcel's new commune (a correction with their name and
+    note); back to the map, whose tiles the re-check redraws."""
+    actions.decide_commune(server_of(request), found, parcel_id, unit_code, based_on, note)
+    return RedirectResponse("/map?rule=PARCEL_COMMUNE_UNCERTAIN", status_code=303)
