@@ -12,11 +12,11 @@ def run(ctx: StageContext) -> StageReport:
     """After a build without a delta, a new registry or with other settings, every user
     whose inputs changed (all of them on ``run --full`` or a new registry); after
     corrections or an import, the users corrected or imported and the holders of the
-    parcels imported (a user's input names the commune of their parcels); nothing when
-    no land user or parcel was."""
+    parcels imported or decided into a new commune (a user's input names the commune of
+    their parcels); nothing when no land user or parcel was."""
     changes = ctx.changes
     parcels = changes is not None and not changes.full and "parcel" in changes.imported
-    if ctx.untouched("party") and not parcels:
+    if ctx.untouched("party", "parcel.unit_code") and not parcels:
         return StageReport("authenticate", ran=False)
     only = None
     if changes is not None and not changes.full and "registry_person" not in changes.imported:
@@ -25,7 +25,9 @@ def run(ctx: StageContext) -> StageReport:
             f"SELECT record_id FROM ({changes.journal('correction', IMPORT)}) "
             "WHERE table_name = 'party' UNION SELECT party_id FROM land_right WHERE parcel_id IN "
             f"(SELECT record_id FROM ({imported}) WHERE table_name = 'parcel' "
-            f"AND stage = '{IMPORT}')"
+            f"AND stage = '{IMPORT}') OR parcel_id IN (SELECT record_id FROM "
+            f"({changes.journal('correction')}) WHERE table_name = 'parcel' "
+            "AND column_name = 'unit_code')"
         )
     full = changes is not None and changes.reason == "asked"
     result = authenticate(ctx.con, ctx.run_id, ctx.settings, full=full, only=only)
