@@ -100,7 +100,7 @@ def run_core(
         rows = q(
             con, "SELECT old_unit_code, scale, old_sheet_no, new_sheet_no FROM sheet_crosswalk"
         )
-        parcel_rows = q(con, "SELECT count(*) FROM parcel_place WHERE new_sheet_no IS NULL")
+        parcel_rows = q(con, "SELECT count(*) FROM rn_result WHERE new_sheet_no IS NULL")
     finally:
         con.execute("ROLLBACK")
     assert parcel_rows == [(0,)]

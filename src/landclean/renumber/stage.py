@@ -73,17 +73,32 @@ GROUP BY ALL;
 NUMBER_SQL = f"""
 
 -- one row per parcel with everything the stage decided (a join on all the sheet keys at
--- once: joining on the commune first would multiply the rows); the UID comes next, kept
--- for the parcels whose geometry is the one it was computed from
+-- once: joining on the commune first would multiply the rows), first in a table of its
+-- own (rn_result); the UID comes next, kept for the parcels whose geometry is the one it
+-- was computed from
 CREATE OR REPLACE TEMP TABLE rn_old_uid AS
 SELECT parcel_id, uid, uid_basis FROM parcel_place WHERE uid IS NOT NULL AND uid_basis IS NOT NULL;
-DELETE FROM parcel_place;
-INSERT INTO parcel_place (parcel_id, unit_code, placement, new_sheet_no, basis, uid_basis)
-SELECT pl.parcel_id, pl.unit_code, pl.placement, x.new_sheet_no, {BASIS}, {UID_BASIS}
+CREATE OR REPLACE TEMP TABLE rn_result AS
+SELECT pl.parcel_id, pl.unit_code, pl.placement, x.new_sheet_no, CAST(NULL AS VARCHAR) AS uid,
+       {BASIS} AS basis, {UID_BASIS} AS uid_basis
 FROM rn_place pl JOIN parcel p USING (parcel_id)
 LEFT JOIN sheet_crosswalk x ON x.unit_code = pl.new_code
      AND x.old_unit_code = p.old_unit_code AND x.scale = p.scale
      AND x.old_sheet_no = p.sheet_no;
+"""
+# What a whole renumbering writes: only the rows that differ from what the stage kept
+# (a run again over an unchanged province writes next to nothing, so its commit and
+# checkpoint hold no reader of these tables for long).
+_PLACE_COLUMNS = ("unit_code", "placement", "new_sheet_no", "uid", "basis", "uid_basis")
+_DIFFERS = " OR ".join(f"r.{c} IS DISTINCT FROM k.{c}" for c in _PLACE_COLUMNS)
+KEEP_SQL = f"""
+DELETE FROM parcel_place WHERE parcel_id NOT IN (SELECT parcel_id FROM rn_result)
+    OR parcel_id IN (SELECT r.parcel_id FROM rn_result r JOIN parcel_place k USING (parcel_id)
+                     WHERE {_DIFFERS});
+INSERT INTO parcel_place (parcel_id, {", ".join(_PLACE_COLUMNS)})
+SELECT parcel_id, {", ".join(_PLACE_COLUMNS)} FROM rn_result
+WHERE parcel_id NOT IN (SELECT parcel_id FROM parcel_place) ORDER BY parcel_id;
+DROP TABLE rn_result;
 """
 
 # The parcel UID: GeoHash-12 of the pole of inaccessibility (centre of the largest
@@ -92,10 +107,10 @@ LEFT JOIN sheet_crosswalk x ON x.unit_code = pl.new_code
 # as the standardize stage leaves it; parcels sharing a cell are listed.  A parcel whose
 # geometry is the one its UID was computed from keeps it.
 UID_SQL = """
-UPDATE parcel_place SET uid = o.uid FROM rn_old_uid o
-WHERE parcel_place.parcel_id = o.parcel_id AND parcel_place.uid_basis = o.uid_basis;
+UPDATE {target} SET uid = o.uid FROM rn_old_uid o
+WHERE {target}.parcel_id = o.parcel_id AND {target}.uid_basis = o.uid_basis;
 DROP TABLE rn_old_uid;
-UPDATE parcel_place SET uid = u.uid
+UPDATE {target} SET uid = u.uid
 FROM (
     SELECT parcel_id, lc_geohash(ST_Y(c), ST_X(c)) AS uid FROM (
         SELECT parcel_id,
@@ -105,8 +120,11 @@ FROM (
         FROM (SELECT pt.parcel_id,
                      CASE WHEN pt.repaired THEN TRY(ST_MakeValid(p.geom)) ELSE p.geom END AS g
               FROM rn_point pt JOIN parcel p USING (parcel_id)
-              JOIN parcel_place pp USING (parcel_id) WHERE pt.pt IS NOT NULL AND pp.uid IS NULL))
-) u WHERE parcel_place.parcel_id = u.parcel_id;
+              JOIN {target} pp USING (parcel_id) WHERE pt.pt IS NOT NULL AND pp.uid IS NULL))
+) u WHERE {target}.parcel_id = u.parcel_id;
+"""
+# the parcels sharing a UID (once parcel_place holds every UID)
+COLLISION_SQL = """
 DELETE FROM uid_collision;
 INSERT INTO uid_collision (uid, parcel_id)
 SELECT uid, parcel_id FROM parcel_place
@@ -121,6 +139,9 @@ CARRY_SQL = """
 UPDATE parcel SET unit_code = x.unit_code, placement = x.placement,
                   new_sheet_no = x.new_sheet_no, uid = x.uid
 FROM parcel_place x WHERE parcel.parcel_id = x.parcel_id
+  AND (parcel.unit_code IS DISTINCT FROM x.unit_code
+       OR parcel.placement IS DISTINCT FROM x.placement
+       OR parcel.new_sheet_no IS DISTINCT FROM x.new_sheet_no OR parcel.uid IS DISTINCT FROM x.uid)
 """
 RESTORE_SQL = CARRY_SQL + f" AND x.basis = {BASIS.replace('p.', 'parcel.')}"
 
@@ -129,15 +150,29 @@ RESTORE_SQL = CARRY_SQL + f" AND x.basis = {BASIS.replace('p.', 'parcel.')}"
 # that a record and its findings count in the same commune.  Written whenever parcels
 # are placed (a scoped renumbering moves no parcel), read by every report.
 RECORD_COMMUNES_SQL = """
-DELETE FROM party_commune;
+CREATE OR REPLACE TEMP TABLE rn_party_commune AS
+SELECT r.party_id, arg_min(p.unit_code, p.parcel_id) AS unit_code
+FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id;
+DELETE FROM party_commune WHERE party_id NOT IN (SELECT party_id FROM rn_party_commune)
+    OR party_id IN (SELECT n.party_id FROM rn_party_commune n JOIN party_commune k
+                    USING (party_id) WHERE n.unit_code IS DISTINCT FROM k.unit_code);
 INSERT INTO party_commune
-SELECT r.party_id, arg_min(p.unit_code, p.parcel_id)
-FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id ORDER BY r.party_id;
-DELETE FROM certificate_commune;
+SELECT party_id, unit_code FROM rn_party_commune
+WHERE party_id NOT IN (SELECT party_id FROM party_commune) ORDER BY party_id;
+DROP TABLE rn_party_commune;
+CREATE OR REPLACE TEMP TABLE rn_certificate_commune AS
+SELECT cp.certificate_id, arg_min(p.unit_code, p.parcel_id) AS unit_code
+FROM certificate_parcel cp JOIN parcel p USING (parcel_id) GROUP BY cp.certificate_id;
+DELETE FROM certificate_commune
+WHERE certificate_id NOT IN (SELECT certificate_id FROM rn_certificate_commune)
+    OR certificate_id IN (SELECT n.certificate_id FROM rn_certificate_commune n
+                          JOIN certificate_commune k USING (certificate_id)
+                          WHERE n.unit_code IS DISTINCT FROM k.unit_code);
 INSERT INTO certificate_commune
-SELECT cp.certificate_id, arg_min(p.unit_code, p.parcel_id)
-FROM certificate_parcel cp JOIN parcel p USING (parcel_id) GROUP BY cp.certificate_id
-ORDER BY cp.certificate_id;
+SELECT certificate_id, unit_code FROM rn_certificate_commune
+WHERE certificate_id NOT IN (SELECT certificate_id FROM certificate_commune)
+ORDER BY certificate_id;
+DROP TABLE rn_certificate_commune;
 """
 
 # Conservation per old commune, computed through the crosswalk: each parcel reached from
@@ -189,7 +224,7 @@ SELECT count(*) FROM (
 
 def number_sheets(con: duckdb.DuckDBPyConnection) -> None:
     """Sheet numbers from the placements (temp tables rn_place and rn_order): fills
-    sheet_crosswalk and parcel_place (without UIDs)."""
+    sheet_crosswalk and the temp table rn_result (a row per parcel, without UIDs)."""
     con.execute(narrowed(SHEETS_SQL, False, con))
     con.execute(NUMBER_SQL)
 
@@ -303,7 +338,8 @@ def _renumber_scope(ctx: StageContext, report: StageReport) -> None:
     replaced = _scalar(con, "SELECT count(*) FROM rn_replaced")
     if replaced:
         con.execute(REPLACED_SQL)
-        con.execute(UID_SQL)
+        con.execute(UID_SQL.format(target="parcel_place"))
+        con.execute(COLLISION_SQL)
     con.execute(RENUMBER_SCOPE_SQL)
     if replaced:
         con.execute(SCOPED_RECORD_COMMUNES_SQL.format(journal=journal))
@@ -342,8 +378,10 @@ def run(ctx: StageContext) -> StageReport:
         report.lap("number")
         if ctx.changes is None or ctx.changes.reason in ("asked", "first"):
             con.execute("DELETE FROM rn_old_uid")  # run --full: every UID computed again
-        con.execute(UID_SQL)
+        con.execute(UID_SQL.format(target="rn_result"))
         report.lap("uid")
+        con.execute(KEEP_SQL)
+        con.execute(COLLISION_SQL)
         con.execute(CARRY_SQL)
         con.execute(RECORD_COMMUNES_SQL)
         report.lap("carry")
