@@ -8,10 +8,8 @@ import duckdb
 
 from landclean.browse.records import version_token
 from landclean.campaign.worklist import ELSEWHERE, USERS_SQL, finding_rows
-from landclean.corrections import CORRECTABLE, value_text
 from landclean.labels import labels
 from landclean.rules.catalogue import CATALOGUE, rules_table
-from landclean.workspace.lookups import keys_in
 
 STATES = ("open", "fixed", "exception")
 FINDINGS = """
@@ -38,14 +36,6 @@ SELECT c.party_id, c.rank, c.via, round(c.match_probability, 3) AS probability,
 FROM auth_candidate c JOIN registry_person r USING (cccd)
 WHERE list_contains($parties, c.party_id)
 ORDER BY c.party_id, c.rank
-"""
-LINEAGE = """
-WITH listed AS MATERIALIZED (
-    SELECT rule_id, record_type, record_id, source_file, source_sheet, source_row
-    FROM finding WHERE {ids}
-)
-SELECT rule_id || '|' || record_type || '|' || record_id, source_file, source_sheet, source_row
-FROM listed WHERE list_contains($keys, rule_id || '|' || record_type || '|' || record_id)
 """
 TASKS = """
 SELECT task_id, kind, subject, title, quantity, assignee, strftime(due, '%d/%m/%Y') AS due,
@@ -108,36 +98,14 @@ def records_to_fix(
     record; each row with the column it corrects and the version an edit is based on."""
     rows = finding_rows(con, commune, lang, rule, limit).to_pylist()
     fix = {r.rule_id: r.fix for r in CATALOGUE}
-    keys = [f"{r['rule_id']}|{r['record_type']}|{r['record_id']}" for r in rows]
-    lineage = {
-        str(k): (file, sheet, line)
-        for k, file, sheet, line in con.execute(
-            LINEAGE.format(ids=keys_in("record_id", [r["record_id"] for r in rows])),
-            {"keys": keys},
-        ).fetchall()
-    } if keys else {}  # fmt: skip
-    for row, key in zip(rows, keys, strict=True):
-        row["source_file"], row["source_sheet"], row["source_row"] = lineage.get(
-            key, (None, None, None)
-        )
-    wanted: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for row in rows:
+    for row in rows:  # (lineage and the value's version come with the rows)
         target = fix.get(row["rule_id"])
         row["column"] = None
-        row["based_on"] = None
         if target is not None and target[0] == row["record_type"]:
             row["column"] = target[1]
-            wanted.setdefault(target, []).append(row)
-    for (table, column), listed in wanted.items():  # one query per field, not per row
-        key = CORRECTABLE[table][0]
-        ids = keys_in(f"t.{key}", [r["record_id"] for r in listed])
-        values = dict(
-            con.execute(
-                f"SELECT t.{key}, {value_text(table, column)} FROM {table} t WHERE {ids}"
-            ).fetchall()
-        )
-        for row in listed:
-            row["based_on"] = version_token(values.get(row["record_id"]))
+            row["based_on"] = row["based_on"] or version_token(None)  # (a record gone)
+        else:
+            row["based_on"] = None
     return rows
 
 

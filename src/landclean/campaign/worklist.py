@@ -101,12 +101,14 @@ def field_column(record_type: str, text: str) -> str | None:
 FOUND_SQL = """
 CREATE OR REPLACE TEMP TABLE wl_f AS
 WITH found AS (
-    SELECT f.rule_id, f.record_type, f.record_id, f.parcel_id, f.details, p.old_unit_code
+    SELECT f.rule_id, f.record_type, f.record_id, f.parcel_id, f.details, p.old_unit_code,
+           f.source_file, f.source_sheet, f.source_row
     FROM finding f JOIN parcel p USING (parcel_id)
     WHERE f.state = 'open' AND f.severity <> 'info' AND p.unit_code = $commune
       AND NOT list_contains($elsewhere, f.rule_id) AND ($rule IS NULL OR f.rule_id = $rule)
     UNION ALL
-    SELECT f.rule_id, f.record_type, f.record_id, NULL, f.details, NULL
+    SELECT f.rule_id, f.record_type, f.record_id, NULL, f.details, NULL,
+           f.source_file, f.source_sheet, f.source_row
     FROM finding f JOIN (SELECT DISTINCT old_unit_code, sheet_no, scale FROM parcel
                          WHERE unit_code = $commune) s
       ON s.old_unit_code = json_extract_string(f.details, '$.commune')
@@ -140,14 +142,18 @@ LOOKUP_SQL = (
     "CREATE OR REPLACE TEMP TABLE wl_cp AS SELECT parcel_id, certificate_id "
     "FROM certificate_parcel WHERE {parcels}",
 )
+# (land users and certificates with every field a person corrects: their values on
+# record are read from these too, ``_fill_fields``)
 LOOKUP_KEYED_SQL = (
     "CREATE OR REPLACE TEMP TABLE wl_party AS "
-    "SELECT party_id, full_name, birth_year, id_number FROM party WHERE {parties}",
+    f"SELECT party_id, {', '.join(CORRECTABLE['party'][1])} FROM party WHERE {{parties}}",
     "CREATE OR REPLACE TEMP TABLE wl_pc AS SELECT party_id, unit_code FROM party_commune "
     "WHERE {others}",
-    "CREATE OR REPLACE TEMP TABLE wl_certificate AS SELECT certificate_id, serial "
-    "FROM certificate WHERE {certificates}",
+    "CREATE OR REPLACE TEMP TABLE wl_certificate AS SELECT certificate_id, "
+    f"{', '.join(CORRECTABLE['certificate'][1])} FROM certificate WHERE {{certificates}}",
 )
+# the tables ``_look_up`` fills that hold every record of a kind the listed findings name
+LOOKED_UP = {"party": "wl_party", "certificate": "wl_certificate"}
 LOOKUP_TABLES = ("wl_rel", "wl_parcel", "wl_right", "wl_cp", "wl_party", "wl_pc", "wl_certificate")
 FINDINGS_SQL = """
 CREATE OR REPLACE TEMP TABLE wl_finding AS
@@ -190,7 +196,9 @@ SELECT f.rule_id || '|' || f.record_type || '|' || f.record_id AS key, t.title A
        CAST(NULL AS VARCHAR) AS value, 'text' AS value_kind,
        CAST(NULL AS VARCHAR) AS exception, CAST(NULL AS VARCHAR) AS by,
        CAST(NULL AS VARCHAR) AS note,
-       f.rule_id, f.record_type, f.record_id
+       f.rule_id, f.record_type, f.record_id,
+       -- the server's: where the record came from, the version of the value on record
+       f.source_file, f.source_sheet, f.source_row, CAST(NULL AS VARCHAR) AS based_on
 FROM wl_f f JOIN rule_text t USING (rule_id)
 LEFT JOIN closing cl USING (rule_id)
 LEFT JOIN others x USING (rule_id, record_id)
@@ -286,31 +294,41 @@ def _value_kind(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str:
 
 def _fill_fields(con: duckdb.DuckDBPyConnection, lang: str = "vi") -> None:
     """Each finding's field to correct (in words), its current value and the kind of
-    value expected: one update per (table, column) a rule points at, ID numbers masked."""
+    value expected, ID numbers masked, and the version of the value on record an edit is
+    based on (``browse.records.version_token``, computed here): the records of a table
+    looked up once, then one update per (table, column) a rule points at."""
     names = field_names(lang)
     present = {r[0] for r in con.execute("SELECT DISTINCT rule_id FROM wl_finding").fetchall()}
+    fixes: dict[str, list[tuple[str, list[str]]]] = {}
     for table, column in sorted(set(RULE_FIX.values())):
         rules = [r for r, tc in RULE_FIX.items() if tc == (table, column) and r in present]
-        if not rules:  # (each update reads the whole table: only those with findings)
-            continue
-        kind = _value_kind(con, table, column)
-        now = value_text(table, column)
-        if column == "id_number":
-            now = f"lc_mask_id({now})"
-        elif kind == "date":
-            now = f"strftime(t.{column}, '%d/%m/%Y')"
-        number = f"TRY_CAST(t.{column} AS DOUBLE)" if kind in ("int", "number") else "NULL"
+        if rules:  # (each lookup reads the table: only those with findings)
+            fixes.setdefault(table, []).append((column, rules))
+    for table, wanted in fixes.items():
         key = KEYS[table]
-        columns = key if (table, column) == LAND_USE else f"{key}, {column}"
-        listed = _column(con, "SELECT record_id FROM wl_finding WHERE record_type = ?", [table])
-        ids = keys_in(key, listed)
-        con.execute(
-            f"UPDATE wl_finding SET field = $name, value_kind = $kind, current = {now}, "
-            f"current_num = {number} FROM (SELECT {columns} FROM {table} WHERE {ids}) t "
-            f"WHERE wl_finding.record_type = $table AND t.{key} = wl_finding.record_id "
-            "AND list_contains($rules, wl_finding.rule_id)",
-            {"name": names[table, column], "kind": kind, "table": table, "rules": rules},
-        )
+        columns = [key, *(c for c, _ in wanted if (table, c) != LAND_USE)]
+        if table in LOOKED_UP:
+            source = f"SELECT {', '.join(columns)} FROM {LOOKED_UP[table]}"
+        else:
+            listed = _column(con, "SELECT record_id FROM wl_finding WHERE record_type = ?", [table])
+            source = f"SELECT {', '.join(columns)} FROM {table} WHERE {keys_in(key, listed)}"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE wl_values AS {source}")
+        for column, rules in wanted:
+            kind = _value_kind(con, table, column)
+            raw = value_text(table, column)
+            now = f"lc_mask_id({raw})" if column == "id_number" else raw
+            if kind == "date":
+                now = f"strftime(t.{column}, '%d/%m/%Y')"
+            number = f"TRY_CAST(t.{column} AS DOUBLE)" if kind in ("int", "number") else "NULL"
+            con.execute(
+                f"UPDATE wl_finding SET field = $name, value_kind = $kind, current = {now}, "
+                f"current_num = {number}, "
+                f"based_on = 'v:' || left(sha256(coalesce({raw}, chr(0))), 16) "
+                f"FROM wl_values t WHERE wl_finding.record_type = $table "
+                f"AND t.{key} = wl_finding.record_id AND list_contains($rules, wl_finding.rule_id)",
+                {"name": names[table, column], "kind": kind, "table": table, "rules": rules},
+            )
+        con.execute("DROP TABLE wl_values")
 
 
 def _column(
@@ -362,9 +380,9 @@ def finding_rows(
     )
     _look_up(con)
     con.execute(FINDINGS_SQL, {"related": related})
+    _fill_fields(con, lang)
     for table in ("wl_f", *LOOKUP_TABLES):
         con.execute(f"DROP TABLE {table}")
-    _fill_fields(con, lang)
     findings = con.execute("SELECT * FROM wl_finding").fetch_arrow_table()
     con.execute("DROP TABLE wl_finding")
     return findings
