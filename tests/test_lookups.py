@@ -5,6 +5,7 @@ looked up by such lists, carry what a record's own page gives."""
 from __future__ import annotations
 
 import duckdb
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -62,3 +63,36 @@ def test_records_to_fix_carry_each_findings_lineage_and_the_version_on_record(
             checked += 1
             seen.add(row["record_type"])
     assert checked >= 50 and len(seen) >= 2, (checked, seen)
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [
+        ("land_right", "party_id"),
+        ("certificate_parcel", "certificate_id"),
+        ("change_log", "record_id"),
+    ],
+)
+def test_a_records_rows_are_found_through_its_index(ws: Workspace, table: str, column: str) -> None:
+    """The lookups a record page makes by a column the table is not stored in the order
+    of go through an index, and find what a scan of the whole table finds."""
+    keys = [
+        r[0]
+        for r in ws.con.execute(
+            f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL "
+            f"GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 5"
+        ).fetchall()
+    ]
+    assert keys
+    for key in keys:
+        plan = "\n".join(str(r[1]) for r in ws.con.execute(
+            f"EXPLAIN ANALYZE SELECT * FROM {table} WHERE {column} = ?", [key]
+        ).fetchall())  # fmt: skip
+        assert "Index Scan" in plan, plan
+        indexed = ws.con.execute(
+            f"SELECT * FROM {table} WHERE {column} = ? ORDER BY ALL", [key]
+        ).fetchall()
+        scanned = ws.con.execute(  # (an expression over the column: no index)
+            f"SELECT * FROM {table} WHERE {column} || '' = ? ORDER BY ALL", [key]
+        ).fetchall()
+        assert indexed == scanned and indexed

@@ -46,6 +46,7 @@ MIGRATIONS = (
     "017_server",
     "018_review_decisions",
     "019_map",
+    "020_lookup_indexes",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
