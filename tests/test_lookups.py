@@ -71,6 +71,8 @@ def test_records_to_fix_carry_each_findings_lineage_and_the_version_on_record(
         ("land_right", "party_id"),
         ("certificate_parcel", "certificate_id"),
         ("change_log", "record_id"),
+        ("party", "party_id"),
+        ("certificate", "certificate_id"),
     ],
 )
 def test_a_records_rows_are_found_through_its_index(ws: Workspace, table: str, column: str) -> None:
