@@ -16,6 +16,9 @@ where every report reads it; ``restore`` carries it again after a rebuild.  From
 placements it writes the commune each land user and certificate counts in
 (``party_commune``, ``certificate_commune``).
 All set-based SQL.
+
+Over 400 lines: a whole and a scoped renumbering write the same tables the same way and
+share their SQL here (placement itself is ``renumber.placement``).
 """
 
 from __future__ import annotations
@@ -145,35 +148,31 @@ FROM parcel_place x WHERE parcel.parcel_id = x.parcel_id
 """
 RESTORE_SQL = CARRY_SQL + f" AND x.basis = {BASIS.replace('p.', 'parcel.')}"
 
+
 # The commune a land user and a certificate count in everywhere: that of their first
 # placed parcel by id, the parcel their findings are attached to (rules.validate), so
 # that a record and its findings count in the same commune.  Written whenever parcels
 # are placed (a scoped renumbering moves no parcel), read by every report.
-RECORD_COMMUNES_SQL = """
-CREATE OR REPLACE TEMP TABLE rn_party_commune AS
-SELECT r.party_id, arg_min(p.unit_code, p.parcel_id) AS unit_code
-FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY r.party_id;
-DELETE FROM party_commune WHERE party_id NOT IN (SELECT party_id FROM rn_party_commune)
-    OR party_id IN (SELECT n.party_id FROM rn_party_commune n JOIN party_commune k
-                    USING (party_id) WHERE n.unit_code IS DISTINCT FROM k.unit_code);
-INSERT INTO party_commune
-SELECT party_id, unit_code FROM rn_party_commune
-WHERE party_id NOT IN (SELECT party_id FROM party_commune) ORDER BY party_id;
-DROP TABLE rn_party_commune;
-CREATE OR REPLACE TEMP TABLE rn_certificate_commune AS
-SELECT cp.certificate_id, arg_min(p.unit_code, p.parcel_id) AS unit_code
-FROM certificate_parcel cp JOIN parcel p USING (parcel_id) GROUP BY cp.certificate_id;
-DELETE FROM certificate_commune
-WHERE certificate_id NOT IN (SELECT certificate_id FROM rn_certificate_commune)
-    OR certificate_id IN (SELECT n.certificate_id FROM rn_certificate_commune n
-                          JOIN certificate_commune k USING (certificate_id)
-                          WHERE n.unit_code IS DISTINCT FROM k.unit_code);
-INSERT INTO certificate_commune
-SELECT certificate_id, unit_code FROM rn_certificate_commune
-WHERE certificate_id NOT IN (SELECT certificate_id FROM certificate_commune)
-ORDER BY certificate_id;
-DROP TABLE rn_certificate_commune;
+def _record_communes(table: str, key: str, links: str) -> str:
+    """SQL writing ``table`` (``key``, unit_code) from the parcels ``links`` ties each
+    record to: only the rows that differ."""
+    return f"""
+CREATE OR REPLACE TEMP TABLE rn_{table} AS
+SELECT l.{key}, arg_min(p.unit_code, p.parcel_id) AS unit_code
+FROM {links} l JOIN parcel p USING (parcel_id) GROUP BY l.{key};
+DELETE FROM {table} WHERE {key} NOT IN (SELECT {key} FROM rn_{table})
+    OR {key} IN (SELECT n.{key} FROM rn_{table} n JOIN {table} k USING ({key})
+                 WHERE n.unit_code IS DISTINCT FROM k.unit_code);
+INSERT INTO {table}
+SELECT {key}, unit_code FROM rn_{table} WHERE {key} NOT IN (SELECT {key} FROM {table})
+ORDER BY {key};
+DROP TABLE rn_{table};
 """
+
+
+RECORD_COMMUNES_SQL = _record_communes("party_commune", "party_id", "land_right") + (
+    _record_communes("certificate_commune", "certificate_id", "certificate_parcel")
+)
 
 # Conservation per old commune, computed through the crosswalk: each parcel reached from
 # its old keys exactly once, or counted as not renumbered (unplaced, without a sheet).
