@@ -512,6 +512,10 @@ def test_hostile_input_to_the_maps_routes_is_refused_not_a_500(served: Served) -
             data={"csrf": csrf, "rule_id": "PARCEL_OVERLAP", "record_id": value, "note": "x"},
         )
         assert answer.status_code in (404, 422), (value, answer.status_code)
+        for field in ("parcel_id", "unit_code", "based_on"):
+            decide = {"csrf": csrf, "parcel_id": "x", "unit_code": "22015", "note": "x"}
+            answer = province.post("/map/problems/decide", data={**decide, field: value})
+            assert answer.status_code in (404, 409, 422), (field, value, answer.status_code)
     for path in ("/tiles/parcels/99999999999999999999/1/1.pbf", "/tiles/parcels/15/-1/3.pbf",
                  "/tiles/parcels/15/a/3.pbf", "/tiles/%00/15/1/1.pbf"):  # fmt: skip
         assert province.get(path).status_code in (404, 422), path

@@ -390,11 +390,15 @@ def record_corrections(
             [kind, table, column],
         )
     if any((t, c) in DECISIONS for t, c in pairs):
-        for idx, record, value, choices in con.execute(NOT_A_CHOICE_SQL).fetchall():
+        refused = con.execute(NOT_A_CHOICE_SQL).fetchall()
+        for idx, record, value, choices in refused:
             errors[int(idx)] = LandcleanError(
                 "not_a_commune_choice", record=record, value=value, choices=choices or "—"
             )
-            con.execute("DELETE FROM corr_checked WHERE idx = ?", [idx])
+        if refused:
+            con.execute(
+                "DELETE FROM corr_checked WHERE list_contains(?, idx)", [[r[0] for r in refused]]
+            )
     for idx, table, record, column, value, kind, found in con.execute(
         "SELECT i.idx, i.table_name, i.record_id, i.column_name, i.value, c.kind, c.found "
         "FROM corr_in i JOIN corr_checked c USING (idx) WHERE NOT (c.found AND c.typed)"
