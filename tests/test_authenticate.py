@@ -294,3 +294,37 @@ def test_review_queue_per_commune_with_masked_ids(ws: Workspace, tmp_path: Path)
         [f.commune],
     )
     assert {r[0] for r in rows[1:]} == users
+
+
+def test_training_sample_does_not_depend_on_the_tables_order() -> None:
+    """The model is trained on a sample of land users and registry people; the same
+    people must give the same sample whatever order a parallel build stored them in, or
+    two first runs of the same files train different models (and match differently)."""
+    from landclean.authenticate.queries import TRAIN_RIGHT_SQL, TRAIN_SAMPLE_SQL
+
+    def samples(order: str) -> tuple[set[str], set[str]]:
+        con = duckdb.connect()
+        con.execute(
+            "CREATE TEMP TABLE src AS SELECT 'P' || i AS party_id, "
+            "lpad((i * 7919 % 100000)::VARCHAR, 12, '0') AS id_number, "
+            "'x' || (i % 97) AS tokens, DATE '1970-01-01' + (i % 9000)::INTEGER AS birth_date, "
+            "'F' || (i % 13) AS family, 'g' || (i % 11) AS given_last FROM range(5000) t(i)"
+        )
+        con.execute(f"CREATE TEMP TABLE au_user AS SELECT * FROM src ORDER BY {order}")
+        con.execute(
+            "CREATE TEMP TABLE auth_registry AS SELECT id_number AS cccd, NULL AS cmnd, "
+            "tokens, birth_date, family, given_last, NULL AS given, NULL AS given_tone, "
+            "year(birth_date) AS birth_year, NULL AS commune FROM src "
+            f"ORDER BY {order}"
+        )
+        con.execute(TRAIN_SAMPLE_SQL.format(n=300))
+        users = {r[0] for r in con.execute("SELECT party_id FROM au_train_user").fetchall()}
+        right = TRAIN_RIGHT_SQL.replace("lc_sorted_digits(cccd)", "cccd").format(extra=200)
+        people = {r[0] for r in con.execute(right).fetchall()}
+        con.close()
+        return users, people
+
+    first = samples("party_id")
+    assert len(first[0]) == 300 and len(first[1]) > 300  # a sample, not everyone
+    assert samples("hash(party_id, 'other')") == first
+    assert samples("party_id DESC") == first

@@ -45,6 +45,7 @@ from landclean.authenticate.queries import (
     TF_SQL,
     TRAIN_LEFT_SQL,
     TRAIN_RIGHT_SQL,
+    TRAIN_SAMPLE_SQL,
     USER_INPUT_SQL,
     USER_KEYS_SQL,
 )
@@ -100,14 +101,10 @@ def _current_model(con: duckdb.DuckDBPyConnection, version: str) -> dict | None:
 
 def _train(con: duckdb.DuckDBPyConnection, version: str) -> dict:
     started = time.perf_counter()
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE au_train_user AS "
-        f"SELECT * FROM au_user USING SAMPLE reservoir({model.TRAINING_USERS} ROWS) "
-        f"REPEATABLE (7)"
-    )
-    left = con.execute(TRAIN_LEFT_SQL).fetch_arrow_table()
+    con.execute(TRAIN_SAMPLE_SQL.format(n=model.TRAINING_USERS))
+    left = con.execute(TRAIN_LEFT_SQL + " ORDER BY unique_id").fetch_arrow_table()
     right = con.execute(
-        TRAIN_RIGHT_SQL.format(extra=model.TRAINING_REGISTRY_EXTRA)
+        TRAIN_RIGHT_SQL.format(extra=model.TRAINING_REGISTRY_EXTRA) + " ORDER BY unique_id"
     ).fetch_arrow_table()
     n_registry = int(con.execute("SELECT count(*) FROM auth_registry").fetchone()[0])  # type: ignore[index]
     trained = model.train(left, right, n_registry)

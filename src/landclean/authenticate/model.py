@@ -212,12 +212,17 @@ def _bounded(model: dict[str, Any], pairs: int) -> dict[str, Any]:
     A level no random pair reached (one ID digit wrong, the old CMND: about one pair in
     ten million) has u below one in ``pairs``: it gets half of that.  A level no match
     reached in EM (m = 0 or absent) gets m = 1e-4, so that it weighs strongly against
-    a link without making it impossible.
+    a link without making it impossible.  Probabilities keep 12 significant digits: the
+    last ones of a sum over threads depend on the order the threads finished in, and the
+    same data must give the same model.
     """
     for comparison in model["comparisons"]:
         for level in comparison["comparison_levels"]:
             if level.get("is_null_level"):
                 continue
+            for name in ("m_probability", "u_probability"):  # parallel sums' last digits
+                if level.get(name):
+                    level[name] = float(f"{level[name]:.12g}")
             if not level.get("u_probability"):
                 level["u_probability"] = 0.5 / pairs
             if not level.get("m_probability"):

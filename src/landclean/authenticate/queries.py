@@ -142,6 +142,12 @@ SELECT r.cccd AS unique_id, r.cccd AS cand, r.cccd AS id_number, r.cmnd,
        r.given_tone, r.birth_date, r.birth_year::BIGINT AS birth_year, r.commune
 FROM auth_registry r WHERE r.cccd IN (SELECT DISTINCT cccd FROM au_pair)
 """
+# The land users the model is trained on: chosen by a hash of the key, so that the same
+# users give the same sample (and model) whatever order a parallel build left au_user in.
+TRAIN_SAMPLE_SQL = """
+CREATE OR REPLACE TEMP TABLE au_train_user AS
+SELECT * FROM au_user ORDER BY hash(party_id, 7), party_id LIMIT {n}
+"""
 TRAIN_LEFT_SQL = """
 SELECT party_id AS unique_id, NULL::VARCHAR AS cand, id_number, NULL::VARCHAR AS cmnd,
        lc_sorted_digits(id_number) AS id_digits, family, given, given_tone, birth_date,
@@ -154,8 +160,8 @@ SELECT cccd AS unique_id, NULL::VARCHAR AS cand, cccd AS id_number, cmnd,
        given_tone, birth_date, birth_year::BIGINT AS birth_year, commune
 FROM auth_registry
 WHERE cccd IN (SELECT id_number FROM au_train_user)
-   OR cccd IN (SELECT cccd FROM auth_registry USING SAMPLE reservoir({extra} ROWS)
-               REPEATABLE (7))
+   OR cccd IN (SELECT cccd FROM auth_registry           -- chosen by the key's hash alone,
+               ORDER BY hash(cccd, 7), cccd LIMIT {extra})  -- whatever the tables' order
    OR cccd IN (SELECT r.cccd FROM auth_registry r JOIN au_train_user u   -- the true person
                ON r.tokens = u.tokens AND r.birth_date = u.birth_date)   -- of a wrong ID
    OR cccd IN (SELECT r.cccd FROM auth_registry r JOIN au_train_user u
