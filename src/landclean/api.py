@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from landclean.authenticate.review import ReviewFile
     from landclean.campaign.apply import ApplyResult
     from landclean.campaign.worklist import WorklistFile
+    from landclean.evidence.add import Added
     from landclean.ingest.importer import ImportReport
     from landclean.ingest.profiles import Profile
     from landclean.ingest.suggest import Suggestion
@@ -404,8 +405,11 @@ def generate(
     seed: int = 42,
     defect_scale: float = 1.0,
     layout: str = "field_form",
+    id_cards: int = 0,
 ) -> dict[str, int]:
     """A synthetic province's source files (and truth/) in ``out``: counts written.
+    ``id_cards``: that many land users' ID cards photographed or scanned, in
+    ``out/evidence/id_cards`` (truth in ``truth/id_cards.parquet``).
     ``layout``: ``field_form`` (the campaign's form, one row per parcel) or
     ``owner_rows`` (a land-system export, one row per land user, composed keys) or
     ``household_lists`` (a commune's list, head and spouse side by side, no codes)."""
@@ -420,6 +424,7 @@ def generate(
             seed=seed,
             defect_scale=defect_scale,
             layout=layout,  # checked by the model
+            id_cards=id_cards,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -499,3 +504,36 @@ def demo_users(ws: Workspace, *, actor: str | None = None) -> list[tuple[Account
             account = add_account(con, login, role, password, communes, by=current_actor(actor))
             made.append((account, password))
     return made
+
+
+EVIDENCE_CHUNK = 200  # documents read and recorded per transaction
+DOCUMENT_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".pdf"}
+
+
+def add_evidence(ws: Workspace, paths: list[Path | str], *, by: str | None = None) -> list[Added]:
+    """Bring documents in as evidence (``evidence.add``): each file given, and the
+    photos, scans and PDFs under each folder given; one outcome per file, in order.
+    Files are recorded ``EVIDENCE_CHUNK`` at a time, each chunk all or nothing."""
+    from landclean.evidence.add import add_documents
+
+    files: list[Path] = []
+    for given in map(Path, paths):
+        if given.is_dir():
+            files += [
+                p
+                for p in sorted(given.rglob("*"))
+                if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES
+            ]
+        elif given.is_file():
+            files.append(given)
+        else:
+            raise LandcleanError("no_file", path=given)
+    if not files:
+        raise LandcleanError("nothing_to_import", paths=", ".join(map(str, paths)))
+    actor = current_actor(by)
+    ensure_built(ws, actor)
+    done: list[Added] = []
+    for start in range(0, len(files), EVIDENCE_CHUNK):  # bounded memory: a chunk at a time
+        chunk = files[start : start + EVIDENCE_CHUNK]
+        done += add_documents(ws, [(str(p), p.read_bytes()) for p in chunk], by=actor)
+    return done

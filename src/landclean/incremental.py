@@ -2,10 +2,11 @@
 
 Everything a person changes outside the pipeline is journalled in ``change_log``
 (corrections, accepted exceptions, the days certificates were collected, scanned and
-entered); everything imported reaches the canonical tables through a build
-(``canonical_build``).  When a stage succeeds, the pipeline records its watermark in
-``stage_state``: the last journalled change, the build, a hash of the settings its
-results depend on (and of the files they name), the language and the day.  Before the
+entered, the land users ID cards were linked to); everything imported reaches the
+canonical tables through a build (``canonical_build``).  When a stage succeeds, the
+pipeline records its watermark in ``stage_state``: the last journalled change, the
+build, a hash of the settings its results depend on (and of the files they name), the
+language and the day.  Before the
 stage runs again, ``changes_for`` compares that watermark with the workspace now:
 
 - nothing new → the stage has nothing to do (a run with nothing changed takes seconds);
@@ -34,7 +35,7 @@ import duckdb
 from landclean.settings import Settings
 
 # the change_log stages of people's changes (corrections, exceptions, worklists' dates)
-JOURNAL = ("correction", "exception", "worklist")
+JOURNAL = ("correction", "exception", "worklist", "evidence")  # evidence: ID cards linked
 # what ``Changes.journal`` calls the records a build added, changed or removed
 IMPORT = "import"
 # the column of a record a build's delta gives the value before of (``key_before``)
@@ -77,6 +78,7 @@ class Changes:
     corrected: frozenset[tuple[str, str]]  # (table, column) corrected since
     exceptions: int  # findings accepted as exceptions since
     steps: int  # certificates' collection/scanning/entry days recorded since
+    evidence: int  # land users ID cards were linked to since (``evidence.add``)
     new_day: bool  # the run counts for another day (--as-of) than the stage's last one
     new_today: bool  # the calendar day is another than the stage's last run's (rules
     # comparing with today's date must look again)
@@ -89,7 +91,14 @@ class Changes:
     @property
     def none(self) -> bool:
         """Nothing a stage's results could depend on changed."""
-        return not (self.full or self.corrected or self.exceptions or self.steps or self.imported)
+        return not (
+            self.full
+            or self.corrected
+            or self.exceptions
+            or self.steps
+            or self.evidence
+            or self.imported
+        )
 
     def touches(self, table: str, *columns: str) -> bool:
         """Whether a correction since names ``table`` (one of ``columns``, if given), or
@@ -201,6 +210,7 @@ def changes_for(
         corrected=frozenset(),
         exceptions=0,
         steps=0,
+        evidence=0,
         new_day=row is None or row[5] != mark.day,
         new_today=row is None or bool(row[6]),
         new_lang=row is None or row[4] != mark.lang,
@@ -220,7 +230,10 @@ def changes_for(
     corrected = frozenset((str(t), str(c)) for s, t, c, _ in rows if s == "correction")
     exceptions = sum(int(n) for s, _, _, n in rows if s == "exception")
     steps = sum(int(n) for s, _, _, n in rows if s == "worklist")
-    return replace(changes, corrected=corrected, exceptions=exceptions, steps=steps)
+    evidence = sum(int(n) for s, _, _, n in rows if s == "evidence")
+    return replace(
+        changes, corrected=corrected, exceptions=exceptions, steps=steps, evidence=evidence
+    )
 
 
 def record_mark(con: duckdb.DuckDBPyConnection, stage: str, run_id: int, mark: Mark) -> None:

@@ -37,6 +37,7 @@ import duckdb
 from landclean.authenticate import model
 from landclean.authenticate.queries import (
     CANDIDATES_SQL,
+    CARD_SQL,
     EXACT_SQL,
     REGISTRY_SQL,
     RESULT_SQL,
@@ -49,10 +50,12 @@ from landclean.authenticate.queries import (
     USER_INPUT_SQL,
     USER_KEYS_SQL,
 )
+from landclean.evidence.cards import CONFIRMED_SQL
 from landclean.settings import Settings
 from landclean.vn.names import name_keys_sql
 
 REASONS = (
+    "id_card_qr",
     "wrong_id_digit",
     "swapped_digits",
     "old_id_card",
@@ -163,6 +166,7 @@ def authenticate(
         USER_INPUT_SQL.format(
             only_rights=f"WHERE r.party_id IN ({only})" if only else "",
             only_parties=f"AND p.party_id IN ({only})" if only else "",
+            cards=CONFIRMED_SQL,
         ),
         {"bands": bands},
     )
@@ -187,6 +191,7 @@ def authenticate(
         trained = _train(con, version)
         report.trained = True
         lap("train")
+    con.execute(CARD_SQL.format(cards=CONFIRMED_SQL))
     con.execute(EXACT_SQL)
     report.exact = _count(con, "au_exact")
     con.execute(CANDIDATES_SQL)
@@ -247,7 +252,7 @@ def authenticate(
         """,
         {"run_id": run_id},
     )
-    for t in ("au_input", "au_todo", "au_user", "au_exact", "au_pair", "au_score"):
+    for t in ("au_input", "au_todo", "au_user", "au_card", "au_exact", "au_pair", "au_score"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     lap("decide")
     rows = con.execute("SELECT status, count(*) FROM auth_result GROUP BY status").fetchall()

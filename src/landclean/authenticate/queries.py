@@ -20,8 +20,9 @@ SELECT p.party_id, p.full_name, p.full_name_raw,
        nullif(regexp_replace(coalesce(p.id_number, ''), '[^0-9]', '', 'g'), '') AS id_number,
        uc.commune,
        hash(p.full_name, p.full_name_raw, p.birth_date, p.birth_year, p.birth_precision,
-            p.id_number, uc.commune, $bands) AS input_hash
+            p.id_number, uc.commune, $bands, k.cccd) AS input_hash
 FROM party p LEFT JOIN uc USING (party_id)
+LEFT JOIN ({cards}) k USING (party_id)   -- an ID card that confirms the user (evidence)
 WHERE p.party_type IN ('individual', 'household') {only_parties}
 """
 
@@ -148,6 +149,13 @@ TRAIN_SAMPLE_SQL = """
 CREATE OR REPLACE TEMP TABLE au_train_user AS
 SELECT * FROM au_user ORDER BY hash(party_id, 7), party_id LIMIT {n}
 """
+# The ID cards that confirm this run's users, their person still in the registry.
+CARD_SQL = """
+CREATE OR REPLACE TEMP TABLE au_card AS
+SELECT k.party_id, k.cccd
+FROM ({cards}) k JOIN au_user USING (party_id)
+WHERE k.cccd IN (SELECT cccd FROM auth_registry)
+"""
 TRAIN_LEFT_SQL = """
 SELECT party_id AS unique_id, NULL::VARCHAR AS cand, id_number, NULL::VARCHAR AS cmnd,
        lc_sorted_digits(id_number) AS id_digits, family, given, given_tone, birth_date,
@@ -226,10 +234,11 @@ conflict AS (   -- the ID is in the registry but this user was not linked to it
 ),
 decided AS (
     SELECT u.party_id,
-        CASE WHEN e.agrees THEN 'exact' WHEN e.cccd IS NOT NULL THEN 'id_name'
+        CASE WHEN k.cccd IS NOT NULL THEN 'id_card'
+             WHEN e.agrees THEN 'exact' WHEN e.cccd IS NOT NULL THEN 'id_name'
              WHEN b.cccd IS NOT NULL THEN 'scored' ELSE 'none' END AS method,
         CASE
-          WHEN e.cccd IS NOT NULL THEN 'accept'
+          WHEN k.cccd IS NOT NULL OR e.cccd IS NOT NULL THEN 'accept'
           WHEN b.match_probability >= $accept
                AND (b.second_weight IS NULL OR b.match_weight - b.second_weight >= $margin)
                THEN 'accept'
@@ -238,19 +247,21 @@ decided AS (
                THEN 'accept'
           WHEN b.match_probability >= $review THEN 'review'
           ELSE 'reject' END AS band,
-        coalesce(e.cccd,
+        coalesce(k.cccd, e.cccd,
                  CASE WHEN b.match_probability >= $review THEN b.cccd END, c.cccd) AS cccd,
         b.match_weight, b.match_probability,
         b.second_probability >= $review
             AND b.match_weight - b.second_weight < $margin AS several,
         coalesce(b.n, 0) + (e.cccd IS NOT NULL)::INTEGER AS n
     FROM au_user u
+    LEFT JOIN au_card k USING (party_id)
     LEFT JOIN au_exact e USING (party_id)
     LEFT JOIN best b USING (party_id)
     LEFT JOIN conflict c USING (party_id)
 ),
 described AS (
     SELECT d.*, u.input_hash,
+        CASE WHEN d.method = 'id_card' THEN ['id_card_qr'] ELSE [] END ||
         CASE WHEN r.cccd IS NULL THEN
                  list_filter(['not_in_registry',
                               CASE WHEN u.id_number IS NULL THEN 'missing_id' END],
@@ -264,7 +275,7 @@ described AS (
 SELECT party_id,
     CASE band
       WHEN 'accept' THEN CASE WHEN len(list_filter(reasons,
-                                  x -> x NOT IN ('tone_encoding_variant',
+                                  x -> x NOT IN ('id_card_qr', 'tone_encoding_variant',
                                                  'birth_date_missing'))) = 0
                                    AND prop_id IS NULL AND prop_name IS NULL
                               THEN 'matched' ELSE 'matched_after_correction' END

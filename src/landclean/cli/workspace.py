@@ -116,11 +116,23 @@ def generate_cmd(
             "spouse side by side with a birth year only, no codes)."
         ),
     ] = "field_form",
+    id_cards: Annotated[
+        int,
+        typer.Option(
+            help="Land users' ID cards to photograph and scan (QR codes, with truth), "
+            "in evidence/id_cards: for 'landclean evidence add'."
+        ),
+    ] = 0,
 ) -> None:
     """Generate a synthetic Đắk Lắk: map, spreadsheet and registry files, plus truth/."""
     with Spinner("generate"):
         stats = api.generate(
-            out, parcels=parcels, seed=seed, defect_scale=defect_scale, layout=layout
+            out,
+            parcels=parcels,
+            seed=seed,
+            defect_scale=defect_scale,
+            layout=layout,
+            id_cards=id_cards,
         )
     say("generated", out=out, counts=counts_text(stats))
 

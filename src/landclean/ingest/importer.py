@@ -41,7 +41,7 @@ from landclean.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-IGNORED_DIRS = {"truth"}
+IGNORED_DIRS = {"truth", "evidence"}  # the generator's truth; documents (`evidence add`)
 
 
 @dataclass

@@ -100,6 +100,8 @@ class GeneratorConfig(BaseModel):
     # The old district whose field forms are exported as a TCVN3-encoded CSV.
     tcvn3_district: str = "Huyện Krông Bông"
     layout: Layout = "field_form"
+    # Photos and scans of land users' ID cards written under evidence/ (synth.id_cards).
+    id_cards: int = Field(0, ge=0, le=1_000_000)
 
     def rate(self, defect: str) -> float:
         if defect in LAYOUT_WITHOUT[self.layout]:

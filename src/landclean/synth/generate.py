@@ -30,6 +30,7 @@ from landclean.synth.build_parts import (
 )
 from landclean.synth.config import GeneratorConfig
 from landclean.synth.geometry import SHEET_GRID, parcel_quads, quads_to_polygons, sheet_gaps
+from landclean.synth.id_cards import card_plan, write_id_cards
 from landclean.synth.land import INVALID_CODES, LEGACY_SPELLING, main_land_use
 from landclean.synth.layout import allocate, commune_weights, plan_sheets
 from landclean.synth.progress import commune_targets, progress_reports
@@ -49,6 +50,10 @@ def generate(config: GeneratorConfig, out: Path) -> dict[str, int]:
         raise GenerateError("unknown_defects", defects=", ".join(sorted(unknown)))
     province = build(config)
     write_outputs(province, config, out)
+    if config.id_cards:
+        province.stats["id_card_files"] = write_id_cards(
+            out, card_plan(config.id_cards), config.seed
+        )
     return province.stats
 
 

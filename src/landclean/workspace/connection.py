@@ -47,6 +47,7 @@ MIGRATIONS = (
     "018_review_decisions",
     "019_map",
     "020_lookup_indexes",
+    "021_evidence",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,75 @@
+"""Commands for evidence: documents people bring (``evidence add``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from landclean import api
+from landclean.cli.app import WsArg, app, friendly, lang, say
+from landclean.cli.display import show_table
+from landclean.labels import label
+
+evidence_app = typer.Typer(
+    no_args_is_help=True,
+    help="Bằng chứng: ảnh, bản quét thẻ CCCD. Evidence: photos and scans of ID cards.",
+)
+app.add_typer(evidence_app, name="evidence")
+
+
+@evidence_app.command("add")
+@friendly
+def add(
+    workspace: WsArg,
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Photos, scans or PDFs (JPEG, PNG, TIFF, WebP, BMP, PDF), or folders."),
+    ],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Who brought the documents (default: LANDCLEAN_ACTOR or you)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per file (ID numbers masked).")
+    ] = False,
+) -> None:
+    """Keep each document unchanged (by its SHA-256, beside the workspace), read the ID
+    card QR codes on its pages and link each card to the land users it proves something
+    about: a card the registry agrees with confirms a land user whose ID and name are its
+    own (authentication: matched, id_card_qr) and proposes its values where the record
+    differs, for a province user to approve.  Run 'landclean run' afterwards."""
+    with api.open_workspace(workspace) as ws:
+        done = api.add_evidence(ws, list(paths), by=by)
+    if as_json:
+        for d in done:
+            typer.echo(json.dumps(d.as_json(), ensure_ascii=False))
+        return
+    lg = lang()
+    show_table(
+        [label("evidence", k, lg) for k in ("file", "kind", "status", "id_number", "linked")],
+        [
+            [
+                d.file,
+                label("evidence_kinds", d.kind, lg),
+                label("evidence_statuses", d.status, lg),
+                d.id_number or "",
+                ", ".join(d.linked),
+            ]
+            for d in done
+        ],
+        whole=(0, 3, 4),
+    )
+    counts: dict[str, int] = {}
+    for d in done:
+        counts[d.status] = counts.get(d.status, 0) + 1
+    say(
+        "evidence_added",
+        files=len(done),
+        statuses=", ".join(
+            f"{n} {label('evidence_statuses', s, lg)}" for s, n in sorted(counts.items())
+        ),
+        proposals=sum(d.proposals for d in done),
+    )

@@ -1,0 +1,282 @@
+"""Bring documents in as evidence: keep them, read them, link what they prove.
+
+``add_documents`` takes files (name and bytes) from a person: each is kept unchanged
+(``evidence.store``), its arrival recorded with who and how it came, its pages read for
+an ID card's QR code (``evidence.pages``, ``evidence.qr``, ``vn.cccd_qr``), and every
+card that passes its checks linked to the land users it proves something about
+(``evidence.cards``): links, correction proposals and journal rows are written in one
+transaction, so a failure leaves the workspace as it was.  Reading is the slow part and
+runs before the transaction, two pages at a time (zxing-cpp releases the interpreter).
+
+The same bytes brought again are one document: only the arrival is recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from landclean.errors import LandcleanError
+from landclean.evidence import store
+from landclean.evidence.cards import JOURNAL_SQL, LINK_SQL, PROPOSALS_SQL
+from landclean.evidence.pages import UnreadableDocument, media_type, pages
+from landclean.evidence.qr import read_codes
+from landclean.privacy import mask_id
+from landclean.vn.cccd_qr import CardPayload, parse_payload
+from landclean.workspace import Workspace
+
+VIAS = ("command", "web", "confirmation")
+# what a document's status says, the one needing a person most first
+STATUS_ORDER = (
+    "unreadable",
+    "no_code",
+    "other_code",
+    "invalid_payload",
+    "no_land_user",
+    "review",
+    "proposed",
+    "confirmed",
+)
+
+
+@dataclass
+class Reading:
+    """What was read from one document (before anything is written)."""
+
+    name: str
+    data: bytes
+    sha256: str
+    media: str | None
+    pages: int | None = None
+    cards: list[tuple[int, CardPayload]] = field(default_factory=list)
+    problem: str | None = None  # unreadable, no_code, other_code
+
+
+@dataclass
+class Added:
+    """One document's outcome, as ``landclean evidence add --json`` prints it."""
+
+    file: str
+    sha256: str
+    kind: str  # cccd_qr, certificate, unknown
+    status: str  # one of STATUS_ORDER, or ``already`` (the same bytes came before)
+    pages: int | None
+    id_number: str | None  # masked
+    linked: list[str]
+    proposals: int
+    problems: list[str]
+    cards: list[dict[str, object]] = field(default_factory=list)  # per page with a card
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "sha256": self.sha256,
+            "kind": self.kind,
+            "status": self.status,
+            "pages": self.pages,
+            "id_number": self.id_number,
+            "serial": None,
+            "linked": self.linked,
+            "proposals": self.proposals,
+            "problems": self.problems,
+            "cards": self.cards,
+        }
+
+
+def _read(name: str, data: bytes) -> Reading:
+    reading = Reading(name, data, store.digest(data), media_type(data))
+    try:
+        count = 0
+        other = False
+        for count, image in enumerate(pages(data, name), 1):
+            texts = read_codes(image)
+            cards = [c for c in (parse_payload(t) for t in texts) if c is not None]
+            if cards:
+                reading.cards.append((count, cards[0]))
+            elif texts:
+                other = True
+        reading.pages = count
+        if not reading.cards:
+            reading.problem = "other_code" if other else "no_code"
+    except UnreadableDocument as exc:
+        reading.pages, reading.cards = None, []
+        reading.problem = f"unreadable:{exc.text('en')}"
+    return reading
+
+
+def read_all(files: Iterable[tuple[str, bytes]], workers: int = 2) -> Iterator[Reading]:
+    """Each file read (in the order given), ``workers`` at a time."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(lambda f: _read(*f), files)
+
+
+def _card_rows(readings: list[Reading]) -> pa.Table:
+    rows = [
+        {
+            "sha256": r.sha256,
+            "page": page,
+            "payload": card.raw,
+            "id_number": card.id_number,
+            "cmnd": card.cmnd,
+            "full_name": card.full_name,
+            "birth_date": card.birth_date,
+            "female": card.female,
+            "address": card.address,
+            "issue_date": card.issue_date,
+            "problems": list(card.problems),
+        }
+        for r in readings
+        for page, card in r.cards
+    ]
+    schema = pa.schema(
+        [
+            ("sha256", pa.string()),
+            ("page", pa.int32()),
+            ("payload", pa.string()),
+            ("id_number", pa.string()),
+            ("cmnd", pa.string()),
+            ("full_name", pa.string()),
+            ("birth_date", pa.date32()),
+            ("female", pa.bool_()),
+            ("address", pa.string()),
+            ("issue_date", pa.date32()),
+            ("problems", pa.list_(pa.string())),
+        ]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def add_documents(
+    ws: Workspace,
+    files: Iterable[tuple[str, bytes]],
+    *,
+    by: str,
+    via: str = "command",
+) -> list[Added]:
+    """Keep, read and link each of ``files`` (name, bytes) brought by ``by``."""
+    if not by.strip():
+        raise LandcleanError("need_actor")
+    if via not in VIAS:
+        raise ValueError(via)
+    readings = list(read_all(files))
+    now = dt.datetime.now().replace(microsecond=0)
+    known = _known(ws, [r.sha256 for r in readings])
+    new = {r.sha256: r for r in readings if r.sha256 not in known}
+    for r in new.values():
+        store.keep(ws.path, r.data, r.sha256)
+    with ws.transaction() as con:
+        for r in new.values():
+            con.execute(
+                "INSERT INTO evidence_document VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    r.sha256,
+                    r.media or "application/octet-stream",
+                    len(r.data),
+                    r.pages,
+                    "cccd_qr" if r.cards else "unknown",
+                    r.problem,
+                    now,
+                    by,
+                ],
+            )
+        arrivals = pa.table(
+            {
+                "sha256": [r.sha256 for r in readings],
+                "file_name": [r.name for r in readings],
+                "added_by": [by] * len(readings),
+                "added_at": pa.array([now] * len(readings), pa.timestamp("us")),
+                "via": [via] * len(readings),
+            }
+        )
+        con.register("ev_arrivals", arrivals)
+        con.execute("INSERT INTO evidence_arrival SELECT * FROM ev_arrivals")
+        con.unregister("ev_arrivals")
+        cards = _card_rows(list(new.values()))
+        con.register("ev_cards", cards)
+        con.execute("INSERT INTO evidence_card SELECT * FROM ev_cards")
+        con.unregister("ev_cards")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE ev_new AS SELECT unnest($new::VARCHAR[]) AS sha256",
+            {"new": list(new)},
+        )
+        con.execute(LINK_SQL)
+        con.execute(
+            "INSERT INTO evidence_link SELECT sha256, page, party_id, via, registry, status, "
+            "differs, ?, ? FROM ev_link",
+            [now, by],
+        )
+        proposed = con.execute(PROPOSALS_SQL, {"by": by}).fetchall()
+        con.execute(JOURNAL_SQL, {"by": by})
+        links = con.execute(
+            "SELECT sha256, page, party_id, status FROM ev_link ORDER BY sha256, page, party_id"
+        ).fetchall()
+    proposals_of = _count_by_party(proposed)
+    return [_outcome(r, r.sha256 in known, links, proposals_of, known) for r in readings]
+
+
+def _known(ws: Workspace, hashes: list[str]) -> dict[str, tuple[str, list[str], str]]:
+    """Documents already kept: sha256 -> (kind, linked land users, status)."""
+    if not hashes:
+        return {}
+    rows = ws.con.execute(
+        "SELECT d.sha256, d.kind, list(DISTINCT l.party_id ORDER BY l.party_id) "
+        "FILTER (WHERE l.party_id IS NOT NULL) "
+        "FROM evidence_document d LEFT JOIN evidence_link l USING (sha256) "
+        "WHERE d.sha256 IN (SELECT unnest($h)) GROUP BY ALL",
+        {"h": hashes},
+    ).fetchall()
+    return {str(s): (str(k), list(p or []), "already") for s, k, p in rows}
+
+
+def _count_by_party(rows: list[tuple[str]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for (party,) in rows:
+        counts[party] = counts.get(party, 0) + 1
+    return counts
+
+
+def _outcome(
+    r: Reading,
+    already: bool,
+    links: list[tuple[str, int, str, str]],
+    proposals_of: dict[str, int],
+    known: dict[str, tuple[str, list[str], str]],
+) -> Added:
+    first = r.cards[0][1] if r.cards else None
+    problems = sorted({p for _, c in r.cards for p in c.problems})
+    masked = mask_id(first.id_number) if first else None
+    if already:
+        kind, linked, _ = known[r.sha256]
+        return Added(r.name, r.sha256, kind, "already", r.pages, masked, linked, 0, problems)
+    mine = [(page, party, status) for s, page, party, status in links if s == r.sha256]
+    linked = sorted({party for _, party, _ in mine})
+    cards: list[dict[str, object]] = []
+    for page, card in r.cards:
+        here = [(party, status) for p, party, status in mine if p == page]
+        if card.problems:
+            status = "invalid_payload"
+        elif not here:
+            status = "no_land_user"
+        else:
+            status = min((st for _, st in here), key=STATUS_ORDER.index)
+        cards.append(
+            {
+                "page": page,
+                "id_number": mask_id(card.id_number),
+                "status": status,
+                "linked": sorted({party for party, _ in here}),
+                "problems": list(card.problems),
+            }
+        )
+    statuses = [str(c["status"]) for c in cards]
+    if r.problem:
+        statuses.append(r.problem.split(":")[0])
+    status = min(statuses, key=STATUS_ORDER.index) if statuses else "no_code"
+    kind = "cccd_qr" if r.cards else "unknown"
+    proposals = sum(proposals_of.get(p, 0) for p in linked)
+    detail = problems + ([r.problem.split(":", 1)[1]] if r.problem and ":" in r.problem else [])
+    return Added(r.name, r.sha256, kind, status, r.pages, masked, linked, proposals, detail, cards)
