@@ -1,8 +1,8 @@
 """Incremental runs give what a full recomputation gives.
 
 Random sequences of people's changes (corrections of land users, parcels and
-certificates, parcels decided into a commune, findings accepted as exceptions),
-incremental runs and imports are made on
+certificates, parcels decided into a commune, ID cards brought as evidence, findings
+accepted as exceptions), incremental runs and imports are made on
 a copy of the shared workspace; then a copy of the result is recomputed with
 ``run --full``, and the two must hold the same findings, groups, authentication results,
 placements and UIDs, tasks, the day's snapshot and summary.json (but for the run's own
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import os
 import re
 import shutil
@@ -21,15 +22,18 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+import segno
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from landclean import api
 from landclean.campaign.worklist import CERTS, FINDINGS, HEADER_ROW, export_worklist
 from landclean.errors import LandcleanError
+from landclean.evidence.add import add_documents
 from landclean.pipeline import STAGE_NAMES, RunReport
 from landclean.renumber.placement import COMMUNE_CHOICES
 from landclean.rules.catalogue import CATALOGUE
+from landclean.vn.cccd_qr import payload_text
 from landclean.workspace import Workspace, open_workspace
 from tests import samples
 from tests.conftest import Province, q, summary_of
@@ -192,6 +196,8 @@ EDITS = st.tuples(
             "serial_new",
             "decide",
             "decide",
+            "id_card",
+            "id_card",
             "exception",
             "exception",
             "run",
@@ -268,6 +274,8 @@ def edit(
         api.import_sources(ws, [province.root / "campaign" / "communes.csv"], actor=BY)
     elif kind == "reimport":  # a district's newer export: the build keeps what it changed
         api.import_sources(ws, samples.newer_export(province.root, scratch, i, j), actor=BY)
+    elif kind == "id_card":  # a land user's ID card photographed: evidence links it
+        api_add_card(ws, pools, i, j)
     elif kind == "exception":
         found = q(
             ws.con, "SELECT rule_id, record_id FROM finding WHERE state = 'open' ORDER BY 1, 2"
@@ -279,6 +287,25 @@ def edit(
         table, record, column, value = correction(pools, kind, i, j)
         with contextlib.suppress(LandcleanError):  # refused, as a mistyped value is
             api.correct(ws, table, record, column, value, by=BY)
+
+
+def api_add_card(ws: Workspace, pools: dict[str, list], i: int, j: int) -> None:
+    """The registry person of a land user's ID number (or of another's, every third time:
+    a card that contradicts the record) brings their card's QR code."""
+    party = pools["party"][(j if j % 3 == 0 else i) % len(pools["party"])]
+    found = q(
+        ws.con,
+        "SELECT cccd, cmnd, full_name, birth_date FROM registry_person WHERE cccd = ? "
+        "AND birth_date IS NOT NULL LIMIT 1",
+        [party[1]],
+    )
+    if not found:
+        return
+    cccd, cmnd, name, birth = found[0]
+    text = payload_text(cccd, cmnd, name, birth, int(cccd[3]) % 2 == 1, "", dt.date(2022, 5, 1))
+    image = io.BytesIO()
+    segno.make(text, error="m").save(image, kind="png", scale=5, border=4)
+    add_documents(ws, [(f"cccd_{i}_{j}.png", image.getvalue())], by=BY)
 
 
 def compare(path: Path, tmp: Path) -> None:

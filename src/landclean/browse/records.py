@@ -41,6 +41,7 @@ class Record:
     history: list[dict[str, Any]] = field(default_factory=list)
     related: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)  # a land user's reviews
+    evidence: list[dict[str, Any]] = field(default_factory=list)  # a land user's documents
 
 
 def version_token(value: str | None) -> str:
@@ -194,6 +195,7 @@ def get_record(
     con: duckdb.DuckDBPyConnection, record_type: str, record_id: str, lang: str = "vi"
 ) -> Record | None:
     """The record's page, or None when there is no such record."""
+    from landclean.evidence.listing import party_evidence
     from landclean.reviews import case_decisions
     from landclean.rules.catalogue import rules_table
 
@@ -204,6 +206,7 @@ def get_record(
     facts: dict[str, Any] = {}
     related: list[dict[str, Any]] = []
     decisions: list[dict[str, Any]] = []
+    evidence: list[dict[str, Any]] = []
     if record_type == "parcel":
         facts = _rows(con, PARCEL_FACTS, [record_id])[0]
         related = _rows(con, PARCEL_RELATED, {"id": record_id})
@@ -212,6 +215,7 @@ def get_record(
         facts = found[0] if found else {}
         related = _rows(con, PARTY_RELATED, [record_id])
         decisions = case_decisions(con, record_id, lang)
+        evidence = party_evidence(con, record_id)
     else:
         facts = _rows(con, CERT_FACTS, {"id": record_id})[0]
         related = _rows(con, CERT_RELATED, [record_id])
@@ -229,4 +233,5 @@ def get_record(
         _rows(con, HISTORY, {"type": record_type, "id": record_id}),
         related,
         decisions,
+        evidence,
     )

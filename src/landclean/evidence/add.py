@@ -158,11 +158,24 @@ def add_documents(
     via: str = "command",
 ) -> list[Added]:
     """Keep, read and link each of ``files`` (name, bytes) brought by ``by``."""
+    return record_readings(ws, list(read_all(files)), by=by, via=via)
+
+
+def record_readings(
+    ws: Workspace,
+    readings: list[Reading],
+    *,
+    by: str,
+    via: str = "command",
+    unit_code: str | None = None,
+) -> list[Added]:
+    """Keep the documents ``read_all`` read, and record what they prove, in one
+    transaction (the server reads outside its writer, then records); ``unit_code``: the
+    commune page they were brought on."""
     if not by.strip():
         raise LandcleanError("need_actor")
     if via not in VIAS:
         raise ValueError(via)
-    readings = list(read_all(files))
     now = dt.datetime.now().replace(microsecond=0)
     known = _known(ws, [r.sha256 for r in readings])
     new = {r.sha256: r for r in readings if r.sha256 not in known}
@@ -190,6 +203,7 @@ def add_documents(
                 "added_by": [by] * len(readings),
                 "added_at": pa.array([now] * len(readings), pa.timestamp("us")),
                 "via": [via] * len(readings),
+                "unit_code": pa.array([unit_code] * len(readings), pa.string()),
             }
         )
         con.register("ev_arrivals", arrivals)

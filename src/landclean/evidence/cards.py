@@ -12,9 +12,9 @@ anything about a land record; each land user found then gets a status:
 
 * ``confirmed``: the record's ID (or old CMND) and name are the card's.  Authentication
   takes the card's person as this land user's (status matched, reason ``id_card_qr``);
-* ``proposed``: one of ID and name is not the card's and the other two keys are (or the
-  ID is and the name lacks a middle name, the birth year agreeing): the card's values
-  are proposed;
+* ``proposed``: one of ID and name is not the card's and the other two keys are, the
+  birth date to the day (or the ID is and the name lacks a middle name, the birth year
+  agreeing): the card's values are proposed;
 * ``review``: anything weaker, a card the registry does not agree with, or a record
   whose own ID is a registry person's (a namesake born the same day, not a mistake):
   listed for a person to look at, nothing proposed.
@@ -92,7 +92,8 @@ judged AS (
 SELECT sha256, page, party_id, via, registry,
     CASE WHEN registry <> 'agrees' THEN 'review'
          WHEN id_ok AND name_ok THEN 'confirmed'
-         WHEN id_state IN ('missing', 'other') AND name_ok AND birth_ok THEN 'proposed'
+         WHEN id_state IN ('missing', 'other') AND name_ok AND birth_state = 'same'
+         THEN 'proposed'   -- (a name and a birth year alone: namesakes are many)
          WHEN id_state = 'same' AND name_state = 'partial' AND birth_ok THEN 'proposed'
          WHEN id_ok AND name_state = 'other' AND birth_state = 'same' THEN 'proposed'
          ELSE 'review' END AS status,

@@ -67,7 +67,7 @@ def card_image(
 ) -> Image.Image:
     """The card's front: title, the printed fields and the QR code top-right."""
     tint = tuple(int(v) for v in rng.integers(215, 245, 3))
-    card = Image.new("RGB", CARD, tint)  # type: ignore[arg-type]
+    card = Image.new("RGB", CARD, tint)
     draw = ImageDraw.Draw(card)
     draw.rounded_rectangle(
         (2, 2, CARD[0] - 3, CARD[1] - 3), radius=36, outline=(120, 120, 140), width=3
@@ -102,40 +102,41 @@ def _coeffs(out_pts: np.ndarray, in_pts: np.ndarray) -> list[float]:
 
 def photo(card: Image.Image, rng: np.random.Generator) -> bytes:
     """The card photographed by a phone: JPEG bytes."""
-    scale = rng.uniform(0.9, 1.3)
-    w, h = int(CARD[0] * scale), int(CARD[1] * scale)
-    jitter = rng.uniform(-0.07, 0.07, (4, 2)) * np.array([w, h])
+    scale = rng.uniform(0.8, 1.3)  # the card fills half to four fifths of the photo's width
+    w, h = CARD[0] * scale, CARD[1] * scale
+    corners = np.array([(0, 0), (w, 0), (w, h), (0, h)]) - (w / 2, h / 2)
+    corners += rng.uniform(-0.07, 0.07, (4, 2)) * (w, h)  # in perspective
+    angle = rng.uniform(0, 2 * np.pi)  # turned any way
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    corners = corners @ turn.T
+    span = corners.max(axis=0) - corners.min(axis=0)
+    fit = min(1.0, 0.98 * min(PHOTO[0] / span[0], PHOTO[1] / span[1]))
+    corners *= fit
+    low, high = corners.min(axis=0), corners.max(axis=0)
+    at = rng.uniform(-low, np.array(PHOTO) - high)  # anywhere on the table
     src = np.array([(0, 0), (CARD[0], 0), (CARD[0], CARD[1]), (0, CARD[1])], dtype=float)
-    dst = np.array([(0, 0), (w, 0), (w, h), (0, h)], dtype=float) + jitter
-    dst -= dst.min(axis=0)  # where the card's corners land
-    size = (int(dst[:, 0].max()) + 1, int(dst[:, 1].max()) + 1)
-    coeffs = _coeffs(dst, src)
-    warped = card.transform(size, Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC)
-    wmask = Image.new("L", CARD, 255).transform(
-        size, Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC
+    coeffs = _coeffs(corners + at, src)
+    warped = card.convert("RGBA").transform(
+        PHOTO, Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC
     )
-    angle = float(rng.uniform(0, 360))
-    warped = warped.rotate(angle, expand=True, resample=Image.Resampling.BICUBIC)
-    wmask = wmask.rotate(angle, expand=True, resample=Image.Resampling.BICUBIC)
-    table = tuple(int(v) for v in rng.integers(40, 160, 3))
-    canvas = Image.new("RGB", PHOTO, table)  # type: ignore[arg-type]
-    if warped.width > PHOTO[0] or warped.height > PHOTO[1]:
-        fit = min(PHOTO[0] / warped.width, PHOTO[1] / warped.height) * 0.98
-        new = (int(warped.width * fit), int(warped.height * fit))
-        warped, wmask = warped.resize(new, Image.Resampling.LANCZOS), wmask.resize(new)
-    x = int(rng.integers(0, PHOTO[0] - warped.width + 1))
-    y = int(rng.integers(0, PHOTO[1] - warped.height + 1))
-    canvas.paste(warped, (x, y), wmask)
-    canvas = canvas.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.0, 1.3))))
+    table = (*(int(v) for v in rng.integers(40, 160, 3)), 255)
+    canvas = Image.new("RGBA", PHOTO, table)
+    canvas.alpha_composite(warped)
+    canvas = canvas.convert("RGB")
+    canvas = canvas.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.0, 1.5))))
     pixels = np.asarray(canvas, dtype=np.float32)
-    yy, xx = np.mgrid[0 : PHOTO[1], 0 : PHOTO[0]].astype(np.float32)
+    # uneven light: a slope and a vignette, drawn small and enlarged (smooth anyway)
+    yy, xx = np.mgrid[0:120, 0:160].astype(np.float32)
     direction = rng.uniform(-1, 1, 2)
-    light = 1.0 + 0.35 * (
-        direction[0] * (xx / PHOTO[0] - 0.5) + direction[1] * (yy / PHOTO[1] - 0.5)
+    light = 1.0 + 0.35 * (direction[0] * (xx / 160 - 0.5) + direction[1] * (yy / 120 - 0.5))
+    light *= 1.0 - 0.5 * ((xx / 160 - 0.5) ** 2 + (yy / 120 - 0.5) ** 2)
+    light *= rng.uniform(0.75, 1.1)
+    big = Image.fromarray(light.astype(np.float32), mode="F").resize(
+        PHOTO, Image.Resampling.BILINEAR
     )
-    light *= 1.0 - 0.25 * (((xx / PHOTO[0] - 0.5) ** 2 + (yy / PHOTO[1] - 0.5) ** 2) * 2)
-    pixels = pixels * light[..., None] * rng.uniform(0.75, 1.1)
-    pixels += rng.normal(0, rng.uniform(2, 8), pixels.shape).astype(np.float32)
+    pixels = pixels * np.asarray(big)[..., None]
+    noise = rng.standard_normal(pixels.shape[:2], dtype=np.float32) * rng.uniform(2, 8)
+    pixels += noise[..., None]  # sensor noise (luminance)
     out = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
     buf = io.BytesIO()
     out.save(buf, format="JPEG", quality=int(rng.integers(45, 86)))
@@ -183,11 +184,13 @@ def _people(province: Path, n: int, rng: np.random.Generator) -> list[dict]:
     return rows.take(pa.array(take)).to_pylist()
 
 
-def write_id_cards(province: Path, plan: CardPlan, seed: int) -> int:
-    """Write ``plan``'s documents under ``province/evidence/id_cards`` and their truth in
-    ``province/truth/id_cards.parquet``; return the number of files."""
+def write_id_cards(province: Path, plan: CardPlan, seed: int, out: Path | None = None) -> int:
+    """Write ``plan``'s documents for the generated ``province`` under
+    ``out/evidence/id_cards`` and their truth in ``out/truth/id_cards.parquet`` (``out``:
+    the province's folder unless given); return the number of files."""
     rng = np.random.default_rng([seed, 20])
-    folder = province / "evidence" / "id_cards"
+    out = out or province
+    folder = out / "evidence" / "id_cards"
     folder.mkdir(parents=True, exist_ok=True)
     people = _people(province, plan.photos + plan.scans + plan.pdf_cards, rng)
     truth: dict[str, list[object]] = {
@@ -248,7 +251,7 @@ def write_id_cards(province: Path, plan: CardPlan, seed: int) -> int:
         )
         files += 1
     for j in range(plan.no_qr):
-        blank = Image.new("RGB", PHOTO, tuple(int(v) for v in rng.integers(60, 200, 3)))  # type: ignore[arg-type]
+        blank = Image.new("RGB", PHOTO, tuple(int(v) for v in rng.integers(60, 200, 3)))
         name = f"anh_khong_ma_{j + 1:03d}.jpg"
         blank.save(folder / name, format="JPEG", quality=80)
         note(name, 1, "no_qr", None, None)
@@ -273,5 +276,6 @@ def write_id_cards(province: Path, plan: CardPlan, seed: int) -> int:
             "payload": pa.array(truth["payload"], pa.string()),
         }
     )
-    pq.write_table(table, province / "truth" / "id_cards.parquet")
+    (out / "truth").mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, out / "truth" / "id_cards.parquet")
     return files

@@ -158,17 +158,17 @@ def edit(
             approval_required=server.settings.approve_sensitive,
         )  # fmt: skip
         if done.outcome == "applied":
-            _recheck(ws, account.login)
+            queue_recheck(ws, account.login)
         return done
 
-    return _edited(server, apply)
+    return write_edit(server, apply)
 
 
 # what the library says of an edit, as HTTP answers (the others: 422 with its reason)
 NOT_FOUND = {"no_record": "no such record", "no_pending_proposal": "no pending proposal"}
 
 
-def _edited(server: Server, work: Callable[[Any], T]) -> T:
+def write_edit(server: Server, work: Callable[[Any], T]) -> T:
     """Write an edit (``server.write``), then wake the worker for its re-check: a stale
     edit is 409, a missing record or proposal 404, a value refused 422."""
     try:
@@ -183,7 +183,7 @@ def _edited(server: Server, work: Callable[[Any], T]) -> T:
     return done
 
 
-def _recheck(ws: Any, login: str) -> None:
+def queue_recheck(ws: Any, login: str) -> None:
     """Queue the incremental run that re-checks what an edit changed (one waits at most)."""
     with ws.transaction() as con:
         jobs.enqueue(con, "recheck", {}, by=login)
@@ -201,10 +201,10 @@ def accept(server: Server, found: Who, party_id: str, note: str | None) -> list[
             approval_required=server.settings.approve_sensitive,
         )  # fmt: skip
         if any(d.outcome == "applied" for d in done):
-            _recheck(ws, found.account.login)
+            queue_recheck(ws, found.account.login)
         return done
 
-    return _edited(server, take)
+    return write_edit(server, take)
 
 
 def resolve_problem(server: Server, found: Who, rule_id: str, record_id: str, note: str) -> str:
@@ -223,10 +223,10 @@ def resolve_problem(server: Server, found: Who, rule_id: str, record_id: str, no
 
     def act(ws: Any) -> str:
         actor = accept_one(ws, rule_id, record_id, reason=note, by=found.account.login)
-        _recheck(ws, found.account.login)
+        queue_recheck(ws, found.account.login)
         return actor
 
-    return _edited(server, act)
+    return write_edit(server, act)
 
 
 def decide_commune(
@@ -331,10 +331,10 @@ def decide(server: Server, found: Who, proposal_id: int, approve: bool, note: st
     def act(ws: Any) -> Edit:
         done = decide_proposal(ws, proposal_id, approve, by=found.account.login, note=note)
         if done.outcome == "applied":
-            _recheck(ws, found.account.login)
+            queue_recheck(ws, found.account.login)
         return done
 
-    return _edited(server, act)
+    return write_edit(server, act)
 
 
 def review(
@@ -358,7 +358,7 @@ def review(
                 candidate=candidate,
             )  # fmt: skip
 
-    return _edited(server, act)
+    return write_edit(server, act)
 
 
 def certificate_step(
@@ -373,10 +373,10 @@ def certificate_step(
         with ws.transaction() as con:
             done = record_step(con, certificate_id, step, day, by=found.account.login, note=note)
         if done:
-            _recheck(ws, found.account.login)
+            queue_recheck(ws, found.account.login)
         return done
 
-    return _edited(server, act)
+    return write_edit(server, act)
 
 
 def upload(server: Server, found: Who, files: list[tuple[str, BinaryIO]]) -> tuple[int, list[str]]:

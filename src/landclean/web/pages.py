@@ -105,7 +105,7 @@ def dashboard(found: Page, request: Request) -> Response:
     )  # fmt: skip
 
 
-def _commune(server: Any, found: Who, code: str) -> dict[str, Any]:
+def commune_of(server: Any, found: Who, code: str) -> dict[str, Any]:
     """The commune's figures (the dashboard's), after its scope is checked."""
     actions.commune_in_scope(server, found, code)
     rows = [r for r in commune_rows(server, found.account) if r["code"] == code]
@@ -118,7 +118,7 @@ def commune_page(found: Page, code: str, request: Request, rule: str | None = No
     at a time (the one with most findings first: ``?rule=`` another); the review queue
     and the certificates are tabs of their own (each costs as much as this page)."""
     server = server_of(request)
-    commune = _commune(server, found, code)
+    commune = commune_of(server, found, code)
     lang = lang_of(request)
     with server.view() as ws:
         by_rule = findings_by_rule(ws.con, code, lang)
@@ -138,7 +138,7 @@ def commune_page(found: Page, code: str, request: Request, rule: str | None = No
 def commune_review_page(found: Page, code: str, request: Request) -> Response:
     """The commune's land users the registry could not link with confidence."""
     server = server_of(request)
-    commune = _commune(server, found, code)
+    commune = commune_of(server, found, code)
     lang = lang_of(request)
     with server.view() as ws:
         queue = review_queue(ws.con, code, lang)
@@ -153,7 +153,7 @@ def commune_review_page(found: Page, code: str, request: Request) -> Response:
 def commune_certificates_page(found: Page, code: str, request: Request) -> Response:
     """The commune's certificates without digital data not yet entered."""
     server = server_of(request)
-    commune = _commune(server, found, code)
+    commune = commune_of(server, found, code)
     with server.view() as ws:
         total, certs = pending_certificates(ws.con, code)
     return render(

@@ -19,7 +19,8 @@ CREATE TABLE evidence_arrival (
     file_name      VARCHAR NOT NULL,        -- as brought (path or upload name)
     added_by       VARCHAR NOT NULL,
     added_at       TIMESTAMP NOT NULL,
-    via            VARCHAR NOT NULL         -- command, web, confirmation
+    via            VARCHAR NOT NULL,        -- command, web, confirmation
+    unit_code      VARCHAR                  -- the commune page it was brought on (web)
 );
 CREATE TABLE evidence_card (                -- an ID card's QR code read on a page
     sha256         VARCHAR NOT NULL,

@@ -1,0 +1,89 @@
+"""Evidence as pages show it: a land user's documents, a commune's latest ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+PARTY_EVIDENCE = """
+SELECT l.sha256, left(l.sha256, 12) AS short, l.page, d.kind, d.media_type, l.status,
+       l.registry, l.differs, l.via, strftime(l.linked_at, '%d/%m/%Y %H:%M') AS linked_at,
+       l.linked_by,
+       (SELECT any_value(a.file_name ORDER BY a.added_at) FROM evidence_arrival a
+        WHERE a.sha256 = l.sha256) AS file_name
+FROM evidence_link l JOIN evidence_document d USING (sha256)
+WHERE l.party_id = ?
+ORDER BY l.linked_at DESC, l.sha256, l.page
+"""
+
+COMMUNE_EVIDENCE = """
+WITH mine AS (   -- brought on this commune's page, or proving something of its land users
+    SELECT sha256 FROM evidence_arrival WHERE unit_code = $code
+    UNION
+    SELECT l.sha256 FROM evidence_link l JOIN party_commune pc USING (party_id)
+    WHERE pc.unit_code = $code
+),
+links AS (
+    SELECT l.sha256,
+           list(DISTINCT l.status ORDER BY l.status) AS statuses,
+           list(DISTINCT l.party_id ORDER BY l.party_id)
+               FILTER (WHERE pc.unit_code = $code) AS linked
+    FROM evidence_link l JOIN mine USING (sha256)
+    LEFT JOIN party_commune pc USING (party_id)
+    GROUP BY l.sha256
+)
+SELECT d.sha256, left(d.sha256, 12) AS short, d.kind, d.pages, d.problem,
+       strftime(d.first_added_at, '%d/%m/%Y %H:%M') AS added_at, d.first_added_by AS added_by,
+       (SELECT any_value(a.file_name ORDER BY a.added_at) FROM evidence_arrival a
+        WHERE a.sha256 = d.sha256) AS file_name,
+       k.statuses, k.linked
+FROM mine JOIN evidence_document d USING (sha256)
+LEFT JOIN links k USING (sha256)
+ORDER BY d.first_added_at DESC, d.sha256
+LIMIT $limit
+"""
+
+
+def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def party_evidence(con: duckdb.DuckDBPyConnection, party_id: str) -> list[dict[str, Any]]:
+    """The documents linked to a land user, newest first (no personal value in them)."""
+    return _rows(con.execute(PARTY_EVIDENCE, [party_id]))
+
+
+def commune_evidence(
+    con: duckdb.DuckDBPyConnection, code: str, limit: int = 200
+) -> list[dict[str, Any]]:
+    """A commune's documents, newest first: those brought on its page and those linked
+    to its land users (only its own land users listed)."""
+    return _rows(con.execute(COMMUNE_EVIDENCE, {"code": code, "limit": limit}))
+
+
+def linked_to(con: duckdb.DuckDBPyConnection, sha256: str, party_id: str) -> bool:
+    """Whether the document proves something of the land user (may be shown on its page)."""
+    row = con.execute(
+        "SELECT 1 FROM evidence_link WHERE sha256 = ? AND party_id = ? LIMIT 1", [sha256, party_id]
+    ).fetchone()
+    return row is not None
+
+
+def media_of(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
+    row = con.execute("SELECT media_type FROM evidence_document WHERE sha256 = ?", [sha256])
+    found = row.fetchone()
+    return None if found is None else str(found[0])
+
+
+def log_document_view(
+    con: duckdb.DuckDBPyConnection, login: str, party_id: str, sha256: str
+) -> None:
+    """A document showing a land user's personal data was opened: who, whose, when
+    (``access_log``, as every reveal)."""
+    con.execute(
+        "INSERT INTO access_log SELECT now()::TIMESTAMP, ?, 'party', ?, ?, "
+        "(SELECT unit_code FROM party_commune WHERE party_id = ?)",
+        [login, party_id, f"evidence:{sha256[:12]}", party_id],
+    )
