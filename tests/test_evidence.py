@@ -153,7 +153,7 @@ def test_every_generated_card_is_read(copy_ws: Workspace, cards: Path, added: li
     assert sum(1 for a in added if a.file.endswith(".pdf")) == -(-PLAN.pdf_cards // 4)
 
 
-def test_no_wrong_link_is_confirmed(copy_ws: Workspace, cards: Path) -> None:
+def test_no_wrong_link_is_confirmed(copy_ws: Workspace, cards: Path, added: list) -> None:
     truth = _truth(cards)
     rows = q(
         copy_ws.con,
