@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench bench-province incremental clean setup fuzz crash browser serve vendor
+.PHONY: demo test lint format bench bench-province incremental clean setup fuzz crash browser ocr serve vendor
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ setup: $(STAMP) vendor
 vendor: $(STAMP)
 	@$(BIN)/python -m landclean.web.vendor
 
-demo: $(STAMP) vendor
+demo: $(STAMP) vendor ocr
 	$(BIN)/landclean demo --workdir demo-out
 
 # the campaign server on the demo's workspace (made first when missing), on
@@ -36,7 +36,15 @@ browser:
 	  $$SUDO apt-get update -q && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core; }
 
-test: $(STAMP) vendor browser
+# Tesseract's Vietnamese model (Debian's package) for reading certificate scans
+# (evidence); nothing when it is there.
+ocr:
+	@test -f /usr/share/tesseract-ocr/5/tessdata/vie.traineddata || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tesseract-ocr tesseract-ocr-vie; }
+
+test: $(STAMP) vendor browser ocr
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy

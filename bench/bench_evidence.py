@@ -5,7 +5,8 @@ Usage: python -m bench.bench_evidence --province SRC --from WS --work DIR [--car
                                        [--same-cards]
 
 Writes ``--cards`` ID cards of SRC's land users (``synth.id_cards``: seven in ten
-photographed, two scanned, one in a multi-page PDF) into DIR, copies the workspace WS
+photographed, two scanned, one in a multi-page PDF) and ``--scans`` certificates' first
+pages (``synth.certificate_scans``) into DIR, copies the workspace WS
 (imported from SRC and run) into DIR, and times ``landclean evidence add`` on the
 folder as its own process (reading, storing, linking, proposing), then ``landclean run``
 (authentication takes the confirmed cards).  Prints a Markdown table: documents per
@@ -27,6 +28,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
+from landclean.synth.certificate_scans import write_certificate_scans
 from landclean.synth.id_cards import card_plan, write_id_cards
 
 
@@ -36,18 +38,24 @@ def main() -> None:
     parser.add_argument("--from", dest="source", type=Path, required=True)
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--cards", type=int, default=1000)
+    parser.add_argument("--scans", type=int, default=200, help="certificates scanned")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument(
-        "--same-cards", action="store_true", help="Keep the cards DIR has (a second run)."
+        "--same-cards", action="store_true", help="Keep the documents DIR has (a second run)."
     )
     args = parser.parse_args()
     work: Path = args.work
-    if not (args.same_cards and (work / "truth" / "id_cards.parquet").exists()):
+    truth = work / "truth"
+    if not args.same_cards:
         shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True)
-        started = time.perf_counter()
-        files = write_id_cards(args.province, card_plan(args.cards), args.seed, out=work)
-        print(f"wrote {files} files in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    files = 0
+    if not (truth / "id_cards.parquet").exists():
+        files += write_id_cards(args.province, card_plan(args.cards), args.seed, out=work)
+    if not (truth / "certificate_scans.parquet").exists():
+        files += write_certificate_scans(args.province, args.scans, args.seed, out=work)
+    print(f"wrote {files} files in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     ws = work / "ws.duckdb"
     for old in (ws, work / "ws.duckdb.evidence", work / "ws.duckdb.wal"):
         shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
@@ -101,11 +109,33 @@ def main() -> None:
     for c in stats.values():
         total.update(c)
     stats["all"] = total
-    print(f"| documents | {len(outcomes)} files, {total['cards']} cards |")
+    scan_truth = {
+        (r["file"], r["page"]): r
+        for r in pq.read_table(work / "truth" / "certificate_scans.parquet").to_pylist()
+    }
+    scanned = con.execute(
+        "SELECT a.file_name, e.page, e.serial, e.status, list(cp.parcel_id) "
+        "FROM evidence_certificate e JOIN evidence_arrival a USING (sha256) "
+        "LEFT JOIN certificate_parcel cp USING (certificate_id) GROUP BY ALL"
+    ).fetchall()
+    sc: Counter[str] = Counter()
+    for name, page, serial, status, parcels in scanned:
+        t = scan_truth[(name.rsplit("/", 1)[-1], page)]
+        sc["exact"] += serial == t["serial"]
+        sc["linked"] += status == "linked" and t["parcel_id"] in parcels
+        sc["wrong"] += status == "linked" and t["parcel_id"] not in parcels
+        sc["review"] += status == "review"
+    n_scans = max(len(scan_truth), 1)
+    print(f"| documents | {len(outcomes)} files, {total['cards']} cards, {len(scan_truth)} "
+          "certificate pages |")  # fmt: skip
     print(f"| `evidence add` (process) | {add_seconds:.1f} s: "
           f"{len(outcomes) / add_seconds:.1f} files/s |")  # fmt: skip
     print(f"| `run` after | {run_seconds:.1f} s, {auth} users authenticated by their card |")
     print(f"| statuses | {dict(Counter(o['status'] for o in outcomes))} |")
+    print(f"| certificate scans | {len(scanned)} pages read of {len(scan_truth)}; serial read "
+          f"exactly {100 * sc['exact'] / n_scans:.1f} %; linked to their certificate "
+          f"{100 * sc['linked'] / n_scans:.1f} %; for review {sc['review']}; wrong links "
+          f"{sc['wrong']} |")  # fmt: skip
     print()
     print("| variant | cards | decoded exactly | linked to their person | confirmed | "
           "wrong links confirmed | wrong links proposed |")  # fmt: skip

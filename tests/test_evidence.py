@@ -25,18 +25,22 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from landclean import api
-from landclean.evidence import store
+from landclean.evidence import ocr, store
 from landclean.evidence.add import add_documents
+from landclean.evidence.certificate_text import read_certificate
+from landclean.evidence.ocr import PageText
 from landclean.evidence.pages import media_type
 from landclean.pipeline import run_pipeline
+from landclean.synth.certificate_scans import write_certificate_scans
 from landclean.synth.id_cards import CardPlan, write_id_cards
 from landclean.vn.cccd_qr import parse_payload, payload_text
 from landclean.vn.citizen_id import make_cccd
 from landclean.workspace import Workspace
-from tests.conftest import Province, q
+from tests.conftest import Province, q, summary_of
 from tests.test_cli import landclean
 
 PLAN = CardPlan(photos=24, scans=8, pdf_cards=6, no_qr=2, other_qr=2)
+SCANS = 12  # certificate pages (two PDF books among them)
 
 # ------------------------------------------------------------------ the payload
 
@@ -328,3 +332,85 @@ def test_command_prints_one_json_object_per_file(
     assert (tmp_path / "ws.duckdb.evidence").is_dir()
     table = landclean("evidence", "add", str(path), str(chosen[0]))
     assert table.returncode == 0 and "Đã có" in table.stdout  # the same bytes again
+
+
+# ------------------------------------------------------------------ certificate scans
+
+
+def _page(text: str, confidence: float = 95.0) -> PageText:
+    return PageText(text, tuple((w, confidence) for w in text.split()))
+
+
+def test_certificate_text_is_read_through_ocr_slips() -> None:
+    text = (
+        "GIẤY CHỨNG NHẬN\nQUYỀN SỬ DỤNG ĐẤT\n1. Thửa đất: a) Thửa đất số: 0127; "
+        "b) Tờ bản đổ số: 14;\nBĐ 264024\nSố vào sổ cấp GCN: CS 123456\n"
+    )
+    read = read_certificate(_page(text))
+    assert read is not None
+    assert (read.serial, read.repaired, read.sheet_no, read.parcel_no) == (
+        "BĐ 264024",
+        False,
+        "14",
+        "127",
+    )
+    assert read.book_entry_no == "CS 123456"  # six digits too, but the book entry's
+    slipped = read_certificate(_page(text.replace("BĐ 264024", "AA O6654954")))
+    assert slipped is not None and (slipped.serial, slipped.repaired) == ("AA 06654954", True)
+    tail = read_certificate(_page(text.replace("BĐ 264024", "AQO 284403")))
+    assert tail is not None and (tail.serial, tail.repaired) == ("AQ 284403", True)
+    two = read_certificate(_page(text.replace("BĐ 264024", "CS 111111 CS 222222")))
+    assert two is not None and two.serial is None and two.ambiguous
+    assert read_certificate(_page("Biên bản họp thôn, ngày 12/3/2025")) is None
+    low = read_certificate(_page(text, confidence=40.0))
+    assert low is not None and low.confidence == 40.0
+
+
+@pytest.fixture(scope="module")
+def scans(province: Province, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("scans")
+    write_certificate_scans(province.root, SCANS, seed=9, out=out)
+    return out
+
+
+@pytest.mark.skipif(not ocr.available(), reason="tesseract-ocr-vie is installed by make test")
+def test_certificate_scans_are_read_and_linked_to_their_certificate(
+    copy_ws: Workspace, province: Province, scans: Path
+) -> None:
+    done = api.add_evidence(copy_ws, [scans / "evidence"], by="Văn thư")
+    assert {d.kind for d in done} == {"certificate"}
+    truth = {
+        (r["file"], r["page"]): r
+        for r in pq.read_table(scans / "truth" / "certificate_scans.parquet").to_pylist()
+    }
+    rows = q(
+        copy_ws.con,
+        "SELECT a.file_name, e.page, e.serial, e.status, "
+        "list(cp.parcel_id) FILTER (WHERE cp.parcel_id IS NOT NULL) "
+        "FROM evidence_certificate e JOIN evidence_arrival a USING (sha256) "
+        "LEFT JOIN certificate_parcel cp USING (certificate_id) GROUP BY ALL",
+    )
+    assert len(rows) == SCANS
+    exact = sum(1 for f, p, serial, _, _ in rows if serial == truth[(Path(f).name, p)]["serial"])
+    assert exact >= 0.9 * SCANS
+    linked = [(Path(f).name, p, parcels) for f, p, _, status, parcels in rows if status == "linked"]
+    assert len(linked) >= 0.8 * SCANS
+    wrong = [x for x in linked if truth[(x[0], x[1])]["parcel_id"] not in x[2]]
+    assert wrong == []  # a scan linked is the scan of that certificate
+    # the campaign counts the certificates whose scan is registered, commune by commune
+    run_pipeline(copy_ws)
+    expected = dict(
+        q(
+            copy_ws.con,
+            "SELECT cc.unit_code, count(DISTINCT e.certificate_id) FROM evidence_certificate e "
+            "JOIN certificate_commune cc USING (certificate_id) WHERE e.status = 'linked' "
+            "GROUP BY 1",
+        )
+    )
+    summary = summary_of(copy_ws.con)
+    shown = {
+        c["code"]: c["digitization"]["scans_registered"]
+        for c in summary["communes"]
+        if c["digitization"]["scans_registered"]
+    }
+    assert shown == expected and sum(expected.values()) == len({x[2][0] for x in linked})

@@ -1,8 +1,8 @@
 """Incremental runs give what a full recomputation gives.
 
 Random sequences of people's changes (corrections of land users, parcels and
-certificates, parcels decided into a commune, ID cards brought as evidence, findings
-accepted as exceptions), incremental runs and imports are made on
+certificates, parcels decided into a commune, ID cards and certificate scans brought as
+evidence, findings accepted as exceptions), incremental runs and imports are made on
 a copy of the shared workspace; then a copy of the result is recomputed with
 ``run --full``, and the two must hold the same findings, groups, authentication results,
 placements and UIDs, tasks, the day's snapshot and summary.json (but for the run's own
@@ -20,6 +20,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import openpyxl
 import pytest
 import segno
@@ -29,10 +30,12 @@ from hypothesis import strategies as st
 from landclean import api
 from landclean.campaign.worklist import CERTS, FINDINGS, HEADER_ROW, export_worklist
 from landclean.errors import LandcleanError
+from landclean.evidence import ocr
 from landclean.evidence.add import add_documents
 from landclean.pipeline import STAGE_NAMES, RunReport
 from landclean.renumber.placement import COMMUNE_CHOICES
 from landclean.rules.catalogue import CATALOGUE
+from landclean.synth.certificate_scans import certificate_page
 from landclean.vn.cccd_qr import payload_text
 from landclean.workspace import Workspace, open_workspace
 from tests import samples
@@ -198,6 +201,7 @@ EDITS = st.tuples(
             "decide",
             "id_card",
             "id_card",
+            "scan",
             "exception",
             "exception",
             "run",
@@ -276,6 +280,8 @@ def edit(
         api.import_sources(ws, samples.newer_export(province.root, scratch, i, j), actor=BY)
     elif kind == "id_card":  # a land user's ID card photographed: evidence links it
         api_add_card(ws, pools, i, j)
+    elif kind == "scan" and ocr.available():  # a certificate scanned: counted as scanned
+        api_add_scan(ws, pools, i)
     elif kind == "exception":
         found = q(
             ws.con, "SELECT rule_id, record_id FROM finding WHERE state = 'open' ORDER BY 1, 2"
@@ -306,6 +312,27 @@ def api_add_card(ws: Workspace, pools: dict[str, list], i: int, j: int) -> None:
     image = io.BytesIO()
     segno.make(text, error="m").save(image, kind="png", scale=5, border=4)
     add_documents(ws, [(f"cccd_{i}_{j}.png", image.getvalue())], by=BY)
+
+
+def api_add_scan(ws: Workspace, pools: dict[str, list], i: int) -> None:
+    """A certificate's first page scanned, its serial printed as the record holds it."""
+    cert = pools["certificate"][i % len(pools["certificate"])][0]
+    found = q(
+        ws.con,
+        "SELECT c.serial, p.sheet_no, p.parcel_no FROM certificate c JOIN certificate_parcel "
+        "cp USING (certificate_id) JOIN parcel p USING (parcel_id) WHERE c.certificate_id = ? "
+        "AND c.serial IS NOT NULL LIMIT 1",
+        [cert],
+    )
+    if not found:
+        return
+    serial, sheet, parcel = found[0]
+    row = {"holder": "Nguyễn Văn A", "parcel_no": parcel, "sheet_no": sheet,
+           "legal_area": 100.0, "village": "Thôn 1", "issuer": "UBND", "serial": serial,
+           "book_entry_no": None}  # fmt: skip
+    image = io.BytesIO()
+    certificate_page(row, np.random.default_rng(i)).save(image, format="PNG")
+    add_documents(ws, [(f"gcn_{i}.png", image.getvalue())], by=BY)
 
 
 def compare(path: Path, tmp: Path) -> None:

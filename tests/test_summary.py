@@ -166,7 +166,8 @@ ADDED = {
         "parcels_in_vbdlis",
         "parcels_vbdlis_unknown",
     ),
-    "digitization": ("with_digital_data", "certificates_digital_unknown"),
+    # scans registered as evidence (issue 20): none in the demo
+    "digitization": ("with_digital_data", "certificates_digital_unknown", "scans_registered"),
 }
 
 

@@ -11,9 +11,12 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import segno
 
+from landclean.evidence import ocr
+from landclean.synth.certificate_scans import certificate_page
 from landclean.vn.cccd_qr import payload_text
 from tests.web import Served, serve_copy
 
@@ -143,3 +146,32 @@ def test_a_card_of_another_communes_land_user_names_nobody_to_this_commune(
             [hashlib.sha256(png).hexdigest()],
         ).fetchall()
     assert (party,) in linked
+
+
+@pytest.mark.skipif(not ocr.available(), reason="tesseract-ocr-vie is installed by make test")
+def test_a_certificate_scan_is_linked_and_shown_on_the_certificate(served: Served) -> None:
+    with served.server.view() as ws:
+        cert, serial, sheet, parcel = ws.con.execute(
+            "SELECT c.certificate_id, c.serial, p.sheet_no, p.parcel_no FROM certificate c "
+            "JOIN certificate_commune cc USING (certificate_id) "
+            "JOIN certificate_parcel cp USING (certificate_id) JOIN parcel p USING (parcel_id) "
+            "WHERE cc.unit_code = ? AND c.serial IS NOT NULL AND c.serial IN "
+            "(SELECT serial FROM certificate GROUP BY serial HAVING count(*) = 1) "
+            "ORDER BY c.certificate_id LIMIT 1",
+            [served.commune],
+        ).fetchone()
+    row = {"holder": "Nguyễn Văn A", "parcel_no": parcel, "sheet_no": sheet,
+           "legal_area": 250.0, "village": "Thôn 1", "issuer": "UBND", "serial": serial,
+           "book_entry_no": "CH 00324"}  # fmt: skip
+    page = io.BytesIO()
+    certificate_page(row, np.random.default_rng(3)).save(page, format="PNG")
+    client, csrf = served.login("xa")
+    answer = client.post(
+        f"/communes/{served.commune}/evidence", data={"csrf": csrf},
+        files=[("files", ("gcn.png", page.getvalue(), "image/png"))],
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    assert "Đã gắn với giấy chứng nhận" in answer.text and cert in answer.text
+    shown = client.get(f"/records/certificate/{cert}")
+    assert shown.status_code == 200 and serial in shown.text
+    assert hashlib.sha256(page.getvalue()).hexdigest()[:12] in shown.text

@@ -406,10 +406,12 @@ def generate(
     defect_scale: float = 1.0,
     layout: str = "field_form",
     id_cards: int = 0,
+    certificate_scans: int = 0,
 ) -> dict[str, int]:
     """A synthetic province's source files (and truth/) in ``out``: counts written.
     ``id_cards``: that many land users' ID cards photographed or scanned, in
-    ``out/evidence/id_cards`` (truth in ``truth/id_cards.parquet``).
+    ``out/evidence/id_cards`` (truth in ``truth/id_cards.parquet``); ``certificate_scans``:
+    that many certificates scanned, in ``out/evidence/certificates``.
     ``layout``: ``field_form`` (the campaign's form, one row per parcel) or
     ``owner_rows`` (a land-system export, one row per land user, composed keys) or
     ``household_lists`` (a commune's list, head and spouse side by side, no codes)."""
@@ -425,6 +427,7 @@ def generate(
             defect_scale=defect_scale,
             layout=layout,  # checked by the model
             id_cards=id_cards,
+            certificate_scans=certificate_scans,
         )
     except ValidationError as exc:
         first = exc.errors()[0]

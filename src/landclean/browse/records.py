@@ -41,7 +41,7 @@ class Record:
     history: list[dict[str, Any]] = field(default_factory=list)
     related: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)  # a land user's reviews
-    evidence: list[dict[str, Any]] = field(default_factory=list)  # a land user's documents
+    evidence: list[dict[str, Any]] = field(default_factory=list)  # documents (users, certs)
 
 
 def version_token(value: str | None) -> str:
@@ -195,7 +195,7 @@ def get_record(
     con: duckdb.DuckDBPyConnection, record_type: str, record_id: str, lang: str = "vi"
 ) -> Record | None:
     """The record's page, or None when there is no such record."""
-    from landclean.evidence.listing import party_evidence
+    from landclean.evidence.listing import certificate_scans, party_evidence
     from landclean.reviews import case_decisions
     from landclean.rules.catalogue import rules_table
 
@@ -219,6 +219,7 @@ def get_record(
     else:
         facts = _rows(con, CERT_FACTS, {"id": record_id})[0]
         related = _rows(con, CERT_RELATED, [record_id])
+        evidence = certificate_scans(con, record_id)
     rules_table(con, lang, {})
     lineage = _rows(con, LINEAGE.format(table=record_type, key=key), [record_id])[0]
     return Record(

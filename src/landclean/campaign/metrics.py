@@ -79,6 +79,10 @@ steps AS (   -- certificates followed one by one (worklists)
            bool_or(step = 'scanned') AS scanned, bool_or(step = 'entered') AS entered
     FROM certificate_step GROUP BY certificate_id
 ),
+scans AS (   -- certificates whose scan was registered (evidence: the serial read, linked)
+    SELECT DISTINCT certificate_id, true AS registered FROM evidence_certificate
+    WHERE status = 'linked'
+),
 certs AS (
     SELECT cc.unit_code, count(*) AS certificates,
            count(*) FILTER (WHERE c.digital_status = 'digital') AS with_digital_data,
@@ -87,9 +91,11 @@ certs AS (
                                            true)) AS digital_unknown,
            count(*) FILTER (WHERE st.collected) AS collected_itemized,
            count(*) FILTER (WHERE st.scanned) AS scanned_itemized,
-           count(*) FILTER (WHERE st.entered) AS entered_itemized
+           count(*) FILTER (WHERE st.entered) AS entered_itemized,
+           count(*) FILTER (WHERE sc.registered) AS scans_registered
     FROM certificate_commune cc JOIN certificate c USING (certificate_id)
     LEFT JOIN steps st USING (certificate_id)
+    LEFT JOIN scans sc USING (certificate_id)
     WHERE true /*in cm_commune:cc.unit_code*/ GROUP BY cc.unit_code
 ),
 users AS (
@@ -132,6 +138,7 @@ SELECT u.code, u.name, u.region,
        coalesce(ce.collected_itemized, 0) AS collected_itemized,
        coalesce(ce.scanned_itemized, 0) AS scanned_itemized,
        coalesce(ce.entered_itemized, 0) AS entered_itemized,
+       coalesce(ce.scans_registered, 0) AS scans_registered,
        coalesce(us.users, 0) AS users, coalesce(us.matched, 0) AS matched,
        coalesce(us.matched_after_correction, 0) AS matched_after_correction,
        coalesce(us.review, 0) AS review, coalesce(us.unmatched, 0) AS unmatched,

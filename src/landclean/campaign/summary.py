@@ -96,6 +96,10 @@ class DigitizationCounts(_Block):
     collected_itemized: Count = Field(description="Certificates recorded one by one as collected.")
     scanned_itemized: Count = Field(description="Certificates recorded one by one as scanned.")
     entered_itemized: Count = Field(description="Certificates recorded one by one as entered.")
+    scans_registered: Count = Field(
+        description="Certificates whose scan was registered as evidence (its serial read and "
+        "linked): to set beside the scanned count the communes report."
+    )
 
 
 class CampaignCounts(_Block):

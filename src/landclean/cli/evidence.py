@@ -15,7 +15,8 @@ from landclean.labels import label
 
 evidence_app = typer.Typer(
     no_args_is_help=True,
-    help="Bằng chứng: ảnh, bản quét thẻ CCCD. Evidence: photos and scans of ID cards.",
+    help="Bằng chứng: ảnh, bản quét thẻ CCCD và giấy chứng nhận. "
+    "Evidence: photos and scans of ID cards and certificates.",
 )
 app.add_typer(evidence_app, name="evidence")
 
@@ -40,7 +41,9 @@ def add(
     card QR codes on its pages and link each card to the land users it proves something
     about: a card the registry agrees with confirms a land user whose ID and name are its
     own (authentication: matched, id_card_qr) and proposes its values where the record
-    differs, for a province user to approve.  Run 'landclean run' afterwards."""
+    differs, for a province user to approve.  A page without a card is read with
+    Tesseract (Vietnamese) for a certificate's serial and linked to its certificate when
+    the read is sure.  Run 'landclean run' afterwards."""
     with api.open_workspace(workspace) as ws:
         done = api.add_evidence(ws, list(paths), by=by)
     if as_json:
@@ -55,7 +58,7 @@ def add(
                 d.file,
                 label("evidence_kinds", d.kind, lg),
                 label("evidence_statuses", d.status, lg),
-                d.id_number or "",
+                d.id_number or d.serial or "",
                 ", ".join(d.linked),
             ]
             for d in done

@@ -123,6 +123,13 @@ def generate_cmd(
             "in evidence/id_cards: for 'landclean evidence add'."
         ),
     ] = 0,
+    certificate_scans: Annotated[
+        int,
+        typer.Option(
+            help="Certificates to scan (first page: serial, sheet, parcel; with truth), "
+            "in evidence/certificates: for 'landclean evidence add'."
+        ),
+    ] = 0,
 ) -> None:
     """Generate a synthetic Đắk Lắk: map, spreadsheet and registry files, plus truth/."""
     with Spinner("generate"):
@@ -133,6 +140,7 @@ def generate_cmd(
             defect_scale=defect_scale,
             layout=layout,
             id_cards=id_cards,
+            certificate_scans=certificate_scans,
         )
     say("generated", out=out, counts=counts_text(stats))
 

@@ -2,11 +2,14 @@
 
 ``add_documents`` takes files (name and bytes) from a person: each is kept unchanged
 (``evidence.store``), its arrival recorded with who and how it came, its pages read for
-an ID card's QR code (``evidence.pages``, ``evidence.qr``, ``vn.cccd_qr``), and every
-card that passes its checks linked to the land users it proves something about
-(``evidence.cards``): links, correction proposals and journal rows are written in one
+an ID card's QR code (``evidence.pages``, ``evidence.qr``, ``vn.cccd_qr``) and, where
+there is none, for a certificate's serial (``evidence.ocr``,
+``evidence.certificate_text``); every card that passes its checks is linked to the land
+users it proves something about (``evidence.cards``), every scan to its certificate
+(``evidence.scans``): links, correction proposals and journal rows are written in one
 transaction, so a failure leaves the workspace as it was.  Reading is the slow part and
-runs before the transaction, two pages at a time (zxing-cpp releases the interpreter).
+runs before the transaction, two pages at a time (zxing-cpp and Tesseract release the
+interpreter).
 
 The same bytes brought again are one document: only the arrival is recorded.
 """
@@ -21,10 +24,13 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from landclean.errors import LandcleanError
-from landclean.evidence import store
+from landclean.evidence import ocr, store
 from landclean.evidence.cards import JOURNAL_SQL, LINK_SQL, PROPOSALS_SQL
+from landclean.evidence.certificate_text import CertificateText, read_certificate
 from landclean.evidence.pages import UnreadableDocument, media_type, pages
-from landclean.evidence.qr import read_codes
+from landclean.evidence.qr import read_codes, read_codes_harder
+from landclean.evidence.scans import JOURNAL_SQL as SCAN_JOURNAL_SQL
+from landclean.evidence.scans import LINK_SQL as SCAN_LINK_SQL
 from landclean.privacy import mask_id
 from landclean.vn.cccd_qr import CardPayload, parse_payload
 from landclean.workspace import Workspace
@@ -33,13 +39,17 @@ VIAS = ("command", "web", "confirmation")
 # what a document's status says, the one needing a person most first
 STATUS_ORDER = (
     "unreadable",
+    "ocr_unavailable",
     "no_code",
     "other_code",
     "invalid_payload",
+    "no_serial",
     "no_land_user",
+    "no_certificate",
     "review",
     "proposed",
     "confirmed",
+    "linked",
 )
 
 
@@ -53,7 +63,8 @@ class Reading:
     media: str | None
     pages: int | None = None
     cards: list[tuple[int, CardPayload]] = field(default_factory=list)
-    problem: str | None = None  # unreadable, no_code, other_code
+    scans: list[tuple[int, CertificateText, str]] = field(default_factory=list)  # + the text
+    problem: str | None = None  # unreadable, no_code, other_code, ocr_unavailable
 
 
 @dataclass
@@ -70,6 +81,8 @@ class Added:
     proposals: int
     problems: list[str]
     cards: list[dict[str, object]] = field(default_factory=list)  # per page with a card
+    serial: str | None = None  # the first certificate serial read
+    scans: list[dict[str, object]] = field(default_factory=list)  # per certificate page
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -79,31 +92,45 @@ class Added:
             "status": self.status,
             "pages": self.pages,
             "id_number": self.id_number,
-            "serial": None,
+            "serial": self.serial,
             "linked": self.linked,
             "proposals": self.proposals,
             "problems": self.problems,
             "cards": self.cards,
+            "certificates": self.scans,
         }
 
 
 def _read(name: str, data: bytes) -> Reading:
+    """A page with an ID card's QR code is a card; any other page is read with Tesseract
+    for a certificate's serial (when Tesseract is there), and, when it is none, tried
+    harder for a small or blurred card's code."""
     reading = Reading(name, data, store.digest(data), media_type(data))
     try:
         count = 0
-        other = False
+        other = unread = False
         for count, image in enumerate(pages(data, name), 1):
-            texts = read_codes(image)
+            texts = read_codes(image, thorough=False)
             cards = [c for c in (parse_payload(t) for t in texts) if c is not None]
+            if not cards and ocr.available():  # a certificate? (before the slow QR tries)
+                page = ocr.read_page(image)
+                found = read_certificate(page)
+                if found is not None:
+                    reading.scans.append((count, found, page.text))
+                    continue
+            elif not cards:
+                unread = True
+            if not cards and not texts:
+                texts = read_codes_harder(image)
+                cards = [c for c in (parse_payload(t) for t in texts) if c is not None]
             if cards:
                 reading.cards.append((count, cards[0]))
-            elif texts:
-                other = True
+            other = other or bool(texts)
         reading.pages = count
-        if not reading.cards:
-            reading.problem = "other_code" if other else "no_code"
+        if not reading.cards and not reading.scans:
+            reading.problem = "ocr_unavailable" if unread else "other_code" if other else "no_code"
     except UnreadableDocument as exc:
-        reading.pages, reading.cards = None, []
+        reading.pages, reading.cards, reading.scans = None, [], []
         reading.problem = f"unreadable:{exc.text('en')}"
     return reading
 
@@ -150,6 +177,42 @@ def _card_rows(readings: list[Reading]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
 
 
+def _scan_rows(readings: list[Reading]) -> pa.Table:
+    rows = [
+        {
+            "sha256": r.sha256,
+            "page": page,
+            "serial": t.serial,
+            "confidence": t.confidence,
+            "repaired": t.repaired,
+            "sheet_no": t.sheet_no,
+            "parcel_no": t.parcel_no,
+            "book_entry_no": t.book_entry_no,
+            "page_text": text,
+        }
+        for r in readings
+        for page, t, text in r.scans
+    ]
+    schema = pa.schema(
+        [
+            ("sha256", pa.string()),
+            ("page", pa.int32()),
+            ("serial", pa.string()),
+            ("confidence", pa.float64()),
+            ("repaired", pa.bool_()),
+            ("sheet_no", pa.string()),
+            ("parcel_no", pa.string()),
+            ("book_entry_no", pa.string()),
+            ("page_text", pa.string()),
+        ]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _kind(r: Reading) -> str:
+    return "cccd_qr" if r.cards else "certificate" if r.scans else "unknown"
+
+
 def add_documents(
     ws: Workspace,
     files: Iterable[tuple[str, bytes]],
@@ -190,7 +253,7 @@ def record_readings(
                     r.media or "application/octet-stream",
                     len(r.data),
                     r.pages,
-                    "cccd_qr" if r.cards else "unknown",
+                    _kind(r),
                     r.problem,
                     now,
                     by,
@@ -225,11 +288,19 @@ def record_readings(
         )
         proposed = con.execute(PROPOSALS_SQL, {"by": by}).fetchall()
         con.execute(JOURNAL_SQL, {"by": by})
+        con.register("ev_scans", _scan_rows(list(new.values())))
+        con.execute(SCAN_LINK_SQL)
+        con.unregister("ev_scans")
+        con.execute(SCAN_JOURNAL_SQL, {"by": by})
+        scanned = con.execute(
+            "SELECT sha256, page, certificate_id, status FROM evidence_certificate "
+            "WHERE sha256 IN (SELECT sha256 FROM ev_new) ORDER BY sha256, page"
+        ).fetchall()
         links = con.execute(
             "SELECT sha256, page, party_id, status FROM ev_link ORDER BY sha256, page, party_id"
         ).fetchall()
     proposals_of = _count_by_party(proposed)
-    return [_outcome(r, r.sha256 in known, links, proposals_of, known) for r in readings]
+    return [_outcome(r, r.sha256 in known, links, scanned, proposals_of, known) for r in readings]
 
 
 def _known(ws: Workspace, hashes: list[str]) -> dict[str, tuple[str, list[str], str]]:
@@ -257,6 +328,7 @@ def _outcome(
     r: Reading,
     already: bool,
     links: list[tuple[str, int, str, str]],
+    scanned: list[tuple[str, int, str | None, str]],
     proposals_of: dict[str, int],
     known: dict[str, tuple[str, list[str], str]],
 ) -> Added:
@@ -286,11 +358,29 @@ def _outcome(
                 "problems": list(card.problems),
             }
         )
-    statuses = [str(c["status"]) for c in cards]
+    texts = {page: t for page, t, _ in r.scans}
+    scans: list[dict[str, object]] = [
+        {
+            "page": page,
+            "serial": texts[page].serial,
+            "confidence": texts[page].confidence,
+            "sheet_no": texts[page].sheet_no,
+            "parcel_no": texts[page].parcel_no,
+            "status": status,
+            "certificate": certificate,
+        }
+        for sha, page, certificate, status in scanned
+        if sha == r.sha256
+    ]
+    linked += sorted({str(c["certificate"]) for c in scans if c["status"] == "linked"})
+    statuses = [str(c["status"]) for c in cards + scans]
     if r.problem:
         statuses.append(r.problem.split(":")[0])
     status = min(statuses, key=STATUS_ORDER.index) if statuses else "no_code"
-    kind = "cccd_qr" if r.cards else "unknown"
     proposals = sum(proposals_of.get(p, 0) for p in linked)
     detail = problems + ([r.problem.split(":", 1)[1]] if r.problem and ":" in r.problem else [])
-    return Added(r.name, r.sha256, kind, status, r.pages, masked, linked, proposals, detail, cards)
+    serial = next((str(c["serial"]) for c in scans if c["serial"]), None)
+    return Added(
+        r.name, r.sha256, _kind(r), status, r.pages, masked, linked, proposals, detail, cards,
+        serial, scans,
+    )  # fmt: skip

@@ -17,12 +17,34 @@ WHERE l.party_id = ?
 ORDER BY l.linked_at DESC, l.sha256, l.page
 """
 
+CERTIFICATE_SCANS = """
+SELECT e.sha256, left(e.sha256, 12) AS short, e.page, 'certificate' AS kind, e.status,
+       e.serial, round(e.confidence) AS confidence, e.sheet_no, e.parcel_no,
+       strftime(d.first_added_at, '%d/%m/%Y %H:%M') AS linked_at, d.first_added_by AS linked_by,
+       (SELECT any_value(a.file_name ORDER BY a.added_at) FROM evidence_arrival a
+        WHERE a.sha256 = e.sha256) AS file_name
+FROM evidence_certificate e JOIN evidence_document d USING (sha256)
+WHERE e.certificate_id = ?
+ORDER BY d.first_added_at DESC, e.sha256, e.page
+"""
+
 COMMUNE_EVIDENCE = """
 WITH mine AS (   -- brought on this commune's page, or proving something of its land users
     SELECT sha256 FROM evidence_arrival WHERE unit_code = $code
     UNION
     SELECT l.sha256 FROM evidence_link l JOIN party_commune pc USING (party_id)
     WHERE pc.unit_code = $code
+    UNION
+    SELECT e.sha256 FROM evidence_certificate e JOIN certificate_commune cc
+    USING (certificate_id) WHERE cc.unit_code = $code
+),
+scans AS (
+    SELECT e.sha256, list(DISTINCT e.status ORDER BY e.status) AS statuses,
+           list(DISTINCT e.certificate_id ORDER BY e.certificate_id)
+               FILTER (WHERE cc.unit_code = $code) AS certificates
+    FROM evidence_certificate e JOIN mine USING (sha256)
+    LEFT JOIN certificate_commune cc USING (certificate_id)
+    GROUP BY e.sha256
 ),
 links AS (
     SELECT l.sha256,
@@ -37,9 +59,11 @@ SELECT d.sha256, left(d.sha256, 12) AS short, d.kind, d.pages, d.problem,
        strftime(d.first_added_at, '%d/%m/%Y %H:%M') AS added_at, d.first_added_by AS added_by,
        (SELECT any_value(a.file_name ORDER BY a.added_at) FROM evidence_arrival a
         WHERE a.sha256 = d.sha256) AS file_name,
-       k.statuses, k.linked
+       list_distinct(coalesce(k.statuses, []) || coalesce(sc.statuses, [])) AS statuses,
+       k.linked, sc.certificates
 FROM mine JOIN evidence_document d USING (sha256)
 LEFT JOIN links k USING (sha256)
+LEFT JOIN scans sc USING (sha256)
 ORDER BY d.first_added_at DESC, d.sha256
 LIMIT $limit
 """
@@ -55,11 +79,16 @@ def party_evidence(con: duckdb.DuckDBPyConnection, party_id: str) -> list[dict[s
     return _rows(con.execute(PARTY_EVIDENCE, [party_id]))
 
 
+def certificate_scans(con: duckdb.DuckDBPyConnection, certificate_id: str) -> list[dict[str, Any]]:
+    """The scans linked to a certificate, newest first."""
+    return _rows(con.execute(CERTIFICATE_SCANS, [certificate_id]))
+
+
 def commune_evidence(
     con: duckdb.DuckDBPyConnection, code: str, limit: int = 200
 ) -> list[dict[str, Any]]:
     """A commune's documents, newest first: those brought on its page and those linked
-    to its land users (only its own land users listed)."""
+    to its land users or certificates (only its own listed)."""
     return _rows(con.execute(COMMUNE_EVIDENCE, {"code": code, "limit": limit}))
 
 

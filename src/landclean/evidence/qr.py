@@ -14,7 +14,7 @@ from __future__ import annotations
 import zxingcpp
 from PIL import Image, ImageFilter, ImageOps
 
-MAX_SIDE = 8000  # pages are enlarged for a small code, never beyond this
+MAX_SIDE = 5000  # pages are enlarged for a small code, never beyond this
 QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
@@ -36,22 +36,29 @@ def _sharpened(gray: Image.Image, factor: float) -> Image.Image:
     return big.filter(ImageFilter.UnsharpMask(radius=2 * factor, percent=150, threshold=0))
 
 
-def read_codes(image: Image.Image) -> list[str]:
-    """The texts of the QR codes in ``image`` (empty when none could be read)."""
+def read_codes(image: Image.Image, thorough: bool = True) -> list[str]:
+    """The texts of the QR codes in ``image`` (empty when none could be read);
+    ``thorough=False``: the two quick tries only (a page that may be a certificate is
+    read with Tesseract before the slow tries are spent on it)."""
     gray = image.convert("L")
-    qr = QR
-    found = zxingcpp.read_barcodes(gray, formats=qr)
+    found = zxingcpp.read_barcodes(gray, formats=QR)
     if found:
         return _texts(found)
-    found = zxingcpp.read_barcodes(gray, formats=qr, binarizer=zxingcpp.Binarizer.GlobalHistogram)
-    if found:
+    found = zxingcpp.read_barcodes(gray, formats=QR, binarizer=zxingcpp.Binarizer.GlobalHistogram)
+    if found or not thorough:
         return _texts(found)
+    return read_codes_harder(gray)
+
+
+def read_codes_harder(image: Image.Image) -> list[str]:
+    """The slow tries: enlarged and sharpened, then the contrast stretched."""
+    gray = image.convert("L")
     largest = max(gray.size)
     for factor in (1.5, 2.0, 1.0, 3.0):  # the cheapest that usually works first
         if largest * factor > MAX_SIDE:
             continue
-        found = zxingcpp.read_barcodes(_sharpened(gray, factor), formats=qr)
+        found = zxingcpp.read_barcodes(_sharpened(gray, factor), formats=QR)
         if found:
             return _texts(found)
     stretched = ImageOps.autocontrast(ImageOps.equalize(gray), cutoff=1)
-    return _texts(zxingcpp.read_barcodes(stretched, formats=qr))
+    return _texts(zxingcpp.read_barcodes(stretched, formats=QR))

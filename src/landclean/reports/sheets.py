@@ -56,7 +56,8 @@ TOPICS: list[tuple[str, list[Column]]] = [
         ("digitization", "without_digital_data", None),
         ("digitization", "certificates_digital_unknown", None),
         ("digitization", "to_collect", None), ("digitization", "collected", ("to_collect",)),
-        ("digitization", "scanned", None), ("digitization", "entered", None),
+        ("digitization", "scanned", None), ("digitization", "scans_registered", None),
+        ("digitization", "entered", None),
         ("digitization", "id_cards_collected", None),
         # worklists list the certificates without digital data and those not known to
         # have it: the share recorded collected is of both

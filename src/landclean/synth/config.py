@@ -102,6 +102,8 @@ class GeneratorConfig(BaseModel):
     layout: Layout = "field_form"
     # Photos and scans of land users' ID cards written under evidence/ (synth.id_cards).
     id_cards: int = Field(0, ge=0, le=1_000_000)
+    # Scans of certificates written under evidence/ (synth.certificate_scans).
+    certificate_scans: int = Field(0, ge=0, le=1_000_000)
 
     def rate(self, defect: str) -> float:
         if defect in LAYOUT_WITHOUT[self.layout]:

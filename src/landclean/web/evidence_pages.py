@@ -35,8 +35,8 @@ def add_evidence(
     server: Server, found: Who, code: str, files: list[tuple[str, BinaryIO]]
 ) -> list[Added]:
     """Documents brought on a commune's page: read outside the writer, then kept and
-    linked as the account's (``evidence.add``); the land users named in the outcome are
-    only those the account may see."""
+    linked as the account's (``evidence.add``); the land users and certificates named in
+    the outcome are only those the account may see."""
     forbid(found.account.edits)
     actions.commune_in_scope(server, found, code)
     if not files:
@@ -62,9 +62,15 @@ def add_evidence(
     done = actions.write_edit(server, keep)
     with server.view() as ws:
         for d in done:
+            kinds = {str(c["certificate"]): "certificate" for c in d.scans if c["certificate"]}
             d.linked = [
-                p for p in d.linked if found.account.may_see(record_commune(ws.con, "party", p))
+                p
+                for p in d.linked
+                if found.account.may_see(record_commune(ws.con, kinds.get(p, "party"), p))
             ]
+            for scan in d.scans:
+                if scan["certificate"] not in d.linked:
+                    scan["certificate"] = None
             for card in d.cards:
                 card["linked"] = [p for p in d.linked if p in card["linked"]]  # type: ignore[operator]
     return done

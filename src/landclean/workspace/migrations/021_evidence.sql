@@ -3,7 +3,8 @@
 -- evidence folder (``<workspace>.evidence/<2 hex>/<sha256>``), never in the database.
 -- Every time someone brings a document is an arrival (who, from where, when), even when
 -- the same bytes came before.  What a document says is a reading (an ID card's QR code
--- per page); what a reading proves about land users is a link, with why.
+-- per page, a certificate's serial per scanned page); what a reading proves about land
+-- users is a link, with why.
 CREATE TABLE evidence_document (
     sha256         VARCHAR NOT NULL,        -- of the bytes: the document's identity
     media_type     VARCHAR NOT NULL,        -- read from the first bytes, not the name
@@ -45,4 +46,18 @@ CREATE TABLE evidence_link (                -- what a card proves about one land
     differs        VARCHAR[] NOT NULL,      -- fields of the land record the card contradicts
     linked_at      TIMESTAMP NOT NULL,
     linked_by      VARCHAR NOT NULL
+);
+CREATE TABLE evidence_certificate (         -- a certificate's scanned page, read with Tesseract
+    sha256         VARCHAR NOT NULL,
+    page           INTEGER NOT NULL,
+    serial         VARCHAR,                 -- as read (slips undone); NULL: none, or two
+    confidence     DOUBLE,                  -- the serial's lowest word confidence (0-100)
+    repaired       BOOLEAN NOT NULL,        -- an OCR slip was undone in the serial
+    sheet_no       VARCHAR,                 -- "Tờ bản đồ số" as read
+    parcel_no      VARCHAR,                 -- "Thửa đất số" as read
+    book_entry_no  VARCHAR,
+    page_text      VARCHAR NOT NULL,        -- Tesseract's text, verbatim
+    certificate_id VARCHAR,                 -- the certificate it is the scan of (linked)
+    status         VARCHAR NOT NULL,        -- linked, review, no_certificate, no_serial
+    candidates     INTEGER NOT NULL         -- certificates on record with the serial
 );

@@ -1,0 +1,55 @@
+"""Which certificate a scanned page is of: the serial read, set against the record.
+
+A page is ``linked`` to a certificate when its serial was read with confidence (every
+word of it at least ``CONFIDENT``, no OCR slip undone), exactly one certificate on record
+has that serial, and the sheet and parcel numbers read (where read) are those of one of
+its parcels (old numbering, as the certificate prints them).  Anything less is for a
+person: ``review`` (a doubtful read, several certificates, other numbers),
+``no_certificate`` (no certificate has the serial: a record's serial may be wrong, which
+the review list shows), ``no_serial`` (none read, or two).  A linked scan counts as the
+certificate scanned (``scans_registered`` in the campaign's figures).
+"""
+
+from __future__ import annotations
+
+CONFIDENT = 80.0  # Tesseract's word confidence a serial needs to be linked unseen
+
+LINK_SQL = f"""
+INSERT INTO evidence_certificate
+WITH found AS (
+    SELECT s.sha256, s.page, c.certificate_id,
+        EXISTS (SELECT 1 FROM certificate_parcel cp JOIN parcel p USING (parcel_id)
+                WHERE cp.certificate_id = c.certificate_id
+                  AND (s.sheet_no IS NULL OR CAST(p.sheet_no AS VARCHAR) = s.sheet_no)
+                  AND (s.parcel_no IS NULL OR CAST(p.parcel_no AS VARCHAR) = s.parcel_no))
+            AS parcel_agrees
+    FROM ev_scans s JOIN certificate c ON c.serial = s.serial
+),
+judged AS (
+    SELECT s.sha256, s.page, count(f.certificate_id) AS candidates,
+        CASE WHEN count(f.certificate_id) = 1 THEN any_value(f.certificate_id) END AS one,
+        coalesce(bool_and(f.parcel_agrees), false) AS agrees
+    FROM ev_scans s LEFT JOIN found f USING (sha256, page)
+    GROUP BY s.sha256, s.page
+)
+SELECT s.sha256, s.page, s.serial, s.confidence, s.repaired, s.sheet_no, s.parcel_no,
+       s.book_entry_no, s.page_text,
+       CASE WHEN j.candidates = 1 THEN j.one END,
+       CASE WHEN s.serial IS NULL THEN 'no_serial'
+            WHEN j.candidates = 0 THEN 'no_certificate'
+            WHEN j.candidates = 1 AND j.agrees AND NOT s.repaired
+                 AND coalesce(s.confidence, 0) >= {CONFIDENT} THEN 'linked'
+            ELSE 'review' END,
+       j.candidates
+FROM ev_scans s JOIN judged j USING (sha256, page)
+"""
+
+# Each scan linked journalled (stage ``evidence``): the campaign's figures follow.
+JOURNAL_SQL = """
+INSERT INTO change_log (changed_at, actor, stage, table_name, record_id, column_name,
+                        before, after, note)
+SELECT now()::TIMESTAMP, $by, 'evidence', 'certificate', certificate_id, 'scan', NULL,
+       status, 'GCN ' || left(sha256, 12) || ' p' || page
+FROM evidence_certificate
+WHERE sha256 IN (SELECT sha256 FROM ev_new) AND certificate_id IS NOT NULL
+"""
