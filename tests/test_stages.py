@@ -34,7 +34,10 @@ NOT_STAGES = {
         "account", "account_login", "account_session", "account_token", "account_event",
         "access_log", "job", "server_secret",
     },
-    "evidence": {"evidence_document", "evidence_arrival", "evidence_card", "evidence_link"},
+    "evidence": {
+        "evidence_document", "evidence_arrival", "evidence_card", "evidence_link",
+        "evidence_certificate",
+    },
     "history": {"change_log", "pipeline_run", "schema_migration", "stage_state"},
 }  # fmt: skip
 
