@@ -161,7 +161,7 @@ MAX_UPLOAD = 4 << 30  # bytes per file
 _CHUNK = 1 << 20
 
 
-def _upload_name(name: str) -> str:
+def upload_name(name: str) -> str:
     """A browser's file name as a plain file name: its last part (either slash), NFC,
     no control characters; refused when nothing is left."""
     base = unicodedata.normalize("NFC", re.split(r"[/\\]", name or "")[-1])
@@ -180,7 +180,7 @@ def save_upload(
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     login = re.sub(r"[^A-Za-z0-9_.-]", "_", by)[:40]
     target = folder / UPLOADS / f"{stamp}-{login}-{secrets.token_hex(3)}"
-    names = [_upload_name(name) for name, _ in files]
+    names = [upload_name(name) for name, _ in files]
     if len(set(names)) != len(names):
         raise LandcleanError("upload_same_name")
     target.mkdir(parents=True)

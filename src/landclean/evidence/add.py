@@ -303,8 +303,8 @@ def record_readings(
     return [_outcome(r, r.sha256 in known, links, scanned, proposals_of, known) for r in readings]
 
 
-def _known(ws: Workspace, hashes: list[str]) -> dict[str, tuple[str, list[str], str]]:
-    """Documents already kept: sha256 -> (kind, linked land users, status)."""
+def _known(ws: Workspace, hashes: list[str]) -> dict[str, tuple[str, list[str]]]:
+    """Documents already kept: sha256 -> (kind, linked land users)."""
     if not hashes:
         return {}
     rows = ws.con.execute(
@@ -314,7 +314,7 @@ def _known(ws: Workspace, hashes: list[str]) -> dict[str, tuple[str, list[str], 
         "WHERE d.sha256 IN (SELECT unnest($h)) GROUP BY ALL",
         {"h": hashes},
     ).fetchall()
-    return {str(s): (str(k), list(p or []), "already") for s, k, p in rows}
+    return {str(s): (str(k), list(p or [])) for s, k, p in rows}
 
 
 def _count_by_party(rows: list[tuple[str]]) -> dict[str, int]:
@@ -330,13 +330,13 @@ def _outcome(
     links: list[tuple[str, int, str, str]],
     scanned: list[tuple[str, int, str | None, str]],
     proposals_of: dict[str, int],
-    known: dict[str, tuple[str, list[str], str]],
+    known: dict[str, tuple[str, list[str]]],
 ) -> Added:
     first = r.cards[0][1] if r.cards else None
     problems = sorted({p for _, c in r.cards for p in c.problems})
     masked = mask_id(first.id_number) if first else None
     if already:
-        kind, linked, _ = known[r.sha256]
+        kind, linked = known[r.sha256]
         return Added(r.name, r.sha256, kind, "already", r.pages, masked, linked, 0, problems)
     mine = [(page, party, status) for s, page, party, status in links if s == r.sha256]
     linked = sorted({party for _, party, _ in mine})

@@ -7,7 +7,6 @@ server's writer is taken, then the documents are kept and linked in one write.
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
@@ -18,6 +17,7 @@ from landclean.errors import LandcleanError
 from landclean.evidence import store
 from landclean.evidence.add import Added, read_all, record_readings
 from landclean.evidence.listing import commune_evidence, linked_to, log_document_view, media_of
+from landclean.jobs import upload_name
 from landclean.web import actions
 from landclean.web.auth import Page, PageWriter, Who, forbid, server_of
 from landclean.web.pages import commune_of
@@ -50,7 +50,10 @@ def add_evidence(
             raise actions.Refused(
                 LandcleanError("upload_too_big", name=name, limit=MAX_EVIDENCE_BYTES)
             )
-        given.append((PurePath(name.replace("\\", "/")).name[:200] or "?", data))
+        try:
+            given.append((upload_name(name), data))  # as the import uploads name them
+        except LandcleanError as exc:
+            raise actions.Refused(exc) from None
     readings = list(read_all(given))
 
     def keep(ws: Any) -> list[Added]:
