@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from landclean.campaign.apply import ApplyResult
     from landclean.campaign.worklist import WorklistFile
     from landclean.evidence.add import Added
+    from landclean.evidence.notices import Issued
     from landclean.ingest.importer import ImportReport
     from landclean.ingest.profiles import Profile
     from landclean.ingest.suggest import Suggestion
@@ -511,6 +512,29 @@ def demo_users(ws: Workspace, *, actor: str | None = None) -> list[tuple[Account
 
 EVIDENCE_CHUNK = 200  # documents read and recorded per transaction
 DOCUMENT_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".pdf"}
+
+
+def issue_notices(
+    ws: Workspace,
+    commune: str,
+    out: Path,
+    *,
+    by: str | None = None,
+    url: str | None = None,
+    valid_days: int = 60,
+    missing_only: bool = False,
+) -> Issued:
+    """A printable notice with a one-time link for every land user of new commune
+    ``commune`` (``evidence.notices``), written to ``out``; the links open the server at
+    ``url`` (default: the ``public_url`` setting)."""
+    from landclean.evidence.notices import issue_notices as issue
+
+    actor = current_actor(by)
+    ensure_built(ws, actor)
+    return issue(
+        ws, commune, out, by=actor, base_url=url or get_settings().public_url,
+        valid_days=valid_days, missing_only=missing_only,
+    )  # fmt: skip
 
 
 def add_evidence(ws: Workspace, paths: list[Path | str], *, by: str | None = None) -> list[Added]:

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # with {z}, {x} and {y} (https://…/{z}/{x}/{y}.png); none by default (the province's
     # network may reach no outside service).
     map_base_url: str | None = Field(None, pattern=BASE_MAP)
+    # The server's address as citizens reach it: the links on their notices
+    # (``landclean notices``) open <public_url>/confirm/<secret>.
+    public_url: str = Field("http://127.0.0.1:8000", pattern=r"^https?://[^\s/]+(/\S*)?$")
     # Permitted relative gap between legal area and geometry area, per map scale.  No
     # official figure was found (DOMAIN.md); these are the project's defaults.
     area_tolerance: dict[Annotated[int, Field(gt=0)], Annotated[float, Field(ge=0.0)]] = Field(

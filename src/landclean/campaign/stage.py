@@ -94,6 +94,7 @@ STAGE = Stage(
         "commune_status",
         "commune_target",
         "pipeline_run",
+        "citizen_answer",
     ),
     owns=("task", "metric_snapshot"),
     run=run,

@@ -2,7 +2,8 @@
 
 Per new commune: one task per rule with open findings ("Sửa 12 hồ sơ: …"), one for the
 land users in review, one for the corrections to confirm, one for the unmatched users,
-one for the certificates without digital data still to collect, scan and enter.  A task
+one for the certificates without digital data still to collect, scan and enter, one
+for the citizens' answers to their notices not handled yet (``evidence.answers``).  A task
 is assigned to the commune's working-group leader (from its latest progress report; else
 the working group), due at the end of the campaign; ``assign_task`` gives it to someone
 else or moves its due date, and that stays.  Regenerating updates the quantities; a task
@@ -58,6 +59,10 @@ paper AS (   -- n without digital data (the worklist's certificates); n_open of 
     FROM certificate c JOIN certificate_commune cc USING (certificate_id)
     WHERE c.digital_status <> 'digital' /*in cm_commune:cc.unit_code*/ GROUP BY cc.unit_code
 ),
+answers AS (   -- citizens' answers to their notices the commune has not handled
+    SELECT unit_code, count(*) AS n FROM citizen_answer
+    WHERE handled_at IS NULL /*in cm_commune:unit_code*/ GROUP BY unit_code
+),
 wanted AS (
     SELECT 'fix:' || unit_code || ':' || rule_id AS task_id, unit_code,
            'fix_findings' AS kind, rule_id AS subject, count(*) AS quantity
@@ -75,6 +80,8 @@ wanted AS (
            -- certificates recorded one by one, whichever says more were entered
            greatest(least(p.n - coalesce(l.certificates_entered, 0), p.n_open), 0)
     FROM paper p LEFT JOIN latest l USING (unit_code)
+    UNION ALL
+    SELECT 'answers:' || unit_code, unit_code, 'citizen_answers', NULL, n FROM answers
 )
 SELECT w.*, u.name AS commune_name,
        coalesce(l.leader, replace($working_group, '{commune}', u.name)) AS assignee,

@@ -76,3 +76,56 @@ def add(
         ),
         proposals=sum(d.proposals for d in done),
     )
+
+
+@app.command("notices")
+@friendly
+def notices(
+    workspace: WsArg,
+    commune: Annotated[str, typer.Option("--commune", help="The new commune's code.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the notices (PDF).")],
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="The server's address as citizens reach it (default: LANDCLEAN_PUBLIC_URL, "
+            "else http://127.0.0.1:8000).",
+        ),
+    ] = None,
+    days: Annotated[
+        int, typer.Option("--days", help="Days the links may be answered in (1-366).")
+    ] = 60,
+    missing_only: Annotated[
+        bool,
+        typer.Option(
+            "--missing-only",
+            help="Only land users who have neither answered nor a live notice.",
+        ),
+    ] = False,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Who issues the notices (default: LANDCLEAN_ACTOR or you)."),
+    ] = None,
+) -> None:
+    """Write one printable page (PDF, Vietnamese) for every land user of a commune: the
+    personal data and parcels on record, and a QR code with a one-time link to the
+    server's confirmation page ('landclean serve'), where they confirm or say what is
+    wrong.  Only a hash of each link's secret is kept; a new notice replaces the earlier
+    unanswered ones of the same land user.  Also writes the list of notices (CSV, by
+    village and name) for whoever hands them out."""
+    with api.open_workspace(workspace) as ws:
+        issued = api.issue_notices(
+            ws, commune, out, by=by, url=url, valid_days=days, missing_only=missing_only
+        )
+    say(
+        "notices_written",
+        n=issued.notices,
+        commune=f"{issued.name} ({issued.commune})",
+        folder=issued.folder,
+        expires=issued.expires_on.strftime("%d/%m/%Y"),
+        replaced=issued.replaced,
+        listing=issued.listing or "-",
+    )
+    host = issued.link_base.split("//", 1)[1].split("/", 1)[0].split(":", 1)[0]
+    if host in ("127.0.0.1", "localhost", "::1", "[::1]"):
+        say("notices_local", url=issued.link_base)

@@ -20,7 +20,9 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from landclean.errors import LandcleanError
@@ -29,6 +31,7 @@ from landclean.evidence.cards import JOURNAL_SQL, LINK_SQL, PROPOSALS_SQL
 from landclean.evidence.certificate_text import CertificateText, read_certificate
 from landclean.evidence.pages import UnreadableDocument, media_type, pages
 from landclean.evidence.qr import read_codes, read_codes_harder
+from landclean.evidence.rows import card_rows, scan_rows
 from landclean.evidence.scans import JOURNAL_SQL as SCAN_JOURNAL_SQL
 from landclean.evidence.scans import LINK_SQL as SCAN_LINK_SQL
 from landclean.privacy import mask_id
@@ -141,74 +144,6 @@ def read_all(files: Iterable[tuple[str, bytes]], workers: int = 2) -> Iterator[R
         yield from pool.map(lambda f: _read(*f), files)
 
 
-def _card_rows(readings: list[Reading]) -> pa.Table:
-    rows = [
-        {
-            "sha256": r.sha256,
-            "page": page,
-            "payload": card.raw,
-            "id_number": card.id_number,
-            "cmnd": card.cmnd,
-            "full_name": card.full_name,
-            "birth_date": card.birth_date,
-            "female": card.female,
-            "address": card.address,
-            "issue_date": card.issue_date,
-            "problems": list(card.problems),
-        }
-        for r in readings
-        for page, card in r.cards
-    ]
-    schema = pa.schema(
-        [
-            ("sha256", pa.string()),
-            ("page", pa.int32()),
-            ("payload", pa.string()),
-            ("id_number", pa.string()),
-            ("cmnd", pa.string()),
-            ("full_name", pa.string()),
-            ("birth_date", pa.date32()),
-            ("female", pa.bool_()),
-            ("address", pa.string()),
-            ("issue_date", pa.date32()),
-            ("problems", pa.list_(pa.string())),
-        ]
-    )
-    return pa.Table.from_pylist(rows, schema=schema)
-
-
-def _scan_rows(readings: list[Reading]) -> pa.Table:
-    rows = [
-        {
-            "sha256": r.sha256,
-            "page": page,
-            "serial": t.serial,
-            "confidence": t.confidence,
-            "repaired": t.repaired,
-            "sheet_no": t.sheet_no,
-            "parcel_no": t.parcel_no,
-            "book_entry_no": t.book_entry_no,
-            "page_text": text,
-        }
-        for r in readings
-        for page, t, text in r.scans
-    ]
-    schema = pa.schema(
-        [
-            ("sha256", pa.string()),
-            ("page", pa.int32()),
-            ("serial", pa.string()),
-            ("confidence", pa.float64()),
-            ("repaired", pa.bool_()),
-            ("sheet_no", pa.string()),
-            ("parcel_no", pa.string()),
-            ("book_entry_no", pa.string()),
-            ("page_text", pa.string()),
-        ]
-    )
-    return pa.Table.from_pylist(rows, schema=schema)
-
-
 def _kind(r: Reading) -> str:
     return "cccd_qr" if r.cards else "certificate" if r.scans else "unknown"
 
@@ -240,74 +175,101 @@ def record_readings(
     if via not in VIAS:
         raise ValueError(via)
     now = dt.datetime.now().replace(microsecond=0)
-    known = _known(ws, [r.sha256 for r in readings])
+    known = known_documents(ws.con, [r.sha256 for r in readings])
+    keep_new(ws, readings, known)
+    with ws.transaction() as con:
+        return record_in(con, readings, known, by=by, via=via, unit_code=unit_code, now=now)
+
+
+def keep_new(ws: Workspace, readings: list[Reading], known: dict[str, Any]) -> None:
+    """Store the bytes of the documents not ``known`` (before their rows are written)."""
+    for r in readings:
+        if r.sha256 not in known:
+            store.keep(ws.path, r.data, r.sha256)
+
+
+def record_in(
+    con: duckdb.DuckDBPyConnection,
+    readings: list[Reading],
+    known: dict[str, tuple[str, list[str]]],
+    *,
+    by: str,
+    via: str,
+    unit_code: str | None,
+    now: dt.datetime,
+    only_party: str | None = None,
+) -> list[Added]:
+    """The rows of ``record_readings`` (inside the caller's transaction, the documents
+    kept already); ``only_party``: the cards link to this land user alone (a citizen's
+    photo of their own card proves nothing about anyone else)."""
     new = {r.sha256: r for r in readings if r.sha256 not in known}
     for r in new.values():
-        store.keep(ws.path, r.data, r.sha256)
-    with ws.transaction() as con:
-        for r in new.values():
-            con.execute(
-                "INSERT INTO evidence_document VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    r.sha256,
-                    r.media or "application/octet-stream",
-                    len(r.data),
-                    r.pages,
-                    _kind(r),
-                    r.problem,
-                    now,
-                    by,
-                ],
-            )
-        arrivals = pa.table(
-            {
-                "sha256": [r.sha256 for r in readings],
-                "file_name": [r.name for r in readings],
-                "added_by": [by] * len(readings),
-                "added_at": pa.array([now] * len(readings), pa.timestamp("us")),
-                "via": [via] * len(readings),
-                "unit_code": pa.array([unit_code] * len(readings), pa.string()),
-            }
-        )
-        con.register("ev_arrivals", arrivals)
-        con.execute("INSERT INTO evidence_arrival SELECT * FROM ev_arrivals")
-        con.unregister("ev_arrivals")
-        cards = _card_rows(list(new.values()))
-        con.register("ev_cards", cards)
-        con.execute("INSERT INTO evidence_card SELECT * FROM ev_cards")
-        con.unregister("ev_cards")
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE ev_new AS SELECT unnest($new::VARCHAR[]) AS sha256",
-            {"new": list(new)},
+            "INSERT INTO evidence_document VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                r.sha256,
+                r.media or "application/octet-stream",
+                len(r.data),
+                r.pages,
+                _kind(r),
+                r.problem,
+                now,
+                by,
+            ],
         )
-        con.execute(LINK_SQL)
-        con.execute(
-            "INSERT INTO evidence_link SELECT sha256, page, party_id, via, registry, status, "
-            "differs, ?, ? FROM ev_link",
-            [now, by],
-        )
-        proposed = con.execute(PROPOSALS_SQL, {"by": by}).fetchall()
-        con.execute(JOURNAL_SQL, {"by": by})
-        con.register("ev_scans", _scan_rows(list(new.values())))
-        con.execute(SCAN_LINK_SQL)
-        con.unregister("ev_scans")
-        con.execute(SCAN_JOURNAL_SQL, {"by": by})
-        scanned = con.execute(
-            "SELECT sha256, page, certificate_id, status FROM evidence_certificate "
-            "WHERE sha256 IN (SELECT sha256 FROM ev_new) ORDER BY sha256, page"
-        ).fetchall()
-        links = con.execute(
-            "SELECT sha256, page, party_id, status FROM ev_link ORDER BY sha256, page, party_id"
-        ).fetchall()
+    arrivals = pa.table(
+        {
+            "sha256": [r.sha256 for r in readings],
+            "file_name": [r.name for r in readings],
+            "added_by": [by] * len(readings),
+            "added_at": pa.array([now] * len(readings), pa.timestamp("us")),
+            "via": [via] * len(readings),
+            "unit_code": pa.array([unit_code] * len(readings), pa.string()),
+        }
+    )
+    con.register("ev_arrivals", arrivals)
+    con.execute("INSERT INTO evidence_arrival SELECT * FROM ev_arrivals")
+    con.unregister("ev_arrivals")
+    cards = card_rows(list(new.values()))
+    con.register("ev_cards", cards)
+    con.execute("INSERT INTO evidence_card SELECT * FROM ev_cards")
+    con.unregister("ev_cards")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ev_new AS SELECT unnest($new::VARCHAR[]) AS sha256",
+        {"new": list(new)},
+    )
+    con.execute(LINK_SQL)
+    if only_party is not None:
+        con.execute("DELETE FROM ev_link WHERE party_id <> ?", [only_party])
+    con.execute(
+        "INSERT INTO evidence_link SELECT sha256, page, party_id, via, registry, status, "
+        "differs, ?, ? FROM ev_link",
+        [now, by],
+    )
+    proposed = con.execute(PROPOSALS_SQL, {"by": by}).fetchall()
+    con.execute(JOURNAL_SQL, {"by": by})
+    con.register("ev_scans", scan_rows(list(new.values())))
+    con.execute(SCAN_LINK_SQL)
+    con.unregister("ev_scans")
+    con.execute(SCAN_JOURNAL_SQL, {"by": by})
+    scanned = con.execute(
+        "SELECT sha256, page, certificate_id, status FROM evidence_certificate "
+        "WHERE sha256 IN (SELECT sha256 FROM ev_new) ORDER BY sha256, page"
+    ).fetchall()
+    links = con.execute(
+        "SELECT sha256, page, party_id, status FROM ev_link ORDER BY sha256, page, party_id"
+    ).fetchall()
     proposals_of = _count_by_party(proposed)
     return [_outcome(r, r.sha256 in known, links, scanned, proposals_of, known) for r in readings]
 
 
-def _known(ws: Workspace, hashes: list[str]) -> dict[str, tuple[str, list[str]]]:
+def known_documents(
+    con: duckdb.DuckDBPyConnection, hashes: list[str]
+) -> dict[str, tuple[str, list[str]]]:
     """Documents already kept: sha256 -> (kind, linked land users)."""
     if not hashes:
         return {}
-    rows = ws.con.execute(
+    rows = con.execute(
         "SELECT d.sha256, d.kind, list(DISTINCT l.party_id ORDER BY l.party_id) "
         "FILTER (WHERE l.party_id IS NOT NULL) "
         "FROM evidence_document d LEFT JOIN evidence_link l USING (sha256) "

@@ -48,6 +48,7 @@ MIGRATIONS = (
     "019_map",
     "020_lookup_indexes",
     "021_evidence",
+    "022_notices",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
