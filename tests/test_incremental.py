@@ -32,6 +32,7 @@ from landclean.campaign.worklist import CERTS, FINDINGS, HEADER_ROW, export_work
 from landclean.errors import LandcleanError
 from landclean.evidence import ocr
 from landclean.evidence.add import add_documents
+from landclean.evidence.answers import mark_handled, record_answer
 from landclean.pipeline import STAGE_NAMES, RunReport
 from landclean.renumber.placement import COMMUNE_CHOICES
 from landclean.rules.catalogue import CATALOGUE
@@ -202,6 +203,8 @@ EDITS = st.tuples(
             "id_card",
             "id_card",
             "scan",
+            "answer",
+            "handled",
             "exception",
             "exception",
             "run",
@@ -282,6 +285,14 @@ def edit(
         api_add_card(ws, pools, i, j)
     elif kind == "scan" and ocr.available():  # a certificate scanned: counted as scanned
         api_add_scan(ws, pools, i)
+    elif kind == "answer":  # a land user answers their notice: a task for the commune
+        citizen_answers(ws, pools, i, j, scratch)
+    elif kind == "handled":  # the commune handles an answer
+        waiting = q(ws.con, "SELECT notice_id FROM citizen_answer WHERE handled_at IS NULL "
+                    "ORDER BY 1")  # fmt: skip
+        if waiting:
+            with ws.transaction() as con:
+                mark_handled(con, waiting[i % len(waiting)][0], by=BY, note="đã xem")
     elif kind == "exception":
         found = q(
             ws.con, "SELECT rule_id, record_id FROM finding WHERE state = 'open' ORDER BY 1, 2"
@@ -312,6 +323,20 @@ def api_add_card(ws: Workspace, pools: dict[str, list], i: int, j: int) -> None:
     image = io.BytesIO()
     segno.make(text, error="m").save(image, kind="png", scale=5, border=4)
     add_documents(ws, [(f"cccd_{i}_{j}.png", image.getvalue())], by=BY)
+
+
+def citizen_answers(ws: Workspace, pools: dict[str, list], i: int, j: int, scratch: Path) -> None:
+    """A notice for a land user (a reprint for them alone), answered through its link."""
+    party = pools["party"][i % len(pools["party"])][0]
+    found = q(ws.con, "SELECT unit_code FROM party_commune WHERE party_id = ? ORDER BY 1",
+              [party])  # fmt: skip
+    if not found:
+        return
+    issued = api.issue_notices(
+        ws, found[0][0], scratch / "notices", by=BY, url="https://x.vn", only=[party]
+    )
+    token = next(iter(issued.links.values())).rsplit("/", 1)[1]
+    record_answer(ws, token, "wrong" if j % 2 else "confirmed", f"sai tên {j}" if j % 2 else None)
 
 
 def api_add_scan(ws: Workspace, pools: dict[str, list], i: int) -> None:
@@ -404,6 +429,32 @@ def test_a_corrected_name_is_checked_again_alone(base: Path, tmp_path: Path) -> 
             [party],
         )[0][0]
         assert state == "fixed"
+    compare(path, tmp_path)
+
+
+def test_citizens_answers_are_the_communes_task_until_handled(
+    base: Path, pools: dict[str, list], tmp_path: Path
+) -> None:
+    """Two land users answer their notices: after an incremental run their communes'
+    tasks count them, as a full run does; handled, the tasks close."""
+    path = tmp_path / "ws.duckdb"
+    shutil.copyfile(base, path)
+    with open_workspace(path) as ws:
+        citizen_answers(ws, pools, 3, 1, tmp_path)
+        citizen_answers(ws, pools, 40, 2, tmp_path)
+        run(ws)
+        answered = q(ws.con, "SELECT unit_code, count(*) FROM citizen_answer GROUP BY 1")
+        tasks = q(ws.con, "SELECT unit_code, quantity FROM task WHERE kind = 'citizen_answers' "
+                  "AND status = 'open'")  # fmt: skip
+        assert sorted(tasks) == sorted(answered) and answered
+    compare(path, tmp_path)
+    with open_workspace(path) as ws:
+        for (notice,) in q(ws.con, "SELECT notice_id FROM citizen_answer"):
+            with ws.transaction() as con:
+                mark_handled(con, notice, by=BY, note=None)
+        run(ws)
+        assert not q(ws.con, "SELECT 1 FROM task WHERE kind = 'citizen_answers' AND "
+                     "status = 'open'")  # fmt: skip
     compare(path, tmp_path)
 
 

@@ -36,7 +36,7 @@ NOT_STAGES = {
     },
     "evidence": {
         "evidence_document", "evidence_arrival", "evidence_card", "evidence_link",
-        "evidence_certificate",
+        "evidence_certificate", "citizen_notice", "citizen_answer",
     },
     "history": {"change_log", "pipeline_run", "schema_migration", "stage_state"},
 }  # fmt: skip

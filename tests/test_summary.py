@@ -166,8 +166,12 @@ ADDED = {
         "parcels_in_vbdlis",
         "parcels_vbdlis_unknown",
     ),
-    # scans registered as evidence (issue 20): none in the demo
-    "digitization": ("with_digital_data", "certificates_digital_unknown", "scans_registered"),
+    # evidence (issue 20): scans, ID cards and answers registered (none in the demo), and
+    # the scans reported but not registered
+    "digitization": (
+        "with_digital_data", "certificates_digital_unknown", "scans_registered",
+        "scans_not_registered", "id_cards_registered", "users_answered", "users_confirmed",
+    ),  # fmt: skip
 }
 
 

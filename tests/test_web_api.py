@@ -20,7 +20,7 @@ from landclean.web.app import route_table
 from tests.web import PASSWORDS, Served, serve_copy
 
 TWELVE_DIGITS = re.compile(r"(?<!\d)\d{12}(?!\d)")
-PUBLIC = {"/healthz", "/login", "/api/login", "/lang/{code}"}
+PUBLIC = {"/healthz", "/login", "/api/login", "/lang/{code}", "/confirm/{token}"}
 # a tile of the map (issue 19): scope is checked on the tiles' content (tests/test_map.py)
 TILE = {"layer": "parcels", "z": "15", "x": "26000", "y": "15000"}
 NO_DOCUMENT = "0" * 64  # a document route's hash: none such (scope is checked first)
@@ -80,7 +80,7 @@ def test_health_answers_without_a_login(served: Served) -> None:
 def test_every_route_but_the_public_ones_needs_a_login(served: Served) -> None:
     client = served.client()
     values = {"code": served.commune, "record_type": "parcel", "record_id": "x",
-              "job_id": "1", "sha256": NO_DOCUMENT, "proposal_id": "1", "decision": "approve",
+              "job_id": "1", "sha256": NO_DOCUMENT, "notice_id": "x", "proposal_id": "1", "decision": "approve",
               **TILE}  # fmt: skip
     checked = 0
     for method, path in _routes(served):
@@ -125,7 +125,7 @@ def test_every_write_needs_the_sessions_csrf_token(served: Served) -> None:
     client, _ = served.login("tinh")
     values = {"code": served.commune, "record_type": "parcel",
               "record_id": _records(served, served.commune)["parcel"], "job_id": "1",
-              "sha256": NO_DOCUMENT, "proposal_id": "1", "decision": "approve"}  # fmt: skip
+              "sha256": NO_DOCUMENT, "notice_id": "x", "proposal_id": "1", "decision": "approve"}  # fmt: skip
     writes = [(m, p) for m, p in _routes(served) if m == "POST" and p not in PUBLIC]
     assert len(writes) >= 10
     for method, path in writes:
@@ -160,7 +160,7 @@ def test_a_commune_account_reaches_nothing_of_another_commune(served: Served) ->
     checked = set()
     for kind, record in theirs.items():
         values = {"code": served.other, "record_type": kind, "record_id": record,
-                  "job_id": "1", "sha256": NO_DOCUMENT, "proposal_id": proposal,
+                  "job_id": "1", "sha256": NO_DOCUMENT, "notice_id": "x", "proposal_id": proposal,
                   "decision": "approve", **_tile_of(served, theirs["parcel"])}  # fmt: skip
         for method, path in _routes(served):
             if path in PUBLIC or "{" not in path:
@@ -211,7 +211,7 @@ def test_a_leader_receives_no_personal_data_anywhere(served: Served) -> None:
         if method != "GET" or path in PUBLIC:
             continue
         values = {"code": served.commune, "record_type": "party", "record_id": mine["party"],
-                  "job_id": "1", "sha256": NO_DOCUMENT, "proposal_id": "1", "decision": "approve",
+                  "job_id": "1", "sha256": NO_DOCUMENT, "notice_id": "x", "proposal_id": "1", "decision": "approve",
                   **TILE}  # fmt: skip
         answer = client.get(_fill(path, values), params={"q": "Nguyễn"})
         assert not TWELVE_DIGITS.search(answer.text), (path, TWELVE_DIGITS.search(answer.text))

@@ -523,17 +523,18 @@ def issue_notices(
     url: str | None = None,
     valid_days: int = 60,
     missing_only: bool = False,
+    only: list[str] | None = None,
 ) -> Issued:
     """A printable notice with a one-time link for every land user of new commune
-    ``commune`` (``evidence.notices``), written to ``out``; the links open the server at
-    ``url`` (default: the ``public_url`` setting)."""
+    ``commune`` (``evidence.notices``; ``only``: of these land users), written to
+    ``out``; the links open the server at ``url`` (default: the ``public_url`` setting)."""
     from landclean.evidence.notices import issue_notices as issue
 
     actor = current_actor(by)
     ensure_built(ws, actor)
     return issue(
         ws, commune, out, by=actor, base_url=url or get_settings().public_url,
-        valid_days=valid_days, missing_only=missing_only,
+        valid_days=valid_days, missing_only=missing_only, only=only,
     )  # fmt: skip
 
 

@@ -83,6 +83,17 @@ scans AS (   -- certificates whose scan was registered (evidence: the serial rea
     SELECT DISTINCT certificate_id, true AS registered FROM evidence_certificate
     WHERE status = 'linked'
 ),
+cards AS (   -- land users an ID card brought as evidence was linked to
+    SELECT c.unit_code, count(DISTINCT c.party_id) AS id_cards_registered
+    FROM evidence_link l JOIN party_commune c USING (party_id)
+    WHERE true /*in cm_commune:c.unit_code*/ GROUP BY c.unit_code
+),
+answers AS (   -- land users who answered their notice (citizens confirm)
+    SELECT c.unit_code, count(DISTINCT a.party_id) AS users_answered,
+           count(DISTINCT a.party_id) FILTER (WHERE a.answer = 'confirmed') AS users_confirmed
+    FROM citizen_answer a JOIN party_commune c USING (party_id)
+    WHERE true /*in cm_commune:c.unit_code*/ GROUP BY c.unit_code
+),
 certs AS (
     SELECT cc.unit_code, count(*) AS certificates,
            count(*) FILTER (WHERE c.digital_status = 'digital') AS with_digital_data,
@@ -139,6 +150,11 @@ SELECT u.code, u.name, u.region,
        coalesce(ce.scanned_itemized, 0) AS scanned_itemized,
        coalesce(ce.entered_itemized, 0) AS entered_itemized,
        coalesce(ce.scans_registered, 0) AS scans_registered,
+       greatest(coalesce(l.certificates_scanned, 0) - coalesce(ce.scans_registered, 0), 0)
+           AS scans_not_registered,
+       coalesce(cd.id_cards_registered, 0) AS id_cards_registered,
+       coalesce(an.users_answered, 0) AS users_answered,
+       coalesce(an.users_confirmed, 0) AS users_confirmed,
        coalesce(us.users, 0) AS users, coalesce(us.matched, 0) AS matched,
        coalesce(us.matched_after_correction, 0) AS matched_after_correction,
        coalesce(us.review, 0) AS review, coalesce(us.unmatched, 0) AS unmatched,
@@ -153,6 +169,8 @@ LEFT JOIN findings fi ON fi.unit_code = u.code
 LEFT JOIN latest l ON l.unit_code = u.code
 LEFT JOIN commune_status s ON s.unit_code = u.code
 LEFT JOIN certs ce ON ce.unit_code = u.code
+LEFT JOIN cards cd ON cd.unit_code = u.code
+LEFT JOIN answers an ON an.unit_code = u.code
 LEFT JOIN users us ON us.unit_code = u.code
 LEFT JOIN user_reasons ur ON ur.unit_code = u.code
 LEFT JOIN parcel_reasons pr ON pr.unit_code = u.code

@@ -94,6 +94,8 @@ STAGE = Stage(
         "commune_status",
         "commune_target",
         "pipeline_run",
+        "evidence_link",
+        "evidence_certificate",
         "citizen_answer",
     ),
     owns=("task", "metric_snapshot"),

@@ -100,6 +100,21 @@ class DigitizationCounts(_Block):
         description="Certificates whose scan was registered as evidence (its serial read and "
         "linked): to set beside the scanned count the communes report."
     )
+    scans_not_registered: Count = Field(
+        description="Certificates the communes report scanned beyond those whose scan was "
+        "registered (scanned - scans_registered, per commune, at least 0): scans still to "
+        "bring in as evidence."
+    )
+    id_cards_registered: Count = Field(
+        description="Land users an ID card brought as evidence was linked to: to set beside "
+        "the ID-card copies the communes report collected."
+    )
+    users_answered: Count = Field(
+        description="Land users who answered their notice on the confirmation page."
+    )
+    users_confirmed: Count = Field(
+        description="Land users who answered that the information on record is right."
+    )
 
 
 class CampaignCounts(_Block):

@@ -102,6 +102,13 @@ def notices(
             help="Only land users who have neither answered nor a live notice.",
         ),
     ] = False,
+    land_users: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--land-user",
+            help="Only this land user's notice (its code; repeat for more): a reprint.",
+        ),
+    ] = None,
     by: Annotated[
         str | None,
         typer.Option("--by", help="Who issues the notices (default: LANDCLEAN_ACTOR or you)."),
@@ -115,8 +122,9 @@ def notices(
     village and name) for whoever hands them out."""
     with api.open_workspace(workspace) as ws:
         issued = api.issue_notices(
-            ws, commune, out, by=by, url=url, valid_days=days, missing_only=missing_only
-        )
+            ws, commune, out, by=by, url=url, valid_days=days, missing_only=missing_only,
+            only=land_users or None,
+        )  # fmt: skip
     say(
         "notices_written",
         n=issued.notices,

@@ -79,6 +79,7 @@ class Answered:
     answer: str
     sha256: str  # the answer's document
     photo: Added | None  # what the photo proved (its card, linked to this land user)
+    commune: str  # the commune's name (where the answer goes)
 
 
 def _notice(con: duckdb.DuckDBPyConnection, token: str, now: dt.datetime) -> dict[str, Any]:
@@ -208,7 +209,7 @@ def record_answer(
             {"now": stamp, "by": by, "party": view.party_id, "column": "citizen_answer",
              "after": answer, "note": view.notice_id},
         )  # fmt: skip
-    return Answered(view.notice_id, answer, sha256, outcome)
+    return Answered(view.notice_id, answer, sha256, outcome, view.commune)
 
 
 COMMUNE_ANSWERS_SQL = """

@@ -11,10 +11,16 @@ SELECT l.sha256, left(l.sha256, 12) AS short, l.page, d.kind, d.media_type, l.st
        l.registry, l.differs, l.via, strftime(l.linked_at, '%d/%m/%Y %H:%M') AS linked_at,
        l.linked_by,
        (SELECT any_value(a.file_name ORDER BY a.added_at) FROM evidence_arrival a
-        WHERE a.sha256 = l.sha256) AS file_name
+        WHERE a.sha256 = l.sha256) AS file_name, l.linked_at AS sort_at
 FROM evidence_link l JOIN evidence_document d USING (sha256)
-WHERE l.party_id = ?
-ORDER BY l.linked_at DESC, l.sha256, l.page
+WHERE l.party_id = $party
+UNION ALL   -- their answers to notices (the photo, when one came, is linked above)
+SELECT a.sha256, left(a.sha256, 12), 1, 'citizen_answer', 'application/json',
+       'answer_' || a.answer, NULL, []::VARCHAR[], []::VARCHAR[],
+       strftime(a.answered_at, '%d/%m/%Y %H:%M'), 'citizen:' || a.notice_id,
+       a.notice_id || '.json', a.answered_at
+FROM citizen_answer a WHERE a.party_id = $party
+ORDER BY sort_at DESC, sha256, page
 """
 
 CERTIFICATE_SCANS = """
@@ -76,7 +82,7 @@ def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def party_evidence(con: duckdb.DuckDBPyConnection, party_id: str) -> list[dict[str, Any]]:
     """The documents linked to a land user, newest first (no personal value in them)."""
-    return _rows(con.execute(PARTY_EVIDENCE, [party_id]))
+    return _rows(con.execute(PARTY_EVIDENCE, {"party": party_id}))
 
 
 def certificate_scans(con: duckdb.DuckDBPyConnection, certificate_id: str) -> list[dict[str, Any]]:
@@ -93,9 +99,13 @@ def commune_evidence(
 
 
 def linked_to(con: duckdb.DuckDBPyConnection, sha256: str, party_id: str) -> bool:
-    """Whether the document proves something of the land user (may be shown on its page)."""
+    """Whether the document proves something of the land user, or is their answer to a
+    notice or its photo (may be shown on its page)."""
     row = con.execute(
-        "SELECT 1 FROM evidence_link WHERE sha256 = ? AND party_id = ? LIMIT 1", [sha256, party_id]
+        "SELECT 1 FROM evidence_link WHERE sha256 = $s AND party_id = $p UNION ALL "
+        "SELECT 1 FROM citizen_answer WHERE party_id = $p AND $s IN (sha256, photo_sha256) "
+        "LIMIT 1",
+        {"s": sha256, "p": party_id},
     ).fetchone()
     return row is not None
 

@@ -45,7 +45,8 @@ IN_PROCESS = 200  # notices drawn in this process; more: two processes
 # The land users of a commune to write to (--missing-only: not those who answered or
 # hold a live notice)
 OF_COMMUNE = """
-    SELECT party_id FROM party_commune WHERE unit_code = $code
+    SELECT party_id FROM party_commune
+    WHERE unit_code = $code AND ($only IS NULL OR list_contains($only, party_id))
     EXCEPT
     SELECT party_id FROM citizen_notice
     WHERE $missing_only AND (answered_at IS NOT NULL
@@ -97,6 +98,7 @@ class Issued:
     folder: Path
     listing: Path | None  # the list of notices written (None: none written)
     link_base: str
+    links: dict[str, str]  # notice -> its link (in memory only: to send another way)
 
 
 def token_hash(token: str) -> str:
@@ -204,10 +206,11 @@ def _commune(ws: Workspace, code: str) -> str:
     return str(row[0])
 
 
-def _rows(ws: Workspace, code: str, missing_only: bool, now: dt.datetime) -> list[dict[str, Any]]:
-    return notice_data(
-        ws.con, OF_COMMUNE, {"code": code, "missing_only": missing_only, "now": now}
-    )
+def _rows(
+    ws: Workspace, code: str, missing_only: bool, now: dt.datetime, only: list[str] | None
+) -> list[dict[str, Any]]:
+    params = {"code": code, "missing_only": missing_only, "now": now, "only": only}
+    return notice_data(ws.con, OF_COMMUNE, params)
 
 
 def notice_data(
@@ -237,9 +240,11 @@ def issue_notices(
     base_url: str,
     valid_days: int = 60,
     missing_only: bool = False,
+    only: list[str] | None = None,
 ) -> Issued:
     """A notice for every land user of new commune ``code`` (with ``missing_only``:
-    those with neither an answer nor a live notice), written to ``out``."""
+    those with neither an answer nor a live notice; ``only``: those of these land users),
+    written to ``out``."""
     if not by.strip():
         raise LandcleanError("need_actor")
     if not 1 <= valid_days <= 366:
@@ -248,13 +253,13 @@ def issue_notices(
     commune = _commune(ws, code)
     now = dt.datetime.now().replace(microsecond=0)
     expires = dt.datetime.combine(now.date() + dt.timedelta(days=valid_days), dt.time(23, 59, 59))
-    rows = _rows(ws, code, missing_only, now)
+    rows = _rows(ws, code, missing_only, now, only)
     first = _first_number(ws, code)
     out.mkdir(parents=True, exist_ok=True)
     partial = out / f".notices-{secrets.token_hex(4)}.partial"
     partial.mkdir()
     try:
-        ids, hashes, work = [], [], []
+        ids, hashes, work, links = [], [], [], {}
         for i, row in enumerate(rows):
             notice_id = f"{code}-{first + i:06d}"
             token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -262,6 +267,7 @@ def issue_notices(
                              expires.date())  # fmt: skip
             ids.append(notice_id)
             hashes.append(token_hash(token))
+            links[notice_id] = notice.link
             work.append((notice, str(partial / f"{notice_id}.pdf")))
         _draw_all(work)
         replaced = _record(ws, code, rows, ids, hashes, by, now, expires)
@@ -270,7 +276,7 @@ def issue_notices(
             (partial / f"{notice_id}.pdf").replace(out / f"{notice_id}.pdf")
     finally:
         shutil.rmtree(partial, ignore_errors=True)
-    return Issued(code, commune, len(rows), replaced, expires.date(), out, listing, base)
+    return Issued(code, commune, len(rows), replaced, expires.date(), out, listing, base, links)
 
 
 def _record(ws: Workspace, code: str, rows: list[dict[str, Any]], ids: list[str],

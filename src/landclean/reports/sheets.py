@@ -57,8 +57,12 @@ TOPICS: list[tuple[str, list[Column]]] = [
         ("digitization", "certificates_digital_unknown", None),
         ("digitization", "to_collect", None), ("digitization", "collected", ("to_collect",)),
         ("digitization", "scanned", None), ("digitization", "scans_registered", None),
+        ("digitization", "scans_not_registered", None),
         ("digitization", "entered", None),
         ("digitization", "id_cards_collected", None),
+        ("digitization", "id_cards_registered", None),
+        ("digitization", "users_answered", None),
+        ("digitization", "users_confirmed", ("users_answered",)),
         # worklists list the certificates without digital data and those not known to
         # have it: the share recorded collected is of both
         ("digitization", "collected_itemized",

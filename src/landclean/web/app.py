@@ -20,7 +20,14 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from landclean import __version__
-from landclean.web import admin_pages, api_routes, evidence_pages, map_pages, pages
+from landclean.web import (
+    admin_pages,
+    api_routes,
+    confirm_pages,
+    evidence_pages,
+    map_pages,
+    pages,
+)
 from landclean.web.auth import LoginRequired, Throttle, who
 from landclean.web.server import Server
 from landclean.web.views import CSP, render
@@ -53,6 +60,7 @@ def create_app(server: Server) -> FastAPI:
     app.include_router(admin_pages.router)
     app.include_router(map_pages.router)
     app.include_router(evidence_pages.router)
+    app.include_router(confirm_pages.router)
 
     @app.get("/api/openapi.json", include_in_schema=False)
     def openapi(request: Request) -> JSONResponse:

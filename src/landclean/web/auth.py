@@ -1,6 +1,7 @@
 """Who is asking: the session cookie or an API token, the CSRF check, login throttling.
 
-Every route but ``/healthz``, the login page and static files depends on ``who`` (pages:
+Every route but ``/healthz``, the login page, the citizens' confirmation page (``/confirm/…``:
+its secret link is its key) and static files depends on ``who`` (pages:
 ``page_who``, which sends a stranger to the login page).  Every write also depends on
 ``writer``: a session must send its CSRF token (header ``X-CSRF-Token``, or the form's
 ``csrf`` field); an API token (``Authorization: Bearer``) is not a cookie a browser sends
@@ -106,11 +107,18 @@ def forbid(allowed: bool) -> None:
 
 class Throttle:
     """Failed logins per client address: more than ``limit`` within ``window`` seconds
-    and the address waits (429), whichever login it tries."""
+    and the address waits (429), whichever login it tries.  ``hit`` counts every request
+    (the public confirmation page's own limit)."""
 
-    def __init__(self, limit: int = 10, window: float = 300.0) -> None:
+    def __init__(
+        self,
+        limit: int = 10,
+        window: float = 300.0,
+        message: str = "too many failed logins; wait a few minutes",
+    ) -> None:
         self.limit = limit
         self.window = window
+        self.message = message
         self._failures: dict[str, collections.deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -124,11 +132,19 @@ class Throttle:
     def check(self, address: str) -> None:
         with self._lock:
             if len(self._recent(address)) >= self.limit:
-                raise HTTPException(429, "too many failed logins; wait a few minutes")
+                raise HTTPException(429, self.message, headers={"Retry-After": "60"})
 
     def failed(self, address: str) -> None:
         with self._lock:
             self._recent(address).append(time.monotonic())
+
+    def hit(self, address: str) -> None:
+        """Count a request, refused (429) past the limit."""
+        with self._lock:
+            seen = self._recent(address)
+            if len(seen) >= self.limit:
+                raise HTTPException(429, self.message, headers={"Retry-After": "60"})
+            seen.append(time.monotonic())
 
 
 # what a route depends on: an API reader, an API writer, a page, a page's form
