@@ -23,6 +23,7 @@ COMMANDS = [
     "demo",
     "profiles",
     "correct",
+    "notices",
 ]
 
 

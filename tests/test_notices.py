@@ -27,6 +27,7 @@ from landclean.errors import LandcleanError
 from landclean.evidence import store
 from landclean.evidence.notices import addressee, number_text
 from landclean.vn.cccd_qr import payload_text
+from tests.test_cli import landclean
 from tests.web import Served, serve_copy
 
 URL = "https://dat.example.gov.vn/dl"
@@ -359,3 +360,27 @@ def test_the_greeting_follows_the_land_user() -> None:
     assert addressee("organization", "Công ty TNHH Cà phê Buôn Ma Thuột", None) == (
         "Công ty TNHH Cà phê Buôn Ma Thuột"
     )
+
+
+def test_the_command_reprints_one_notice_and_says_where_links_lead(
+    built_workspace: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "ws.duckdb"
+    path.write_bytes(built_workspace.read_bytes())
+    with api.open_workspace(path) as ws:
+        party, commune = ws.con.execute(
+            "SELECT party_id, unit_code FROM party_commune ORDER BY 2, 1 LIMIT 1"
+        ).fetchone()
+    written = landclean("notices", str(path), "--commune", commune, "--out", str(tmp_path / "o"),
+                        "--land-user", party)  # fmt: skip
+    assert written.returncode == 0, written.stderr
+    assert "1 thông báo" in written.stdout and "127.0.0.1" in written.stdout  # it warns
+    (pdf,) = (tmp_path / "o").glob("*.pdf")
+    _, _, codes = _pdf(pdf)
+    assert codes[0].startswith("http://127.0.0.1:8000/confirm/")
+    bad = landclean("--lang", "en", "notices", str(path), "--commune", commune, "--out",
+                    str(tmp_path / "p"), "--url", "dat.daklak.gov.vn")  # fmt: skip
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    assert "cannot go on the notices" in bad.stderr
+    with api.open_workspace(path) as ws:
+        assert ws.scalar("SELECT count(*) FROM citizen_notice") == 1
