@@ -236,12 +236,15 @@ DATE = "expected a date DD/MM/YYYY (or YYYY-MM-DD)"
 TOLERANCES = 'expected JSON such as {"500": 0.05, "2000": 0.07}'
 DIRS = '["D:/landclean/profiles"]'
 NOT_JSON = "Expecting value: line 1 column 1 (char 0)"
+PUBLIC = "expected the server's address as citizens reach it, https://server-name[/path]"
 BASE_MAP = "expected a tile service address http(s)://…/{z}/{x}/{y}.png"
 BAD = [
     ("LANDCLEAN_LANG", "fr", "expected one of vi, en"),
     ("LANDCLEAN_MAP_BASE_URL", "tiles.example/{z}/{x}/{y}.png", BASE_MAP),
     ("LANDCLEAN_MAP_BASE_URL", 'https://x.vn/a"onload=1', BASE_MAP),
     ("LANDCLEAN_MAP_BASE_URL", "https://tiles.example/map.png", BASE_MAP),
+    ("LANDCLEAN_PUBLIC_URL", "dat.daklak.gov.vn", PUBLIC),
+    ("LANDCLEAN_PUBLIC_URL", 'https://x.vn/"><script>', PUBLIC),
     ("LANDCLEAN_AREA_TOLERANCE", '{"500": -1, "x": 0.1}', TOLERANCES),
     ("LANDCLEAN_AREA_TOLERANCE", "0.05", TOLERANCES),
     ("LANDCLEAN_SLIVER_COMPACTNESS", "2", "expected a number ≥ 0, ≤ 1"),

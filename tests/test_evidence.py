@@ -26,8 +26,8 @@ from PIL import Image
 
 from landclean import api
 from landclean.evidence import ocr, store
-from landclean.evidence.add import add_documents
-from landclean.evidence.certificate_text import read_certificate
+from landclean.evidence.add import Reading, add_documents, record_readings
+from landclean.evidence.certificate_text import CertificateText, read_certificate
 from landclean.evidence.ocr import PageText
 from landclean.evidence.pages import media_type
 from landclean.pipeline import run_pipeline
@@ -414,3 +414,42 @@ def test_certificate_scans_are_read_and_linked_to_their_certificate(
         if c["digitization"]["scans_registered"]
     }
     assert shown == expected and sum(expected.values()) == len({x[2][0] for x in linked})
+
+
+def _scan_reading(serial: str | None, sheet: int, parcel: int, tag: str) -> Reading:
+    """A certificate page as Tesseract would have read it (no OCR needed)."""
+    data = f"scan {tag}".encode()
+    text = CertificateText(serial, 95.0, False, serial is None, str(sheet), str(parcel), None)
+    return Reading(f"{tag}.png", data, store.digest(data), "image/png", 1, [], [(1, text, "")])
+
+
+def test_a_scan_whose_serial_is_on_no_certificate_is_found_by_its_sheet_and_parcel(
+    copy_ws: Workspace,
+) -> None:
+    """The serial read is on no certificate: the one certificate of the sheet and parcel
+    read, in the commune the scan was brought for, is proposed for review (never linked
+    unseen, never counted as scanned); two such certificates, or none: nothing."""
+    pairs = q(
+        copy_ws.con,
+        "SELECT p.unit_code, p.sheet_no, p.parcel_no, count(DISTINCT cp.certificate_id), "
+        "any_value(cp.certificate_id) FROM parcel p JOIN certificate_parcel cp USING (parcel_id) "
+        "WHERE p.unit_code IS NOT NULL AND p.sheet_no IS NOT NULL AND p.parcel_no IS NOT NULL "
+        "GROUP BY 1, 2, 3 ORDER BY 4, 1, 2, 3",
+    )
+    unit, sheet, parcel, _, certificate = next(r for r in pairs if r[3] == 1)
+    readings = [
+        _scan_reading("ZZ 999999", sheet, parcel, "wrong-serial"),
+        _scan_reading(None, sheet, parcel, "two-serials"),
+        _scan_reading("ZZ 999998", 9999, 9999, "nowhere"),
+    ]
+    many = [r for r in pairs if r[3] > 1 and r[0] == unit]  # two certificates
+    if many:
+        readings.append(_scan_reading("ZZ 999997", many[0][1], many[0][2], "ambiguous"))
+    done = record_readings(copy_ws, readings, by="Văn thư", via="web", unit_code=unit)
+    statuses = {d.file: (d.status, d.scans[0]["certificate"]) for d in done}
+    assert statuses["wrong-serial.png"] == ("parcel_match", certificate)
+    assert statuses["two-serials.png"] == ("parcel_match", certificate)
+    assert statuses["nowhere.png"] == ("no_certificate", None)
+    if many:
+        assert statuses["ambiguous.png"] == ("no_certificate", None)
+    assert certificate not in {p for d in done for p in d.linked}

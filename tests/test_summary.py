@@ -169,9 +169,14 @@ ADDED = {
     # evidence (issue 20): scans, ID cards and answers registered (none in the demo), and
     # the scans reported but not registered
     "digitization": (
-        "with_digital_data", "certificates_digital_unknown", "scans_registered",
-        "scans_not_registered", "id_cards_registered", "users_answered", "users_confirmed",
-    ),  # fmt: skip
+        "with_digital_data",
+        "certificates_digital_unknown",
+        "scans_registered",
+        "scans_not_registered",
+        "id_cards_registered",
+        "users_answered",
+        "users_confirmed",
+    ),
 }
 
 

@@ -80,8 +80,8 @@ def test_health_answers_without_a_login(served: Served) -> None:
 def test_every_route_but_the_public_ones_needs_a_login(served: Served) -> None:
     client = served.client()
     values = {"code": served.commune, "record_type": "parcel", "record_id": "x",
-              "job_id": "1", "sha256": NO_DOCUMENT, "notice_id": "x", "proposal_id": "1", "decision": "approve",
-              **TILE}  # fmt: skip
+              "job_id": "1", "sha256": NO_DOCUMENT, "notice_id": "x", "proposal_id": "1",
+              "decision": "approve", **TILE}  # fmt: skip
     checked = 0
     for method, path in _routes(served):
         if path in PUBLIC:
@@ -125,7 +125,8 @@ def test_every_write_needs_the_sessions_csrf_token(served: Served) -> None:
     client, _ = served.login("tinh")
     values = {"code": served.commune, "record_type": "parcel",
               "record_id": _records(served, served.commune)["parcel"], "job_id": "1",
-              "sha256": NO_DOCUMENT, "notice_id": "x", "proposal_id": "1", "decision": "approve"}  # fmt: skip
+              "sha256": NO_DOCUMENT, "notice_id": "x", "proposal_id": "1",
+              "decision": "approve"}  # fmt: skip
     writes = [(m, p) for m, p in _routes(served) if m == "POST" and p not in PUBLIC]
     assert len(writes) >= 10
     for method, path in writes:
@@ -211,8 +212,8 @@ def test_a_leader_receives_no_personal_data_anywhere(served: Served) -> None:
         if method != "GET" or path in PUBLIC:
             continue
         values = {"code": served.commune, "record_type": "party", "record_id": mine["party"],
-                  "job_id": "1", "sha256": NO_DOCUMENT, "notice_id": "x", "proposal_id": "1", "decision": "approve",
-                  **TILE}  # fmt: skip
+                  "job_id": "1", "sha256": NO_DOCUMENT, "notice_id": "x", "proposal_id": "1",
+                  "decision": "approve", **TILE}  # fmt: skip
         answer = client.get(_fill(path, values), params={"q": "Nguyễn"})
         assert not TWELVE_DIGITS.search(answer.text), (path, TWELVE_DIGITS.search(answer.text))
         if answer.status_code == 200:

@@ -35,6 +35,7 @@ JSON_FORMS = {
 
 
 # a raster tile service's address: http(s), with {z}, {x} and {y} in that order
+PUBLIC_URL = r"^https?://[^\s/\"'<>]+(/[^\s\"'<>]*)?$"
 BASE_MAP = r"^https?://[^\s\"'<>{}]+[^\s\"'<>]*\{z\}[^\s\"'<>]*\{x\}[^\s\"'<>]*\{y\}[^\s\"'<>]*$"
 
 
@@ -51,7 +52,7 @@ class Settings(BaseSettings):
     map_base_url: str | None = Field(None, pattern=BASE_MAP)
     # The server's address as citizens reach it: the links on their notices
     # (``landclean notices``) open <public_url>/confirm/<secret>.
-    public_url: str = Field("http://127.0.0.1:8000", pattern=r"^https?://[^\s/]+(/\S*)?$")
+    public_url: str = Field("http://127.0.0.1:8000", pattern=PUBLIC_URL)
     # Permitted relative gap between legal area and geometry area, per map scale.  No
     # official figure was found (DOMAIN.md); these are the project's defaults.
     area_tolerance: dict[Annotated[int, Field(gt=0)], Annotated[float, Field(ge=0.0)]] = Field(
@@ -194,6 +195,8 @@ def settings_error(exc: ValidationError | SettingsError) -> SettingsProblem:
             problems.append(LandcleanError("setting_size", name=name, value=given))
         elif error["type"] == "string_pattern_mismatch" and error["loc"][0] == "map_base_url":
             problems.append(LandcleanError("setting_base_map", name=name, value=given))
+        elif error["type"] == "string_pattern_mismatch" and error["loc"][0] == "public_url":
+            problems.append(LandcleanError("setting_public_url", name=name, value=given))
         elif field in JSON_FORMS:  # parts of the value are wrong: the whole value, once
             if field not in forms:
                 forms.add(field)

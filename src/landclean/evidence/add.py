@@ -49,6 +49,7 @@ STATUS_ORDER = (
     "no_serial",
     "no_land_user",
     "no_certificate",
+    "parcel_match",
     "review",
     "proposed",
     "confirmed",
@@ -249,7 +250,7 @@ def record_in(
     proposed = con.execute(PROPOSALS_SQL, {"by": by}).fetchall()
     con.execute(JOURNAL_SQL, {"by": by})
     con.register("ev_scans", scan_rows(list(new.values())))
-    con.execute(SCAN_LINK_SQL)
+    con.execute(SCAN_LINK_SQL, {"unit": unit_code})
     con.unregister("ev_scans")
     con.execute(SCAN_JOURNAL_SQL, {"by": by})
     scanned = con.execute(

@@ -5,9 +5,13 @@ word of it at least ``CONFIDENT``, no OCR slip undone), exactly one certificate 
 has that serial, and the sheet and parcel numbers read (where read) are those of one of
 its parcels (old numbering, as the certificate prints them).  Anything less is for a
 person: ``review`` (a doubtful read, several certificates, other numbers),
-``no_certificate`` (no certificate has the serial: a record's serial may be wrong, which
-the review list shows), ``no_serial`` (none read, or two).  A linked scan counts as the
-certificate scanned (``scans_registered`` in the campaign's figures).
+``parcel_match`` (no certificate has the serial, or none was read, but the sheet and
+parcel numbers read are those of exactly one certificate's parcels in the commune the
+scan was brought for, or in the province when brought by command: the certificate it is
+likely of, whose serial on record may be wrong; a person decides), ``no_certificate``
+(nothing found either way), ``no_serial`` (none read, or two, and no parcel found).  A
+linked scan counts as the certificate scanned (``scans_registered`` in the campaign's
+figures); a ``parcel_match`` does not.
 """
 
 from __future__ import annotations
@@ -25,6 +29,16 @@ WITH found AS (
             AS parcel_agrees
     FROM ev_scans s JOIN certificate c ON c.serial = s.serial
 ),
+by_parcel AS (   -- the certificates of the parcels with the sheet and parcel numbers read
+    SELECT s.sha256, s.page, count(DISTINCT cp.certificate_id) AS n,
+           any_value(cp.certificate_id) AS one
+    FROM ev_scans s
+    JOIN parcel p ON CAST(p.sheet_no AS VARCHAR) = s.sheet_no
+                 AND CAST(p.parcel_no AS VARCHAR) = s.parcel_no
+    JOIN certificate_parcel cp USING (parcel_id)
+    WHERE $unit IS NULL OR p.unit_code = $unit
+    GROUP BY s.sha256, s.page
+),
 judged AS (
     SELECT s.sha256, s.page, count(f.certificate_id) AS candidates,
         CASE WHEN count(f.certificate_id) = 1 THEN any_value(f.certificate_id) END AS one,
@@ -34,14 +48,16 @@ judged AS (
 )
 SELECT s.sha256, s.page, s.serial, s.confidence, s.repaired, s.sheet_no, s.parcel_no,
        s.book_entry_no, s.page_text,
-       CASE WHEN j.candidates = 1 THEN j.one END,
-       CASE WHEN s.serial IS NULL THEN 'no_serial'
+       CASE WHEN j.candidates = 1 THEN j.one WHEN j.candidates = 0 AND b.n = 1 THEN b.one END,
+       CASE WHEN j.candidates = 0 AND b.n = 1 THEN 'parcel_match'
+            WHEN s.serial IS NULL THEN 'no_serial'
             WHEN j.candidates = 0 THEN 'no_certificate'
             WHEN j.candidates = 1 AND j.agrees AND NOT s.repaired
                  AND coalesce(s.confidence, 0) >= {CONFIDENT} THEN 'linked'
             ELSE 'review' END,
        j.candidates
 FROM ev_scans s JOIN judged j USING (sha256, page)
+LEFT JOIN by_parcel b USING (sha256, page)
 """
 
 # Each scan linked journalled (stage ``evidence``): the campaign's figures follow.
