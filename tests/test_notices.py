@@ -25,8 +25,11 @@ from hypothesis import strategies as st
 from landclean import api
 from landclean.errors import LandcleanError
 from landclean.evidence import store
+from landclean.evidence.add import Reading
+from landclean.evidence.answers import record_answer
+from landclean.evidence.certificate_text import CertificateText
 from landclean.evidence.notices import addressee, number_text
-from landclean.vn.cccd_qr import payload_text
+from landclean.vn.cccd_qr import parse_payload, payload_text
 from tests.test_cli import landclean
 from tests.web import Served, serve_copy
 
@@ -384,3 +387,63 @@ def test_the_command_reprints_one_notice_and_says_where_links_lead(
     assert "cannot go on the notices" in bad.stderr
     with api.open_workspace(path) as ws:
         assert ws.scalar("SELECT count(*) FROM citizen_notice") == 1
+
+
+def test_a_big_answer_is_refused_before_it_is_read(noticed: Noticed) -> None:
+    _, link = list(noticed.links.items())[3]
+    client = noticed.served.client()
+    huge = b"\xff\xd8\xff" + b"0" * (11 << 20)  # a "JPEG" of 11 MB
+    refused = client.post(_path(link), data={"answer": "wrong", "message": "x"},
+                          files={"photo": ("a.jpg", huge, "image/jpeg")})  # fmt: skip
+    assert refused.status_code == 413
+    # an answer that says nothing valid reads no photo and keeps nothing
+    png = io.BytesIO()
+    segno.make("không phải thẻ", error="m").save(png, kind="png", scale=4)
+    bad = client.post(_path(link), data={"answer": "có lẽ"},
+                      files={"photo": ("a.png", png.getvalue(), "image/png")})  # fmt: skip
+    assert bad.status_code == 422 and "không hợp lệ" in bad.text
+    assert not store.stored_path(
+        noticed.served.path, hashlib.sha256(png.getvalue()).hexdigest()
+    ).exists()
+    assert client.get(_path(link)).status_code == 200  # still open
+
+
+def test_a_citizens_photo_proves_nothing_of_certificates_or_of_others(
+    built_workspace: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "ws.duckdb"
+    path.write_bytes(built_workspace.read_bytes())
+    with api.open_workspace(path) as ws:
+        (party, commune), (other, cccd, cmnd, name, birth) = (
+            ws.con.execute(
+                "SELECT party_id, unit_code FROM party_commune ORDER BY 2, 1"
+            ).fetchone(),
+            ws.con.execute(
+                "SELECT p.party_id, r.cccd, r.cmnd, r.full_name, r.birth_date FROM party p "
+                "JOIN registry_person r ON r.cccd = p.id_number AND r.full_name = p.full_name "
+                "AND r.birth_date = p.birth_date ORDER BY 1 DESC LIMIT 1"
+            ).fetchone(),
+        )
+        assert other != party
+        serial, sheet, parcel = ws.con.execute(
+            "SELECT c.serial, p.sheet_no, p.parcel_no FROM certificate c JOIN certificate_parcel "
+            "USING (certificate_id) JOIN parcel p USING (parcel_id) WHERE c.serial IS NOT NULL "
+            "ORDER BY 1 LIMIT 1"
+        ).fetchone()
+        issued = api.issue_notices(ws, commune, tmp_path / "o", by="t", url=URL, only=[party])
+        token = next(iter(issued.links.values())).rsplit("/", 1)[1]
+        # someone else's card, and a certificate's page read (as if OCR had run)
+        payload = payload_text(
+            cccd, cmnd, name, birth, int(cccd[3]) % 2 == 1, "", dt.date(2022, 1, 1)
+        )
+        card = parse_payload(payload)
+        assert card is not None
+        data = b"photo of another"
+        text = CertificateText(serial, 99.0, False, False, str(sheet), str(parcel), None)
+        photo = Reading("photo", data, store.digest(data), "image/png", 2, [(1, card)],
+                        [(2, text, serial)])  # fmt: skip
+        answered = record_answer(ws, token, "wrong", "thẻ của tôi", photo)
+        links = ws.con.execute("SELECT party_id FROM evidence_link").fetchall()
+        scans = ws.con.execute("SELECT count(*) FROM evidence_certificate").fetchone()
+    assert answered.photo is not None and answered.photo.linked == []
+    assert links == [] and scans == (0,)

@@ -83,15 +83,18 @@ scans AS (   -- certificates whose scan was registered (evidence: the serial rea
     SELECT DISTINCT certificate_id, true AS registered FROM evidence_certificate
     WHERE status = 'linked'
 ),
-cards AS (   -- land users an ID card brought as evidence was linked to
+cards AS (   -- land users an ID card confirms or proposes values for (not a mere guess)
     SELECT c.unit_code, count(DISTINCT c.party_id) AS id_cards_registered
     FROM evidence_link l JOIN party_commune c USING (party_id)
-    WHERE true /*in cm_commune:c.unit_code*/ GROUP BY c.unit_code
+    WHERE l.status IN ('confirmed', 'proposed') /*in cm_commune:c.unit_code*/
+    GROUP BY c.unit_code
 ),
-answers AS (   -- land users who answered their notice (citizens confirm)
-    SELECT c.unit_code, count(DISTINCT a.party_id) AS users_answered,
-           count(DISTINCT a.party_id) FILTER (WHERE a.answer = 'confirmed') AS users_confirmed
-    FROM citizen_answer a JOIN party_commune c USING (party_id)
+answers AS (   -- land users who answered their notice, by their latest answer
+    SELECT c.unit_code, count(*) AS users_answered,
+           count(*) FILTER (WHERE a.answer = 'confirmed') AS users_confirmed
+    FROM (SELECT party_id, arg_max(answer, answered_at) AS answer FROM citizen_answer
+          GROUP BY party_id) a
+    JOIN party_commune c USING (party_id)
     WHERE true /*in cm_commune:c.unit_code*/ GROUP BY c.unit_code
 ),
 certs AS (

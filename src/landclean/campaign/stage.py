@@ -18,7 +18,8 @@ from landclean.stage import Stage, StageContext, StageReport
 # counters can have moved (those of the parcels of records whose findings, group or
 # authentication changed since the stage last ran, or that people or an import changed;
 # for a parcel an import changed, every new commune its old commune went to, one of
-# which held it before; for a parcel a person decided, the commune it was counted in).
+# which held it before; for a parcel a person decided, the commune it was counted in; for
+# a citizen's answer given or handled, the commune of the notice, whose task counts it).
 SCOPE_SQL = (
     "CREATE OR REPLACE TEMP TABLE cm_record AS "
     "SELECT record_type, record_id FROM finding WHERE changed_run > {since} "
@@ -38,7 +39,10 @@ SCOPE_SQL = (
     "UNION SELECT x.new_code FROM ({journal}) j JOIN admin_crosswalk x ON x.old_code = j.before "
     f"WHERE j.stage = '{IMPORT}' AND j.table_name = 'parcel' "
     "UNION SELECT before FROM ({journal}) WHERE table_name = 'parcel' "
-    "AND column_name = 'unit_code' AND before IS NOT NULL",
+    "AND column_name = 'unit_code' AND before IS NOT NULL "
+    "UNION SELECT a.unit_code FROM citizen_answer a JOIN ({journal}) j "
+    "ON j.table_name = 'party' AND j.record_id = a.party_id "
+    "AND j.column_name IN ('citizen_answer', 'citizen_answer_handled')",
 )
 # the communes' own reports and status: every commune's counters read them
 WHOLE = frozenset({"commune_progress", "commune_target", "commune_status"})

@@ -106,14 +106,14 @@ class DigitizationCounts(_Block):
         "bring in as evidence."
     )
     id_cards_registered: Count = Field(
-        description="Land users an ID card brought as evidence was linked to: to set beside "
-        "the ID-card copies the communes report collected."
+        description="Land users an ID card brought as evidence confirms (or proposes "
+        "corrections for): to set beside the ID-card copies the communes report collected."
     )
     users_answered: Count = Field(
         description="Land users who answered their notice on the confirmation page."
     )
     users_confirmed: Count = Field(
-        description="Land users who answered that the information on record is right."
+        description="Land users whose latest answer says the information on record is right."
     )
 
 

@@ -105,10 +105,10 @@ class Added:
         }
 
 
-def _read(name: str, data: bytes) -> Reading:
+def _read(name: str, data: bytes, certificates: bool = True) -> Reading:
     """A page with an ID card's QR code is a card; any other page is read with Tesseract
-    for a certificate's serial (when Tesseract is there), and, when it is none, tried
-    harder for a small or blurred card's code."""
+    for a certificate's serial (when Tesseract is there and ``certificates``), and, when
+    it is none, tried harder for a small or blurred card's code."""
     reading = Reading(name, data, store.digest(data), media_type(data))
     try:
         count = 0
@@ -116,14 +116,14 @@ def _read(name: str, data: bytes) -> Reading:
         for count, image in enumerate(pages(data, name), 1):
             texts = read_codes(image, thorough=False)
             cards = [c for c in (parse_payload(t) for t in texts) if c is not None]
-            if not cards and ocr.available():  # a certificate? (before the slow QR tries)
+            if not cards and certificates and ocr.available():  # a certificate? (quick first)
                 page = ocr.read_page(image)
                 found = read_certificate(page)
                 if found is not None:
                     reading.scans.append((count, found, page.text))
                     continue
             elif not cards:
-                unread = True
+                unread = certificates  # (OCR wanted, not there)
             if not cards and not texts:
                 texts = read_codes_harder(image)
                 cards = [c for c in (parse_payload(t) for t in texts) if c is not None]
@@ -139,10 +139,13 @@ def _read(name: str, data: bytes) -> Reading:
     return reading
 
 
-def read_all(files: Iterable[tuple[str, bytes]], workers: int = 2) -> Iterator[Reading]:
-    """Each file read (in the order given), ``workers`` at a time."""
+def read_all(
+    files: Iterable[tuple[str, bytes]], workers: int = 2, certificates: bool = True
+) -> Iterator[Reading]:
+    """Each file read (in the order given), ``workers`` at a time; without
+    ``certificates``, ID cards only (a citizen's photo: never a certificate's scan)."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(lambda f: _read(*f), files)
+        yield from pool.map(lambda f: _read(f[0], f[1], certificates), files)
 
 
 def _kind(r: Reading) -> str:
@@ -249,7 +252,8 @@ def record_in(
     )
     proposed = con.execute(PROPOSALS_SQL, {"by": by}).fetchall()
     con.execute(JOURNAL_SQL, {"by": by})
-    con.register("ev_scans", scan_rows(list(new.values())))
+    # (a citizen's photo proves nothing of a certificate: only cards are taken from it)
+    con.register("ev_scans", scan_rows([] if only_party else list(new.values())))
     con.execute(SCAN_LINK_SQL, {"unit": unit_code})
     con.unregister("ev_scans")
     con.execute(SCAN_JOURNAL_SQL, {"by": by})

@@ -10,10 +10,10 @@ it may be answered.  A new notice for a land user replaces the unanswered ones b
 (the newest paper is the one that works).
 
 The pages are drawn first into a hidden folder of ``out``, two processes at a time for a
-big commune; the notices are then recorded in one transaction, and only then the files
-take their names (``<reference>.pdf``), with a list of them (``notices-<commune>-<time>.csv``,
-by village and name, for whoever hands them out).  A failure before the transaction
-leaves the workspace as it was and no file behind.
+big commune, with a list of them (``notices-<commune>-<time>.csv``, by village and name,
+for whoever hands them out); the notices are then recorded in one transaction, inside
+which the files take their names (``<reference>.pdf``): a failure leaves the workspace
+as it was and no file behind.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import secrets
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -270,17 +270,32 @@ def issue_notices(
             links[notice_id] = notice.link
             work.append((notice, str(partial / f"{notice_id}.pdf")))
         _draw_all(work)
-        replaced = _record(ws, code, rows, ids, hashes, by, now, expires)
-        listing = _listing(out, code, now, rows, ids) if rows else None
-        for notice_id in ids:
-            (partial / f"{notice_id}.pdf").replace(out / f"{notice_id}.pdf")
+        listing = _listing(partial, code, now, rows, ids) if rows else None
+        names = [f"{n}.pdf" for n in ids] + ([listing.name] if listing else [])
+        placed: list[Path] = []
+
+        def place() -> None:  # inside the transaction: the files with the rows, or neither
+            for name in names:
+                (partial / name).replace(out / name)
+                placed.append(out / name)
+
+        try:
+            replaced = _record(ws, code, rows, ids, hashes, by, now, expires, place)
+        except BaseException:
+            for path in placed:
+                path.unlink(missing_ok=True)
+            raise
+        listing = out / listing.name if listing else None
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return Issued(code, commune, len(rows), replaced, expires.date(), out, listing, base, links)
 
 
 def _record(ws: Workspace, code: str, rows: list[dict[str, Any]], ids: list[str],
-            hashes: list[str], by: str, now: dt.datetime, expires: dt.datetime) -> int:  # fmt: skip
+            hashes: list[str], by: str, now: dt.datetime, expires: dt.datetime,
+            place: Callable[[], None]) -> int:  # fmt: skip
+    """Record the notices (and replace the earlier ones); ``place`` puts their files
+    where they belong before the transaction ends."""
     table = pa.table(
         {
             "notice_id": pa.array(ids, pa.string()),
@@ -297,6 +312,7 @@ def _record(ws: Workspace, code: str, rows: list[dict[str, Any]], ids: list[str]
             {"code": code, "now": now, "by": by, "expires": expires},
         )
         con.unregister("new_notices")
+        place()
     return int(replaced[0]) if replaced else 0
 
 

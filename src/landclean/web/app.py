@@ -88,13 +88,27 @@ def create_app(server: Server) -> FastAPI:
         return JSONResponse({"detail": problems}, status_code=422)
 
     gate = asyncio.Semaphore(WORKING)
+    answering = asyncio.Semaphore(confirm_pages.AT_ONCE)
 
     @app.middleware("http")
     async def headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        if request.url.path.startswith("/static/") or request.url.path == "/healthz":
+        public = request.url.path.startswith("/confirm/")
+        refused = confirm_pages.guard(request) if public else None
+        if refused is not None:  # (before any of the request is read)
+            response = refused
+        elif request.url.path.startswith("/static/") or request.url.path == "/healthz":
             response = await call_next(request)
+        elif public and request.method == "POST":  # a few citizens' answers at a time
+            if answering.locked():
+                return JSONResponse(
+                    {"detail": "the server is busy: try again in a few seconds"},
+                    status_code=503,
+                    headers={"Retry-After": "5"},
+                )
+            async with answering:
+                response = await call_next(request)
         else:  # a few requests work on the workspace at once; the others wait their turn
             try:
                 await asyncio.wait_for(gate.acquire(), timeout=QUEUE_WAIT)

@@ -110,6 +110,8 @@ class Throttle:
     and the address waits (429), whichever login it tries.  ``hit`` counts every request
     (the public confirmation page's own limit)."""
 
+    KEYS = 10_000  # addresses kept before the quiet ones are dropped
+
     def __init__(
         self,
         limit: int = 10,
@@ -123,8 +125,11 @@ class Throttle:
         self._lock = threading.Lock()
 
     def _recent(self, address: str) -> collections.deque[float]:
-        seen = self._failures.setdefault(address, collections.deque())
         cutoff = time.monotonic() - self.window
+        if len(self._failures) > self.KEYS:  # addresses seen long ago are forgotten
+            for key in [k for k, v in self._failures.items() if not v or v[-1] < cutoff]:
+                del self._failures[key]
+        seen = self._failures.setdefault(address, collections.deque())
         while seen and seen[0] < cutoff:
             seen.popleft()
         return seen

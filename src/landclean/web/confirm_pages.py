@@ -3,11 +3,15 @@
 ``/confirm/{token}`` needs no login: the secret link printed on a land user's notice is
 its key (``evidence.answers``).  It shows that land user's own records only, IDs partly
 masked, and takes one answer (confirm, or what is wrong, with an optional photo of their
-ID card's QR code).  Every address may open such pages ``PUBLIC_LIMIT`` times in ten
-minutes, and try ``WRONG_LIMIT`` links that open nothing: guessing a 144-bit secret is
-hopeless anyway, and the limits keep a script from making the server read photos all
-day.  A photo is read before the server's writer is taken (as the commune's uploads
-are), only as an image (no PDF from the public), and kept like any other evidence.
+ID card's QR code).  ``guard`` runs before anything of such a request is read (the
+application's middleware calls it): an address may make ``PUBLIC_LIMIT`` requests in ten
+minutes and try ``WRONG_LIMIT`` links that open nothing, one link be opened
+``TOKEN_LIMIT`` times, and an answer's body must declare its size, at most ``MAX_BODY``;
+only ``AT_ONCE`` answers are taken at a time.  Guessing a 144-bit secret is hopeless
+anyway: the limits keep a script from making the server read photos all day.  The answer
+is checked before its photo is read; the photo is read before the server's writer is
+taken, only as an image (no PDF from the public) and only for an ID card's QR code
+(never as a certificate's scan), and kept like any other evidence.
 
 The commune's tab lists the answers, those not handled first; someone who may edit the
 commune's records marks one handled, with a note.
@@ -23,13 +27,16 @@ from fastapi.responses import Response
 from landclean.errors import LandcleanError
 from landclean.evidence.add import read_all
 from landclean.evidence.answers import (
+    MAX_MESSAGE,
     Answered,
     answer_commune,
+    check_answer,
     citizen_view,
     commune_answers,
     mark_handled,
     record_answer,
 )
+from landclean.evidence.notices import token_hash
 from landclean.evidence.pages import media_type
 from landclean.web import actions
 from landclean.web.auth import Page, PageWriter, Throttle, Who, forbid, server_of
@@ -38,22 +45,27 @@ from landclean.web.views import render
 
 router = APIRouter()
 
-PUBLIC_LIMIT = 30  # requests to /confirm/ per address in ten minutes
+PUBLIC_LIMIT = 300  # requests to /confirm/ per address in ten minutes (a village's carrier)
+TOKEN_LIMIT = 20  # requests for one link in ten minutes
 WRONG_LIMIT = 10  # links that open nothing, per address in ten minutes
 WINDOW = 600.0
+AT_ONCE = 2  # answers taken at once (a photo is read before the writer is taken)
 MAX_PHOTO_BYTES = 10 << 20
+MAX_BODY = MAX_PHOTO_BYTES + (256 << 10)  # the photo, the words and the form around them
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 # (a notice that cannot be opened: unknown is 404, the others are gone)
 CLOSED_STATUS = {"notice_unknown": 404}
+BUSY = "too many requests; wait a few minutes"
 
 
-def throttles(app_state: Any) -> tuple[Throttle, Throttle]:
-    """The confirmation page's limits (made on first use, one per application)."""
+def throttles(app_state: Any) -> tuple[Throttle, Throttle, Throttle]:
+    """The confirmation page's limits: per address, per link, per address for links that
+    open nothing (made on first use, one set per application)."""
     if not hasattr(app_state, "confirm_throttles"):
-        busy = "too many requests from this address; wait a few minutes"
         app_state.confirm_throttles = (
-            Throttle(PUBLIC_LIMIT, WINDOW, busy),
-            Throttle(WRONG_LIMIT, WINDOW, busy),
+            Throttle(PUBLIC_LIMIT, WINDOW, BUSY),
+            Throttle(TOKEN_LIMIT, WINDOW, BUSY),
+            Throttle(WRONG_LIMIT, WINDOW, BUSY),
         )
     return app_state.confirm_throttles
 
@@ -62,16 +74,36 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
-def _gate(request: Request) -> None:
-    every, wrong = throttles(request.app.state)
+def guard(request: Request) -> Response | None:
+    """Before anything is read of a request to ``/confirm/``: the limits, and the size of
+    an answer's body (declared, at most ``MAX_BODY``), so that no stranger makes the
+    server take a large upload in; a refusal, or None."""
+    every, per_link, wrong = throttles(request.app.state)
     address = _address(request)
-    wrong.check(address)
-    every.hit(address)
+    token = request.url.path.removeprefix("/confirm/")
+    try:
+        wrong.check(address)
+        every.hit(address)
+        per_link.hit(token_hash(token))
+    except HTTPException:
+        busy = render(
+            request, "confirm.html", None, status_code=429, closed=LandcleanError("confirm_busy")
+        )
+        busy.headers["Retry-After"] = "60"
+        return busy
+    if request.method == "POST":
+        length = request.headers.get("content-length", "")
+        if not length.isdigit():
+            return Response("Content-Length required", status_code=411)
+        if int(length) > MAX_BODY:
+            error = LandcleanError("answer_photo", limit=MAX_PHOTO_BYTES >> 20)
+            return render(request, "confirm.html", None, status_code=413, closed=error)
+    return None
 
 
 def _closed(request: Request, error: LandcleanError) -> Response:
     if error.key == "notice_unknown":
-        throttles(request.app.state)[1].failed(_address(request))
+        throttles(request.app.state)[2].failed(_address(request))
     return render(
         request, "confirm.html", None, status_code=CLOSED_STATUS.get(error.key, 410),
         closed=error,
@@ -96,7 +128,6 @@ def _show(request: Request, token: str, **values: Any) -> Response:
 @router.get("/confirm/{token}")
 def confirm_page(token: str, request: Request) -> Response:
     """A land user's own records, as their notice's link opens them."""
-    _gate(request)
     return _show(request, token)
 
 
@@ -115,20 +146,20 @@ def _photo(upload: UploadFile | None) -> tuple[str, bytes] | None:
 def confirm_submit(
     token: str,
     request: Request,
-    answer: Annotated[str, Form(max_length=20)],
-    message: Annotated[str, Form(max_length=4000)] = "",
+    answer: Annotated[str, Form()] = "",
+    message: Annotated[str, Form()] = "",
     photo: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """The land user's answer: kept as evidence, a task for their commune."""
-    _gate(request)
     server = server_of(request)
     try:
         with server.view() as ws:
             citizen_view(ws.con, token)  # a closed notice reads no photo
         given = _photo(photo)
+        check_answer(answer, message, given is not None)  # nor does a refused answer
         reading = None
-        if given:
-            (reading,) = read_all([given], workers=1)
+        if given:  # an ID card's QR code, never a certificate: read outside the writer
+            (reading,) = read_all([given], workers=1, certificates=False)
         address = _address(request)
 
         def keep(ws: Any) -> Answered:
@@ -140,7 +171,7 @@ def confirm_submit(
     except LandcleanError as exc:
         if exc.key.startswith("notice_"):
             return _closed(request, exc)
-        return _show(request, token, refused=exc, answer=answer, message=message)
+        return _show(request, token, refused=exc, answer=answer, message=message[:MAX_MESSAGE])
     server.wake()
     return render(request, "confirm.html", None, answered=done)
 
