@@ -137,3 +137,5 @@ def notices(
     host = issued.link_base.split("//", 1)[1].split("/", 1)[0].split(":", 1)[0]
     if host in ("127.0.0.1", "localhost", "::1", "[::1]"):
         say("notices_local", url=issued.link_base)
+    elif issued.link_base.startswith("http://"):
+        say("notices_plain")
