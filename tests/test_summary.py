@@ -65,6 +65,7 @@ def twice(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return out
 
 
+@pytest.mark.xdist_group("summary_twice")  # the module fixture made once, on one worker
 def test_same_inputs_give_the_same_summary_byte_for_byte(twice: list[Path]) -> None:
     texts = [
         (p.parent / f"report{n}" / "summary.json").read_text(encoding="utf-8")
@@ -87,6 +88,7 @@ def test_same_inputs_give_the_same_summary_byte_for_byte(twice: list[Path]) -> N
         "SELECT task_id, title, quantity, status FROM task ORDER BY ALL",
     ],
 )
+@pytest.mark.xdist_group("summary_twice")
 def test_same_inputs_give_the_same_results(twice: list[Path], sql: str) -> None:
     first, second = (api.open_workspace(p, read_only=True) for p in twice)
     try:

@@ -51,6 +51,7 @@ NEUTRAL_SETTINGS = frozenset(
         "max_rows",
         "max_unzip_ratio",
         "lock_wait",
+        "exchange_catalogue",
     }
 )
 

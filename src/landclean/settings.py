@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # and its new communes' boundaries (GeoPackage/GeoJSON in EPSG:9218, field 'code').
     renumber_order: Path | None = None
     commune_boundaries: Path | None = None
+    # The object catalogue of exchange packages (element names, namespace, coded words)
+    # when the province's land information system names them otherwise than landclean's
+    # own (src/landclean/exchange/catalogue.json; docs/exchange.md).
+    exchange_catalogue: Path | None = None
     # Authentication bands on Splink's match probability of a land user's best registry
     # candidate: auto-accept at or above auth_accept, human review at or above
     # auth_review, reject below.  A runner-up within auth_margin match-weight units of

@@ -128,3 +128,33 @@ def record_removals(con: duckdb.DuckDBPyConnection, target: str, batches: list[i
     )
     after = con.execute("SELECT count(*) FROM import_change").fetchone()
     return (int(after[0]) if after else 0) - (int(before[0]) if before else 0)
+
+
+def record_listed_removals(
+    con: duckdb.DuckDBPyConnection, target: str, batch: int, uuids: list[str]
+) -> int:
+    """Records an exchange package retires (by the UUIDs of their parcels, as
+    ``exchange.gml`` derives them), listed as removed in its batch; parcels not held,
+    or already removed, are skipped."""
+    key = KEYS[target][0]
+    if not uuids or target not in ("parcel_record", "map_feature"):
+        return 0
+    from landclean.exchange.gml import register_macros
+
+    register_macros(con)
+    table = TARGET_TABLES[target]
+    before = con.execute("SELECT count(*) FROM import_change").fetchone()
+    con.execute(
+        f"""
+        INSERT INTO import_change
+        SELECT ?, ?, k, 'removed', NULL, batch_id FROM (
+            SELECT {key} AS k, batch_id FROM {table} WHERE batch_id < ? AND {key} IS NOT NULL
+            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY batch_id DESC) = 1) old
+        WHERE list_contains(?, lc_xuuid('parcel', k))
+          AND NOT EXISTS (SELECT 1 FROM import_change c WHERE c.record_type = ?
+                          AND c.change = 'removed' AND c.record_key = old.k
+                          AND c.batch_id > old.batch_id)""",
+        [batch, target, batch, uuids, target],
+    )
+    after = con.execute("SELECT count(*) FROM import_change").fetchone()
+    return (int(after[0]) if after else 0) - (int(before[0]) if before else 0)

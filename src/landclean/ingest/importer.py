@@ -21,7 +21,7 @@ import duckdb
 
 from landclean.errors import ImportError_, first_line
 from landclean.ingest.accounting import KEYED_TARGETS, PART_COLUMN, account, quarantine_rows
-from landclean.ingest.changes import record_changes, record_removals
+from landclean.ingest.changes import record_changes, record_listed_removals, record_removals
 from landclean.ingest.detect import detect_profile
 from landclean.ingest.keys import commune_code_warnings, keyed_select
 from landclean.ingest.profiles import (
@@ -75,8 +75,23 @@ class ImportReport:
         return sum(f.rows for f in self.files if not f.skipped)
 
 
+def _in_package(path: Path, root: Path) -> bool:
+    """Whether a file lies in an exchange package's folder (under ``root``) and is not
+    its GML: the package's GeoPackage and Parquet files repeat the GML."""
+    if path.suffix.lower() == ".gml":
+        return False
+    for folder in [path.parent, *path.parent.parents]:
+        manifest = folder / "manifest.json"
+        if manifest.is_file() and b"landclean-exchange" in manifest.read_bytes()[:200]:
+            return True
+        if folder == root:
+            return False
+    return False
+
+
 def discover(sources: list[Path]) -> list[Path]:
-    """Files to import: the files given, and supported files under folders given."""
+    """Files to import: the files given, and supported files under folders given (of an
+    exchange package, its GML only)."""
     found: list[Path] = []
     for src in sources:
         if not src.exists():
@@ -91,6 +106,7 @@ def discover(sources: list[Path]) -> list[Path]:
                 p.is_file()
                 and not (set(rel[:-1]) & IGNORED_DIRS)
                 and p.suffix.lower() in (MAP_SUFFIXES | TABLE_SUFFIXES) - {".json"}
+                and not _in_package(p, src)
             ):
                 found.append(p)
     if not found:
@@ -256,10 +272,14 @@ def import_files(
         ]
         con.execute("BEGIN TRANSACTION")
         try:
+            retired: dict[int, list[str]] = {}  # batch -> the parcels a package retires
             for path, digest, source, prof in plan:
                 if progress:
                     progress(f"writing {path.name}")
-                report.files.append(_write_source(con, path, digest, source, prof, actor))
+                written_file = _write_source(con, path, digest, source, prof, actor)
+                report.files.append(written_file)
+                if source.retired is not None and written_file.batch_id is not None:
+                    retired[written_file.batch_id] = source.retired
             written = [
                 (f.batch_id, prof.target)
                 for f, (_, _, _, prof) in zip(
@@ -271,7 +291,11 @@ def import_files(
                 batches = [b for b, t in written if t == target and b is not None]
                 for batch, counts in record_changes(con, target, batches).items():
                     by_batch[batch].changes = counts
-                report.removed += record_removals(con, target, batches)
+                listed = {b: r for b, r in retired.items() if b in batches}
+                scoped = [b for b in batches if b not in listed]
+                report.removed += record_removals(con, target, scoped)
+                for batch, uuids in listed.items():
+                    report.removed += record_listed_removals(con, target, batch, uuids)
         except duckdb.Error as exc:
             con.execute("ROLLBACK")
             raise ImportError_("import_failed", reason=first_line(exc)) from exc
@@ -305,7 +329,9 @@ def _write_source(
     found = set(prof.match(source.headers).values())
     quarantined = quarantine_rows(con, prof, batch_id, found)
     accounting = account(con, prof, batch_id, source.rows, quarantined)
-    warnings = [*source.warnings, *_warnings(con, prof, batch_id, found)]
+    # a package's commune codes are its parcels' old communes by definition
+    checked = _warnings(con, prof, batch_id, found) if source.retired is None else []
+    warnings = [*source.warnings, *checked]
     if accounting.records == 0 and quarantined == 0:  # headers, and nothing under them
         warnings.insert(0, ("no_data_rows", {"blank": accounting.blank}))
     con.execute(

@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import cast
 
 import duckdb
 
@@ -61,6 +62,10 @@ def read_source(
         return load_sheets(con, path, parse_xlsx(path, profiles))
     if suffix in MAP_SUFFIXES:
         return read_map(con, path)
+    if suffix == ".gml":  # an exchange package's (landclean.exchange.reader)
+        from landclean.exchange.reader import read_package_gml
+
+        return cast(list[Source], read_package_gml(con, path))
     raise ImportError_(
         "unsupported_type",
         path=path,

@@ -34,7 +34,7 @@ from landclean.ingest.profiles import Profile
 from landclean.settings import get_settings
 
 MAP_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".dgn", ".dxf", ".fgb"}
-TABLE_SUFFIXES = {".xlsx", ".xlsm", ".csv", ".txt", ".parquet"}
+TABLE_SUFFIXES = {".xlsx", ".xlsm", ".csv", ".txt", ".parquet", ".gml"}
 _counter = itertools.count()
 
 
@@ -53,6 +53,9 @@ class Source:
     warnings: list[tuple[str, dict[str, object]]] = field(default_factory=list)
     # the error that stopped its stream, as raised (its consumer may word it otherwise)
     failures: list[ImportError_] = field(default_factory=list)
+    # an exchange package: the UUIDs of the parcels it retires; its records remove none
+    # other (None: a commune's export, whose missing records are removed)
+    retired: list[str] | None = None
 
 
 def quote_ident(name: str) -> str:

@@ -49,6 +49,7 @@ MIGRATIONS = (
     "020_lookup_indexes",
     "021_evidence",
     "022_notices",
+    "023_exchange",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

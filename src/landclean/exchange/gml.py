@@ -1,0 +1,231 @@
+"""A package's objects as tables and as GML, in SQL.
+
+``object_table`` selects one class's objects of one package with the catalogue's element
+names as columns (typed: what the GeoPackage and Parquet files hold); ``write_gml``
+turns the same rows into GML 3.2 elements in DuckDB and writes them as they come, the
+bytes of each Arrow batch straight to the file.  Text is escaped for XML there
+(``lc_xml``: the five characters, a carriage return as ``&#13;`` so that it survives,
+and the control characters XML 1.0 cannot hold removed); geometries become
+``gml:MultiSurface`` with one ``gml:Polygon`` per part, exterior ring first, coordinates
+easting then northing (the axis order of EPSG:9218) as DuckDB prints a double: the
+shortest text that reads back as the same number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import BinaryIO
+from xml.sax.saxutils import quoteattr
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from landclean.exchange.catalogue import GML_NS, XSI_NS, Catalogue, Field, ObjectClass
+
+LIFECYCLE = ("uuid", "phienBan", "batDau", "thayDoi")  # before every object's own fields
+CHANGE_WORDS = {"added": "moi", "changed": "sua", "same": "giu_nguyen"}
+SCHEMA_FILE = "landclean-diachinh.xsd"
+GML_SUBSET_FILE = "gml-3.2-subset.xsd"
+
+MACROS = r"""
+CREATE OR REPLACE TEMP MACRO lc_xml(x) AS replace(replace(replace(replace(
+    regexp_replace(x, '[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]', '', 'g'),
+    '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), chr(13), '&#13;');
+CREATE OR REPLACE TEMP MACRO lc_xuuid_hex(h) AS
+    substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-3' || substr(h, 14, 3) || '-'
+    || substr('89ab', (('0x' || substr(h, 17, 1))::INTEGER & 3) + 1, 1) || substr(h, 18, 3)
+    || '-' || substr(h, 21, 12);
+CREATE OR REPLACE TEMP MACRO lc_xuuid(cls, k) AS lc_xuuid_hex(md5('landclean:' || cls || ':' || k));
+CREATE OR REPLACE TEMP MACRO lc_xdec(x) AS CASE
+    WHEN x IS NULL OR NOT isfinite(x) THEN NULL
+    WHEN regexp_full_match(CAST(x AS VARCHAR), '-?[0-9]+(\.[0-9]+)?') THEN CAST(x AS VARCHAR)
+    ELSE rtrim(rtrim(printf('%.12f', x), '0'), '.') END;
+CREATE OR REPLACE TEMP MACRO lc_gml_ring(ring_text) AS
+    '<gml:LinearRing><gml:posList>' || replace(ring_text, ', ', ' ') || '</gml:posList></gml:LinearRing>';
+CREATE OR REPLACE TEMP MACRO lc_gml_polygon(rings) AS
+    '<gml:surfaceMember><gml:Polygon><gml:exterior>' || lc_gml_ring(rings[1])
+    || '</gml:exterior>'
+    || COALESCE(array_to_string(list_transform(rings[2:],  -- an empty list gives NULL
+                lambda hole: '<gml:interior>' || lc_gml_ring(hole) || '</gml:interior>'), ''), '')
+    || '</gml:Polygon></gml:surfaceMember>';
+CREATE OR REPLACE TEMP MACRO lc_gml_parts(g) AS NULLIF(array_to_string(list_transform(
+    list_filter(ST_Dump(g), lambda d: ST_GeometryType(d.geom) = 'POLYGON'
+                                      AND NOT ST_IsEmpty(d.geom)),
+    lambda d: lc_gml_polygon(string_split(
+        regexp_extract(ST_AsText(d.geom), '^POLYGON \(\((.*)\)\)$', 1), '), ('))), ''), '')
+"""
+
+
+def register_macros(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in MACROS.split(";\n"):  # the XML entities hold semicolons too
+        if statement.strip():
+            con.execute(statement)
+
+
+def object_uuid(cls: str, key: str) -> str:
+    """The UUID of an object (what ``lc_xuuid`` computes): MD5 of
+    ``landclean:<class>:<key>`` with the version (3) and variant bits of RFC 4122."""
+    import hashlib
+    import uuid
+
+    digest = bytearray(hashlib.md5(f"landclean:{cls}:{key}".encode()).digest())
+    digest[6] = (digest[6] & 0x0F) | 0x30
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return str(uuid.UUID(bytes=bytes(digest)))
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _coded(field: Field, expr: str) -> str:
+    if not field.values:
+        return expr
+    cases = " ".join(f"WHEN {_sql_text(k)} THEN {_sql_text(v)}" for k, v in field.values)
+    return f"CASE {expr} {cases} ELSE {expr} END"
+
+
+def _typed(field: Field) -> str:
+    """The field's value in the table form (the catalogue's words, references as UUIDs)."""
+    column = f"o.{field.column}"
+    if field.type == "ref":
+        return f"lc_xuuid('{field.target}', {column})"
+    return _coded(field, column)
+
+
+def object_table(cls: ObjectClass, pkg: str | None = None, *, geometry: str = "geometry") -> str:
+    """SELECT of one class's objects of package ``pkg`` (the commune's code), or of every
+    package with the package first (``pkg`` None), in package and key order: uuid,
+    version, begin, change, then the catalogue's fields by element name; the geometry
+    as a GEOMETRY, or as WKB (``geometry="wkb"``)."""
+    columns = []
+    for f in cls.fields:
+        if f.type == "geometry":
+            expr = "ST_AsWKB(o.geom)" if geometry == "wkb" else "o.geom"
+        else:
+            expr = _typed(f)
+        columns.append(f'{expr} AS "{f.element}"')
+    where = f"s.pkg = {_sql_text(pkg)} AND " if pkg is not None else ""
+    first = "" if pkg is not None else "s.pkg AS pkg, "
+    return (
+        f"SELECT {first}lc_xuuid('{cls.name}', s.key) AS uuid, s.version AS \"phienBan\", "
+        f's.begin_at AS "batDau", s.change AS "thayDoi", {", ".join(columns)} '
+        f"FROM x_send s JOIN x_{cls.name} o ON o.pkg = s.pkg AND o.key = s.key "
+        f"WHERE {where}s.class = '{cls.name}' ORDER BY s.pkg, s.key"
+    )
+
+
+def _element(cat: Catalogue, f: Field) -> str:
+    """The XML text of one field of a row of ``object_table`` ('' when empty)."""
+    col = f'"{f.element}"'
+    tag = f"{cat.prefix}:{f.element}"
+    if f.type == "geometry":
+        return (
+            f"COALESCE('<{tag}><gml:MultiSurface srsName=\"{cat.srs}\" srsDimension=\"2\">' "
+            f"|| lc_gml_parts({col}) || '</gml:MultiSurface></{tag}>', '')"
+        )
+    if f.type in ("integer", "ref"):
+        value = f"CAST({col} AS VARCHAR)"
+    elif f.type == "decimal":
+        value = f"lc_xdec({col})"
+    elif f.type == "date":
+        value = f"strftime({col}, '%Y-%m-%d')"
+    elif f.type == "boolean":
+        value = f"CASE WHEN {col} THEN 'true' WHEN NOT {col} THEN 'false' END"
+    else:
+        value = f"lc_xml({col})"
+    return f"COALESCE('<{tag}>' || {value} || '</{tag}>', '')"
+
+
+def gml_rows(cat: Catalogue, cls: ObjectClass, delta: bool) -> str:
+    """SELECT of (package, GML): each object of the class as one line, in package order."""
+    p = cat.prefix
+    change = (
+        f"'<{p}:thayDoi>' || CASE \"thayDoi\" "
+        + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in CHANGE_WORDS.items())
+        + f" END || '</{p}:thayDoi>' || "
+        if delta
+        else ""
+    )
+    parts = " || ".join(_element(cat, f) for f in cls.fields)
+    return (
+        f"SELECT pkg, '<{p}:{cls.element} gml:id=\"{cls.element}.' || uuid || '\">"
+        f"<{p}:uuid>' || uuid || '</{p}:uuid><{p}:phienBan>' || \"phienBan\" || "
+        f"'</{p}:phienBan><{p}:batDau>' || strftime(\"batDau\", '%Y-%m-%dT%H:%M:%S') || "
+        f"'</{p}:batDau>' || {change}{parts} || '</{p}:{cls.element}>' || chr(10) AS xml "
+        f"FROM ({object_table(cls)})"
+    )
+
+
+def retired_rows(cat: Catalogue, at: dt.datetime) -> str:
+    """SELECT of (package, GML): the objects each package retires."""
+    p = cat.prefix
+    cases = " ".join(f"WHEN '{c.name}' THEN '{c.element}'" for c in cat.classes)
+    return (
+        f"SELECT pkg, '<{p}:{cat.retired} lop=\"' || CASE class {cases} END || '\" uuid=\"' || "
+        f"lc_xuuid(class, key) || '\" phienBan=\"' || version || '\" ketThuc=\"' || "
+        f"'{at:%Y-%m-%dT%H:%M:%S}' || '\"/>' || chr(10) AS xml "
+        f"FROM x_retired ORDER BY pkg, class, key"
+    )
+
+
+def _text_bytes(column: pa.Array) -> memoryview:
+    """The bytes of a text column's values, one after the other."""
+    _, offsets, data = column.buffers()
+    width = 8 if pa.types.is_large_string(column.type) else 4
+    first = offsets.slice(column.offset * width, width)
+    last = offsets.slice((column.offset + len(column)) * width, width)
+    start = int.from_bytes(first.to_pybytes(), "little")
+    end = int.from_bytes(last.to_pybytes(), "little")
+    return memoryview(data)[start:end]  # type: ignore[arg-type]
+
+
+def write_split(con: duckdb.DuckDBPyConnection, sql: str, paths: dict[str, Path]) -> None:
+    """Run a SELECT of (package, text) in package order and write each package's text
+    to its path, batch by batch (a package with no rows gets no file)."""
+    reader = con.execute(sql).fetch_record_batch(1 << 16)
+    current: str | None = None
+    out: BinaryIO | None = None
+    try:
+        for batch in reader:
+            if batch.num_rows == 0:
+                continue
+            runs = pc.run_end_encode(batch.column(0))
+            start = 0
+            for pkg, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
+                if pkg != current:
+                    if out is not None:
+                        out.close()
+                    current, out = pkg, paths[pkg].open("wb")
+                assert out is not None
+                out.write(_text_bytes(batch.column(1).slice(start, end - start)))
+                start = end
+    finally:
+        if out is not None:
+            out.close()
+        reader.close()
+
+
+def write_gml(
+    path: Path, cat: Catalogue, header: dict[str, str], parts: list[Path]
+) -> None:
+    """One package's GML file: the root with the package's attributes, then the parts
+    (its objects class by class, then those it retires), as written by ``write_split``."""
+    attrs = " ".join(f"{k}={quoteattr(v)}" for k, v in header.items())
+    ns = cat.namespace
+    with path.open("wb") as out:
+        out.write(
+            (
+                '<?xml version="1.0" encoding="UTF-8"?>\n'
+                f'<{cat.prefix}:{cat.root} xmlns:{cat.prefix}="{ns}" xmlns:gml="{GML_NS}" '
+                f'xmlns:xsi="{XSI_NS}" xsi:schemaLocation="{ns} {SCHEMA_FILE}" {attrs}>\n'
+            ).encode()
+        )
+        for part in parts:
+            if part.exists():
+                with part.open("rb") as f:
+                    shutil.copyfileobj(f, out, 1 << 20)
+        out.write(f"</{cat.prefix}:{cat.root}>\n".encode())
