@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench bench-province incremental clean setup fuzz crash browser ocr serve vendor
+.PHONY: demo test lint format bench bench-province bench-exchange incremental clean setup fuzz crash browser ocr serve vendor
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ bench: $(STAMP)
 # runs after nothing, one and 1,000 corrections (docs/incremental.md); about 20 minutes
 bench-province: $(STAMP)
 	$(BIN)/python -m bench.bench_province --parcels 3400000 --seed 7 --work build/bench-province
+# exchange packages of the whole province, then of 10,000 changes (issue 21): WS is a
+# workspace already run, e.g. build/bench-province/province.duckdb
+WS ?= build/bench-province/province.duckdb
+bench-exchange: $(STAMP)
+	$(BIN)/python -m bench.bench_exchange --from $(WS) --work build/bench-exchange
 # incremental runs against full recomputations: 300 random sequences of edits and imports
 incremental: $(STAMP)
 	INCREMENTAL_EXAMPLES=300 $(BIN)/pytest -p no:warnings -q tests/test_incremental.py

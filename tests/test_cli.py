@@ -24,6 +24,7 @@ COMMANDS = [
     "profiles",
     "correct",
     "notices",
+    "exchange",
 ]
 
 

@@ -38,6 +38,7 @@ NOT_STAGES = {
         "evidence_document", "evidence_arrival", "evidence_card", "evidence_link",
         "evidence_certificate", "citizen_notice", "citizen_answer",
     },
+    "exchange packages": {"exchange_package", "exchange_version", "exchange_scope"},
     "history": {"change_log", "pipeline_run", "schema_migration", "stage_state"},
 }  # fmt: skip
 

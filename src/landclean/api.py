@@ -55,6 +55,8 @@ if TYPE_CHECKING:
     from landclean.campaign.worklist import WorklistFile
     from landclean.evidence.add import Added
     from landclean.evidence.notices import Issued
+    from landclean.exchange.check import Checked
+    from landclean.exchange.package import Package
     from landclean.ingest.importer import ImportReport
     from landclean.ingest.profiles import Profile
     from landclean.ingest.suggest import Suggestion
@@ -565,3 +567,45 @@ def add_evidence(ws: Workspace, paths: list[Path | str], *, by: str | None = Non
         chunk = files[start : start + EVIDENCE_CHUNK]
         done += add_documents(ws, [(str(p), p.read_bytes()) for p in chunk], by=actor)
     return done
+
+
+def export_exchange(
+    ws: Workspace,
+    out: Path | str,
+    *,
+    communes: list[str] | None = None,
+    groups: list[int] | None = None,
+    since: str | None = None,
+    by: str | None = None,
+    catalogue: Path | None = None,
+) -> list[Package]:
+    """Exchange packages for the land information system (``exchange.package``): one per
+    new commune (all, or ``communes``), of the parcels in ``groups`` (default: 1), whole
+    or, with ``since`` (a package's id or folder, or "last"), the changes since."""
+    from landclean.exchange.package import export_packages
+
+    return export_packages(
+        ws, Path(out), by=current_actor(by), communes=communes, groups=groups, since=since,
+        catalogue=catalogue or get_settings().exchange_catalogue,
+    )  # fmt: skip
+
+
+def check_exchange(folder: Path | str) -> Checked:
+    """A package checked on its own (``exchange.check``): checksums, XSD, counts."""
+    from landclean.exchange.check import check_package
+
+    return check_package(Path(folder))
+
+
+def import_exchange(
+    ws: Workspace,
+    folders: list[Path | str],
+    *,
+    actor: str | None = None,
+    build: bool = True,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Packages read back (each checked first): their GML imported like any export, a
+    change set for what they change, the parcels they retire removed."""
+    checked = [check_exchange(f) for f in folders]
+    return import_sources(ws, [c.gml for c in checked], actor=actor, build=build, progress=progress)

@@ -44,7 +44,8 @@ CREATE OR REPLACE TEMP MACRO lc_xdec(x) AS CASE
     WHEN regexp_full_match(CAST(x AS VARCHAR), '-?[0-9]+(\.[0-9]+)?') THEN CAST(x AS VARCHAR)
     ELSE rtrim(rtrim(printf('%.12f', x), '0'), '.') END;
 CREATE OR REPLACE TEMP MACRO lc_gml_ring(ring_text) AS
-    '<gml:LinearRing><gml:posList>' || replace(ring_text, ', ', ' ') || '</gml:posList></gml:LinearRing>';
+    '<gml:LinearRing><gml:posList>' || replace(ring_text, ', ', ' ')
+    || '</gml:posList></gml:LinearRing>';
 CREATE OR REPLACE TEMP MACRO lc_gml_polygon(rings) AS
     '<gml:surfaceMember><gml:Polygon><gml:exterior>' || lc_gml_ring(rings[1])
     || '</gml:exterior>'
@@ -124,7 +125,7 @@ def _element(cat: Catalogue, f: Field) -> str:
     tag = f"{cat.prefix}:{f.element}"
     if f.type == "geometry":
         return (
-            f"COALESCE('<{tag}><gml:MultiSurface srsName=\"{cat.srs}\" srsDimension=\"2\">' "
+            f'COALESCE(\'<{tag}><gml:MultiSurface srsName="{cat.srs}" srsDimension="2">\' '
             f"|| lc_gml_parts({col}) || '</gml:MultiSurface></{tag}>', '')"
         )
     if f.type in ("integer", "ref"):
@@ -180,7 +181,7 @@ def _text_bytes(column: pa.Array) -> memoryview:
     last = offsets.slice((column.offset + len(column)) * width, width)
     start = int.from_bytes(first.to_pybytes(), "little")
     end = int.from_bytes(last.to_pybytes(), "little")
-    return memoryview(data)[start:end]  # type: ignore[arg-type]
+    return memoryview(data)[start:end]
 
 
 def write_split(con: duckdb.DuckDBPyConnection, sql: str, paths: dict[str, Path]) -> None:
@@ -209,9 +210,7 @@ def write_split(con: duckdb.DuckDBPyConnection, sql: str, paths: dict[str, Path]
         reader.close()
 
 
-def write_gml(
-    path: Path, cat: Catalogue, header: dict[str, str], parts: list[Path]
-) -> None:
+def write_gml(path: Path, cat: Catalogue, header: dict[str, str], parts: list[Path]) -> None:
     """One package's GML file: the root with the package's attributes, then the parts
     (its objects class by class, then those it retires), as written by ``write_split``."""
     attrs = " ".join(f"{k}={quoteattr(v)}" for k, v in header.items())

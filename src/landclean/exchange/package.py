@@ -5,6 +5,10 @@ manifest (counts, checksums, where it came from, the package it follows).
 All or nothing: the versions and the packages are recorded in one transaction, and the
 folders are written hidden beside their place and take their names inside it, so a
 failure leaves no package recorded and no folder.
+
+Over 400 lines because writing a package is one sequence (plan, select, version, write
+the four forms, list what is not sent, the manifest, record) whose steps share the plan;
+split, each part would only pass it along.
 """
 
 from __future__ import annotations
@@ -164,9 +168,7 @@ def _parquet_by_package(
 ) -> None:
     """One COPY of a SELECT whose first column is the package, split into one Parquet
     file per package (``targets``); a package with no rows gets ``empty``'s columns."""
-    con.execute(
-        f"COPY ({sql}) TO '{work}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (pkg))"
-    )
+    con.execute(f"COPY ({sql}) TO '{work}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (pkg))")
     for pkg, target in targets.items():
         files = sorted((work / f"pkg={pkg}").glob("*.parquet"))
         if len(files) == 1:
@@ -303,10 +305,13 @@ def _manifest(
         },
         "not_sent": {"parcels": not_sent, "file": NOT_SENT},
         "files": [
-            {"path": p.relative_to(folder).as_posix(), "bytes": p.stat().st_size,
-             "sha256": _sha256(p)}
+            {
+                "path": p.relative_to(folder).as_posix(),
+                "bytes": p.stat().st_size,
+                "sha256": _sha256(p),
+            }
             for p in files
-        ],  # fmt: skip
+        ],
     }
     text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
     (folder / MANIFEST).write_text(text, encoding="utf-8")

@@ -27,6 +27,7 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -35,8 +36,11 @@ from lxml import etree
 from landclean.errors import ImportError_
 from landclean.exchange.catalogue import GML_NS, Catalogue, ExchangeError, load_catalogue
 from landclean.exchange.gml import GML_SUBSET_FILE, SCHEMA_FILE
-from landclean.exchange.xsd import gml_subset, schema
+from landclean.exchange.xsd import gml_subset, parse_error, schema
 from landclean.settings import get_settings
+
+if TYPE_CHECKING:
+    from landclean.ingest.sources import Source
 
 SRS_NAMES = {
     "http://www.opengis.net/def/crs/EPSG/0/9218",
@@ -56,6 +60,7 @@ RECORD_HEADERS = [
 ]  # fmt: skip
 MAP_HEADERS = ["MaThua", "MaXa", "SoTo", "SoThua", "TyLe"]
 _counter = itertools.count()
+Row = list[object]
 _THREE_DECIMALS = re.compile(r"-?[0-9]+\.[0-9]{3}\Z")
 
 
@@ -112,8 +117,8 @@ def _geometry(element: etree._Element, path: Path, expected: str) -> str:
                     "exchange_geometry", path=path, line=pos.sourceline,
                     reason=f"a ring of {len(values)} numbers (pairs, at least 4 points)",
                 )  # fmt: skip
-            pairs = iter(values)
-            rings.append("(" + ", ".join(f"{x} {y}" for x, y in zip(pairs, pairs)) + ")")
+            xs, ys = values[0::2], values[1::2]
+            rings.append("(" + ", ".join(f"{x} {y}" for x, y in zip(xs, ys, strict=True)) + ")")
         polygons.append("(" + ", ".join(rings) + ")")
     if len(polygons) == 1:  # one part: a polygon, as it was
         return "POLYGON " + polygons[0]
@@ -163,10 +168,7 @@ def parse_package(path: Path, cat: Catalogue | None = None) -> PackageContent:
             while parent is not None and element.getprevious() is not None:
                 del parent[0]
     except etree.XMLSyntaxError as exc:
-        line = exc.lineno or 0
-        reason = str(exc.msg if hasattr(exc, "msg") else exc)
-        key = "exchange_invalid" if "Schemas validity" in str(exc) else "exchange_not_xml"
-        raise ExchangeError(key, path=path, line=line, reason=reason) from exc
+        raise parse_error(exc, path, _schema(cat)) from exc
     return content
 
 
@@ -191,7 +193,9 @@ SEX_WORDS = {"M": "Nam", "F": "Nữ"}
 DIGITAL_WORDS = {"digital": "Đã số hóa", "paper_only": "Chưa có dữ liệu số"}
 
 
-def record_rows(cat: Catalogue, content: PackageContent, path: Path) -> tuple[list[list], list[list]]:  # type: ignore[type-arg]
+def record_rows(
+    cat: Catalogue, content: PackageContent, path: Path
+) -> tuple[list[list], list[list]]:
     """(records, map rows): the parcels' records, one row per land user, and their
     geometries; each row ends with its line in the file."""
 
@@ -223,8 +227,8 @@ def record_rows(cat: Catalogue, content: PackageContent, path: Path) -> tuple[li
                     element=cat.cls(cls).element, target=ref,
                 )  # fmt: skip
             by_parcel[ref][cls].append(obj)
-    records: list[list] = []  # type: ignore[type-arg]
-    maps: list[list] = []  # type: ignore[type-arg]
+    records: list[Row] = []
+    maps: list[Row] = []
     for uuid, parcel in objs["parcel"].items():
         mine = by_parcel.get(uuid, {})
         cert = objs["certificate"].get(str(val(parcel, "parcel", "certificate_ref")), {})
@@ -278,7 +282,8 @@ def record_rows(cat: Catalogue, content: PackageContent, path: Path) -> tuple[li
         rights = sorted(
             mine.get("land_right", []), key=lambda r: str(val(r, "land_right", "party_ref"))
         )
-        for right in rights or [None]:
+        choices: list[dict[str, object] | None] = [*rights] or [None]
+        for right in choices:
             row = dict(common)
             line = parcel["#line"]
             if right is not None:
@@ -316,41 +321,44 @@ def record_rows(cat: Catalogue, content: PackageContent, path: Path) -> tuple[li
     return records, maps
 
 
-def _table(con: duckdb.DuckDBPyConnection, headers: list[str], rows: list[list]) -> str:  # type: ignore[type-arg]
+def _table(con: duckdb.DuckDBPyConnection, headers: list[str], rows: list[Row]) -> str:
     name = f"xsrc_{next(_counter)}"
     columns = {f"c{i}": [None if r[i] is None else str(r[i]) for r in rows]
                for i in range(len(headers))}  # fmt: skip
-    columns["row_no"] = [int(r[-1]) for r in rows]
+    columns["row_no"] = [str(r[-1]) for r in rows]
     arrow = pa.table(columns, schema=pa.schema(
-        [(f"c{i}", pa.string()) for i in range(len(headers))] + [("row_no", pa.int64())]
+        [(f"c{i}", pa.string()) for i in range(len(headers))] + [("row_no", pa.string())]
     ))  # fmt: skip
     con.register(f"{name}_arrow", arrow)
     try:
-        con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+        con.execute(
+            f"CREATE TEMP TABLE {name} AS SELECT * REPLACE (CAST(row_no AS BIGINT) AS row_no) "
+            f"FROM {name}_arrow"
+        )
     finally:
         con.unregister(f"{name}_arrow")
     return name
 
 
-def read_package_gml(con: duckdb.DuckDBPyConnection, path: Path) -> list[object]:
+def read_package_gml(con: duckdb.DuckDBPyConnection, path: Path) -> list[Source]:
     """The import sources of a package's GML: records, then the geometries (``Source``
     objects of ``ingest.sources``)."""
-    from landclean.ingest.sources import Source
-
     cat = load_catalogue(get_settings().exchange_catalogue)
     if not is_package_gml(path, cat):
         raise ImportError_(
             "unsupported_type", path=path, suffix=path.suffix,
             expected=f"GML of an exchange package ({cat.namespace})",
         )  # fmt: skip
+    from landclean.ingest import sources  # (it reads packages through this module)
+
     content = parse_package(path, cat)
     records, maps = record_rows(cat, content, path)
     parcel = cat.cls("parcel")
     retired = list(content.retired.get("parcel", []))
-    out = []
+    out: list[Source] = []
     if records:
         table = _table(con, RECORD_HEADERS, records)
-        out.append(Source(path, parcel.element, list(RECORD_HEADERS), table, len(records),
+        out.append(sources.Source(path, parcel.element, list(RECORD_HEADERS), table, len(records),
                           "UTF-8", retired=retired))  # fmt: skip
     if maps:
         table = _table(con, [*MAP_HEADERS, "wkt"], maps)
@@ -361,10 +369,10 @@ def read_package_gml(con: duckdb.DuckDBPyConnection, path: Path) -> list[object]
         )
         geom = parcel.field("geom")
         part = f"{parcel.element}.{geom.element if geom else 'geom'}"
-        out.append(Source(path, part, list(MAP_HEADERS), table, len(maps), "UTF-8",
+        out.append(sources.Source(path, part, list(MAP_HEADERS), table, len(maps), "UTF-8",
                           is_map=True, retired=retired))  # fmt: skip
     if not out and retired:  # a package that only retires parcels
         table = _table(con, RECORD_HEADERS, [])
-        out.append(Source(path, parcel.element, list(RECORD_HEADERS), table, 0, "UTF-8",
+        out.append(sources.Source(path, parcel.element, list(RECORD_HEADERS), table, 0, "UTF-8",
                           retired=retired))  # fmt: skip
     return out

@@ -10,7 +10,8 @@ difference:
 
 - ``added``: held now, not then; ``changed``: held then in another version; ``retired``:
   held then, not now (the parcel left the commune, the record was removed, a co-owner
-  is no longer one);
+  is no longer one).  A parcel now outside the groups sent is *withheld*, not retired:
+  the receiver keeps the version it has (the parcel is listed as not sent, with why);
 - a parcel goes out whole: when it, one of its land uses, rights or assets, or a land
   user or certificate it refers to is added or changed, the parcel is sent with all of
   them (those unchanged marked so), because a receiver replaces a parcel's record as one.
@@ -31,7 +32,7 @@ from landclean.exchange.objects import BUILD_ORDER
 VERSION = """
 CREATE OR REPLACE TEMP TABLE x_new AS
 SELECT key, h FROM x_{cls} o
-WHERE NOT EXISTS (SELECT 1 FROM exchange_version v
+WHERE o.sent AND NOT EXISTS (SELECT 1 FROM exchange_version v
                   WHERE v.class = '{cls}' AND v.object_key = o.key AND v.end_at IS NULL
                     AND v.content_hash = o.h)
 QUALIFY row_number() OVER (PARTITION BY key ORDER BY h) = 1;
@@ -45,17 +46,21 @@ FROM x_new n LEFT JOIN (SELECT object_key, max(version) AS v FROM exchange_versi
 CREATE OR REPLACE TEMP TABLE x_now_{cls} AS
 SELECT o.pkg, o.key, v.version, v.begin_at
 FROM x_{cls} o JOIN exchange_version v
-  ON v.class = '{cls}' AND v.object_key = o.key AND v.end_at IS NULL;
+  ON v.class = '{cls}' AND v.object_key = o.key AND v.end_at IS NULL
+WHERE o.sent;
 CREATE OR REPLACE TEMP TABLE x_then_{cls} AS
 SELECT s.unit_code AS pkg, s.object_key AS key, s.version
 FROM exchange_scope s JOIN x_pkg p ON p.pkg = s.unit_code
 WHERE s.class = '{cls}' AND s.from_seq <= p.base_seq
   AND (s.until_seq IS NULL OR s.until_seq > p.base_seq);
+-- what the commune no longer has, or now has in another version (an object not sent,
+-- of a parcel not in the groups sent, stays as the receiver has it)
 UPDATE exchange_scope s SET until_seq = p.seq FROM x_pkg p
 WHERE s.unit_code = p.pkg AND s.class = '{cls}' AND s.until_seq IS NULL
-  AND NOT EXISTS (SELECT 1 FROM x_now_{cls} n
+  AND (NOT EXISTS (SELECT 1 FROM x_{cls} o WHERE o.pkg = s.unit_code AND o.key = s.object_key)
+       OR EXISTS (SELECT 1 FROM x_now_{cls} n
                   WHERE n.pkg = s.unit_code AND n.key = s.object_key
-                    AND n.version = s.version);
+                    AND n.version <> s.version));
 INSERT INTO exchange_scope (unit_code, class, object_key, version, from_seq, until_seq)
 SELECT n.pkg, '{cls}', n.key, n.version, p.seq, NULL
 FROM x_now_{cls} n JOIN x_pkg p ON p.pkg = n.pkg
@@ -76,7 +81,7 @@ SELECT n.pkg, n.key, n.version, n.begin_at,
 FROM x_now_{cls} n LEFT JOIN x_then_{cls} t USING (pkg, key);
 INSERT INTO x_retired
 SELECT t.pkg, '{cls}', t.key, t.version FROM x_then_{cls} t
-WHERE NOT EXISTS (SELECT 1 FROM x_now_{cls} n WHERE n.pkg = t.pkg AND n.key = t.key);
+WHERE NOT EXISTS (SELECT 1 FROM x_{cls} o WHERE o.pkg = t.pkg AND o.key = t.key);
 DROP TABLE x_now_{cls};
 DROP TABLE x_then_{cls};
 DROP TABLE x_new;
@@ -98,7 +103,8 @@ UNION SELECT r.pkg, r.parcel_ref FROM x_land_right r JOIN x_change_certificate c
 UNION SELECT p.pkg, p.key FROM x_parcel p JOIN x_change_certificate c
       ON c.pkg = p.pkg AND c.key = p.certificate_ref AND c.change <> 'same';
 DELETE FROM x_affected a
-WHERE NOT EXISTS (SELECT 1 FROM x_parcel p WHERE p.pkg = a.pkg AND p.key = a.parcel_id);
+WHERE NOT EXISTS (SELECT 1 FROM x_parcel p
+                  WHERE p.pkg = a.pkg AND p.key = a.parcel_id AND p.sent);
 """
 
 SEND_DELTA = {
@@ -139,7 +145,7 @@ def plan_versions(con: duckdb.DuckDBPyConnection, now: dt.datetime, delta: bool)
             if statement.strip():
                 con.execute(statement)
     for cls in BUILD_ORDER:
-        chosen = f"({SEND_DELTA[cls]})" if delta else f"(SELECT pkg, key FROM x_{cls})"
+        chosen = f"({SEND_DELTA[cls]})" if delta else f"(SELECT pkg, key FROM x_{cls} WHERE sent)"
         con.execute(
             f"INSERT INTO x_send SELECT c.pkg, '{cls}', c.key, c.version, c.begin_at, c.change "
             f"FROM x_change_{cls} c WHERE (c.pkg, c.key) IN {chosen}"

@@ -11,9 +11,12 @@ their class, UUID, last version and end.
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-from landclean.exchange.catalogue import GML_NS, Catalogue, Field
+from lxml import etree
+
+from landclean.exchange.catalogue import GML_NS, Catalogue, ExchangeError, Field
 from landclean.exchange.gml import CHANGE_WORDS, GML_SUBSET_FILE
 
 XS_TYPES = {
@@ -92,7 +95,7 @@ def schema(cat: Catalogue) -> str:
         + _doc("One commune's package: its objects, then those it retires.")
         + '<xs:complexType><xs:sequence><xs:choice minOccurs="0" maxOccurs="unbounded">'
         + "".join(f"<xs:element ref={quoteattr(p + ':' + c.element)}/>" for c in cat.classes)
-        + f"</xs:choice><xs:element ref={quoteattr(p + ':' + cat.retired)} minOccurs=\"0\" "
+        + f'</xs:choice><xs:element ref={quoteattr(p + ":" + cat.retired)} minOccurs="0" '
         'maxOccurs="unbounded"/></xs:sequence>'
         '<xs:attribute ref="gml:id" use="required"/>'
         f'<xs:attribute name="maGoi" type="{p}:Uuid" use="required"/>'
@@ -108,3 +111,23 @@ def schema(cat: Catalogue) -> str:
         "</xs:schema>",
     ]
     return "\n".join(lines) + "\n"
+
+
+def parse_error(exc: etree.XMLSyntaxError, path: Path, schema: etree.XMLSchema) -> ExchangeError:
+    """The error a streaming parse raised, with the line it is on.  lxml's streaming
+    parser does not report the line of a schema error, so the file is validated once
+    more, whole, to find it (only on this failure path)."""
+    entries = list(exc.error_log) or [None]
+    invalid = entries[-1] is not None and entries[-1].domain_name == "SCHEMASV"
+    line, reason = exc.lineno or 0, str(exc.msg if hasattr(exc, "msg") else exc)
+    if invalid and not line:
+        parser = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
+        try:  # an unexpanded entity makes lxml's validator fail inside: no line then
+            doc = etree.parse(str(path), parser)
+            if not schema.validate(doc) and schema.error_log.last_error:
+                first = schema.error_log[0]
+                line, reason = first.line, first.message
+        except (etree.XMLSyntaxError, etree.XMLSchemaValidateError):
+            pass
+    key = "exchange_invalid" if invalid else "exchange_not_xml"
+    return ExchangeError(key, path=path, line=line, reason=reason)

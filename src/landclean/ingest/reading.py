@@ -12,7 +12,6 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import cast
 
 import duckdb
 
@@ -65,7 +64,7 @@ def read_source(
     if suffix == ".gml":  # an exchange package's (landclean.exchange.reader)
         from landclean.exchange.reader import read_package_gml
 
-        return cast(list[Source], read_package_gml(con, path))
+        return read_package_gml(con, path)
     raise ImportError_(
         "unsupported_type",
         path=path,
