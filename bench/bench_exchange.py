@@ -94,6 +94,12 @@ def main() -> None:
     step(
         f"check the largest package ({largest.name})", *landclean("exchange", "check", str(largest))
     )
+    fresh = work / "received.duckdb"
+    step("init a new workspace", *landclean("init", str(fresh)))
+    step(
+        "exchange import of that package into it (--no-build)",
+        *landclean("exchange", "import", str(fresh), str(largest), "--no-build"),
+    )
     corrections = _areas(ws, args.changes)
     with open_workspace(ws) as w, w.transaction() as con:
         errors = record_corrections(con, corrections, set())

@@ -224,6 +224,70 @@ def test_a_change_is_a_new_version_and_a_package_of_changes_brings_it(
         assert records(a) == records(b)
 
 
+def _retired(folder: Path) -> set[tuple[str, str]]:
+    doc = validate(folder)
+    return {(e.get("lop"), e.get("uuid")) for e in doc.iter(f"{NS}DoiTuongHetHieuLuc")}
+
+
+def test_what_leaves_is_retired_and_a_package_since_an_older_one_has_it_all(
+    sent: tuple[Path, Path, list],  # type: ignore[type-arg]
+    tmp_path: Path,
+) -> None:
+    """A parcel the land system no longer has (removed by a newer export) is retired with
+    its land uses and rights; a package since the first one holds that and what changed
+    after, while a package since the last one holds only the latter."""
+    path = tmp_path / "ws.duckdb"
+    shutil.copy(sent[0], path)
+    with open_workspace(path) as ws:
+        commune, gone, _ = _commune_with_parties(ws)
+        first = next(p for p in sent[2] if p.commune == commune)
+        uses = ws.con.execute(
+            "SELECT seq FROM parcel_land_use WHERE parcel_id = ?", [gone]
+        ).fetchall()
+        holders = ws.con.execute(
+            "SELECT party_id FROM land_right WHERE parcel_id = ?", [gone]
+        ).fetchall()
+        for table in ("parcel_land_use", "land_right", "asset", "certificate_parcel",
+                      "parcel_group", "parcel"):  # fmt: skip
+            ws.con.execute(f"DELETE FROM {table} WHERE parcel_id = ?", [gone])
+        (removal,) = export_packages(
+            ws, tmp_path / "a", by="t", communes=[commune], groups=[1, 2, 3], since="last"
+        )
+        ended = ws.scalar(
+            "SELECT end_at IS NOT NULL FROM exchange_version WHERE class = 'parcel' "
+            "AND object_key = ?",
+            [gone],
+        )
+        other = ws.scalar(
+            "SELECT min(parcel_id) FROM parcel JOIN parcel_group USING (parcel_id) "
+            "WHERE unit_code = ? AND legal_area IS NOT NULL",
+            [commune],
+        )
+        area = ws.scalar("SELECT legal_area FROM parcel WHERE parcel_id = ?", [other])
+        api.correct(ws, "parcel", str(other), "legal_area", str(float(area) + 2), by="t")
+        api.run(ws, actor="t")
+        (last,) = export_packages(
+            ws, tmp_path / "b", by="t", communes=[commune], groups=[1, 2, 3], since="last"
+        )
+        (both,) = export_packages(
+            ws, tmp_path / "c", by="t", communes=[commune], groups=[1, 2, 3],
+            since=str(first.folder),
+        )  # fmt: skip
+    expected = {("ThuaDat", their_uuid("parcel", gone))}
+    expected |= {("MucDichSuDung", their_uuid("land_use", f"{gone}/{s}")) for (s,) in uses}
+    expected |= {("QuyenSuDung", their_uuid("land_right", f"{gone}/{p}")) for (p,) in holders}
+    assert expected <= _retired(removal.folder) and ended
+    assert removal.total("added") == 0 and holders
+    assert not _retired(last.folder)
+    assert expected <= _retired(both.folder)
+
+    def codes(folder: Path) -> set[str | None]:
+        return {e.findtext(f"{NS}maThua") for e in validate(folder).iter(f"{NS}ThuaDat")}
+
+    assert str(other) in codes(last.folder) and str(other) in codes(both.folder)
+    assert gone not in codes(both.folder)
+
+
 def test_a_package_edited_in_the_system_comes_back_as_a_change_set(
     sent: tuple[Path, Path, list],  # type: ignore[type-arg]
     received: Path,
@@ -465,3 +529,19 @@ def test_the_command_line_exports_checks_and_imports(
     assert again.returncode == 0, again.stderr
     with open_workspace(fresh, read_only=True) as ws:
         assert ws.scalar("SELECT count(*) FROM import_batch") == batches
+    # the land system's own export: a bare GML file, no manifest, held to the same XSD
+    (gml,) = folder.glob("*.gml")
+    system = tmp_path / "he_thong.gml"
+    shutil.copy(gml, system)
+    other = tmp_path / "other.duckdb"
+    assert landclean("init", str(other)).returncode == 0
+    result = landclean("exchange", "import", str(other), str(system), "--no-build")
+    assert result.returncode == 0, result.stderr
+    with open_workspace(other, read_only=True) as ws:
+        held = ws.scalar("SELECT count(DISTINCT record_key) FROM raw_parcel_record")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert held == manifest["counts"]["ThuaDat"]["objects"] > 0
+    broken = tmp_path / "hong.gml"
+    broken.write_bytes(gml.read_bytes().replace(b"<dc:maThua>", b"<dc:maThuaX>", 1))
+    result = landclean("exchange", "import", str(other), str(broken))
+    assert result.returncode == 1 and "hong.gml" in result.stderr

@@ -605,7 +605,12 @@ def import_exchange(
     build: bool = True,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Packages read back (each checked first): their GML imported like any export, a
-    change set for what they change, the parcels they retire removed."""
-    checked = [check_exchange(f) for f in folders]
-    return import_sources(ws, [c.gml for c in checked], actor=actor, build=build, progress=progress)
+    """Packages read back (each folder checked first; a bare ``.gml``, as the land
+    information system exports it, is validated against the catalogue's XSD as it is
+    read): their GML imported like any export, a change set for what they change, the
+    parcels they retire removed."""
+    gml = [
+        Path(f) if Path(f).suffix.lower() == ".gml" and Path(f).is_file() else check_exchange(f).gml
+        for f in folders
+    ]
+    return import_sources(ws, gml, actor=actor, build=build, progress=progress)

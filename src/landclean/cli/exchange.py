@@ -94,12 +94,16 @@ def check_cmd(
 @friendly
 def import_cmd(
     workspace: WsArg,
-    packages: Annotated[list[Path], typer.Argument(help="Package folders.")],
+    packages: Annotated[
+        list[Path],
+        typer.Argument(help="Package folders, or GML files the land information system exported."),
+    ],
     build: Annotated[
         bool, typer.Option("--build/--no-build", help="Rebuild the canonical tables now.")
     ] = True,
 ) -> None:
-    """Read packages back (each checked first): records and geometries like any export,
+    """Read packages back (each folder checked first; a GML file the land information
+    system exported is validated as it is read): records and geometries like any export,
     a change set for what they change, the parcels they retire removed."""
     with api.open_workspace(workspace) as ws:
         report = api.import_exchange(ws, list(packages), build=build)

@@ -1,11 +1,12 @@
 """A package's objects as tables and as GML, in SQL.
 
 ``object_table`` selects one class's objects of one package with the catalogue's element
-names as columns (typed: what the GeoPackage and Parquet files hold); ``write_gml``
-turns the same rows into GML 3.2 elements in DuckDB and writes them as they come, the
-bytes of each Arrow batch straight to the file.  Text is escaped for XML there
-(``lc_xml``: the five characters, a carriage return as ``&#13;`` so that it survives,
-and the control characters XML 1.0 cannot hold removed); geometries become
+names as columns (typed: what the GeoPackage and Parquet files hold); ``gml_rows``
+turns the same rows into GML 3.2 elements in DuckDB and ``write_split`` appends them to
+each package's file as they come, the bytes of each Arrow batch straight to the file.
+Text is escaped for XML there (``lc_xml``: the five characters, a carriage return as
+``&#13;`` so that it survives, and the control characters XML 1.0 cannot hold removed);
+geometries become
 ``gml:MultiSurface`` with one ``gml:Polygon`` per part, exterior ring first, coordinates
 easting then northing (the axis order of EPSG:9218) as DuckDB prints a double: the
 shortest text that reads back as the same number.
@@ -14,7 +15,6 @@ shortest text that reads back as the same number.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 from typing import BinaryIO
 from xml.sax.saxutils import quoteattr
@@ -185,8 +185,8 @@ def _text_bytes(column: pa.Array) -> memoryview:
 
 
 def write_split(con: duckdb.DuckDBPyConnection, sql: str, paths: dict[str, Path]) -> None:
-    """Run a SELECT of (package, text) in package order and write each package's text
-    to its path, batch by batch (a package with no rows gets no file)."""
+    """Run a SELECT of (package, text) in package order and append each package's text
+    to its path, batch by batch."""
     reader = con.execute(sql).fetch_record_batch(1 << 16)
     current: str | None = None
     out: BinaryIO | None = None
@@ -200,7 +200,7 @@ def write_split(con: duckdb.DuckDBPyConnection, sql: str, paths: dict[str, Path]
                 if pkg != current:
                     if out is not None:
                         out.close()
-                    current, out = pkg, paths[pkg].open("wb")
+                    current, out = pkg, paths[pkg].open("ab")
                 assert out is not None
                 out.write(_text_bytes(batch.column(1).slice(start, end - start)))
                 start = end
@@ -210,21 +210,20 @@ def write_split(con: duckdb.DuckDBPyConnection, sql: str, paths: dict[str, Path]
         reader.close()
 
 
-def write_gml(path: Path, cat: Catalogue, header: dict[str, str], parts: list[Path]) -> None:
-    """One package's GML file: the root with the package's attributes, then the parts
-    (its objects class by class, then those it retires), as written by ``write_split``."""
+def start_gml(path: Path, cat: Catalogue, header: dict[str, str]) -> None:
+    """Begin one package's GML file: the declaration and the root with the package's
+    attributes; its objects are appended by ``write_split``, then ``end_gml``."""
     attrs = " ".join(f"{k}={quoteattr(v)}" for k, v in header.items())
     ns = cat.namespace
-    with path.open("wb") as out:
-        out.write(
-            (
-                '<?xml version="1.0" encoding="UTF-8"?>\n'
-                f'<{cat.prefix}:{cat.root} xmlns:{cat.prefix}="{ns}" xmlns:gml="{GML_NS}" '
-                f'xmlns:xsi="{XSI_NS}" xsi:schemaLocation="{ns} {SCHEMA_FILE}" {attrs}>\n'
-            ).encode()
-        )
-        for part in parts:
-            if part.exists():
-                with part.open("rb") as f:
-                    shutil.copyfileobj(f, out, 1 << 20)
+    path.write_bytes(
+        (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<{cat.prefix}:{cat.root} xmlns:{cat.prefix}="{ns}" xmlns:gml="{GML_NS}" '
+            f'xmlns:xsi="{XSI_NS}" xsi:schemaLocation="{ns} {SCHEMA_FILE}" {attrs}>\n'
+        ).encode()
+    )
+
+
+def end_gml(path: Path, cat: Catalogue) -> None:
+    with path.open("ab") as out:
         out.write(f"</{cat.prefix}:{cat.root}>\n".encode())

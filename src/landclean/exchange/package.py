@@ -30,11 +30,12 @@ from landclean.exchange.catalogue import Catalogue, ExchangeError, load_catalogu
 from landclean.exchange.gml import (
     GML_SUBSET_FILE,
     SCHEMA_FILE,
+    end_gml,
     gml_rows,
     object_table,
     register_macros,
     retired_rows,
-    write_gml,
+    start_gml,
     write_split,
 )
 from landclean.exchange.objects import ORDER, drop_objects, stage_objects
@@ -183,36 +184,28 @@ def _write_contents(
     con: duckdb.DuckDBPyConnection,
     cat: Catalogue,
     folders: dict[str, Path],
+    gml: dict[str, Path],
     delta: bool,
     at: dt.datetime,
-) -> dict[str, list[Path]]:
-    """Every package's objects, class by class for all packages at once: the GML parts
-    (returned, in order, per package) and the Parquet files."""
-    parts = {pkg: [] for pkg in folders}  # type: dict[str, list[Path]]
+) -> None:
+    """Every package's objects, class by class for all packages at once: appended to
+    its GML file (``gml``, begun), and written as Parquet files."""
     for folder in folders.values():
-        (folder / ".parts").mkdir()
         (folder / "parquet").mkdir()
     work = next(iter(folders.values())).parent
-    for i, name in enumerate(ORDER):
+    for name in ORDER:
         cls = cat.cls(name)
-        paths = {pkg: f / ".parts" / f"{i}.gml" for pkg, f in folders.items()}
-        write_split(con, gml_rows(cat, cls, delta), paths)
-        for pkg, path in paths.items():
-            parts[pkg].append(path)
+        write_split(con, gml_rows(cat, cls, delta), gml)
         targets = {pkg: f / "parquet" / f"{cls.element}.parquet" for pkg, f in folders.items()}
         empty = object_table(cls, "", geometry="wkb") + " LIMIT 0"
         _parquet_by_package(
             con, object_table(cls, geometry="wkb"), work / f".{cls.element}", targets, empty
         )
-    paths = {pkg: f / ".parts" / "retired.gml" for pkg, f in folders.items()}
-    write_split(con, retired_rows(cat, at), paths)
-    for pkg, path in paths.items():
-        parts[pkg].append(path)
+    write_split(con, retired_rows(cat, at), gml)
     retired = "SELECT pkg, class, key, version, lc_xuuid(class, key) AS uuid FROM x_retired"
     targets = {pkg: f / "parquet" / f"{cat.retired}.parquet" for pkg, f in folders.items()}
     empty = "SELECT class, key, version, lc_xuuid(class, key) AS uuid FROM x_retired LIMIT 0"
     _parquet_by_package(con, retired, work / f".{cat.retired}", targets, empty)
-    return parts
 
 
 def _write_geopackage(cat: Catalogue, folder: Path, pkg: str) -> None:
@@ -367,9 +360,8 @@ def export_packages(
         folders = {pkg: partial / name for pkg, name in names.items()}
         for folder in folders.values():
             folder.mkdir()
-        parts = _write_contents(con, cat, folders, delta, at)
+        gml = {plan.pkg: folders[plan.pkg] / f"{plan.pkg}.gml" for plan in plans}
         for plan in plans:
-            folder = folders[plan.pkg]
             header = {
                 "gml:id": f"goi.{plan.package_id}",
                 "maGoi": plan.package_id,
@@ -380,8 +372,11 @@ def export_packages(
                 **({"goiTruoc": plan.follows} if plan.follows else {}),
                 **({"soVoiGoi": plan.since} if plan.since else {}),
             }
-            write_gml(folder / f"{plan.pkg}.gml", cat, header, parts[plan.pkg])
-            shutil.rmtree(folder / ".parts")
+            start_gml(gml[plan.pkg], cat, header)
+        _write_contents(con, cat, folders, gml, delta, at)
+        for plan in plans:
+            folder = folders[plan.pkg]
+            end_gml(gml[plan.pkg], cat)
             (folder / SCHEMA_FILE).write_text(schema(cat), encoding="utf-8")
             (folder / GML_SUBSET_FILE).write_text(gml_subset(), encoding="utf-8")
             _write_geopackage(cat, folder, plan.pkg)

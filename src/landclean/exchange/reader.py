@@ -184,7 +184,10 @@ def _decode(cat: Catalogue, cls: str, element: str, value: object) -> object:
 def _date_text(value: object) -> str | None:
     if not value:
         return None
-    day = dt.date.fromisoformat(str(value)[:10])
+    try:
+        day = dt.date.fromisoformat(str(value)[:10])
+    except ValueError:  # a year XML allows and a date cannot hold: the import says so
+        return str(value)
     return f"{day:%d/%m/%Y}"
 
 

@@ -55,22 +55,26 @@ WHERE s.class = '{cls}' AND s.from_seq <= p.base_seq
   AND (s.until_seq IS NULL OR s.until_seq > p.base_seq);
 -- what the commune no longer has, or now has in another version (an object not sent,
 -- of a parcel not in the groups sent, stays as the receiver has it)
-UPDATE exchange_scope s SET until_seq = p.seq FROM x_pkg p
-WHERE s.unit_code = p.pkg AND s.class = '{cls}' AND s.until_seq IS NULL
-  AND (NOT EXISTS (SELECT 1 FROM x_{cls} o WHERE o.pkg = s.unit_code AND o.key = s.object_key)
-       OR EXISTS (SELECT 1 FROM x_now_{cls} n
-                  WHERE n.pkg = s.unit_code AND n.key = s.object_key
-                    AND n.version <> s.version));
+CREATE OR REPLACE TEMP TABLE x_closed AS
+SELECT s.unit_code AS pkg, s.object_key AS key, p.seq
+FROM exchange_scope s JOIN x_pkg p ON p.pkg = s.unit_code
+LEFT JOIN x_{cls} o ON o.pkg = s.unit_code AND o.key = s.object_key
+LEFT JOIN x_now_{cls} n ON n.pkg = s.unit_code AND n.key = s.object_key
+WHERE s.class = '{cls}' AND s.until_seq IS NULL
+  AND (o.key IS NULL OR n.version <> s.version);
+UPDATE exchange_scope s SET until_seq = c.seq FROM x_closed c
+WHERE s.unit_code = c.pkg AND s.object_key = c.key AND s.class = '{cls}'
+  AND s.until_seq IS NULL;
 INSERT INTO exchange_scope (unit_code, class, object_key, version, from_seq, until_seq)
 SELECT n.pkg, '{cls}', n.key, n.version, p.seq, NULL
 FROM x_now_{cls} n JOIN x_pkg p ON p.pkg = n.pkg
 WHERE NOT EXISTS (SELECT 1 FROM exchange_scope s
                   WHERE s.unit_code = n.pkg AND s.class = '{cls}' AND s.object_key = n.key
                     AND s.version = n.version AND s.until_seq IS NULL);
--- a version no commune holds any more has ended
+-- a version no commune holds any more has ended (of those whose scope closed now)
 UPDATE exchange_version v SET end_at = $now
 WHERE class = '{cls}' AND end_at IS NULL
-  AND object_key IN (SELECT key FROM x_then_{cls})
+  AND object_key IN (SELECT key FROM x_closed)
   AND NOT EXISTS (SELECT 1 FROM exchange_scope s
                   WHERE s.class = '{cls}' AND s.object_key = v.object_key
                     AND s.until_seq IS NULL);
@@ -84,6 +88,7 @@ SELECT t.pkg, '{cls}', t.key, t.version FROM x_then_{cls} t
 WHERE NOT EXISTS (SELECT 1 FROM x_{cls} o WHERE o.pkg = t.pkg AND o.key = t.key);
 DROP TABLE x_now_{cls};
 DROP TABLE x_then_{cls};
+DROP TABLE x_closed;
 DROP TABLE x_new;
 """
 
