@@ -1,13 +1,15 @@
 """Exchange packages at province scale (issue 21), each command its own process.
 
 Usage: python -m bench.bench_exchange --from WS --work DIR [--changes 10000] [--groups 1,2,3]
+       [--no-import]
 
 On a copy of ``WS`` (a workspace already run):
 
 1. ``exchange export`` of the whole province (every new commune, the groups given);
 2. ``exchange check`` of the largest package: checksums, and its GML validated against
    its XSD by lxml;
-3. ``--changes`` corrections spread over the province (legal areas of that many parcels,
+3. (unless ``--no-import``) that package read back into a new workspace;
+4. ``--changes`` corrections spread over the province (legal areas of that many parcels,
    recorded as ``apply`` records them), ``run`` (timed apart), then ``exchange export
    --since last``: the packages of changes, checked the same way.
 
@@ -69,6 +71,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--changes", type=int, default=10_000)
     parser.add_argument("--groups", default="1,2,3")
+    parser.add_argument(
+        "--no-import", action="store_true", help="leave out reading the largest package back"
+    )
     args = parser.parse_args()
     work: Path = args.work
     if work.exists():
@@ -94,12 +99,13 @@ def main() -> None:
     step(
         f"check the largest package ({largest.name})", *landclean("exchange", "check", str(largest))
     )
-    fresh = work / "received.duckdb"
-    step("init a new workspace", *landclean("init", str(fresh)))
-    step(
-        "exchange import of that package into it (--no-build)",
-        *landclean("exchange", "import", str(fresh), str(largest), "--no-build"),
-    )
+    if not args.no_import:
+        fresh = work / "received.duckdb"
+        step("init a new workspace", *landclean("init", str(fresh)))
+        step(
+            "exchange import of that package into it (--no-build)",
+            *landclean("exchange", "import", str(fresh), str(largest), "--no-build"),
+        )
     corrections = _areas(ws, args.changes)
     with open_workspace(ws) as w, w.transaction() as con:
         errors = record_corrections(con, corrections, set())

@@ -4,7 +4,6 @@ lxml), and it holds as many objects of each class as the manifest says."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from landclean.exchange.catalogue import ExchangeError
 from landclean.exchange.gml import SCHEMA_FILE
 from landclean.exchange.package import MANIFEST, read_manifest
 from landclean.exchange.xsd import parse_error
+from landclean.ingest.importer import sha256_of
 
 
 @dataclass
@@ -26,14 +26,6 @@ class Checked:
     objects: dict[str, int]  # element -> objects in the GML
     retired: int
     gml: Path
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _listed(folder: Path, manifest: dict[str, object]) -> list[Path]:
@@ -50,7 +42,7 @@ def _listed(folder: Path, manifest: dict[str, object]) -> list[Path]:
         path = folder / rel
         if not path.is_file():
             raise ExchangeError("exchange_file_missing", path=folder, file=rel)
-        if _sha256(path) != entry.get("sha256"):
+        if sha256_of(path) != entry.get("sha256"):
             raise ExchangeError("exchange_checksum", path=folder, file=rel)
         out.append(path)
     present = {p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST}

@@ -41,6 +41,7 @@ from landclean.exchange.gml import (
 from landclean.exchange.objects import ORDER, drop_objects, stage_objects
 from landclean.exchange.versions import counts, plan_versions
 from landclean.exchange.xsd import gml_subset, schema
+from landclean.ingest.importer import sha256_of
 from landclean.safe_cells import is_dangerous
 from landclean.workspace import Workspace
 from landclean.workspace.connection import schema_version
@@ -154,14 +155,6 @@ def _plans(
             )
         )
     return plans
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _parquet_by_package(
@@ -301,7 +294,7 @@ def _manifest(
             {
                 "path": p.relative_to(folder).as_posix(),
                 "bytes": p.stat().st_size,
-                "sha256": _sha256(p),
+                "sha256": sha256_of(p),
             }
             for p in files
         ],
