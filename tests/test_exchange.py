@@ -28,8 +28,6 @@ from landclean.workspace.spatial import load_spatial
 from tests.conftest import Province
 from tests.test_cli import landclean
 
-# one worker builds the packages and the workspace that received them, once
-pytestmark = pytest.mark.xdist_group("exchange")
 NS = "{urn:landclean:exchange:cadastre:1.0}"
 # the records a package carries, by their natural columns (internal certificate ids are
 # hashes of the text as typed, so certificates are compared by serial)
