@@ -66,18 +66,6 @@ def register_macros(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(statement)
 
 
-def object_uuid(cls: str, key: str) -> str:
-    """The UUID of an object (what ``lc_xuuid`` computes): MD5 of
-    ``landclean:<class>:<key>`` with the version (3) and variant bits of RFC 4122."""
-    import hashlib
-    import uuid
-
-    digest = bytearray(hashlib.md5(f"landclean:{cls}:{key}".encode()).digest())
-    digest[6] = (digest[6] & 0x0F) | 0x30
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    return str(uuid.UUID(bytes=bytes(digest)))
-
-
 def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 

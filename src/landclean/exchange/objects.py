@@ -124,11 +124,6 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in rows if r[0] not in ("pkg", "key", "h", "sent")]
 
 
-def content_columns(con: duckdb.DuckDBPyConnection, cls: str) -> list[str]:
-    """The columns of ``x_<cls>`` after its package, key and hash."""
-    return _columns(con, f"x_{cls}")
-
-
 def stage_objects(con: duckdb.DuckDBPyConnection, communes: list[str], groups: list[int]) -> None:
     """``x_scope``, ``x_not_sent`` and ``x_<class>`` for the communes' packages, each
     object with the hash of everything it holds (a changed value, a new version) and

@@ -1,7 +1,7 @@
 """Versions and scopes, in SQL: what each package sends.
 
-An object's UUID never changes (it is derived from its natural key:
-``exchange.gml.object_uuid``).  Its *version* does: when an object is sent with content
+An object's UUID never changes (it is derived from its natural key: the ``lc_xuuid``
+macro of ``exchange.gml``).  Its *version* does: when an object is sent with content
 other than its current version's, that version ends (``end_at``) and the next begins.
 Each commune's *scope* records which version of which object its receiver holds after
 each of the commune's packages (``from_seq`` … ``until_seq``), so that what it held
