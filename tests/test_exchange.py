@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -222,6 +223,144 @@ def test_a_change_is_a_new_version_and_a_package_of_changes_brings_it(
         api.run(b, actor="tester")
     with open_workspace(a_path, read_only=True) as a, open_workspace(b_path, read_only=True) as b:
         assert records(a) == records(b)
+
+
+def _edits(ws: Workspace) -> None:
+    """Changes of every kind a package of changes must see, made to the tables directly:
+    a value, a land user held in two communes renamed, a co-owner removed, a parcel
+    moved to another commune, a parcel removed, a parcel out of the groups sent, a
+    certificate's serial, a land use added, an authentication result."""
+    con = ws.con
+    one = con.execute(
+        "SELECT parcel_id FROM parcel WHERE legal_area IS NOT NULL ORDER BY parcel_id LIMIT 1"
+    ).fetchone()
+    con.execute("UPDATE parcel SET legal_area = legal_area + 3 WHERE parcel_id = ?", [one[0]])
+    shared = con.execute(
+        "SELECT r.party_id FROM land_right r JOIN parcel p USING (parcel_id) GROUP BY ALL "
+        "HAVING count(DISTINCT p.unit_code) > 1 ORDER BY 1 LIMIT 1"
+    ).fetchone()
+    if shared is None:  # the province may hold nobody in two communes: make one
+        a, b = con.execute(
+            "SELECT min(parcel_id), max(parcel_id) FROM parcel GROUP BY unit_code "
+            "ORDER BY unit_code LIMIT 2"
+        ).fetchall()
+        party = con.execute("SELECT min(party_id) FROM land_right").fetchone()[0]
+        for parcel in (a[0], b[0]):
+            con.execute(
+                "INSERT INTO land_right (parcel_id, party_id, role) VALUES (?, ?, 'owner') "
+                "ON CONFLICT DO NOTHING",
+                [parcel, party],
+            )
+        shared = (party,)
+    con.execute("UPDATE party SET full_name = 'Trần Văn Đổi' WHERE party_id = ?", [shared[0]])
+    co = con.execute(
+        "SELECT parcel_id, max(party_id) FROM land_right GROUP BY ALL HAVING count(*) > 1 "
+        "ORDER BY 1 LIMIT 1"
+    ).fetchone()
+    con.execute("DELETE FROM land_right WHERE parcel_id = ? AND party_id = ?", list(co))
+    codes = [
+        r[0] for r in con.execute("SELECT DISTINCT unit_code FROM parcel ORDER BY 1").fetchall()
+    ]
+    moved, gone, out = con.execute(
+        "SELECT parcel_id FROM parcel JOIN parcel_group USING (parcel_id) "
+        "WHERE unit_code = ? AND grp = 1 ORDER BY parcel_id DESC LIMIT 3",
+        [codes[0]],
+    ).fetchall()
+    con.execute("UPDATE parcel SET unit_code = ? WHERE parcel_id = ?", [codes[-1], moved[0]])
+    for table in ("parcel_land_use", "land_right", "asset", "certificate_parcel",
+                  "parcel_group", "parcel"):  # fmt: skip
+        con.execute(f"DELETE FROM {table} WHERE parcel_id = ?", [gone[0]])
+    con.execute("UPDATE parcel_group SET grp = 3 WHERE parcel_id = ?", [out[0]])
+    con.execute(
+        "UPDATE certificate SET serial = serial || 'X' WHERE certificate_id = "
+        "(SELECT max(certificate_id) FROM certificate_parcel)"
+    )
+    con.execute(
+        "INSERT INTO parcel_land_use (parcel_id, seq, code, area) "
+        "SELECT parcel_id, 9, 'CLN', 10 FROM parcel ORDER BY parcel_id DESC LIMIT 1"
+    )
+    con.execute(
+        "UPDATE auth_result SET status = 'unmatched' WHERE party_id = "
+        "(SELECT min(party_id) FROM auth_result WHERE status <> 'unmatched')"
+    )
+
+
+def _contents(packages: list) -> dict[str, set[tuple]]:  # type: ignore[type-arg]
+    """Per commune: every object sent (class, uuid, version, change) and retired."""
+    out = {}
+    for package in packages:
+        rows: set[tuple] = set()  # type: ignore[type-arg]
+        for file in sorted((package.folder / "parquet").glob("*.parquet")):
+            con = duckdb.connect()
+            if file.stem == "DoiTuongHetHieuLuc":
+                sql = f"SELECT 'retired', uuid, version, class FROM '{file}'"
+            else:
+                sql = f"SELECT '{file.stem}', uuid, \"phienBan\", \"thayDoi\" FROM '{file}'"
+            rows |= set(con.execute(sql).fetchall())
+        out[package.commune] = rows
+    return out
+
+
+def test_a_package_from_the_rows_touched_equals_one_comparing_everything(
+    sent: tuple[Path, Path, list],  # type: ignore[type-arg]
+    tmp_path: Path,
+) -> None:
+    """The shortcut of a package of changes (start from the rows that differ since the
+    last export) gives the packages, versions and scopes comparing every object gives."""
+    a_path, b_path = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    shutil.copy(sent[0], a_path)
+    with open_workspace(a_path) as ws:
+        _edits(ws)
+    shutil.copy(a_path, b_path)
+    with open_workspace(b_path) as ws:  # no fingerprint to start from: compare all
+        ws.con.execute("DELETE FROM exchange_fingerprint_mark")
+    made = {}
+    for name, path in (("a", a_path), ("b", b_path)):
+        with open_workspace(path) as ws:
+            made[name] = export_packages(
+                ws, tmp_path / name, by="t", groups=[1, 2, 3], since="last"
+            )
+    assert {p.compared for p in made["a"]} == {"touched"}
+    assert {p.compared for p in made["b"]} == {"all"}
+    touched, everything = _contents(made["a"]), _contents(made["b"])
+    for code in everything:
+        assert touched[code] == everything[code], (code, sorted(touched[code] ^ everything[code]))
+    changes = {r[3] for rows in everything.values() for r in rows}
+    assert {"added", "changed", "same"} <= changes  # the comparison can fail
+    assert any(r[0] == "retired" for rows in everything.values() for r in rows)
+    assert [p.counts for p in made["a"]] == [p.counts for p in made["b"]]
+    assert [p.not_sent for p in made["a"]] == [p.not_sent for p in made["b"]]
+    state = (
+        "SELECT class, object_key, version, content_hash, end_at IS NULL FROM exchange_version",
+        "SELECT unit_code, class, object_key, version, from_seq, until_seq, content_hash "
+        "FROM exchange_scope",
+    )
+    with open_workspace(a_path, read_only=True) as a, open_workspace(b_path, read_only=True) as b:
+        for sql in state:
+            assert set(a.con.execute(sql).fetchall()) == set(b.con.execute(sql).fetchall())
+    # and the next package, made from the rows touched in both, is empty in both
+    for name, path in (("a", a_path), ("b", b_path)):
+        with open_workspace(path) as ws:
+            again = export_packages(
+                ws, tmp_path / f"{name}2", by="t", groups=[1, 2, 3], since="last"
+            )
+        assert {p.compared for p in again} == {"touched"}
+        assert sum(p.total("objects") + p.total("retired") for p in again) == 0
+
+
+def test_every_table_objects_are_made_from_is_fingerprinted() -> None:
+    """A table the objects are read from that the fingerprint leaves out would make a
+    package of changes miss what changed in it."""
+    from landclean.exchange.fingerprint import SOURCES
+    from landclean.exchange.objects import OBJECTS, SCOPE
+
+    named = set()
+    for sql in [SCOPE, *OBJECTS.values()]:
+        named |= set(re.findall(r"(?:FROM|JOIN)\s+([a-z_]+)", sql))
+    workspace = {t for t in named if not t.startswith("x_")}
+    compared_whole = {"sheet_crosswalk", "admin_unit", "finding"}  # finding: not-sent list
+    assert {"parcel", "land_right", "party"} <= workspace  # the check can fail
+    assert workspace - compared_whole <= set(SOURCES), workspace - set(SOURCES)
 
 
 def _retired(folder: Path) -> set[tuple[str, str]]:

@@ -38,7 +38,13 @@ NOT_STAGES = {
         "evidence_document", "evidence_arrival", "evidence_card", "evidence_link",
         "evidence_certificate", "citizen_notice", "citizen_answer",
     },
-    "exchange packages": {"exchange_package", "exchange_version", "exchange_scope"},
+    "exchange packages": {
+        "exchange_package",
+        "exchange_version",
+        "exchange_scope",
+        "exchange_fingerprint",
+        "exchange_fingerprint_mark",
+    },
     "history": {"change_log", "pipeline_run", "schema_migration", "stage_state"},
 }  # fmt: skip
 

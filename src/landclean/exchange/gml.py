@@ -1,8 +1,8 @@
 """A package's objects as tables and as GML, in SQL.
 
-``object_table`` selects one class's objects of one package with the catalogue's element
-names as columns (typed: what the GeoPackage and Parquet files hold); ``gml_rows``
-turns the same rows into GML 3.2 elements in DuckDB and ``write_split`` appends them to
+``object_table`` selects one class's objects sent with the catalogue's element names as
+columns (typed: what the GeoPackage and Parquet files hold, ``table_columns``);
+``gml_rows`` turns the same rows into GML 3.2 elements in DuckDB and ``write_split`` appends them to
 each package's file as they come, the bytes of each Arrow batch straight to the file.
 Text is escaped for XML there (``lc_xml``: the five characters, a carriage return as
 ``&#13;`` so that it survives, and the control characters XML 1.0 cannot hold removed);
@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from landclean.exchange.catalogue import GML_NS, XSI_NS, Catalogue, Field, ObjectClass
+from landclean.exchange.objects import object_rows
 
 LIFECYCLE = ("uuid", "phienBan", "batDau", "thayDoi")  # before every object's own fields
 CHANGE_WORDS = {"added": "moi", "changed": "sua", "same": "giu_nguyen"}
@@ -85,26 +86,32 @@ def _typed(field: Field) -> str:
     return _coded(field, column)
 
 
-def object_table(cls: ObjectClass, pkg: str | None = None, *, geometry: str = "geometry") -> str:
-    """SELECT of one class's objects of package ``pkg`` (the commune's code), or of every
-    package with the package first (``pkg`` None), in package and key order: uuid,
-    version, begin, change, then the catalogue's fields by element name; the geometry
-    as a GEOMETRY, or as WKB (``geometry="wkb"``)."""
-    columns = []
-    for f in cls.fields:
-        if f.type == "geometry":
-            expr = "ST_AsWKB(o.geom)" if geometry == "wkb" else "o.geom"
-        else:
-            expr = _typed(f)
-        columns.append(f'{expr} AS "{f.element}"')
-    where = f"s.pkg = {_sql_text(pkg)} AND " if pkg is not None else ""
-    first = "" if pkg is not None else "s.pkg AS pkg, "
-    return (
-        f"SELECT {first}lc_xuuid('{cls.name}', s.key) AS uuid, s.version AS \"phienBan\", "
-        f's.begin_at AS "batDau", s.change AS "thayDoi", {", ".join(columns)} '
-        f"FROM x_send s JOIN x_{cls.name} o ON o.pkg = s.pkg AND o.key = s.key "
-        f"WHERE {where}s.class = '{cls.name}' ORDER BY s.pkg, s.key"
+def object_table(cls: ObjectClass) -> str:
+    """SELECT of one class's objects sent, of every package, in package and key order:
+    the package, uuid, version, begin, change, then the catalogue's fields by element
+    name (typed: references as UUIDs, coded values as the catalogue's words, the
+    geometry as a GEOMETRY).  The rows are read from the workspace for the objects
+    ``x_send`` names only."""
+    columns = ", ".join(
+        f'{"o.geom" if f.type == "geometry" else _typed(f)} AS "{f.element}"' for f in cls.fields
     )
+    return (
+        f"SELECT s.pkg AS pkg, lc_xuuid('{cls.name}', s.key) AS uuid, s.version AS \"phienBan\", "
+        f's.begin_at AS "batDau", s.change AS "thayDoi", {columns} '
+        f"FROM (SELECT * FROM x_send WHERE class = '{cls.name}') s "
+        f"JOIN ({object_rows(cls.name)}) o ON o.pkg = s.pkg AND o.key = s.key "
+        "ORDER BY s.pkg, s.key"
+    )
+
+
+def table_columns(cls: ObjectClass, table: str) -> str:
+    """SELECT of a table of ``object_table``'s rows as the Parquet and GeoPackage files
+    hold them: without the package, the geometry as WKB."""
+    columns = ", ".join(
+        f'ST_AsWKB("{f.element}") AS "{f.element}"' if f.type == "geometry" else f'"{f.element}"'
+        for f in cls.fields
+    )
+    return f'SELECT uuid, "phienBan", "batDau", "thayDoi", {columns} FROM {table}'
 
 
 def _element(cat: Catalogue, f: Field) -> str:
@@ -129,8 +136,9 @@ def _element(cat: Catalogue, f: Field) -> str:
     return f"COALESCE('<{tag}>' || {value} || '</{tag}>', '')"
 
 
-def gml_rows(cat: Catalogue, cls: ObjectClass, delta: bool) -> str:
-    """SELECT of (package, GML): each object of the class as one line, in package order."""
+def gml_rows(cat: Catalogue, cls: ObjectClass, delta: bool, table: str) -> str:
+    """SELECT of (package, GML) from ``table`` (``object_table``'s rows, in package
+    order): each object of the class as one line."""
     p = cat.prefix
     change = (
         f"'<{p}:thayDoi>' || CASE \"thayDoi\" "
@@ -145,7 +153,7 @@ def gml_rows(cat: Catalogue, cls: ObjectClass, delta: bool) -> str:
         f"<{p}:uuid>' || uuid || '</{p}:uuid><{p}:phienBan>' || \"phienBan\" || "
         f"'</{p}:phienBan><{p}:batDau>' || strftime(\"batDau\", '%Y-%m-%dT%H:%M:%S') || "
         f"'</{p}:batDau>' || {change}{parts} || '</{p}:{cls.element}>' || chr(10) AS xml "
-        f"FROM ({object_table(cls)})"
+        f"FROM {table}"
     )
 
 

@@ -19,6 +19,7 @@ import hashlib
 import json
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pyogrio
 
+from landclean.exchange import fingerprint
 from landclean.exchange.catalogue import Catalogue, ExchangeError, load_catalogue
 from landclean.exchange.gml import (
     GML_SUBSET_FILE,
@@ -36,6 +38,7 @@ from landclean.exchange.gml import (
     register_macros,
     retired_rows,
     start_gml,
+    table_columns,
     write_split,
 )
 from landclean.exchange.objects import ORDER, drop_objects, stage_objects
@@ -66,6 +69,9 @@ class Package:
     follows: str | None
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     not_sent: int = 0
+    # how it was made: from the parcels touched since the fingerprint ("touched"), or
+    # by comparing every object ("all"): exchange.fingerprint
+    compared: str = "all"
 
     def total(self, what: str) -> int:
         return sum(c.get(what, 0) for c in self.counts.values())
@@ -80,6 +86,7 @@ class _Plan:
     follows: str | None
     since: str | None
     base_seq: int
+    last_seq: int  # the commune's latest package (0: none yet)
 
 
 def read_manifest(folder: Path) -> dict[str, object]:
@@ -152,6 +159,7 @@ def _plans(
                 follows[0] if follows else None,
                 base[0] if delta and base else None,
                 base[1] if base else 0,
+                follows[1] if follows else 0,
             )
         )
     return plans
@@ -181,19 +189,25 @@ def _write_contents(
     delta: bool,
     at: dt.datetime,
 ) -> None:
-    """Every package's objects, class by class for all packages at once: appended to
-    its GML file (``gml``, begun), and written as Parquet files."""
+    """Every package's objects, class by class for all packages at once, read once into
+    ``x_out``: appended to its GML file (``gml``, begun), and written as Parquet files."""
     for folder in folders.values():
         (folder / "parquet").mkdir()
     work = next(iter(folders.values())).parent
     for name in ORDER:
         cls = cat.cls(name)
-        write_split(con, gml_rows(cat, cls, delta), gml)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE x_out AS {object_table(cls)}")
+        write_split(con, gml_rows(cat, cls, delta, "x_out"), gml)
         targets = {pkg: f / "parquet" / f"{cls.element}.parquet" for pkg, f in folders.items()}
-        empty = object_table(cls, "", geometry="wkb") + " LIMIT 0"
+        rows = table_columns(cls, "x_out")
         _parquet_by_package(
-            con, object_table(cls, geometry="wkb"), work / f".{cls.element}", targets, empty
+            con,
+            rows.replace("SELECT ", "SELECT pkg, ", 1),
+            work / f".{cls.element}",
+            targets,
+            rows + " LIMIT 0",
         )
+        con.execute("DROP TABLE x_out")
     write_split(con, retired_rows(cat, at), gml)
     retired = "SELECT pkg, class, key, version, lc_xuuid(class, key) AS uuid FROM x_retired"
     targets = {pkg: f / "parquet" / f"{cat.retired}.parquet" for pkg, f in folders.items()}
@@ -201,25 +215,46 @@ def _write_contents(
     _parquet_by_package(con, retired, work / f".{cat.retired}", targets, empty)
 
 
-def _write_geopackage(cat: Catalogue, folder: Path, pkg: str) -> None:
-    """The package's GeoPackage, a layer per class, from its Parquet files."""
-    gpkg = folder / f"{pkg}.gpkg"
+def _geopackage_template(cat: Catalogue, folder: Path, path: Path) -> None:
+    """A GeoPackage with every class's layer and no rows (the columns of ``folder``'s
+    Parquet files): each package's starts as a copy and takes its rows in."""
     # no fsync per layer: the folder stays hidden until the package is recorded
     pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
     for name in ORDER:
         cls = cat.cls(name)
-        table = pq.read_table(folder / "parquet" / f"{cls.element}.parquet")
+        table = pq.read_table(folder / "parquet" / f"{cls.element}.parquet").slice(0, 0)
         geometry = next((f.element for f in cls.fields if f.type == "geometry"), None)
         pyogrio.write_arrow(
             table,
-            gpkg,
+            path,
             layer=cls.element,
             driver="GPKG",
             geometry_name=geometry,
             geometry_type="Unknown" if geometry else None,
             crs="EPSG:9218" if geometry else None,
-            append=gpkg.exists(),
+            append=path.exists(),
         )
+
+
+def _write_geopackage(cat: Catalogue, folder: Path, pkg: str, template: Path) -> None:
+    """The package's GeoPackage, a layer per class, from its Parquet files."""
+    gpkg = folder / f"{pkg}.gpkg"
+    shutil.copyfile(template, gpkg)
+    for name in ORDER:
+        cls = cat.cls(name)
+        table = pq.read_table(folder / "parquet" / f"{cls.element}.parquet")
+        if table.num_rows:
+            geometry = next((f.element for f in cls.fields if f.type == "geometry"), None)
+            pyogrio.write_arrow(
+                table,
+                gpkg,
+                layer=cls.element,
+                driver="GPKG",
+                geometry_name=geometry,
+                geometry_type="Unknown" if geometry else None,
+                crs="EPSG:9218" if geometry else None,
+                append=True,
+            )
 
 
 def _cell(text: str) -> str:
@@ -341,11 +376,15 @@ def export_packages(
         plans = _plans(con, chosen, delta, since)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE x_pkg AS SELECT * FROM (VALUES "
-            + ", ".join(f"('{p.pkg}', {p.seq}, {p.base_seq})" for p in plans)
-            + ") t(pkg, seq, base_seq)"
+            + ", ".join(f"('{p.pkg}', {p.seq}, {p.base_seq}, {p.last_seq})" for p in plans)
+            + ") t(pkg, seq, base_seq, last_seq)"
         )
-        stage_objects(con, list(chosen), groups)
-        plan_versions(con, at, delta)
+        narrow = delta and fingerprint.can_narrow(con, groups)
+        if narrow:
+            fingerprint.touched(con)
+        stage_objects(con, list(chosen), groups, narrow)
+        plan_versions(con, at, delta, narrow)
+        fingerprint.record(con, narrow, {p.pkg: p.seq for p in plans}, groups)
         figures = counts(con)
         origin = _origin(ws)
         partial.mkdir()
@@ -367,18 +406,34 @@ def export_packages(
             }
             start_gml(gml[plan.pkg], cat, header)
         _write_contents(con, cat, folders, gml, delta, at)
+        template = partial / "template.gpkg"
+        _geopackage_template(cat, folders[plans[0].pkg], template)
+        not_sent = {}
         for plan in plans:
             folder = folders[plan.pkg]
             end_gml(gml[plan.pkg], cat)
             (folder / SCHEMA_FILE).write_text(schema(cat), encoding="utf-8")
             (folder / GML_SUBSET_FILE).write_text(gml_subset(), encoding="utf-8")
-            _write_geopackage(cat, folder, plan.pkg)
-            not_sent = _write_not_sent(con, plan, folder)
+            not_sent[plan.pkg] = _write_not_sent(con, plan, folder)
+
+        def finish(plan: _Plan) -> str:
+            """The package's GeoPackage and manifest (the digest of the manifest)."""
+            folder = folders[plan.pkg]
+            _write_geopackage(cat, folder, plan.pkg, template)
             mine = figures.get(plan.pkg, {})
-            digest = _manifest(plan, kind, folder, at, by, groups, mine, not_sent, cat, origin)
+            return _manifest(
+                plan, kind, folder, at, by, groups, mine, not_sent[plan.pkg], cat, origin
+            )
+
+        # files are written and hashed outside the interpreter's lock: two at a time
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            digests = dict(zip([p.pkg for p in plans], pool.map(finish, plans), strict=True))
+        for plan in plans:
+            mine = figures.get(plan.pkg, {})
+            digest = digests[plan.pkg]
             package = Package(
                 plan.package_id, plan.pkg, plan.name, kind, out / names[plan.pkg], plan.since,
-                plan.follows, mine, not_sent,
+                plan.follows, mine, not_sent[plan.pkg], "touched" if narrow else "all",
             )  # fmt: skip
             con.execute(
                 "INSERT INTO exchange_package (package_id, seq, unit_code, kind, since_id, "
@@ -388,7 +443,7 @@ def export_packages(
                 [plan.package_id, plan.seq, plan.pkg, kind, plan.since, plan.follows, at, by,
                  groups, str(package.folder), digest, package.total("objects"),
                  package.total("added"), package.total("changed"), package.total("retired"),
-                 not_sent],
+                 not_sent[plan.pkg]],
             )  # fmt: skip
             packages.append(package)
         for package in packages:
@@ -398,6 +453,7 @@ def export_packages(
             (partial / package.folder.name).replace(package.folder)
             placed.append(package.folder)
         drop_objects(con)
+        fingerprint.drop(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

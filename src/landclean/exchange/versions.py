@@ -16,9 +16,13 @@ difference:
   user or certificate it refers to is added or changed, the parcel is sent with all of
   them (those unchanged marked so), because a receiver replaces a parcel's record as one.
 
-Everything is computed for all the communes of an export at once: the temporary tables
-``x_pkg`` (package, its sequence number, the sequence of the package it is compared
-with) and ``x_<class>`` (``exchange.objects``) in, ``x_send`` and ``x_retired`` out.
+Everything is computed for all the communes of an export at once, and from
+fingerprints (``exchange.objects``: key and content hash), so that the work on what did
+not change is one join per class: the temporary tables ``x_pkg`` (package, its sequence
+number, the sequence of the package it is compared with, and of the commune's latest)
+and ``x_<class>`` in, ``x_send`` and ``x_retired`` out.  The scope keeps the content hash
+of the version each receiver holds, so what the receivers hold is compared with the
+workspace without reading the versions.
 """
 
 from __future__ import annotations
@@ -29,13 +33,32 @@ import duckdb
 
 from landclean.exchange.objects import BUILD_ORDER
 
+# what differs between the objects now (x_{cls}) and what the receivers held
+# ({held}: pkg, key, version, h): sent with other content or none yet (h set), or no
+# longer the commune's (h NULL: retired).  An object not sent (of a parcel outside the
+# groups sent) is withheld: the receiver keeps what it has, so it is in neither.
+DIFF = """
+SELECT COALESCE(o.pkg, r.pkg) AS pkg, COALESCE(o.key, r.key) AS key, o.h,
+       r.version AS held, r.key IS NULL AS added
+FROM x_{cls} o FULL JOIN {held} r ON o.pkg = r.pkg AND o.key = r.key
+WHERE o.key IS NULL OR (o.sent AND (r.key IS NULL OR o.h <> r.h))"""
+
 VERSION = """
+CREATE OR REPLACE TEMP TABLE x_held AS
+SELECT s.unit_code AS pkg, s.object_key AS key, s.version, s.content_hash AS h
+FROM exchange_scope s
+WHERE s.class = '{cls}' AND s.until_seq IS NULL AND s.unit_code IN (SELECT pkg FROM x_pkg)
+  {held_in};
+CREATE OR REPLACE TEMP TABLE x_diff AS {diff_held};
+-- content no current version has: a new version, the current one ends
 CREATE OR REPLACE TEMP TABLE x_new AS
-SELECT key, h FROM x_{cls} o
-WHERE o.sent AND NOT EXISTS (SELECT 1 FROM exchange_version v
-                  WHERE v.class = '{cls}' AND v.object_key = o.key AND v.end_at IS NULL
-                    AND v.content_hash = o.h)
-QUALIFY row_number() OVER (PARTITION BY key ORDER BY h) = 1;
+SELECT d.key, d.h FROM x_diff d
+LEFT JOIN (SELECT object_key, content_hash FROM exchange_version
+           WHERE class = '{cls}' AND end_at IS NULL
+             AND object_key IN (SELECT key FROM x_diff WHERE h IS NOT NULL)) v
+  ON v.object_key = d.key AND v.content_hash = d.h
+WHERE d.h IS NOT NULL AND v.object_key IS NULL
+QUALIFY row_number() OVER (PARTITION BY d.key ORDER BY d.h) = 1;
 UPDATE exchange_version SET end_at = $now
 WHERE class = '{cls}' AND end_at IS NULL AND object_key IN (SELECT key FROM x_new);
 INSERT INTO exchange_version (class, object_key, version, content_hash, begin_at, end_at)
@@ -43,70 +66,73 @@ SELECT '{cls}', n.key, COALESCE(m.v, 0) + 1, n.h, $now, NULL
 FROM x_new n LEFT JOIN (SELECT object_key, max(version) AS v FROM exchange_version
                         WHERE class = '{cls}' AND object_key IN (SELECT key FROM x_new)
                         GROUP BY ALL) m ON m.object_key = n.key;
-CREATE OR REPLACE TEMP TABLE x_now_{cls} AS
-SELECT o.pkg, o.key, v.version, v.begin_at
-FROM x_{cls} o JOIN exchange_version v
-  ON v.class = '{cls}' AND v.object_key = o.key AND v.end_at IS NULL
-WHERE o.sent;
-CREATE OR REPLACE TEMP TABLE x_then_{cls} AS
-SELECT s.unit_code AS pkg, s.object_key AS key, s.version
-FROM exchange_scope s JOIN x_pkg p ON p.pkg = s.unit_code
-WHERE s.class = '{cls}' AND s.from_seq <= p.base_seq
-  AND (s.until_seq IS NULL OR s.until_seq > p.base_seq);
--- what the commune no longer has, or now has in another version (an object not sent,
--- of a parcel not in the groups sent, stays as the receiver has it)
-CREATE OR REPLACE TEMP TABLE x_closed AS
-SELECT s.unit_code AS pkg, s.object_key AS key, p.seq
-FROM exchange_scope s JOIN x_pkg p ON p.pkg = s.unit_code
-LEFT JOIN x_{cls} o ON o.pkg = s.unit_code AND o.key = s.object_key
-LEFT JOIN x_now_{cls} n ON n.pkg = s.unit_code AND n.key = s.object_key
-WHERE s.class = '{cls}' AND s.until_seq IS NULL
-  AND (o.key IS NULL OR n.version <> s.version);
-UPDATE exchange_scope s SET until_seq = c.seq FROM x_closed c
-WHERE s.unit_code = c.pkg AND s.object_key = c.key AND s.class = '{cls}'
-  AND s.until_seq IS NULL;
-INSERT INTO exchange_scope (unit_code, class, object_key, version, from_seq, until_seq)
-SELECT n.pkg, '{cls}', n.key, n.version, p.seq, NULL
-FROM x_now_{cls} n JOIN x_pkg p ON p.pkg = n.pkg
-WHERE NOT EXISTS (SELECT 1 FROM exchange_scope s
-                  WHERE s.unit_code = n.pkg AND s.class = '{cls}' AND s.object_key = n.key
-                    AND s.version = n.version AND s.until_seq IS NULL);
--- a version no commune holds any more has ended (of those whose scope closed now)
+-- the version each object sent with other content now has
+CREATE OR REPLACE TEMP TABLE x_cur AS
+SELECT d.pkg, d.key, v.version, d.h
+FROM x_diff d JOIN exchange_version v
+  ON v.class = '{cls}' AND v.object_key = d.key AND v.end_at IS NULL AND v.content_hash = d.h
+WHERE d.h IS NOT NULL AND v.object_key IN (SELECT key FROM x_diff WHERE h IS NOT NULL);
+UPDATE exchange_scope s SET until_seq = p.seq FROM x_diff d, x_pkg p
+WHERE s.class = '{cls}' AND s.until_seq IS NULL AND d.held IS NOT NULL
+  AND s.unit_code = d.pkg AND s.object_key = d.key AND p.pkg = d.pkg;
+INSERT INTO exchange_scope (unit_code, class, object_key, version, from_seq, until_seq,
+                            content_hash)
+SELECT c.pkg, '{cls}', c.key, c.version, p.seq, NULL, c.h FROM x_cur c JOIN x_pkg p USING (pkg);
+-- a version no commune holds any more has ended (of those retired now)
 UPDATE exchange_version v SET end_at = $now
 WHERE class = '{cls}' AND end_at IS NULL
-  AND object_key IN (SELECT key FROM x_closed)
+  AND object_key IN (SELECT key FROM x_diff WHERE h IS NULL)
   AND NOT EXISTS (SELECT 1 FROM exchange_scope s
                   WHERE s.class = '{cls}' AND s.object_key = v.object_key
                     AND s.until_seq IS NULL);
-CREATE OR REPLACE TEMP TABLE x_change_{cls} AS
-SELECT n.pkg, n.key, n.version, n.begin_at,
-       CASE WHEN t.key IS NULL THEN 'added' WHEN t.version <> n.version THEN 'changed'
-            ELSE 'same' END AS change
-FROM x_now_{cls} n LEFT JOIN x_then_{cls} t USING (pkg, key);
-INSERT INTO x_retired
-SELECT t.pkg, '{cls}', t.key, t.version FROM x_then_{cls} t
-WHERE NOT EXISTS (SELECT 1 FROM x_{cls} o WHERE o.pkg = t.pkg AND o.key = t.key);
-DROP TABLE x_now_{cls};
-DROP TABLE x_then_{cls};
-DROP TABLE x_closed;
+-- what changed since the package each is compared with: what differs from what the
+-- receivers hold (x_diff), unless that is an older package (THEN)
+CREATE OR REPLACE TEMP TABLE x_rel_{cls} AS {diff_then};
+INSERT INTO x_retired SELECT pkg, '{cls}', key, held FROM x_rel_{cls} WHERE h IS NULL;
+ALTER TABLE x_held RENAME TO x_held_{cls};
+ALTER TABLE x_cur RENAME TO x_cur_{cls};
+DROP TABLE x_diff;
 DROP TABLE x_new;
 """
+
+# what the receivers hold that a package made from the parcels touched
+# (exchange.fingerprint) compares: the objects of those parcels, and what each commune
+# holds of the land users and certificates touched, or of those it has now
+HELD_IN = {
+    "parcel": "AND s.object_key IN (SELECT parcel_id FROM x_touched)",
+    "land_use": "AND split_part(s.object_key, '/', 1) IN (SELECT parcel_id FROM x_touched)",
+    "land_right": "AND split_part(s.object_key, '/', 1) IN (SELECT parcel_id FROM x_touched)",
+    "asset": "AND split_part(s.object_key, '/', 1) IN (SELECT parcel_id FROM x_touched)",
+    "party": "AND (s.object_key IN (SELECT party_id FROM x_touched_party) "
+    "OR (s.unit_code, s.object_key) IN (SELECT pkg, key FROM x_party))",
+    "certificate": "AND (s.object_key IN (SELECT certificate_id FROM x_touched_certificate) "
+    "OR (s.unit_code, s.object_key) IN (SELECT pkg, key FROM x_certificate))",
+}
+
+# the scope each package is compared with, where that is an older package than the
+# commune's latest (a package --since an earlier one)
+THEN = """
+(SELECT s.unit_code AS pkg, s.object_key AS key, s.version, s.content_hash AS h
+ FROM exchange_scope s JOIN x_pkg p ON p.pkg = s.unit_code
+ WHERE s.class = '{cls}' AND p.base_seq <> p.last_seq AND s.from_seq <= p.base_seq
+   AND (s.until_seq IS NULL OR s.until_seq > p.base_seq)
+ UNION ALL
+ SELECT pkg, key, version, h FROM x_held WHERE pkg IN (SELECT pkg FROM x_pkg
+                                                       WHERE base_seq = last_seq))"""
 
 # the parcels a delta sends whole: changed themselves, or something of theirs
 AFFECTED = """
 CREATE OR REPLACE TEMP TABLE x_affected AS
-SELECT pkg, key AS parcel_id FROM x_change_parcel WHERE change <> 'same'
-UNION SELECT pkg, split_part(key, '/', 1) FROM x_change_land_use WHERE change <> 'same'
-UNION SELECT pkg, split_part(key, '/', 1) FROM x_change_land_right WHERE change <> 'same'
-UNION SELECT pkg, split_part(key, '/', 1) FROM x_change_asset WHERE change <> 'same'
-UNION SELECT pkg, split_part(key, '/', 1) FROM x_retired
-      WHERE class IN ('land_use', 'land_right', 'asset')
-UNION SELECT r.pkg, r.parcel_ref FROM x_land_right r JOIN x_change_party c
-      ON c.pkg = r.pkg AND c.key = r.party_ref AND c.change <> 'same'
-UNION SELECT r.pkg, r.parcel_ref FROM x_land_right r JOIN x_change_certificate c
-      ON c.pkg = r.pkg AND c.key = r.certificate_ref AND c.change <> 'same'
-UNION SELECT p.pkg, p.key FROM x_parcel p JOIN x_change_certificate c
-      ON c.pkg = p.pkg AND c.key = p.certificate_ref AND c.change <> 'same';
+SELECT pkg, key AS parcel_id FROM x_rel_parcel WHERE h IS NOT NULL
+UNION SELECT pkg, split_part(key, '/', 1) FROM x_rel_land_use
+UNION SELECT pkg, split_part(key, '/', 1) FROM x_rel_land_right
+UNION SELECT pkg, split_part(key, '/', 1) FROM x_rel_asset
+UNION SELECT r.pkg, r.parcel_ref FROM x_land_right r JOIN x_rel_party c
+      ON c.pkg = r.pkg AND c.key = r.party_ref AND c.h IS NOT NULL
+UNION SELECT r.pkg, r.parcel_ref FROM x_land_right r JOIN x_rel_certificate c
+      ON c.pkg = r.pkg AND c.key = r.certificate_ref AND c.h IS NOT NULL
+UNION SELECT p.pkg, p.key FROM x_parcel p JOIN x_rel_certificate c
+      ON c.pkg = p.pkg AND c.key = p.certificate_ref AND c.h IS NOT NULL;
 DELETE FROM x_affected a
 WHERE NOT EXISTS (SELECT 1 FROM x_parcel p
                   WHERE p.pkg = a.pkg AND p.key = a.parcel_id AND p.sent);
@@ -125,20 +151,32 @@ SEND_DELTA = {
     "WHERE certificate_ref IS NOT NULL AND (pkg, key) IN (SELECT * FROM x_affected) "
     "UNION SELECT pkg, certificate_ref FROM x_land_right "
     "WHERE certificate_ref IS NOT NULL AND (pkg, parcel_ref) IN (SELECT * FROM x_affected)",
-    "map_sheet": "SELECT pkg, key FROM x_change_map_sheet WHERE change <> 'same'",
-    "admin_unit": "SELECT pkg, key FROM x_change_admin_unit WHERE change <> 'same'",
+    "map_sheet": "SELECT pkg, key FROM x_rel_map_sheet WHERE h IS NOT NULL",
+    "admin_unit": "SELECT pkg, key FROM x_rel_admin_unit WHERE h IS NOT NULL",
 }
 
 
-def plan_versions(con: duckdb.DuckDBPyConnection, now: dt.datetime, delta: bool) -> None:
+def plan_versions(
+    con: duckdb.DuckDBPyConnection, now: dt.datetime, delta: bool, narrow: bool = False
+) -> None:
     """New versions and the communes' scopes recorded (inside the caller's transaction);
-    ``x_send`` (package, class, key, version, begin, change) and ``x_retired``."""
+    ``x_send`` (package, class, key, version, begin, change) and ``x_retired``.
+    ``narrow``: the objects staged are those of the parcels touched, and so is what the
+    receivers hold that they are compared with."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE x_retired "
         "(pkg VARCHAR, class VARCHAR, key VARCHAR, version INTEGER)"
     )
+    older = con.execute("SELECT count(*) FROM x_pkg WHERE base_seq <> last_seq").fetchone()
     for cls in BUILD_ORDER:
-        for statement in VERSION.format(cls=cls).split(";"):
+        then = THEN.format(cls=cls) if older and older[0] else "x_held"
+        sql = VERSION.format(
+            cls=cls,
+            held_in=HELD_IN.get(cls, "") if narrow else "",
+            diff_held=DIFF.format(cls=cls, held="x_held"),
+            diff_then=DIFF.format(cls=cls, held=then) if older and older[0] else "FROM x_diff",
+        )
+        for statement in sql.split(";\n"):
             if statement.strip():
                 con.execute(statement, {"now": now} if "$now" in statement else {})
     con.execute(
@@ -150,12 +188,22 @@ def plan_versions(con: duckdb.DuckDBPyConnection, now: dt.datetime, delta: bool)
             if statement.strip():
                 con.execute(statement)
     for cls in BUILD_ORDER:
-        chosen = f"({SEND_DELTA[cls]})" if delta else f"(SELECT pkg, key FROM x_{cls} WHERE sent)"
+        chosen = SEND_DELTA[cls] if delta else f"SELECT pkg, key FROM x_{cls} WHERE sent"
+        # the version sent: the new one of what differs from what the receiver holds,
+        # else the one it holds
         con.execute(
-            f"INSERT INTO x_send SELECT c.pkg, '{cls}', c.key, c.version, c.begin_at, c.change "
-            f"FROM x_change_{cls} c WHERE (c.pkg, c.key) IN {chosen}"
+            f"INSERT INTO x_send SELECT c.pkg, '{cls}', c.key, v.version, v.begin_at, "
+            "CASE WHEN r.key IS NULL THEN 'same' WHEN r.added THEN 'added' ELSE 'changed' END "
+            f"FROM ({chosen}) c(pkg, key) "
+            f"LEFT JOIN x_cur_{cls} n ON n.pkg = c.pkg AND n.key = c.key "
+            f"LEFT JOIN x_held_{cls} o ON o.pkg = c.pkg AND o.key = c.key "
+            f"JOIN exchange_version v ON v.class = '{cls}' AND v.object_key = c.key "
+            "AND v.version = COALESCE(n.version, o.version) "
+            f"LEFT JOIN x_rel_{cls} r ON r.pkg = c.pkg AND r.key = c.key AND r.h IS NOT NULL"
         )
-        con.execute(f"DROP TABLE x_change_{cls}")
+    for cls in BUILD_ORDER:
+        for table in ("x_cur", "x_held", "x_rel"):
+            con.execute(f"DROP TABLE {table}_{cls}")
     con.execute("DROP TABLE IF EXISTS x_affected")
 
 

@@ -50,6 +50,7 @@ MIGRATIONS = (
     "021_evidence",
     "022_notices",
     "023_exchange",
+    "024_exchange_scope_hash",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
