@@ -27,11 +27,14 @@ from landclean.workspace import Workspace, open_workspace
 from landclean.xlsx import write_xlsx
 from tests.conftest import Province, q, summary_of, valid_summary
 
+# one worker builds this module's fixtures once
+pytestmark = pytest.mark.xdist_group("campaign")
+
 DEADLINE = dt.date(2025, 10, 3)
 LAST = REPORT_DATES[-1].astype(dt.date)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per worker, kept to the end
 def reported(built_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the shared workspace, reported on two days (two snapshots)."""
     out = tmp_path_factory.mktemp("campaign")

@@ -225,12 +225,14 @@ def test_a_change_is_a_new_version_and_a_package_of_changes_brings_it(
         assert records(a) == records(b)
 
 
-def _edits(ws: Workspace) -> None:
+def _edits(ws: Workspace) -> list[str]:
     """Changes of every kind a package of changes must see, made to the tables directly:
     a value, a land user held in two communes renamed, a co-owner removed, a parcel
     moved to another commune, a parcel removed, a parcel out of the groups sent, a
-    certificate's serial, a land use added, an authentication result."""
+    certificate's serial, a land use added, an authentication result.  The communes
+    whose packages these change (and one they leave alone)."""
     con = ws.con
+    before = dict(con.execute("SELECT parcel_id, unit_code FROM parcel").fetchall())
     one = con.execute(
         "SELECT parcel_id FROM parcel WHERE legal_area IS NOT NULL ORDER BY parcel_id LIMIT 1"
     ).fetchone()
@@ -283,6 +285,20 @@ def _edits(ws: Workspace) -> None:
         "UPDATE auth_result SET status = 'unmatched' WHERE party_id = "
         "(SELECT min(party_id) FROM auth_result WHERE status <> 'unmatched')"
     )
+    after = dict(con.execute("SELECT parcel_id, unit_code FROM parcel").fetchall())
+    changed = {c for p, c in before.items() if after.get(p) != c} | {
+        c for p, c in after.items() if before.get(p) != c
+    }
+    communes = con.execute(
+        "SELECT DISTINCT unit_code FROM parcel WHERE parcel_id IN ("
+        "SELECT parcel_id FROM land_right WHERE party_id IN (SELECT party_id FROM auth_result "
+        "WHERE status = 'unmatched' OR party_id = ?) OR parcel_id = ? OR parcel_id = ? "
+        "UNION SELECT parcel_id FROM certificate_parcel WHERE certificate_id = "
+        "(SELECT max(certificate_id) FROM certificate_parcel) "
+        "UNION SELECT max(parcel_id) FROM parcel)",
+        [shared[0], one[0], co[0]],
+    ).fetchall()
+    return sorted(changed | {c for (c,) in communes} | {codes[1]})
 
 
 def _contents(packages: list) -> dict[str, set[tuple]]:  # type: ignore[type-arg]
@@ -310,7 +326,7 @@ def test_a_package_from_the_rows_touched_equals_one_comparing_everything(
     a_path, b_path = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
     shutil.copy(sent[0], a_path)
     with open_workspace(a_path) as ws:
-        _edits(ws)
+        communes = _edits(ws)
     shutil.copy(a_path, b_path)
     with open_workspace(b_path) as ws:  # no fingerprint to start from: compare all
         ws.con.execute("DELETE FROM exchange_fingerprint_mark")
@@ -318,7 +334,7 @@ def test_a_package_from_the_rows_touched_equals_one_comparing_everything(
     for name, path in (("a", a_path), ("b", b_path)):
         with open_workspace(path) as ws:
             made[name] = export_packages(
-                ws, tmp_path / name, by="t", groups=[1, 2, 3], since="last"
+                ws, tmp_path / name, by="t", communes=communes, groups=[1, 2, 3], since="last"
             )
     assert {p.compared for p in made["a"]} == {"touched"}
     assert {p.compared for p in made["b"]} == {"all"}
@@ -342,8 +358,9 @@ def test_a_package_from_the_rows_touched_equals_one_comparing_everything(
     for name, path in (("a", a_path), ("b", b_path)):
         with open_workspace(path) as ws:
             again = export_packages(
-                ws, tmp_path / f"{name}2", by="t", groups=[1, 2, 3], since="last"
-            )
+                ws, tmp_path / f"{name}2", by="t", communes=communes, groups=[1, 2, 3],
+                since="last",
+            )  # fmt: skip
         assert {p.compared for p in again} == {"touched"}
         assert sum(p.total("objects") + p.total("retired") for p in again) == 0
 

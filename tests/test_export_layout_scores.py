@@ -18,10 +18,13 @@ from landclean.synth.scoring import score_rules
 from landclean.workspace import Workspace, create_workspace
 from tests.conftest import q
 
+# one worker builds this module's fixtures once
+pytestmark = pytest.mark.xdist_group("layout_scores")
+
 EXPORT = GeneratorConfig(parcels=4000, seed=7, defect_scale=3.0, layout="owner_rows")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per worker, kept to the end
 def export_ws(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, Path]:
     root = tmp_path_factory.mktemp("export") / "src"
     generate(EXPORT, root)

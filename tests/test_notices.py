@@ -33,6 +33,9 @@ from landclean.vn.cccd_qr import parse_payload, payload_text
 from tests.test_cli import landclean
 from tests.web import Served, serve_copy
 
+# one worker builds this module's fixtures once
+pytestmark = pytest.mark.xdist_group("notices")
+
 URL = "https://dat.example.gov.vn/dl"
 TWELVE_DIGITS = re.compile(r"(?<!\d)\d{12}(?!\d)")
 
@@ -57,7 +60,7 @@ def _pdf(path: Path) -> tuple[int, str, list[str]]:
         doc.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per worker, kept to the end
 def noticed(built_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Noticed]:
     folder = tmp_path_factory.mktemp("notices")
     path = folder / "ws.duckdb"

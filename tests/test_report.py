@@ -15,8 +15,11 @@ from landclean.reports.writer import write_reports
 from landclean.workspace import Workspace
 from tests.conftest import Province, q, valid_summary
 
+# one worker builds this module's fixtures once
+pytestmark = pytest.mark.xdist_group("report")
 
-@pytest.fixture(scope="module")
+
+@pytest.fixture(scope="session")  # made once per worker, kept to the end
 def reports(built_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from landclean.workspace import open_workspace
 

@@ -49,7 +49,7 @@ def _without_run_metadata(text: str) -> str:
     return json.dumps(document, ensure_ascii=False, indent=1)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per worker, kept to the end
 def twice(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """One small province, imported and run in two fresh workspaces."""
     root = tmp_path_factory.mktemp("twice")

@@ -36,6 +36,9 @@ from landclean.privacy import mask_id, mask_typed_id
 from tests.conftest import Province
 from tests.hardening.pii_scan import real_ids, scan, scan_text
 
+# one worker builds this module's fixtures once
+pytestmark = pytest.mark.xdist_group("pii")
+
 USER = labels("worklist_users", "vi")
 FIND = labels("worklist_findings", "vi")
 
