@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pyogrio
 
 from landclean.exchange import fingerprint
-from landclean.exchange.catalogue import Catalogue, ExchangeError, load_catalogue
+from landclean.exchange.catalogue import Catalogue, ExchangeError, ObjectClass, load_catalogue
 from landclean.exchange.gml import (
     GML_SUBSET_FILE,
     SCHEMA_FILE,
@@ -215,6 +216,21 @@ def _write_contents(
     _parquet_by_package(con, retired, work / f".{cat.retired}", targets, empty)
 
 
+def _append_layer(cls: ObjectClass, table: pa.Table, gpkg: Path) -> None:
+    """One class's rows written to its layer of ``gpkg`` (made when it does not exist)."""
+    geometry = next((f.element for f in cls.fields if f.type == "geometry"), None)
+    pyogrio.write_arrow(
+        table,
+        gpkg,
+        layer=cls.element,
+        driver="GPKG",
+        geometry_name=geometry,
+        geometry_type="Unknown" if geometry else None,
+        crs="EPSG:9218" if geometry else None,
+        append=gpkg.exists(),
+    )
+
+
 def _geopackage_template(cat: Catalogue, folder: Path, path: Path) -> None:
     """A GeoPackage with every class's layer and no rows (the columns of ``folder``'s
     Parquet files): each package's starts as a copy and takes its rows in."""
@@ -222,18 +238,7 @@ def _geopackage_template(cat: Catalogue, folder: Path, path: Path) -> None:
     pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
     for name in ORDER:
         cls = cat.cls(name)
-        table = pq.read_table(folder / "parquet" / f"{cls.element}.parquet").slice(0, 0)
-        geometry = next((f.element for f in cls.fields if f.type == "geometry"), None)
-        pyogrio.write_arrow(
-            table,
-            path,
-            layer=cls.element,
-            driver="GPKG",
-            geometry_name=geometry,
-            geometry_type="Unknown" if geometry else None,
-            crs="EPSG:9218" if geometry else None,
-            append=path.exists(),
-        )
+        _append_layer(cls, pq.read_table(folder / "parquet" / f"{cls.element}.parquet")[:0], path)
 
 
 def _write_geopackage(cat: Catalogue, folder: Path, pkg: str, template: Path) -> None:
@@ -244,17 +249,7 @@ def _write_geopackage(cat: Catalogue, folder: Path, pkg: str, template: Path) ->
         cls = cat.cls(name)
         table = pq.read_table(folder / "parquet" / f"{cls.element}.parquet")
         if table.num_rows:
-            geometry = next((f.element for f in cls.fields if f.type == "geometry"), None)
-            pyogrio.write_arrow(
-                table,
-                gpkg,
-                layer=cls.element,
-                driver="GPKG",
-                geometry_name=geometry,
-                geometry_type="Unknown" if geometry else None,
-                crs="EPSG:9218" if geometry else None,
-                append=True,
-            )
+            _append_layer(cls, table, gpkg)
 
 
 def _cell(text: str) -> str:
