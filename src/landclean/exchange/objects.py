@@ -18,17 +18,6 @@ import re
 
 import duckdb
 
-# the key of each class's object, as the SQL below builds it
-KEYS = {
-    "parcel": "parcel_id",
-    "land_use": "parcel_id || '/' || seq",
-    "party": "party_id",
-    "land_right": "parcel_id || '/' || party_id",
-    "certificate": "certificate_id",
-    "asset": "parcel_id || '/' || asset_id",
-    "map_sheet": "unit_code || '/' || scale || '/' || new_sheet_no",
-    "admin_unit": "code",
-}
 # classes in the order a package lists them (a reference points backwards where it can)
 ORDER = (
     "admin_unit",
@@ -158,7 +147,9 @@ def object_rows(cls: str) -> str:
     ``key``, ``sent``, then the columns the catalogue fills its fields from): the
     table they come from is narrowed to those keys as it is read."""
     sent = f"(SELECT DISTINCT key FROM x_send WHERE class = '{cls}')"
-    sql = ONLY.sub(lambda m: f"SEMI JOIN {sent} x_only ON x_only.key = {m.group(1)}", OBJECTS[cls])
+    sql = OBJECTS[cls]
+    if ONLY.search(sql):
+        return ONLY.sub(lambda m: f"SEMI JOIN {sent} x_only ON x_only.key = {m.group(1)}", sql)
     return f"SELECT * FROM ({sql}) WHERE key IN {sent}"
 
 

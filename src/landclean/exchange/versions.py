@@ -31,7 +31,7 @@ import datetime as dt
 
 import duckdb
 
-from landclean.exchange.objects import BUILD_ORDER
+from landclean.exchange.objects import BUILD_ORDER, DEPENDENTS
 
 # what differs between the objects now (x_{cls}) and what the receivers held
 # ({held}: pkg, key, version, h): sent with other content or none yet (h set), or no
@@ -100,9 +100,10 @@ DROP TABLE x_new;
 # holds of the land users and certificates touched, or of those it has now
 HELD_IN = {
     "parcel": "AND s.object_key IN (SELECT parcel_id FROM x_touched)",
-    "land_use": "AND split_part(s.object_key, '/', 1) IN (SELECT parcel_id FROM x_touched)",
-    "land_right": "AND split_part(s.object_key, '/', 1) IN (SELECT parcel_id FROM x_touched)",
-    "asset": "AND split_part(s.object_key, '/', 1) IN (SELECT parcel_id FROM x_touched)",
+    **{
+        cls: "AND split_part(s.object_key, '/', 1) IN (SELECT parcel_id FROM x_touched)"
+        for cls in DEPENDENTS
+    },
     "party": "AND (s.object_key IN (SELECT party_id FROM x_touched_party) "
     "OR (s.unit_code, s.object_key) IN (SELECT pkg, key FROM x_party))",
     "certificate": "AND (s.object_key IN (SELECT certificate_id FROM x_touched_certificate) "
