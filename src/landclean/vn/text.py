@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 # The five tone marks as combining characters (huyền, sắc, ngã, hỏi, nặng): the one
@@ -50,6 +51,7 @@ def ascii_key(text: str) -> str:
     return clean_spaces(bare.translate(_APOSTROPHES).lower())
 
 
+@lru_cache(maxsize=1 << 16)  # the same headers and names are keyed over and over
 def compact_key(text: str) -> str:
     """Key used by vietnamadminunits: accent-free, lower-case, letters and digits only."""
     return re.sub(r"[^a-z0-9]", "", ascii_key(text))
