@@ -30,6 +30,7 @@ from tests.conftest import Province
 from tests.test_cli import landclean
 
 NS = "{urn:landclean:exchange:cadastre:1.0}"
+GML = "{http://www.opengis.net/gml/3.2}"
 # the records a package carries, by their natural columns (internal certificate ids are
 # hashes of the text as typed, so certificates are compared by serial)
 RECORDS = {
@@ -117,6 +118,55 @@ def test_every_package_validates_and_holds_its_communes_parcels(
             data = (package.folder / entry["path"]).read_bytes()
             assert hashlib.sha256(data).hexdigest() == entry["sha256"]
         assert api.check_exchange(package.folder).objects["ThuaDat"] == by_commune[package.commune]
+
+
+def test_the_geopackage_and_parquet_hold_what_the_gml_holds(
+    sent: tuple[Path, Path, list],  # type: ignore[type-arg]
+) -> None:
+    """Every class is a layer of the GeoPackage and a Parquet file with the GML's objects
+    (uuid for uuid); the parcels' geometries are the GML's rings, under the catalogue's
+    column name, with a spatial index."""
+    import sqlite3
+
+    import pyarrow.parquet as pq
+    import pyogrio
+    import shapely
+
+    cat = load_catalogue(None)
+    package = max(sent[2], key=lambda p: p.total("objects"))
+    doc = validate(package.folder)
+    (gpkg,) = package.folder.glob("*.gpkg")
+    layers = {name for name, _ in pyogrio.list_layers(gpkg)}
+    for cls in cat.classes:
+        in_gml = [e.findtext(f"{NS}uuid") for e in doc.iter(f"{NS}{cls.element}")]
+        table = pq.read_table(package.folder / "parquet" / f"{cls.element}.parquet")
+        assert cls.element in layers, cls.element
+        layer = pyogrio.read_arrow(gpkg, layer=cls.element)[1]
+        assert sorted(in_gml) == sorted(table["uuid"].to_pylist()), cls.element
+        assert sorted(in_gml) == sorted(layer["uuid"].to_pylist()), cls.element
+    meta, parcels = pyogrio.read_arrow(gpkg, layer="ThuaDat")
+    geometries = shapely.from_wkb(parcels[meta["geometry_name"] or "wkb_geometry"].to_numpy(False))
+    rings = {
+        e.findtext(f"{NS}uuid"): [
+            [float(v) for v in pos.text.split()] for pos in e.iterfind(f".//{GML}posList")
+        ]
+        for e in doc.iter(f"{NS}ThuaDat")
+    }
+    shapes = 0
+    for uid, geom in zip(parcels["uuid"].to_pylist(), geometries, strict=True):
+        polys = [] if geom is None else getattr(geom, "geoms", [geom])
+        got = [
+            [c for xy in r.coords for c in xy] for p in polys for r in (p.exterior, *p.interiors)
+        ]
+        assert got == rings[uid], uid
+        shapes += geom is not None
+    assert shapes > 0
+    with sqlite3.connect(gpkg) as con:
+        column = con.execute(
+            "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = 'ThuaDat'"
+        ).fetchone()[0]
+        assert column == next(f.element for f in cat.cls("parcel").fields if f.type == "geometry")
+        assert con.execute(f"SELECT count(*) FROM rtree_ThuaDat_{column}").fetchone()[0] == shapes
 
 
 def test_export_then_import_gives_the_same_records(
@@ -539,6 +589,54 @@ def test_any_text_survives_xml(text: str) -> None:
         c for c in text if c in "\t\n\r" or (ord(c) >= 0x20 and c not in "\ufffe\uffff")
     )
     assert parsed == allowed
+
+
+_COORD = st.integers(-(10**10), 10**10).map(lambda mm: mm / 1000)  # metres to the millimetre
+
+
+@st.composite
+def _polygons(draw: st.DrawFn) -> str:
+    """WKT of a polygon or a multipolygon, some parts with holes (rings need not be
+    valid: the GML carries the rings as they are)."""
+
+    def ring() -> str:
+        points = draw(st.lists(st.tuples(_COORD, _COORD), min_size=3, max_size=6))
+        return "(" + ", ".join(f"{x!r} {y!r}" for x, y in [*points, points[0]]) + ")"
+
+    def polygon() -> str:
+        return "(" + ", ".join(ring() for _ in range(draw(st.integers(1, 3)))) + ")"
+
+    if draw(st.booleans()):
+        return "POLYGON " + polygon()
+    return "MULTIPOLYGON (" + ", ".join(polygon() for _ in range(draw(st.integers(1, 3)))) + ")"
+
+
+@settings(max_examples=150, deadline=None)
+@given(_polygons())
+def test_geometries_become_the_same_gml_either_way(wkt: str) -> None:
+    """The WKT's separators replaced (polygons without holes) or part by part give the
+    same GML, and its rings are the geometry's, in order, coordinate for coordinate."""
+    import shapely
+
+    from landclean.exchange.gml import BODY
+
+    con = _xml_con()
+    fast, parts = con.execute(  # type: ignore[misc]
+        f"SELECT lc_gml_surfaces({BODY}, g), lc_gml_parts(g) FROM (SELECT g, "
+        f"lc_gml_body(ST_AsText(g)) AS {BODY} FROM (SELECT ST_GeomFromText(?) AS g))",
+        [wkt],
+    ).fetchone()
+    assert fast == parts
+    doc = etree.fromstring(f'<m xmlns:gml="http://www.opengis.net/gml/3.2">{fast}</m>'.encode())
+    ns = {"gml": "http://www.opengis.net/gml/3.2"}
+    got = [
+        [[float(v) for v in pos.text.split()] for pos in poly.iterfind(".//gml:posList", ns)]
+        for poly in doc.iterfind("gml:surfaceMember/gml:Polygon", ns)
+    ]
+    geom = shapely.from_wkt(wkt)
+    polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+    want = [[[c for xy in r.coords for c in xy] for r in (p.exterior, *p.interiors)] for p in polys]
+    assert got == want
 
 
 def test_a_tampered_package_is_refused(

@@ -9,7 +9,10 @@ Text is escaped for XML there (``lc_xml``: the five characters, a carriage retur
 geometries become
 ``gml:MultiSurface`` with one ``gml:Polygon`` per part, exterior ring first, coordinates
 easting then northing (the axis order of EPSG:9218) as DuckDB prints a double: the
-shortest text that reads back as the same number.
+shortest text that reads back as the same number, with at most 15 decimals (a
+femtometre, for coordinates in metres).  A polygon or multipolygon without holes
+(nearly every parcel) is written by replacing its WKT's separators (``lc_gml_surfaces``);
+any other geometry part by part (``lc_gml_parts``): the same text either way.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ LIFECYCLE = ("uuid", "phienBan", "batDau", "thayDoi")  # before every object's o
 CHANGE_WORDS = {"added": "moi", "changed": "sua", "same": "giu_nguyen"}
 SCHEMA_FILE = "landclean-diachinh.xsd"
 GML_SUBSET_FILE = "gml-3.2-subset.xsd"
+BODY = "_gml_body"  # a geometry's rings as text, made once for its GML (lc_gml_body)
 
 MACROS = r"""
 CREATE OR REPLACE TEMP MACRO lc_xml(x) AS replace(replace(replace(replace(
@@ -57,7 +61,17 @@ CREATE OR REPLACE TEMP MACRO lc_gml_parts(g) AS NULLIF(array_to_string(list_tran
     list_filter(ST_Dump(g), lambda d: ST_GeometryType(d.geom) = 'POLYGON'
                                       AND NOT ST_IsEmpty(d.geom)),
     lambda d: lc_gml_polygon(string_split(
-        regexp_extract(ST_AsText(d.geom), '^POLYGON \(\((.*)\)\)$', 1), '), ('))), ''), '')
+        regexp_extract(ST_AsText(d.geom), '^POLYGON \(\((.*)\)\)$', 1), '), ('))), ''), '');
+CREATE OR REPLACE TEMP MACRO lc_gml_body(t) AS CASE
+    WHEN starts_with(t, 'POLYGON ((') THEN t[11:-3]
+    WHEN starts_with(t, 'MULTIPOLYGON (((') THEN replace(t[17:-4], ')), ((', chr(1)) END;
+CREATE OR REPLACE TEMP MACRO lc_gml_surfaces(body, g) AS CASE
+    WHEN body IS NULL OR contains(body, '), (') OR contains(body, 'EMPTY') THEN lc_gml_parts(g)
+    ELSE '<gml:surfaceMember><gml:Polygon><gml:exterior><gml:LinearRing><gml:posList>'
+        || replace(replace(body, ', ', ' '), chr(1),
+                   '</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon></gml:surfaceMember>'
+                   || '<gml:surfaceMember><gml:Polygon><gml:exterior><gml:LinearRing><gml:posList>')
+        || '</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon></gml:surfaceMember>' END
 """
 
 
@@ -121,7 +135,7 @@ def _element(cat: Catalogue, f: Field) -> str:
     if f.type == "geometry":
         return (
             f'COALESCE(\'<{tag}><gml:MultiSurface srsName="{cat.srs}" srsDimension="2">\' '
-            f"|| lc_gml_parts({col}) || '</gml:MultiSurface></{tag}>', '')"
+            f"|| lc_gml_surfaces(\"{BODY}\", {col}) || '</gml:MultiSurface></{tag}>', '')"
         )
     if f.type in ("integer", "ref"):
         value = f"CAST({col} AS VARCHAR)"
@@ -148,6 +162,12 @@ def gml_rows(cat: Catalogue, cls: ObjectClass, delta: bool, table: str) -> str:
         else ""
     )
     parts = " || ".join(_element(cat, f) for f in cls.fields)
+    geometry = next((f.element for f in cls.fields if f.type == "geometry"), None)
+    if geometry:  # the geometry's text made once, and its body once
+        table = (
+            f'(SELECT * EXCLUDE (_wkt), lc_gml_body(_wkt) AS "{BODY}" '
+            f'FROM (SELECT *, ST_AsText("{geometry}") AS _wkt FROM {table}))'
+        )
     return (
         f"SELECT pkg, '<{p}:{cls.element} gml:id=\"{cls.element}.' || uuid || '\">"
         f"<{p}:uuid>' || uuid || '</{p}:uuid><{p}:phienBan>' || \"phienBan\" || "
