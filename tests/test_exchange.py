@@ -726,10 +726,12 @@ def test_a_province_catalogue_renames_what_is_written(
         load_catalogue(path)
 
 
+@pytest.mark.parametrize("part", ["_add_layer", "_write_not_sent"])  # beside, then after
 def test_a_failed_export_leaves_nothing(
     sent: tuple[Path, Path, list],  # type: ignore[type-arg]
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    part: str,
 ) -> None:
     from landclean.exchange import package as package_module
 
@@ -739,7 +741,7 @@ def test_a_failed_export_leaves_nothing(
     def broken(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(package_module, "_write_geopackage", broken)
+    monkeypatch.setattr(package_module, part, broken)
     with open_workspace(copy) as ws:
         before = [
             ws.scalar(f"SELECT count(*) FROM {t}")

@@ -19,7 +19,8 @@ import hashlib
 import json
 import shutil
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -189,9 +190,11 @@ def _write_contents(
     gml: dict[str, Path],
     delta: bool,
     at: dt.datetime,
+    written: Callable[[ObjectClass], None],
 ) -> None:
     """Every package's objects, class by class for all packages at once, read once into
-    ``x_out``: appended to its GML file (``gml``, begun), and written as Parquet files."""
+    ``x_out``: appended to its GML file (``gml``, begun), and written as Parquet files;
+    ``written(cls)`` once the class's Parquet files are there."""
     for folder in folders.values():
         (folder / "parquet").mkdir()
     work = next(iter(folders.values())).parent
@@ -209,6 +212,7 @@ def _write_contents(
             rows + " LIMIT 0",
         )
         con.execute("DROP TABLE x_out")
+        written(cls)
     write_split(con, retired_rows(cat, at), gml)
     retired = "SELECT pkg, class, key, version, lc_xuuid(class, key) AS uuid FROM x_retired"
     targets = {pkg: f / "parquet" / f"{cat.retired}.parquet" for pkg, f in folders.items()}
@@ -237,31 +241,33 @@ def _append_layer(cls: ObjectClass, table: pa.Table, gpkg: Path) -> None:
     )
 
 
-def _geopackage_template(cat: Catalogue, folder: Path, path: Path) -> None:
-    """A GeoPackage with the layer of every class without geometry and no rows (the
-    columns of ``folder``'s Parquet files): each package's starts as a copy."""
+def _geopackage_template(con: duckdb.DuckDBPyConnection, cat: Catalogue, path: Path) -> None:
+    """A GeoPackage with the layer of every class without geometry and no rows, typed as
+    the classes' Parquet files are: each package's starts as a copy."""
     # no fsync per layer: the folder stays hidden until the package is recorded
     pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
+    empty = path.with_suffix(".parquet")
     for name in ORDER:
         cls = cat.cls(name)
         if not _geometry(cls):
-            table = pq.read_table(folder / "parquet" / f"{cls.element}.parquet")[:0]
-            _append_layer(cls, table, path)
+            rows = table_columns(cls, f"({object_table(cls)})")
+            con.execute(f"COPY ({rows} LIMIT 0) TO '{empty}' (FORMAT parquet)")
+            _append_layer(cls, pq.read_table(empty), path)
+    empty.unlink(missing_ok=True)
 
 
-def _write_geopackage(cat: Catalogue, folder: Path, pkg: str, template: Path) -> None:
-    """The package's GeoPackage, a layer per class, from its Parquet files.  A layer with
-    geometry is made with its rows, so that GDAL builds its spatial index once at the
-    end (rows appended to an indexed layer update the index one by one: 2.7 times
-    slower for a commune's parcels)."""
+def _add_layer(cls: ObjectClass, folder: Path, pkg: str, template: Path) -> None:
+    """One class's layer of the package's GeoPackage, from its Parquet file (the
+    GeoPackage begun as a copy of ``template`` with the first).  A layer with geometry
+    is made with its rows, so that GDAL builds its spatial index once at the end (rows
+    appended to an indexed layer update the index one by one: 2.7 times slower for a
+    commune's parcels)."""
     gpkg = folder / f"{pkg}.gpkg"
-    if template.exists():  # (a catalogue whose every class has a geometry has none)
+    if not gpkg.exists() and template.exists():  # (no template: every class has a geometry)
         shutil.copyfile(template, gpkg)
-    for name in ORDER:
-        cls = cat.cls(name)
-        table = pq.read_table(folder / "parquet" / f"{cls.element}.parquet")
-        if table.num_rows or _geometry(cls):
-            _append_layer(cls, table, gpkg)
+    table = pq.read_table(folder / "parquet" / f"{cls.element}.parquet")
+    if table.num_rows or _geometry(cls):
+        _append_layer(cls, table, gpkg)
 
 
 def _cell(text: str) -> str:
@@ -412,9 +418,24 @@ def export_packages(
                 **({"soVoiGoi": plan.since} if plan.since else {}),
             }
             start_gml(gml[plan.pkg], cat, header)
-        _write_contents(con, cat, folders, gml, delta, at)
         template = partial / "template.gpkg"
-        _geopackage_template(cat, folders[plans[0].pkg], template)
+        _geopackage_template(con, cat, template)
+        # the GeoPackages are written beside, class by class as their Parquet files come
+        # (one thread: a package's layers one after the other)
+        layers: list[Future[None]] = []
+        with ThreadPoolExecutor(max_workers=1) as beside:
+            try:
+
+                def written(cls: ObjectClass) -> None:
+                    for pkg, folder in folders.items():
+                        layers.append(beside.submit(_add_layer, cls, folder, pkg, template))
+
+                _write_contents(con, cat, folders, gml, delta, at, written)
+            except BaseException:
+                beside.shutdown(wait=True, cancel_futures=True)  # nothing writes as we clean up
+                raise
+        for done in layers:
+            done.result()
         not_sent = {}
         for plan in plans:
             folder = folders[plan.pkg]
@@ -424,9 +445,8 @@ def export_packages(
             not_sent[plan.pkg] = _write_not_sent(con, plan, folder)
 
         def finish(plan: _Plan) -> str:
-            """The package's GeoPackage and manifest (the digest of the manifest)."""
+            """The package's manifest (its digest)."""
             folder = folders[plan.pkg]
-            _write_geopackage(cat, folder, plan.pkg, template)
             mine = figures.get(plan.pkg, {})
             return _manifest(
                 plan, kind, folder, at, by, groups, mine, not_sent[plan.pkg], cat, origin
