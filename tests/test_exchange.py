@@ -726,14 +726,16 @@ def test_a_province_catalogue_renames_what_is_written(
         load_catalogue(path)
 
 
-@pytest.mark.parametrize("part", ["_add_layer", "_write_not_sent"])  # beside, then after
+@pytest.mark.parametrize(  # a GeoPackage layer written beside; the list after it
+    "part", ["geopackage.add_layer", "package._write_not_sent"]
+)
 def test_a_failed_export_leaves_nothing(
     sent: tuple[Path, Path, list],  # type: ignore[type-arg]
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     part: str,
 ) -> None:
-    from landclean.exchange import package as package_module
+    import importlib
 
     copy = tmp_path / "ws.duckdb"
     shutil.copy(sent[0], copy)
@@ -741,7 +743,8 @@ def test_a_failed_export_leaves_nothing(
     def broken(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(package_module, part, broken)
+    module, name = part.split(".")
+    monkeypatch.setattr(importlib.import_module(f"landclean.exchange.{module}"), name, broken)
     with open_workspace(copy) as ws:
         before = [
             ws.scalar(f"SELECT count(*) FROM {t}")

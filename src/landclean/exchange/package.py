@@ -20,16 +20,13 @@ import json
 import shutil
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
-import pyogrio
 
-from landclean.exchange import fingerprint
+from landclean.exchange import fingerprint, geopackage
 from landclean.exchange.catalogue import Catalogue, ExchangeError, ObjectClass, load_catalogue
 from landclean.exchange.gml import (
     GML_SUBSET_FILE,
@@ -220,56 +217,6 @@ def _write_contents(
     _parquet_by_package(con, retired, work / f".{cat.retired}", targets, empty)
 
 
-def _geometry(cls: ObjectClass) -> str | None:
-    return next((f.element for f in cls.fields if f.type == "geometry"), None)
-
-
-def _append_layer(cls: ObjectClass, table: pa.Table, gpkg: Path) -> None:
-    """One class's rows written to its layer of ``gpkg``; the layer is made when it does
-    not exist (with its geometry column named as the catalogue names it)."""
-    geometry = _geometry(cls)
-    pyogrio.write_arrow(
-        table,
-        gpkg,
-        layer=cls.element,
-        driver="GPKG",
-        geometry_name=geometry,
-        geometry_type="Unknown" if geometry else None,
-        crs="EPSG:9218" if geometry else None,
-        append=gpkg.exists(),
-        layer_options={"GEOMETRY_NAME": geometry} if geometry else None,
-    )
-
-
-def _geopackage_template(con: duckdb.DuckDBPyConnection, cat: Catalogue, path: Path) -> None:
-    """A GeoPackage with the layer of every class without geometry and no rows, typed as
-    the classes' Parquet files are: each package's starts as a copy."""
-    # no fsync per layer: the folder stays hidden until the package is recorded
-    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
-    empty = path.with_suffix(".parquet")
-    for name in ORDER:
-        cls = cat.cls(name)
-        if not _geometry(cls):
-            rows = table_columns(cls, f"({object_table(cls)})")
-            con.execute(f"COPY ({rows} LIMIT 0) TO '{empty}' (FORMAT parquet)")
-            _append_layer(cls, pq.read_table(empty), path)
-    empty.unlink(missing_ok=True)
-
-
-def _add_layer(cls: ObjectClass, folder: Path, pkg: str, template: Path) -> None:
-    """One class's layer of the package's GeoPackage, from its Parquet file (the
-    GeoPackage begun as a copy of ``template`` with the first).  A layer with geometry
-    is made with its rows, so that GDAL builds its spatial index once at the end (rows
-    appended to an indexed layer update the index one by one: 2.7 times slower for a
-    commune's parcels)."""
-    gpkg = folder / f"{pkg}.gpkg"
-    if not gpkg.exists() and template.exists():  # (no template: every class has a geometry)
-        shutil.copyfile(template, gpkg)
-    table = pq.read_table(folder / "parquet" / f"{cls.element}.parquet")
-    if table.num_rows or _geometry(cls):
-        _append_layer(cls, table, gpkg)
-
-
 def _cell(text: str) -> str:
     return "'" + text if is_dangerous(text) else text
 
@@ -419,23 +366,9 @@ def export_packages(
             }
             start_gml(gml[plan.pkg], cat, header)
         template = partial / "template.gpkg"
-        _geopackage_template(con, cat, template)
-        # the GeoPackages are written beside, class by class as their Parquet files come
-        # (one thread: a package's layers one after the other)
-        layers: list[Future[None]] = []
-        with ThreadPoolExecutor(max_workers=1) as beside:
-            try:
-
-                def written(cls: ObjectClass) -> None:
-                    for pkg, folder in folders.items():
-                        layers.append(beside.submit(_add_layer, cls, folder, pkg, template))
-
-                _write_contents(con, cat, folders, gml, delta, at, written)
-            except BaseException:
-                beside.shutdown(wait=True, cancel_futures=True)  # nothing writes as we clean up
-                raise
-        for done in layers:
-            done.result()
+        geopackage.make_template(con, cat, template)
+        with geopackage.written_beside(folders, template) as written:
+            _write_contents(con, cat, folders, gml, delta, at, written)
         not_sent = {}
         for plan in plans:
             folder = folders[plan.pkg]
