@@ -128,9 +128,11 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     summary = valid_summary(json.loads((workdir / "report" / "summary.json").read_text("utf-8")))
     assert summary["parcels"]["total"] == 1500
     assert (workdir / "report" / "report.html").exists()
-    # the demo folder is ours: running again replaces it
-    again = landclean("demo", "--parcels", "1500", "--seed", "5", "--workdir", str(workdir))
-    assert again.returncode == 0
+    # the demo folder is ours: running again replaces it (the smallest province)
+    again = landclean("demo", "--parcels", "500", "--seed", "5", "--workdir", str(workdir))
+    assert again.returncode == 0, again.stderr
+    replaced = json.loads((workdir / "report" / "summary.json").read_text("utf-8"))
+    assert replaced["parcels"]["total"] == 500
     other = tmp_path / "other"
     other.mkdir()
     (other / "keep.txt").write_text("mine")

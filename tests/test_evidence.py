@@ -39,6 +39,9 @@ from landclean.workspace import Workspace
 from tests.conftest import Province, q, summary_of
 from tests.test_cli import landclean
 
+# the module's fixtures made once, on one worker
+pytestmark = pytest.mark.xdist_group("evidence")
+
 PLAN = CardPlan(photos=24, scans=8, pdf_cards=6, no_qr=2, other_qr=2)
 SCANS = 12  # certificate pages (two PDF books among them)
 

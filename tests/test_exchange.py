@@ -29,6 +29,9 @@ from landclean.workspace.spatial import load_spatial
 from tests.conftest import Province
 from tests.test_cli import landclean
 
+# the module's fixtures made once, on one worker
+pytestmark = pytest.mark.xdist_group("exchange")
+
 NS = "{urn:landclean:exchange:cadastre:1.0}"
 GML = "{http://www.opengis.net/gml/3.2}"
 # the records a package carries, by their natural columns (internal certificate ids are

@@ -29,6 +29,9 @@ from landclean.xlsx import write_xlsx
 from tests import samples
 from tests.conftest import q, valid_summary
 
+# the module's fixtures made once, on one worker
+pytestmark = pytest.mark.xdist_group("summary_unknown")
+
 COMMUNE = "24175"  # the new commune of the sample parcels' old commune (Hòa Phú)
 DIGITAL = {"Đã số hóa": True, "Chưa có dữ liệu số": False, "": None}
 SYNCED = {"Đã đồng bộ": True, "Chưa đồng bộ": False, "": None}
