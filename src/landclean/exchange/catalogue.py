@@ -61,6 +61,11 @@ class ObjectClass:
     def field(self, column: str) -> Field | None:
         return next((f for f in self.fields if f.column == column), None)
 
+    @property
+    def geometry(self) -> str | None:
+        """The element name of the class's geometry (None: it has none)."""
+        return next((f.element for f in self.fields if f.type == "geometry"), None)
+
 
 @dataclass(frozen=True)
 class Catalogue:

@@ -28,15 +28,10 @@ from landclean.exchange.objects import ORDER
 LANES = 2  # threads writing GeoPackages beside the export (GDAL works outside Python's lock)
 
 
-def geometry_of(cls: ObjectClass) -> str | None:
-    """The element name of the class's geometry (None: it has none)."""
-    return next((f.element for f in cls.fields if f.type == "geometry"), None)
-
-
 def _append_layer(cls: ObjectClass, table: pa.Table, gpkg: Path) -> None:
     """One class's rows written to its layer of ``gpkg``; the layer is made when it does
     not exist (with its geometry column named as the catalogue names it)."""
-    geometry = geometry_of(cls)
+    geometry = cls.geometry
     pyogrio.write_arrow(
         table,
         gpkg,
@@ -58,7 +53,7 @@ def make_template(con: duckdb.DuckDBPyConnection, cat: Catalogue, path: Path) ->
     empty = path.with_suffix(".parquet")
     for name in ORDER:
         cls = cat.cls(name)
-        if not geometry_of(cls):
+        if not cls.geometry:
             rows = table_columns(cls, f"({object_table(cls)})")
             con.execute(f"COPY ({rows} LIMIT 0) TO '{empty}' (FORMAT parquet)")
             _append_layer(cls, pq.read_table(empty), path)
@@ -72,7 +67,7 @@ def add_layer(cls: ObjectClass, folder: Path, pkg: str, template: Path) -> None:
     if not gpkg.exists() and template.exists():  # (no template: every class has a geometry)
         shutil.copyfile(template, gpkg)
     table = pq.read_table(folder / "parquet" / f"{cls.element}.parquet")
-    if table.num_rows or geometry_of(cls):
+    if table.num_rows or cls.geometry:
         _append_layer(cls, table, gpkg)
 
 

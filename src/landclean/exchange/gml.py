@@ -162,11 +162,10 @@ def gml_rows(cat: Catalogue, cls: ObjectClass, delta: bool, table: str) -> str:
         else ""
     )
     parts = " || ".join(_element(cat, f) for f in cls.fields)
-    geometry = next((f.element for f in cls.fields if f.type == "geometry"), None)
-    if geometry:  # the geometry's text made once, and its body once
+    if cls.geometry:  # the geometry's text made once, and its body once
         table = (
             f'(SELECT * EXCLUDE (_wkt), lc_gml_body(_wkt) AS "{BODY}" '
-            f'FROM (SELECT *, ST_AsText("{geometry}") AS _wkt FROM {table}))'
+            f'FROM (SELECT *, ST_AsText("{cls.geometry}") AS _wkt FROM {table}))'
         )
     return (
         f"SELECT pkg, '<{p}:{cls.element} gml:id=\"{cls.element}.' || uuid || '\">"

@@ -105,7 +105,7 @@ def write_commune_reports(
         + "ORDER BY code",
         {"codes": communes} if communes else {},
     ).fetchall()
-    row = con.execute("SELECT count(*) FROM commune_finding WHERE severity <> 'info'").fetchone()
+    row = con.execute("SELECT count(*) FROM commune_listed").fetchone()
     parallel = bool(row and int(row[0]) > PARALLEL_ROWS and len(units) > 1)
     reports = []
     with _workbook_writer(parallel) as write_xlsx:
