@@ -66,27 +66,28 @@ def can_narrow(con: duckdb.DuckDBPyConnection, groups: list[int]) -> bool:
 
 def touched(con: duckdb.DuckDBPyConnection) -> None:
     """``x_fp_diff`` (src, kh: the rows that differ from the fingerprint, by source,
-    compared on hashes alone) and ``x_fp_changed`` (what they referred to then and now);
+    compared on hashes alone, with their hash now and what they refer to now and then:
+    each row is hashed once) and ``x_fp_changed`` (what they referred to then and now);
     the land users and certificates touched (``x_touched_party``,
     ``x_touched_certificate``): those whose rows differ, whose rights or links do (now
     or then), or of a parcel whose rows differ; and ``x_touched`` (parcel_id): the
     parcels whose rows differ and every parcel of a land user or certificate touched."""
-    con.execute("CREATE OR REPLACE TEMP TABLE x_fp_diff (src VARCHAR, kh UBIGINT)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE x_fp_diff (src VARCHAR, kh UBIGINT, h UBIGINT, "
+        "parcel_ref VARCHAR, party_ref VARCHAR, cert_ref VARCHAR, was_parcel VARCHAR, "
+        "was_party VARCHAR, was_cert VARCHAR)"
+    )
     for table in SOURCES:
         con.execute(
-            f"INSERT INTO x_fp_diff SELECT '{table}', COALESCE(c.kh, s.kh) "
-            f"FROM ({_rows(table)}) c FULL JOIN (SELECT kh, h FROM exchange_fingerprint "
+            f"INSERT INTO x_fp_diff SELECT '{table}', COALESCE(c.kh, s.kh), c.h, "
+            "c.parcel_ref, c.party_ref, c.cert_ref, s.parcel_ref, s.party_ref, s.cert_ref "
+            f"FROM ({_rows(table, refs=True)}) c FULL JOIN (SELECT * FROM exchange_fingerprint "
             f"WHERE src = '{table}') s ON c.kh = s.kh WHERE c.h IS DISTINCT FROM s.h"
         )
-    now = " UNION ALL ".join(
-        f"SELECT parcel_ref, party_ref, cert_ref FROM ({_rows(t, refs=True)}) "
-        f"WHERE kh IN (SELECT kh FROM x_fp_diff WHERE src = '{t}')"
-        for t in SOURCES
-    )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE x_fp_changed AS "
-        "SELECT parcel_ref, party_ref, cert_ref FROM exchange_fingerprint "
-        f"WHERE (src, kh) IN (SELECT src, kh FROM x_fp_diff) UNION ALL {now}"
+        "SELECT parcel_ref, party_ref, cert_ref FROM x_fp_diff "
+        "UNION ALL SELECT was_parcel, was_party, was_cert FROM x_fp_diff"
     )
     con.execute(
         """
@@ -135,11 +136,12 @@ def record(
         con.execute(
             "DELETE FROM exchange_fingerprint WHERE (src, kh) IN (SELECT src, kh FROM x_fp_diff)"
         )
-        for table in SOURCES:
-            con.execute(
-                f"INSERT INTO exchange_fingerprint SELECT * FROM ({_rows(table, refs=True)}) "
-                f"WHERE kh IN (SELECT kh FROM x_fp_diff WHERE src = '{table}')"
-            )
+        # the rows as they are now, from the comparison (two keys of one hash pair up
+        # more than once there)
+        con.execute(
+            "INSERT INTO exchange_fingerprint SELECT DISTINCT src, kh, h, parcel_ref, "
+            "party_ref, cert_ref FROM x_fp_diff WHERE h IS NOT NULL"
+        )
     else:
         con.execute("DELETE FROM exchange_fingerprint")
         for table in SOURCES:
