@@ -403,10 +403,21 @@ def test_a_package_from_the_rows_touched_equals_one_comparing_everything(
         "SELECT class, object_key, version, content_hash, end_at IS NULL FROM exchange_version",
         "SELECT unit_code, class, object_key, version, from_seq, until_seq, content_hash "
         "FROM exchange_scope",
+        # the fingerprint kept row by row where rows differed equals one taken whole
+        "SELECT src, kh, h, parcel_ref, party_ref, cert_ref FROM exchange_fingerprint",
+        "SELECT src, b, s, n FROM exchange_fingerprint_bucket",
     )
     with open_workspace(a_path, read_only=True) as a, open_workspace(b_path, read_only=True) as b:
         for sql in state:
             assert set(a.con.execute(sql).fetchall()) == set(b.con.execute(sql).fetchall())
+        # the buckets are the sums of the rows kept, by the top 16 bits of the key hash
+        sums = (
+            "SELECT src, (kh >> 48)::USMALLINT, sum(hash(kh, h)::HUGEINT), count(*) "
+            "FROM exchange_fingerprint GROUP BY ALL"
+        )
+        kept = set(a.con.execute("SELECT src, b, s, n FROM exchange_fingerprint_bucket").fetchall())
+        assert kept == set(a.con.execute(sums).fetchall())
+        assert len(kept) > 1000  # many buckets, few of them moved by the edits
     # and the next package, made from the rows touched in both, is empty in both
     for name, path in (("a", a_path), ("b", b_path)):
         with open_workspace(path) as ws:

@@ -66,9 +66,10 @@ def add_layer(cls: ObjectClass, folder: Path, pkg: str, template: Path) -> None:
     gpkg = folder / f"{pkg}.gpkg"
     if not gpkg.exists() and template.exists():  # (no template: every class has a geometry)
         shutil.copyfile(template, gpkg)
-    table = pq.read_table(folder / "parquet" / f"{cls.element}.parquet")
-    if table.num_rows or cls.geometry:
-        _append_layer(cls, table, gpkg)
+    # the file alone (no dataset discovery), and only when it has rows or a geometry
+    source = pq.ParquetFile(folder / "parquet" / f"{cls.element}.parquet")
+    if source.metadata.num_rows or cls.geometry:
+        _append_layer(cls, source.read(use_threads=False), gpkg)
 
 
 @contextmanager

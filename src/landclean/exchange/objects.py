@@ -36,15 +36,16 @@ SCOPE = """
 CREATE OR REPLACE TEMP TABLE x_scope AS
 SELECT p.parcel_id, p.unit_code AS pkg, g.grp,
        g.grp IS NOT NULL AND list_contains($groups, g.grp) AS sent
-FROM parcel p LEFT JOIN parcel_group g USING (parcel_id)
-WHERE list_contains($communes, p.unit_code) /*touched*/;
+FROM (SELECT parcel_id, unit_code FROM parcel
+      WHERE unit_code IN (SELECT pkg FROM x_pkg) /*touched*/) p
+LEFT JOIN (SELECT parcel_id, grp FROM parcel_group WHERE true /*touched*/) g USING (parcel_id);
 
 CREATE OR REPLACE TEMP TABLE x_not_sent AS
 SELECT p.unit_code AS pkg, p.parcel_id, g.grp,
        list_sort(list_distinct(list(f.rule_id) FILTER (WHERE f.rule_id IS NOT NULL))) AS rules
 FROM parcel p LEFT JOIN parcel_group g USING (parcel_id)
 LEFT JOIN finding f ON f.parcel_id = p.parcel_id AND f.state = 'open'
-WHERE list_contains($communes, p.unit_code)
+WHERE p.unit_code IN (SELECT pkg FROM x_pkg)
   AND NOT COALESCE(list_contains($groups, g.grp), false)
 GROUP BY ALL ORDER BY pkg, p.parcel_id;
 
@@ -153,9 +154,7 @@ def object_rows(cls: str) -> str:
     return f"SELECT * FROM ({sql}) WHERE key IN {sent}"
 
 
-def stage_objects(
-    con: duckdb.DuckDBPyConnection, communes: list[str], groups: list[int], narrow: bool = False
-) -> None:
+def stage_objects(con: duckdb.DuckDBPyConnection, groups: list[int], narrow: bool = False) -> None:
     """``x_scope``, ``x_not_sent`` and the fingerprints ``x_<class>`` of the communes'
     packages (``x_pkg`` names them), each object with the hash of everything it holds
     (a changed value, a new version) and whether it is sent (``sent``: its parcel is in
@@ -163,8 +162,10 @@ def stage_objects(
     are still the commune's: a receiver keeps the version it has, and they are not
     retired.  ``narrow``: of the parcels ``x_touched`` names only (the objects of the
     others are as the receivers hold them: ``exchange.fingerprint``)."""
-    params = {"communes": communes, "groups": groups}
-    only = "AND p.parcel_id IN (SELECT parcel_id FROM x_touched)" if narrow else ""
+    params = {"groups": groups}
+    # (narrowed on both sides of the join: the parcels' and the groups' tables are read
+    # for those parcels alone)
+    only = "AND parcel_id IN (SELECT parcel_id FROM x_touched)" if narrow else ""
     for statement in SCOPE.replace("/*touched*/", only).split(";"):
         if statement.strip():
             wanted = {k: v for k, v in params.items() if f"${k}" in statement}

@@ -170,13 +170,19 @@ def _parquet_by_package(
     """One COPY of a SELECT whose first column is the package, split into one Parquet
     file per package (``targets``); a package with no rows gets ``empty``'s columns."""
     con.execute(f"COPY ({sql}) TO '{work}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (pkg))")
+    blank = work / "empty.parquet"
     for pkg, target in targets.items():
         files = sorted((work / f"pkg={pkg}").glob("*.parquet"))
         if len(files) == 1:
             files[0].replace(target)
-        else:
-            source = f"read_parquet({[str(f) for f in files]})" if files else f"({empty})"
+        elif files:
+            source = f"read_parquet({[str(f) for f in files]})"
             con.execute(f"COPY (SELECT * FROM {source}) TO '{target}' (FORMAT parquet)")
+        else:  # the same file of no rows for every package without any
+            if not blank.exists():
+                work.mkdir(parents=True, exist_ok=True)
+                con.execute(f"COPY ({empty}) TO '{blank}' (FORMAT parquet)")
+            shutil.copyfile(blank, target)
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -342,7 +348,7 @@ def export_packages(
         narrow = delta and fingerprint.can_narrow(con, groups)
         if narrow:
             fingerprint.touched(con)
-        stage_objects(con, list(chosen), groups, narrow)
+        stage_objects(con, groups, narrow)
         plan_versions(con, at, delta, narrow)
         fingerprint.record(con, narrow, {p.pkg: p.seq for p in plans}, groups)
         figures = counts(con)

@@ -51,6 +51,7 @@ MIGRATIONS = (
     "022_notices",
     "023_exchange",
     "024_exchange_scope_hash",
+    "025_exchange_fingerprint_bucket",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
