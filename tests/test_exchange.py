@@ -429,6 +429,61 @@ def test_a_package_from_the_rows_touched_equals_one_comparing_everything(
         assert sum(p.total("objects") + p.total("retired") for p in again) == 0
 
 
+def _fingerprinted(con: duckdb.DuckDBPyConnection, narrowed: bool) -> list[str]:
+    """One export's fingerprint step: the parcels touched (when ``narrowed``), then the
+    fingerprint recorded."""
+    from landclean.exchange import fingerprint
+
+    touched: list[str] = []
+    if narrowed:
+        fingerprint.touched(con)
+        touched = sorted(r[0] for r in con.execute("SELECT parcel_id FROM x_touched").fetchall())
+    fingerprint.record(con, narrowed, {"66001": 1}, [1])
+    fingerprint.drop(con)
+    return touched
+
+
+def _kept(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple], list[tuple]]:  # type: ignore[type-arg]
+    rows = "SELECT src, kh, h, parcel_ref, party_ref, cert_ref FROM exchange_fingerprint"
+    sums = "SELECT src, b, s, n FROM exchange_fingerprint_bucket"
+    return sorted(con.execute(rows).fetchall()), sorted(con.execute(sums).fetchall())
+
+
+def test_two_keys_of_one_hash_are_kept_both_and_a_repeated_row_counted(tmp_path: Path) -> None:
+    """Rights (a, b/c) and (a/b, c) have one key, "a/b/c", so one key hash: as two keys
+    whose hashes collide.  The fingerprint kept from the rows that differed holds both,
+    as one taken whole does, so the right of "a" removed later is seen; and a row
+    repeated is counted, so its bucket does not look changed at every export."""
+    right = "INSERT INTO land_right (parcel_id, party_id, role) VALUES (?, ?, 'owner')"
+    result = (
+        "INSERT INTO auth_result (party_id, status, method, candidates, input_hash, run_id) "
+        "VALUES ('u1', 'matched', 'exact', 0, 0, 1)"
+    )
+    with create_workspace(tmp_path / "a.duckdb") as ws:
+        con = ws.con
+        con.execute(right, ["a", "b/c"])
+        con.execute(result)
+        _fingerprinted(con, narrowed=False)
+        con.execute(right, ["a/b", "c"])
+        assert _fingerprinted(con, narrowed=True) == ["a", "a/b"]
+        narrowed = _kept(con)
+        _fingerprinted(con, narrowed=False)
+        assert narrowed == _kept(con)  # as taken whole
+        assert sum(1 for r in narrowed[0] if r[0] == "land_right") == 2
+        con.execute("DELETE FROM land_right WHERE parcel_id = 'a'")
+        assert _fingerprinted(con, narrowed=True) == ["a", "a/b"]  # both rows of the hash
+        assert _fingerprinted(con, narrowed=True) == []  # and nothing after
+        con.execute(result)  # the same row once more
+        _fingerprinted(con, narrowed=True)
+        moved = _kept(con)
+        _fingerprinted(con, narrowed=False)
+        assert moved == _kept(con)
+        from landclean.exchange import fingerprint
+
+        fingerprint.touched(con)
+        assert con.execute("SELECT count(*) FROM x_fp_bucket").fetchone() == (0,)
+
+
 def test_every_table_objects_are_made_from_is_fingerprinted() -> None:
     """A table the objects are read from that the fingerprint leaves out would make a
     package of changes miss what changed in it."""

@@ -43,6 +43,7 @@ NOT_STAGES = {
         "exchange_version",
         "exchange_scope",
         "exchange_fingerprint",
+        "exchange_fingerprint_bucket",
         "exchange_fingerprint_mark",
     },
     "history": {"change_log", "pipeline_run", "schema_migration", "stage_state"},

@@ -84,9 +84,9 @@ def can_narrow(con: duckdb.DuckDBPyConnection, groups: list[int]) -> bool:
 
 def touched(con: duckdb.DuckDBPyConnection) -> None:
     """``x_fp_diff`` (src, kh: the rows that differ from the fingerprint, by source,
-    compared on hashes alone, with their hash now and what they refer to now and then:
-    each row is hashed once, row by row only in the buckets whose sums moved:
-    ``x_fp_bucket``) and ``x_fp_changed`` (what they referred to then and now);
+    compared on hashes alone, with their hash now and what they refer to now and then;
+    row by row only in the buckets whose sums moved, ``x_fp_bucket``, whose rows now
+    are kept in ``x_fp_now``) and ``x_fp_changed`` (what they referred to then and now);
     the land users and certificates touched (``x_touched_party``,
     ``x_touched_certificate``): those whose rows differ, whose rights or links do (now
     or then), or of a parcel whose rows differ; and ``x_touched`` (parcel_id): the
@@ -97,6 +97,9 @@ def touched(con: duckdb.DuckDBPyConnection) -> None:
         "was_party VARCHAR, was_cert VARCHAR)"
     )
     con.execute("CREATE OR REPLACE TEMP TABLE x_fp_bucket (src VARCHAR, b USMALLINT)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE x_fp_now AS SELECT * FROM exchange_fingerprint LIMIT 0"
+    )
     for table in SOURCES:
         con.execute(
             f"INSERT INTO x_fp_bucket SELECT '{table}', COALESCE(c.b, s.b) "
@@ -105,12 +108,22 @@ def touched(con: duckdb.DuckDBPyConnection) -> None:
             "ON c.b = s.b WHERE c.s IS DISTINCT FROM s.s OR c.n IS DISTINCT FROM s.n"
         )
         moved = f"(SELECT b FROM x_fp_bucket WHERE src = '{table}')"
+        # the rows of the buckets that moved, as they are now (kept for the record)
+        con.execute(f"INSERT INTO x_fp_now {_rows(table, refs=True, buckets=moved)}")
         con.execute(
             f"INSERT INTO x_fp_diff SELECT '{table}', COALESCE(c.kh, s.kh), c.h, "
             "c.parcel_ref, c.party_ref, c.cert_ref, s.parcel_ref, s.party_ref, s.cert_ref "
-            f"FROM ({_rows(table, refs=True, buckets=moved)}) c "
+            f"FROM (SELECT * FROM x_fp_now WHERE src = '{table}') c "
             f"FULL JOIN (SELECT * FROM exchange_fingerprint WHERE src = '{table}' "
             f"AND {BUCKET} IN {moved}) s ON c.kh = s.kh WHERE c.h IS DISTINCT FROM s.h"
+        )
+        # and a key hash whose rows are the same but not as many (a row repeated, or
+        # a repeat gone): nothing to send, but the fingerprint is to count them
+        con.execute(
+            f"INSERT INTO x_fp_diff (src, kh) SELECT '{table}', c.kh "
+            f"FROM (SELECT kh, count(*) AS n FROM x_fp_now WHERE src = '{table}' GROUP BY kh) c "
+            f"JOIN (SELECT kh, count(*) AS n FROM exchange_fingerprint WHERE src = '{table}' "
+            f"AND {BUCKET} IN {moved} GROUP BY kh) s ON c.kh = s.kh AND c.n <> s.n"
         )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE x_fp_changed AS "
@@ -164,11 +177,11 @@ def record(
         con.execute(
             "DELETE FROM exchange_fingerprint WHERE (src, kh) IN (SELECT src, kh FROM x_fp_diff)"
         )
-        # the rows as they are now, from the comparison (two keys of one hash pair up
-        # more than once there)
+        # every row now of a key hash that differed (those of two keys sharing one hash
+        # too, whether or not each differed), from the rows the comparison kept
         con.execute(
-            "INSERT INTO exchange_fingerprint SELECT DISTINCT src, kh, h, parcel_ref, "
-            "party_ref, cert_ref FROM x_fp_diff WHERE h IS NOT NULL"
+            "INSERT INTO exchange_fingerprint SELECT * FROM x_fp_now "
+            "WHERE (src, kh) IN (SELECT src, kh FROM x_fp_diff)"
         )
     else:
         con.execute("DELETE FROM exchange_fingerprint")
@@ -201,5 +214,5 @@ def record(
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:
     touched = ("x_changed_parcel", "x_touched", "x_touched_party", "x_touched_certificate")
-    for table in ("x_fp_bucket", "x_fp_diff", "x_fp_changed", *touched):
+    for table in ("x_fp_bucket", "x_fp_now", "x_fp_diff", "x_fp_changed", *touched):
         con.execute(f"DROP TABLE IF EXISTS {table}")

@@ -67,9 +67,9 @@ def add_layer(cls: ObjectClass, folder: Path, pkg: str, template: Path) -> None:
     if not gpkg.exists() and template.exists():  # (no template: every class has a geometry)
         shutil.copyfile(template, gpkg)
     # the file alone (no dataset discovery), and only when it has rows or a geometry
-    source = pq.ParquetFile(folder / "parquet" / f"{cls.element}.parquet")
-    if source.metadata.num_rows or cls.geometry:
-        _append_layer(cls, source.read(use_threads=False), gpkg)
+    with pq.ParquetFile(folder / "parquet" / f"{cls.element}.parquet") as source:
+        if source.metadata.num_rows or cls.geometry:
+            _append_layer(cls, source.read(use_threads=False), gpkg)
 
 
 @contextmanager
