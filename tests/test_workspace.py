@@ -100,3 +100,33 @@ def test_a_version_9_workspace_is_migrated_keeping_its_results(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'map_sheet'"
         ).fetchall()
         assert {c[0] for c in columns} == {"old_unit_code", "sheet_no", "scale"}
+
+
+def test_a_version_24_workspace_gets_the_sums_of_its_exchange_fingerprint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Version 25 sums the fingerprint's rows by bucket: a workspace exported before it
+    compares as unchanged after the migration, and a row changed since is found."""
+    from landclean.exchange import fingerprint
+    from landclean.workspace import connection
+
+    path = tmp_path / "v24.duckdb"
+    monkeypatch.setattr(connection, "MIGRATIONS", connection.MIGRATIONS[:24])
+    with create_workspace(path) as ws:
+        ws.con.execute(
+            "INSERT INTO land_right (parcel_id, party_id, role) "
+            "SELECT 'T' || i, 'C' || i, 'owner' FROM range(5000) t(i)"
+        )
+        for table in fingerprint.SOURCES:  # as an export of version 24 recorded it
+            ws.con.execute(f"INSERT INTO exchange_fingerprint {fingerprint._rows(table, True)}")
+    monkeypatch.undo()
+    with open_workspace(path) as ws:
+        assert ws.scalar("SELECT max(version) FROM schema_migration") == SCHEMA_VERSION
+        assert ws.scalar("SELECT sum(n) FROM exchange_fingerprint_bucket") == 5000
+        fingerprint.touched(ws.con)
+        assert ws.scalar("SELECT count(*) FROM x_fp_bucket") == 0
+        fingerprint.drop(ws.con)
+        ws.con.execute("UPDATE land_right SET role = 'co_owner' WHERE parcel_id = 'T7'")
+        fingerprint.touched(ws.con)
+        assert ws.scalar("SELECT count(*) FROM x_fp_bucket") == 1
+        assert ws.con.execute("SELECT parcel_id FROM x_touched").fetchall() == [("T7",)]
