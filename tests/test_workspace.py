@@ -1,3 +1,5 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -5,8 +7,22 @@ import pytest
 from pyproj import Transformer
 
 from landclean.errors import WorkspaceError
-from landclean.workspace import create_workspace, open_workspace
+from landclean.workspace import Workspace, create_workspace, open_workspace
 from landclean.workspace.connection import SCHEMA_VERSION
+
+
+@contextmanager
+def made_at_version(
+    path: Path, version: int, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Workspace]:
+    """A new workspace of schema ``version`` (the migrations after it left out), to fill
+    before it is opened again with every migration."""
+    from landclean.workspace import connection
+
+    monkeypatch.setattr(connection, "MIGRATIONS", connection.MIGRATIONS[:version])
+    with create_workspace(path) as ws:
+        yield ws
+    monkeypatch.undo()
 
 
 def test_init_creates_schema_and_admin_units(tmp_path: Path) -> None:
@@ -68,11 +84,8 @@ def test_a_version_9_workspace_is_migrated_keeping_its_results(
 ) -> None:
     """Version 10 moves the renumber and standardize results into the stages' own tables:
     a workspace of version 9 keeps its placements, UIDs and standardizations."""
-    from landclean.workspace import connection
-
     path = tmp_path / "v9.duckdb"
-    monkeypatch.setattr(connection, "MIGRATIONS", connection.MIGRATIONS[:9])
-    with create_workspace(path) as ws:
+    with made_at_version(path, 9, monkeypatch) as ws:
         ws.con.execute(
             "INSERT INTO parcel (parcel_id, old_unit_code, unit_code, placement, new_sheet_no, "
             "uid) VALUES ('T1', '24217', '24175', 'location', 12, 'w6ugq1w3kfy0')"
@@ -86,8 +99,7 @@ def test_a_version_9_workspace_is_migrated_keeping_its_results(
             "'full_name', 'Nguyen Van A', 'Nguyễn Văn A', 'STD_NAME')"
         )
         ws.con.execute("INSERT INTO parcel_group VALUES ('T1', 2, 1)")
-    monkeypatch.undo()  # every migration again
-    with open_workspace(path) as ws:
+    with open_workspace(path) as ws:  # every migration again
         assert ws.scalar("SELECT max(version) FROM schema_migration") == SCHEMA_VERSION
         place = "SELECT parcel_id, unit_code, placement, new_sheet_no, uid FROM parcel_place"
         assert ws.con.execute(place).fetchall() == [("T1", "24175", "location", 12, "w6ugq1w3kfy0")]
@@ -108,18 +120,15 @@ def test_a_version_24_workspace_gets_the_sums_of_its_exchange_fingerprint(
     """Version 25 sums the fingerprint's rows by bucket: a workspace exported before it
     compares as unchanged after the migration, and a row changed since is found."""
     from landclean.exchange import fingerprint
-    from landclean.workspace import connection
 
     path = tmp_path / "v24.duckdb"
-    monkeypatch.setattr(connection, "MIGRATIONS", connection.MIGRATIONS[:24])
-    with create_workspace(path) as ws:
+    with made_at_version(path, 24, monkeypatch) as ws:
         ws.con.execute(
             "INSERT INTO land_right (parcel_id, party_id, role) "
             "SELECT 'T' || i, 'C' || i, 'owner' FROM range(5000) t(i)"
         )
         for table in fingerprint.SOURCES:  # as an export of version 24 recorded it
             ws.con.execute(f"INSERT INTO exchange_fingerprint {fingerprint._rows(table, True)}")
-    monkeypatch.undo()
     with open_workspace(path) as ws:
         assert ws.scalar("SELECT max(version) FROM schema_migration") == SCHEMA_VERSION
         assert ws.scalar("SELECT sum(n) FROM exchange_fingerprint_bucket") == 5000

@@ -53,20 +53,23 @@ def _rows(table: str, refs: bool = False, buckets: str | None = None) -> str:
         if refs
         else ""
     )
-    where = f" WHERE (hash({key}) >> 48)::USMALLINT IN {buckets}" if buckets else ""
+    where = f" WHERE {_bucket(f'hash({key})')} IN {buckets}" if buckets else ""
     return f"SELECT '{table}' AS src, hash({key}) AS kh, hash(t) AS h{more} FROM {table} t{where}"
 
 
-# a row's bucket: the top 16 bits of its key's hash (as _rows chooses rows by it)
-BUCKET = "(kh >> 48)::USMALLINT"
+def _bucket(kh: str = "kh") -> str:
+    """A row's bucket: the top 16 bits of its key's hash ``kh``."""
+    return f"({kh} >> 48)::USMALLINT"
+
+
+BUCKET = _bucket()
+# a bucket's sum and rows (migration 025 computes them the same way)
+SUMS = "sum(hash(kh, h)::HUGEINT) AS s, count(*) AS n"
 
 
 def _buckets(rows: str) -> str:
     """SELECT of the buckets of ``rows`` (kh, h): b, the sum s of hash(kh, h), rows n."""
-    return (
-        f"SELECT {BUCKET} AS b, sum(hash(kh, h)::HUGEINT) AS s, count(*) AS n "
-        f"FROM {rows} GROUP BY b"
-    )
+    return f"SELECT {BUCKET} AS b, {SUMS} FROM {rows} GROUP BY b"
 
 
 def can_narrow(con: duckdb.DuckDBPyConnection, groups: list[int]) -> bool:
@@ -183,27 +186,22 @@ def record(
             "INSERT INTO exchange_fingerprint SELECT * FROM x_fp_now "
             "WHERE (src, kh) IN (SELECT src, kh FROM x_fp_diff)"
         )
+        # the sums of the buckets that moved, taken from the rows stored
+        moved = "(src, b) IN (SELECT src, b FROM x_fp_bucket)"
+        con.execute(f"DELETE FROM exchange_fingerprint_bucket WHERE {moved}")
+        stored = (
+            f"(SELECT *, {BUCKET} AS b FROM exchange_fingerprint "
+            f"WHERE (src, {BUCKET}) IN (SELECT src, b FROM x_fp_bucket))"
+        )
     else:
         con.execute("DELETE FROM exchange_fingerprint")
         for table in SOURCES:
             con.execute(f"INSERT INTO exchange_fingerprint {_rows(table, refs=True)}")
-    # the sums of the buckets the rows changed in (every bucket, when replaced whole),
-    # taken from the rows stored
-    if narrowed:
-        con.execute(
-            "DELETE FROM exchange_fingerprint_bucket "
-            "WHERE (src, b) IN (SELECT src, b FROM x_fp_bucket)"
-        )
-        stored = (
-            "(SELECT * FROM exchange_fingerprint "
-            f"WHERE (src, {BUCKET}) IN (SELECT src, b FROM x_fp_bucket))"
-        )
-    else:
         con.execute("DELETE FROM exchange_fingerprint_bucket")
-        stored = "exchange_fingerprint"
+        stored = f"(SELECT *, {BUCKET} AS b FROM exchange_fingerprint)"
     con.execute(
-        "INSERT INTO exchange_fingerprint_bucket SELECT src, "
-        f"{BUCKET}, sum(hash(kh, h)::HUGEINT), count(*) FROM {stored} GROUP BY ALL"
+        f"INSERT INTO exchange_fingerprint_bucket SELECT src, b, {SUMS} FROM {stored} "
+        "GROUP BY src, b"
     )
     con.execute("DELETE FROM exchange_fingerprint_mark")
     con.executemany(
