@@ -38,6 +38,10 @@ NOT_STAGES = {
         "evidence_document", "evidence_arrival", "evidence_card", "evidence_link",
         "evidence_certificate", "citizen_notice", "citizen_answer",
     },
+    "the population service": {
+        "registry_batch", "registry_request", "registry_verdict", "registry_problem",
+        "registry_exchange",
+    },
     "exchange packages": {
         "exchange_package",
         "exchange_version",

@@ -61,6 +61,9 @@ if TYPE_CHECKING:
     from landclean.ingest.profiles import Profile
     from landclean.ingest.suggest import Suggestion
     from landclean.maps.layers import LayersResult
+    from landclean.registry_service.batches import Planned
+    from landclean.registry_service.connector import Verified
+    from landclean.registry_service.verdicts import Applied
     from landclean.reports.export import ExportResult
     from landclean.reports.writer import ReportResult
 
@@ -614,3 +617,76 @@ def import_exchange(
         for f in folders
     ]
     return import_sources(ws, gml, actor=actor, build=build, progress=progress)
+
+
+def registry_request(
+    ws: Workspace,
+    out: Path | str,
+    *,
+    selection: str = "unverified",
+    commune: str | None = None,
+    batch_size: int = 1000,
+    fmt: str = "csv",
+    by: str | None = None,
+) -> tuple[Planned, list[Path]]:
+    """Request files for the population service (``registry_service.batches``): the land
+    users chosen, in batches of ``batch_size``, one file per batch in ``out``."""
+    from landclean.registry_service.batches import plan, write_files
+    from landclean.registry_service.protocol import load_protocol
+
+    actor = current_actor(by)
+    ensure_built(ws, actor)
+    p = load_protocol(get_settings().registry_protocol)
+    planned = plan(ws, p, by=actor, channel="file", selection=selection, commune=commune,
+                   batch_size=batch_size)  # fmt: skip
+    return planned, write_files(ws, p, planned.batches, Path(out), fmt=fmt, by=actor)
+
+
+def registry_response(ws: Workspace, files: list[Path | str], *, by: str | None = None) -> Applied:
+    """The service's response files read back (``registry_service.verdicts``): each
+    file checked and applied in its own transaction; run ``run`` afterwards."""
+    from landclean.registry_service.batches import log_exchange
+    from landclean.registry_service.protocol import load_protocol
+    from landclean.registry_service.verdicts import Applied, apply, read_file
+
+    actor = current_actor(by)
+    p = load_protocol(get_settings().registry_protocol)
+    total = Applied()
+    for f in map(Path, files):
+        if not f.is_file():
+            raise LandcleanError("no_file", path=f)
+        with ws.transaction() as con:
+            read_file(con, p, str(f))
+            done = apply(con, p, source=str(f), by=actor)
+            log_exchange(con, by=actor, batch_id=None, direction="response", channel="file",
+                         target=str(f), outcome="read", records=done.rows,
+                         body=f.read_bytes())  # fmt: skip
+        total.add(done)
+    return total
+
+
+def registry_verify(
+    ws: Workspace,
+    service: str,
+    *,
+    selection: str = "unverified",
+    commune: str | None = None,
+    batch_size: int = 1000,
+    rate: float = 5.0,
+    token: str | None = None,
+    timeout: float = 30.0,
+    patience: float = 600.0,
+    by: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Verified:
+    """The chosen land users verified online (``registry_service.connector``): batches
+    sent to ``service`` with retries, resumable; run ``run`` afterwards."""
+    from landclean.registry_service.connector import verify
+    from landclean.registry_service.protocol import load_protocol
+
+    actor = current_actor(by)
+    ensure_built(ws, actor)
+    p = load_protocol(get_settings().registry_protocol)
+    return verify(ws, p, service, by=actor, selection=selection, commune=commune,
+                  batch_size=batch_size, rate=rate, token=token, timeout=timeout,
+                  patience=patience, progress=progress)  # fmt: skip

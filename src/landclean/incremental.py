@@ -148,7 +148,7 @@ def settings_hash(settings: Settings) -> str:
         name: _file_digest(Path(value))
         for name, value in shaping.items()
         if isinstance(value, str)
-        and name in ("classification", "renumber_order", "commune_boundaries")
+        and name in ("classification", "renumber_order", "commune_boundaries", "registry_protocol")
     }
     text = json.dumps([shaping, files], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

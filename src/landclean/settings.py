@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     # when the province's land information system names them otherwise than landclean's
     # own (src/landclean/exchange/catalogue.json; docs/exchange.md).
     exchange_catalogue: Path | None = None
+    # The population service's protocol (field names, words, what is sent) when the
+    # province's service differs from landclean's default
+    # (src/landclean/registry_service/protocol.json; docs/registry-service.md).
+    registry_protocol: Path | None = None
     # Authentication bands on Splink's match probability of a land user's best registry
     # candidate: auto-accept at or above auth_accept, human review at or above
     # auth_review, reject below.  A runner-up within auth_margin match-weight units of

@@ -21,7 +21,9 @@ The cascade, set-based in DuckDB (docs/authentication.md):
    found): auto-accept → matched or matched_after_correction (the corrections the registry
    suggests are recorded in ``proposed_*``, never applied), review, or unmatched.
 
-Reason codes say what differs from the linked (or best) registry person.  Only users
+Reason codes say what differs from the linked (or best) registry person.  Where the
+population service has given its verdict on a user's values (``registry_service``), its
+word decides (``authenticate.verdicts``): method ``service``.  Only users
 whose inputs changed since the last run are recomputed, unless the registry changed.
 """
 
@@ -50,7 +52,9 @@ from landclean.authenticate.queries import (
     USER_INPUT_SQL,
     USER_KEYS_SQL,
 )
+from landclean.authenticate.verdicts import overlay, verdicts_sql
 from landclean.evidence.cards import CONFIRMED_SQL
+from landclean.registry_service.protocol import load_protocol
 from landclean.settings import Settings
 from landclean.vn.names import name_keys_sql
 
@@ -68,6 +72,7 @@ REASONS = (
     "birth_date_missing",
     "not_in_registry",
     "several_candidates",
+    "sex_differs",
 )
 STATUSES = ("matched", "matched_after_correction", "review", "unmatched")
 
@@ -167,6 +172,7 @@ def authenticate(
             only_rights=f"WHERE r.party_id IN ({only})" if only else "",
             only_parties=f"AND p.party_id IN ({only})" if only else "",
             cards=CONFIRMED_SQL,
+            verdicts=verdicts_sql(con, load_protocol(settings.registry_protocol), only),
         ),
         {"bands": bands},
     )
@@ -240,6 +246,7 @@ def authenticate(
             "run_id": run_id,
         },
     )
+    overlay(con)  # the population service's word, where it has given one
     con.execute(
         """
         INSERT INTO auth_candidate

@@ -19,10 +19,19 @@ SELECT p.party_id, p.full_name, p.full_name_raw,
        CASE WHEN p.birth_precision IN ('day', 'year') THEN p.birth_year END AS birth_year,
        nullif(regexp_replace(coalesce(p.id_number, ''), '[^0-9]', '', 'g'), '') AS id_number,
        uc.commune,
-       hash(p.full_name, p.full_name_raw, p.birth_date, p.birth_year, p.birth_precision,
-            p.id_number, uc.commune, $bands, k.cccd) AS input_hash
+       v.verdict_id, v.found AS v_found, v.name_match AS v_name_match,
+       v.birth_match AS v_birth_match, v.sex_match AS v_sex_match,
+       v.registry_id AS v_registry_id, v.registry_name AS v_registry_name,
+       v.registry_birth AS v_registry_birth, v.sent_id AS v_sent_id,
+       CASE WHEN v.verdict_id IS NULL   -- (results computed before verdicts keep theirs)
+            THEN hash(p.full_name, p.full_name_raw, p.birth_date, p.birth_year,
+                      p.birth_precision, p.id_number, uc.commune, $bands, k.cccd)
+            ELSE hash(p.full_name, p.full_name_raw, p.birth_date, p.birth_year,
+                      p.birth_precision, p.id_number, uc.commune, $bands, k.cccd,
+                      v.verdict_id) END AS input_hash
 FROM party p LEFT JOIN uc USING (party_id)
 LEFT JOIN ({cards}) k USING (party_id)   -- an ID card that confirms the user (evidence)
+LEFT JOIN ({verdicts}) v USING (party_id)   -- the population service's verdict, if any
 WHERE p.party_type IN ('individual', 'household') {only_parties}
 """
 

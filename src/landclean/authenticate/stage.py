@@ -57,6 +57,7 @@ STAGE = Stage(
         "admin_unit",
         "evidence_link",
         "evidence_card",
+        "registry_verdict",
     ),
     owns=("auth_result", "auth_candidate", "auth_model", "auth_registry"),
     run=run,

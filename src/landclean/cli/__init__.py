@@ -26,6 +26,7 @@ from landclean.cli import campaign  # noqa: F401
 from landclean.cli import server  # noqa: F401
 from landclean.cli import evidence  # noqa: F401
 from landclean.cli import exchange  # noqa: F401
+from landclean.cli import registry  # noqa: F401
 
 # isort: on
 from landclean.cli.app import app, err, text

@@ -52,6 +52,7 @@ MIGRATIONS = (
     "023_exchange",
     "024_exchange_scope_hash",
     "025_exchange_fingerprint_bucket",
+    "026_registry_service",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,263 @@
+"""The online connector: batches sent to the population service over HTTP(S), verdicts
+applied as they come, every fault survived.
+
+1. Batches an earlier run left unanswered (it was stopped, killed, or gave up) are sent
+   first, as they were: same requests, same idempotency key.  Then the users chosen
+   now are planned into new batches (``batches.plan``), in one transaction.
+2. Each batch is POSTed with its idempotency key (the batch id): a service that already
+   did it answers again without doing it twice.  Before each attempt the batch's
+   attempts are recorded; an answer is applied in the same transaction that marks the
+   batch answered.  Killed at any point, the next run finds every batch either answered
+   (its verdicts kept) or not (sent again under the same key): no user is sent twice as
+   new work, no verdict is lost.
+3. Timeouts, dropped connections, 429, 5xx and bodies that are not the protocol's (cut
+   short, another batch's answer) are retried with exponential backoff and jitter, a
+   429's or 503's ``Retry-After`` honoured, until the service answers or ``patience``
+   seconds pass without an answer (then the run stops, saying so; run again to resume).
+   Other 4xx (a refused token, a body the service rejects) stop at once.
+4. Requests start at most ``rate`` per second (retries included).
+
+Every attempt is logged in ``registry_exchange`` (who, when, the outcome, the body's
+SHA-256); personal data never reaches the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from landclean.registry_service.batches import Planned, log_exchange, plan, records
+from landclean.registry_service.protocol import (
+    Protocol,
+    RegistryServiceError,
+    request_body,
+    response_records,
+)
+from landclean.registry_service.verdicts import Applied, apply, load_rows, rows_relation
+from landclean.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+@dataclass
+class Verified:
+    """What one ``verify`` did."""
+
+    resumed: int = 0  # batches an earlier run left unanswered, sent again
+    planned: Planned | None = None
+    batches: int = 0  # answered now
+    attempts: int = 0
+    retries: dict[str, int] = field(default_factory=dict)  # outcome -> retries
+    applied: Applied = field(default_factory=Applied)
+    seconds: float = 0.0
+    waited: float = 0.0  # of which waiting (rate limit, backoff)
+
+
+@dataclass
+class Pacer:
+    """At most ``rate`` request starts per second."""
+
+    rate: float
+    last: float = 0.0
+    waited: float = 0.0
+
+    def wait(self) -> None:
+        if self.rate <= 0:
+            return
+        gap = 1.0 / self.rate - (time.monotonic() - self.last)
+        if gap > 0:
+            time.sleep(gap)
+            self.waited += gap
+        self.last = time.monotonic()
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+def verify(
+    ws: Workspace,
+    p: Protocol,
+    service: str,
+    *,
+    by: str,
+    selection: str = "unverified",
+    commune: str | None = None,
+    batch_size: int = 1000,
+    rate: float = 5.0,
+    token: str | None = None,
+    timeout: float = 30.0,
+    patience: float = 600.0,
+    backoff: float = 0.5,
+    progress: Callable[[int, int], None] | None = None,
+    client: httpx.Client | None = None,
+) -> Verified:
+    """Verify the chosen land users through the service at ``service`` (base URL)."""
+    started = time.monotonic()
+    report = Verified()
+    pending = _unanswered(ws)
+    report.resumed = len(pending)
+    report.planned = plan(
+        ws, p, by=by, channel="online", selection=selection, commune=commune,
+        batch_size=batch_size,
+    )  # fmt: skip
+    todo = pending + [b for b in report.planned.batches if b not in pending]
+    url = service.rstrip("/") + p.path
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    pacer = Pacer(rate)
+    own = client is None
+    http = client or httpx.Client(timeout=timeout)
+    try:
+        for done, batch_id in enumerate(todo):
+            body = request_body(p, batch_id, records(ws.con, p, batch_id))
+            report.applied.add(
+                _send(ws, p, http, url, batch_id, body, headers, by, pacer, report,
+                      patience, backoff)
+            )  # fmt: skip
+            report.batches += 1
+            if progress:
+                progress(done + 1, len(todo))
+    finally:
+        if own:
+            http.close()
+    report.seconds = time.monotonic() - started
+    report.waited = pacer.waited + report.waited
+    return report
+
+
+def _unanswered(ws: Workspace) -> list[str]:
+    rows = ws.con.execute(
+        "SELECT batch_id FROM registry_batch WHERE channel = 'online' AND status <> 'answered' "
+        "ORDER BY batch_id"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _send(
+    ws: Workspace,
+    p: Protocol,
+    http: httpx.Client,
+    url: str,
+    batch_id: str,
+    body: bytes,
+    headers: dict[str, str],
+    by: str,
+    pacer: Pacer,
+    report: Verified,
+    patience: float,
+    backoff: float,
+) -> Applied:
+    """One batch sent until answered (see the module)."""
+    since = time.monotonic()
+    failures = 0
+    while True:
+        pacer.wait()
+        with ws.transaction() as con:
+            con.execute(
+                "UPDATE registry_batch SET status = 'sent', attempts = attempts + 1, "
+                "sent_at = coalesce(sent_at, now()::TIMESTAMP) WHERE batch_id = ?",
+                [batch_id],
+            )
+            log_exchange(con, by=by, batch_id=batch_id, direction="request", channel="online",
+                         target=url, outcome="sending", records=None, body=body)  # fmt: skip
+        report.attempts += 1
+        wait: float | None = None
+        try:
+            response = http.post(
+                url, content=body, headers=headers | {p.idempotency_header: batch_id}
+            )
+        except httpx.TimeoutException:
+            outcome = "timeout"
+        except httpx.TransportError as exc:
+            outcome = "connection: " + type(exc).__name__
+        else:
+            outcome = str(response.status_code)
+            if response.status_code == 200:
+                applied = _answered(ws, p, batch_id, response.content, url, by)
+                if applied is not None:
+                    return applied
+                outcome = "malformed"
+            elif response.status_code not in RETRY_STATUSES:
+                _log(ws, by, batch_id, url, outcome, response.content)
+                raise RegistryServiceError(
+                    "registry_refused", url=url, status=response.status_code,
+                    detail=response.text[:200].replace("\n", " "),
+                )  # fmt: skip
+            else:
+                wait = _retry_after(response)
+        _log(ws, by, batch_id, url, outcome, None)
+        report.retries[outcome] = report.retries.get(outcome, 0) + 1
+        failures += 1
+        if time.monotonic() - since > patience:
+            raise RegistryServiceError(
+                "registry_unreachable", url=url, batch=batch_id, seconds=round(patience),
+                outcome=outcome,
+            )  # fmt: skip
+        delay = wait if wait is not None else min(60.0, backoff * 2 ** min(failures - 1, 10))
+        delay *= 1.0 if wait is not None else random.uniform(0.5, 1.0)
+        log.info("registry batch %s: %s, again in %.1f s", batch_id, outcome, delay)
+        time.sleep(delay)
+        report.waited += delay
+
+
+def _log(ws: Workspace, by: str, batch_id: str, url: str, outcome: str, body: bytes | None) -> None:
+    with ws.transaction() as con:
+        log_exchange(con, by=by, batch_id=batch_id, direction="response", channel="online",
+                     target=url, outcome=outcome, records=None, body=body)  # fmt: skip
+
+
+def _answered(
+    ws: Workspace, p: Protocol, batch_id: str, content: bytes, url: str, by: str
+) -> Applied | None:
+    """The body applied as the batch's answer, in one transaction with the batch marked
+    answered; None when it is not one (not JSON, not the protocol's shape, another
+    batch's answer, or no record of this batch at all)."""
+    try:
+        batch, rows = response_records(p, json.loads(content))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if batch is not None and batch != batch_id:
+        return None
+    try:
+        with ws.transaction() as con:
+            present = rows_relation(con, rows)
+            load_rows(con, p, "rv_body", present)
+            con.unregister("rv_body")
+            applied = apply(con, p, source=url, by=by, batch_id=batch_id)
+            if not applied.batches:
+                raise _NotThisBatch  # rolls the transaction back: nothing of it kept
+            log_exchange(con, by=by, batch_id=batch_id, direction="response", channel="online",
+                         target=url, outcome="200", records=len(rows), body=content)  # fmt: skip
+            con.execute(
+                "UPDATE registry_batch SET status = 'answered', "
+                "answered_at = coalesce(answered_at, now()::TIMESTAMP) WHERE batch_id = ?",
+                [batch_id],
+            )
+    except _NotThisBatch:
+        return None
+    return applied
+
+
+class _NotThisBatch(Exception):
+    pass

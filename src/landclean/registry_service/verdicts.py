@@ -1,0 +1,294 @@
+"""Verdicts read back from the population service, applied set-based and never blindly.
+
+Rows arrive in the service's names (a response file, CSV or JSON, or an online batch's
+body) and are read as text into ``rv_in``.  Each row is then checked, in SQL:
+
+- **malformed**: no request key, a yes/no that is neither word of the protocol, a
+  birth date that is not one, or neither a verdict (``found``) nor an error code;
+- **unknown_key**: a request key the workspace never sent (online: not in the batch
+  this body answers);
+- **duplicate**: the same key more than once with the same verdict (applied once);
+  **conflicting**: the same key with different verdicts (none applied).
+
+The rest become ``registry_verdict`` rows, unless equal to the key's current verdict
+(a response applied twice changes nothing).  Each land user whose verdict is new is
+journalled (``change_log``, stage ``evidence``) so that the next ``run`` re-authenticates
+them (``authenticate.verdicts``).  Rows not applied are kept in ``registry_problem``
+and returned, to be listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+from landclean.registry_service.batches import CURRENT_VERDICTS_SQL
+from landclean.registry_service.protocol import FLAGS, RESPONSE, Protocol
+
+VERDICT = (*FLAGS, "registry_id", "registry_name", "registry_birth", "registry_sex", "error_code")
+
+
+@dataclass
+class Applied:
+    """What reading one response did."""
+
+    rows: int = 0
+    applied: int = 0  # new verdicts recorded (errors included)
+    unchanged: int = 0  # equal to the verdict already recorded
+    errors: int = 0  # of the applied: the service could not verify (error code)
+    problems: list[tuple[int | None, str | None, str, str]] = field(default_factory=list)
+    batches: set[str] = field(default_factory=set)  # batches the verdicts answered
+
+    def add(self, other: Applied) -> None:
+        self.rows += other.rows
+        self.applied += other.applied
+        self.unchanged += other.unchanged
+        self.errors += other.errors
+        self.problems += other.problems
+        self.batches |= other.batches
+
+
+def _words(values: tuple[str, ...], extra: str) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in (*values, extra))
+
+
+def load_rows(
+    con: duckdb.DuckDBPyConnection, p: Protocol, relation: str, present: set[str]
+) -> None:
+    """``rv_in``: the rows of ``relation`` (numbered in order, columns in the service's
+    names; ``present``: those it has) as text under landclean's names."""
+    cols = []
+    for f in RESPONSE:
+        name = p.response.name(f)
+        cols.append(
+            f'CAST("{name}" AS VARCHAR) AS {f}' if name in present else f"NULL::VARCHAR AS {f}"
+        )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE rv_in AS SELECT row_number() OVER () AS row_number, "
+        f"{', '.join(cols)} FROM {relation}"
+    )
+
+
+def rows_relation(con: duckdb.DuckDBPyConnection, records: list) -> set[str]:
+    """Register a body's records as ``rv_body`` (every value as text; a record that is
+    not an object becomes a row with no key, reported as malformed); its columns."""
+    names: dict[str, None] = {}
+    for r in records:
+        if isinstance(r, dict):
+            names.update(dict.fromkeys(map(str, r)))
+    columns = list(names) or ["_"]
+
+    def text(v: object) -> str | None:
+        if v is None:
+            return None
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return str(v)
+
+    data = {c: [text(r.get(c)) if isinstance(r, dict) else None for r in records] for c in columns}
+    con.register("rv_body", pa.table({c: pa.array(v, pa.string()) for c, v in data.items()}))
+    return set(columns)
+
+
+def apply(
+    con: duckdb.DuckDBPyConnection,
+    p: Protocol,
+    *,
+    source: str,
+    by: str,
+    batch_id: str | None = None,
+) -> Applied:
+    """Check and apply the rows of ``rv_in`` (see the module); ``batch_id``: the batch
+    they answer (online), else any request the workspace sent.  Call in a transaction."""
+    true_words = _words(p.true_values, "true")
+    false_words = _words(p.false_values, "false")
+    fmt = p.response.date_format.replace("'", "''")
+    sexes = " ".join(
+        f"WHEN lower(trim(registry_sex)) = '{w.casefold()}' THEN '{k}'"
+        for k, w in p.response.sex_values.items()
+    )
+
+    def flag(c: str) -> str:
+        t = f"lower(trim({c}))"
+        return (
+            f"CASE WHEN {t} IN ({true_words}) THEN true WHEN {t} IN ({false_words}) THEN false END"
+        )
+
+    def bad_flag(c: str) -> str:
+        t = f"lower(trim({c}))"
+        return f"CASE WHEN {t} <> '' AND {t} NOT IN ({true_words}, {false_words}) THEN '{c}' END"
+
+    birth = (
+        f"coalesce(try_strptime(trim(registry_birth), '{fmt}')::DATE, "
+        "try_cast(trim(registry_birth) AS DATE))"
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE rv_p AS
+        SELECT row_number, nullif(trim(request_key), '') AS request_key,
+               {", ".join(f"{flag(c)} AS {c}" for c in FLAGS)},
+               nullif(regexp_replace(coalesce(registry_id, ''), '[^0-9]', '', 'g'), '')
+                   AS registry_id,
+               nullif(trim(registry_name), '') AS registry_name,
+               {birth} AS registry_birth,
+               CASE WHEN nullif(trim(registry_sex), '') IS NULL THEN NULL {sexes}
+                    ELSE trim(registry_sex) END AS registry_sex,
+               nullif(trim(error_code), '') AS error_code,
+               list_filter([
+                   CASE WHEN nullif(trim(request_key), '') IS NULL THEN 'request_key' END,
+                   {", ".join(bad_flag(c) for c in FLAGS)},
+                   CASE WHEN nullif(trim(registry_birth), '') IS NOT NULL AND {birth} IS NULL
+                        THEN 'registry_birth' END,
+                   CASE WHEN nullif(trim(found), '') IS NULL
+                             AND nullif(trim(error_code), '') IS NULL THEN 'found' END
+               ], x -> x IS NOT NULL) AS bad
+        FROM rv_in
+        """
+    )
+    scope = "WHERE batch_id = $batch" if batch_id else ""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE rv_known AS
+        SELECT v.*, q.batch_id, q.party_id, q.sent_hash FROM rv_p v
+        JOIN (SELECT * FROM registry_request {scope}
+              QUALIFY row_number() OVER (PARTITION BY request_key ORDER BY batch_id DESC) = 1) q
+          USING (request_key)
+        WHERE len(v.bad) = 0
+        """,
+        {"batch": batch_id} if batch_id else {},
+    )
+    same = " AND ".join(f"a.{c} IS NOT DISTINCT FROM b.{c}" for c in VERDICT)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE rv_verdicts AS
+        SELECT request_key, count(*) AS n,
+               count(DISTINCT ({", ".join(VERDICT)})) AS kinds,
+               arg_min(rv_known, row_number) AS v
+        FROM rv_known GROUP BY request_key
+        """
+    )
+    problems = con.execute(
+        """
+        SELECT row_number, request_key, 'malformed', array_to_string(bad, ', ')
+        FROM rv_p WHERE len(bad) > 0
+        UNION ALL
+        SELECT row_number, request_key, 'unknown_key', NULL FROM rv_p
+        WHERE len(bad) = 0 AND request_key NOT IN (SELECT request_key FROM rv_known)
+        UNION ALL
+        SELECT k.row_number, k.request_key,
+               CASE WHEN g.kinds > 1 THEN 'conflicting' ELSE 'duplicate' END,
+               g.n::VARCHAR || ' rows'
+        FROM rv_known k JOIN rv_verdicts g USING (request_key)
+        WHERE g.n > 1 AND (g.kinds > 1 OR k.row_number <> g.v.row_number)
+        ORDER BY 1
+        """
+    ).fetchall()
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE rv_new AS
+        SELECT unnest(g.v) FROM rv_verdicts g WHERE g.kinds = 1;
+        CREATE OR REPLACE TEMP TABLE rv_apply AS
+        SELECT n.* FROM rv_new n
+        WHERE NOT EXISTS (SELECT 1 FROM ({CURRENT_VERDICTS_SQL}) b
+                          WHERE b.request_key = n.request_key AND {same.replace("a.", "n.")});
+        """
+    )
+    report = Applied(rows=_count(con, "rv_p"))
+    report.unchanged = _count(con, "rv_new") - _count(con, "rv_apply")
+    report.applied = _count(con, "rv_apply")
+    report.errors = int(
+        con.execute("SELECT count(*) FROM rv_apply WHERE error_code IS NOT NULL").fetchone()[0]  # type: ignore[index]
+    )
+    report.batches = {
+        str(r[0]) for r in con.execute("SELECT DISTINCT batch_id FROM rv_new").fetchall()
+    }
+    report.problems = [(r[0], r[1], str(r[2]), r[3] or "") for r in problems]
+    con.execute(
+        f"""
+        INSERT INTO registry_verdict (request_key, batch_id, party_id, sent_hash,
+            {", ".join(VERDICT)}, received_at, received_by, source)
+        SELECT request_key, batch_id, party_id, sent_hash, {", ".join(VERDICT)},
+               now()::TIMESTAMP, $by, $source
+        FROM rv_apply ORDER BY row_number
+        """,
+        {"by": by, "source": source},
+    )
+    con.execute(
+        """
+        INSERT INTO change_log (changed_at, actor, stage, table_name, record_id, column_name,
+                                before, after, note)
+        SELECT now()::TIMESTAMP, $by, 'evidence', 'party', party_id, 'registry_verdict', NULL,
+               CASE WHEN found THEN 'found' ELSE 'not_found' END, 'registry ' || batch_id
+        FROM rv_apply WHERE error_code IS NULL
+        """,
+        {"by": by},
+    )
+    con.execute(
+        """
+        UPDATE registry_batch b SET status = 'answered',
+               answered_at = coalesce(b.answered_at, now()::TIMESTAMP),
+               answered = (SELECT count(DISTINCT v.request_key) FROM registry_verdict v
+                           WHERE v.batch_id = b.batch_id)
+        WHERE b.batch_id IN (SELECT batch_id FROM rv_new)
+        """
+    )
+    if report.problems:
+        con.executemany(
+            "INSERT INTO registry_problem VALUES (now()::TIMESTAMP, ?, ?, ?, ?, ?)",
+            [[source, r, k, problem, detail] for r, k, problem, detail in report.problems],
+        )
+    for t in ("rv_in", "rv_p", "rv_known", "rv_verdicts", "rv_new", "rv_apply"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return report
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def read_file(con: duckdb.DuckDBPyConnection, p: Protocol, path: str) -> None:
+    """``rv_in``: a response file's rows (CSV with a header row, or the protocol's JSON
+    body); a file that cannot be read as either, or lacks the request key or the
+    verdict column, is one clear error naming it."""
+    from landclean.registry_service.protocol import RegistryServiceError
+
+    lower = path.lower()
+    try:
+        if lower.endswith(".json"):
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE rv_json AS SELECT * FROM "
+                "read_json(?, format = 'unstructured', maximum_object_size = 2147483647, "
+                "union_by_name = true)",
+                [path],
+            )
+            key = p.response.records.replace('"', '""')
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE rv_file AS "
+                f'SELECT unnest("{key}", recursive := true) FROM rv_json'
+            )
+            con.execute("DROP TABLE rv_json")
+        else:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE rv_file AS SELECT * FROM read_csv(?, header = true, "
+                "all_varchar = true, auto_detect = true)",
+                [path],
+            )
+    except duckdb.Error as exc:
+        raise RegistryServiceError(
+            "registry_response_unreadable", path=path, problem=str(exc).splitlines()[0]
+        ) from exc
+    present = {str(r[0]) for r in con.execute("DESCRIBE rv_file").fetchall()}
+    missing = [
+        p.response.name(f) for f in ("request_key", "found") if p.response.name(f) not in present
+    ]
+    if missing:
+        con.execute("DROP TABLE rv_file")
+        raise RegistryServiceError(
+            "registry_response_columns", path=path, missing=", ".join(missing),
+            found=", ".join(sorted(present)),
+        )  # fmt: skip
+    load_rows(con, p, "rv_file", present)
+    con.execute("DROP TABLE rv_file")
