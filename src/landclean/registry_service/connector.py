@@ -59,6 +59,8 @@ class Verified:
     applied: Applied = field(default_factory=Applied)
     seconds: float = 0.0
     waited: float = 0.0  # of which waiting (rate limit, backoff)
+    service_seconds: float = 0.0  # of which waiting for the service's answers
+    plan_seconds: float = 0.0  # of which choosing the users and recording the batches
 
 
 @dataclass
@@ -120,6 +122,7 @@ def verify(
         ws, p, by=by, channel="online", selection=selection, commune=commune,
         batch_size=batch_size,
     )  # fmt: skip
+    report.plan_seconds = time.monotonic() - started
     todo = pending + [b for b in report.planned.batches if b not in pending]
     url = service.rstrip("/") + p.path
     headers = {"Content-Type": "application/json; charset=utf-8"}
@@ -183,15 +186,19 @@ def _send(
                          target=url, outcome="sending", records=None, body=body)  # fmt: skip
         report.attempts += 1
         wait: float | None = None
+        asked = time.monotonic()
         try:
             response = http.post(
                 url, content=body, headers=headers | {p.idempotency_header: batch_id}
             )
         except httpx.TimeoutException:
+            report.service_seconds += time.monotonic() - asked
             outcome = "timeout"
         except httpx.TransportError as exc:
+            report.service_seconds += time.monotonic() - asked
             outcome = "connection: " + type(exc).__name__
         else:
+            report.service_seconds += time.monotonic() - asked
             outcome = str(response.status_code)
             if response.status_code == 200:
                 applied = _answered(ws, p, batch_id, response.content, url, by)

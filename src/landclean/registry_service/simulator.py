@@ -215,7 +215,15 @@ def _handler(service: Service) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(body)
 
         def do_GET(self) -> None:
-            self._send(200, b'{"status": "ok"}')
+            with service.lock:  # how much was done: for checking that nothing was twice
+                stats = {
+                    "requests": service.requests,
+                    "batches": len(service.answers),
+                    "keys": len(service.work),
+                    "work": sum(service.work.values()),
+                    "most": max(service.work.values(), default=0),
+                }
+            self._send(200, json.dumps(stats).encode())
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
-from landclean.registry_service.batches import CURRENT_VERDICTS_SQL
 from landclean.registry_service.protocol import FLAGS, RESPONSE, Protocol
 
 VERDICT = (*FLAGS, "registry_id", "registry_name", "registry_birth", "registry_sex", "error_code")
@@ -190,8 +189,12 @@ def apply(
         CREATE OR REPLACE TEMP TABLE rv_new AS
         SELECT unnest(g.v) FROM rv_verdicts g WHERE g.kinds = 1;
         CREATE OR REPLACE TEMP TABLE rv_apply AS
+        WITH b AS (   -- the current verdicts of these keys alone (not of every key)
+            SELECT * FROM registry_verdict WHERE request_key IN (SELECT request_key FROM rv_new)
+            QUALIFY row_number() OVER (PARTITION BY request_key ORDER BY verdict_id DESC) = 1
+        )
         SELECT n.* FROM rv_new n
-        WHERE NOT EXISTS (SELECT 1 FROM ({CURRENT_VERDICTS_SQL}) b
+        WHERE NOT EXISTS (SELECT 1 FROM b
                           WHERE b.request_key = n.request_key AND {same.replace("a.", "n.")});
         """
     )
