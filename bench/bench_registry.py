@@ -69,7 +69,7 @@ def _verify(ws_path: Path, url: str, args: argparse.Namespace, selection: str) -
     with open_workspace(ws_path) as ws:
         before = int(ws.scalar("SELECT count(*) FROM registry_verdict"))  # type: ignore[arg-type]
         done = verify(ws, p, url, by="bench", selection=selection, batch_size=args.batch_size,
-                      rate=args.rate, timeout=30, patience=900)  # fmt: skip
+                      rate=args.rate, timeout=10, patience=900)  # fmt: skip
         verdicts = int(ws.scalar("SELECT count(*) FROM registry_verdict"))  # type: ignore[arg-type]
         missing = int(ws.scalar(  # type: ignore[arg-type]
             "SELECT count(*) FROM registry_request q JOIN registry_batch b USING (batch_id) "
