@@ -414,3 +414,43 @@ def test_the_command_line_round_trip(
     wrong.write_text("key,verdict\na,1\n", encoding="utf-8")
     out = run("registry", "response", str(path), str(wrong))
     assert out.returncode == 1 and "ma_yeu_cau" in out.stderr and "wrong.csv" in out.stderr
+
+
+def test_any_order_and_repetition_of_a_response_gives_the_same_verdicts(
+    built_workspace: Path,
+    province: Province,
+    registry: dict,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Property: whatever order a response's rows come in, and however often a row is
+    repeated, the verdicts recorded are the true ones and each repetition is listed."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    work = tmp_path_factory.mktemp("property")
+    path = work / "ws.duckdb"
+    path.write_bytes(built_workspace.read_bytes())
+    ws = open_workspace(path)
+    try:
+        _, files = api.registry_request(ws, work / "req", batch_size=200, commune=None)
+        service = Service(province.root / "registry" / "population.parquet")
+        answer = answer_file(service, files[0], work / "resp")
+        header, *rows = answer.read_text(encoding="utf-8").splitlines()
+        expected = {
+            k: v for k, v in truth(ws, registry).items() if any(r.startswith(k) for r in rows)
+        }
+
+        @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(st.permutations(rows), st.lists(st.integers(0, len(rows) - 1), max_size=8))
+        def check(order: list[str], repeated: list[int]) -> None:
+            shuffled = list(order) + [order[i] for i in repeated]
+            f = work / "shuffled.csv"
+            f.write_text("\n".join([header, *shuffled]) + "\n", encoding="utf-8")
+            done = api.registry_response(ws, [f])
+            assert [p for _, _, p, _ in done.problems] == ["duplicate"] * len(repeated)
+            now = recorded(ws)
+            assert {k: now[k] for k in expected} == expected
+
+        check()
+    finally:
+        ws.close()
