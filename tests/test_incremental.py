@@ -2,7 +2,8 @@
 
 Random sequences of people's changes (corrections of land users, parcels and
 certificates, parcels decided into a commune, ID cards and certificate scans brought as
-evidence, findings accepted as exceptions), incremental runs and imports are made on
+evidence, the population service's verdicts, findings accepted as exceptions),
+incremental runs and imports are made on
 a copy of the shared workspace; then a copy of the result is recomputed with
 ``run --full``, and the two must hold the same findings, groups, authentication results,
 placements and UIDs, tasks, the day's snapshot and summary.json (but for the run's own
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import io
 import os
 import re
@@ -34,6 +36,7 @@ from landclean.evidence import ocr
 from landclean.evidence.add import add_documents
 from landclean.evidence.answers import mark_handled, record_answer
 from landclean.pipeline import STAGE_NAMES, RunReport
+from landclean.registry_service.simulator import Service, answer_file
 from landclean.renumber.placement import COMMUNE_CHOICES
 from landclean.rules.catalogue import CATALOGUE
 from landclean.synth.certificate_scans import certificate_page
@@ -202,6 +205,8 @@ EDITS = st.tuples(
             "decide",
             "id_card",
             "id_card",
+            "verdicts",
+            "verdicts",
             "scan",
             "answer",
             "handled",
@@ -283,6 +288,8 @@ def edit(
         api.import_sources(ws, samples.newer_export(province.root, scratch, i, j), actor=BY)
     elif kind == "id_card":  # a land user's ID card photographed: evidence links it
         api_add_card(ws, pools, i, j)
+    elif kind == "verdicts":  # the population service answers one batch of requests
+        registry_verdicts(ws, province, i, j, scratch)
     elif kind == "scan" and ocr.available():  # a certificate scanned: counted as scanned
         api_add_scan(ws, pools, i)
     elif kind == "answer":  # a land user answers their notice: a task for the commune
@@ -304,6 +311,21 @@ def edit(
         table, record, column, value = correction(pools, kind, i, j)
         with contextlib.suppress(LandcleanError):  # refused, as a mistyped value is
             api.correct(ws, table, record, column, value, by=BY)
+
+
+@functools.cache
+def population_service(extract: Path) -> Service:
+    return Service(extract)
+
+
+def registry_verdicts(ws: Workspace, province: Province, i: int, j: int, scratch: Path) -> None:
+    """Requests for the land users not verified yet, in batches, and the simulated
+    service's answer to one of them read back."""
+    _, files = api.registry_request(ws, scratch / f"rq_{i}_{j}", batch_size=40 + i % 300, by=BY)
+    if files:
+        service = population_service(province.root / "registry" / "population.parquet")
+        answer = answer_file(service, files[j % len(files)], scratch / f"rs_{i}_{j}")
+        api.registry_response(ws, [answer], by=BY)
 
 
 def api_add_card(ws: Workspace, pools: dict[str, list], i: int, j: int) -> None:
