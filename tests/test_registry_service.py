@@ -274,6 +274,7 @@ def test_response_rows_that_cannot_be_trusted_are_listed_never_applied(
     f = tmp_path / "answer.csv"
     f.write_text("\n".join(lines) + "\n", encoding="utf-8")
     done = api.registry_response(copy, [f])
+    assert done.problem_count == len(done.problems) == 7
     problems = {(row, problem) for row, _, problem, _ in done.problems}
     assert problems == {
         (4, "duplicate"), (5, "conflicting"), (6, "conflicting"), (7, "malformed"),
@@ -405,9 +406,12 @@ def test_the_command_line_round_trip(
         str(tmp_path / "p.csv"),
     )
     assert out.returncode == 0, out.stderr
-    assert "1 rows not applied" in out.stdout and "not-ours" in (tmp_path / "p.csv").read_text(
-        "utf-8-sig"
-    )
+    assert "1 rows not applied" in out.stdout, out.stdout
+    listed = list(csv.reader((tmp_path / "p.csv").read_text("utf-8-sig").splitlines()))
+    assert listed == [
+        ["File", "Row", "Request key", "Problem", "Detail"],
+        [str(bad), "1", "not-ours", "Request key never sent", ""],
+    ]
     out = run("registry", "response", str(path), str(tmp_path / "missing.csv"))
     assert out.returncode == 1 and "missing.csv" in out.stderr
     wrong = tmp_path / "wrong.csv"

@@ -642,15 +642,24 @@ def registry_request(
     return planned, write_files(ws, p, planned.batches, Path(out), fmt=fmt, by=actor)
 
 
-def registry_response(ws: Workspace, files: list[Path | str], *, by: str | None = None) -> Applied:
+def registry_response(
+    ws: Workspace,
+    files: list[Path | str],
+    *,
+    by: str | None = None,
+    problems: Path | str | None = None,
+    lang: str | None = None,
+) -> Applied:
     """The service's response files read back (``registry_service.verdicts``): each
-    file checked and applied in its own transaction; run ``run`` afterwards."""
+    file checked and applied in its own transaction (``problems``: a CSV of every row
+    not applied, and why); run ``run`` afterwards."""
     from landclean.registry_service.batches import log_exchange
     from landclean.registry_service.protocol import load_protocol
-    from landclean.registry_service.verdicts import Applied, apply, read_file
+    from landclean.registry_service.verdicts import Applied, apply, read_file, write_problems
 
     actor = current_actor(by)
     p = load_protocol(get_settings().registry_protocol)
+    since = ws.scalar("SELECT now()::TIMESTAMP")
     total = Applied()
     for f in map(Path, files):
         if not f.is_file():
@@ -662,6 +671,8 @@ def registry_response(ws: Workspace, files: list[Path | str], *, by: str | None 
                          target=str(f), outcome="read", records=done.rows,
                          body=f.read_bytes())  # fmt: skip
         total.add(done)
+    if problems is not None:
+        write_problems(ws.con, [str(f) for f in files], since, Path(problems), _lang(lang))
     return total
 
 

@@ -3,7 +3,6 @@ response``, ``registry verify`` and ``registry simulate`` (docs/registry-service
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 from typing import Annotated
@@ -46,22 +45,21 @@ def _rate(text: str) -> float:
     return float(m.group(1))
 
 
-def _problems(problems: list[tuple[int | None, str | None, str, str]], out: Path | None) -> None:
+def _problems(problems: list[tuple[int | None, str | None, str, str]], count: int) -> None:
+    """The first rows not applied, and how many there are in all."""
     if not problems:
         return
     lg = lang()
-    head = [label("registry", k, lg) for k in ("row", "request_key", "problem", "detail")]
-    rows = [
-        [str(r or ""), k or "", label("registry_problems", p, lg), d] for r, k, p, d in problems
-    ]
-    show_table(head, rows[:20], whole=(1,))
-    if out is not None:
-        with out.open("w", newline="", encoding="utf-8-sig") as f:
-            w = csv.writer(f)
-            w.writerow(head)
-            w.writerows(rows)
-    if len(rows) > 20 or out is not None:
-        say("registry_problems_listed", n=len(rows), file=str(out or ""))
+    show_table(
+        [label("registry", k, lg) for k in ("row", "request_key", "problem", "detail")],
+        [
+            [str(r or ""), k or "", label("registry_problems", p, lg), d]
+            for r, k, p, d in problems[:20]
+        ],
+        whole=(1,),
+    )
+    if count > 20:
+        say("registry_problems_more", n=count - 20)
 
 
 @registry_app.command("request")
@@ -104,12 +102,14 @@ def response_cmd(
     changes nothing.  Run 'landclean run' afterwards: verdicts become authentication
     results."""
     with api.open_workspace(workspace) as ws:
-        done = api.registry_response(ws, list(files), by=by)
+        done = api.registry_response(ws, list(files), by=by, problems=problems, lang=lang())
     say(
         "registry_read", rows=done.rows, applied=done.applied, unchanged=done.unchanged,
-        errors=done.errors, problems=len(done.problems),
+        errors=done.errors, problems=done.problem_count,
     )  # fmt: skip
-    _problems(done.problems, problems)
+    _problems(done.problems, done.problem_count)
+    if problems is not None:
+        say("registry_problems_written", file=str(problems))
 
 
 def _progress(done: int, total: int) -> None:
@@ -154,7 +154,7 @@ def verify_cmd(
         requests=done.planned.requests if done.planned else 0, applied=done.applied.applied,
         retries=sum(done.retries.values()), seconds=f"{done.seconds:.1f}",
     )  # fmt: skip
-    _problems(done.applied.problems, None)
+    _problems(done.applied.problems, done.applied.problem_count)
 
 
 @registry_app.command("simulate")

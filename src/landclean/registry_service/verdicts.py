@@ -19,13 +19,16 @@ and returned, to be listed.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from landclean.registry_service.protocol import FLAGS, RESPONSE, Protocol
 
+SHOWN = 1000  # problems returned to be shown (all are in registry_problem)
 VERDICT = (*FLAGS, "registry_id", "registry_name", "registry_birth", "registry_sex", "error_code")
 
 
@@ -37,7 +40,9 @@ class Applied:
     applied: int = 0  # new verdicts recorded (errors included)
     unchanged: int = 0  # equal to the verdict already recorded
     errors: int = 0  # of the applied: the service could not verify (error code)
+    # the first ``SHOWN`` rows not applied (row, key, problem, detail), and how many
     problems: list[tuple[int | None, str | None, str, str]] = field(default_factory=list)
+    problem_count: int = 0
     batches: set[str] = field(default_factory=set)  # batches the verdicts answered
 
     def add(self, other: Applied) -> None:
@@ -45,7 +50,8 @@ class Applied:
         self.applied += other.applied
         self.unchanged += other.unchanged
         self.errors += other.errors
-        self.problems += other.problems
+        self.problems += other.problems[: max(SHOWN - len(self.problems), 0)]
+        self.problem_count += other.problem_count
         self.batches |= other.batches
 
 
@@ -158,7 +164,6 @@ def apply(
         """,
         {"batch": batch_id} if batch_id else {},
     )
-    same = " AND ".join(f"a.{c} IS NOT DISTINCT FROM b.{c}" for c in VERDICT)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE rv_verdicts AS
@@ -168,9 +173,10 @@ def apply(
         FROM rv_known GROUP BY request_key
         """
     )
-    problems = con.execute(
+    con.execute(
         """
-        SELECT row_number, request_key, 'malformed', array_to_string(bad, ', ')
+        CREATE OR REPLACE TEMP TABLE rv_problem AS
+        SELECT row_number, request_key, 'malformed' AS problem, array_to_string(bad, ', ') AS detail
         FROM rv_p WHERE len(bad) > 0
         UNION ALL
         SELECT row_number, request_key, 'unknown_key', NULL FROM rv_p
@@ -181,21 +187,26 @@ def apply(
                g.n::VARCHAR || ' rows'
         FROM rv_known k JOIN rv_verdicts g USING (request_key)
         WHERE g.n > 1 AND (g.kinds > 1 OR k.row_number <> g.v.row_number)
-        ORDER BY 1
         """
-    ).fetchall()
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE rv_new AS
+        SELECT unnest(g.v) FROM rv_verdicts g WHERE g.kinds = 1
+        """
+    )
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE rv_new AS
-        SELECT unnest(g.v) FROM rv_verdicts g WHERE g.kinds = 1;
         CREATE OR REPLACE TEMP TABLE rv_apply AS
-        WITH b AS (   -- the current verdicts of these keys alone (not of every key)
-            SELECT * FROM registry_verdict WHERE request_key IN (SELECT request_key FROM rv_new)
-            QUALIFY row_number() OVER (PARTITION BY request_key ORDER BY verdict_id DESC) = 1
-        )
-        SELECT n.* FROM rv_new n
-        WHERE NOT EXISTS (SELECT 1 FROM b
-                          WHERE b.request_key = n.request_key AND {same.replace("a.", "n.")});
+        WITH prior AS (   -- the current verdict of these keys alone, found by numbers
+            SELECT key_hash, arg_max(verdict_hash, verdict_id) AS verdict_hash
+            FROM registry_verdict WHERE key_hash IN (SELECT hash(request_key) FROM rv_new)
+            GROUP BY key_hash
+        ),
+        n AS (SELECT *, hash(request_key) AS key_hash, hash({", ".join(VERDICT)}) AS verdict_hash
+              FROM rv_new)
+        SELECT n.* FROM n LEFT JOIN prior b USING (key_hash)
+        WHERE b.verdict_hash IS DISTINCT FROM n.verdict_hash
         """
     )
     report = Applied(rows=_count(con, "rv_p"))
@@ -207,12 +218,17 @@ def apply(
     report.batches = {
         str(r[0]) for r in con.execute("SELECT DISTINCT batch_id FROM rv_new").fetchall()
     }
-    report.problems = [(r[0], r[1], str(r[2]), r[3] or "") for r in problems]
+    report.problem_count = _count(con, "rv_problem")
+    report.problems = [
+        (r[0], r[1], str(r[2]), r[3] or "")
+        for r in con.execute(f"SELECT * FROM rv_problem ORDER BY 1 LIMIT {SHOWN}").fetchall()
+    ]
     con.execute(
         f"""
-        INSERT INTO registry_verdict (request_key, batch_id, party_id, sent_hash,
-            {", ".join(VERDICT)}, received_at, received_by, source)
-        SELECT request_key, batch_id, party_id, sent_hash, {", ".join(VERDICT)},
+        INSERT INTO registry_verdict (request_key, key_hash, batch_id, party_id, sent_hash,
+            verdict_hash, {", ".join(VERDICT)}, received_at, received_by, source)
+        SELECT request_key, key_hash, batch_id, party_id, sent_hash, verdict_hash,
+               {", ".join(VERDICT)},
                now()::TIMESTAMP, $by, $source
         FROM rv_apply ORDER BY row_number
         """,
@@ -228,27 +244,26 @@ def apply(
         """,
         {"by": by},
     )
-    con.execute(
+    con.execute(  # the batches answered, counted from their own verdicts alone
         """
         UPDATE registry_batch b SET status = 'answered',
-               answered_at = coalesce(b.answered_at, now()::TIMESTAMP),
-               answered = (SELECT count(DISTINCT v.request_key) FROM registry_verdict v
-                           WHERE v.batch_id = b.batch_id)
-        WHERE b.batch_id IN (SELECT batch_id FROM rv_new)
+               answered_at = coalesce(b.answered_at, now()::TIMESTAMP), answered = c.n
+        FROM (SELECT batch_id, count(DISTINCT request_key)::INTEGER AS n FROM registry_verdict
+              WHERE batch_id IN (SELECT batch_id FROM rv_new) GROUP BY batch_id) c
+        WHERE b.batch_id = c.batch_id
         """
     )
-    if report.problems:
-        con.executemany(
-            "INSERT INTO registry_problem VALUES (now()::TIMESTAMP, ?, ?, ?, ?, ?)",
-            [[source, r, k, problem, detail] for r, k, problem, detail in report.problems],
-        )
-    for t in ("rv_in", "rv_p", "rv_known", "rv_verdicts", "rv_new", "rv_apply"):
+    con.execute(
+        "INSERT INTO registry_problem SELECT now()::TIMESTAMP, $source, * FROM rv_problem",
+        {"source": source},
+    )
+    for t in ("rv_in", "rv_p", "rv_known", "rv_verdicts", "rv_new", "rv_apply", "rv_problem"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return report
 
 
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+def _count(con: duckdb.DuckDBPyConnection, table: str, params: dict | None = None) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}", params or {}).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -295,3 +310,45 @@ def read_file(con: duckdb.DuckDBPyConnection, p: Protocol, path: str) -> None:
         )  # fmt: skip
     load_rows(con, p, "rv_file", present)
     con.execute("DROP TABLE rv_file")
+
+
+PROBLEMS = ("malformed", "unknown_key", "duplicate", "conflicting")
+
+
+def write_problems(
+    con: duckdb.DuckDBPyConnection, sources: list[str], since: object, out: Path, lang: str
+) -> int:
+    """Every row of ``sources`` read since ``since`` that was not applied, and why, as a
+    CSV (UTF-8 with a byte-order mark, the words in ``lang``); how many."""
+    from landclean.labels import label
+
+    def literal(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    def ident(text: str) -> str:
+        return '"' + text.replace('"', '""') + '"'
+
+    words = " ".join(
+        f"WHEN {literal(k)} THEN {literal(label('registry_problems', k, lang))}" for k in PROBLEMS
+    )
+    head = {
+        k: ident(label("registry", k, lang))
+        for k in ("source", "row", "request_key", "problem", "detail")
+    }
+    query = (
+        f"SELECT source AS {head['source']}, row_number AS {head['row']}, "
+        f"request_key AS {head['request_key']}, CASE problem {words} END AS {head['problem']}, "
+        f"detail AS {head['detail']} FROM registry_problem "
+        "WHERE received_at >= $since AND list_contains($sources, source) "
+        "ORDER BY source, row_number"
+    )
+    params = {"since": since, "sources": sources}
+    n = _count(con, f"({query})", params)
+    part = out.with_name(out.name + ".part")
+    target = str(part).replace("'", "''")
+    con.execute(f"COPY ({query}) TO '{target}' (HEADER, DELIMITER ',')", params)
+    with out.open("wb") as written, part.open("rb") as body:
+        written.write("\ufeff".encode())
+        shutil.copyfileobj(body, written)
+    part.unlink()
+    return n

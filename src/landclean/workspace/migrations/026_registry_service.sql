@@ -33,9 +33,11 @@ CREATE SEQUENCE registry_verdict_seq START 1;
 CREATE TABLE registry_verdict (        -- what the service answered, per request key
     verdict_id     BIGINT PRIMARY KEY DEFAULT nextval('registry_verdict_seq'),
     request_key    VARCHAR NOT NULL,
+    key_hash       UBIGINT NOT NULL,   -- hash(request_key): a key's verdicts found by a number
     batch_id       VARCHAR NOT NULL,
     party_id       VARCHAR NOT NULL,
     sent_hash      UBIGINT NOT NULL,
+    verdict_hash   UBIGINT NOT NULL,   -- hash of the verdict's values below (up to source)
     found          BOOLEAN,
     name_match     BOOLEAN,
     birth_match    BOOLEAN,
