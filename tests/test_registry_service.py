@@ -458,3 +458,33 @@ def test_any_order_and_repetition_of_a_response_gives_the_same_verdicts(
         check()
     finally:
         ws.close()
+
+
+def test_a_response_as_an_office_saves_it_is_read(copy: Workspace, tmp_path: Path) -> None:
+    """Headers in capitals with spaces and a byte-order mark, semicolons, words typed
+    with decomposed diacritics, the registry's sex in its own word: read alike."""
+    api.registry_request(copy, tmp_path / "req", batch_size=10_000)
+    keys = [
+        k for (k,) in q(copy.con, "SELECT request_key FROM registry_request ORDER BY 1 LIMIT 3")
+    ]
+    nfd = lambda t: unicodedata.normalize("NFD", t)  # noqa: E731
+    text = "\n".join(
+        [
+            "\ufeff MA_YEU_CAU ;Tim Thay;KHOP_HO_TEN;khop_ngay_sinh;gioi_tinh_csdl",
+            f"{keys[0]};{nfd('Có')};{nfd('Không')};Đúng;{nfd('Nữ')}",
+            f"{keys[1]};SAI;;;",
+            f"{keys[2]};x;1;0;Nam",
+        ]
+    )
+    f = tmp_path / "saved.csv"
+    f.write_text(text + "\n", encoding="utf-8")
+    done = api.registry_response(copy, [f])
+    assert done.problems == [] and done.applied == 3
+    assert recorded(copy) == {
+        keys[0]: (True, False, True, None),
+        keys[1]: (False, None, None, None),
+        keys[2]: (True, True, False, None),
+    }
+    assert q(copy.con, "SELECT registry_sex FROM registry_verdict ORDER BY request_key") == [
+        ("F",), (None,), ("M",),
+    ]  # fmt: skip

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -89,7 +90,7 @@ class Protocol:
         when it is neither (malformed)."""
         if text is None or isinstance(text, bool):
             return text
-        word = str(text).strip().casefold()
+        word = _word(text)
         if not word:
             return None
         if word in self.true_values:
@@ -97,6 +98,10 @@ class Protocol:
         if word in self.false_values:
             return False
         return str(text)
+
+
+def _word(value: object) -> str:
+    return unicodedata.normalize("NFC", str(value).strip()).casefold()
 
 
 def _strftime(fmt: str, where: str) -> str:
@@ -171,8 +176,8 @@ def load_protocol(path: Path | None = None) -> Protocol:
     if not isinstance(words, dict) or set(words) != set(PRECISIONS):
         raise ProtocolError(f"{where}: request.precision_values", "expected day, year and none")
     answers = raw.get("response", {})
-    true_values = tuple(str(v).strip().casefold() for v in answers.get("true_values", ["true"]))
-    false_values = tuple(str(v).strip().casefold() for v in answers.get("false_values", ["false"]))
+    true_values = tuple(_word(v) for v in answers.get("true_values", ["true"]))
+    false_values = tuple(_word(v) for v in answers.get("false_values", ["false"]))
     if set(true_values) & set(false_values):
         raise ProtocolError(f"{where}: response", "a word is both true and false")
     online = raw.get("online", {})

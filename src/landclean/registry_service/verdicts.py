@@ -19,7 +19,9 @@ and returned, to be listed.
 
 from __future__ import annotations
 
+import re
 import shutil
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,17 +61,25 @@ def _words(values: tuple[str, ...], extra: str) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in (*values, extra))
 
 
+def _folded(name: str) -> str:
+    """A column name as matched: NFC, case folded, a byte-order mark and the spaces
+    around it ignored, spaces, underscores and hyphens alike."""
+    text = unicodedata.normalize("NFC", name.lstrip("\ufeff")).casefold().strip()
+    return re.sub(r"[\s_\-]+", "_", text)
+
+
 def load_rows(
     con: duckdb.DuckDBPyConnection, p: Protocol, relation: str, present: set[str]
 ) -> None:
     """``rv_in``: the rows of ``relation`` (numbered in order, columns in the service's
-    names; ``present``: those it has) as text under landclean's names."""
+    names, matched whatever their case and spacing; ``present``: the columns it has) as
+    text under landclean's names."""
+    columns = {_folded(c): c for c in present}
     cols = []
     for f in RESPONSE:
-        name = p.response.name(f)
-        cols.append(
-            f'CAST("{name}" AS VARCHAR) AS {f}' if name in present else f"NULL::VARCHAR AS {f}"
-        )
+        name = columns.get(_folded(p.response.name(f)))
+        quoted = None if name is None else '"' + name.replace('"', '""') + '"'
+        cols.append(f"CAST({quoted} AS VARCHAR) AS {f}" if quoted else f"NULL::VARCHAR AS {f}")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE rv_in AS SELECT row_number() OVER () AS row_number, "
         f"{', '.join(cols)} FROM {relation}"
@@ -111,18 +121,20 @@ def apply(
     false_words = _words(p.false_values, "false")
     fmt = p.response.date_format.replace("'", "''")
     sexes = " ".join(
-        f"WHEN lower(trim(registry_sex)) = '{w.casefold()}' THEN '{k}'"
+        "WHEN nfc_normalize(lower(trim(registry_sex))) = '"
+        + unicodedata.normalize("NFC", w).casefold().replace("'", "''")
+        + f"' THEN '{k}'"
         for k, w in p.response.sex_values.items()
     )
 
     def flag(c: str) -> str:
-        t = f"lower(trim({c}))"
+        t = f"nfc_normalize(lower(trim({c})))"
         return (
             f"CASE WHEN {t} IN ({true_words}) THEN true WHEN {t} IN ({false_words}) THEN false END"
         )
 
     def bad_flag(c: str) -> str:
-        t = f"lower(trim({c}))"
+        t = f"nfc_normalize(lower(trim({c})))"
         return f"CASE WHEN {t} <> '' AND {t} NOT IN ({true_words}, {false_words}) THEN '{c}' END"
 
     birth = (
@@ -299,8 +311,11 @@ def read_file(con: duckdb.DuckDBPyConnection, p: Protocol, path: str) -> None:
             "registry_response_unreadable", path=path, problem=str(exc).splitlines()[0]
         ) from exc
     present = {str(r[0]) for r in con.execute("DESCRIBE rv_file").fetchall()}
+    folded = {_folded(c) for c in present}
     missing = [
-        p.response.name(f) for f in ("request_key", "found") if p.response.name(f) not in present
+        p.response.name(f)
+        for f in ("request_key", "found")
+        if _folded(p.response.name(f)) not in folded
     ]
     if missing:
         con.execute("DROP TABLE rv_file")
