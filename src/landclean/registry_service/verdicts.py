@@ -57,8 +57,14 @@ class Applied:
         self.batches |= other.batches
 
 
-def _words(values: tuple[str, ...], extra: str) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in (*values, extra))
+def _words_map(p: Protocol) -> str:
+    """The protocol's yes/no words as a DuckDB MAP literal (JSON's true/false too)."""
+    pairs = {w: "false" for w in (*p.false_values, "false")} | {
+        w: "true" for w in (*p.true_values, "true")
+    }
+    return (
+        "MAP {" + ", ".join("'" + w.replace("'", "''") + f"': {v}" for w, v in pairs.items()) + "}"
+    )
 
 
 def _folded(name: str) -> str:
@@ -117,51 +123,48 @@ def apply(
 ) -> Applied:
     """Check and apply the rows of ``rv_in`` (see the module); ``batch_id``: the batch
     they answer (online), else any request the workspace sent.  Call in a transaction."""
-    true_words = _words(p.true_values, "true")
-    false_words = _words(p.false_values, "false")
+    words = _words_map(p)
     fmt = p.response.date_format.replace("'", "''")
     sexes = " ".join(
-        "WHEN nfc_normalize(lower(trim(registry_sex))) = '"
+        "WHEN lower(nfc_normalize(trim(registry_sex))) = '"
         + unicodedata.normalize("NFC", w).casefold().replace("'", "''")
         + f"' THEN '{k}'"
         for k, w in p.response.sex_values.items()
     )
-
-    def flag(c: str) -> str:
-        t = f"nfc_normalize(lower(trim({c})))"
-        return (
-            f"CASE WHEN {t} IN ({true_words}) THEN true WHEN {t} IN ({false_words}) THEN false END"
-        )
-
-    def bad_flag(c: str) -> str:
-        t = f"nfc_normalize(lower(trim({c})))"
-        return f"CASE WHEN {t} <> '' AND {t} NOT IN ({true_words}, {false_words}) THEN '{c}' END"
-
     birth = (
-        f"coalesce(try_strptime(trim(registry_birth), '{fmt}')::DATE, "
-        "try_cast(trim(registry_birth) AS DATE))"
+        f"coalesce(try_strptime(registry_birth, '{fmt}')::DATE, try_cast(registry_birth AS DATE))"
     )
+    normalized = ", ".join(f"nullif(lower(nfc_normalize(trim({c}))), '') AS {c}" for c in FLAGS)
+    unknown = ", ".join(f"CASE WHEN NOT map_contains({words}, {c}) THEN '{c}' END" for c in FLAGS)
+    # each yes/no written once as a word to look up (NFC, lower case, trimmed): its value
+    # from the protocol's words, or a malformed column when it is none of them
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE rv_p AS
-        SELECT row_number, nullif(trim(request_key), '') AS request_key,
-               {", ".join(f"{flag(c)} AS {c}" for c in FLAGS)},
+        WITH w AS (
+            SELECT row_number, nullif(trim(request_key), '') AS request_key,
+                   {normalized},
+                   registry_id, nullif(trim(registry_name), '') AS registry_name,
+                   nullif(trim(registry_birth), '') AS registry_birth, registry_sex,
+                   nullif(trim(error_code), '') AS error_code
+            FROM rv_in
+        )
+        SELECT row_number, request_key,
+               {", ".join(f"{words}[{c}] AS {c}" for c in FLAGS)},
                nullif(regexp_replace(coalesce(registry_id, ''), '[^0-9]', '', 'g'), '')
                    AS registry_id,
-               nullif(trim(registry_name), '') AS registry_name,
-               {birth} AS registry_birth,
+               registry_name, {birth} AS registry_birth,
                CASE WHEN nullif(trim(registry_sex), '') IS NULL THEN NULL {sexes}
                     ELSE trim(registry_sex) END AS registry_sex,
-               nullif(trim(error_code), '') AS error_code,
+               error_code,
                list_filter([
-                   CASE WHEN nullif(trim(request_key), '') IS NULL THEN 'request_key' END,
-                   {", ".join(bad_flag(c) for c in FLAGS)},
-                   CASE WHEN nullif(trim(registry_birth), '') IS NOT NULL AND {birth} IS NULL
+                   CASE WHEN request_key IS NULL THEN 'request_key' END,
+                   {unknown},
+                   CASE WHEN registry_birth IS NOT NULL AND {birth} IS NULL
                         THEN 'registry_birth' END,
-                   CASE WHEN nullif(trim(found), '') IS NULL
-                             AND nullif(trim(error_code), '') IS NULL THEN 'found' END
+                   CASE WHEN found IS NULL AND error_code IS NULL THEN 'found' END
                ], x -> x IS NOT NULL) AS bad
-        FROM rv_in
+        FROM w
         """
     )
     scope = "WHERE batch_id = $batch" if batch_id else ""
@@ -221,16 +224,17 @@ def apply(
         WHERE b.verdict_hash IS DISTINCT FROM n.verdict_hash
         """
     )
-    report = Applied(rows=_count(con, "rv_p"))
-    report.unchanged = _count(con, "rv_new") - _count(con, "rv_apply")
-    report.applied = _count(con, "rv_apply")
-    report.errors = int(
-        con.execute("SELECT count(*) FROM rv_apply WHERE error_code IS NOT NULL").fetchone()[0]  # type: ignore[index]
-    )
-    report.batches = {
-        str(r[0]) for r in con.execute("SELECT DISTINCT batch_id FROM rv_new").fetchall()
-    }
-    report.problem_count = _count(con, "rv_problem")
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM rv_p), (SELECT count(*) FROM rv_new), "
+        "(SELECT count(*) FROM rv_apply), "
+        "(SELECT count(*) FROM rv_apply WHERE error_code IS NOT NULL), "
+        "(SELECT list(DISTINCT batch_id) FROM rv_new), (SELECT count(*) FROM rv_problem)"
+    ).fetchone()
+    assert row is not None
+    rows, new, applied, errors, batches, problem_count = row
+    report = Applied(rows=rows, applied=applied, unchanged=new - applied, errors=errors)
+    report.batches = {str(b) for b in batches or ()}
+    report.problem_count = problem_count
     report.problems = [
         (r[0], r[1], str(r[2]), r[3] or "")
         for r in con.execute(f"SELECT * FROM rv_problem ORDER BY 1 LIMIT {SHOWN}").fetchall()
@@ -269,8 +273,20 @@ def apply(
         "INSERT INTO registry_problem SELECT now()::TIMESTAMP, $source, * FROM rv_problem",
         {"source": source},
     )
-    for t in ("rv_in", "rv_p", "rv_known", "rv_verdicts", "rv_new", "rv_apply", "rv_problem"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
+    con.execute(
+        "; ".join(
+            f"DROP TABLE IF EXISTS {t}"
+            for t in (
+                "rv_in",
+                "rv_p",
+                "rv_known",
+                "rv_verdicts",
+                "rv_new",
+                "rv_apply",
+                "rv_problem",
+            )
+        )
+    )
     return report
 
 
