@@ -488,3 +488,30 @@ def test_a_response_as_an_office_saves_it_is_read(copy: Workspace, tmp_path: Pat
     assert q(copy.con, "SELECT registry_sex FROM registry_verdict ORDER BY request_key") == [
         ("F",), (None,), ("M",),
     ]  # fmt: skip
+
+
+def test_a_json_response_as_a_bare_list_is_read(copy: Workspace, tmp_path: Path) -> None:
+    api.registry_request(copy, tmp_path / "req", batch_size=10_000)
+    keys = [
+        k for (k,) in q(copy.con, "SELECT request_key FROM registry_request ORDER BY 1 LIMIT 2")
+    ]
+    f = tmp_path / "answer.json"
+    f.write_text(
+        json.dumps(
+            [
+                {"ma_yeu_cau": keys[0], "tim_thay": True, "khop_ho_ten": False},
+                {"ma_yeu_cau": keys[1], "tim_thay": "không"},
+                {"ma_yeu_cau": "never-sent", "tim_thay": 1},
+            ],
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    done = api.registry_response(copy, [f])
+    assert done.applied == 2 and [(k, p) for _, k, p, _ in done.problems] == [
+        ("never-sent", "unknown_key")
+    ]
+    assert recorded(copy) == {
+        keys[0]: (True, False, None, None),
+        keys[1]: (False, None, None, None),
+    }

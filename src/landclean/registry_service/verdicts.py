@@ -306,16 +306,27 @@ def read_file(con: duckdb.DuckDBPyConnection, p: Protocol, path: str) -> None:
         if lower.endswith(".json"):
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE rv_json AS SELECT * FROM "
-                "read_json(?, format = 'unstructured', maximum_object_size = 2147483647, "
-                "union_by_name = true)",
+                "read_json(?, maximum_object_size = 2147483647, union_by_name = true)",
                 [path],
             )
-            key = p.response.records.replace('"', '""')
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE rv_file AS "
-                f'SELECT unnest("{key}", recursive := true) FROM rv_json'
-            )
+            columns = {str(r[0]) for r in con.execute("DESCRIBE rv_json").fetchall()}
+            if p.response.records in columns:  # the protocol's body: its records unnested
+                key = p.response.records.replace('"', '""')
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE rv_file AS "
+                    f'SELECT unnest("{key}", recursive := true) FROM rv_json'
+                )
+            else:  # a bare list of records
+                con.execute("CREATE OR REPLACE TEMP TABLE rv_file AS SELECT * FROM rv_json")
             con.execute("DROP TABLE rv_json")
+            # a field of mixed kinds (true, "có", 1) is read as JSON: its text, unquoted
+            kinds = con.execute("DESCRIBE rv_file").fetchall()
+            if any(str(k[1]) == "JSON" for k in kinds):
+                cols = ", ".join(
+                    f'"{n}"' if str(t) != "JSON" else f'"{n}" ->> \'$\' AS "{n}"'
+                    for n, t, *_ in ((str(k[0]).replace('"', '""'), k[1]) for k in kinds)
+                )
+                con.execute(f"CREATE OR REPLACE TEMP TABLE rv_file AS SELECT {cols} FROM rv_file")
         else:
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE rv_file AS SELECT * FROM read_csv(?, header = true, "
