@@ -71,10 +71,15 @@ def _verify(ws_path: Path, url: str, args: argparse.Namespace, selection: str) -
         done = verify(ws, p, url, by="bench", selection=selection, batch_size=args.batch_size,
                       rate=args.rate, timeout=10, patience=900)  # fmt: skip
         verdicts = int(ws.scalar("SELECT count(*) FROM registry_verdict"))  # type: ignore[arg-type]
+        # lost: a request of these batches whose key has no verdict at all (a verdict
+        # equal to the key's current one is not recorded again: it is counted unchanged)
         missing = int(ws.scalar(  # type: ignore[arg-type]
             "SELECT count(*) FROM registry_request q JOIN registry_batch b USING (batch_id) "
-            "WHERE b.selection = ? AND NOT EXISTS (SELECT 1 FROM registry_verdict v "
-            "WHERE v.request_key = q.request_key AND v.batch_id = q.batch_id)", [selection],
+            "WHERE b.selection = ? AND b.created_by = 'bench' AND NOT EXISTS ("
+            "SELECT 1 FROM registry_verdict v WHERE v.request_key = q.request_key)", [selection],
+        ))  # fmt: skip
+        unanswered = int(ws.scalar(  # type: ignore[arg-type]
+            "SELECT count(*) FROM registry_batch WHERE status <> 'answered'"
         ))  # fmt: skip
     assert done.planned is not None
     own = done.seconds - done.waited - done.service_seconds - done.plan_seconds
@@ -84,7 +89,9 @@ def _verify(ws_path: Path, url: str, args: argparse.Namespace, selection: str) -
         "attempts": done.attempts,
         "retries": done.retries,
         "new_verdicts": verdicts - before,
+        "unchanged": done.applied.unchanged,
         "missing": missing,
+        "unanswered_batches": unanswered,
         "seconds": round(done.seconds, 1),
         "waited": round(done.waited, 1),
         "service": round(done.service_seconds, 1),
@@ -121,6 +128,16 @@ def main() -> None:
         proc.terminate()
     print(json.dumps(results["verify"]), flush=True)
     results["run"] = measure(*landclean("run", str(ws_path)))
+    with open_workspace(ws_path, read_only=True) as ws:
+        row = ws.con.execute(
+            "SELECT stage_seconds FROM pipeline_run ORDER BY run_id DESC LIMIT 1"
+        ).fetchone()
+        results["run"]["stages"] = json.loads(row[0]) if row and row[0] else {}
+        results["run"]["statuses"] = dict(
+            ws.con.execute(
+                "SELECT method || ' ' || status, count(*) FROM auth_result GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        )
     print(json.dumps(results["run"]), flush=True)
     proc, url = _service(args.extract, args.faults + ",seed=7")
     try:
