@@ -515,3 +515,109 @@ def test_a_json_response_as_a_bare_list_is_read(copy: Workspace, tmp_path: Path)
         keys[0]: (True, False, None, None),
         keys[1]: (False, None, None, None),
     }
+
+
+def _answer_csv(path: Path, rows: list[str]) -> Path:
+    path.write_text(
+        "ma_yeu_cau,tim_thay,khop_ho_ten,khop_ngay_sinh,khop_gioi_tinh,so_dinh_danh_csdl,ma_loi\n"
+        + "\n".join(rows)
+        + "\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_answers_to_one_key_count_by_batch_and_an_error_never_unseats_a_verdict(
+    copy: Workspace, tmp_path: Path
+) -> None:
+    """A user asked in batch A, then again in batch B (same values, same key): B's answer
+    counts; A's file read again, or an error for B, changes nothing."""
+    p = load_protocol()
+    a = plan(copy, p, by="x", channel="file", selection="all", batch_size=100_000).batches[0]
+    key, party = q(copy.con, f"SELECT request_key, party_id FROM registry_request "
+                   f"WHERE batch_id = '{a}' ORDER BY 1 LIMIT 1")[0]  # fmt: skip
+    file_a = _answer_csv(tmp_path / f"{a}.csv", [f"{key},0,,,,,"])
+    assert api.registry_response(copy, [file_a]).applied == 1
+    assert q(copy.con, f"SELECT status, answered FROM registry_batch WHERE batch_id = '{a}'") == [
+        ("answered", 1)
+    ]
+    b = plan(copy, p, by="x", channel="file", selection="all", batch_size=100_000).batches[0]
+    file_b = _answer_csv(tmp_path / f"{b}.csv", [f"{key},1,1,1,1,,"])
+    assert api.registry_response(copy, [file_b]).applied == 1
+    assert recorded_current(copy)[key] == (True, True, True, True)
+    again = api.registry_response(copy, [file_a])  # the older answer, read again
+    assert again.applied == 0 and again.unchanged == 1
+    assert recorded_current(copy)[key] == (True, True, True, True)
+    # the same answer read from a file named otherwise: the key's latest batch, unchanged
+    other = _answer_csv(tmp_path / "reply.csv", [f"{key},1,1,1,1,,"])
+    assert api.registry_response(copy, [other]).unchanged == 1
+    error = _answer_csv(tmp_path / f"{b}.csv", [f"{key},,,,,,E_BUSY"])
+    assert api.registry_response(copy, [error]).errors == 1
+    assert recorded_current(copy)[key] == (True, True, True, True)  # still counts
+    run_pipeline(copy)
+    assert q(copy.con, "SELECT method FROM auth_result WHERE party_id = ?", [party]) == [
+        ("service",)
+    ]
+    # a key of batch A in batch B's file is not B's: unknown there
+    c = _answer_csv(tmp_path / f"{b}.csv", ["ffffffffffffffffffff,1,1,1,1,,"])
+    assert [p for _, _, p, _ in api.registry_response(copy, [c]).problems] == ["unknown_key"]
+
+
+def recorded_current(ws: Workspace) -> dict[str, tuple]:
+    from landclean.registry_service.batches import CURRENT_VERDICTS_SQL
+
+    return {
+        r[0]: tuple(r[1:])
+        for r in q(
+            ws.con,
+            "SELECT request_key, found, name_match, birth_match, sex_match "
+            f"FROM ({CURRENT_VERDICTS_SQL})",
+        )
+    }
+
+
+def test_hostile_answers_are_refused_with_a_reason(copy: Workspace, tmp_path: Path) -> None:
+    from landclean.registry_service.protocol import RegistryServiceError
+
+    api.registry_request(copy, tmp_path / "req", batch_size=100_000)
+    key = q(copy.con, "SELECT request_key FROM registry_request ORDER BY 1 LIMIT 1")[0][0]
+    twice = tmp_path / "twice.csv"
+    twice.write_text(f"ma_yeu_cau,tim_thay,Tim Thay\n{key},1,0\n", encoding="utf-8")
+    with pytest.raises(
+        RegistryServiceError, match=r"twice\.csv.*(tim_thay.*Tim Thay|Tim Thay.*tim_thay)"
+    ):
+        api.registry_response(copy, [twice])
+    excel = _answer_csv(tmp_path / "excel.csv", [f"{key},1,1,1,1,54073896153,"])  # 0 lost
+    done = api.registry_response(copy, [excel])
+    assert [(p, d) for _, _, p, d in done.problems] == [("malformed", "registry_id")]
+    with pytest.raises(RegistryServiceError, match="csv or json"):
+        api.registry_request(copy, tmp_path / "other", fmt="xlsx")
+    assert q(copy.con, "SELECT count(*) FROM registry_batch WHERE status = 'prepared'") == [(0,)]
+
+
+def test_refused_and_conflicting_answers_online(
+    copy: Workspace, province: Province, registry: dict
+) -> None:
+    """A batch the service refuses (422) is set aside and the others go on; 409 (the key
+    still being worked on) is retried; an answer in another protocol stops at once."""
+    from landclean.registry_service.protocol import RegistryServiceError
+
+    service = Service(province.root / "registry" / "population.parquet")
+    refused: set[str] = set()
+    original = service.answer
+
+    def answer(key: str, body: bytes) -> bytes:
+        if not refused:
+            refused.add(key)
+            raise ValueError("refused")  # the simulator answers 400 to a body it rejects
+        return original(key, body)
+
+    service.answer = answer  # type: ignore[method-assign]
+    with Simulator(service) as sim:
+        done = verify(copy, load_protocol(), sim.url, by="c", batch_size=500, rate=0)
+    assert done.refused == 1 and done.planned is not None
+    assert q(copy.con, "SELECT count(*) FROM registry_batch WHERE status = 'refused'") == [(1,)]
+    again = plan(copy, load_protocol(), by="c", channel="online")  # refused: asked again
+    assert again.requests == 500 and again.waiting == 0
+    with pytest.raises(RegistryServiceError, match="http"):
+        verify(copy, load_protocol(), "localhost:8000", by="c")

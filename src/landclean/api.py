@@ -632,14 +632,25 @@ def registry_request(
     """Request files for the population service (``registry_service.batches``): the land
     users chosen, in batches of ``batch_size``, one file per batch in ``out``."""
     from landclean.registry_service.batches import plan, write_files
-    from landclean.registry_service.protocol import load_protocol
+    from landclean.registry_service.protocol import RegistryServiceError, load_protocol
 
+    if fmt not in ("csv", "json"):  # checked before anything is planned
+        raise RegistryServiceError("registry_format", value=fmt)
     actor = current_actor(by)
     ensure_built(ws, actor)
     p = load_protocol(get_settings().registry_protocol)
+    Path(out).mkdir(parents=True, exist_ok=True)
+    unwritten = [  # planned by a request stopped before it wrote them: written now
+        str(r[0])
+        for r in ws.con.execute(
+            "SELECT batch_id FROM registry_batch WHERE channel = 'file' AND status = 'prepared' "
+            "ORDER BY batch_id"
+        ).fetchall()
+    ]
     planned = plan(ws, p, by=actor, channel="file", selection=selection, commune=commune,
                    batch_size=batch_size)  # fmt: skip
-    return planned, write_files(ws, p, planned.batches, Path(out), fmt=fmt, by=actor)
+    batches = unwritten + planned.batches
+    return planned, write_files(ws, p, batches, Path(out), fmt=fmt, by=actor)
 
 
 def registry_response(
@@ -655,7 +666,8 @@ def registry_response(
     not applied, and why); run ``run`` afterwards."""
     from landclean.registry_service.batches import log_exchange
     from landclean.registry_service.protocol import load_protocol
-    from landclean.registry_service.verdicts import Applied, apply, read_file, write_problems
+    from landclean.registry_service.responses import read_file, write_problems
+    from landclean.registry_service.verdicts import Applied, apply
 
     actor = current_actor(by)
     p = load_protocol(get_settings().registry_protocol)
@@ -665,8 +677,8 @@ def registry_response(
         if not f.is_file():
             raise LandcleanError("no_file", path=f)
         with ws.transaction() as con:
-            read_file(con, p, str(f))
-            done = apply(con, p, source=str(f), by=actor)
+            tagged = read_file(con, p, str(f))
+            done = apply(con, p, source=str(f), by=actor, tagged=tagged)
             log_exchange(con, by=actor, batch_id=None, direction="response", channel="file",
                          target=str(f), outcome="read", records=done.rows,
                          body=f.read_bytes())  # fmt: skip

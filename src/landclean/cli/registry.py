@@ -13,6 +13,7 @@ from landclean import api
 from landclean.cli.app import WsArg, app, friendly, lang, say
 from landclean.cli.display import show_table
 from landclean.labels import label
+from landclean.registry_service.protocol import RegistryServiceError
 
 registry_app = typer.Typer(
     no_args_is_help=True,
@@ -142,7 +143,14 @@ def verify_cmd(
     again after an interruption: unanswered batches are sent again as they were, and
     every user is verified once.  Run 'landclean run' afterwards."""
     per_second = _rate(rate)
-    token = token_file.read_text(encoding="utf-8").strip() if token_file else None
+    token = None
+    if token_file is not None:
+        try:
+            token = token_file.read_text(encoding="utf-8-sig").strip()
+        except (OSError, UnicodeDecodeError):
+            token = ""
+        if not token or not token.isascii() or "\n" in token:
+            raise RegistryServiceError("registry_token", path=token_file)
     with api.open_workspace(workspace) as ws:
         done = api.registry_verify(
             ws, service, selection=only, commune=commune, batch_size=batch_size,
@@ -152,7 +160,7 @@ def verify_cmd(
     say(
         "registry_verified", batches=done.batches, resumed=done.resumed,
         requests=done.planned.requests if done.planned else 0, applied=done.applied.applied,
-        retries=sum(done.retries.values()), seconds=f"{done.seconds:.1f}",
+        retries=sum(done.retries.values()), refused=done.refused, seconds=f"{done.seconds:.1f}",
     )  # fmt: skip
     _problems(done.applied.problems, done.applied.problem_count)
 

@@ -12,7 +12,8 @@ makes the user "changed" and asks again.  Users are chosen set-based:
 - ``changed``: a verdict for values they no longer have;
 - ``all``: every user the service can verify.
 
-Users already waiting in an unanswered batch are not asked again (except with ``all``).
+Users already waiting in an unanswered batch are not asked again (with ``all``, only
+the online connector's own: it sends those again itself, under their key).
 Batches are planned in one transaction: written files and sent bodies always name
 batches the workspace holds.
 """
@@ -49,11 +50,15 @@ FROM (SELECT *, regexp_replace(coalesce(id_number, ''), '[^0-9]', '', 'g') AS d
       FROM party WHERE party_type IN ('individual', 'household') {where}) p
 """
 
-# Verdicts that count: the newest per request key, without an error.
+# Verdicts that count: per request key, the one answering its latest batch (the newest
+# of that batch), errors left out: an error never unseats a verdict, an answer coming
+# late to an older request never unseats the answer to a newer one.
 CURRENT_VERDICTS_SQL = """
-SELECT * FROM registry_verdict
-QUALIFY row_number() OVER (PARTITION BY request_key ORDER BY verdict_id DESC) = 1
+SELECT * FROM registry_verdict WHERE error_code IS NULL
+QUALIFY row_number() OVER (PARTITION BY request_key ORDER BY batch_id DESC, verdict_id DESC) = 1
 """
+# Batches still waiting for an answer (a refused one waits no more).
+WAITING = ("prepared", "sent")
 
 
 def current_sql(p: Protocol, where: str = "") -> str:
@@ -113,17 +118,19 @@ def plan(
             "AND party_id IN (SELECT r.party_id FROM land_right r JOIN parcel x USING (parcel_id) "
             "WHERE x.unit_code = $commune)"
         )
-    prefix = f"{dt.datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
+    prefix = f"{dt.datetime.now():%Y%m%d%H%M%S%f}-{uuid.uuid4().hex[:6]}"  # in time order
     with ws.transaction() as con:
         params = {"commune": commune} if commune else {}
         con.execute(f"CREATE OR REPLACE TEMP TABLE rq_now AS {current_sql(p, where)}", params)
+        # waiting: in a batch not answered yet (with ``all``, only those the connector
+        # sends again itself: its own unanswered batches)
+        channels = f"AND b.channel = '{channel}'" if selection == "all" else ""
         waiting_sql = (
             "SELECT r.party_id, r.sent_hash FROM registry_request r "
-            "JOIN registry_batch b USING (batch_id) WHERE b.status <> 'answered'"
+            "JOIN registry_batch b USING (batch_id) "
+            f"WHERE b.status IN {WAITING} {channels}"
         )
-        verdicts = (
-            f"SELECT party_id, sent_hash FROM ({CURRENT_VERDICTS_SQL}) WHERE error_code IS NULL"
-        )
+        verdicts = f"SELECT party_id, sent_hash FROM ({CURRENT_VERDICTS_SQL})"
         chosen = {
             "all": "SELECT * FROM rq_now",
             "unverified": f"SELECT * FROM rq_now n WHERE NOT EXISTS (SELECT 1 FROM ({verdicts}) v "
@@ -135,7 +142,7 @@ def plan(
         }[selection]
         con.execute(f"CREATE OR REPLACE TEMP TABLE rq_chosen AS {chosen}")
         waiting = 0
-        if selection != "all":
+        if selection != "all" or channel == "online":
             waits = (
                 f"EXISTS (SELECT 1 FROM ({waiting_sql}) w "
                 "WHERE w.party_id = rq_chosen.party_id AND w.sent_hash = rq_chosen.sent_hash)"

@@ -25,26 +25,42 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
 
-from landclean.registry_service.batches import Planned, log_exchange, plan, records
+from landclean.registry_service.batches import WAITING, Planned, log_exchange, plan, records
 from landclean.registry_service.protocol import (
     Protocol,
     RegistryServiceError,
     request_body,
     response_records,
 )
-from landclean.registry_service.verdicts import Applied, apply, load_rows, rows_relation
+from landclean.registry_service.verdicts import Applied, apply, folded, load_rows, rows_relation
 from landclean.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+# the service refuses this batch (its content), not the connector: the batch is set
+# aside as refused and the others go on; any other status stops the run (a token
+# refused, a wrong address)
+BATCH_REFUSED = frozenset({400, 413, 422})
+GROUP_SECONDS = 2.0  # answers kept at most this long before they are applied
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A batch's answer, checked to be one, not applied yet."""
+
+    batch_id: str
+    records: list
+    content: bytes
 
 
 @dataclass
@@ -61,6 +77,7 @@ class Verified:
     waited: float = 0.0  # of which waiting (rate limit, backoff)
     service_seconds: float = 0.0  # of which waiting for the service's answers
     plan_seconds: float = 0.0  # of which choosing the users and recording the batches
+    refused: int = 0  # batches the service refused (their users may be asked again)
 
 
 @dataclass
@@ -112,8 +129,12 @@ def verify(
     backoff: float = 0.5,
     progress: Callable[[int, int], None] | None = None,
     client: httpx.Client | None = None,
+    group: int = 10,
 ) -> Verified:
-    """Verify the chosen land users through the service at ``service`` (base URL)."""
+    """Verify the chosen land users through the service at ``service`` (base URL);
+    answers are applied ``group`` batches (or ``GROUP_SECONDS``) at a time."""
+    if not re.match(r"https?://[^/\s]+", service):
+        raise RegistryServiceError("registry_url", url=service)
     started = time.monotonic()
     report = Verified()
     pending = _unanswered(ws)
@@ -131,16 +152,39 @@ def verify(
     pacer = Pacer(rate)
     own = client is None
     http = client or httpx.Client(timeout=timeout)
+    answers: list[_Answer] = []  # answered, not yet applied
+    oldest = 0.0
+
+    def flush() -> None:
+        if answers:
+            report.applied.add(_apply(ws, p, answers, url, by))
+            report.batches += len(answers)
+            answers.clear()
+
     try:
         for done, batch_id in enumerate(todo):
-            body = request_body(p, batch_id, records(ws.con, p, batch_id))
-            report.applied.add(
-                _send(ws, p, http, url, batch_id, body, headers, by, pacer, report,
-                      patience, backoff)
-            )  # fmt: skip
-            report.batches += 1
+            rows = records(ws.con, p, batch_id)
+            keys = {str(r[p.request.name("request_key")]) for r in rows}
+            body = request_body(p, batch_id, rows)
+            try:
+                answer = _send(ws, p, http, url, batch_id, keys, body, headers, by, pacer,
+                               report, patience, backoff)  # fmt: skip
+            except _Refused:
+                with ws.transaction() as con:
+                    con.execute(
+                        "UPDATE registry_batch SET status = 'refused' WHERE batch_id = ?",
+                        [batch_id],
+                    )
+                report.refused += 1
+                continue
+            if not answers:
+                oldest = time.monotonic()
+            answers.append(answer)
+            if len(answers) >= group or time.monotonic() - oldest >= GROUP_SECONDS:
+                flush()
             if progress:
                 progress(done + 1, len(todo))
+        flush()
     finally:
         if own:
             http.close()
@@ -151,7 +195,7 @@ def verify(
 
 def _unanswered(ws: Workspace) -> list[str]:
     rows = ws.con.execute(
-        "SELECT batch_id FROM registry_batch WHERE channel = 'online' AND status <> 'answered' "
+        f"SELECT batch_id FROM registry_batch WHERE channel = 'online' AND status IN {WAITING} "
         "ORDER BY batch_id"
     ).fetchall()
     return [str(r[0]) for r in rows]
@@ -163,6 +207,7 @@ def _send(
     http: httpx.Client,
     url: str,
     batch_id: str,
+    keys: set[str],
     body: bytes,
     headers: dict[str, str],
     by: str,
@@ -170,7 +215,7 @@ def _send(
     report: Verified,
     patience: float,
     backoff: float,
-) -> Applied:
+) -> _Answer:
     """One batch sent until answered (see the module)."""
     since = time.monotonic()
     failures = 0
@@ -191,6 +236,10 @@ def _send(
             response = http.post(
                 url, content=body, headers=headers | {p.idempotency_header: batch_id}
             )
+        except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
+            raise RegistryServiceError(  # no retry mends a wrong address or header
+                "registry_refused", url=url, status="—", detail=str(exc)[:200]
+            ) from exc
         except httpx.TimeoutException:
             report.service_seconds += time.monotonic() - asked
             outcome = "timeout"
@@ -201,10 +250,14 @@ def _send(
             report.service_seconds += time.monotonic() - asked
             outcome = str(response.status_code)
             if response.status_code == 200:
-                applied = _answered(ws, p, batch_id, response.content, url, by)
-                if applied is not None:
-                    return applied
+                answer = _answer(p, batch_id, keys, response.content)
+                if answer is not None:
+                    return answer
                 outcome = "malformed"
+            elif response.status_code in BATCH_REFUSED:
+                _log(ws, by, batch_id, url, outcome, response.content)
+                log.warning("registry batch %s refused: HTTP %s", batch_id, outcome)
+                raise _Refused
             elif response.status_code not in RETRY_STATUSES:
                 _log(ws, by, batch_id, url, outcome, response.content)
                 raise RegistryServiceError(
@@ -221,8 +274,11 @@ def _send(
                 "registry_unreachable", url=url, batch=batch_id, seconds=round(patience),
                 outcome=outcome,
             )  # fmt: skip
-        delay = wait if wait is not None else min(60.0, backoff * 2 ** min(failures - 1, 10))
-        delay *= 1.0 if wait is not None else random.uniform(0.5, 1.0)
+        if wait is None or not math.isfinite(wait):
+            delay = min(60.0, backoff * 2 ** min(failures - 1, 10)) * random.uniform(0.5, 1.0)
+        else:
+            delay = wait
+        delay = min(delay, max(patience - (time.monotonic() - since), 0.0) + 0.1)
         log.info("registry batch %s: %s, again in %.1f s", batch_id, outcome, delay)
         time.sleep(delay)
         report.waited += delay
@@ -234,37 +290,51 @@ def _log(ws: Workspace, by: str, batch_id: str, url: str, outcome: str, body: by
                      target=url, outcome=outcome, records=None, body=body)  # fmt: skip
 
 
-def _answered(
-    ws: Workspace, p: Protocol, batch_id: str, content: bytes, url: str, by: str
-) -> Applied | None:
-    """The body applied as the batch's answer, in one transaction with the batch marked
-    answered; None when it is not one (not JSON, not the protocol's shape, another
-    batch's answer, or no record of this batch at all)."""
+def _answer(p: Protocol, batch_id: str, keys: set[str], content: bytes) -> _Answer | None:
+    """The body as the batch's answer; None when it is not one (not JSON, not the
+    protocol's shape, another batch's id, or not one record of this batch)."""
     try:
         batch, rows = response_records(p, json.loads(content))
     except (ValueError, UnicodeDecodeError):
         return None
     if batch is not None and batch != batch_id:
         return None
-    try:
-        with ws.transaction() as con:
-            present = rows_relation(con, rows)
-            load_rows(con, p, "rv_body", present)
-            con.unregister("rv_body")
-            applied = apply(con, p, source=url, by=by, batch_id=batch_id)
-            if not applied.batches:
-                raise _NotThisBatch  # rolls the transaction back: nothing of it kept
-            log_exchange(con, by=by, batch_id=batch_id, direction="response", channel="online",
-                         target=url, outcome="200", records=len(rows), body=content)  # fmt: skip
-            con.execute(
-                "UPDATE registry_batch SET status = 'answered', "
-                "answered_at = coalesce(answered_at, now()::TIMESTAMP) WHERE batch_id = ?",
-                [batch_id],
-            )
-    except _NotThisBatch:
-        return None
+    wanted = folded(p.response.name("request_key"))
+    fields: set[str] = set()
+    for r in rows:
+        if isinstance(r, dict):
+            fields.update(map(str, r))
+            key = next((v for k, v in r.items() if folded(str(k)) == wanted), None)
+            if key is not None and str(key).strip() in keys:
+                return _Answer(batch_id, rows, content)
+    if fields and wanted not in {folded(f) for f in fields}:  # another protocol: no retry
+        raise RegistryServiceError(                            # mends that
+            "registry_answer_fields", batch=batch_id, field=p.response.name("request_key"),
+            fields=", ".join(sorted(fields)[:20]),
+        )  # fmt: skip
+    return None
+
+
+def _apply(ws: Workspace, p: Protocol, answers: list[_Answer], url: str, by: str) -> Applied:
+    """Answers applied, each row to the batch it answers, in one transaction with their
+    batches marked answered and the bodies logged."""
+    with ws.transaction() as con:
+        present = rows_relation(con, [(a.batch_id, a.records) for a in answers])
+        load_rows(con, p, "rv_body", present, tagged=True, where=url)
+        con.unregister("rv_body")
+        applied = apply(con, p, source=url, by=by, tagged=True)
+        for a in answers:
+            log_exchange(con, by=by, batch_id=a.batch_id, direction="response", channel="online",
+                         target=url, outcome="200", records=len(a.records),
+                         body=a.content)  # fmt: skip
+        con.execute(
+            "UPDATE registry_batch SET status = 'answered', "
+            "answered_at = coalesce(answered_at, now()::TIMESTAMP) "
+            "WHERE list_contains($batches, batch_id)",
+            {"batches": [a.batch_id for a in answers]},
+        )
     return applied
 
 
-class _NotThisBatch(Exception):
-    pass
+class _Refused(Exception):
+    """The service refused a batch for its content (``BATCH_REFUSED``)."""

@@ -47,6 +47,7 @@ FLAGS = ("found", "name_match", "birth_match", "sex_match")
 PRECISIONS = ("day", "year", "none")
 SEXES = ("M", "F")
 DATE_TOKENS = {"DD": "%d", "MM": "%m", "YYYY": "%Y"}
+HEADER = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")  # an HTTP header's name (a token)
 DATE_FORMAT = re.compile(r"(DD|MM|YYYY)([-/.])(DD|MM|YYYY)\2(DD|MM|YYYY)\Z")
 
 
@@ -162,7 +163,10 @@ def load_protocol(path: Path | None = None) -> Protocol:
         raise ProtocolError(where, str(exc)) from exc
     if not isinstance(raw, dict):
         raise ProtocolError(where, "expected a JSON object")
-    send = tuple(raw.get("send", REQUEST))
+    given = raw.get("send", list(REQUEST))
+    if not isinstance(given, list) or not all(isinstance(f, str) for f in given):
+        raise ProtocolError(f"{where}: send", "expected a list of field names")
+    send = tuple(given)
     unknown = sorted(set(send) - set(REQUEST))
     if unknown:
         raise ProtocolError(f"{where}: send", f"unknown fields {', '.join(unknown)}")
@@ -176,11 +180,23 @@ def load_protocol(path: Path | None = None) -> Protocol:
     if not isinstance(words, dict) or set(words) != set(PRECISIONS):
         raise ProtocolError(f"{where}: request.precision_values", "expected day, year and none")
     answers = raw.get("response", {})
-    true_values = tuple(_word(v) for v in answers.get("true_values", ["true"]))
-    false_values = tuple(_word(v) for v in answers.get("false_values", ["false"]))
+    lists = {k: answers.get(k, [k[:-7]]) for k in ("true_values", "false_values")}
+    for k, v in lists.items():
+        if not isinstance(v, list) or not v:
+            raise ProtocolError(f"{where}: response.{k}", "expected a list of words")
+    true_values = tuple(_word(v) for v in lists["true_values"])
+    false_values = tuple(_word(v) for v in lists["false_values"])
     if set(true_values) & set(false_values):
         raise ProtocolError(f"{where}: response", "a word is both true and false")
+    for side in (request, response):
+        if side.batch == side.records:
+            raise ProtocolError(where, f"the batch and the records have one key: {side.batch}")
+        if len({_word(v) for v in side.sex_values.values()}) != 2:
+            raise ProtocolError(where, "male and female have one word")
     online = raw.get("online", {})
+    header = str(online.get("idempotency_header", "Idempotency-Key"))
+    if not HEADER.match(header):
+        raise ProtocolError(f"{where}: online.idempotency_header", f"{header!r} is no header name")
     return Protocol(
         send=send,
         request=request,
@@ -189,7 +205,7 @@ def load_protocol(path: Path | None = None) -> Protocol:
         true_values=true_values,
         false_values=false_values,
         path="/" + str(online.get("path", "/verify")).lstrip("/"),
-        idempotency_header=str(online.get("idempotency_header", "Idempotency-Key")),
+        idempotency_header=header,
         digest=hashlib.sha256(text.encode()).hexdigest()[:16],
     )
 

@@ -20,15 +20,13 @@ and returned, to be listed.
 from __future__ import annotations
 
 import re
-import shutil
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from landclean.registry_service.protocol import FLAGS, RESPONSE, Protocol
+from landclean.registry_service.protocol import FLAGS, RESPONSE, Protocol, RegistryServiceError
 
 SHOWN = 1000  # problems returned to be shown (all are in registry_problem)
 VERDICT = (*FLAGS, "registry_id", "registry_name", "registry_birth", "registry_sex", "error_code")
@@ -67,7 +65,7 @@ def _words_map(p: Protocol) -> str:
     )
 
 
-def _folded(name: str) -> str:
+def folded(name: str) -> str:
     """A column name as matched: NFC, case folded, a byte-order mark and the spaces
     around it ignored, spaces, underscores and hyphens alike."""
     text = unicodedata.normalize("NFC", name.lstrip("\ufeff")).casefold().strip()
@@ -75,31 +73,55 @@ def _folded(name: str) -> str:
 
 
 def load_rows(
-    con: duckdb.DuckDBPyConnection, p: Protocol, relation: str, present: set[str]
+    con: duckdb.DuckDBPyConnection,
+    p: Protocol,
+    relation: str,
+    present: set[str],
+    tagged: bool = False,
+    where: str = "",
 ) -> None:
     """``rv_in``: the rows of ``relation`` (numbered in order, columns in the service's
     names, matched whatever their case and spacing; ``present``: the columns it has) as
-    text under landclean's names."""
-    columns = {_folded(c): c for c in present}
+    text under landclean's names.  ``tagged``: its rows carry the batch they answer and
+    their row in that body (``rows_relation``'s ``BATCH`` and ``ROW``); ``where``: the file
+    or URL they come from (two columns for one field are an error naming it)."""
+    columns: dict[str, str] = {}
+    for c in sorted(present):
+        if folded(c) in columns:
+            raise RegistryServiceError(
+                "registry_response_ambiguous", path=where, first=columns[folded(c)], second=c
+            )
+        columns[folded(c)] = c
     cols = []
     for f in RESPONSE:
-        name = columns.get(_folded(p.response.name(f)))
+        name = columns.get(folded(p.response.name(f)))
         quoted = None if name is None else '"' + name.replace('"', '""') + '"'
         cols.append(f"CAST({quoted} AS VARCHAR) AS {f}" if quoted else f"NULL::VARCHAR AS {f}")
+    where = (
+        f'"{BATCH}" AS for_batch, "{ROW}" AS row_number'
+        if tagged
+        else "NULL::VARCHAR AS for_batch, row_number() OVER () AS row_number"
+    )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE rv_in AS SELECT row_number() OVER () AS row_number, "
+        f"CREATE OR REPLACE TEMP TABLE rv_in AS SELECT row_number() OVER () AS seq, {where}, "
         f"{', '.join(cols)} FROM {relation}"
     )
 
 
-def rows_relation(con: duckdb.DuckDBPyConnection, records: list) -> set[str]:
-    """Register a body's records as ``rv_body`` (every value as text; a record that is
-    not an object becomes a row with no key, reported as malformed); its columns."""
+BATCH, ROW = "_lc_batch_", "_lc_row_"  # rows_relation's own columns
+
+
+def rows_relation(con: duckdb.DuckDBPyConnection, bodies: list[tuple[str, list]]) -> set[str]:
+    """Register the records of answers (batch id, records) as ``rv_body``: every value as
+    text, each row with its batch and its row in the body (``BATCH``, ``ROW``; a record
+    that is not an object becomes a row with no key, reported as malformed); the
+    service's columns."""
     names: dict[str, None] = {}
-    for r in records:
-        if isinstance(r, dict):
-            names.update(dict.fromkeys(map(str, r)))
-    columns = list(names) or ["_"]
+    for _, records in bodies:
+        for r in records:
+            if isinstance(r, dict):
+                names.update(dict.fromkeys(map(str, r)))
+    columns = [c for c in names if c not in (BATCH, ROW)]
 
     def text(v: object) -> str | None:
         if v is None:
@@ -108,8 +130,19 @@ def rows_relation(con: duckdb.DuckDBPyConnection, records: list) -> set[str]:
             return "true" if v else "false"
         return str(v)
 
-    data = {c: [text(r.get(c)) if isinstance(r, dict) else None for r in records] for c in columns}
-    con.register("rv_body", pa.table({c: pa.array(v, pa.string()) for c, v in data.items()}))
+    data: dict[str, list] = {c: [] for c in columns}
+    batches: list[str] = []
+    rows: list[int] = []
+    for batch_id, records in bodies:
+        for i, r in enumerate(records, start=1):
+            for c in columns:
+                data[c].append(text(r.get(c)) if isinstance(r, dict) else None)
+            batches.append(batch_id)
+            rows.append(i)
+    table = {c: pa.array(v, pa.string()) for c, v in data.items()}
+    table[BATCH] = pa.array(batches, pa.string())
+    table[ROW] = pa.array(rows, pa.int64())
+    con.register("rv_body", pa.table(table))
     return set(columns)
 
 
@@ -119,10 +152,11 @@ def apply(
     *,
     source: str,
     by: str,
-    batch_id: str | None = None,
+    tagged: bool = False,
 ) -> Applied:
-    """Check and apply the rows of ``rv_in`` (see the module); ``batch_id``: the batch
-    they answer (online), else any request the workspace sent.  Call in a transaction."""
+    """Check and apply the rows of ``rv_in`` (see the module); ``tagged``: each row
+    answers the batch it carries (online), else any request the workspace sent.  Call in
+    a transaction."""
     words = _words_map(p)
     fmt = p.response.date_format.replace("'", "''")
     sexes = " ".join(
@@ -142,14 +176,14 @@ def apply(
         f"""
         CREATE OR REPLACE TEMP TABLE rv_p AS
         WITH w AS (
-            SELECT row_number, nullif(trim(request_key), '') AS request_key,
+            SELECT seq, for_batch, row_number, nullif(trim(request_key), '') AS request_key,
                    {normalized},
                    registry_id, nullif(trim(registry_name), '') AS registry_name,
                    nullif(trim(registry_birth), '') AS registry_birth, registry_sex,
                    nullif(trim(error_code), '') AS error_code
             FROM rv_in
         )
-        SELECT row_number, request_key,
+        SELECT seq, for_batch, row_number, request_key,
                {", ".join(f"{words}[{c}] AS {c}" for c in FLAGS)},
                nullif(regexp_replace(coalesce(registry_id, ''), '[^0-9]', '', 'g'), '')
                    AS registry_id,
@@ -162,46 +196,57 @@ def apply(
                    {unknown},
                    CASE WHEN registry_birth IS NOT NULL AND {birth} IS NULL
                         THEN 'registry_birth' END,
+                   CASE WHEN nullif(trim(registry_id), '') IS NOT NULL   -- a CCCD's 12
+                             AND length(regexp_replace(registry_id, '[^0-9]', '', 'g')) <> 12
+                        THEN 'registry_id' END,   -- digits (Excel drops the leading 0)
                    CASE WHEN found IS NULL AND error_code IS NULL THEN 'found' END
                ], x -> x IS NOT NULL) AS bad
         FROM w
         """
     )
-    scope = "WHERE batch_id = $batch" if batch_id else ""
+    if tagged:  # the request of the batch each row answers
+        known = (
+            "JOIN (SELECT * FROM registry_request WHERE batch_id IN "
+            "(SELECT DISTINCT for_batch FROM rv_in)) q "
+            "ON q.request_key = v.request_key AND q.batch_id = v.for_batch"
+        )
+    else:  # the latest request of the key
+        known = (
+            "JOIN (SELECT * FROM registry_request QUALIFY row_number() OVER "
+            "(PARTITION BY request_key ORDER BY batch_id DESC) = 1) q USING (request_key)"
+        )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE rv_known AS
-        SELECT v.*, q.batch_id, q.party_id, q.sent_hash FROM rv_p v
-        JOIN (SELECT * FROM registry_request {scope}
-              QUALIFY row_number() OVER (PARTITION BY request_key ORDER BY batch_id DESC) = 1) q
-          USING (request_key)
+        SELECT v.* EXCLUDE (for_batch), q.batch_id, q.party_id, q.sent_hash FROM rv_p v
+        {known}
         WHERE len(v.bad) = 0
-        """,
-        {"batch": batch_id} if batch_id else {},
+        """
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE rv_verdicts AS
         SELECT request_key, count(*) AS n,
                count(DISTINCT ({", ".join(VERDICT)})) AS kinds,
-               arg_min(rv_known, row_number) AS v
+               arg_min(rv_known, seq) AS v
         FROM rv_known GROUP BY request_key
         """
     )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE rv_problem AS
-        SELECT row_number, request_key, 'malformed' AS problem, array_to_string(bad, ', ') AS detail
+        SELECT seq, row_number, request_key, 'malformed' AS problem,
+               array_to_string(bad, ', ') AS detail
         FROM rv_p WHERE len(bad) > 0
         UNION ALL
-        SELECT row_number, request_key, 'unknown_key', NULL FROM rv_p
-        WHERE len(bad) = 0 AND request_key NOT IN (SELECT request_key FROM rv_known)
+        SELECT seq, row_number, request_key, 'unknown_key', for_batch FROM rv_p
+        WHERE len(bad) = 0 AND seq NOT IN (SELECT seq FROM rv_known)
         UNION ALL
-        SELECT k.row_number, k.request_key,
+        SELECT k.seq, k.row_number, k.request_key,
                CASE WHEN g.kinds > 1 THEN 'conflicting' ELSE 'duplicate' END,
                g.n::VARCHAR || ' rows'
         FROM rv_known k JOIN rv_verdicts g USING (request_key)
-        WHERE g.n > 1 AND (g.kinds > 1 OR k.row_number <> g.v.row_number)
+        WHERE g.n > 1 AND (g.kinds > 1 OR k.seq <> g.v.seq)
         """
     )
     con.execute(
@@ -213,14 +258,14 @@ def apply(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE rv_apply AS
-        WITH prior AS (   -- the current verdict of these keys alone, found by numbers
-            SELECT key_hash, arg_max(verdict_hash, verdict_id) AS verdict_hash
+        WITH prior AS (   -- what each key's batch already holds, found by numbers
+            SELECT key_hash, batch_id, arg_max(verdict_hash, verdict_id) AS verdict_hash
             FROM registry_verdict WHERE key_hash IN (SELECT hash(request_key) FROM rv_new)
-            GROUP BY key_hash
+            GROUP BY key_hash, batch_id
         ),
         n AS (SELECT *, hash(request_key) AS key_hash, hash({", ".join(VERDICT)}) AS verdict_hash
               FROM rv_new)
-        SELECT n.* FROM n LEFT JOIN prior b USING (key_hash)
+        SELECT n.* FROM n LEFT JOIN prior b USING (key_hash, batch_id)
         WHERE b.verdict_hash IS DISTINCT FROM n.verdict_hash
         """
     )
@@ -237,7 +282,9 @@ def apply(
     report.problem_count = problem_count
     report.problems = [
         (r[0], r[1], str(r[2]), r[3] or "")
-        for r in con.execute(f"SELECT * FROM rv_problem ORDER BY 1 LIMIT {SHOWN}").fetchall()
+        for r in con.execute(
+            f"SELECT * EXCLUDE (seq) FROM rv_problem ORDER BY seq LIMIT {SHOWN}"
+        ).fetchall()
     ]
     con.execute(
         f"""
@@ -246,7 +293,7 @@ def apply(
         SELECT request_key, key_hash, batch_id, party_id, sent_hash, verdict_hash,
                {", ".join(VERDICT)},
                now()::TIMESTAMP, $by, $source
-        FROM rv_apply ORDER BY row_number
+        FROM rv_apply ORDER BY seq
         """,
         {"by": by, "source": source},
     )
@@ -260,17 +307,22 @@ def apply(
         """,
         {"by": by},
     )
-    con.execute(  # the batches answered, counted from their own verdicts alone
+    con.execute(  # the batches answered: their requests with a verdict of theirs
         """
         UPDATE registry_batch b SET status = 'answered',
                answered_at = coalesce(b.answered_at, now()::TIMESTAMP), answered = c.n
-        FROM (SELECT batch_id, count(DISTINCT request_key)::INTEGER AS n FROM registry_verdict
-              WHERE batch_id IN (SELECT batch_id FROM rv_new) GROUP BY batch_id) c
+        FROM (SELECT q.batch_id, count(DISTINCT q.request_key)::INTEGER AS n
+              FROM registry_request q
+              JOIN (SELECT key_hash, batch_id FROM registry_verdict
+                    WHERE batch_id IN (SELECT batch_id FROM rv_new)) v
+                ON v.batch_id = q.batch_id AND v.key_hash = hash(q.request_key)
+              WHERE q.batch_id IN (SELECT batch_id FROM rv_new) GROUP BY q.batch_id) c
         WHERE b.batch_id = c.batch_id
         """
     )
     con.execute(
-        "INSERT INTO registry_problem SELECT now()::TIMESTAMP, $source, * FROM rv_problem",
+        "INSERT INTO registry_problem SELECT now()::TIMESTAMP, $source, * EXCLUDE (seq) "
+        "FROM rv_problem ORDER BY seq",
         {"source": source},
     )
     con.execute(
@@ -288,109 +340,3 @@ def apply(
         )
     )
     return report
-
-
-def _count(con: duckdb.DuckDBPyConnection, table: str, params: dict | None = None) -> int:
-    row = con.execute(f"SELECT count(*) FROM {table}", params or {}).fetchone()
-    return int(row[0]) if row else 0
-
-
-def read_file(con: duckdb.DuckDBPyConnection, p: Protocol, path: str) -> None:
-    """``rv_in``: a response file's rows (CSV with a header row, or the protocol's JSON
-    body); a file that cannot be read as either, or lacks the request key or the
-    verdict column, is one clear error naming it."""
-    from landclean.registry_service.protocol import RegistryServiceError
-
-    lower = path.lower()
-    try:
-        if lower.endswith(".json"):
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE rv_json AS SELECT * FROM "
-                "read_json(?, maximum_object_size = 2147483647, union_by_name = true)",
-                [path],
-            )
-            columns = {str(r[0]) for r in con.execute("DESCRIBE rv_json").fetchall()}
-            if p.response.records in columns:  # the protocol's body: its records unnested
-                key = p.response.records.replace('"', '""')
-                con.execute(
-                    "CREATE OR REPLACE TEMP TABLE rv_file AS "
-                    f'SELECT unnest("{key}", recursive := true) FROM rv_json'
-                )
-            else:  # a bare list of records
-                con.execute("CREATE OR REPLACE TEMP TABLE rv_file AS SELECT * FROM rv_json")
-            con.execute("DROP TABLE rv_json")
-            # a field of mixed kinds (true, "có", 1) is read as JSON: its text, unquoted
-            kinds = con.execute("DESCRIBE rv_file").fetchall()
-            if any(str(k[1]) == "JSON" for k in kinds):
-                cols = ", ".join(
-                    f'"{n}"' if str(t) != "JSON" else f'"{n}" ->> \'$\' AS "{n}"'
-                    for n, t, *_ in ((str(k[0]).replace('"', '""'), k[1]) for k in kinds)
-                )
-                con.execute(f"CREATE OR REPLACE TEMP TABLE rv_file AS SELECT {cols} FROM rv_file")
-        else:
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE rv_file AS SELECT * FROM read_csv(?, header = true, "
-                "all_varchar = true, auto_detect = true)",
-                [path],
-            )
-    except duckdb.Error as exc:
-        raise RegistryServiceError(
-            "registry_response_unreadable", path=path, problem=str(exc).splitlines()[0]
-        ) from exc
-    present = {str(r[0]) for r in con.execute("DESCRIBE rv_file").fetchall()}
-    folded = {_folded(c) for c in present}
-    missing = [
-        p.response.name(f)
-        for f in ("request_key", "found")
-        if _folded(p.response.name(f)) not in folded
-    ]
-    if missing:
-        con.execute("DROP TABLE rv_file")
-        raise RegistryServiceError(
-            "registry_response_columns", path=path, missing=", ".join(missing),
-            found=", ".join(sorted(present)),
-        )  # fmt: skip
-    load_rows(con, p, "rv_file", present)
-    con.execute("DROP TABLE rv_file")
-
-
-PROBLEMS = ("malformed", "unknown_key", "duplicate", "conflicting")
-
-
-def write_problems(
-    con: duckdb.DuckDBPyConnection, sources: list[str], since: object, out: Path, lang: str
-) -> int:
-    """Every row of ``sources`` read since ``since`` that was not applied, and why, as a
-    CSV (UTF-8 with a byte-order mark, the words in ``lang``); how many."""
-    from landclean.labels import label
-
-    def literal(text: str) -> str:
-        return "'" + text.replace("'", "''") + "'"
-
-    def ident(text: str) -> str:
-        return '"' + text.replace('"', '""') + '"'
-
-    words = " ".join(
-        f"WHEN {literal(k)} THEN {literal(label('registry_problems', k, lang))}" for k in PROBLEMS
-    )
-    head = {
-        k: ident(label("registry", k, lang))
-        for k in ("source", "row", "request_key", "problem", "detail")
-    }
-    query = (
-        f"SELECT source AS {head['source']}, row_number AS {head['row']}, "
-        f"request_key AS {head['request_key']}, CASE problem {words} END AS {head['problem']}, "
-        f"detail AS {head['detail']} FROM registry_problem "
-        "WHERE received_at >= $since AND list_contains($sources, source) "
-        "ORDER BY source, row_number"
-    )
-    params = {"since": since, "sources": sources}
-    n = _count(con, f"({query})", params)
-    part = out.with_name(out.name + ".part")
-    target = str(part).replace("'", "''")
-    con.execute(f"COPY ({query}) TO '{target}' (HEADER, DELIMITER ',')", params)
-    with out.open("wb") as written, part.open("rb") as body:
-        written.write("\ufeff".encode())
-        shutil.copyfileobj(body, written)
-    part.unlink()
-    return n
