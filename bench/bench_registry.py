@@ -114,6 +114,9 @@ def main() -> None:
         default="timeout=0.02,throttle=0.05,error=0.02,truncated=0.02,malformed=0.02,"
         "duplicated=0.02,stale=0.02,hang=35,retry_after=2,outage_after=500,outage_seconds=60",
     )
+    parser.add_argument(
+        "--verify-only", action="store_true", help="the first verify alone (no run, no faults)"
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     ws_path = args.work / "ws.duckdb"
@@ -127,6 +130,8 @@ def main() -> None:
     finally:
         proc.terminate()
     print(json.dumps(results["verify"]), flush=True)
+    if args.verify_only:
+        return
     results["run"] = measure(*landclean("run", str(ws_path)))
     with open_workspace(ws_path, read_only=True) as ws:
         row = ws.con.execute(

@@ -72,13 +72,15 @@ def truth(ws: Workspace, people: dict[str, dict[str, str]]) -> dict[str, tuple]:
 
 
 def recorded(ws: Workspace) -> dict[str, tuple]:
-    """Each request key's current verdict as the workspace holds it."""
+    """Each request key's verdict that counts, as the workspace holds it."""
+    from landclean.registry_service.batches import CURRENT_VERDICTS_SQL
+
     return {
         r[0]: tuple(r[1:])
         for r in q(
             ws.con,
-            "SELECT request_key, found, name_match, birth_match, sex_match FROM registry_verdict "
-            "QUALIFY row_number() OVER (PARTITION BY request_key ORDER BY verdict_id DESC) = 1",
+            "SELECT request_key, found, name_match, birth_match, sex_match "
+            f"FROM ({CURRENT_VERDICTS_SQL})",
         )
     }
 
@@ -544,16 +546,16 @@ def test_answers_to_one_key_count_by_batch_and_an_error_never_unseats_a_verdict(
     b = plan(copy, p, by="x", channel="file", selection="all", batch_size=100_000).batches[0]
     file_b = _answer_csv(tmp_path / f"{b}.csv", [f"{key},1,1,1,1,,"])
     assert api.registry_response(copy, [file_b]).applied == 1
-    assert recorded_current(copy)[key] == (True, True, True, True)
+    assert recorded(copy)[key] == (True, True, True, True)
     again = api.registry_response(copy, [file_a])  # the older answer, read again
     assert again.applied == 0 and again.unchanged == 1
-    assert recorded_current(copy)[key] == (True, True, True, True)
+    assert recorded(copy)[key] == (True, True, True, True)
     # the same answer read from a file named otherwise: the key's latest batch, unchanged
     other = _answer_csv(tmp_path / "reply.csv", [f"{key},1,1,1,1,,"])
     assert api.registry_response(copy, [other]).unchanged == 1
     error = _answer_csv(tmp_path / f"{b}.csv", [f"{key},,,,,,E_BUSY"])
     assert api.registry_response(copy, [error]).errors == 1
-    assert recorded_current(copy)[key] == (True, True, True, True)  # still counts
+    assert recorded(copy)[key] == (True, True, True, True)  # still counts
     run_pipeline(copy)
     assert q(copy.con, "SELECT method FROM auth_result WHERE party_id = ?", [party]) == [
         ("service",)
@@ -561,19 +563,6 @@ def test_answers_to_one_key_count_by_batch_and_an_error_never_unseats_a_verdict(
     # a key of batch A in batch B's file is not B's: unknown there
     c = _answer_csv(tmp_path / f"{b}.csv", ["ffffffffffffffffffff,1,1,1,1,,"])
     assert [p for _, _, p, _ in api.registry_response(copy, [c]).problems] == ["unknown_key"]
-
-
-def recorded_current(ws: Workspace) -> dict[str, tuple]:
-    from landclean.registry_service.batches import CURRENT_VERDICTS_SQL
-
-    return {
-        r[0]: tuple(r[1:])
-        for r in q(
-            ws.con,
-            "SELECT request_key, found, name_match, birth_match, sex_match "
-            f"FROM ({CURRENT_VERDICTS_SQL})",
-        )
-    }
 
 
 def test_hostile_answers_are_refused_with_a_reason(copy: Workspace, tmp_path: Path) -> None:
@@ -621,3 +610,44 @@ def test_refused_and_conflicting_answers_online(
     assert again.requests == 500 and again.waiting == 0
     with pytest.raises(RegistryServiceError, match="http"):
         verify(copy, load_protocol(), "localhost:8000", by="c")
+
+
+def test_the_pacer_never_exceeds_its_rate_and_catches_up() -> None:
+    """Property, on a clock of its own: whatever the work between requests, no window
+    holds more starts than the rate allows, and the pacer waits no more than needed."""
+    from unittest import mock
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from landclean.registry_service import connector
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.sampled_from([0.5, 1.0, 3.0, 10.0]),
+        st.lists(st.floats(0.0, 0.6, allow_nan=False), min_size=1, max_size=80),
+    )
+    def check(rate: float, work: list[float]) -> None:
+        clock = [0.0]
+
+        def sleep(seconds: float) -> None:
+            clock[0] += seconds
+
+        with (
+            mock.patch.object(connector.time, "monotonic", lambda: clock[0]),
+            mock.patch.object(connector.time, "sleep", sleep),
+        ):
+            pacer = connector.Pacer(rate)
+            starts = []
+            for w in work:
+                pacer.wait()
+                starts.append(clock[0])
+                clock[0] += w
+        window = max(1.0, 1.0 / rate)
+        allowed = max(1, int(rate * window))
+        for t in starts:
+            assert sum(1 for u in starts if t <= u < t + window - 1e-9) <= allowed
+        # no needless wait: done by the work alone, or by the rate, plus one window
+        assert clock[0] <= max(sum(work), len(work) / rate) + window + 1e-6
+
+    check()

@@ -29,6 +29,7 @@ import math
 import random
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -82,20 +83,28 @@ class Verified:
 
 @dataclass
 class Pacer:
-    """At most ``rate`` request starts per second."""
+    """At most ``rate`` request starts in any window of one second (of ``1 / rate``
+    seconds when slower than one a second): a request held up by the workspace's own
+    work may be caught up, never more than the limit in a window."""
 
     rate: float
-    last: float = 0.0
+    starts: deque[float] = field(default_factory=deque)
     waited: float = 0.0
 
     def wait(self) -> None:
         if self.rate <= 0:
             return
-        gap = 1.0 / self.rate - (time.monotonic() - self.last)
-        if gap > 0:
+        window = max(1.0, 1.0 / self.rate)
+        allowed = max(1, int(self.rate * window))
+        now = time.monotonic()
+        while self.starts and now - self.starts[0] >= window:
+            self.starts.popleft()
+        if len(self.starts) >= allowed:
+            gap = window - (now - self.starts[0])
             time.sleep(gap)
             self.waited += gap
-        self.last = time.monotonic()
+            self.starts.popleft()
+        self.starts.append(time.monotonic())
 
 
 def _retry_after(response: httpx.Response) -> float | None:
