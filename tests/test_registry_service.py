@@ -651,3 +651,51 @@ def test_the_pacer_never_exceeds_its_rate_and_catches_up() -> None:
         assert clock[0] <= max(sum(work), len(work) / rate) + window + 1e-6
 
     check()
+
+
+def test_answers_held_are_kept_when_the_run_stops_and_a_rerun_only_resumes(
+    copy: Workspace, province: Province, registry: dict
+) -> None:
+    """The token expires at the fourth request: the three answers received (held to be
+    applied ten at a time) are applied anyway; the rerun (``--only all`` as the first)
+    sends the unanswered batches alone, planning nobody anew: each user once."""
+    from landclean.registry_service.protocol import RegistryServiceError
+
+    p = load_protocol()
+    extract = province.root / "registry" / "population.parquet"
+    expiring = Service(extract, faults=Faults(unauthorized_after=4))
+    with Simulator(expiring) as sim, pytest.raises(RegistryServiceError, match="401"):
+        verify(copy, p, sim.url, by="c", selection="all", batch_size=400, rate=0)
+    assert q(copy.con, "SELECT count(*) FROM registry_batch WHERE status = 'answered'") == [(3,)]
+    assert q(copy.con, "SELECT count(DISTINCT request_key) FROM registry_verdict") == [(1200,)]
+    fresh = Service(extract)
+    with Simulator(fresh) as sim:
+        again = verify(copy, p, sim.url, by="c", selection="all", batch_size=400, rate=0)
+    assert again.resumed > 0 and again.planned is not None and again.planned.requests == 0
+    asked = q(copy.con, "SELECT count(*), count(DISTINCT party_id) FROM registry_request")[0]
+    assert asked[0] == asked[1]  # nobody asked twice
+    assert set(fresh.work.values()) == {1} and len(fresh.work) == asked[0] - 1200
+    assert recorded(copy) == truth(copy, registry)
+
+
+def test_a_batch_answered_without_its_records_is_set_aside(
+    copy: Workspace, province: Province
+) -> None:
+    service = Service(province.root / "registry" / "population.parquet")
+    original = service.answer
+    emptied: list[str] = []
+
+    def empty_first(key: str, body: bytes) -> bytes:
+        if not emptied or emptied[0] == key:
+            emptied[:1] = [key]
+            return json.dumps({"ma_lo": key, "ket_qua": []}).encode()
+        return original(key, body)
+
+    service.answer = empty_first  # type: ignore[method-assign]
+    with Simulator(service) as sim:
+        done = verify(copy, load_protocol(), sim.url, by="c", batch_size=500, rate=0,
+                      backoff=0.01)  # fmt: skip
+    assert done.refused == 1 and done.retries.get("malformed") == 2
+    assert q(copy.con, "SELECT batch_id FROM registry_batch WHERE status = 'refused'") == [
+        (emptied[0],)
+    ]

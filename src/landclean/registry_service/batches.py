@@ -13,7 +13,8 @@ makes the user "changed" and asks again.  Users are chosen set-based:
 - ``all``: every user the service can verify.
 
 Users already waiting in an unanswered batch are not asked again (with ``all``, only
-the online connector's own: it sends those again itself, under their key).
+those in a batch of the same channel not even sent yet: the next request writes it, the
+connector sends it).
 Batches are planned in one transaction: written files and sent bodies always name
 batches the workspace holds.
 """
@@ -122,13 +123,16 @@ def plan(
     with ws.transaction() as con:
         params = {"commune": commune} if commune else {}
         con.execute(f"CREATE OR REPLACE TEMP TABLE rq_now AS {current_sql(p, where)}", params)
-        # waiting: in a batch not answered yet (with ``all``, only those the connector
-        # sends again itself: its own unanswered batches)
-        channels = f"AND b.channel = '{channel}'" if selection == "all" else ""
+        # waiting: in a batch not answered yet; with ``all``, only in one of this
+        # channel's not even sent yet (the next request writes it, the connector sends it)
+        status = (
+            f"b.status = 'prepared' AND b.channel = '{channel}'"
+            if selection == "all"
+            else f"b.status IN {WAITING}"
+        )
         waiting_sql = (
             "SELECT r.party_id, r.sent_hash FROM registry_request r "
-            "JOIN registry_batch b USING (batch_id) "
-            f"WHERE b.status IN {WAITING} {channels}"
+            f"JOIN registry_batch b USING (batch_id) WHERE {status}"
         )
         verdicts = f"SELECT party_id, sent_hash FROM ({CURRENT_VERDICTS_SQL})"
         chosen = {
@@ -141,14 +145,12 @@ def plan(
             "WHERE v.party_id = n.party_id AND v.sent_hash = n.sent_hash)",
         }[selection]
         con.execute(f"CREATE OR REPLACE TEMP TABLE rq_chosen AS {chosen}")
-        waiting = 0
-        if selection != "all" or channel == "online":
-            waits = (
-                f"EXISTS (SELECT 1 FROM ({waiting_sql}) w "
-                "WHERE w.party_id = rq_chosen.party_id AND w.sent_hash = rq_chosen.sent_hash)"
-            )
-            waiting = _scalar(con, f"SELECT count(*) FROM rq_chosen WHERE {waits}")
-            con.execute(f"DELETE FROM rq_chosen WHERE {waits}")
+        waits = (
+            f"EXISTS (SELECT 1 FROM ({waiting_sql}) w "
+            "WHERE w.party_id = rq_chosen.party_id AND w.sent_hash = rq_chosen.sent_hash)"
+        )
+        waiting = _scalar(con, f"SELECT count(*) FROM rq_chosen WHERE {waits}")
+        con.execute(f"DELETE FROM rq_chosen WHERE {waits}")
         con.execute(
             "CREATE OR REPLACE TEMP TABLE rq_numbered AS SELECT *, "
             "(row_number() OVER (ORDER BY party_id) - 1) // $size AS batch_no FROM rq_chosen",

@@ -2,20 +2,26 @@
 applied as they come, every fault survived.
 
 1. Batches an earlier run left unanswered (it was stopped, killed, or gave up) are sent
-   first, as they were: same requests, same idempotency key.  Then the users chosen
-   now are planned into new batches (``batches.plan``), in one transaction.
+   first, as they were: same requests, same idempotency key, and nobody new is planned
+   in that run.  Otherwise the users chosen are planned into batches
+   (``batches.plan``), in one transaction.
 2. Each batch is POSTed with its idempotency key (the batch id): a service that already
    did it answers again without doing it twice.  Before each attempt the batch's
-   attempts are recorded; an answer is applied in the same transaction that marks the
-   batch answered.  Killed at any point, the next run finds every batch either answered
-   (its verdicts kept) or not (sent again under the same key): no user is sent twice as
-   new work, no verdict is lost.
-3. Timeouts, dropped connections, 429, 5xx and bodies that are not the protocol's (cut
-   short, another batch's answer) are retried with exponential backoff and jitter, a
-   429's or 503's ``Retry-After`` honoured, until the service answers or ``patience``
-   seconds pass without an answer (then the run stops, saying so; run again to resume).
-   Other 4xx (a refused token, a body the service rejects) stop at once.
-4. Requests start at most ``rate`` per second (retries included).
+   attempts are recorded.  Answers are applied ten batches (or two seconds) at a time,
+   in one transaction that marks those batches answered; before waiting to try a batch
+   again, and whatever stops the run, the answers held are applied first.  Killed at
+   any point, the next run finds every batch either answered (its verdicts kept) or
+   not (sent again under the same key): no user is sent twice as new work, no verdict
+   the workspace kept is lost.
+3. Timeouts, dropped connections, 408/409/425/429/5xx and bodies that are not an answer
+   to this batch (not JSON, cut short, another batch's answer, two fields of one name)
+   are retried with exponential backoff and jitter, a ``Retry-After`` honoured, until
+   the service answers or ``patience`` seconds pass without an answer (then the run
+   stops, saying so; run again to resume).  A batch the service refuses for its
+   content (400, 413, 422), or answers three times without a record of it, is set
+   aside (``refused``) and the others go on; other 4xx (a refused token), a wrong
+   address or header, and an answer in another protocol stop at once.
+4. Requests start at most ``rate`` in any second (``Pacer``; retries included).
 
 Every attempt is logged in ``registry_exchange`` (who, when, the outcome, the body's
 SHA-256); personal data never reaches the log.
@@ -53,6 +59,7 @@ RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 # refused, a wrong address)
 BATCH_REFUSED = frozenset({400, 413, 422})
 GROUP_SECONDS = 2.0  # answers kept at most this long before they are applied
+FOREIGN_MAX = 3  # well-formed answers without a record of their batch before it is set aside
 
 
 @dataclass(frozen=True)
@@ -148,12 +155,15 @@ def verify(
     report = Verified()
     pending = _unanswered(ws)
     report.resumed = len(pending)
-    report.planned = plan(
-        ws, p, by=by, channel="online", selection=selection, commune=commune,
-        batch_size=batch_size,
-    )  # fmt: skip
+    if pending:  # an interrupted run is finished first, as it was planned: nobody new
+        report.planned = Planned([], 0, 0, 0)
+    else:
+        report.planned = plan(
+            ws, p, by=by, channel="online", selection=selection, commune=commune,
+            batch_size=batch_size,
+        )  # fmt: skip
     report.plan_seconds = time.monotonic() - started
-    todo = pending + [b for b in report.planned.batches if b not in pending]
+    todo = pending + report.planned.batches
     url = service.rstrip("/") + p.path
     headers = {"Content-Type": "application/json; charset=utf-8"}
     if token:
@@ -166,9 +176,10 @@ def verify(
 
     def flush() -> None:
         if answers:
-            report.applied.add(_apply(ws, p, answers, url, by))
-            report.batches += len(answers)
-            answers.clear()
+            held = list(answers)
+            answers.clear()  # (a failing apply is not tried again on the way out)
+            report.applied.add(_apply(ws, p, held, url, by))
+            report.batches += len(held)
 
     try:
         for done, batch_id in enumerate(todo):
@@ -177,7 +188,7 @@ def verify(
             body = request_body(p, batch_id, rows)
             try:
                 answer = _send(ws, p, http, url, batch_id, keys, body, headers, by, pacer,
-                               report, patience, backoff)  # fmt: skip
+                               report, patience, backoff, flush)  # fmt: skip
             except _Refused:
                 with ws.transaction() as con:
                     con.execute(
@@ -185,6 +196,8 @@ def verify(
                         [batch_id],
                     )
                 report.refused += 1
+                if progress:
+                    progress(done + 1, len(todo))
                 continue
             if not answers:
                 oldest = time.monotonic()
@@ -194,6 +207,9 @@ def verify(
             if progress:
                 progress(done + 1, len(todo))
         flush()
+    except BaseException:
+        flush()  # answers received are kept whatever stops the run
+        raise
     finally:
         if own:
             http.close()
@@ -224,10 +240,13 @@ def _send(
     report: Verified,
     patience: float,
     backoff: float,
+    idle: Callable[[], None],
 ) -> _Answer:
-    """One batch sent until answered (see the module)."""
+    """One batch sent until answered (see the module); ``idle``: called before waiting
+    to try again (answers held are applied meanwhile)."""
     since = time.monotonic()
     failures = 0
+    foreign = 0  # well-formed answers holding no record of this batch
     while True:
         pacer.wait()
         with ws.transaction() as con:
@@ -263,6 +282,10 @@ def _send(
                 if answer is not None:
                     return answer
                 outcome = "malformed"
+                foreign += _well_formed(p, batch_id, response.content)
+                if foreign >= FOREIGN_MAX:  # asked again, it answers others: set aside
+                    _log(ws, by, batch_id, url, "no record of this batch", response.content)
+                    raise _Refused
             elif response.status_code in BATCH_REFUSED:
                 _log(ws, by, batch_id, url, outcome, response.content)
                 log.warning("registry batch %s refused: HTTP %s", batch_id, outcome)
@@ -289,6 +312,7 @@ def _send(
             delay = wait
         delay = min(delay, max(patience - (time.monotonic() - since), 0.0) + 0.1)
         log.info("registry batch %s: %s, again in %.1f s", batch_id, outcome, delay)
+        idle()
         time.sleep(delay)
         report.waited += delay
 
@@ -309,19 +333,39 @@ def _answer(p: Protocol, batch_id: str, keys: set[str], content: bytes) -> _Answ
     if batch is not None and batch != batch_id:
         return None
     wanted = folded(p.response.name("request_key"))
+    names = {folded(n): n for n in p.response.fields.values()}
     fields: set[str] = set()
+    mine = False
+    canonical = []  # each record under the protocol's own names (one spelling per body)
     for r in rows:
-        if isinstance(r, dict):
-            fields.update(map(str, r))
-            key = next((v for k, v in r.items() if folded(str(k)) == wanted), None)
-            if key is not None and str(key).strip() in keys:
-                return _Answer(batch_id, rows, content)
+        if not isinstance(r, dict):
+            canonical.append(r)
+            continue
+        fields.update(map(str, r))
+        named = {names.get(folded(str(k)), str(k)): v for k, v in r.items()}
+        if len(named) < len(r):  # two fields of one name: not an answer
+            return None
+        canonical.append(named)
+        key = named.get(p.response.name("request_key"))
+        mine = mine or (key is not None and str(key).strip() in keys)
+    if mine:
+        return _Answer(batch_id, canonical, content)
     if fields and wanted not in {folded(f) for f in fields}:  # another protocol: no retry
         raise RegistryServiceError(                            # mends that
             "registry_answer_fields", batch=batch_id, field=p.response.name("request_key"),
             fields=", ".join(sorted(fields)[:20]),
         )  # fmt: skip
     return None
+
+
+def _well_formed(p: Protocol, batch_id: str, content: bytes) -> int:
+    """1 when the body is the protocol's and does not name another batch (then it is an
+    answer to this one without its records), else 0."""
+    try:
+        batch, _ = response_records(p, json.loads(content))
+    except (ValueError, UnicodeDecodeError):
+        return 0
+    return int(batch is None or batch == batch_id)
 
 
 def _apply(ws: Workspace, p: Protocol, answers: list[_Answer], url: str, by: str) -> Applied:

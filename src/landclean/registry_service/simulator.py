@@ -17,8 +17,9 @@ Faults (``Faults``: each request draws at most one, seeded): ``timeout`` (the ba
 done, the answer comes too late), ``throttle`` (429 with ``Retry-After``), ``error``
 (500, after the batch is done), ``truncated`` (the connection closes mid-body),
 ``malformed`` (200 with a body that is not the protocol's), ``duplicated`` (records
-repeated and shuffled), ``stale`` (the answer of another batch), and an ``outage``: from
-the ``outage_after``-th request, every connection is dropped for ``outage_seconds``.
+repeated and shuffled), ``stale`` (the answer of another batch), an ``outage``: from
+the ``outage_after``-th request, every connection is dropped for ``outage_seconds``, and
+an expired token: from the ``unauthorized_after``-th request on, 401.
 
 A batch is done once per idempotency key: a repeated key gets the first answer again
 and counts no new work (``work``: how many times each request key was done as new work).
@@ -56,6 +57,7 @@ class Faults:
     duplicated: float = 0.0
     stale: float = 0.0
     outage_after: int = 0  # the outage starts at this request (0: none)
+    unauthorized_after: int = 0  # from this request on, 401: the token expired (0: never)
     outage_seconds: float = 0.0
     hang: float = 3.0  # how late a timed-out answer comes (seconds)
     retry_after: int = 1  # seconds, in a 429's Retry-After
@@ -185,6 +187,8 @@ class Service:
         with self.lock:
             self.requests += 1
             f = self.faults
+            if f.unauthorized_after and self.requests >= f.unauthorized_after:
+                return "unauthorized"
             if f.outage_after and self.requests == f.outage_after:
                 self.outage_until = time.monotonic() + f.outage_seconds
             if time.monotonic() < self.outage_until:
@@ -231,6 +235,9 @@ def _handler(service: Service) -> type[BaseHTTPRequestHandler]:
             fault = service.draw()
             if fault == "outage":
                 self.close_connection = True
+                return
+            if fault == "unauthorized":
+                self._send(401, b'{"error": "token expired"}')
                 return
             if self.path != service.p.path:
                 self._send(404, b'{"error": "not found"}')

@@ -210,9 +210,10 @@ def apply(
             "(SELECT DISTINCT for_batch FROM rv_in)) q "
             "ON q.request_key = v.request_key AND q.batch_id = v.for_batch"
         )
-    else:  # the latest request of the key
-        known = (
-            "JOIN (SELECT * FROM registry_request QUALIFY row_number() OVER "
+    else:  # the latest request of the key sent as a file (online batches are the
+        known = (  # connector's own)
+            "JOIN (SELECT * FROM registry_request WHERE batch_id IN (SELECT batch_id "
+            "FROM registry_batch WHERE channel = 'file') QUALIFY row_number() OVER "
             "(PARTITION BY request_key ORDER BY batch_id DESC) = 1) q USING (request_key)"
         )
     con.execute(
@@ -226,10 +227,10 @@ def apply(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE rv_verdicts AS
-        SELECT request_key, count(*) AS n,
+        SELECT request_key, batch_id, count(*) AS n,
                count(DISTINCT ({", ".join(VERDICT)})) AS kinds,
                arg_min(rv_known, seq) AS v
-        FROM rv_known GROUP BY request_key
+        FROM rv_known GROUP BY request_key, batch_id
         """
     )
     con.execute(
@@ -245,7 +246,7 @@ def apply(
         SELECT k.seq, k.row_number, k.request_key,
                CASE WHEN g.kinds > 1 THEN 'conflicting' ELSE 'duplicate' END,
                g.n::VARCHAR || ' rows'
-        FROM rv_known k JOIN rv_verdicts g USING (request_key)
+        FROM rv_known k JOIN rv_verdicts g USING (request_key, batch_id)
         WHERE g.n > 1 AND (g.kinds > 1 OR k.seq <> g.v.seq)
         """
     )
@@ -255,18 +256,21 @@ def apply(
         SELECT unnest(g.v) FROM rv_verdicts g WHERE g.kinds = 1
         """
     )
+    # a verdict given before is not recorded again: online, to the same batch; from a
+    # file not named as a batch, to any batch of the key (an older file read again)
+    same_batch = "AND b.batch_id = n.batch_id" if tagged else ""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE rv_apply AS
-        WITH prior AS (   -- what each key's batch already holds, found by numbers
-            SELECT key_hash, batch_id, arg_max(verdict_hash, verdict_id) AS verdict_hash
+        WITH prior AS (   -- the verdicts these keys were given, found by numbers
+            SELECT DISTINCT key_hash, batch_id, verdict_hash
             FROM registry_verdict WHERE key_hash IN (SELECT hash(request_key) FROM rv_new)
-            GROUP BY key_hash, batch_id
         ),
         n AS (SELECT *, hash(request_key) AS key_hash, hash({", ".join(VERDICT)}) AS verdict_hash
               FROM rv_new)
-        SELECT n.* FROM n LEFT JOIN prior b USING (key_hash, batch_id)
-        WHERE b.verdict_hash IS DISTINCT FROM n.verdict_hash
+        SELECT n.* FROM n
+        WHERE NOT EXISTS (SELECT 1 FROM prior b WHERE b.key_hash = n.key_hash
+                          AND b.verdict_hash = n.verdict_hash {same_batch})
         """
     )
     row = con.execute(

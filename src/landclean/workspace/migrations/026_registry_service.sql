@@ -1,7 +1,8 @@
 -- Version 26: land users verified through the national population service (issue 22):
 -- the batches sent (files or HTTP), exactly what each request held, the verdicts read
--- back (kept, never overwritten: the newest per request key counts), what could not be
--- applied and every exchange with the service (docs/registry-service.md).
+-- back (kept, never overwritten), what could not be
+-- applied and every exchange with the service (docs/registry-service.md).  The verdict
+-- that counts for a key is the one answering its latest batch, errors left out.
 CREATE TABLE registry_batch (
     batch_id    VARCHAR PRIMARY KEY,   -- also the idempotency key the service is given
     created_at  TIMESTAMP NOT NULL,
