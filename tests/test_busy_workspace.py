@@ -271,7 +271,14 @@ BAD = [
     ("LANDCLEAN_SESSION_HOURS", "1000", "expected a number > 0, ≤ 720"),
 ]
 # Settings any text is a good value of (a name; a path, checked when a command needs it).
-FREE = {"actor", "classification", "renumber_order", "commune_boundaries", "exchange_catalogue"}
+FREE = {
+    "actor",
+    "classification",
+    "renumber_order",
+    "commune_boundaries",
+    "exchange_catalogue",
+    "registry_protocol",
+}
 
 
 def test_every_setting_has_a_bad_value_tried() -> None:
