@@ -5,7 +5,6 @@ Checking and applying the rows is ``verdicts``."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -108,37 +107,30 @@ def write_problems(
     con: duckdb.DuckDBPyConnection, sources: list[str], since: object, out: Path, lang: str
 ) -> int:
     """Every row of ``sources`` read since ``since`` that was not applied, and why, as a
-    CSV (UTF-8 with a byte-order mark, the words in ``lang``); how many."""
+    CSV (UTF-8 with a byte-order mark, the words in ``lang``, no formulas out:
+    ``safe_cells``); how many."""
+    import pyarrow.csv as pacsv
+
     from landclean.labels import label
-
-    def literal(text: str) -> str:
-        return "'" + text.replace("'", "''") + "'"
-
-    def ident(text: str) -> str:
-        return '"' + text.replace('"', '""') + '"'
+    from landclean.safe_cells import quote_table
 
     words = " ".join(
-        f"WHEN {literal(k)} THEN {literal(label('registry_problems', k, lang))}" for k in PROBLEMS
+        f"WHEN '{k}' THEN {_literal(label('registry_problems', k, lang))}" for k in PROBLEMS
     )
-    head = {
-        k: ident(label("registry", k, lang))
-        for k in ("source", "row", "request_key", "problem", "detail")
-    }
-    query = (
-        f"SELECT source AS {head['source']}, row_number AS {head['row']}, "
-        f"request_key AS {head['request_key']}, CASE problem {words} END AS {head['problem']}, "
-        f"detail AS {head['detail']} FROM registry_problem "
-        "WHERE received_at >= $since AND list_contains($sources, source) "
-        "ORDER BY source, row_number"
-    )
-    params = {"since": since, "sources": sources}
-    row = con.execute(f"SELECT count(*) FROM ({query})", params).fetchone()
-    n = int(row[0]) if row else 0
-    part = out.with_name(out.name + ".part")
-    target = str(part).replace("'", "''")
-    con.execute(f"COPY ({query}) TO '{target}' (HEADER, DELIMITER ',')", params)
-    with out.open("wb") as written, part.open("rb") as body:
-        written.write("\ufeff".encode())
-        shutil.copyfileobj(body, written)
-    part.unlink()
-    return n
+    table = con.execute(
+        f"SELECT source, row_number, request_key, CASE problem {words} END, detail "
+        "FROM registry_problem WHERE received_at >= $since AND list_contains($sources, source) "
+        "ORDER BY source, row_number",
+        {"since": since, "sources": sources},
+    ).fetch_arrow_table()
+    head = [
+        label("registry", k, lang) for k in ("source", "row", "request_key", "problem", "detail")
+    ]
+    with out.open("wb") as f:
+        f.write(b"\xef\xbb\xbf")  # Excel reads the diacritics
+        pacsv.write_csv(quote_table(table.rename_columns(head)), f)
+    return table.num_rows
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
